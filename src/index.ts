@@ -1,1 +1,7 @@
-export {};
+/**
+ * greenmine: audit open-pit mines against Zhejiang's green-mine requirements.
+ * Library entry point; the CLI (src/cli) is a thin layer over these exports.
+ */
+export * from './crs/index.js';
+export * from './license/index.js';
+export { GreenmineError, formatWhere, type Finding, type Where } from './errors.js';

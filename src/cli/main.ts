@@ -1,0 +1,47 @@
+#!/usr/bin/env node
+/** The greenmine command line: a thin layer over the library. */
+import { fileURLToPath } from 'node:url';
+import { realpathSync } from 'node:fs';
+import { EXIT_OK, EXIT_USAGE, processIo, type Io } from './args.js';
+import { licenseCommand, LICENSE_HELP } from './license.js';
+
+const COMMANDS: Record<string, { summary: string; help: string; run: (argv: string[], io: Io) => Promise<number> }> = {
+  license: { summary: 'read, validate and measure a mining license', help: LICENSE_HELP, run: licenseCommand },
+};
+
+export const HELP = `Usage: greenmine <command> [options]
+
+Audit open-pit mines against Zhejiang's green-mine requirements.
+
+Commands:
+${Object.entries(COMMANDS)
+  .map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`)
+  .join('\n')}
+
+Run greenmine <command> --help for a command's options.
+`;
+
+export async function main(argv: string[], io: Io = processIo): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    io.stdout(HELP);
+    return command === undefined ? EXIT_USAGE : EXIT_OK;
+  }
+  if (command === '--version') {
+    io.stdout('greenmine 0.1.0\n');
+    return EXIT_OK;
+  }
+  const entry = COMMANDS[command];
+  if (!entry) {
+    io.stderr(`greenmine: unknown command "${command}"\n\n${HELP}`);
+    return EXIT_USAGE;
+  }
+  return entry.run(rest, io);
+}
+
+const invoked = process.argv[1] ? realpathSync(process.argv[1]) : '';
+if (invoked === fileURLToPath(import.meta.url)) {
+  main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}

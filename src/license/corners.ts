@@ -1,0 +1,224 @@
+/**
+ * Printed corner-coordinate tables (矿区范围拐点坐标) as they appear on a
+ * mining license or its annex, in text or CSV, UTF-8 or GBK:
+ *
+ *   矿区范围拐点坐标（2000国家大地坐标系，3度带，中央经线120°）
+ *   第1块
+ *   1,3384139.53,40495814.07        ← point, X (northing), Y (easting, zone prefix 40)
+ *   …
+ *   扣除范围1                        ← excluded area, assigned to the block containing it
+ *   …
+ *   开采标高：由+290米至+68米
+ *   矿区面积：0.7290平方公里
+ *
+ * Every line is either understood or reported: a line holding coordinates that
+ * does not read as `point, X, Y` is an error with its line number.
+ */
+import { basename } from 'node:path';
+import { detectGkCrs, familyOfZone, parseCrs, zonePrefix, type Crs, type Datum } from '../crs/index.js';
+import { GreenmineError, type Finding } from '../errors.js';
+import { decodeText } from '../io/text.js';
+import { pointInRing } from './geometry.js';
+import { mapAttributes, parseElevation, parseStatedArea } from './fields.js';
+import type { License, StatedArea } from './model.js';
+
+export interface CornerTableOptions {
+  /** The CRS of the table, when it is not to be inferred from the zone prefix. */
+  crs?: Crs;
+  /** Zone number for prefix-free eastings (25–45 for 3° zones, 13–23 for 6°). */
+  zone?: number;
+  encoding?: string;
+}
+
+/** Coordinates below this are labels or other numbers, not northings or eastings. */
+const MIN_COORDINATE = 10000;
+
+const CN_DIGITS = '一二三四五六七八九十';
+const BLOCK_HEADER = new RegExp(`^(?:第\\s*[0-9${CN_DIGITS}]+\\s*(?:块|区块|区|部分)|区块\\s*[0-9A-Za-z${CN_DIGITS}]+|[A-Za-z0-9${CN_DIGITS}]{1,3}\\s*(?:区块|区|块段|块)|block\\s*\\d+)`, 'i');
+const EXCLUSION = /扣除|剔除|不含|除外|exclu/i;
+const ELEVATION = /标高|开采深度|elevation/i;
+const AREA = /面积|\barea\b/i;
+
+interface Part {
+  name: string;
+  line: number;
+  xs: number[];
+  ys: number[];
+  lines: number[];
+}
+
+export function parseCornerTable(bytes: Uint8Array, file: string, options: CornerTableOptions = {}): License {
+  const decoded = decodeText(bytes, file, options.encoding);
+  const lines = decoded.text.split(/\r\n|\r|\n/);
+  const findings: Finding[] = [];
+  const attributes: Record<string, unknown> = {};
+  const blocks: Part[] = [];
+  const holes: Part[] = [];
+  let current: Part | null = null;
+  let elevationM: License['elevationM'] = null;
+  let statedArea: StatedArea | null = null;
+  let datum: Datum | null = null;
+  let family: 3 | 6 | undefined;
+  let centralMeridianDeg: number | undefined;
+  let headerZone: number | undefined;
+  let yFirst = false;
+
+  const fail = (code: string, message: string, line: number): never => {
+    throw new GreenmineError(code, `${file}, line ${line}: ${message}`, { file, line });
+  };
+
+  lines.forEach((raw, index) => {
+    const lineNo = index + 1;
+    const line = raw.trim();
+    if (!line || /^#/.test(line)) return;
+    const numbers = [...line.matchAll(/[-+]?\d+(?:\.\d+)?/g)].map((m) => ({ value: Number(m[0]), index: m.index! }));
+    const large = numbers.filter((n) => Math.abs(n.value) >= MIN_COORDINATE);
+
+    if (ELEVATION.test(line) && large.length === 0) {
+      elevationM = parseElevation(line.replace(/^[^:：]*[:：]/, ''));
+      if (!elevationM) fail('LICENSE_TABLE_ELEVATION', `cannot read the elevation range in "${line}" (expected e.g. 开采标高：由+290米至+68米)`, lineNo);
+      attributes['开采标高'] = line.replace(/^[^:：]*[:：]\s*/, '');
+      return;
+    }
+    if (AREA.test(line) && !/坐标/.test(line)) {
+      statedArea = parseStatedArea(line);
+      if (!statedArea) fail('LICENSE_TABLE_AREA', `cannot read the area in "${line}" (expected e.g. 矿区面积：0.7290平方公里, in 平方公里, 平方米, 公顷 or 亩)`, lineNo);
+      attributes['矿区面积'] = statedArea!.text;
+      return;
+    }
+    if (large.length === 0) {
+      // Headings: datum, zone, central meridian, column order, blocks, excluded areas, or key：value metadata.
+      if (/西安|xian|1980/i.test(line)) datum = 'Xian1980';
+      else if (/北京|beijing|1954/i.test(line)) datum = 'Beijing1954';
+      else if (/2000|cgcs/i.test(line)) datum = 'CGCS2000';
+      else if (/wgs/i.test(line)) datum = 'WGS84';
+      if (/3\s*度带|3°带|三度带|3-degree/i.test(line)) family = 3;
+      if (/6\s*度带|6°带|六度带|6-degree/i.test(line)) family = 6;
+      const cm = /(?:中央经线|中央子午线|central meridian)\s*[:：]?\s*(\d+(?:\.\d+)?)/i.exec(line);
+      if (cm) centralMeridianDeg = Number(cm[1]);
+      const zone = /第?\s*(\d{2})\s*(?:号)?带(?!宽)/.exec(line);
+      if (zone && familyOfZone(Number(zone[1]))) headerZone = Number(zone[1]);
+      const cols = /\bX\b.*\bY\b|\bY\b.*\bX\b/i.exec(line.replace(/[（(][^)）]*[)）]/g, ''));
+      if (cols && !/[:：]/.test(line)) yFirst = /\bY\b.*\bX\b/i.test(cols[0]);
+      if (EXCLUSION.test(line)) {
+        current = { name: line, line: lineNo, xs: [], ys: [], lines: [] };
+        holes.push(current);
+      } else if (BLOCK_HEADER.test(line)) {
+        current = { name: line, line: lineNo, xs: [], ys: [], lines: [] };
+        blocks.push(current);
+      } else {
+        const kv = /^([^:：]{1,20})[:：]\s*(.+)$/.exec(line);
+        if (kv) attributes[kv[1]!.trim()] = kv[2]!.trim();
+      }
+      return;
+    }
+    const kv = /^([^:：\d]{1,20})[:：]\s*(.+)$/.exec(line);
+    if (kv && /证号|编号|号码|license|permit|代码/i.test(kv[1]!)) {
+      attributes[kv[1]!.trim()] = kv[2]!.trim();
+      return;
+    }
+    if (large.length % 2 !== 0) {
+      fail('LICENSE_TABLE_ROW', `expected point, X (northing), Y (easting) but found ${large.length} coordinate value(s) in "${line}"`, lineNo);
+    }
+    if (!current) {
+      current = { name: '第1块', line: lineNo, xs: [], ys: [], lines: [] };
+      blocks.push(current);
+    }
+    for (let i = 0; i < large.length; i += 2) {
+      const first = large[i]!.value;
+      const second = large[i + 1]!.value;
+      current.xs.push(yFirst ? second : first);
+      current.ys.push(yFirst ? first : second);
+      current.lines.push(lineNo);
+    }
+  });
+
+  const parts = [...blocks, ...holes];
+  const allX = parts.flatMap((p) => p.xs);
+  const allY = parts.flatMap((p) => p.ys);
+  if (allX.length === 0) throw new GreenmineError('LICENSE_NO_COORDINATES', `${file}: no corner coordinates found (expected lines of point, X, Y)`, { file });
+  for (const p of parts) {
+    if (p.xs.length === 0) fail('LICENSE_TABLE_EMPTY_PART', `"${p.name}" lists no corners`, p.line);
+  }
+  checkColumnOrder(allX, allY, parts, file);
+
+  if (datum === 'WGS84') fail('LICENSE_TABLE_DATUM', 'a WGS 84 corner table needs an explicit --crs', parts[0]!.line);
+  if (!options.crs && datum === null) {
+    findings.push({ code: 'LICENSE_DATUM_ASSUMED', severity: 'warning', message: 'the table does not name its datum; CGCS2000 (2000国家大地坐标系) assumed', where: { file } });
+  }
+  const crs =
+    options.crs ??
+    detectGkCrs(allY, allX, {
+      datum: datum ?? 'CGCS2000',
+      zone: options.zone ?? headerZone,
+      centralMeridianDeg,
+      family,
+      source: file,
+    });
+
+  const ring = (p: Part): Float64Array => {
+    const n = p.xs.length;
+    const closed = n > 1 && p.xs[0] === p.xs[n - 1] && p.ys[0] === p.ys[n - 1];
+    const out = new Float64Array((closed ? n : n + 1) * 2);
+    for (let i = 0; i < n; i++) {
+      out[2 * i] = p.ys[i]!;
+      out[2 * i + 1] = p.xs[i]!;
+    }
+    if (!closed) {
+      out[2 * n] = p.ys[0]!;
+      out[2 * n + 1] = p.xs[0]!;
+    }
+    return out;
+  };
+  const licenseBlocks: License['blocks'] = blocks.map((b) => ({ name: b.name, rings: [ring(b)] }));
+  if (licenseBlocks.length === 0) fail('LICENSE_TABLE_NO_BLOCK', 'only excluded areas are listed, no block', holes[0]!.line);
+  for (const hole of holes) {
+    const r = ring(hole);
+    // An excluded area belongs to the block that contains it; otherwise to the block it follows (validation reports it).
+    let target = licenseBlocks.findIndex((b) => pointInRing(r[0]!, r[1]!, b.rings[0]!) > 0);
+    if (target < 0) target = Math.max(0, blocks.filter((b) => b.line < hole.line).length - 1);
+    licenseBlocks[target]!.rings.push(r);
+  }
+
+  const mapped = mapAttributes(attributes);
+  for (const note of mapped.notes) findings.push({ code: 'LICENSE_ATTRIBUTE', severity: 'warning', message: note, where: { file } });
+  if (!options.crs && decoded.detected && decoded.encoding !== 'utf-8') {
+    findings.push({ code: 'ENCODING_DETECTED', severity: 'warning', message: `the file is not UTF-8; read as ${decoded.encoding}`, where: { file } });
+  }
+  return {
+    id: mapped.licenseNo ?? mapped.name ?? basename(file),
+    name: mapped.name,
+    licenseNo: mapped.licenseNo,
+    holder: mapped.holder,
+    blocks: licenseBlocks,
+    elevationM: elevationM ?? mapped.elevationM,
+    statedArea: statedArea ?? mapped.statedArea,
+    crs,
+    sourceFile: file,
+    attributes,
+    findings,
+  };
+}
+
+/** X is the northing and Y the easting: a table with the columns the other way round is named as such. */
+function checkColumnOrder(xs: number[], ys: number[], parts: Part[], file: string): void {
+  const x = xs[0]!;
+  const y = ys[0]!;
+  const xLooksPrefixed = zonePrefix(x) !== null && x >= 1e7 && familyOfZone(Math.floor(x / 1e6)) !== null;
+  const swapped = (xLooksPrefixed && y < 1e7) || (x < 1e6 && y >= 1e6 && y < 1e7);
+  if (swapped) {
+    const line = parts.find((p) => p.xs.length)!.lines[0]!;
+    throw new GreenmineError(
+      'COORD_XY_SWAPPED',
+      `${file}, line ${line}: X=${x} and Y=${y} look swapped: on a license X is the northing (7 digits in China) and Y the easting (6 digits, or 8 with the zone prefix). ` +
+        'Fix the column order, or label the header row "点号, Y, X"',
+      { file, line },
+    );
+  }
+}
+
+/** Parse a CRS option that may be an EPSG string or a Crs already. */
+export function crsOption(value: string | Crs | undefined, towgs84?: number[]): Crs | undefined {
+  if (value === undefined) return undefined;
+  return typeof value === 'string' ? parseCrs(value, { source: '--crs', towgs84 }) : value;
+}

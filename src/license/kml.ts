@@ -1,0 +1,167 @@
+/**
+ * KML and KMZ licenses: Placemarks with Polygon or MultiGeometry, inner
+ * boundaries and ExtendedData. KML is WGS 84 by definition; files exported
+ * from Chinese map apps are GCJ-02 (or BD-09) and can be declared as such.
+ * A KMZ's doc.kml may link (NetworkLink) to layers inside the archive, as
+ * multi-layer exports do; those are followed.
+ */
+import { posix } from 'node:path';
+import { unzipSync } from 'fflate';
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { crsFromEpsg, toWgs84, type OffsetFrame } from '../crs/index.js';
+import { GreenmineError, type Finding } from '../errors.js';
+import { licensesFromFeatures, type SourceFeature } from './features.js';
+import type { License } from './model.js';
+
+export interface KmlOptions {
+  /** The frame the coordinates are really in (default WGS84). */
+  frame?: OffsetFrame;
+}
+
+const ARRAYS = new Set(['Placemark', 'Polygon', 'innerBoundaryIs', 'Data', 'SimpleData', 'Folder', 'Document', 'MultiGeometry', 'NetworkLink', 'SchemaData']);
+
+const parser = new XMLParser({
+  ignoreAttributes: false,
+  attributeNamePrefix: '@_',
+  removeNSPrefix: true,
+  parseTagValue: false,
+  trimValues: true,
+  isArray: (name) => ARRAYS.has(name),
+});
+
+type Node = Record<string, unknown>;
+
+function parseXml(text: string, file: string): Node {
+  const valid = XMLValidator.validate(text);
+  if (valid !== true) {
+    throw new GreenmineError('KML_SYNTAX', `${file}, line ${valid.err.line}: not well-formed XML (${valid.err.msg})`, { file, line: valid.err.line });
+  }
+  const doc = parser.parse(text) as Node;
+  if (!doc.kml) throw new GreenmineError('KML_STRUCTURE', `${file}: not a KML document (no <kml> root element)`, { file });
+  return doc.kml as Node;
+}
+
+function textOf(v: unknown): string {
+  if (v === undefined || v === null) return '';
+  if (typeof v === 'object') return String((v as Node)['#text'] ?? '');
+  return String(v);
+}
+
+/** Every Placemark and NetworkLink href below `node`, in document order. */
+function collect(node: unknown, placemarks: Node[], links: string[]): void {
+  if (!node || typeof node !== 'object') return;
+  if (Array.isArray(node)) {
+    for (const n of node) collect(n, placemarks, links);
+    return;
+  }
+  for (const [key, value] of Object.entries(node as Node)) {
+    if (key === 'Placemark') placemarks.push(...(value as Node[]));
+    else if (key === 'NetworkLink') {
+      for (const link of value as Node[]) {
+        const href = textOf(((link.Link ?? link.Url) as Node | undefined)?.href);
+        if (href) links.push(href);
+      }
+    } else if (typeof value === 'object') collect(value, placemarks, links);
+  }
+}
+
+function ringFrom(boundary: unknown, frame: OffsetFrame, where: string): number[][] {
+  const coords = textOf((boundary as Node | undefined)?.LinearRing && ((boundary as Node).LinearRing as Node).coordinates);
+  const positions = coords.split(/\s+/).filter(Boolean);
+  return positions.map((tuple, i) => {
+    const parts = tuple.split(',').map(Number);
+    if (parts.length < 2 || !Number.isFinite(parts[0]) || !Number.isFinite(parts[1])) {
+      throw new GreenmineError('LICENSE_BAD_COORDINATE', `${where}, position ${i + 1}: "${tuple}" is not lon,lat[,alt]`, {});
+    }
+    return frame === 'WGS84' ? [parts[0]!, parts[1]!] : toWgs84(frame, parts[0]!, parts[1]!);
+  });
+}
+
+function polygonsOfPlacemark(pm: Node, frame: OffsetFrame, where: string): number[][][][] {
+  const out: number[][][][] = [];
+  const visit = (geom: Node): void => {
+    for (const polygon of (geom.Polygon as Node[] | undefined) ?? []) {
+      const rings = [ringFrom(polygon.outerBoundaryIs, frame, `${where}, outer boundary`)];
+      for (const inner of (polygon.innerBoundaryIs as Node[] | undefined) ?? []) {
+        // Some writers put several LinearRings in one innerBoundaryIs.
+        const lr = inner.LinearRing;
+        for (const ring of Array.isArray(lr) ? lr : [lr]) rings.push(ringFrom({ LinearRing: ring }, frame, `${where}, inner boundary`));
+      }
+      out.push(rings);
+    }
+    for (const multi of (geom.MultiGeometry as Node[] | undefined) ?? []) visit(multi);
+  };
+  visit(pm);
+  return out;
+}
+
+function attributesOf(pm: Node): Record<string, unknown> {
+  const attrs: Record<string, unknown> = {};
+  const name = textOf(pm.name);
+  if (name) attrs.name = name;
+  const description = textOf(pm.description);
+  if (description) attrs.description = description;
+  const ext = pm.ExtendedData as Node | undefined;
+  for (const d of (ext?.Data as Node[] | undefined) ?? []) attrs[String(d['@_name'])] = textOf(d.value);
+  for (const sd of (ext?.SchemaData as Node[] | undefined) ?? []) {
+    for (const s of (sd.SimpleData as Node[] | undefined) ?? []) attrs[String(s['@_name'])] = textOf(s);
+  }
+  return attrs;
+}
+
+function licensesFromPlacemarks(placemarks: Array<{ pm: Node; file: string }>, file: string, frame: OffsetFrame, findings: Finding[]): License[] {
+  const features: SourceFeature[] = [];
+  placemarks.forEach(({ pm, file: from }, i) => {
+    const label = textOf(pm.name) || `placemark ${i + 1}`;
+    const polygons = polygonsOfPlacemark(pm, frame, `${from}, ${label}`);
+    if (polygons.length === 0) {
+      findings.push({ code: 'LICENSE_FEATURE_NOT_POLYGON', severity: 'warning', message: `placemark "${label}" has no Polygon; skipped`, where: { file: from, feature: i + 1 } });
+      return;
+    }
+    features.push({ index: i + 1, attributes: attributesOf(pm), polygons, label });
+  });
+  if (features.length === 0) throw new GreenmineError('KML_NO_POLYGONS', `${file}: no Placemark with a Polygon (${placemarks.length} placemark(s) found)`, { file });
+  if (frame !== 'WGS84') findings.push({ code: 'COORD_OFFSET_REMOVED', severity: 'warning', message: `coordinates declared ${frame} and converted to WGS 84`, where: { file } });
+  return licensesFromFeatures(features, crsFromEpsg(4326), file, findings);
+}
+
+export function parseKmlLicenses(bytes: Uint8Array, file: string, options: KmlOptions = {}): License[] {
+  const kml = parseXml(new TextDecoder('utf-8').decode(bytes), file);
+  const placemarks: Node[] = [];
+  const links: string[] = [];
+  collect(kml, placemarks, links);
+  const findings: Finding[] = links.map((href) => ({ code: 'KML_LINK_NOT_FOLLOWED', severity: 'warning' as const, message: `NetworkLink to ${href} not followed (only links inside a KMZ are)`, where: { file } }));
+  return licensesFromPlacemarks(placemarks.map((pm) => ({ pm, file })), file, options.frame ?? 'WGS84', findings);
+}
+
+export function parseKmzLicenses(bytes: Uint8Array, file: string, options: KmlOptions = {}): License[] {
+  let entries: Record<string, Uint8Array>;
+  try {
+    entries = unzipSync(bytes);
+  } catch (err) {
+    throw new GreenmineError('KMZ_BAD_ARCHIVE', `${file}: not a readable KMZ (zip) archive: ${(err as Error).message}`, { file });
+  }
+  const names = Object.keys(entries);
+  const root = names.find((n) => n.toLowerCase() === 'doc.kml') ?? names.find((n) => n.toLowerCase().endsWith('.kml') && !n.includes('/')) ?? names.find((n) => n.toLowerCase().endsWith('.kml'));
+  if (!root) throw new GreenmineError('KMZ_NO_KML', `${file}: the archive holds no .kml document (${names.join(', ') || 'empty'})`, { file });
+  const findings: Finding[] = [];
+  const placemarks: Array<{ pm: Node; file: string }> = [];
+  const seen = new Set<string>();
+  const visit = (name: string): void => {
+    if (seen.has(name)) return;
+    seen.add(name);
+    const label = `${file}!${name}`;
+    const kml = parseXml(new TextDecoder('utf-8').decode(entries[name]!), label);
+    const pms: Node[] = [];
+    const links: string[] = [];
+    collect(kml, pms, links);
+    placemarks.push(...pms.map((pm) => ({ pm, file: label })));
+    for (const href of links) {
+      const target = posix.normalize(posix.join(posix.dirname(name), href));
+      if (entries[target]) visit(target);
+      else findings.push({ code: 'KML_LINK_NOT_FOLLOWED', severity: 'warning', message: `NetworkLink to ${href} is not inside the archive; not followed`, where: { file: label } });
+    }
+  };
+  visit(root);
+  return licensesFromPlacemarks(placemarks, file, options.frame ?? 'WGS84', findings);
+}
