@@ -39,11 +39,17 @@ export function detectFormat(file: string, bytes: Uint8Array | null): LicenseFor
   if (ext === '.kmz') return 'kmz';
   if (ext === '.geojson' || ext === '.json') return 'geojson';
   if (ext === '.txt' || ext === '.csv' || ext === '.tsv') return 'corners';
+  if (['.dbf', '.shx', '.prj', '.cpg', '.sbn', '.sbx'].includes(ext)) {
+    throw new GreenmineError('LICENSE_FORMAT_UNKNOWN', `${file}: this is one part of a shapefile; give the .shp file`, { file });
+  }
   if (bytes) {
     if (bytes[0] === 0x50 && bytes[1] === 0x4b) return 'kmz';
     const head = new TextDecoder().decode(bytes.subarray(0, 200)).replace(/^\uFEFF/, '').trimStart();
     if (head.startsWith('{')) return 'geojson';
     if (head.startsWith('<')) return 'kml';
+    if (bytes.subarray(0, 512).includes(0)) {
+      throw new GreenmineError('LICENSE_FORMAT_UNKNOWN', `${file}: a binary file of unknown format; licenses are read from corner tables (.txt/.csv), .shp, .kml, .kmz or .geojson`, { file });
+    }
   }
   return 'corners';
 }
@@ -65,14 +71,19 @@ function resolveCrs(options: LoadOptions): Crs | undefined {
 
 /** Read every license in a file (corner table, shapefile, KML, KMZ or GeoJSON), validated and measured. */
 export async function loadLicenses(file: string, options: LoadOptions = {}): Promise<License[]> {
-  const format = options.format ?? detectFormat(file, null);
-  if (format === 'shapefile') return finish(await readShapefileLicenses(file, { crs: resolveCrs(options), encoding: options.encoding, towgs84: options.towgs84 }), options);
-  return loadLicensesFromBytes(readBytes(file), file, { ...options, format: options.format ?? detectFormat(file, null) });
+  if ((options.format ?? detectFormat(file, null)) === 'shapefile') {
+    return finish(await readShapefileLicenses(file, { crs: resolveCrs(options), encoding: options.encoding, towgs84: options.towgs84 }), options);
+  }
+  const bytes = readBytes(file);
+  return loadLicensesFromBytes(bytes, file, { ...options, format: options.format ?? detectFormat(file, bytes) });
 }
 
 /** The same from bytes already in memory (not for shapefiles, which span several files). `name` is used in messages and for the format. */
 export function loadLicensesFromBytes(bytes: Uint8Array, name: string, options: LoadOptions = {}): License[] {
   const format = options.format ?? detectFormat(name, bytes);
+  if (options.frame && options.frame !== 'WGS84' && format !== 'kml' && format !== 'kmz') {
+    throw new GreenmineError('USAGE', `${name}: --gcj02/--bd09 apply to KML/KMZ exported from Chinese map apps, not to ${format} files`, { file: name });
+  }
   const crs = resolveCrs(options);
   let licenses: License[];
   switch (format) {
@@ -90,9 +101,6 @@ export function loadLicensesFromBytes(bytes: Uint8Array, name: string, options: 
       break;
     case 'shapefile':
       throw new GreenmineError('USAGE', `${name}: shapefiles are read from disk with loadLicenses(path)`, { file: name });
-  }
-  if (options.frame && options.frame !== 'WGS84' && format === 'geojson') {
-    throw new GreenmineError('USAGE', `${name}: --gcj02/--bd09 apply to KML/KMZ; convert GeoJSON before loading or declare its CRS`, { file: name });
   }
   return finish(licenses, options);
 }

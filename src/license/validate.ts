@@ -6,7 +6,7 @@
  */
 import { crsFromEpsg, crsLabel, createTransform, type Crs } from '../crs/index.js';
 import type { Finding, Where } from '../errors.js';
-import { dedupe, findIntersections, pointInRing, ringArea2 } from './geometry.js';
+import { dedupe, findIntersections, pointInRing } from './geometry.js';
 import type { License } from './model.js';
 
 /** Mainland China and its islands, [minLon, minLat, maxLon, maxLat]. */
@@ -53,7 +53,7 @@ export function validateLicense(license: License): Finding[] {
           add('warning', 'LICENSE_DUPLICATE_VERTEX', `corner ${(i >> 1) + 1} repeats corner ${i >> 1} (${ring[i]}, ${ring[i + 1]})`, { ...where, vertex: (i >> 1) + 1 });
         }
       }
-      if (ringArea2(ring) === 0) {
+      if (collinear(ring)) {
         add('error', 'LICENSE_DEGENERATE_RING', 'the ring encloses no area (all corners on one line)', where);
         structural = true;
       }
@@ -87,6 +87,21 @@ export function validateLicense(license: License): Finding[] {
 
   checkBlockOverlap(license, add);
   return findings;
+}
+
+/** True when every corner lies on one straight line (the ring encloses nothing). */
+function collinear(ring: Float64Array): boolean {
+  const x0 = ring[0]!;
+  const y0 = ring[1]!;
+  let i = 2;
+  while (i < ring.length && ring[i] === x0 && ring[i + 1] === y0) i += 2;
+  if (i >= ring.length) return true;
+  const dx = ring[i]! - x0;
+  const dy = ring[i + 1]! - y0;
+  for (let j = i + 2; j + 1 < ring.length; j += 2) {
+    if (dx * (ring[j + 1]! - y0) - dy * (ring[j]! - x0) !== 0) return false;
+  }
+  return true;
 }
 
 type Add = (severity: Finding['severity'], code: string, message: string, where: Where) => void;
