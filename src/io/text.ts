@@ -33,13 +33,19 @@ export function normaliseEncoding(name: string, source: string): string {
   return enc;
 }
 
-export function isValidUtf8(bytes: Uint8Array): boolean {
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** The text when `bytes` are valid UTF-8, else null. */
+function tryUtf8(bytes: Uint8Array): string | null {
   try {
-    new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-    return true;
+    return strictUtf8.decode(bytes);
   } catch {
-    return false;
+    return null;
   }
+}
+
+export function isValidUtf8(bytes: Uint8Array): boolean {
+  return tryUtf8(bytes) !== null;
 }
 
 /** Decode with the declared encoding, else UTF-8 (BOM or valid), else GBK. */
@@ -52,7 +58,8 @@ export function decodeText(bytes: Uint8Array, source: string, encoding?: string)
       throw new GreenmineError('ENCODING_MISMATCH', `${source}: the file is not valid ${enc} text`, { file: source });
     }
   }
-  if (isValidUtf8(bytes)) return { text: new TextDecoder('utf-8').decode(bytes).replace(/^\uFEFF/, ''), encoding: 'utf-8', detected: true };
+  const utf8 = tryUtf8(bytes);
+  if (utf8 !== null) return { text: utf8.replace(/^\uFEFF/, ''), encoding: 'utf-8', detected: true };
   try {
     return { text: new TextDecoder('gb18030', { fatal: true }).decode(bytes), encoding: 'gbk', detected: true };
   } catch {

@@ -45,14 +45,15 @@ export function parseStatedArea(line: string): StatedArea | null {
 }
 
 const norm = (s: string): string => s.toLowerCase().replace(/[\s_\-()（）]/g, '');
+const normalised = (keys: string[]): string[] => keys.map(norm);
 
-const NAME_KEYS = ['矿山名称', '矿山名', '矿区名称', '名称', 'name', 'minename', 'ksmc', 'mc'];
-const NUMBER_KEYS = ['采矿许可证号', '采矿许可证编号', '许可证号', '证号', 'licenseno', 'licenceno', 'licensenumber', 'permitno', 'xkzh', 'xkzbh'];
-const HOLDER_KEYS = ['采矿权人', '矿业权人', '权利人', 'holder', 'owner', 'ckqr'];
-const ZMIN_KEYS = ['最低标高', '开采最低标高', '标高下限', 'zmin', 'minelev', 'elevmin', 'minelevation', 'zdbg'];
-const ZMAX_KEYS = ['最高标高', '开采最高标高', '标高上限', 'zmax', 'maxelev', 'elevmax', 'maxelevation', 'zgbg'];
-const ELEVATION_KEYS = ['开采标高', '开采深度', '标高', 'elevation', 'elevationrange', 'kcbg'];
-const AREA_KEYS = ['矿区面积', '面积', 'area', 'statedarea', 'mj'];
+const NAME_KEYS = normalised(['矿山名称', '矿山名', '矿区名称', '名称', 'name', 'minename', 'ksmc', 'mc']);
+const NUMBER_KEYS = normalised(['采矿许可证号', '采矿许可证编号', '许可证号', '证号', 'licenseno', 'licenceno', 'licensenumber', 'permitno', 'xkzh', 'xkzbh']);
+const HOLDER_KEYS = normalised(['采矿权人', '矿业权人', '权利人', 'holder', 'owner', 'ckqr']);
+const ZMIN_KEYS = normalised(['最低标高', '开采最低标高', '标高下限', 'zmin', 'minelev', 'elevmin', 'minelevation', 'zdbg']);
+const ZMAX_KEYS = normalised(['最高标高', '开采最高标高', '标高上限', 'zmax', 'maxelev', 'elevmax', 'maxelevation', 'zgbg']);
+const ELEVATION_KEYS = normalised(['开采标高', '开采深度', '标高', 'elevation', 'elevationrange', 'kcbg']);
+const AREA_KEYS = normalised(['矿区面积', '面积', 'area', 'statedarea', 'mj']);
 
 export interface MappedFields {
   name: string | null;
@@ -64,12 +65,23 @@ export interface MappedFields {
   notes: string[];
 }
 
-function pick(attrs: Record<string, unknown>, keys: string[]): [string, unknown] | null {
-  const wanted = keys.map(norm);
-  for (const key of wanted) {
-    for (const [k, v] of Object.entries(attrs)) {
-      if (norm(k) === key && v !== null && v !== undefined && String(v).trim() !== '') return [k, v];
-    }
+/** Attribute keys normalised once per record, so each lookup is a map hit. */
+type KeyIndex = Map<string, [string, unknown]>;
+
+function indexKeys(attrs: Record<string, unknown>): KeyIndex {
+  const index: KeyIndex = new Map();
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === null || v === undefined || String(v).trim() === '') continue;
+    const key = norm(k);
+    if (!index.has(key)) index.set(key, [k, v]);
+  }
+  return index;
+}
+
+function pick(index: KeyIndex, keys: string[]): [string, unknown] | null {
+  for (const key of keys) {
+    const hit = index.get(key);
+    if (hit) return hit;
   }
   return null;
 }
@@ -79,23 +91,24 @@ const text = (v: [string, unknown] | null): string | null => (v ? String(v[1]).t
 /** Map common attribute names to license fields; the attributes themselves are kept as they are. */
 export function mapAttributes(attrs: Record<string, unknown>): MappedFields {
   const notes: string[] = [];
+  const index = indexKeys(attrs);
   let elevationM: MappedFields['elevationM'] = null;
-  const zmin = pick(attrs, ZMIN_KEYS);
-  const zmax = pick(attrs, ZMAX_KEYS);
+  const zmin = pick(index, ZMIN_KEYS);
+  const zmax = pick(index, ZMAX_KEYS);
   if (zmin && zmax) {
     const a = Number(String(zmin[1]).replace(/[米m+]/gi, ''));
     const b = Number(String(zmax[1]).replace(/[米m+]/gi, ''));
     if (Number.isFinite(a) && Number.isFinite(b)) elevationM = { min: Math.min(a, b), max: Math.max(a, b) };
     else notes.push(`elevation attributes ${zmin[0]}=${String(zmin[1])}, ${zmax[0]}=${String(zmax[1])} are not numbers`);
   } else {
-    const combined = pick(attrs, ELEVATION_KEYS);
+    const combined = pick(index, ELEVATION_KEYS);
     if (combined) {
       elevationM = parseElevation(String(combined[1]));
       if (!elevationM) notes.push(`elevation attribute ${combined[0]}="${String(combined[1])}" is not a range such as +290m至+68m`);
     }
   }
   let statedArea: StatedArea | null = null;
-  const area = pick(attrs, AREA_KEYS);
+  const area = pick(index, AREA_KEYS);
   if (area) {
     const [key, value] = area;
     const unitFromKey = /km2|km²|平方公里|平方千米/i.test(key) ? '平方公里' : /亩/.test(key) ? '亩' : /m2|m²|平方米/i.test(key) ? '平方米' : '';
@@ -103,9 +116,9 @@ export function mapAttributes(attrs: Record<string, unknown>): MappedFields {
     if (!statedArea) notes.push(`area attribute ${key}=${String(value)} has no unit (name it like area_km2, or write 0.7290平方公里)`);
   }
   return {
-    name: text(pick(attrs, NAME_KEYS)),
-    licenseNo: text(pick(attrs, NUMBER_KEYS)),
-    holder: text(pick(attrs, HOLDER_KEYS)),
+    name: text(pick(index, NAME_KEYS)),
+    licenseNo: text(pick(index, NUMBER_KEYS)),
+    holder: text(pick(index, HOLDER_KEYS)),
     elevationM,
     statedArea,
     notes,

@@ -7,7 +7,7 @@
 import { crsFromEpsg, crsLabel, createTransform, type Crs } from '../crs/index.js';
 import type { Finding, Where } from '../errors.js';
 import { dedupe, findIntersections, pointInRing } from './geometry.js';
-import type { License } from './model.js';
+import { flatBbox, type License } from './model.js';
 
 /** Mainland China and its islands, [minLon, minLat, maxLon, maxLat]. */
 const CHINA_BBOX: [number, number, number, number] = [73, 3, 136, 54];
@@ -130,6 +130,9 @@ function checkAreaOfUse(license: License, add: Add): boolean {
     const rings = license.blocks[bi]!.rings;
     for (let ri = 0; ri < rings.length; ri++) {
       const ring = rings[ri]!;
+      // Fast path: when the four corners of the ring's box land inside, every vertex does.
+      const [minX, minY, maxX, maxY] = flatBbox(ring);
+      if (inside(toLonLat(minX, minY)) && inside(toLonLat(maxX, minY)) && inside(toLonLat(maxX, maxY)) && inside(toLonLat(minX, maxY))) continue;
       for (let i = 0; i + 1 < ring.length; i += 2) {
         const x = ring[i]!;
         const y = ring[i + 1]!;

@@ -1,0 +1,57 @@
+/**
+ * A small benchmark harness in the flatbush style: seeded data, warm-up,
+ * repetitions, median and min, a sink the optimiser cannot remove, and the
+ * process's peak memory. Each benchmark runs its anchor in the same process.
+ */
+import { performance } from 'node:perf_hooks';
+
+export let sink = 0;
+
+export function consume(value: number): void {
+  sink += value;
+}
+
+/** mulberry32: a seeded generator so every run sees the same data. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export interface Timing {
+  name: string;
+  medianMs: number;
+  minMs: number;
+  runs: number;
+}
+
+export async function time(name: string, fn: () => unknown, options: { warmup?: number; repeats?: number } = {}): Promise<Timing> {
+  const warmup = options.warmup ?? 1;
+  const repeats = options.repeats ?? 5;
+  for (let i = 0; i < warmup; i++) await fn();
+  const samples: number[] = [];
+  for (let i = 0; i < repeats; i++) {
+    const start = performance.now();
+    await fn();
+    samples.push(performance.now() - start);
+  }
+  samples.sort((a, b) => a - b);
+  return { name, medianMs: samples[Math.floor(samples.length / 2)]!, minMs: samples[0]!, runs: repeats };
+}
+
+export function peakRssMiB(): number {
+  return process.resourceUsage().maxRSS / 1024;
+}
+
+export function report(title: string, subject: Timing, anchor: Timing, items: number, unit: string): void {
+  const perSecond = (t: Timing): string => `${Math.round((items / t.medianMs) * 1000).toLocaleString('en-US')} ${unit}/s`;
+  console.log(`\n${title}  (${items.toLocaleString('en-US')} ${unit})`);
+  console.log(`  ${subject.name.padEnd(48)} median ${subject.medianMs.toFixed(1).padStart(8)} ms  min ${subject.minMs.toFixed(1).padStart(8)} ms  ${perSecond(subject)}`);
+  console.log(`  ${anchor.name.padEnd(48)} median ${anchor.medianMs.toFixed(1).padStart(8)} ms  min ${anchor.minMs.toFixed(1).padStart(8)} ms  ${perSecond(anchor)}`);
+  console.log(`  ratio greenmine / anchor: ${(subject.medianMs / anchor.medianMs).toFixed(2)}×   peak RSS so far: ${peakRssMiB().toFixed(0)} MiB`);
+}

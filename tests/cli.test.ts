@@ -1,0 +1,78 @@
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { main } from '../src/cli/main.js';
+import { expected, fixture } from './helpers.js';
+
+async function run(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const code = await main(argv, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) });
+  return { code, stdout, stderr };
+}
+
+describe('greenmine license', () => {
+  it('--json prints exactly the contract object', async () => {
+    const r = await run('license', fixture('scene-a/license_corners.txt'), '--json');
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out).toMatchObject({ crs: 'EPSG:4528', blocks: 2, holes: 1, vertices: 24, elevationM: { min: 68, max: 290 }, findings: [] });
+    expect(out.file).toContain('license_corners.txt');
+    expect(Math.abs(out.areaM2.ellipsoidal - expected.license.ellipsoidal_area_m2)).toBeLessThan(1);
+    expect(out.statedAreaM2).toBeCloseTo(729000, 3);
+    expect(out.bbox).toHaveLength(4);
+    expect(out.bbox[0]).toBeLessThan(out.bbox[2]);
+  });
+
+  it('prints an array for a file with several licenses', async () => {
+    const r = await run('license', fixture('variants/two_licenses.geojson'), '--json');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).map((l: { licenseNo: string }) => l.licenseNo)).toEqual(['C001', 'C002']);
+  });
+
+  it('prints a readable summary without --json, warnings on stderr', async () => {
+    const r = await run('license', fixture('variants/corners_wrong_area.txt'));
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('0.7290 km² ellipsoidal');
+    expect(r.stderr).toContain('LICENSE_AREA_MISMATCH');
+  });
+
+  it('exits 1 with the error code on bad data, as JSON with --json', async () => {
+    const r = await run('license', fixture('variants/corners_noprefix_bare.txt'), '--json');
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout).error.code).toBe('CRS_ZONE_AMBIGUOUS');
+    expect(r.stderr).toContain('EPSG:4549');
+    expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+  });
+
+  it('exits 2 on bad usage', async () => {
+    expect((await run('license')).code).toBe(2);
+    expect((await run('license', 'a.txt', '--zone', 'forty')).code).toBe(2);
+    expect((await run('license', 'a.txt', '--bogus')).code).toBe(2);
+    expect((await run('license', 'a.txt', '--to', 'EPSG:4549')).code).toBe(2);
+    expect((await run('license', 'a.txt', '--towgs84', '1,2')).code).toBe(2);
+    expect((await run('frobnicate')).code).toBe(2);
+    const same = await run('license', fixture('scene-a/license.geojson'), '--out', fixture('scene-a/license.geojson'));
+    expect(same.code).toBe(2);
+    expect(same.stderr).toContain('overwrite');
+  });
+
+  it('writes GeoJSON in the CRS asked for', async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'greenmine-cli-')), 'license.geojson');
+    const r = await run('license', fixture('scene-a/license_corners.txt'), '--to', 'EPSG:4549', '--out', out);
+    expect(r.code).toBe(0);
+    expect(existsSync(out)).toBe(true);
+    const fc = JSON.parse(readFileSync(out, 'utf8'));
+    expect(fc.crs.properties.name).toBe('urn:ogc:def:crs:EPSG::4549');
+    expect(fc.features[0].geometry.coordinates[0][0][0][0]).toBeCloseTo(495814.07, 2);
+  });
+
+  it('--help explains every option', async () => {
+    const top = await run('--help');
+    expect(top.code).toBe(0);
+    expect(top.stdout).toContain('license');
+    const help = await run('license', '--help');
+    for (const option of ['--crs', '--zone', '--encoding', '--gcj02', '--bd09', '--towgs84', '--to', '--out', '--json']) expect(help.stdout).toContain(option);
+  });
+});
