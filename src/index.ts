@@ -5,3 +5,5 @@
 export * from './crs/index.js';
 export * from './license/index.js';
 export { GreenmineError, formatWhere, type Finding, type Where } from './errors.js';
+export * from './track/index.js';
+export * from './fence/index.js';

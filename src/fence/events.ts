@@ -1,0 +1,301 @@
+/**
+ * Fence events from tracks: out-of-bounds excursions (越界), crossings between
+ * sparse fixes, pre-warnings (预警), fixes below the licensed floor (超层),
+ * runs outside every license (provincial mode) and positioning feed gaps.
+ *
+ * One per-device state machine (`DeviceState.step`) serves both the batch API
+ * (`detectEvents`, which locates all fixes first in one typed-array pass) and
+ * the streaming monitor (`FenceMonitor.push`), so both give the same events.
+ */
+import { GreenmineError } from '../errors.js';
+import type { Track } from '../track/model.js';
+import type { FenceIndex } from './fence-index.js';
+
+export type FenceEventType = 'out-of-bounds' | 'crossing' | 'pre-warning' | 'below-floor' | 'outside-all' | 'gap';
+
+export interface FenceEvent {
+  type: FenceEventType;
+  device: string;
+  /** The license concerned: the one the device was last inside, else the nearest; null when none is known. */
+  licenseId: string | null;
+  startS: number;
+  endS: number;
+  durationS: number;
+  fixes: number;
+  /**
+   * out-of-bounds / outside-all / crossing: the largest distance outside (m);
+   * pre-warning: the closest approach to the boundary from inside (m);
+   * below-floor: the largest depth below the floor (m); gap: null.
+   */
+  maxDistanceM: number | null;
+  /** Index (in the device's fix sequence) of the first and last fix of the event. */
+  startIndex: number;
+  endIndex: number;
+  /** Index of the first fix back within the fence after an excursion, or null when the track ends outside. */
+  firstBackIndex: number | null;
+}
+
+export interface EventOptions {
+  /** GNSS noise allowance: a fix counts as outside only beyond this distance (default 5 m). */
+  toleranceM?: number;
+  /** Drop runs shorter than this (default 0 s). */
+  minDurationS?: number;
+  /** Drop runs with fewer fixes (default 1). */
+  minFixes?: number;
+  /** Pre-warning for fixes inside but within this distance of the boundary (default 0: off). */
+  warnDistanceM?: number;
+  /** Report gaps between fixes longer than this (default 0: off). */
+  maxGapS?: number;
+  /** Check the straight segment between consecutive inside fixes (default true). */
+  segmentCheck?: boolean;
+  /** Vertical allowance below the licensed floor (default 1 m). */
+  verticalToleranceM?: number;
+  /**
+   * Added to the licensed elevations before comparing with fix elevations:
+   * GNSS gives ellipsoidal heights, licenses normal heights (1985 national
+   * height datum); in Zhejiang the difference (geoid undulation) is about
+   * +8 to +12 m. Default 0 (fix elevations already normal heights).
+   */
+  heightOffsetM?: number;
+  /** 'license' (default): excursions from the licenses; 'province': runs inside no license ('outside-all'). */
+  mode?: 'license' | 'province';
+}
+
+type Resolved = Required<EventOptions>;
+
+function resolve(options: EventOptions): Resolved {
+  const r: Resolved = {
+    toleranceM: options.toleranceM ?? 5,
+    minDurationS: options.minDurationS ?? 0,
+    minFixes: options.minFixes ?? 1,
+    warnDistanceM: options.warnDistanceM ?? 0,
+    maxGapS: options.maxGapS ?? 0,
+    segmentCheck: options.segmentCheck ?? true,
+    verticalToleranceM: options.verticalToleranceM ?? 1,
+    heightOffsetM: options.heightOffsetM ?? 0,
+    mode: options.mode ?? 'license',
+  };
+  for (const key of ['toleranceM', 'minDurationS', 'minFixes', 'warnDistanceM', 'maxGapS', 'verticalToleranceM'] as const) {
+    if (!(r[key] >= 0) || !Number.isFinite(r[key])) throw new GreenmineError('FENCE_BAD_OPTION', `${key} must be a finite number ≥ 0, got ${r[key]}`);
+  }
+  if (!Number.isFinite(r.heightOffsetM)) throw new GreenmineError('FENCE_BAD_OPTION', `heightOffsetM must be finite, got ${r.heightOffsetM}`);
+  return r;
+}
+
+interface Run {
+  startIndex: number;
+  startS: number;
+  endIndex: number;
+  endS: number;
+  fixes: number;
+  extreme: number;
+  license: number;
+}
+
+const METRES_PER_DEG_LAT = 110_574;
+
+/** Per-device state: the open runs and the previous fix. */
+class DeviceState {
+  index = 0;
+  prevT = NaN;
+  prevLon = NaN;
+  prevLat = NaN;
+  prevD = NaN;
+  home = -1;
+  out: Run | null = null;
+  warn: Run | null = null;
+  floor: Run | null = null;
+
+  constructor(readonly device: string) {}
+}
+
+export class EventEngine {
+  private readonly o: Resolved;
+  private readonly floorsM: Float64Array;
+
+  /** `floorsM[license]`: the licensed floor (开采标高 min) per license index, NaN when not licensed. */
+  constructor(readonly fence: FenceIndex, options: EventOptions = {}, floorsM?: ArrayLike<number>) {
+    this.o = resolve(options);
+    this.floorsM = new Float64Array(fence.licenseCount).fill(NaN);
+    if (floorsM) this.floorsM.set(floorsM);
+  }
+
+  newState(device: string): DeviceState {
+    return new DeviceState(device);
+  }
+
+  private id(license: number): string | null {
+    return license >= 0 ? this.fence.licenseIds[license]! : null;
+  }
+
+  private emit(s: DeviceState, type: FenceEventType, run: Run, firstBack: number | null, out: FenceEvent[]): void {
+    const durationS = run.endS - run.startS;
+    if (run.fixes < this.o.minFixes || durationS < this.o.minDurationS) return;
+    out.push({
+      type,
+      device: s.device,
+      licenseId: this.id(run.license),
+      startS: run.startS,
+      endS: run.endS,
+      durationS,
+      fixes: run.fixes,
+      maxDistanceM: Number.isFinite(run.extreme) ? run.extreme : null,
+      startIndex: run.startIndex,
+      endIndex: run.endIndex,
+      firstBackIndex: firstBack,
+    });
+  }
+
+  /**
+   * Advance one device by one fix whose location is already known: `license`
+   * (containing license or -1), `d` (signed distance, ±Infinity beyond the
+   * search radius), `nearest` (nearest license or -1). Closed events go to `out`.
+   */
+  step(s: DeviceState, t: number, lon: number, lat: number, ele: number, license: number, d: number, nearest: number, out: FenceEvent[]): void {
+    const o = this.o;
+    const i = s.index++;
+    if (license >= 0) s.home = license;
+    const homeOrNearest = s.home >= 0 ? s.home : nearest;
+
+    if (o.maxGapS > 0 && t - s.prevT > o.maxGapS) {
+      out.push({ type: 'gap', device: s.device, licenseId: this.id(homeOrNearest), startS: s.prevT, endS: t, durationS: t - s.prevT, fixes: 0, maxDistanceM: null, startIndex: i - 1, endIndex: i, firstBackIndex: null });
+    }
+
+    const isOut = d > o.toleranceM;
+    // Excursions (or, provincially, runs inside no license).
+    if (isOut) {
+      let distance = d;
+      if (distance === Infinity && o.mode === 'license' && homeOrNearest >= 0) distance = this.fence.distanceToLicenseM(homeOrNearest, lon, lat);
+      if (!s.out) s.out = { startIndex: i, startS: t, endIndex: i, endS: t, fixes: 0, extreme: -Infinity, license: homeOrNearest };
+      const r = s.out;
+      r.endIndex = i;
+      r.endS = t;
+      r.fixes++;
+      if (distance > r.extreme) r.extreme = distance;
+      if (r.license < 0) r.license = homeOrNearest;
+    } else {
+      if (s.out) {
+        this.emit(s, o.mode === 'province' ? 'outside-all' : 'out-of-bounds', s.out, i, out);
+        s.out = null;
+      } else if (o.segmentCheck && i > 0 && !(s.prevD > o.toleranceM)) {
+        this.checkSegment(s, t, lon, lat, d, homeOrNearest, i, out);
+      }
+    }
+
+    // Pre-warning: inside, close to the boundary.
+    const warning = o.warnDistanceM > 0 && d <= 0 && -d < o.warnDistanceM;
+    if (warning) {
+      if (!s.warn) s.warn = { startIndex: i, startS: t, endIndex: i, endS: t, fixes: 0, extreme: Infinity, license };
+      s.warn.endIndex = i;
+      s.warn.endS = t;
+      s.warn.fixes++;
+      if (-d < s.warn.extreme) s.warn.extreme = -d;
+    } else if (s.warn) {
+      this.emit(s, 'pre-warning', s.warn, null, out);
+      s.warn = null;
+    }
+
+    // Depth: below the licensed floor.
+    const floor = license >= 0 ? this.floorsM[license]! : NaN;
+    const depth = floor + o.heightOffsetM - ele;
+    if (depth > o.verticalToleranceM) {
+      if (!s.floor) s.floor = { startIndex: i, startS: t, endIndex: i, endS: t, fixes: 0, extreme: -Infinity, license };
+      s.floor.endIndex = i;
+      s.floor.endS = t;
+      s.floor.fixes++;
+      if (depth > s.floor.extreme) s.floor.extreme = depth;
+    } else if (s.floor) {
+      this.emit(s, 'below-floor', s.floor, null, out);
+      s.floor = null;
+    }
+
+    s.prevT = t;
+    s.prevLon = lon;
+    s.prevLat = lat;
+    s.prevD = d;
+  }
+
+  /**
+   * Two consecutive fixes within the fence: does the straight segment between
+   * them leave it by more than the tolerance? A point at distance s along the
+   * segment is at most min(s − |d₀|, L − s − |d₁|) outside, so only segments
+   * with (L − |d₀| − |d₁|)/2 > tolerance are sampled (every tolerance/5 m).
+   */
+  private checkSegment(s: DeviceState, t: number, lon: number, lat: number, d: number, license: number, i: number, out: FenceEvent[]): void {
+    const o = this.o;
+    const kx = 111_320 * Math.cos((lat * Math.PI) / 180);
+    const dxM = (lon - s.prevLon) * kx;
+    const dyM = (lat - s.prevLat) * METRES_PER_DEG_LAT;
+    const lengthM = Math.hypot(dxM, dyM);
+    const depth0 = s.prevD <= 0 ? -s.prevD : 0;
+    const depth1 = d <= 0 ? -d : 0;
+    if ((lengthM - depth0 - depth1) / 2 <= o.toleranceM) return;
+    const step = Math.max(o.toleranceM / 5, 0.2);
+    const n = Math.ceil(lengthM / step);
+    let worst = -Infinity;
+    for (let k = 1; k < n; k++) {
+      const f = k / n;
+      const dk = this.fence.signedDistanceM(s.prevLon + f * (lon - s.prevLon), s.prevLat + f * (lat - s.prevLat));
+      if (dk > worst) worst = dk;
+    }
+    if (worst > o.toleranceM) {
+      this.emit(s, 'crossing', { startIndex: i - 1, startS: s.prevT, endIndex: i, endS: t, fixes: 2, extreme: worst, license }, i, out);
+    }
+  }
+
+  /** Close every open run of a device (end of track or stream). */
+  finish(s: DeviceState, out: FenceEvent[]): void {
+    if (s.out) this.emit(s, this.o.mode === 'province' ? 'outside-all' : 'out-of-bounds', s.out, null, out);
+    if (s.warn) this.emit(s, 'pre-warning', s.warn, null, out);
+    if (s.floor) this.emit(s, 'below-floor', s.floor, null, out);
+    s.out = s.warn = s.floor = null;
+  }
+}
+
+const byStart = (a: FenceEvent, b: FenceEvent): number => a.startS - b.startS || a.startIndex - b.startIndex || a.type.localeCompare(b.type);
+
+/** Events of one track against a fence (batch: all fixes located in one pass, then one sweep). */
+export function detectEvents(fence: FenceIndex, track: Track, options: EventOptions = {}, floorsM?: ArrayLike<number>): FenceEvent[] {
+  const engine = new EventEngine(fence, options, floorsM);
+  const n = track.timeS.length;
+  const license = new Int32Array(n);
+  const distance = new Float64Array(n);
+  const nearest = new Int32Array(n);
+  fence.locateInto(track.lon, track.lat, license, distance, nearest);
+  const state = engine.newState(track.deviceId);
+  const events: FenceEvent[] = [];
+  const ele = track.eleM;
+  for (let i = 0; i < n; i++) engine.step(state, track.timeS[i]!, track.lon[i]!, track.lat[i]!, ele ? ele[i]! : NaN, license[i]!, distance[i]!, nearest[i]!, events);
+  engine.finish(state, events);
+  return events.sort(byStart);
+}
+
+/**
+ * Streaming monitor with per-device state: `push` one fix at a time (in time
+ * order per device) and receive the events it closes; `flush` closes the rest.
+ */
+export class FenceMonitor {
+  private readonly engine: EventEngine;
+  private readonly devices = new Map<string, DeviceState>();
+  private readonly scratch = new Float64Array(3);
+
+  constructor(readonly fence: FenceIndex, options: EventOptions = {}, floorsM?: ArrayLike<number>) {
+    this.engine = new EventEngine(fence, options, floorsM);
+  }
+
+  push(deviceId: string, timeS: number, lon: number, lat: number, eleM = NaN): FenceEvent[] {
+    let state = this.devices.get(deviceId);
+    if (!state) this.devices.set(deviceId, (state = this.engine.newState(deviceId)));
+    if (timeS < state.prevT) throw new GreenmineError('FENCE_OUT_OF_ORDER', `device ${deviceId}: fix at ${timeS} is earlier than the previous one (${state.prevT}); push fixes in time order`);
+    const q = this.fence.query3(lon, lat, this.scratch);
+    const out: FenceEvent[] = [];
+    this.engine.step(state, timeS, lon, lat, eleM, q[0]!, q[1]!, q[2]!, out);
+    return out;
+  }
+
+  flush(): FenceEvent[] {
+    const out: FenceEvent[] = [];
+    for (const state of this.devices.values()) this.engine.finish(state, out);
+    return out.sort(byStart);
+  }
+}

@@ -1,0 +1,2 @@
+export { FenceIndex, OUTSIDE, type FenceBuildOptions } from './fence-index.js';
+export { detectEvents, EventEngine, FenceMonitor, type EventOptions, type FenceEvent, type FenceEventType } from './events.js';

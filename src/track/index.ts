@@ -1,0 +1,8 @@
+export { parseTime } from './build.js';
+export { parseTrackCsv } from './csv.js';
+export { parseTrackGeoJson } from './geojson.js';
+export { parseGpx } from './gpx.js';
+export { detectTrackFormat, loadTracks, loadTracksFromBytes, type TrackFormat } from './load.js';
+export { fixCount, type BadRow, type Track, type TrackSet } from './model.js';
+export { parseNmea } from './nmea.js';
+export type { TrackReadOptions } from './options.js';
