@@ -3,10 +3,12 @@
 import { fileURLToPath } from 'node:url';
 import { realpathSync } from 'node:fs';
 import { EXIT_OK, EXIT_USAGE, processIo, type Io } from './args.js';
+import { fenceCommand, FENCE_HELP } from './fence.js';
 import { licenseCommand, LICENSE_HELP } from './license.js';
 
 const COMMANDS: Record<string, { summary: string; help: string; run: (argv: string[], io: Io) => Promise<number> }> = {
   license: { summary: 'read, validate and measure a mining license', help: LICENSE_HELP, run: licenseCommand },
+  fence: { summary: 'check GPS tracks against license boundaries (electronic fence)', help: FENCE_HELP, run: fenceCommand },
 };
 
 export const HELP = `Usage: greenmine <command> [options]

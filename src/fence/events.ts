@@ -24,7 +24,7 @@ export interface FenceEvent {
   fixes: number;
   /**
    * out-of-bounds / outside-all / crossing: the largest distance outside (m);
-   * pre-warning: the closest approach to the boundary from inside (m);
+   * pre-warning: the closest approach to the boundary from inside (m; 0 when a fix was on or just past it, within the tolerance);
    * below-floor: the largest depth below the floor (m); gap: null.
    */
   maxDistanceM: number | null;
@@ -182,14 +182,15 @@ export class EventEngine {
       }
     }
 
-    // Pre-warning: inside, close to the boundary.
-    const warning = o.warnDistanceM > 0 && d <= 0 && -d < o.warnDistanceM;
+    // Pre-warning: within the fence (inside, or outside within the tolerance) but close to the boundary.
+    const warning = o.warnDistanceM > 0 && !isOut && -d < o.warnDistanceM;
     if (warning) {
-      if (!s.warn) s.warn = { startIndex: i, startS: t, endIndex: i, endS: t, fixes: 0, extreme: Infinity, license };
+      if (!s.warn) s.warn = { startIndex: i, startS: t, endIndex: i, endS: t, fixes: 0, extreme: Infinity, license: homeOrNearest };
       s.warn.endIndex = i;
       s.warn.endS = t;
       s.warn.fixes++;
-      if (-d < s.warn.extreme) s.warn.extreme = -d;
+      const approach = d < 0 ? -d : 0;
+      if (approach < s.warn.extreme) s.warn.extreme = approach;
     } else if (s.warn) {
       this.emit(s, 'pre-warning', s.warn, null, out);
       s.warn = null;

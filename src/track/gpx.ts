@@ -49,8 +49,9 @@ export function parseGpx(bytes: Uint8Array, file: string, options: TrackReadOpti
   const source = new TextDecoder('utf-8').decode(bytes);
   const valid = XMLValidator.validate(source);
   if (valid !== true) throw new GreenmineError('GPX_SYNTAX', `${file}, line ${valid.err.line}: not well-formed XML (${valid.err.msg})`, { file, line: valid.err.line });
-  const gpx = (parser.parse(source) as Node).gpx as Node | undefined;
-  if (!gpx) throw new GreenmineError('GPX_STRUCTURE', `${file}: not a GPX document (no <gpx> root element)`, { file });
+  const parsed = parser.parse(source) as Node;
+  const gpx = (typeof parsed.gpx === 'object' && parsed.gpx !== null ? parsed.gpx : {}) as Node;
+  if (!('gpx' in parsed)) throw new GreenmineError('GPX_STRUCTURE', `${file}: not a GPX document (no <gpx> root element)`, { file });
   const tracks = (gpx.trk as Node[] | undefined) ?? [];
   const device = options.deviceId ?? (text((gpx.metadata as Node | undefined)?.name) || text(tracks[0]?.name) || basename(file));
   const fixes: RawFix[] = [];

@@ -1,0 +1,185 @@
+import { readdirSync, writeFileSync } from 'node:fs';
+import { extname, join } from 'node:path';
+import { formatWhere, type Finding } from '../errors.js';
+import { detectEvents, FenceIndex, type EventOptions, type FenceEvent } from '../fence/index.js';
+import { loadLicenses, type License } from '../license/index.js';
+import { loadTracks, type Track, type TrackFormat } from '../track/index.js';
+import type { OffsetFrame } from '../crs/index.js';
+import { EXIT_OK, guard, parse, UsageError, type Io } from './args.js';
+
+export const FENCE_HELP = `Usage: greenmine fence --license <file> --track <file> [options]
+
+Check GPS tracks against mining licenses (电子围栏) and report events:
+out-of-bounds excursions, crossings between sparse fixes, pre-warnings,
+fixes below the licensed floor, runs outside every license, feed gaps.
+
+Options:
+  --license <file>       a license file (repeatable; a file may hold many licenses)
+  --licenses <folder>    every license file in a folder (.txt .csv .shp .kml .kmz .geojson .json)
+  --track <file>         a track file: GPX, CSV, NMEA or GeoJSON (repeatable)
+  --format <f>           force the track format: gpx, csv, nmea, geojson
+  --frame <f>            track coordinate frame: wgs84 (default), gcj02, bd09
+  --device <id>          device id for track files that do not name one
+  --tolerance <m>        GNSS allowance before a fix counts as outside (default 5)
+  --min-duration <s>     drop excursions shorter than this (default 0)
+  --min-fixes <n>        drop excursions with fewer fixes (default 1)
+  --warn <m>             pre-warn inside within this distance of the boundary (default 0: off)
+  --max-gap <s>          report feed gaps longer than this (default 0: off)
+  --height-offset <m>    added to licensed elevations before comparing with fix heights (default 0)
+  --vertical-tolerance <m>  allowance below the licensed floor (default 1)
+  --no-segments          do not check the segments between consecutive inside fixes
+  --province             report runs inside no license ("outside-all") instead of excursions
+  --geojson <file>       write the events with their fixes as GeoJSON
+  --json                 print {"points","skipped","outside","events":[…]} as JSON
+  -h, --help             show this help
+
+Exit codes: 0 done (events are findings, not failures), 1 errors in the data, 2 bad usage.
+`;
+
+const LICENSE_EXTENSIONS = new Set(['.txt', '.csv', '.shp', '.kml', '.kmz', '.geojson', '.json']);
+
+function nonNegative(value: string | undefined, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new UsageError(`${name} takes a number ≥ 0, got "${value}"`);
+  return n;
+}
+
+function frameOption(value: string | undefined): OffsetFrame {
+  const v = (value ?? 'wgs84').toLowerCase().replace(/[^a-z0-9]/g, '');
+  if (v === 'wgs84' || v === 'cgcs2000') return 'WGS84';
+  if (v === 'gcj02') return 'GCJ02';
+  if (v === 'bd09') return 'BD09';
+  throw new UsageError(`--frame is one of wgs84, gcj02, bd09; got "${value}"`);
+}
+
+export async function fenceCommand(argv: string[], io: Io): Promise<number> {
+  const json = argv.includes('--json');
+  return guard(io, json, async () => {
+    const { values } = parse(argv, {
+      license: { type: 'string', multiple: true },
+      licenses: { type: 'string' },
+      track: { type: 'string', multiple: true },
+      format: { type: 'string' },
+      frame: { type: 'string' },
+      device: { type: 'string' },
+      tolerance: { type: 'string' },
+      'min-duration': { type: 'string' },
+      'min-fixes': { type: 'string' },
+      warn: { type: 'string' },
+      'max-gap': { type: 'string' },
+      'height-offset': { type: 'string' },
+      'vertical-tolerance': { type: 'string' },
+      'no-segments': { type: 'boolean' },
+      province: { type: 'boolean' },
+      geojson: { type: 'string' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    });
+    if (values.help) {
+      io.stdout(FENCE_HELP);
+      return EXIT_OK;
+    }
+    const licenseFiles = [...((values.license as unknown as string[] | undefined) ?? [])];
+    if (values.licenses) {
+      let names: string[];
+      try {
+        names = readdirSync(values.licenses).sort();
+      } catch {
+        throw new UsageError(`--licenses: cannot list folder "${values.licenses}"`);
+      }
+      licenseFiles.push(...names.filter((n) => LICENSE_EXTENSIONS.has(extname(n).toLowerCase())).map((n) => join(values.licenses!, n)));
+    }
+    const trackFiles = (values.track as unknown as string[] | undefined) ?? [];
+    if (licenseFiles.length === 0) throw new UsageError(`fence needs --license <file> or --licenses <folder>\n\n${FENCE_HELP}`);
+    if (trackFiles.length === 0) throw new UsageError(`fence needs --track <file>\n\n${FENCE_HELP}`);
+    if (values.format && !['gpx', 'csv', 'nmea', 'geojson'].includes(values.format)) throw new UsageError('--format is one of gpx, csv, nmea, geojson');
+    const options: EventOptions = {
+      toleranceM: nonNegative(values.tolerance, '--tolerance', 5),
+      minDurationS: nonNegative(values['min-duration'], '--min-duration', 0),
+      minFixes: nonNegative(values['min-fixes'], '--min-fixes', 1),
+      warnDistanceM: nonNegative(values.warn, '--warn', 0),
+      maxGapS: nonNegative(values['max-gap'], '--max-gap', 0),
+      verticalToleranceM: nonNegative(values['vertical-tolerance'], '--vertical-tolerance', 1),
+      heightOffsetM: values['height-offset'] === undefined ? 0 : Number(values['height-offset']),
+      segmentCheck: !values['no-segments'],
+      mode: values.province ? 'province' : 'license',
+    };
+    if (!Number.isFinite(options.heightOffsetM)) throw new UsageError('--height-offset takes a number');
+    const frame = frameOption(values.frame);
+
+    const licenses: License[] = [];
+    for (const file of licenseFiles) licenses.push(...(await loadLicenses(file)));
+    const fence = FenceIndex.build(licenses, { searchRadiusM: Math.max(100, 2 * (options.warnDistanceM ?? 0), 4 * (options.toleranceM ?? 5)) });
+    const floors = licenses.map((l) => l.elevationM?.min ?? NaN);
+
+    const findings: Finding[] = [];
+    const tracks: Track[] = [];
+    let points = 0;
+    let skipped = 0;
+    for (const file of trackFiles) {
+      const set = loadTracks(file, { frame, deviceId: values.device, format: values.format as TrackFormat | undefined });
+      tracks.push(...set.tracks);
+      points += set.tracks.reduce((n, t) => n + t.timeS.length, 0);
+      skipped += set.bad.length + set.duplicates;
+      findings.push(...set.findings);
+    }
+    const events: Array<FenceEvent & { track: Track }> = [];
+    let outside = 0;
+    const tolerance = options.toleranceM ?? 5;
+    for (const track of tracks) {
+      for (const e of detectEvents(fence, track, options, floors)) events.push({ ...e, track });
+      const lic = new Int32Array(track.timeS.length);
+      const dist = new Float64Array(track.timeS.length);
+      fence.locateInto(track.lon, track.lat, lic, dist);
+      for (let i = 0; i < dist.length; i++) if (dist[i]! > tolerance) outside++;
+    }
+    const iso = (s: number): string => new Date(s * 1000).toISOString();
+    const report = {
+      licenses: licenses.length,
+      devices: tracks.length,
+      points,
+      skipped,
+      outside,
+      events: events.map(({ track: _track, ...e }) => ({
+        type: e.type,
+        device: e.device,
+        licenseId: e.licenseId,
+        start: iso(e.startS),
+        end: iso(e.endS),
+        durationS: e.durationS,
+        fixes: e.fixes,
+        maxDistanceM: e.maxDistanceM,
+        firstBackIndex: e.firstBackIndex,
+      })),
+      findings,
+    };
+    if (values.geojson) writeFileSync(values.geojson, `${JSON.stringify(eventsGeoJson(events))}\n`);
+    if (json) io.stdout(`${JSON.stringify(report, null, 2)}\n`);
+    else {
+      io.stdout(`${licenses.length} license(s), ${tracks.length} device(s), ${points} fixes (${skipped} skipped), ${outside} outside by more than ${tolerance} m\n`);
+      for (const e of report.events) {
+        io.stdout(`  ${e.type.padEnd(13)} ${e.device}  ${e.start} → ${e.end}  ${e.durationS.toFixed(0)} s, ${e.fixes} fixes${e.maxDistanceM === null ? '' : `, ${e.maxDistanceM.toFixed(1)} m`}${e.licenseId ? `  [${e.licenseId}]` : ''}\n`);
+      }
+      if (report.events.length === 0) io.stdout('  no events\n');
+    }
+    for (const f of findings) io.stderr(`warning ${f.code}: ${f.message} [${formatWhere(f.where)}]\n`);
+    return EXIT_OK;
+  });
+}
+
+function eventsGeoJson(events: Array<FenceEvent & { track: Track }>): object {
+  return {
+    type: 'FeatureCollection',
+    features: events.map(({ track, ...e }) => {
+      const last = e.type === 'crossing' || e.type === 'gap' ? e.endIndex : e.firstBackIndex ?? e.endIndex;
+      const coords: number[][] = [];
+      for (let i = e.startIndex; i <= last && i < track.lon.length; i++) coords.push([track.lon[i]!, track.lat[i]!]);
+      return {
+        type: 'Feature',
+        properties: { ...e, start: new Date(e.startS * 1000).toISOString(), end: new Date(e.endS * 1000).toISOString() },
+        geometry: coords.length === 1 ? { type: 'Point', coordinates: coords[0] } : { type: 'LineString', coordinates: coords },
+      };
+    }),
+  };
+}

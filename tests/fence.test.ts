@@ -1,0 +1,377 @@
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { main } from '../src/cli/main.js';
+import { createTransform, crsFromEpsg, fromWgs84 } from '../src/crs/index.js';
+import { detectEvents, FenceIndex, FenceMonitor, type FenceEvent } from '../src/fence/index.js';
+import { gkZoneFor } from '../src/license/area.js';
+import { loadLicenses, type License } from '../src/license/index.js';
+import { loadTracks, loadTracksFromBytes, type Track } from '../src/track/index.js';
+import { fixture } from './helpers.js';
+
+const reference = JSON.parse(readFileSync(fixture('scene-a/EXPECTED.json'), 'utf8')).fence as {
+  tolerance_m: number;
+  points: number;
+  events: Array<{ start: number; end: number; max_distance_m: number; points: number }>;
+};
+
+const [sceneLicense] = await loadLicenses(fixture('scene-a/license_corners.txt'));
+const sceneFence = FenceIndex.build([sceneLicense!]);
+
+function expectReferenceEvents(events: FenceEvent[]): void {
+  const excursions = events.filter((e) => e.type === 'out-of-bounds');
+  expect(excursions).toHaveLength(reference.events.length);
+  excursions.forEach((e, i) => {
+    const r = reference.events[i]!;
+    expect(e.startS).toBe(r.start);
+    expect(e.endS).toBe(r.end);
+    expect(e.fixes).toBe(r.points);
+    expect(Math.abs(e.maxDistanceM! - r.max_distance_m)).toBeLessThan(0.1);
+  });
+}
+
+describe('fence events against the reference (tolerance 5 m)', () => {
+  for (const path of ['scene-a/excavator.gpx', 'scene-a/excavator.csv', 'tracks/excavator.nmea', 'tracks/excavator_gpx10.gpx', 'tracks/excavator_line.geojson', 'tracks/unix_tab.csv', 'tracks/fleet_gbk.csv']) {
+    it(path, () => {
+      const set = loadTracks(fixture(path));
+      const track = set.tracks[0]!;
+      expect(track.timeS.length).toBe(reference.points);
+      expectReferenceEvents(detectEvents(sceneFence, track, { toleranceM: reference.tolerance_m }));
+    });
+  }
+
+  it('the GPS jitter along the boundary (never more than 2 m out) raises nothing', () => {
+    const track = loadTracks(fixture('scene-a/excavator.gpx')).tracks[0]!;
+    const events = detectEvents(sceneFence, track, { toleranceM: 5 });
+    expect(events.every((e) => e.type === 'out-of-bounds')).toBe(true);
+    // With no tolerance the jitter shows up as extra excursions.
+    expect(detectEvents(sceneFence, track, { toleranceM: 0 }).length).toBeGreaterThan(3);
+  });
+
+  it('first fix out and first fix back', () => {
+    const track = loadTracks(fixture('scene-a/excavator.gpx')).tracks[0]!;
+    const [first] = detectEvents(sceneFence, track);
+    expect(track.timeS[first!.startIndex]).toBe(reference.events[0]!.start);
+    expect(first!.firstBackIndex).toBe(first!.endIndex + 1);
+    expect(first!.licenseId).toBe(sceneLicense!.id);
+  });
+
+  it('GCJ-02 input read with frame GCJ02 gives the same events', () => {
+    const track = loadTracks(fixture('scene-a/excavator.csv')).tracks[0]!;
+    const lines = ['time,经度(GCJ02),纬度(GCJ02)'];
+    for (let i = 0; i < track.timeS.length; i++) {
+      const [lon, lat] = fromWgs84('GCJ02', track.lon[i]!, track.lat[i]!);
+      lines.push(`${new Date(track.timeS[i]! * 1000).toISOString()},${lon.toFixed(9)},${lat.toFixed(9)}`);
+    }
+    const bytes = new TextEncoder().encode(lines.join('\n'));
+    const declared = loadTracksFromBytes(bytes, 'gcj.csv'); // the header names the frame
+    expectReferenceEvents(detectEvents(sceneFence, declared.tracks[0]!));
+    const explicit = loadTracksFromBytes(bytes, 'gcj.csv', { frame: 'GCJ02' });
+    expectReferenceEvents(detectEvents(sceneFence, explicit.tracks[0]!));
+    // Read as WGS 84 by mistake, the track is shifted hundreds of metres and the events differ.
+    const wrong = loadTracksFromBytes(bytes, 'gcj.csv', { frame: 'WGS84' });
+    expect(detectEvents(sceneFence, wrong.tracks[0]!).map((e) => e.startS)).not.toEqual(reference.events.map((e) => e.start));
+  });
+});
+
+describe('streaming monitor', () => {
+  it('gives the same events as the batch API, devices interleaved', () => {
+    const set = loadTracks(fixture('tracks/fleet_gbk.csv'));
+    const options = { toleranceM: 5, warnDistanceM: 8, maxGapS: 8, minFixes: 1 };
+    const batch = set.tracks.flatMap((t) => detectEvents(sceneFence, t, options)).sort((a, b) => a.startS - b.startS || a.device.localeCompare(b.device) || a.type.localeCompare(b.type));
+    const monitor = new FenceMonitor(sceneFence, options);
+    const fixes = set.tracks.flatMap((t) => Array.from(t.timeS, (time, i) => ({ t: time, device: t.deviceId, lon: t.lon[i]!, lat: t.lat[i]! })));
+    fixes.sort((a, b) => a.t - b.t);
+    const streamed: FenceEvent[] = [];
+    for (const f of fixes) streamed.push(...monitor.push(f.device, f.t, f.lon, f.lat));
+    streamed.push(...monitor.flush());
+    streamed.sort((a, b) => a.startS - b.startS || a.device.localeCompare(b.device) || a.type.localeCompare(b.type));
+    expect(streamed).toEqual(batch);
+    expect(batch.map((e) => e.type)).toEqual(expect.arrayContaining(['out-of-bounds', 'pre-warning', 'gap']));
+  });
+
+  it('refuses fixes out of time order', () => {
+    const monitor = new FenceMonitor(sceneFence);
+    monitor.push('a', 100, 119.95, 30.577);
+    expect(() => monitor.push('a', 99, 119.95, 30.577)).toThrow(expect.objectContaining({ code: 'FENCE_OUT_OF_ORDER' }));
+  });
+});
+
+/** A license from lon/lat rings (EPSG:4326). */
+function lonLatLicense(id: string, blocks: number[][][][], elevationM: License['elevationM'] = null): License {
+  return {
+    id,
+    name: id,
+    licenseNo: id,
+    holder: null,
+    blocks: blocks.map((rings) => ({ name: null, rings: rings.map((r) => Float64Array.from(r.flat())) })),
+    elevationM,
+    statedArea: null,
+    crs: crsFromEpsg(4326),
+    sourceFile: 'memory',
+    attributes: {},
+    findings: [],
+  };
+}
+
+function trackOf(points: Array<[number, number, number, number?]>): Track {
+  return {
+    deviceId: 'd',
+    timeS: Float64Array.from(points.map((p) => p[0])),
+    lon: Float64Array.from(points.map((p) => p[1])),
+    lat: Float64Array.from(points.map((p) => p[2])),
+    eleM: Float64Array.from(points.map((p) => p[3] ?? NaN)),
+    hdop: null,
+    speedMps: null,
+  };
+}
+
+describe('event rules', () => {
+  // A U-shaped license: two arms 100 m apart (about 0.001° of longitude), joined at the south.
+  const u = lonLatLicense('U', [[[
+    [120.0, 30.0], [120.004, 30.0], [120.004, 30.004], [120.003, 30.004], [120.003, 30.001], [120.001, 30.001], [120.001, 30.004], [120.0, 30.004], [120.0, 30.0],
+  ]]], { min: 50, max: 200 });
+  const fence = FenceIndex.build([u]);
+
+  it('a segment between two inside fixes that leaves the fence is a crossing', () => {
+    const events = detectEvents(fence, trackOf([[0, 120.0005, 30.003], [10, 120.0035, 30.003]]));
+    expect(events.map((e) => e.type)).toEqual(['crossing']);
+    expect(events[0]!.maxDistanceM!).toBeGreaterThan(40);
+    expect(detectEvents(fence, trackOf([[0, 120.0005, 30.003], [10, 120.0035, 30.003]]), { segmentCheck: false })).toEqual([]);
+    expect(detectEvents(fence, trackOf([[0, 120.0005, 30.0005], [10, 120.0035, 30.0005]]))).toEqual([]); // along the base, inside
+  });
+
+  it('below the licensed floor, with the height offset and the vertical tolerance', () => {
+    const track = trackOf([[0, 120.0005, 30.002, 60], [10, 120.0005, 30.002, 49.5], [20, 120.0005, 30.002, 45], [30, 120.0005, 30.002, 55]]);
+    const events = detectEvents(fence, track, {}, [50]);
+    expect(events.map((e) => [e.type, e.fixes, e.maxDistanceM])).toEqual([['below-floor', 1, 5]]);
+    expect(detectEvents(fence, track, { heightOffsetM: 10 }, [50]).map((e) => e.fixes)).toEqual([3]);
+    expect(detectEvents(fence, track, {})).toEqual([]); // no floor known
+  });
+
+  it('debounces single-fix spikes with minFixes and minDurationS', () => {
+    const spike = trackOf([[0, 120.0005, 30.002], [5, 120.0015, 30.002], [10, 120.0005, 30.002]]);
+    expect(detectEvents(fence, spike, { segmentCheck: false }).map((e) => e.type)).toEqual(['out-of-bounds']);
+    expect(detectEvents(fence, spike, { minFixes: 2, segmentCheck: false })).toEqual([]);
+    expect(detectEvents(fence, spike, { minDurationS: 1, segmentCheck: false })).toEqual([]);
+  });
+
+  it('province mode reports runs inside no license', () => {
+    const events = detectEvents(fence, trackOf([[0, 120.0005, 30.002], [5, 120.1, 30.1], [10, 120.1, 30.1]]), { mode: 'province' });
+    expect(events.map((e) => [e.type, e.fixes, e.maxDistanceM])).toEqual([['outside-all', 2, null]]);
+  });
+
+  it('an excursion far beyond the search radius still reports its true distance', () => {
+    const [e] = detectEvents(fence, trackOf([[0, 120.0005, 30.002], [5, 120.0005, 30.02]]));
+    expect(e!.maxDistanceM!).toBeGreaterThan(1700);
+    expect(e!.maxDistanceM!).toBeLessThan(1800);
+    expect(e!.firstBackIndex).toBeNull();
+  });
+
+  it('refuses bad options', () => {
+    expect(() => detectEvents(fence, trackOf([[0, 120, 30]]), { toleranceM: -1 })).toThrow(expect.objectContaining({ code: 'FENCE_BAD_OPTION' }));
+  });
+});
+
+/** Seeded generator (mulberry32). */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function star(random: () => number, lon: number, lat: number, n: number, radiusDeg: number, clockwise = false): number[][] {
+  const ring: number[][] = [];
+  for (let i = 0; i < n; i++) {
+    const a = ((clockwise ? -1 : 1) * 2 * Math.PI * i) / n;
+    const r = radiusDeg * (0.4 + 0.6 * random());
+    ring.push([lon + r * Math.cos(a), lat + r * Math.sin(a) * 0.9]);
+  }
+  ring.push(ring[0]!);
+  return ring;
+}
+
+describe('the index agrees with brute force', () => {
+  const random = rng(2023);
+  const licenses: License[] = [];
+  for (let i = 0; i < 2000; i++) {
+    const lon = 119.4 + random() * 1.2; // spans the 120°E zone centre and edges of two zones
+    const lat = 29.6 + random() * 0.8;
+    const n = 4 + Math.floor(random() * 197);
+    const radius = 0.002 + random() * 0.008;
+    const shell = star(random, lon, lat, n, radius);
+    const rings = random() < 0.1 ? [shell, star(random, lon, lat, 5, radius * 0.3, true)] : [shell];
+    licenses.push(lonLatLicense(`L${i}`, [rings]));
+  }
+  const fence = FenceIndex.build(licenses, { searchRadiusM: 100 });
+
+  // Brute force: ray casting on every polygon; distances by projecting exactly (proj4) into the block's GK zone.
+  const geographic = crsFromEpsg(4490);
+  const blocks = licenses.map((l, li) => {
+    const rings = l.blocks[0]!.rings;
+    let minLon = Infinity, maxLon = -Infinity, minLat = Infinity, maxLat = -Infinity;
+    for (let i = 0; i < rings[0]!.length; i += 2) {
+      minLon = Math.min(minLon, rings[0]![i]!);
+      maxLon = Math.max(maxLon, rings[0]![i]!);
+      minLat = Math.min(minLat, rings[0]![i + 1]!);
+      maxLat = Math.max(maxLat, rings[0]![i + 1]!);
+    }
+    const toGk = createTransform(geographic, gkZoneFor((minLon + maxLon) / 2, 'CGCS2000'));
+    const gkRings = rings.map((r) => {
+      const out = new Float64Array(r.length);
+      toGk.flatInto(r, out);
+      return out;
+    });
+    return { li, rings, gkRings, toGk, box: [minLon, minLat, maxLon, maxLat] as const };
+  });
+  const inRing = (x: number, y: number, r: Float64Array): boolean => {
+    let inside = false;
+    for (let i = 0; i + 3 < r.length; i += 2) {
+      const x1 = r[i]!, y1 = r[i + 1]!, x2 = r[i + 2]!, y2 = r[i + 3]!;
+      if (y1 > y !== y2 > y && x < x1 + ((y - y1) * (x2 - x1)) / (y2 - y1)) inside = !inside;
+    }
+    return inside;
+  };
+  const ringDistance = (x: number, y: number, r: Float64Array): number => {
+    let best = Infinity;
+    for (let i = 0; i + 3 < r.length; i += 2) {
+      const x1 = r[i]!, y1 = r[i + 1]!, dx = r[i + 2]! - x1, dy = r[i + 3]! - y1;
+      const t = Math.max(0, Math.min(1, ((x - x1) * dx + (y - y1) * dy) / (dx * dx + dy * dy)));
+      best = Math.min(best, Math.hypot(x1 + t * dx - x, y1 + t * dy - y));
+    }
+    return best;
+  };
+
+  it('on 100 000 points: containment exactly, signed distance to 1 mm', () => {
+    const n = 100_000;
+    const lon = new Float64Array(n);
+    const lat = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      if (i % 2 === 0) {
+        lon[i] = 119.35 + random() * 1.3;
+        lat[i] = 29.55 + random() * 0.9;
+      } else {
+        // Near a random license's vertex, so many points fall near boundaries.
+        const ring = licenses[Math.floor(random() * licenses.length)]!.blocks[0]!.rings[0]!;
+        const v = 2 * Math.floor(random() * (ring.length / 2 - 1));
+        lon[i] = ring[v]! + (random() - 0.5) * 0.003;
+        lat[i] = ring[v + 1]! + (random() - 0.5) * 0.003;
+      }
+    }
+    const license = new Int32Array(n);
+    const distance = new Float64Array(n);
+    fence.locateInto(lon, lat, license, distance);
+    let inside = 0, measured = 0, worstM = 0;
+    const pad = 0.0015;
+    for (let i = 0; i < n; i++) {
+      let expected = -1;
+      let bestIn = Infinity;
+      let bestOut = Infinity;
+      for (const b of blocks) {
+        if (lon[i]! < b.box[0] - pad || lon[i]! > b.box[2] + pad || lat[i]! < b.box[1] - pad || lat[i]! > b.box[3] + pad) continue;
+        const isIn = inRing(lon[i]!, lat[i]!, b.rings[0]!) && !b.rings.slice(1).some((h) => inRing(lon[i]!, lat[i]!, h));
+        const [x, y] = b.toGk.point(lon[i]!, lat[i]!);
+        const d = Math.min(...b.gkRings.map((r) => ringDistance(x, y, r)));
+        if (isIn) {
+          if (expected < 0) expected = b.li;
+          bestIn = Math.min(bestIn, d);
+        } else bestOut = Math.min(bestOut, d);
+      }
+      expect(license[i], `point ${i}`).toBe(expected);
+      const signed = expected >= 0 ? -bestIn : bestOut;
+      if (expected >= 0) inside++;
+      if (Math.abs(signed) < 99.99) {
+        measured++;
+        worstM = Math.max(worstM, Math.abs(distance[i]! - signed));
+      } else if (Math.abs(signed) > 100.01) {
+        expect(Math.abs(distance[i]!)).toBe(Infinity);
+      }
+    }
+    expect(worstM).toBeLessThan(0.001);
+    expect(inside).toBeGreaterThan(5_000);
+    expect(measured).toBeGreaterThan(20_000);
+  });
+
+  it('survives serialisation to one ArrayBuffer', () => {
+    const copy = FenceIndex.from(fence.data.slice(0));
+    expect(copy.licenseIds).toEqual(fence.licenseIds);
+    const random2 = rng(5);
+    for (let i = 0; i < 2000; i++) {
+      const x = 119.4 + random2() * 1.2;
+      const y = 29.6 + random2() * 0.8;
+      expect(copy.locate(x, y)).toBe(fence.locate(x, y));
+      expect(copy.signedDistanceM(x, y)).toBe(fence.signedDistanceM(x, y));
+    }
+    expect(() => FenceIndex.from(new ArrayBuffer(256))).toThrow(expect.objectContaining({ code: 'FENCE_BAD_DATA' }));
+  });
+
+  it('reports every overlapping license', () => {
+    const out = new Int32Array(16);
+    let overlapping = 0;
+    const random3 = rng(11);
+    for (let i = 0; i < 5000; i++) {
+      const x = 119.4 + random3() * 1.2;
+      const y = 29.6 + random3() * 0.8;
+      const count = fence.containingInto(x, y, out);
+      const brute = blocks.filter((b) => inRing(x, y, b.rings[0]!) && !b.rings.slice(1).some((h) => inRing(x, y, h))).map((b) => b.li);
+      expect(Array.from(out.subarray(0, count))).toEqual(brute);
+      if (count > 1) overlapping++;
+    }
+    expect(overlapping).toBeGreaterThan(0);
+  });
+});
+
+describe('greenmine fence', () => {
+  async function run(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+    let stdout = '';
+    let stderr = '';
+    const code = await main(argv, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) });
+    return { code, stdout, stderr };
+  }
+
+  it('--json prints the contract object and --geojson writes the events', async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'greenmine-fence-')), 'events.geojson');
+    const r = await run('fence', '--license', fixture('scene-a/license_corners.txt'), '--track', fixture('scene-a/excavator.gpx'), '--json', '--geojson', out);
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(report.points).toBe(175);
+    expect(report.skipped).toBe(0);
+    expect(report.outside).toBe(75);
+    expect(report.events.map((e: { start: string }) => e.start)).toEqual(reference.events.map((e) => new Date(e.start * 1000).toISOString()));
+    expect(report.events[0]).toMatchObject({ type: 'out-of-bounds', device: '挖掘机 1号', fixes: 23, durationS: 200 });
+    const fc = JSON.parse(readFileSync(out, 'utf8'));
+    expect(fc.features).toHaveLength(3);
+    expect(fc.features[0].geometry.type).toBe('LineString');
+  });
+
+  it('reads GCJ-02 with --frame, counts skipped rows, and exits 2 on bad usage', async () => {
+    const r = await run('fence', '--license', fixture('scene-a/license_corners.txt'), '--track', fixture('tracks/fleet_gbk.csv'), '--json');
+    expect(JSON.parse(r.stdout).skipped).toBe(4);
+    expect((await run('fence', '--track', fixture('scene-a/excavator.gpx'))).code).toBe(2);
+    expect((await run('fence', '--license', fixture('scene-a/license_corners.txt'))).code).toBe(2);
+    expect((await run('fence', '--license', 'x', '--track', 'y', '--frame', 'mars')).code).toBe(2);
+    expect((await run('fence', '--license', 'x', '--track', 'y', '--tolerance', '-3')).code).toBe(2);
+    const missing = await run('fence', '--license', fixture('scene-a/license_corners.txt'), '--track', fixture('tracks/none.gpx'));
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('FILE_NOT_FOUND');
+    const help = await run('fence', '--help');
+    for (const o of ['--license', '--licenses', '--track', '--format', '--frame', '--tolerance', '--min-duration', '--min-fixes', '--warn', '--geojson', '--json']) expect(help.stdout).toContain(o);
+  });
+
+  it('--licenses loads every license file in a folder', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'greenmine-licenses-'));
+    for (const name of ['license_corners.txt', 'license.geojson', 'license.kml']) copyFileSync(fixture(`scene-a/${name}`), join(dir, name));
+    writeFileSync(join(dir, 'notes.md'), 'not a license');
+    const r = await run('fence', '--licenses', dir, '--track', fixture('scene-a/excavator.csv'), '--json');
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(report.licenses).toBe(3); // the same license three times; notes.md is not read
+    expect(report.events.filter((e: { type: string }) => e.type === 'out-of-bounds')).toHaveLength(3);
+  });
+});
