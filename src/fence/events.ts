@@ -102,6 +102,11 @@ class DeviceState {
   prevLat = NaN;
   prevD = NaN;
   home = -1;
+  /** Last exact distance computed for a far fix, to bound the next ones (distance is 1-Lipschitz). */
+  anchorLon = NaN;
+  anchorLat = NaN;
+  anchorD = NaN;
+  anchorLicense = -1;
   out: Run | null = null;
   warn: Run | null = null;
   floor: Run | null = null;
@@ -111,6 +116,7 @@ class DeviceState {
 
 export class EventEngine {
   private readonly o: Resolved;
+  private readonly stack = new Float64Array(4 * 64);
   private readonly floorsM: Float64Array;
 
   /** `floorsM[license]`: the licensed floor (开采标高 min) per license index, NaN when not licensed. */
@@ -164,10 +170,22 @@ export class EventEngine {
     const isOut = d > o.toleranceM;
     // Excursions (or, provincially, runs inside no license).
     if (isOut) {
-      let distance = d;
-      if (distance === Infinity && o.mode === 'license' && homeOrNearest >= 0) distance = this.fence.distanceToLicenseM(homeOrNearest, lon, lat);
       if (!s.out) s.out = { startIndex: i, startS: t, endIndex: i, endS: t, fixes: 0, extreme: -Infinity, license: homeOrNearest };
       const r = s.out;
+      let distance = d;
+      if (distance === Infinity && o.mode === 'license' && homeOrNearest >= 0) {
+        // Beyond the search radius: the exact distance to the license, unless the last exact one plus
+        // the distance moved since cannot beat the run's maximum.
+        const movedM = Math.hypot((lon - s.anchorLon) * 111_320 * Math.cos((lat * Math.PI) / 180), (lat - s.anchorLat) * METRES_PER_DEG_LAT) * 1.01;
+        if (s.anchorLicense === homeOrNearest && s.anchorD + movedM <= r.extreme) distance = -Infinity;
+        else {
+          distance = this.fence.distanceToLicenseM(homeOrNearest, lon, lat);
+          s.anchorLon = lon;
+          s.anchorLat = lat;
+          s.anchorD = distance;
+          s.anchorLicense = homeOrNearest;
+        }
+      }
       r.endIndex = i;
       r.endS = t;
       r.fixes++;
@@ -218,29 +236,49 @@ export class EventEngine {
 
   /**
    * Two consecutive fixes within the fence: does the straight segment between
-   * them leave it by more than the tolerance? A point at distance s along the
-   * segment is at most min(s − |d₀|, L − s − |d₁|) outside, so only segments
-   * with (L − |d₀| − |d₁|)/2 > tolerance are sampled (every tolerance/5 m).
+   * them leave it by more than the tolerance? The signed distance is
+   * 1-Lipschitz along the segment, so on a piece [a, b] of length h with end
+   * distances dₐ, d_b it cannot exceed (dₐ + d_b + h)/2. Pieces are bisected
+   * (depth first, on a fixed stack) only while that bound exceeds both the
+   * tolerance and the best distance found (to 1 cm), so a segment that stays
+   * inside costs a handful of queries.
    */
   private checkSegment(s: DeviceState, t: number, lon: number, lat: number, d: number, license: number, i: number, out: FenceEvent[]): void {
     const o = this.o;
-    const kx = 111_320 * Math.cos((lat * Math.PI) / 180);
-    const dxM = (lon - s.prevLon) * kx;
-    const dyM = (lat - s.prevLat) * METRES_PER_DEG_LAT;
-    const lengthM = Math.hypot(dxM, dyM);
-    const depth0 = s.prevD <= 0 ? -s.prevD : 0;
-    const depth1 = d <= 0 ? -d : 0;
-    if ((lengthM - depth0 - depth1) / 2 <= o.toleranceM) return;
-    const step = Math.max(o.toleranceM / 5, 0.2);
-    const n = Math.ceil(lengthM / step);
-    let worst = -Infinity;
-    for (let k = 1; k < n; k++) {
-      const f = k / n;
-      const dk = this.fence.signedDistanceM(s.prevLon + f * (lon - s.prevLon), s.prevLat + f * (lat - s.prevLat));
-      if (dk > worst) worst = dk;
+    const lengthM = Math.hypot((lon - s.prevLon) * 111_320 * Math.cos((lat * Math.PI) / 180), (lat - s.prevLat) * METRES_PER_DEG_LAT);
+    const stack = this.stack;
+    let top = 0;
+    let best = -Infinity;
+    stack[0] = 0;
+    stack[1] = 1;
+    stack[2] = s.prevD;
+    stack[3] = d;
+    top = 4;
+    while (top > 0) {
+      top -= 4;
+      const a = stack[top]!, b = stack[top + 1]!, da = stack[top + 2]!, db = stack[top + 3]!;
+      const h = (b - a) * lengthM;
+      const bound = (da + db + h) / 2;
+      if (bound <= o.toleranceM || bound <= best + 0.01 || h < 0.01) continue;
+      const m = (a + b) / 2;
+      const mLon = s.prevLon + m * (lon - s.prevLon);
+      const mLat = s.prevLat + m * (lat - s.prevLat);
+      let dm = this.fence.signedDistanceM(mLon, mLat);
+      if (dm === Infinity) dm = license >= 0 ? this.fence.distanceToLicenseM(license, mLon, mLat) : this.fence.searchRadiusM;
+      if (dm > best) best = dm;
+      if (top + 8 > stack.length) continue; // depth limit (h halves each level; 64 levels is far below 1 cm)
+      stack[top] = a;
+      stack[top + 1] = m;
+      stack[top + 2] = da;
+      stack[top + 3] = dm;
+      stack[top + 4] = m;
+      stack[top + 5] = b;
+      stack[top + 6] = dm;
+      stack[top + 7] = db;
+      top += 8;
     }
-    if (worst > o.toleranceM) {
-      this.emit(s, 'crossing', { startIndex: i - 1, startS: s.prevT, endIndex: i, endS: t, fixes: 2, extreme: worst, license }, i, out);
+    if (best > o.toleranceM) {
+      this.emit(s, 'crossing', { startIndex: i - 1, startS: s.prevT, endIndex: i, endS: t, fixes: 2, extreme: best, license }, i, out);
     }
   }
 

@@ -36,7 +36,7 @@ export interface FenceBuildOptions {
 }
 
 const MAGIC = 0x464e4345; // "FNCE"
-const VERSION = 2;
+const VERSION = 3;
 const METRES_PER_DEG_LAT = 110_574;
 const BOUNDARY_EPS_M = 1e-6;
 
@@ -53,6 +53,7 @@ interface Arrays {
   blockEdgeStart: Int32Array; // nBlocks + 1
   edges: Float64Array; // x1, y1, x2, y2 per edge, block-local metres
   bandItemStart: Int32Array; // nBands + 1
+  bandX: Float64Array; // minX, maxX of each band's edges (2 per band)
   bandItems: Int32Array;
   licenseBlockStart: Int32Array; // nLicenses + 1
   cellStart: Int32Array; // nCells + 1
@@ -78,6 +79,7 @@ function layout(h: Float64Array): Array<[keyof Arrays, 'f64' | 'i32' | 'u8', num
     ['blockEdgeStart', 'i32', blocks + 1],
     ['edges', 'f64', h[H_EDGES]! * 4],
     ['bandItemStart', 'i32', h[H_BANDS]! + 1],
+    ['bandX', 'f64', h[H_BANDS]! * 2],
     ['bandItems', 'i32', h[H_BAND_ITEMS]!],
     ['licenseBlockStart', 'i32', h[H_LICENSES]! + 1],
     ['cellStart', 'i32', h[H_COLS]! * h[H_ROWS]! + 1],
@@ -145,88 +147,144 @@ export class FenceIndex {
     if (!(radiusM >= 0) || !Number.isFinite(radiusM)) throw new GreenmineError('FENCE_BAD_OPTION', `searchRadiusM must be a finite number ≥ 0, got ${radiusM}`);
     if (licenses.length === 0) throw new GreenmineError('FENCE_NO_LICENSES', 'a fence needs at least one license');
     const geographic = crsFromEpsg(4490);
-    const blockLicense: number[] = [];
-    const affine: number[] = [];
-    const boxes: number[] = [];
-    const band: number[] = [];
-    const bandStart: number[] = [0];
-    const edgeStart: number[] = [0];
-    const edges: number[] = [];
-    const bandItemStart: number[] = [0];
-    const bandItems: number[] = [];
-    const licenseBlockStart: number[] = [0];
-    licenses.forEach((license, li) => {
-      const toGeo = createTransform(license.crs, geographic);
+    // First pass: sizes, so every array is allocated once.
+    let nBlocks = 0;
+    let edgeCapacity = 0;
+    for (const license of licenses) {
       for (const block of license.blocks) {
-        const rings = block.rings.map((r) => {
-          const out = new Float64Array(r.length);
-          toGeo.flatInto(r, out);
-          return out;
-        });
+        nBlocks++;
+        for (const r of block.rings) edgeCapacity += r.length / 2 - 1;
+      }
+    }
+    const blockLicense = new Int32Array(nBlocks);
+    const affine = new Float64Array(nBlocks * AFFINE);
+    const boxes = new Float64Array(nBlocks * 4);
+    const band = new Float64Array(nBlocks * 3);
+    const bandStart = new Int32Array(nBlocks + 1);
+    const edgeStart = new Int32Array(nBlocks + 1);
+    let edges = new Float64Array(edgeCapacity * 4);
+    const licenseBlockStart = new Int32Array(licenses.length + 1);
+    const bandCounts: Int32Array[] = [];
+    let nEdges = 0;
+    let b = 0;
+    const gkCache = new Map<number, ReturnType<typeof createTransform>>();
+    licenses.forEach((license, li) => {
+      const identity = license.crs.geographic && (license.crs.datum === 'WGS84' || license.crs.datum === 'CGCS2000');
+      const toGeo = identity ? null : createTransform(license.crs, geographic);
+      for (const block of license.blocks) {
+        const rings = toGeo
+          ? block.rings.map((r) => {
+              const out = new Float64Array(r.length);
+              toGeo.flatInto(r, out);
+              return out;
+            })
+          : block.rings;
         let minLon = Infinity, minLat = Infinity, maxLon = -Infinity, maxLat = -Infinity;
         for (const r of rings) {
           for (let i = 0; i < r.length; i += 2) {
-            minLon = Math.min(minLon, r[i]!);
-            maxLon = Math.max(maxLon, r[i]!);
-            minLat = Math.min(minLat, r[i + 1]!);
-            maxLat = Math.max(maxLat, r[i + 1]!);
+            const lon = r[i]!, lat = r[i + 1]!;
+            if (lon < minLon) minLon = lon;
+            if (lon > maxLon) maxLon = lon;
+            if (lat < minLat) minLat = lat;
+            if (lat > maxLat) maxLat = lat;
           }
         }
         const lon0 = (minLon + maxLon) / 2;
         const lat0 = (minLat + maxLat) / 2;
         // Second-order Taylor expansion of the GK projection at the block centre (central differences).
-        const gk = createTransform(geographic, gkZoneFor(lon0, 'CGCS2000'));
+        const zone = gkZoneFor(lon0, 'CGCS2000');
+        let gk = gkCache.get(zone.epsg!);
+        if (!gk) gkCache.set(zone.epsg!, (gk = createTransform(geographic, zone)));
         const h = 0.01;
-        const f = (i: number, j: number): [number, number] => gk.point(lon0 + i * h, lat0 + j * h);
+        const f = (i: number, j: number): [number, number] => gk!.point(lon0 + i * h, lat0 + j * h);
         const [x00, y00] = f(0, 0);
         const [xe, ye] = f(1, 0), [xw, yw] = f(-1, 0), [xn, yn] = f(0, 1), [xs, ys] = f(0, -1);
         const [xne, yne] = f(1, 1), [xse, yse] = f(1, -1), [xnw, ynw] = f(-1, 1), [xsw, ysw] = f(-1, -1);
-        const coefficients = [
-          (xe - xw) / (2 * h), (xn - xs) / (2 * h), (xe - 2 * x00 + xw) / (2 * h * h), (xne - xse - xnw + xsw) / (4 * h * h), (xn - 2 * x00 + xs) / (2 * h * h),
-          (ye - yw) / (2 * h), (yn - ys) / (2 * h), (ye - 2 * y00 + yw) / (2 * h * h), (yne - yse - ynw + ysw) / (4 * h * h), (yn - 2 * y00 + ys) / (2 * h * h),
-        ] as const;
-        const [ax, bx, cx, dx, ex, ay, by, cy, dy, ey] = coefficients;
-        const local = (dl: number, dp: number): [number, number] => [ax * dl + bx * dp + cx * dl * dl + dx * dl * dp + ex * dp * dp, ay * dl + by * dp + cy * dl * dl + dy * dl * dp + ey * dp * dp];
-        blockLicense.push(li);
-        affine.push(lon0, lat0, ...coefficients);
+        const ax = (xe - xw) / (2 * h), bx = (xn - xs) / (2 * h), cx = (xe - 2 * x00 + xw) / (2 * h * h), dx = (xne - xse - xnw + xsw) / (4 * h * h), ex = (xn - 2 * x00 + xs) / (2 * h * h);
+        const ay = (ye - yw) / (2 * h), by = (yn - ys) / (2 * h), cy = (ye - 2 * y00 + yw) / (2 * h * h), dy = (yne - yse - ynw + ysw) / (4 * h * h), ey = (yn - 2 * y00 + ys) / (2 * h * h);
+        blockLicense[b] = li;
+        affine.set([lon0, lat0, ax, bx, cx, dx, ex, ay, by, cy, dy, ey], b * AFFINE);
         const padLat = radiusM / METRES_PER_DEG_LAT + 1e-9;
         const padLon = padLat / Math.cos((Math.max(Math.abs(minLat), Math.abs(maxLat)) * Math.PI) / 180);
-        boxes.push(minLon - padLon, minLat - padLat, maxLon + padLon, maxLat + padLat);
+        boxes[4 * b] = minLon - padLon;
+        boxes[4 * b + 1] = minLat - padLat;
+        boxes[4 * b + 2] = maxLon + padLon;
+        boxes[4 * b + 3] = maxLat + padLat;
         // Edges in local metres.
-        const first = edges.length / 4;
+        const first = nEdges;
         let minY = Infinity, maxY = -Infinity;
         for (const r of rings) {
-          for (let i = 0; i + 3 < r.length; i += 2) {
-            const [x1, y1] = local(r[i]! - lon0, r[i + 1]! - lat0);
-            const [x2, y2] = local(r[i + 2]! - lon0, r[i + 3]! - lat0);
-            if (x1 === x2 && y1 === y2) continue;
-            edges.push(x1, y1, x2, y2);
-            minY = Math.min(minY, y1, y2);
-            maxY = Math.max(maxY, y1, y2);
+          let px = 0, py = 0;
+          for (let i = 0; i < r.length; i += 2) {
+            const dl = r[i]! - lon0, dp = r[i + 1]! - lat0;
+            const ll = dl * dl, lp = dl * dp, pp = dp * dp;
+            const x = ax * dl + bx * dp + cx * ll + dx * lp + ex * pp;
+            const y = ay * dl + by * dp + cy * ll + dy * lp + ey * pp;
+            if (i > 0 && (x !== px || y !== py)) {
+              const o = 4 * nEdges++;
+              edges[o] = px;
+              edges[o + 1] = py;
+              edges[o + 2] = x;
+              edges[o + 3] = y;
+              if (py < minY) minY = py;
+              if (py > maxY) maxY = py;
+              if (y < minY) minY = y;
+              if (y > maxY) maxY = y;
+            }
+            px = x;
+            py = y;
           }
         }
-        const count = edges.length / 4 - first;
-        edgeStart.push(edges.length / 4);
+        edgeStart[b + 1] = nEdges;
+        const count = nEdges - first;
         const nBands = Math.max(1, Math.min(512, Math.ceil(count / 2)));
         const height = Math.max((maxY - minY) / nBands, 1e-9);
-        band.push(minY, height, nBands);
-        const lists: number[][] = Array.from({ length: nBands }, () => []);
-        for (let e = first; e < first + count; e++) {
+        band[3 * b] = minY;
+        band[3 * b + 1] = height;
+        band[3 * b + 2] = nBands;
+        bandStart[b + 1] = bandStart[b]! + nBands;
+        const counts = new Int32Array(nBands);
+        for (let e = first; e < nEdges; e++) {
           const y1 = edges[4 * e + 1]!, y2 = edges[4 * e + 3]!;
-          const b0 = Math.max(0, Math.min(nBands - 1, Math.floor((Math.min(y1, y2) - minY) / height)));
-          const b1 = Math.max(0, Math.min(nBands - 1, Math.floor((Math.max(y1, y2) - minY) / height)));
-          for (let b = b0; b <= b1; b++) lists[b]!.push(e);
+          const b0 = Math.max(0, Math.min(nBands - 1, Math.floor(((y1 < y2 ? y1 : y2) - minY) / height)));
+          const b1 = Math.max(0, Math.min(nBands - 1, Math.floor(((y1 < y2 ? y2 : y1) - minY) / height)));
+          for (let k = b0; k <= b1; k++) counts[k]!++;
         }
-        for (const list of lists) {
-          bandItems.push(...list);
-          bandItemStart.push(bandItems.length);
-        }
-        bandStart.push(bandStart[bandStart.length - 1]! + nBands);
+        bandCounts.push(counts);
+        b++;
       }
-      licenseBlockStart.push(blockLicense.length);
+      licenseBlockStart[li + 1] = b;
     });
+    edges = edges.subarray(0, nEdges * 4);
+    // Band items (CSR), filled in a second pass over the edges.
+    const nBandsTotal = bandStart[nBlocks]!;
+    const bandItemStart = new Int32Array(nBandsTotal + 1);
+    for (let k = 0, g = 0; k < nBlocks; k++) for (const c of bandCounts[k]!) bandItemStart[g + 1] = bandItemStart[g]! + c, g++;
+    const bandItems = new Int32Array(bandItemStart[nBandsTotal]!);
+    const bandX = new Float64Array(nBandsTotal * 2);
+    for (let k = 0; k < nBandsTotal; k++) {
+      bandX[2 * k] = Infinity;
+      bandX[2 * k + 1] = -Infinity;
+    }
+    const cursor = bandItemStart.slice(0, nBandsTotal);
+    for (let k = 0; k < nBlocks; k++) {
+      const minY = band[3 * k]!, height = band[3 * k + 1]!, nBands = band[3 * k + 2]!, first = bandStart[k]!;
+      for (let e = edgeStart[k]!; e < edgeStart[k + 1]!; e++) {
+        const y1 = edges[4 * e + 1]!, y2 = edges[4 * e + 3]!;
+        const b0 = Math.max(0, Math.min(nBands - 1, Math.floor(((y1 < y2 ? y1 : y2) - minY) / height)));
+        const b1 = Math.max(0, Math.min(nBands - 1, Math.floor(((y1 < y2 ? y2 : y1) - minY) / height)));
+        const x1 = edges[4 * e]!, x2 = edges[4 * e + 2]!;
+        for (let q = b0; q <= b1; q++) {
+          const g = first + q;
+          bandItems[cursor[g]!++] = e;
+          if (x1 < bandX[2 * g]!) bandX[2 * g] = x1;
+          if (x2 < bandX[2 * g]!) bandX[2 * g] = x2;
+          if (x1 > bandX[2 * g + 1]!) bandX[2 * g + 1] = x1;
+          if (x2 > bandX[2 * g + 1]!) bandX[2 * g + 1] = x2;
+        }
+      }
+    }
 
-    const nBlocks = blockLicense.length;
     const flatbush = new Flatbush(nBlocks);
     for (let b = 0; b < nBlocks; b++) flatbush.add(boxes[4 * b]!, boxes[4 * b + 1]!, boxes[4 * b + 2]!, boxes[4 * b + 3]!);
     flatbush.finish();
@@ -264,8 +322,8 @@ export class FenceIndex {
     header[H_VERSION] = VERSION;
     header[H_LICENSES] = licenses.length;
     header[H_BLOCKS] = nBlocks;
-    header[H_EDGES] = edges.length / 4;
-    header[H_BANDS] = bandItemStart.length - 1;
+    header[H_EDGES] = nEdges;
+    header[H_BANDS] = nBandsTotal;
     header[H_BAND_ITEMS] = bandItems.length;
     header[H_COLS] = cols;
     header[H_ROWS] = rows;
@@ -280,16 +338,17 @@ export class FenceIndex {
     header[H_FLATBUSH_BYTES] = flatbushBytes.length;
     header[H_IDS_BYTES] = ids.length;
     const { buffer, arrays } = pack(header, {
-      blockLicense: Int32Array.from(blockLicense),
-      blockAffine: Float64Array.from(affine),
-      blockBox: Float64Array.from(boxes),
-      blockBand: Float64Array.from(band),
-      blockBandStart: Int32Array.from(bandStart),
-      blockEdgeStart: Int32Array.from(edgeStart),
-      edges: Float64Array.from(edges),
-      bandItemStart: Int32Array.from(bandItemStart),
-      bandItems: Int32Array.from(bandItems),
-      licenseBlockStart: Int32Array.from(licenseBlockStart),
+      blockLicense,
+      blockAffine: affine,
+      blockBox: boxes,
+      blockBand: band,
+      blockBandStart: bandStart,
+      blockEdgeStart: edgeStart,
+      edges,
+      bandItemStart,
+      bandX,
+      bandItems,
+      licenseBlockStart,
       cellStart: counts,
       cellItems,
       flatbush: flatbushBytes,
@@ -360,26 +419,7 @@ export class FenceIndex {
         }
       }
       let d = onEdge ? 0 : Infinity;
-      if (wantDistance && !onEdge) {
-        // Distance to the block's boundary, looking only at the bands within the radius.
-        const b0 = Math.max(0, Math.floor((y - radius - minY) / height));
-        const b1 = Math.min(nBands - 1, Math.floor((y + radius - minY) / height));
-        let best2 = radius * radius;
-        for (let bandI = b0; bandI <= b1; bandI++) {
-          const band = firstBand + bandI;
-          for (let e = bandItemStart[band]!, eEnd = bandItemStart[band + 1]!; e < eEnd; e++) {
-            const i = 4 * bandItems[e]!;
-            const x1 = edges[i]!, y1 = edges[i + 1]!;
-            const dx = edges[i + 2]! - x1, dy = edges[i + 3]! - y1;
-            let t = ((x - x1) * dx + (y - y1) * dy) / (dx * dx + dy * dy);
-            t = t < 0 ? 0 : t > 1 ? 1 : t;
-            const ex = x1 + t * dx - x, ey = y1 + t * dy - y;
-            const d2 = ex * ex + ey * ey;
-            if (d2 < best2) best2 = d2;
-          }
-        }
-        if (best2 < radius * radius) d = Math.sqrt(best2);
-      }
+      if (wantDistance && !onEdge) d = this.bandDistance(b, x, y, radius);
       const onBoundary = d <= BOUNDARY_EPS_M;
       if (crossings || onBoundary) {
         if (!inside) this.qLicense = blockLicense[b]!;
@@ -471,26 +511,68 @@ export class FenceIndex {
     return inside ? (bestIn === 0 ? 0 : -bestIn) : bestOut;
   }
 
+  /**
+   * Distance from block-local (x, y) to block b's boundary if below `limitM`, else Infinity:
+   * bands outward from the point's band, stopping once a band is farther than the best
+   * distance so far; edges whose box is farther are skipped unmeasured.
+   */
+  private bandDistance(b: number, x: number, y: number, limitM: number): number {
+    const { blockBand, blockBandStart, bandItemStart, bandItems, bandX, edges } = this.a;
+    const minY = blockBand[3 * b]!;
+    const height = blockBand[3 * b + 1]!;
+    const nBands = blockBand[3 * b + 2]!;
+    const firstBand = blockBandStart[b]!;
+    let best = limitM;
+    let best2 = limitM * limitM;
+    const pb = Math.floor((y - minY) / height);
+    for (let dir = 0; dir < 2; dir++) {
+      let k = dir === 0 ? (pb < 0 ? 0 : pb) : (pb > nBands ? nBands : pb) - 1;
+      for (; k >= 0 && k < nBands; k += dir === 0 ? 1 : -1) {
+        const gap = dir === 0 ? (k > pb ? minY + k * height - y : 0) : y - (minY + (k + 1) * height);
+        if (gap > best) break;
+        const band = firstBand + k;
+        // The band's edges all lie within its x-range: skip the band when that is too far.
+        const gapX = x < bandX[2 * band]! ? bandX[2 * band]! - x : x > bandX[2 * band + 1]! ? x - bandX[2 * band + 1]! : 0;
+        if (gapX * gapX + gap * gap >= best2) continue;
+        for (let e = bandItemStart[band]!, eEnd = bandItemStart[band + 1]!; e < eEnd; e++) {
+          const i = 4 * bandItems[e]!;
+          const x1 = edges[i]!, y1 = edges[i + 1]!, x2 = edges[i + 2]!, y2 = edges[i + 3]!;
+          if ((x1 < x - best && x2 < x - best) || (x1 > x + best && x2 > x + best) || (y1 < y - best && y2 < y - best) || (y1 > y + best && y2 > y + best)) continue;
+          const dx = x2 - x1, dy = y2 - y1;
+          let t = ((x - x1) * dx + (y - y1) * dy) / (dx * dx + dy * dy);
+          t = t < 0 ? 0 : t > 1 ? 1 : t;
+          const ex = x1 + t * dx - x, ey = y1 + t * dy - y;
+          const d2 = ex * ex + ey * ey;
+          if (d2 < best2) {
+            best2 = d2;
+            best = Math.sqrt(d2);
+          }
+        }
+      }
+    }
+    return best2 < limitM * limitM ? best : Infinity;
+  }
+
   private exactBlockDistance(b: number, lon: number, lat: number): number {
-    const { blockAffine, blockEdgeStart, edges } = this.a;
+    const { blockAffine, blockBand, blockBandStart, bandItemStart, bandItems, edges } = this.a;
     const o = AFFINE * b;
     const dl = lon - blockAffine[o]!;
     const dp = lat - blockAffine[o + 1]!;
     const ll = dl * dl, lp = dl * dp, pp = dp * dp;
     const x = blockAffine[o + 2]! * dl + blockAffine[o + 3]! * dp + blockAffine[o + 4]! * ll + blockAffine[o + 5]! * lp + blockAffine[o + 6]! * pp;
     const y = blockAffine[o + 7]! * dl + blockAffine[o + 8]! * dp + blockAffine[o + 9]! * ll + blockAffine[o + 10]! * lp + blockAffine[o + 11]! * pp;
+    // Inside? Crossings with the edges of the point's band.
     let crossings = false;
-    let best2 = Infinity;
-    for (let e = blockEdgeStart[b]!; e < blockEdgeStart[b + 1]!; e++) {
-      const x1 = edges[4 * e]!, y1 = edges[4 * e + 1]!, x2 = edges[4 * e + 2]!, y2 = edges[4 * e + 3]!;
-      if (y1 > y !== y2 > y && x < x1 + ((y - y1) * (x2 - x1)) / (y2 - y1)) crossings = !crossings;
-      const dx = x2 - x1, dy = y2 - y1;
-      let t = ((x - x1) * dx + (y - y1) * dy) / (dx * dx + dy * dy);
-      t = t < 0 ? 0 : t > 1 ? 1 : t;
-      const ex = x1 + t * dx - x, ey = y1 + t * dy - y;
-      best2 = Math.min(best2, ex * ex + ey * ey);
+    const k = Math.floor((y - blockBand[3 * b]!) / blockBand[3 * b + 1]!);
+    if (k >= 0 && k < blockBand[3 * b + 2]!) {
+      const band = blockBandStart[b]! + k;
+      for (let e = bandItemStart[band]!, eEnd = bandItemStart[band + 1]!; e < eEnd; e++) {
+        const i = 4 * bandItems[e]!;
+        const x1 = edges[i]!, y1 = edges[i + 1]!, x2 = edges[i + 2]!, y2 = edges[i + 3]!;
+        if (y1 > y !== y2 > y && x < x1 + ((y - y1) * (x2 - x1)) / (y2 - y1)) crossings = !crossings;
+      }
     }
-    const d = Math.sqrt(best2);
+    const d = this.bandDistance(b, x, y, Infinity);
     return d <= BOUNDARY_EPS_M ? 0 : crossings ? -d : d;
   }
 }
