@@ -53,5 +53,7 @@ export function report(title: string, subject: Timing, anchor: Timing, items: nu
   console.log(`\n${title}  (${items.toLocaleString('en-US')} ${unit})`);
   console.log(`  ${subject.name.padEnd(48)} median ${subject.medianMs.toFixed(1).padStart(8)} ms  min ${subject.minMs.toFixed(1).padStart(8)} ms  ${perSecond(subject)}`);
   console.log(`  ${anchor.name.padEnd(48)} median ${anchor.medianMs.toFixed(1).padStart(8)} ms  min ${anchor.minMs.toFixed(1).padStart(8)} ms  ${perSecond(anchor)}`);
-  console.log(`  ratio greenmine / anchor: ${(subject.medianMs / anchor.medianMs).toFixed(2)}×   peak RSS so far: ${peakRssMiB().toFixed(0)} MiB`);
+  const ratio = subject.medianMs / anchor.medianMs;
+  const plain = ratio <= 1 ? `${(1 / ratio).toFixed(1)}× faster than the anchor` : `${ratio.toFixed(2)}× the anchor's time`;
+  console.log(`  ratio greenmine / anchor: ${ratio.toFixed(2)} (${plain})   peak RSS so far: ${peakRssMiB().toFixed(0)} MiB`);
 }

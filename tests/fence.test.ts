@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../src/cli/main.js';
 import { createTransform, crsFromEpsg, fromWgs84 } from '../src/crs/index.js';
-import { detectEvents, FenceIndex, FenceMonitor, type FenceEvent } from '../src/fence/index.js';
+import { detectEvents, detectWashViolations, FenceIndex, FenceMonitor, type FenceEvent } from '../src/fence/index.js';
 import { gkZoneFor } from '../src/license/area.js';
 import { loadLicenses, type License } from '../src/license/index.js';
 import { loadTracks, loadTracksFromBytes, type Track } from '../src/track/index.js';
@@ -171,6 +171,40 @@ describe('event rules', () => {
 
   it('refuses bad options', () => {
     expect(() => detectEvents(fence, trackOf([[0, 120, 30]]), { toleranceM: -1 })).toThrow(expect.objectContaining({ code: 'FENCE_BAD_OPTION' }));
+  });
+});
+
+describe('truck washing (R4.2)', () => {
+  // Site: a 400 m square; wash zone: a 40 m square inside its east edge; exit zone: a 60 m square straddling the east edge.
+  const site = FenceIndex.build([lonLatLicense('site', [[[[120.0, 30.0], [120.004, 30.0], [120.004, 30.004], [120.0, 30.004], [120.0, 30.0]]]])]);
+  const wash = FenceIndex.build([lonLatLicense('wash', [[[[120.0034, 30.0018], [120.0038, 30.0018], [120.0038, 30.0022], [120.0034, 30.0022], [120.0034, 30.0018]]]])]);
+  const exits = FenceIndex.build([lonLatLicense('gate', [[[[120.0037, 30.0017], [120.0043, 30.0017], [120.0043, 30.0023], [120.0037, 30.0023], [120.0037, 30.0017]]]])]);
+  const inside: [number, number] = [120.002, 30.002];
+  const washing: [number, number] = [120.0036, 30.002];
+  const gate: [number, number] = [120.0039, 30.002];
+  const outside: [number, number] = [120.005, 30.002];
+  const track = (steps: Array<[number, [number, number]]>): Track => trackOf(steps.map(([t, [x, y]]) => [t, x, y]));
+
+  it('an exit after a long enough wash is fine; without one it is an event', () => {
+    const washed = track([[0, inside], [100, washing], [130, washing], [190, washing], [200, gate], [210, outside]]);
+    expect(detectWashViolations(site, wash, washed, { minWashS: 60 })).toEqual([]);
+    const unwashed = track([[0, inside], [100, inside], [200, gate], [210, outside]]);
+    const [event] = detectWashViolations(site, wash, unwashed, { minWashS: 60 });
+    expect(event).toMatchObject({ type: 'wash', startS: 200, endS: 210, washDwellS: 0, licenseId: 'site' });
+    const short = track([[0, inside], [100, washing], [130, washing], [200, gate], [210, outside]]);
+    expect(detectWashViolations(site, wash, short, { minWashS: 60 })[0]!.washDwellS).toBe(30);
+  });
+
+  it('a wash too long before the exit does not count', () => {
+    const early = track([[0, washing], [100, washing], [200, inside], [1000, gate], [1010, outside]]);
+    expect(detectWashViolations(site, wash, early, { minWashS: 60, withinS: 600 })).toHaveLength(1);
+    expect(detectWashViolations(site, wash, early, { minWashS: 60, withinS: 1000 })).toEqual([]);
+  });
+
+  it('with exit zones, leaving elsewhere is not an exit', () => {
+    const overTheFence = track([[0, inside], [10, [120.002, 30.0045]]]);
+    expect(detectWashViolations(site, wash, overTheFence, {}, exits)).toEqual([]);
+    expect(detectWashViolations(site, wash, overTheFence, {})).toHaveLength(1);
   });
 });
 

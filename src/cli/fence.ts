@@ -1,7 +1,7 @@
 import { readdirSync, writeFileSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { formatWhere, type Finding } from '../errors.js';
-import { detectEvents, FenceIndex, type EventOptions, type FenceEvent } from '../fence/index.js';
+import { detectEvents, detectWashViolations, FenceIndex, type EventOptions, type FenceEvent } from '../fence/index.js';
 import { loadLicenses, type License } from '../license/index.js';
 import { loadTracks, type Track, type TrackFormat } from '../track/index.js';
 import type { OffsetFrame } from '../crs/index.js';
@@ -29,6 +29,10 @@ Options:
   --vertical-tolerance <m>  allowance below the licensed floor (default 1)
   --no-segments          do not check the segments between consecutive inside fixes
   --province             report runs inside no license ("outside-all") instead of excursions
+  --wash-zones <file>    wash-zone polygons: check every exit from the site for a wash (R4.2)
+  --exits <file>         site-exit polygons: only leaving through them counts as an exit
+  --min-wash <s>         shortest acceptable wash dwell before an exit (default 60)
+  --wash-within <s>      the dwell must fall within this long before the exit (default 600)
   --geojson <file>       write the events with their fixes as GeoJSON
   --json                 print {"points","skipped","outside","events":[…]} as JSON
   -h, --help             show this help
@@ -72,6 +76,10 @@ export async function fenceCommand(argv: string[], io: Io): Promise<number> {
       'vertical-tolerance': { type: 'string' },
       'no-segments': { type: 'boolean' },
       province: { type: 'boolean' },
+      'wash-zones': { type: 'string' },
+      exits: { type: 'string' },
+      'min-wash': { type: 'string' },
+      'wash-within': { type: 'string' },
       geojson: { type: 'string' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
@@ -113,6 +121,15 @@ export async function fenceCommand(argv: string[], io: Io): Promise<number> {
     const fence = FenceIndex.build(licenses, { searchRadiusM: Math.max(100, 2 * (options.warnDistanceM ?? 0), 4 * (options.toleranceM ?? 5)) });
     const floors = licenses.map((l) => l.elevationM?.min ?? NaN);
 
+    if (values.exits && !values['wash-zones']) throw new UsageError('--exits goes with --wash-zones');
+    const washZones = values['wash-zones'] ? FenceIndex.build(await loadLicenses(values['wash-zones'])) : null;
+    const exitZones = values.exits ? FenceIndex.build(await loadLicenses(values.exits)) : undefined;
+    const washOptions = {
+      minWashS: nonNegative(values['min-wash'], '--min-wash', 60),
+      withinS: nonNegative(values['wash-within'], '--wash-within', 600),
+      toleranceM: options.toleranceM,
+    };
+
     const findings: Finding[] = [];
     const tracks: Track[] = [];
     let points = 0;
@@ -129,11 +146,13 @@ export async function fenceCommand(argv: string[], io: Io): Promise<number> {
     const tolerance = options.toleranceM ?? 5;
     for (const track of tracks) {
       for (const e of detectEvents(fence, track, options, floors)) events.push({ ...e, track });
+      if (washZones) for (const e of detectWashViolations(fence, washZones, track, washOptions, exitZones)) events.push({ ...e, track });
       const lic = new Int32Array(track.timeS.length);
       const dist = new Float64Array(track.timeS.length);
       fence.locateInto(track.lon, track.lat, lic, dist);
       for (let i = 0; i < dist.length; i++) if (dist[i]! > tolerance) outside++;
     }
+    events.sort((a, b) => a.startS - b.startS || a.device.localeCompare(b.device) || a.type.localeCompare(b.type));
     const iso = (s: number): string => new Date(s * 1000).toISOString();
     const report = {
       licenses: licenses.length,
@@ -151,6 +170,7 @@ export async function fenceCommand(argv: string[], io: Io): Promise<number> {
         fixes: e.fixes,
         maxDistanceM: e.maxDistanceM,
         firstBackIndex: e.firstBackIndex,
+        ...('washDwellS' in e ? { washDwellS: e.washDwellS } : {}),
       })),
       findings,
     };

@@ -11,7 +11,7 @@ import { GreenmineError } from '../errors.js';
 import type { Track } from '../track/model.js';
 import type { FenceIndex } from './fence-index.js';
 
-export type FenceEventType = 'out-of-bounds' | 'crossing' | 'pre-warning' | 'below-floor' | 'outside-all' | 'gap';
+export type FenceEventType = 'out-of-bounds' | 'crossing' | 'pre-warning' | 'below-floor' | 'outside-all' | 'gap' | 'wash';
 
 export interface FenceEvent {
   type: FenceEventType;
