@@ -7,3 +7,4 @@ export * from './license/index.js';
 export { GreenmineError, formatWhere, type Finding, type Where } from './errors.js';
 export * from './track/index.js';
 export * from './fence/index.js';
+export * from './raster/index.js';

@@ -3,11 +3,13 @@
 import { fileURLToPath } from 'node:url';
 import { realpathSync } from 'node:fs';
 import { EXIT_OK, EXIT_USAGE, processIo, type Io } from './args.js';
+import { coverageCommand, COVERAGE_HELP } from './coverage.js';
 import { fenceCommand, FENCE_HELP } from './fence.js';
 import { licenseCommand, LICENSE_HELP } from './license.js';
 
 const COMMANDS: Record<string, { summary: string; help: string; run: (argv: string[], io: Io) => Promise<number> }> = {
   license: { summary: 'read, validate and measure a mining license', help: LICENSE_HELP, run: licenseCommand },
+  coverage: { summary: 'green coverage of a mine from a class raster', help: COVERAGE_HELP, run: coverageCommand },
   fence: { summary: 'check GPS tracks against license boundaries (electronic fence)', help: FENCE_HELP, run: fenceCommand },
 };
 

@@ -1,0 +1,108 @@
+/**
+ * A minimal tiled GeoTIFF writer for benchmarks and test fixtures: one band,
+ * uint8 or float32, uncompressed or DEFLATE, tiles produced one at a time by a
+ * callback and streamed to disk (so a gigapixel raster never sits in memory).
+ * Georeferencing by ModelPixelScale + ModelTiepoint; the CRS as an EPSG code
+ * (projected or geographic) or none at all.
+ */
+import { closeSync, openSync, writeSync } from 'node:fs';
+import { deflateSync } from 'node:zlib';
+
+export interface TiffSpec {
+  width: number;
+  height: number;
+  tileSize: number;
+  type: 'uint8' | 'float32';
+  deflate: boolean;
+  /** Pixel corner of the top-left pixel and pixel size (map units). */
+  originX: number;
+  originY: number;
+  pixelSize: number;
+  /** EPSG code of the CRS, or null to write no GeoKeys. */
+  epsg: number | null;
+  geographic?: boolean;
+  nodata?: string;
+}
+
+/** `fill(tileX, tileY, out)` writes tileSize² samples (row-major) for that tile. */
+export function writeTiledTiff(path: string, spec: TiffSpec, fill: (tx: number, ty: number, out: Uint8Array | Float32Array) => void): void {
+  const { width, height, tileSize } = spec;
+  const across = Math.ceil(width / tileSize);
+  const down = Math.ceil(height / tileSize);
+  const n = across * down;
+  const fd = openSync(path, 'w');
+  try {
+    const header = Buffer.alloc(8);
+    header.write('II', 0, 'latin1');
+    header.writeUInt16LE(42, 2);
+    let pos = 8;
+    const offsets = new Uint32Array(n);
+    const counts = new Uint32Array(n);
+    const tile = spec.type === 'uint8' ? new Uint8Array(tileSize * tileSize) : new Float32Array(tileSize * tileSize);
+    for (let ty = 0; ty < down; ty++) {
+      for (let tx = 0; tx < across; tx++) {
+        tile.fill(0);
+        fill(tx, ty, tile);
+        const raw = new Uint8Array(tile.buffer, tile.byteOffset, tile.byteLength);
+        const bytes = spec.deflate ? deflateSync(raw, { level: 6 }) : raw;
+        offsets[ty * across + tx] = pos;
+        counts[ty * across + tx] = bytes.length;
+        writeSync(fd, bytes, 0, bytes.length, pos);
+        pos += bytes.length;
+        if (pos > 0xfff00000) throw new Error('tiff-writer: classic TIFF is limited to 4 GiB');
+      }
+    }
+    // IFD with out-of-line values after it.
+    type Entry = { tag: number; type: number; values: number[] | string };
+    const entries: Entry[] = [
+      { tag: 256, type: 4, values: [width] },
+      { tag: 257, type: 4, values: [height] },
+      { tag: 258, type: 3, values: [spec.type === 'uint8' ? 8 : 32] },
+      { tag: 259, type: 3, values: [spec.deflate ? 8 : 1] },
+      { tag: 262, type: 3, values: [1] },
+      { tag: 277, type: 3, values: [1] },
+      { tag: 284, type: 3, values: [1] },
+      { tag: 322, type: 4, values: [tileSize] },
+      { tag: 323, type: 4, values: [tileSize] },
+      { tag: 324, type: 4, values: Array.from(offsets) },
+      { tag: 325, type: 4, values: Array.from(counts) },
+      { tag: 339, type: 3, values: [spec.type === 'uint8' ? 1 : 3] },
+      { tag: 33550, type: 12, values: [spec.pixelSize, spec.pixelSize, 0] },
+      { tag: 33922, type: 12, values: [0, 0, 0, spec.originX, spec.originY, 0] },
+    ];
+    if (spec.epsg !== null) {
+      const keys = spec.geographic ? [1, 1, 0, 3, 1024, 0, 1, 2, 1025, 0, 1, 1, 2048, 0, 1, spec.epsg] : [1, 1, 0, 3, 1024, 0, 1, 1, 1025, 0, 1, 1, 3072, 0, 1, spec.epsg];
+      entries.push({ tag: 34735, type: 3, values: keys });
+    }
+    if (spec.nodata !== undefined) entries.push({ tag: 42113, type: 2, values: `${spec.nodata}\0` });
+    const size = (e: Entry): number => (e.type === 2 ? (e.values as string).length : (e.values as number[]).length * (e.type === 3 ? 2 : e.type === 4 ? 4 : 8));
+    const ifdPos = pos + (pos % 2);
+    const ifdSize = 2 + entries.length * 12 + 4;
+    let extra = ifdPos + ifdSize;
+    const ifd = Buffer.alloc(ifdSize);
+    ifd.writeUInt16LE(entries.length, 0);
+    const blobs: Array<[number, Buffer]> = [];
+    entries.forEach((e, i) => {
+      const o = 2 + i * 12;
+      const count = e.type === 2 ? (e.values as string).length : (e.values as number[]).length;
+      ifd.writeUInt16LE(e.tag, o);
+      ifd.writeUInt16LE(e.type, o + 2);
+      ifd.writeUInt32LE(count, o + 4);
+      const bytes = Buffer.alloc(Math.max(4, size(e)));
+      if (e.type === 2) bytes.write(e.values as string, 0, 'latin1');
+      else (e.values as number[]).forEach((v, k) => (e.type === 3 ? bytes.writeUInt16LE(v, k * 2) : e.type === 4 ? bytes.writeUInt32LE(v, k * 4) : bytes.writeDoubleLE(v, k * 8)));
+      if (size(e) <= 4) bytes.copy(ifd, o + 8, 0, 4);
+      else {
+        ifd.writeUInt32LE(extra, o + 8);
+        blobs.push([extra, bytes]);
+        extra += bytes.length + (bytes.length % 2);
+      }
+    });
+    header.writeUInt32LE(ifdPos, 4);
+    writeSync(fd, header, 0, 8, 0);
+    writeSync(fd, ifd, 0, ifd.length, ifdPos);
+    for (const [at, bytes] of blobs) writeSync(fd, bytes, 0, bytes.length, at);
+  } finally {
+    closeSync(fd);
+  }
+}

@@ -1,0 +1,101 @@
+import { formatWhere } from '../errors.js';
+import { loadLicenses, type License } from '../license/index.js';
+import { loadScheme, measureCoverage, schemeFromGroups, WORLDCOVER, type CoverageMode } from '../raster/index.js';
+import { EXIT_OK, guard, parse, UsageError, type Io } from './args.js';
+
+export const COVERAGE_HELP = `Usage: greenmine coverage --license <file> --classes <raster.tif> [options]
+
+Green coverage of a mine from a classified land-cover GeoTIFF (R1.1, R2.1, R3.3):
+class areas inside the license, the green-coverage ratio green ÷ (green + bare)
+against the 100 % target, and bare ground outside the license within a buffer.
+
+Options:
+  --license <file>      the license (corner table, .shp, .kml, .kmz, .geojson)
+  --classes <tif>       the class raster (default scheme: ESA WorldCover codes)
+  --exclude <file>      zones not yet due for greening (e.g. the active working floor), subtracted
+  --zones <file>        greenable zones: measure these instead of the whole license
+  --scheme <json>       a class scheme {"classes": {"10": {"name", "group": "green"|"bare"|"nongreenable"|"other"}}}
+  --green <codes>       override the green codes (e.g. 10,20,30)
+  --bare <codes>        override the bare codes (e.g. 60)
+  --nongreen <codes>    override the non-greenable codes (e.g. 50,80)
+  --mode <m>            fractional (default: exact pixel coverage), centre, all-touched
+  --buffer <m>          buffer outside the license for R3.3 (default 50; 0 = off)
+  --crs <crs>           the raster's CRS when its GeoKeys name none
+  --nodata <value>      override the raster's nodata value
+  --target <ratio>      target green-coverage ratio (default 1)
+  --json                print the report as JSON
+  -h, --help            show this help
+
+Exit codes: 0 measured (pass or fail is in the report), 1 errors in the data, 2 bad usage.
+`;
+
+function codes(value: string | undefined, name: string): number[] | undefined {
+  if (value === undefined) return undefined;
+  const list = value.split(',').map((s) => Number(s.trim()));
+  if (!list.every((n) => Number.isInteger(n) && n >= 0 && n <= 65535)) throw new UsageError(`${name} takes comma-separated class codes, got "${value}"`);
+  return list;
+}
+
+export async function coverageCommand(argv: string[], io: Io): Promise<number> {
+  const json = argv.includes('--json');
+  return guard(io, json, async () => {
+    const { values } = parse(argv, {
+      license: { type: 'string' },
+      classes: { type: 'string' },
+      exclude: { type: 'string' },
+      zones: { type: 'string' },
+      scheme: { type: 'string' },
+      green: { type: 'string' },
+      bare: { type: 'string' },
+      nongreen: { type: 'string' },
+      mode: { type: 'string' },
+      buffer: { type: 'string' },
+      crs: { type: 'string' },
+      nodata: { type: 'string' },
+      target: { type: 'string' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    });
+    if (values.help) {
+      io.stdout(COVERAGE_HELP);
+      return EXIT_OK;
+    }
+    if (!values.license || !values.classes) throw new UsageError(`coverage needs --license and --classes\n\n${COVERAGE_HELP}`);
+    const mode = (values.mode ?? 'fractional') as CoverageMode;
+    if (!['fractional', 'centre', 'all-touched'].includes(mode)) throw new UsageError('--mode is one of fractional, centre, all-touched');
+    const bufferM = values.buffer === undefined ? 50 : Number(values.buffer);
+    if (!Number.isFinite(bufferM) || bufferM < 0) throw new UsageError('--buffer takes metres ≥ 0');
+    const target = values.target === undefined ? 1 : Number(values.target);
+    if (!(target >= 0 && target <= 1)) throw new UsageError('--target takes a ratio from 0 to 1');
+    const nodata = values.nodata === undefined ? undefined : /^[-+]?nan$/i.test(values.nodata) ? NaN : Number(values.nodata);
+    if (nodata !== undefined && values.nodata !== undefined && !/nan/i.test(values.nodata) && !Number.isFinite(nodata)) throw new UsageError('--nodata takes a number or nan');
+    let scheme = values.scheme ? loadScheme(values.scheme) : WORLDCOVER;
+    const groups = { green: codes(values.green, '--green'), bare: codes(values.bare, '--bare'), nongreenable: codes(values.nongreen, '--nongreen') };
+    if (groups.green || groups.bare || groups.nongreenable) scheme = schemeFromGroups(scheme, groups);
+
+    const licenses = await loadLicenses(values.license);
+    const exclude: License[] | undefined = values.exclude ? await loadLicenses(values.exclude) : undefined;
+    const greenable: License[] | undefined = values.zones ? await loadLicenses(values.zones) : undefined;
+    const report = await measureCoverage(values.classes, licenses, { mode, scheme, exclude, greenable, bufferM, target, crs: values.crs, nodata });
+    if (json) io.stdout(`${JSON.stringify(report, null, 2)}\n`);
+    else {
+      const m2 = (v: number): string => `${v.toFixed(1)} m²`;
+      const a = report.areaM2;
+      io.stdout(
+        [
+          `${report.file}  (${report.crs}, ${report.pixelSizeM.map((v) => v.toFixed(3)).join(' × ')} m pixels, ${report.mode} coverage, scheme ${report.scheme})`,
+          `  license      ${m2(report.areaM2.license)}${a.excluded > 0 ? `, excluded ${m2(a.excluded)}` : ''}`,
+          `  green        ${m2(a.green)}`,
+          `  bare         ${m2(a.bare)}`,
+          `  not greenable ${m2(a.nongreenable)}, other ${m2(a.other)}, nodata ${m2(a.nodata)}`,
+          `  green ratio  ${report.greenRatio === null ? '—' : `${(report.greenRatio * 100).toFixed(2)} %`} (target ${(report.target * 100).toFixed(0)} %): ${report.pass === null ? 'not assessed' : report.pass ? 'PASS' : 'FAIL'}`,
+          report.outsideLicense ? `  outside the license within ${report.outsideLicense.bufferM} m: bare ${m2(report.outsideLicense.bareM2)}, built-up ${m2(report.outsideLicense.builtM2)}` : '',
+        ]
+          .filter(Boolean)
+          .join('\n') + '\n',
+      );
+    }
+    for (const f of report.findings) io.stderr(`warning ${f.code}: ${f.message} [${formatWhere(f.where)}]\n`);
+    return EXIT_OK;
+  });
+}

@@ -1,0 +1,128 @@
+/**
+ * Green coverage of a mine (R1.1, R2.1, R3.3): class areas inside the license
+ * (or its greenable zones), minus excluded zones, grouped by the class scheme,
+ * the green-coverage ratio green ÷ (green + bare) against the 100 % target, and
+ * bare ground outside the license within a buffer.
+ */
+import { crsLabel, type Crs } from '../crs/index.js';
+import type { Finding } from '../errors.js';
+import type { License } from '../license/model.js';
+import type { CoverageMode } from './coverage.js';
+import { RasterReader, type OpenOptions } from './reader.js';
+import { WORLDCOVER, type ClassGroup, type ClassScheme } from './scheme.js';
+import { toPixelPolygons, zonalClassAreas, type ClassSums } from './zonal.js';
+
+export interface CoverageOptions extends OpenOptions {
+  mode?: CoverageMode;
+  scheme?: ClassScheme;
+  /** Areas not yet due for greening (e.g. the active working floor). */
+  exclude?: License[];
+  /** Greenable zones: when given, they (not the whole license) are measured. */
+  greenable?: License[];
+  /** Buffer around the license for bare ground outside it (m, default 50; 0 = off). */
+  bufferM?: number;
+  /** Target green-coverage ratio (default 1). */
+  target?: number;
+}
+
+export interface GroupAreas {
+  green: number;
+  bare: number;
+  nongreenable: number;
+  other: number;
+  nodata: number;
+  total: number;
+  byClass: Record<string, number>;
+}
+
+export interface CoverageReport {
+  file: string;
+  mode: CoverageMode;
+  crs: string;
+  pixelSizeM: [number, number];
+  scheme: string;
+  /** Class areas inside the license (or its greenable zones) after subtracting the excluded zones; `license` is the whole measured area, `excluded` what was subtracted. */
+  areaM2: GroupAreas & { license: number; excluded: number };
+  /** The class areas before subtracting the excluded zones (equal when none are given). */
+  beforeExclusionM2: GroupAreas;
+  greenRatio: number | null;
+  target: number;
+  pass: boolean | null;
+  /** Bare area that keeps the ratio from the target. */
+  bareToTargetM2: number;
+  outsideLicense: { bufferM: number; bareM2: number; builtM2: number } | null;
+  /** Codes found in the raster that the scheme does not know, with their areas. */
+  unknownClasses: Record<string, number>;
+  findings: Finding[];
+}
+
+function polygonsOf(licenses: License[], crs?: Crs): { polygons: Float64Array[][]; crs: Crs }[] {
+  return licenses.map((l) => ({ polygons: l.blocks.map((b) => b.rings), crs: crs ?? l.crs }));
+}
+
+function group(sums: ClassSums, scheme: ClassScheme, unknown: Record<string, number>): GroupAreas {
+  const out: GroupAreas = { green: 0, bare: 0, nongreenable: 0, other: 0, nodata: sums.nodataM2, total: sums.totalM2, byClass: {} };
+  for (const [code, m2] of sums.byClassM2) {
+    out.byClass[String(code)] = m2;
+    if (scheme.nodata !== null && code === scheme.nodata) {
+      out.nodata += m2;
+      continue;
+    }
+    const c = scheme.classes.get(code);
+    const g: ClassGroup = c?.group ?? 'other';
+    out[g] += m2;
+    if (!c) unknown[String(code)] = (unknown[String(code)] ?? 0) + m2;
+  }
+  return out;
+}
+
+export async function measureCoverage(classesPath: string, licenses: License[], options: CoverageOptions = {}): Promise<CoverageReport> {
+  const reader = await RasterReader.open(classesPath, options);
+  try {
+    const scheme = options.scheme ?? WORLDCOVER;
+    const measured = options.greenable && options.greenable.length ? options.greenable : licenses;
+    const zones = polygonsOf(measured).flatMap(({ polygons, crs }) => toPixelPolygons(polygons, crs, reader));
+    const exclude = options.exclude ? polygonsOf(options.exclude).flatMap(({ polygons, crs }) => toPixelPolygons(polygons, crs, reader)) : undefined;
+    const bufferM = options.bufferM ?? 50;
+    const zonal = await zonalClassAreas(reader, zones, { mode: options.mode, exclude, bufferM });
+    const unknown: Record<string, number> = {};
+    const inside = group(zonal.inside, scheme, unknown);
+    const after = group(zonal.insideExcluded, scheme, {});
+    const target = options.target ?? 1;
+    const greenable = after.green + after.bare;
+    const greenRatio = greenable > 0 ? after.green / greenable : null;
+    const findings: Finding[] = [...reader.info.findings, ...zonal.findings];
+    if (Object.keys(unknown).length) {
+      findings.push({
+        code: 'RASTER_UNKNOWN_CLASS',
+        severity: 'warning',
+        message: `class code(s) ${Object.keys(unknown).join(', ')} are not in the scheme "${scheme.name}" (counted as "other")`,
+        where: { file: classesPath },
+      });
+    }
+    let outsideLicense: CoverageReport['outsideLicense'] = null;
+    if (zonal.outsideBuffer) {
+      const ring = group(zonal.outsideBuffer, scheme, {});
+      outsideLicense = { bufferM, bareM2: ring.bare, builtM2: ring.byClass['50'] ?? 0 };
+    }
+    const t = reader.info.transform;
+    return {
+      file: classesPath,
+      mode: zonal.mode,
+      crs: crsLabel(reader.info.crs),
+      pixelSizeM: reader.info.crs.geographic ? [Math.sqrt(reader.pixelAreaM2(0)), Math.sqrt(reader.pixelAreaM2(0))] : [Math.abs(t[1]), Math.abs(t[5])],
+      scheme: scheme.name,
+      areaM2: { license: zonal.inside.totalM2, excluded: zonal.inside.totalM2 - zonal.insideExcluded.totalM2, ...after },
+      beforeExclusionM2: inside,
+      greenRatio,
+      target,
+      pass: greenRatio === null ? null : greenRatio >= target - 1e-12,
+      bareToTargetM2: after.bare,
+      outsideLicense,
+      unknownClasses: unknown,
+      findings,
+    };
+  } finally {
+    await reader.close();
+  }
+}

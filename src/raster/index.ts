@@ -1,0 +1,5 @@
+export { PolygonCoverage, type CoverageMode, type PixelPolygons } from './coverage.js';
+export { measureCoverage, type CoverageOptions, type CoverageReport, type GroupAreas } from './green.js';
+export { ellipsoidBandAreaM2, RasterReader, type RasterBlock, type DataType, type OpenOptions, type RasterInfo } from './reader.js';
+export { loadScheme, parseScheme, schemeFromGroups, WORLDCOVER, type ClassGroup, type ClassScheme } from './scheme.js';
+export { toPixelPolygons, zonalClassAreas, type ClassSums, type ZonalOptions, type ZonalResult } from './zonal.js';

@@ -1,0 +1,290 @@
+/**
+ * Streaming GeoTIFF reading on `geotiff`: metadata, georeferencing (computed
+ * here from ModelTiepoint + ModelPixelScale or ModelTransformation), CRS from
+ * GeoKeys, exact GDAL nodata, and one block (tile or strip) at a time through
+ * `image.getTileOrStrip`, never the whole image.
+ *
+ * DEFLATE blocks are inflated by node:zlib on the libuv thread pool (registered
+ * with geotiff's `addDecoder`), so several blocks awaited together decode in
+ * parallel without a worker pool of our own; the other codecs are geotiff's.
+ */
+import { promisify } from 'node:util';
+import { inflate } from 'node:zlib';
+import { addDecoder, BaseDecoder, fromFile, getDecoder, type GeoTIFF, type GeoTIFFImage } from 'geotiff';
+import { crsFromGeoKeys, crsLabel, parseCrs, type Crs } from '../crs/index.js';
+import { GreenmineError, type Finding } from '../errors.js';
+
+const inflateAsync = promisify(inflate);
+
+class ZlibInflateDecoder extends BaseDecoder {
+  override async decodeBlock(buffer: ArrayBufferLike): Promise<ArrayBufferLike> {
+    const out = await inflateAsync(new Uint8Array(buffer));
+    return out.buffer.slice(out.byteOffset, out.byteOffset + out.byteLength);
+  }
+}
+addDecoder([8, 32946], () => Promise.resolve(ZlibInflateDecoder as unknown as typeof BaseDecoder));
+
+export type DataType = 'uint8' | 'int8' | 'uint16' | 'int16' | 'uint32' | 'int32' | 'float32' | 'float64';
+export type RasterBlock = Uint8Array | Int8Array | Uint16Array | Int16Array | Uint32Array | Int32Array | Float32Array | Float64Array;
+
+const COMPRESSION_NAMES: Record<number, string> = {
+  1: 'none',
+  2: 'CCITT RLE',
+  3: 'CCITT fax 3',
+  4: 'CCITT fax 4',
+  5: 'LZW',
+  6: 'old-style JPEG',
+  7: 'JPEG',
+  8: 'DEFLATE',
+  32946: 'DEFLATE',
+  32773: 'PackBits',
+  34887: 'LERC',
+  34925: 'LZMA',
+  50000: 'ZSTD',
+  50001: 'WebP',
+  50002: 'JPEG XL',
+};
+const SUPPORTED = new Set([1, 5, 7, 8, 32946, 32773, 34887, 50000]);
+
+export interface RasterInfo {
+  file: string;
+  width: number;
+  height: number;
+  blockWidth: number;
+  blockHeight: number;
+  tiled: boolean;
+  bands: number;
+  dataType: DataType;
+  compression: string;
+  crs: Crs;
+  /** GDAL-order geotransform: x = t[0] + col·t[1] + row·t[2]; y = t[3] + col·t[4] + row·t[5] (pixel corners). */
+  transform: [number, number, number, number, number, number];
+  /** Exact nodata value (NaN allowed), or null when there is none. */
+  nodata: number | null;
+  pixelIsPoint: boolean;
+  overviews: number;
+  findings: Finding[];
+}
+
+export interface OpenOptions {
+  /** CRS to use when the raster has none, or to override it. */
+  crs?: string | Crs;
+  /** Nodata override. */
+  nodata?: number;
+  /** 1-based band to read (default 1). */
+  band?: number;
+}
+
+function parseNodata(text: string, file: string): number {
+  const s = text.replace(/\0/g, '').trim();
+  if (/^[-+]?nan$/i.test(s)) return NaN;
+  if (/^[-+]?inf(inity)?$/i.test(s)) return s.startsWith('-') ? -Infinity : Infinity;
+  const n = Number(s);
+  if (s === '' || Number.isNaN(n)) throw new GreenmineError('RASTER_BAD_NODATA', `${file}: GDAL_NODATA "${s}" is not a number`, { file });
+  return n;
+}
+
+function dataTypeOf(format: number, bits: number, file: string): DataType {
+  const key = `${format}:${bits}`;
+  const map: Record<string, DataType> = { '1:8': 'uint8', '2:8': 'int8', '1:16': 'uint16', '2:16': 'int16', '1:32': 'uint32', '2:32': 'int32', '3:32': 'float32', '3:64': 'float64' };
+  const t = map[key];
+  if (!t) throw new GreenmineError('RASTER_UNSUPPORTED_TYPE', `${file}: ${bits}-bit ${format === 3 ? 'float' : format === 2 ? 'signed' : 'unsigned'} samples are not supported (uint8/int8/uint16/int16/uint32/int32/float32/float64)`, { file });
+  return t;
+}
+
+export class RasterReader {
+  readonly info: RasterInfo;
+  readonly blocksAcross: number;
+  readonly blocksDown: number;
+  private readonly tiff: GeoTIFF;
+  private readonly image: GeoTIFFImage;
+  private readonly decoder: BaseDecoder;
+  private readonly band: number;
+
+  private constructor(tiff: GeoTIFF, image: GeoTIFFImage, info: RasterInfo, decoder: BaseDecoder, band: number) {
+    this.tiff = tiff;
+    this.image = image;
+    this.info = info;
+    this.decoder = decoder;
+    this.band = band;
+    this.blocksAcross = Math.ceil(info.width / info.blockWidth);
+    this.blocksDown = Math.ceil(info.height / info.blockHeight);
+  }
+
+  static async open(file: string, options: OpenOptions = {}): Promise<RasterReader> {
+    let tiff: GeoTIFF;
+    let image: GeoTIFFImage;
+    let imageCount: number;
+    try {
+      tiff = await fromFile(file);
+      image = await tiff.getImage(0);
+      imageCount = await tiff.getImageCount();
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') throw new GreenmineError('FILE_NOT_FOUND', `${file}: no such file`, { file });
+      throw new GreenmineError('RASTER_UNREADABLE', `${file}: not a readable GeoTIFF (${(err as Error).message})`, { file });
+    }
+    const fd = image.getFileDirectory();
+    const findings: Finding[] = [];
+    const compressionCode = Number(fd.getValue('Compression') ?? 1);
+    const compression = COMPRESSION_NAMES[compressionCode] ?? `code ${compressionCode}`;
+    if (!SUPPORTED.has(compressionCode)) {
+      throw new GreenmineError('RASTER_UNSUPPORTED_COMPRESSION', `${file}: ${compression} compression cannot be decoded here (supported: none, LZW, DEFLATE, PackBits, ZSTD, LERC, JPEG); convert it, e.g. gdal_translate -co COMPRESS=DEFLATE`, { file });
+    }
+    const bands = image.getSamplesPerPixel();
+    const band = options.band ?? 1;
+    if (!Number.isInteger(band) || band < 1 || band > bands) throw new GreenmineError('RASTER_BAD_BAND', `${file}: band ${band} does not exist (the raster has ${bands})`, { file });
+    const dataType = dataTypeOf(image.getSampleFormat(band - 1), image.getBitsPerSample(band - 1), file);
+
+    // Georeferencing.
+    const scale = fd.getValue('ModelPixelScale') as number[] | undefined;
+    const tiepoint = fd.getValue('ModelTiepoint') as number[] | undefined;
+    const matrix = fd.getValue('ModelTransformation') as number[] | undefined;
+    let transform: RasterInfo['transform'];
+    if (matrix && matrix.length >= 8) {
+      transform = [matrix[3]!, matrix[0]!, matrix[1]!, matrix[7]!, matrix[4]!, matrix[5]!];
+    } else if (scale && tiepoint && tiepoint.length >= 6) {
+      if (tiepoint.length > 6) throw new GreenmineError('RASTER_UNSUPPORTED_GEOREF', `${file}: ${tiepoint.length / 6} tie points (a warped raster); only one tie point with a pixel scale is supported`, { file });
+      transform = [tiepoint[3]! - tiepoint[0]! * scale[0]!, scale[0]!, 0, tiepoint[4]! + tiepoint[1]! * scale[1]!, 0, -scale[1]!];
+    } else {
+      throw new GreenmineError('RASTER_NO_GEOREF', `${file}: no georeferencing (ModelTiepoint + ModelPixelScale or ModelTransformation)`, { file });
+    }
+    if (transform[2] !== 0 || transform[4] !== 0) {
+      throw new GreenmineError('RASTER_ROTATED', `${file}: the geotransform is rotated or sheared (${transform.join(', ')}); warp it north-up first (gdalwarp)`, { file });
+    }
+    const keys = (image.getGeoKeys() ?? {}) as Record<string, number | string | number[] | undefined>;
+    const pixelIsPoint = keys.GTRasterTypeGeoKey === 2;
+    if (pixelIsPoint) {
+      // GDAL's convention: the tie point is a pixel centre; shift to the corner.
+      transform[0] -= 0.5 * transform[1];
+      transform[3] -= 0.5 * transform[5];
+    }
+
+    let crs: Crs;
+    if (options.crs !== undefined) crs = typeof options.crs === 'string' ? parseCrs(options.crs, { source: '--crs' }) : options.crs;
+    else {
+      try {
+        crs = crsFromGeoKeys(keys, file);
+      } catch (err) {
+        if (err instanceof GreenmineError && err.code === 'CRS_MISSING') {
+          throw new GreenmineError('RASTER_NO_CRS', `${file}: the raster names no coordinate system; give it (--crs EPSG:n)`, { file });
+        }
+        throw err;
+      }
+    }
+
+    let nodata: number | null = null;
+    if (options.nodata !== undefined) nodata = options.nodata;
+    else if (fd.hasTag('GDAL_NODATA')) nodata = parseNodata(String(fd.getValue('GDAL_NODATA')), file);
+
+    let overviews = 0;
+    for (let i = 1; i < imageCount; i++) {
+      const sub = await tiff.getImage(i);
+      const type = Number(sub.getFileDirectory().getValue('NewSubfileType') ?? 0);
+      if (type & 4) findings.push({ code: 'RASTER_MASK_IGNORED', severity: 'warning', message: `${file}: a GDAL internal mask (image ${i}) is not supported and was ignored; nodata comes from GDAL_NODATA only`, where: { file } });
+      else overviews++;
+    }
+
+    const tiled = image.isTiled;
+    const info: RasterInfo = {
+      file,
+      width: image.getWidth(),
+      height: image.getHeight(),
+      blockWidth: image.getTileWidth(),
+      blockHeight: image.getTileHeight(),
+      tiled,
+      bands,
+      dataType,
+      compression,
+      crs,
+      transform,
+      nodata,
+      pixelIsPoint,
+      overviews,
+      findings,
+    };
+    const params = {
+      tileWidth: image.getTileWidth(),
+      tileHeight: image.getTileHeight(),
+      planarConfiguration: image.planarConfiguration,
+      bitsPerSample: fd.getValue('BitsPerSample') as unknown as number,
+      predictor: Number((await fd.loadValue('Predictor')) ?? 1),
+      ...(compressionCode === 7 ? { JPEGTables: await fd.loadValue('JPEGTables') } : {}),
+      ...(compressionCode === 34887 ? { LercParameters: await fd.loadValue('LercParameters') } : {}),
+    };
+    let decoder: BaseDecoder;
+    try {
+      decoder = await getDecoder(compressionCode, params as Parameters<typeof getDecoder>[1]);
+    } catch (err) {
+      throw new GreenmineError('RASTER_UNSUPPORTED_COMPRESSION', `${file}: cannot decode ${compression}: ${(err as Error).message}`, { file });
+    }
+    return new RasterReader(tiff, image, info, decoder, band);
+  }
+
+  /** Rows in block row `by` (the last strip or tile row may be shorter in the file). */
+  blockRows(by: number): number {
+    return Math.min(this.info.blockHeight, this.info.height - by * this.info.blockHeight);
+  }
+
+  /**
+   * Decode block (bx, by): a typed array of blockWidth × blockHeight samples
+   * (row stride blockWidth; a last strip may hold fewer rows).
+   */
+  async readBlock(bx: number, by: number): Promise<RasterBlock> {
+    const { info } = this;
+    const where = { file: info.file, path: `block ${bx},${by}` };
+    try {
+      const index = by * this.blocksAcross + bx;
+      const counts = info.tiled ? 'TileByteCounts' : 'StripByteCounts';
+      const byteCount = Number(await this.image.getFileDirectory().loadValueIndexed(counts, this.image.planarConfiguration === 2 ? index + (this.band - 1) * this.blocksAcross * this.blocksDown : index));
+      if (byteCount === 0) {
+        // A sparse block (GDAL writes none for all-nodata blocks): nodata, exactly.
+        const empty = this.image.getArrayForSample(this.band - 1, info.blockWidth * info.blockHeight) as RasterBlock;
+        empty.fill(info.nodata ?? 0);
+        return empty;
+      }
+      const { data } = await this.image.getTileOrStrip(bx, by, this.image.planarConfiguration === 2 ? this.band - 1 : 0, this.decoder);
+      const all = this.image.getArrayForSample(this.band - 1, data) as RasterBlock;
+      if (info.bands === 1 || this.image.planarConfiguration === 2) return all;
+      // Pixel-interleaved bands: take ours.
+      const out = this.image.getArrayForSample(this.band - 1, info.blockWidth * info.blockHeight) as RasterBlock;
+      for (let i = 0, j = this.band - 1; i < out.length; i++, j += info.bands) out[i] = all[j]!;
+      return out;
+    } catch (err) {
+      if (err instanceof GreenmineError) throw err;
+      throw new GreenmineError('RASTER_DECODE', `${info.file}: cannot read block ${bx},${by} (${(err as Error).message}); the file may be truncated or corrupt`, where);
+    }
+  }
+
+  /** Pixel area in m² for row `row` (constant for projected rasters; on the ellipsoid for geographic ones). */
+  pixelAreaM2(row: number): number {
+    const t = this.info.transform;
+    if (!this.info.crs.geographic) return Math.abs(t[1] * t[5] - t[2] * t[4]);
+    const lat1 = t[3] + row * t[5];
+    const lat2 = lat1 + t[5];
+    return Math.abs(ellipsoidBandAreaM2(lat1, lat2) * (Math.abs(t[1]) / 360));
+  }
+
+  describe(): string {
+    const i = this.info;
+    return `${i.width}×${i.height} ${i.dataType}, ${i.tiled ? 'tiled' : 'striped'} ${i.blockWidth}×${i.blockHeight}, ${i.compression}, ${crsLabel(i.crs)}`;
+  }
+
+  async close(): Promise<void> {
+    await this.tiff.close?.();
+  }
+}
+
+/** Area (m²) between two parallels, all longitudes, on the GRS80/CGCS2000 ellipsoid. */
+export function ellipsoidBandAreaM2(lat1Deg: number, lat2Deg: number): number {
+  const a = 6378137;
+  const f = 1 / 298.257222101;
+  const e2 = f * (2 - f);
+  const e = Math.sqrt(e2);
+  const q = (latDeg: number): number => {
+    const s = Math.sin((latDeg * Math.PI) / 180);
+    return s / (1 - e2 * s * s) + (1 / (2 * e)) * Math.log((1 + e * s) / (1 - e * s));
+  };
+  const b2 = a * a * (1 - e2);
+  return Math.PI * b2 * Math.abs(q(lat2Deg) - q(lat1Deg));
+}

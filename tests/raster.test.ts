@@ -1,0 +1,293 @@
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import geodesic from 'geographiclib-geodesic';
+import { describe, expect, it } from 'vitest';
+import { writeTiledTiff } from '../bench/tiff-writer.js';
+import { main } from '../src/cli/main.js';
+import { crsFromEpsg } from '../src/crs/index.js';
+import { loadLicenses, type License } from '../src/license/index.js';
+import { ellipsoidBandAreaM2, measureCoverage, parseScheme, PolygonCoverage, RasterReader, schemeFromGroups, WORLDCOVER, type CoverageReport } from '../src/raster/index.js';
+import { errorCode, fixture } from './helpers.js';
+
+const reference = JSON.parse(readFileSync(fixture('scene-a/EXPECTED.json'), 'utf8')).coverage as {
+  license_area_m2: number;
+  green_m2: number;
+  bare_m2: number;
+  nongreenable_m2: number;
+  nodata_m2: number;
+  green_ratio: number;
+  with_excluded_zones: { green_m2: number; bare_m2: number; green_ratio: number };
+  centre_rule: { green_m2: number; bare_m2: number };
+};
+
+const licenses = await loadLicenses(fixture('scene-a/license_corners.txt'));
+const excluded = await loadLicenses(fixture('scene-a/excluded_zones.geojson'));
+const relative = (a: number, b: number): number => Math.abs(a - b) / Math.abs(b);
+
+describe('green coverage against the reference', () => {
+  it('fractional: areas to 0.1 %, ratio to 0.001', async () => {
+    const r = await measureCoverage(fixture('scene-a/classes.tif'), licenses, { bufferM: 0 });
+    expect(r.mode).toBe('fractional');
+    expect(r.crs).toBe('EPSG:4549');
+    expect(relative(r.areaM2.license, reference.license_area_m2)).toBeLessThan(1e-3);
+    expect(relative(r.areaM2.green, reference.green_m2)).toBeLessThan(1e-3);
+    expect(relative(r.areaM2.bare, reference.bare_m2)).toBeLessThan(1e-3);
+    expect(relative(r.areaM2.nongreenable, reference.nongreenable_m2)).toBeLessThan(1e-3);
+    expect(r.areaM2.nodata).toBeCloseTo(reference.nodata_m2, 6);
+    expect(Math.abs(r.greenRatio! - reference.green_ratio)).toBeLessThan(0.001);
+    expect(r.pass).toBe(false);
+    expect(r.findings).toEqual([]);
+  });
+
+  it('with the excluded zones subtracted', async () => {
+    const r = await measureCoverage(fixture('scene-a/classes.tif'), licenses, { exclude: excluded, bufferM: 0 });
+    const ref = reference.with_excluded_zones;
+    expect(relative(r.areaM2.green, ref.green_m2)).toBeLessThan(1e-3);
+    expect(relative(r.areaM2.bare, ref.bare_m2)).toBeLessThan(1e-3);
+    expect(Math.abs(r.greenRatio! - ref.green_ratio)).toBeLessThan(0.001);
+    expect(r.areaM2.excluded).toBeGreaterThan(0);
+    expect(relative(r.beforeExclusionM2.green, reference.green_m2)).toBeLessThan(1e-3);
+  });
+
+  it('centre mode gives the exact pixel counts', async () => {
+    const r = await measureCoverage(fixture('scene-a/classes.tif'), licenses, { mode: 'centre', bufferM: 0 });
+    expect(r.areaM2.green).toBe(reference.centre_rule.green_m2);
+    expect(r.areaM2.bare).toBe(reference.centre_rule.bare_m2);
+  });
+
+  it('all-touched counts at least as much as fractional, which counts at least as much as centre minus the boundary', async () => {
+    const all = await measureCoverage(fixture('scene-a/classes.tif'), licenses, { mode: 'all-touched', bufferM: 0 });
+    const frac = await measureCoverage(fixture('scene-a/classes.tif'), licenses, { bufferM: 0 });
+    expect(all.areaM2.license).toBeGreaterThan(frac.areaM2.license);
+    expect(all.areaM2.license - frac.areaM2.license).toBeLessThan(6000); // about one pixel along the 3.6 km perimeter
+  });
+
+  it('every GDAL variant gives results identical to the original', async () => {
+    const base = await measureCoverage(fixture('scene-a/classes.tif'), licenses, { exclude: excluded });
+    for (const v of ['classes_bigtiff.tif', 'classes_cog.tif', 'classes_lzw_strips.tif', 'classes_packbits_tiled128.tif', 'classes_raw.tif']) {
+      const r = await measureCoverage(fixture(`scene-a/variants/${v}`), licenses, { exclude: excluded });
+      expect({ ...r, file: '' }, v).toEqual({ ...base, file: '' });
+    }
+  });
+
+  it('the DEM variant (LZW, floating-point predictor, strips) decodes to the same values', async () => {
+    const a = await RasterReader.open(fixture('scene-a/dem.tif'));
+    const b = await RasterReader.open(fixture('scene-a/variants/dem_lzw_pred3.tif'));
+    expect(a.info.nodata).toBe(-9999);
+    expect(b.info.nodata).toBe(-9999);
+    const full = async (r: RasterReader): Promise<Float32Array> => {
+      const out = new Float32Array(r.info.width * r.info.height);
+      for (let by = 0; by < r.blocksDown; by++) {
+        for (let bx = 0; bx < r.blocksAcross; bx++) {
+          const block = await r.readBlock(bx, by);
+          for (let y = 0; y < r.blockRows(by); y++) {
+            for (let x = 0; x < r.info.blockWidth && bx * r.info.blockWidth + x < r.info.width; x++) {
+              out[(by * r.info.blockHeight + y) * r.info.width + bx * r.info.blockWidth + x] = block[y * r.info.blockWidth + x]!;
+            }
+          }
+        }
+      }
+      return out;
+    };
+    expect(await full(b)).toEqual(await full(a));
+  });
+
+  it('reports bare and built-up ground outside the license within the buffer', async () => {
+    const r = await measureCoverage(fixture('scene-a/classes.tif'), licenses, { bufferM: 50 });
+    expect(r.outsideLicense!.bufferM).toBe(50);
+    expect(r.outsideLicense!.bareM2).toBeGreaterThan(0);
+    const wider = await measureCoverage(fixture('scene-a/classes.tif'), licenses, { bufferM: 100 });
+    expect(wider.outsideLicense!.bareM2 + wider.outsideLicense!.builtM2).toBeGreaterThanOrEqual(r.outsideLicense!.bareM2 + r.outsideLicense!.builtM2);
+  });
+});
+
+/** Seeded generator (mulberry32). */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function starRing(random: () => number, cx: number, cy: number, n: number, r: number, clockwise: boolean): Float64Array {
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const a = ((clockwise ? -1 : 1) * 2 * Math.PI * i) / n;
+    const rr = r * (0.3 + 0.7 * random());
+    out.push(cx + rr * Math.cos(a), cy + rr * Math.sin(a));
+  }
+  out.push(out[0]!, out[1]!);
+  return Float64Array.from(out);
+}
+
+function areaOf(r: Float64Array): number {
+  let a = 0;
+  for (let i = 0; i + 3 < r.length; i += 2) a += r[i]! * r[i + 3]! - r[i + 2]! * r[i + 1]!;
+  return Math.abs(a / 2);
+}
+
+describe('coverage fractions (property tests)', () => {
+  const random = rng(77);
+  for (let trial = 0; trial < 12; trial++) {
+    const cx = 20 + random() * 10, cy = 20 + random() * 10;
+    const shell = starRing(random, cx, cy, 5 + Math.floor(random() * 60), 8 + random() * 10, random() < 0.5);
+    const hole = starRing(random, cx, cy, 7, 2, random() < 0.5);
+    it(`trial ${trial}: fractions sum to the area; polygon + complement = 1 per pixel; any band split gives the same`, () => {
+      const cov = new PolygonCoverage([[shell, hole]], 'fractional');
+      const h = cov.rowMax - cov.rowMin;
+      const out = new Float64Array(h * cov.width);
+      cov.rows(cov.rowMin, cov.rowMax, out);
+      const sum = out.reduce((s, v) => s + v, 0);
+      expect(Math.abs(sum - (areaOf(shell) - areaOf(hole))) / sum).toBeLessThan(1e-9);
+      // Complement inside a box that contains the polygon: box with the polygon as a hole (and the hole as an island).
+      const x0 = cov.colMin - 2, y0 = cov.rowMin - 2, x1 = cov.colMax + 2, y1 = cov.rowMax + 2;
+      const box = Float64Array.from([x0, y0, x1, y0, x1, y1, x0, y1, x0, y0]);
+      const complement = new PolygonCoverage([[box, shell], [hole]], 'fractional');
+      const cout = new Float64Array((y1 - y0) * complement.width);
+      complement.rows(y0, y1, cout);
+      for (let r = cov.rowMin; r < cov.rowMax; r++) {
+        for (let c = cov.colMin; c < cov.colMax; c++) {
+          const total = out[(r - cov.rowMin) * cov.width + (c - cov.colMin)]! + cout[(r - y0) * complement.width + (c - complement.colMin)]!;
+          expect(Math.abs(total - 1)).toBeLessThan(1e-9);
+        }
+      }
+      // Splitting the rows into bands of any size changes nothing.
+      for (const band of [1, 3, 7, 64]) {
+        const split = new Float64Array(h * cov.width);
+        const part = new Float64Array(band * cov.width);
+        for (let r = cov.rowMin; r < cov.rowMax; r += band) {
+          const rb = Math.min(cov.rowMax, r + band);
+          cov.rows(r, rb, part);
+          split.set(part.subarray(0, (rb - r) * cov.width), (r - cov.rowMin) * cov.width);
+        }
+        expect(split).toEqual(out);
+      }
+    });
+  }
+
+  it('a polygon aligned with pixel edges gives exact integer counts in every mode', () => {
+    const ring = Float64Array.from([2, 3, 12, 3, 12, 8, 7, 8, 7, 13, 2, 13, 2, 3]); // an L of 10×5 + 5×5 = 75 pixels
+    for (const mode of ['fractional', 'centre', 'all-touched'] as const) {
+      const cov = new PolygonCoverage([[ring]], mode);
+      const out = new Float64Array((cov.rowMax - cov.rowMin) * cov.width);
+      cov.rows(cov.rowMin, cov.rowMax, out);
+      expect(out.reduce((s, v) => s + v, 0), mode).toBe(75);
+      expect(out.every((v) => v === 0 || v === 1)).toBe(true);
+    }
+  });
+
+  it('pixel areas of a geographic raster come from the ellipsoid', () => {
+    const g = new geodesic.Geodesic.Geodesic(6378137, 1 / 298.257222101);
+    const p = g.Polygon(false);
+    for (const [lat, lon] of [[30, 120], [30, 120.001], [30.001, 120.001], [30.001, 120]] as const) p.AddPoint(lat, lon);
+    const expected = Math.abs(p.Compute(false, true).area!);
+    const fromBands = ellipsoidBandAreaM2(30, 30.001) * (0.001 / 360);
+    expect(relative(fromBands, expected)).toBeLessThan(1e-6);
+  });
+});
+
+describe('class schemes', () => {
+  it('reads a JSON scheme and refuses bad codes, groups and overlaps', async () => {
+    const s = parseScheme('{"name":"zj","classes":{"1":{"name":"veg net","group":"green"},"2":{"name":"rock","group":"bare"}}}', 'zj.json');
+    expect(s.classes.get(1)!.group).toBe('green');
+    expect(await errorCode(() => parseScheme('{"classes":{"x1":{"group":"green"}}}', 's.json'))).toBe('SCHEME_BAD_CODE');
+    expect(await errorCode(() => parseScheme('{"classes":{"70000":{"group":"green"}}}', 's.json'))).toBe('SCHEME_BAD_CODE');
+    expect(await errorCode(() => parseScheme('{"classes":{"1":{"group":"purple"}}}', 's.json'))).toBe('SCHEME_BAD_GROUP');
+    expect(await errorCode(() => parseScheme('{', 's.json'))).toBe('SCHEME_SYNTAX');
+    expect(await errorCode(() => schemeFromGroups(WORLDCOVER, { green: [10, 60], bare: [60] }))).toBe('SCHEME_OVERLAP');
+  });
+
+  it('overriding groups changes the ratio', async () => {
+    const scheme = schemeFromGroups(WORLDCOVER, { green: [10, 20, 30, 60] });
+    const r = await measureCoverage(fixture('scene-a/classes.tif'), licenses, { scheme, bufferM: 0 });
+    expect(r.greenRatio).toBe(1);
+    expect(r.pass).toBe(true);
+  });
+
+  it('codes the scheme does not know are reported', async () => {
+    const scheme = parseScheme('{"classes":{"10":{"group":"green"},"60":{"group":"bare"}}}', 'small.json');
+    const r = await measureCoverage(fixture('scene-a/classes.tif'), licenses, { scheme, bufferM: 0 });
+    expect(Object.keys(r.unknownClasses).sort()).toEqual(['20', '30', '50', '80']);
+    expect(r.findings.map((f) => f.code)).toContain('RASTER_UNKNOWN_CLASS');
+  });
+});
+
+describe('bad raster input', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'greenmine-raster-'));
+  const small = (name: string, epsg: number | null, originX = 494671, originY = 3384582): string => {
+    const path = join(dir, name);
+    writeTiledTiff(path, { width: 300, height: 300, tileSize: 128, type: 'uint8', deflate: true, originX, originY, pixelSize: 4, epsg, nodata: '0' }, (tx, ty, out) => out.fill(tx === 0 ? 60 : 10));
+    return path;
+  };
+
+  it('a raster without a CRS is an error unless one is given', async () => {
+    const path = small('nocrs.tif', null);
+    expect(await errorCode(() => measureCoverage(path, licenses))).toBe('RASTER_NO_CRS');
+    const r = await measureCoverage(path, licenses, { crs: 'EPSG:4549', bufferM: 0 });
+    expect(r.areaM2.green + r.areaM2.bare).toBeGreaterThan(0);
+  });
+
+  it('a license that does not overlap is an error; one partly outside is a warning with the missing area', async () => {
+    const far = small('far.tif', 4549, 400000, 3000000);
+    expect(await errorCode(() => measureCoverage(far, licenses))).toBe('RASTER_NO_OVERLAP');
+    const partial = small('partial.tif', 4549, 495000, 3384300); // 1.2 km square that cuts through the license
+    const r = await measureCoverage(partial, licenses, { bufferM: 0 });
+    const warning = r.findings.find((f) => f.code === 'RASTER_LICENSE_PARTLY_OUTSIDE');
+    expect(warning?.severity).toBe('warning');
+    expect(r.areaM2.license).toBeLessThan(729028);
+    expect(Math.abs(r.areaM2.license + Number(/([\d.]+) m²/.exec(warning!.message)![1]) - 729028.77)).toBeLessThan(1);
+  });
+
+  it('a truncated TIFF gives a clear error', async () => {
+    const path = join(dir, 'truncated.tif');
+    copyFileSync(fixture('scene-a/classes.tif'), path);
+    const bytes = readFileSync(path);
+    writeFileSync(path, bytes.subarray(0, Math.floor(bytes.length / 2)));
+    const code = await errorCode(() => measureCoverage(path, licenses));
+    expect(['RASTER_DECODE', 'RASTER_UNREADABLE']).toContain(code);
+    expect(await errorCode(() => measureCoverage(join(dir, 'missing.tif'), licenses))).toBe('FILE_NOT_FOUND');
+  });
+
+  it('a geographic raster is measured on the ellipsoid', async () => {
+    // The reference license over a lon/lat raster of 1e-5° pixels.
+    const path = join(dir, 'geographic.tif');
+    writeTiledTiff(path, { width: 1400, height: 1000, tileSize: 256, type: 'uint8', deflate: true, originX: 119.944, originY: 30.5820, pixelSize: 0.00001, epsg: 4490, geographic: true, nodata: '0' }, (_tx, _ty, out) => out.fill(30));
+    const r = await measureCoverage(path, licenses, { bufferM: 0 });
+    expect(r.crs).toBe('EPSG:4490');
+    expect(relative(r.areaM2.green, 729028.37)).toBeLessThan(1e-3);
+  });
+});
+
+describe('greenmine coverage', () => {
+  async function run(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+    let stdout = '';
+    let stderr = '';
+    const code = await main(argv, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) });
+    return { code, stdout, stderr };
+  }
+  it('--json prints the report', async () => {
+    const r = await run('coverage', '--license', fixture('scene-a/license_corners.txt'), '--classes', fixture('scene-a/classes.tif'), '--exclude', fixture('scene-a/excluded_zones.geojson'), '--json');
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout) as CoverageReport;
+    expect(report).toMatchObject({ mode: 'fractional', crs: 'EPSG:4549', pixelSizeM: [1, 1], target: 1, pass: false });
+    expect(Math.abs(report.greenRatio! - reference.with_excluded_zones.green_ratio)).toBeLessThan(0.001);
+    expect(report.areaM2.byClass['60']).toBeCloseTo(report.areaM2.bare, 6);
+    expect(report.outsideLicense!.bufferM).toBe(50);
+  });
+  it('exits 2 on bad usage and 1 on bad data', async () => {
+    expect((await run('coverage', '--license', fixture('scene-a/license_corners.txt'))).code).toBe(2);
+    expect((await run('coverage', '--license', 'a', '--classes', 'b', '--mode', 'half')).code).toBe(2);
+    expect((await run('coverage', '--license', 'a', '--classes', 'b', '--green', 'ten')).code).toBe(2);
+    const missing = await run('coverage', '--license', fixture('scene-a/license_corners.txt'), '--classes', fixture('scene-a/none.tif'));
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('FILE_NOT_FOUND');
+  });
+});
+
+void crsFromEpsg;
+void ({} as License);
