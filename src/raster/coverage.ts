@@ -24,6 +24,12 @@ export class PolygonCoverage {
   readonly rowMax: number;
   readonly width: number;
   private readonly edges: Float64Array; // x0, y0, x1, y1, sign per edge (sign orients shells +, holes −)
+  /**
+   * After `rows`: for each row of the band, the columns (relative to colMin) outside which
+   * coverage is 0: [rowFrom[i], rowTo[i]). Readers can skip everything else.
+   */
+  rowFrom = new Int32Array(0);
+  rowTo = new Int32Array(0);
   private readonly crossings: Float64Array;
 
   constructor(
@@ -75,18 +81,50 @@ export class PolygonCoverage {
   rows(row0: number, row1: number, out: Float64Array): void {
     const w = this.width;
     const count = row1 - row0;
-    out.fill(0, 0, count * w);
+    if (this.rowFrom.length < count) {
+      this.rowFrom = new Int32Array(count);
+      this.rowTo = new Int32Array(count);
+    }
+    this.rowFrom.fill(w, 0, Math.max(0, count));
+    this.rowTo.fill(0, 0, Math.max(0, count));
     if (count <= 0 || w === 0) return;
-    if (this.mode === 'centre') this.centreRows(row0, row1, out);
-    else this.fractionalRows(row0, row1, out);
-    if (this.mode === 'all-touched') for (let i = 0; i < count * w; i++) out[i] = out[i]! > 1e-12 ? 1 : 0;
+    if (this.mode === 'centre') {
+      out.fill(0, 0, count * w);
+      this.centreRows(row0, row1, out);
+      this.rowFrom.fill(0, 0, count);
+      this.rowTo.fill(w, 0, count);
+    } else {
+      this.deposit(row0, row1);
+      this.prefix(row1 - row0, out);
+    }
+    if (this.mode === 'all-touched') {
+      for (let r = 0; r < count; r++) for (let i = r * w + this.rowFrom[r]!; i < r * w + this.rowTo[r]!; i++) out[i] = out[i]! > 1e-12 ? 1 : 0;
+    }
   }
 
-  private fractionalRows(row0: number, row1: number, out: Float64Array): void {
+  /** Row stride of `acc` (width + 2). */
+  get stride(): number {
+    return this.width + 2;
+  }
+
+  /**
+   * Fractional mode, first half: deposit every edge's area and cover into `acc`
+   * (row-major, stride `stride`) for rows [row0, row1), and set rowFrom/rowTo.
+   * The running sum of `acc` along a row is the coverage; whoever reads `acc`
+   * must leave it zeroed (as `prefix` does) for the next call.
+   */
+  deposit(row0: number, row1: number): void {
     const w = this.width;
     const stride = w + 2;
     const count = row1 - row0;
-    const acc = this.scratch(count * stride);
+    if (this.rowFrom.length < count) {
+      this.rowFrom = new Int32Array(count);
+      this.rowTo = new Int32Array(count);
+    }
+    this.rowFrom.fill(w, 0, count);
+    this.rowTo.fill(0, 0, count);
+    if (this.acc.length < count * stride) this.acc = new Float64Array(count * stride);
+    const acc = this.acc;
     const e = this.edges;
     const x0 = this.colMin;
     for (let k = 0; k < e.length; k += 5) {
@@ -101,6 +139,8 @@ export class PolygonCoverage {
       const yEnd = Math.min(Math.ceil(by), row1);
       if (yStart >= yEnd) continue;
       const dxdy = (bx - ax) / (by - ay);
+      const rowFrom = this.rowFrom;
+      const rowTo = this.rowTo;
       for (let y = yStart; y < yEnd; y++) {
         const line = (y - row0) * stride;
         const top = Math.max(y, ay);
@@ -115,6 +155,9 @@ export class PolygonCoverage {
         const xb = x < xNext ? xNext : x;
         const xaFloor = Math.floor(xa);
         const xbCeil = Math.ceil(xb);
+        const ri = y - row0;
+        if (xaFloor < rowFrom[ri]!) rowFrom[ri] = xaFloor;
+        if (xbCeil + 1 > rowTo[ri]!) rowTo[ri] = xbCeil + 1;
         if (xbCeil <= xaFloor + 1) {
           // The piece stays in one cell: split its cover by the mean x.
           const xm = 0.5 * (x + xNext) - xaFloor;
@@ -141,15 +184,43 @@ export class PolygonCoverage {
       }
     }
     for (let r = 0; r < count; r++) {
-      let sum = 0;
-      const line = r * stride;
-      const o = r * w;
-      for (let c = 0; c < w; c++) {
-        sum += acc[line + c]!;
-        out[o + c] = sum < 1e-12 ? 0 : sum > 1 - 1e-12 ? 1 : sum;
+      if (this.rowTo[r]! > w) this.rowTo[r] = w + 2;
+      if (this.rowFrom[r]! >= this.rowTo[r]!) {
+        this.rowFrom[r] = 0;
+        this.rowTo[r] = 0;
       }
     }
   }
+
+  /**
+   * Fractional mode, second half: running sums of `acc` into `out` (stride
+   * `width`), zeroing `acc` behind them. Coverage is 0 outside [rowFrom, rowTo)
+   * (a closed ring's deposits over a row sum to 0).
+   */
+  private prefix(count: number, out: Float64Array): void {
+    for (let r = 0; r < count; r++) this.prefixRow(r, out, r * this.width);
+  }
+
+  /** The running sum of band row `r` into out[offset…offset+width), zeroing `acc` behind it; sets rowTo[r] ≤ width. */
+  prefixRow(r: number, out: Float64Array, offset: number): void {
+    const w = this.width;
+    const acc = this.acc;
+    const line = r * (w + 2);
+    const from = this.rowFrom[r]!;
+    const end = this.rowTo[r]!;
+    const to = Math.min(w, end);
+    out.fill(0, offset, offset + w);
+    let sum = 0;
+    for (let c = from; c < end; c++) {
+      sum += acc[line + c]!;
+      acc[line + c] = 0;
+      if (c < to) out[offset + c] = sum < 1e-12 ? 0 : sum > 1 - 1e-12 ? 1 : sum;
+    }
+    this.rowTo[r] = to;
+  }
+
+  /** The deposit buffer (see `deposit`). */
+  acc = new Float64Array(0);
 
   private centreRows(row0: number, row1: number, out: Float64Array): void {
     const e = this.edges;
@@ -172,11 +243,4 @@ export class PolygonCoverage {
     }
   }
 
-  private buffer = new Float64Array(0);
-  private scratch(length: number): Float64Array {
-    if (this.buffer.length < length) this.buffer = new Float64Array(length);
-    const b = this.buffer.subarray(0, length);
-    b.fill(0);
-    return b;
-  }
 }

@@ -18,7 +18,11 @@ const inflateAsync = promisify(inflate);
 
 class ZlibInflateDecoder extends BaseDecoder {
   override async decodeBlock(buffer: ArrayBufferLike): Promise<ArrayBufferLike> {
-    const out = await inflateAsync(new Uint8Array(buffer));
+    // One output chunk the size of a decoded block: no chunk copies and concatenation on the main thread.
+    const p = this.parameters as { tileWidth: number; tileHeight: number; bitsPerSample: number | number[] };
+    const bits = Array.isArray(p.bitsPerSample) || ArrayBuffer.isView(p.bitsPerSample) ? Array.from(p.bitsPerSample as ArrayLike<number>).reduce((a, b) => a + b, 0) : Number(p.bitsPerSample);
+    const expected = Math.ceil((p.tileWidth * p.tileHeight * bits) / 8);
+    const out = await inflateAsync(new Uint8Array(buffer), { chunkSize: Math.max(64 * 1024, expected + 1024) });
     return out.buffer.slice(out.byteOffset, out.byteOffset + out.byteLength);
   }
 }

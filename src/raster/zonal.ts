@@ -37,7 +37,7 @@ export interface ZonalOptions {
   exclude?: PixelPolygons;
   /** Also sum classes outside the zones within this distance (m), by pixel centre. */
   bufferM?: number;
-  /** Blocks decoded concurrently (default 8). */
+  /** Blocks requested at once within a block row (default: the whole row). */
   concurrency?: number;
 }
 
@@ -110,21 +110,37 @@ export async function zonalClassAreas(reader: RasterReader, zones: PixelPolygons
   }
   const integer = info.dataType !== 'float32' && info.dataType !== 'float64';
   const small = info.dataType === 'uint8' || info.dataType === 'uint16';
+  // Integer nodata (or none) lets the tight loop compare with ===; -1 never matches a uint8/uint16 value.
+  const nodataIsInteger = nodata === null || Number.isInteger(nodata);
   const inside = sums();
   const insideEx = sums();
   const ring = sums();
-  let nodataIn = 0, nodataEx = 0, nodataRing = 0, totalIn = 0, totalEx = 0, totalRing = 0;
+  let nodataIn = 0, nodataEx = 0, nodataRing = 0;
   const zw = zone.width;
   let covZ = new Float64Array(0);
   let covE = new Float64Array(0);
-  const concurrency = Math.max(1, options.concurrency ?? 8);
+  // All blocks of the next block row are requested at once, so their inflates queue on the thread pool.
+  const concurrency = Math.max(1, options.concurrency ?? 1024);
   const edgesForBuffer = bufferPx ? bufferEdges(zones) : null;
 
+  let pending: Promise<RasterBlock[]> | null = null;
+  // Fused path accumulators, shared by inside and inside-minus-excluded (rows without excluded zones):
+  // full-pixel counts per class in four lanes (flushed when the pixel area changes), partial areas.
+  const lanes = new Float64Array(65536 * 4);
+  const shared = new Float64Array(65536);
+  let laneAreaM2 = NaN;
+  const constantArea = !info.crs.geographic;
   for (let by = Math.floor(r0 / bh); by * bh < r1; by++) {
     const ra = Math.max(r0, by * bh);
     const rb = Math.min(r1, (by + 1) * bh, H);
-    if (covZ.length < (rb - ra) * zw) covZ = new Float64Array((rb - ra) * zw);
-    zone.rows(ra, rb, covZ);
+    // Fused path (fractional, uint8/uint16, integer nodata, no buffer): deposit the edges only and
+    // turn running sums into class sums in one pass per row; otherwise dense coverage rows.
+    const fused = mode === 'fractional' && small && nodataIsInteger && !edgesForBuffer;
+    if (fused) zone.deposit(ra, rb);
+    else {
+      if (covZ.length < (rb - ra) * zw) covZ = new Float64Array((rb - ra) * zw);
+      zone.rows(ra, rb, covZ);
+    }
     if (exclude) {
       if (covE.length < (rb - ra) * exclude.width) covE = new Float64Array((rb - ra) * exclude.width);
       exclude.rows(ra, rb, covE);
@@ -143,29 +159,61 @@ export async function zonalClassAreas(reader: RasterReader, zones: PixelPolygons
     const bxLast = Math.floor((c1 - 1) / bw);
     // Decode the blocks of this block row (a few at a time, concurrently), then sum in row-major
     // order over the whole row, so the sums do not depend on the block layout.
-    const blocks: RasterBlock[] = [];
-    for (let bxStart = bxFirst; bxStart <= bxLast; bxStart += concurrency) {
-      const batch: Array<Promise<RasterBlock>> = [];
-      for (let bx = bxStart; bx <= Math.min(bxLast, bxStart + concurrency - 1); bx++) batch.push(reader.readBlock(bx, by));
-      blocks.push(...(await Promise.all(batch)));
-    }
+    // The blocks of this row were requested while the previous row was being summed (inflate runs
+    // on the libuv thread pool); request the next row's now, then sum this one.
+    const blocks = await (pending ?? readBlockRow(reader, by, bxFirst, bxLast, concurrency));
+    pending = by + 1 < reader.blocksDown && (by + 1) * bh < r1 ? readBlockRow(reader, by + 1, bxFirst, bxLast, concurrency) : null;
     for (let r = ra; r < rb; r++) {
+      // Yield to the event loop now and then, so finished reads of the next block row can start inflating.
+      if ((r - ra) % 32 === 31) await yieldToEventLoop();
       const areaM2 = reader.pixelAreaM2(r);
       const zRow = (r - ra) * zw - zone.colMin;
       const eRow = exclude ? (r - ra) * exclude.width - exclude.colMin : 0;
       const rowInZone = r >= zone.rowMin && r < zone.rowMax;
       const rowInExclude = exclude !== null && r >= exclude.rowMin && r < exclude.rowMax;
+      if (fused) {
+        if (!rowInZone) continue;
+        const ri = r - ra;
+        if (rowInExclude) {
+          // Rows that meet an excluded zone need the dense coverage of the row.
+          if (covZ.length < zw) covZ = new Float64Array(zw);
+          zone.prefixRow(ri, covZ, 0);
+          const rowZ = -zone.colMin;
+          for (let bx = bxFirst; bx <= bxLast; bx++) {
+            const from = Math.max(c0, bx * bw, zone.colMin);
+            const to = Math.min(c1, (bx + 1) * bw, W, zone.colMax);
+            if (from < to) sumRowSmall(blocks[bx - bxFirst] as Uint8Array | Uint16Array, (r - by * bh) * bw - bx * bw, covZ, rowZ, covE, eRow, from, to, exclude!.colMin, exclude!.colMax, areaM2, inside.acc, insideEx.acc);
+          }
+        } else {
+          // Projected rasters have one pixel area: count full pixels; geographic ones add areas row by row.
+          if (constantArea) laneAreaM2 = areaM2;
+          sumRowFused(zone, ri, c0, c1, bw, blocks as Array<Uint8Array | Uint16Array>, bxFirst, (r - by * bh) * bw, areaM2, constantArea ? lanes : null, shared);
+        }
+        continue;
+      }
       for (let bx = bxFirst; bx <= bxLast; bx++) {
         const block = blocks[bx - bxFirst]!;
         const ca = Math.max(c0, bx * bw);
         const cb = Math.min(c1, (bx + 1) * bw, W);
         const bRow = (r - by * bh) * bw - bx * bw;
+        if (small && !bandEdges && nodataIsInteger) {
+          // The common case (uint8/uint16 classes, no buffer): a tight loop over the zone's columns.
+          if (!rowInZone) continue;
+          const from = Math.max(ca, zone.colMin + zone.rowFrom[r - ra]!);
+          const to = Math.min(cb, zone.colMin + zone.rowTo[r - ra]!);
+          if (from >= to) continue;
+          if (rowInExclude && to > exclude!.colMin && from < exclude!.colMax) {
+            sumRowSmall(block as Uint8Array | Uint16Array, bRow, covZ, zRow, covE, eRow, from, to, exclude!.colMin, exclude!.colMax, areaM2, inside.acc, insideEx.acc);
+          } else {
+            sumRowSmallPlain(block as Uint8Array | Uint16Array, bRow, covZ, zRow, from, to, areaM2, inside.acc, exclude ? insideEx.acc : null);
+          }
+          continue;
+        }
         for (let c = ca; c < cb; c++) {
           const w = rowInZone && c >= zone.colMin && c < zone.colMax ? covZ[zRow + c]! : 0;
           if (w === 0) {
             if (bandEdges && withinBuffer(bandEdges, c + 0.5, r + 0.5, bufferPx)) {
               const v = block[bRow + c]!;
-              totalRing += areaM2;
               if (v === nodata || (nodata !== null && Number.isNaN(nodata) && Number.isNaN(v))) nodataRing += areaM2;
               else add(ring, v, areaM2, small);
             }
@@ -179,8 +227,6 @@ export async function zonalClassAreas(reader: RasterReader, zones: PixelPolygons
           }
           const a = w * areaM2;
           const ae = we * areaM2;
-          totalIn += a;
-          totalEx += ae;
           if (v === nodata || (nodata !== null && Number.isNaN(nodata) && Number.isNaN(v)) || (!integer && Number.isNaN(v))) {
             nodataIn += a;
             nodataEx += ae;
@@ -193,8 +239,22 @@ export async function zonalClassAreas(reader: RasterReader, zones: PixelPolygons
     }
   }
 
+  flushLanes(lanes, laneAreaM2, shared);
+  for (let v = 0; v < 65536; v++) {
+    if (shared[v] === 0) continue;
+    inside.acc[v] = inside.acc[v]! + shared[v]!;
+    insideEx.acc[v] = insideEx.acc[v]! + shared[v]!;
+  }
+  // The tight loops summed nodata pixels under the nodata code: move them apart.
+  if (small && nodataIsInteger && nodata !== null && nodata >= 0 && nodata < 65536) {
+    nodataIn += inside.acc[nodata]!;
+    nodataEx += insideEx.acc[nodata]!;
+    inside.acc[nodata] = 0;
+    insideEx.acc[nodata] = 0;
+  }
   const zoneAreaM2 = polygonAreaPx(zones) * reader.pixelAreaM2(Math.floor((zone.rowMin + zone.rowMax) / 2));
-  const outsideRasterM2 = Math.max(0, zoneAreaM2 - totalIn);
+  const insideTotalM2 = finish(inside, nodataIn).totalM2;
+  const outsideRasterM2 = Math.max(0, zoneAreaM2 - insideTotalM2);
   if (outsideRasterM2 > reader.pixelAreaM2(0) * 0.5 && mode === 'fractional') {
     findings.push({
       code: 'RASTER_LICENSE_PARTLY_OUTSIDE',
@@ -205,13 +265,148 @@ export async function zonalClassAreas(reader: RasterReader, zones: PixelPolygons
   }
   return {
     mode,
-    inside: finish(inside, nodataIn, totalIn),
-    insideExcluded: finish(exclude ? insideEx : inside, exclude ? nodataEx : nodataIn, exclude ? totalEx : totalIn),
-    outsideBuffer: bufferPx ? finish(ring, nodataRing, totalRing) : null,
+    inside: finish(inside, nodataIn),
+    insideExcluded: finish(exclude ? insideEx : inside, exclude ? nodataEx : nodataIn),
+    outsideBuffer: bufferPx ? finish(ring, nodataRing) : null,
     zoneAreaM2,
     outsideRasterM2,
     findings,
   };
+}
+
+/**
+ * Running sums of the zone's deposits along band row `ri`, turned straight into
+ * class sums (no coverage array), zeroing the deposits behind them. Fully
+ * covered pixels are counted (exact integers, in four interleaved lanes so
+ * runs of one class do not wait on each other); partly covered pixels add
+ * their area to `partial`.
+ */
+function sumRowFused(
+  zone: PolygonCoverage,
+  ri: number,
+  c0: number,
+  c1: number,
+  bw: number,
+  blocks: Array<Uint8Array | Uint16Array>,
+  bxFirst: number,
+  rowBase: number,
+  areaM2: number,
+  lanes: Float64Array | null,
+  partial: Float64Array,
+): void {
+  const acc = zone.acc;
+  const width = zone.width;
+  const colMin = zone.colMin;
+  const line = ri * (width + 2);
+  const from = zone.rowFrom[ri]!;
+  const end = zone.rowTo[ri]!;
+  let sum = 0;
+  let c = from;
+  const start = Math.min(end, Math.max(from, c0 - colMin));
+  for (; c < start; c++) {
+    sum += acc[line + c]!;
+    acc[line + c] = 0;
+  }
+  const stop = Math.min(end, width, c1 - colMin);
+  while (c < stop) {
+    const bx = Math.floor((colMin + c) / bw);
+    const block = blocks[bx - bxFirst]!;
+    const segmentEnd = Math.min(stop, (bx + 1) * bw - colMin);
+    const offset = rowBase - bx * bw + colMin;
+    for (; c < segmentEnd; c++) {
+      sum += acc[line + c]!;
+      acc[line + c] = 0;
+      if (sum >= 1 - 1e-12) {
+        if (lanes) {
+          const lane = (block[offset + c]! << 2) | (c & 3);
+          lanes[lane] = lanes[lane]! + 1;
+        } else {
+          const v = block[offset + c]!;
+          partial[v] = partial[v]! + areaM2;
+        }
+      } else if (sum >= 1e-12) {
+        const v = block[offset + c]!;
+        partial[v] = partial[v]! + sum * areaM2;
+      }
+    }
+  }
+  for (; c < end; c++) acc[line + c] = 0;
+}
+
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** Move lane counts × pixel area into `into`, and clear the lanes. */
+function flushLanes(lanes: Float64Array, areaM2: number, into: Float64Array): void {
+  if (Number.isNaN(areaM2)) return;
+  for (let v = 0; v < 65536; v++) {
+    const o = v << 2;
+    const n = lanes[o]! + lanes[o + 1]! + lanes[o + 2]! + lanes[o + 3]!;
+    if (n === 0) continue;
+    into[v] = into[v]! + n * areaM2;
+    lanes[o] = lanes[o + 1] = lanes[o + 2] = lanes[o + 3] = 0;
+  }
+}
+
+/** Decode the blocks bxFirst…bxLast of block row `by`, `concurrency` at a time. */
+async function readBlockRow(reader: RasterReader, by: number, bxFirst: number, bxLast: number, concurrency: number): Promise<RasterBlock[]> {
+  const blocks: RasterBlock[] = [];
+  for (let bxStart = bxFirst; bxStart <= bxLast; bxStart += concurrency) {
+    const batch: Array<Promise<RasterBlock>> = [];
+    for (let bx = bxStart; bx <= Math.min(bxLast, bxStart + concurrency - 1); bx++) batch.push(reader.readBlock(bx, by));
+    blocks.push(...(await Promise.all(batch)));
+  }
+  return blocks;
+}
+
+/** One row of one block: coverage-weighted sums per class code (uint8/uint16 values, integer nodata). */
+function sumRowSmall(
+  block: Uint8Array | Uint16Array,
+  bRow: number,
+  covZ: Float64Array,
+  zRow: number,
+  covE: Float64Array,
+  eRow: number,
+  from: number,
+  to: number,
+  ex0: number,
+  ex1: number,
+  areaM2: number,
+  accIn: Float64Array,
+  accEx: Float64Array,
+): void {
+  for (let c = from; c < to; c++) {
+    const w = covZ[zRow + c]!;
+    if (w === 0) continue;
+    const v = block[bRow + c]!;
+    let we = w;
+    if (c >= ex0 && c < ex1) {
+      we = w - covE[eRow + c]!;
+      if (we < 0) we = 0;
+    }
+    // Nodata is summed under its own code here and moved apart at the end.
+    accIn[v] = accIn[v]! + w * areaM2;
+    accEx[v] = accEx[v]! + we * areaM2;
+  }
+}
+
+/** sumRowSmall without excluded zones in the row: one weight per pixel. */
+function sumRowSmallPlain(block: Uint8Array | Uint16Array, bRow: number, covZ: Float64Array, zRow: number, from: number, to: number, areaM2: number, accIn: Float64Array, accEx: Float64Array | null): void {
+  for (let c = from; c < to; c++) {
+    const w = covZ[zRow + c]!;
+    if (w === 0) continue;
+    const v = block[bRow + c]!;
+    accIn[v] = accIn[v]! + (w === 1 ? areaM2 : w * areaM2);
+  }
+  if (accEx) {
+    for (let c = from; c < to; c++) {
+      const w = covZ[zRow + c]!;
+      if (w === 0) continue;
+      const v = block[bRow + c]!;
+      accEx[v] = accEx[v]! + (w === 1 ? areaM2 : w * areaM2);
+    }
+  }
 }
 
 function add(s: { acc: Float64Array; other: Map<number, number> }, v: number, a: number, small: boolean): void {
@@ -219,10 +414,14 @@ function add(s: { acc: Float64Array; other: Map<number, number> }, v: number, a:
   else s.other.set(v, (s.other.get(v) ?? 0) + a);
 }
 
-function finish(s: { acc: Float64Array; other: Map<number, number> }, nodataM2: number, totalM2: number): ClassSums {
+function finish(s: { acc: Float64Array; other: Map<number, number> }, nodataM2: number): ClassSums {
   const byClassM2 = new Map(s.other);
   for (let v = 0; v < s.acc.length; v++) if (s.acc[v]! !== 0) byClassM2.set(v, s.acc[v]!);
-  return { byClassM2: new Map([...byClassM2].sort((a, b) => a[0] - b[0])), nodataM2, totalM2 };
+  const sorted = new Map([...byClassM2].sort((a, b) => a[0] - b[0]));
+  // The total from the class sums, in code order: the same whatever the block layout.
+  let totalM2 = nodataM2;
+  for (const m2 of sorted.values()) totalM2 += m2;
+  return { byClassM2: sorted, nodataM2, totalM2 };
 }
 
 /** Signed-area sum (shells minus holes) in pixel units. */
