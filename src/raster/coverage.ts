@@ -124,6 +124,9 @@ export class PolygonCoverage {
     this.rowFrom.fill(w, 0, count);
     this.rowTo.fill(0, 0, count);
     if (this.acc.length < count * stride) this.acc = new Float64Array(count * stride);
+    if (this.rowHead.length < count) this.rowHead = new Int32Array(count);
+    this.rowHead.fill(-1, 0, count);
+    this.touchCount = 0;
     const acc = this.acc;
     const e = this.edges;
     const x0 = this.colMin;
@@ -158,6 +161,7 @@ export class PolygonCoverage {
         const ri = y - row0;
         if (xaFloor < rowFrom[ri]!) rowFrom[ri] = xaFloor;
         if (xbCeil + 1 > rowTo[ri]!) rowTo[ri] = xbCeil + 1;
+        this.touch(ri, xaFloor, xbCeil + 1);
         if (xbCeil <= xaFloor + 1) {
           // The piece stays in one cell: split its cover by the mean x.
           const xm = 0.5 * (x + xNext) - xaFloor;
@@ -217,6 +221,81 @@ export class PolygonCoverage {
       if (c < to) out[offset + c] = sum < 1e-12 ? 0 : sum > 1 - 1e-12 ? 1 : sum;
     }
     this.rowTo[r] = to;
+  }
+
+  /**
+   * The cells each band row's deposits touched, as half-open column intervals
+   * [start, end) (relative to colMin), in a linked list per row: between them the
+   * running sum is constant, so readers can treat those stretches as runs.
+   */
+  rowHead: Int32Array = new Int32Array(0);
+  touchStart: Int32Array = new Int32Array(1024);
+  touchEnd: Int32Array = new Int32Array(1024);
+  touchNext: Int32Array = new Int32Array(1024);
+  touchCount = 0;
+
+  private touch(ri: number, start: number, end: number): void {
+    const head = this.rowHead[ri]!;
+    // Pieces of one edge in one row come in order: extend the last interval when they meet.
+    if (head >= 0 && this.touchEnd[head]! >= start && this.touchStart[head]! <= end) {
+      if (start < this.touchStart[head]!) this.touchStart[head] = start;
+      if (end > this.touchEnd[head]!) this.touchEnd[head] = end;
+      return;
+    }
+    const k = this.touchCount++;
+    if (k >= this.touchStart.length) {
+      const grow = (a: Int32Array): Int32Array => {
+        const b = new Int32Array(a.length * 2);
+        b.set(a);
+        return b;
+      };
+      this.touchStart = grow(this.touchStart);
+      this.touchEnd = grow(this.touchEnd);
+      this.touchNext = grow(this.touchNext);
+    }
+    this.touchStart[k] = start;
+    this.touchEnd[k] = end;
+    this.touchNext[k] = head;
+    this.rowHead[ri] = k;
+  }
+
+  private intervalScratch = new Float64Array(64);
+
+  /**
+   * The touched intervals of band row `ri`, sorted and merged, as [start0, end0, start1, end1, …]
+   * in a scratch array; returns the number of intervals.
+   */
+  rowIntervals(ri: number): { list: Float64Array; count: number } {
+    let n = 0;
+    for (let k = this.rowHead[ri]!; k >= 0; k = this.touchNext[k]!) n++;
+    if (this.intervalScratch.length < 2 * n) this.intervalScratch = new Float64Array(4 * n);
+    const list = this.intervalScratch;
+    let i = 0;
+    for (let k = this.rowHead[ri]!; k >= 0; k = this.touchNext[k]!) {
+      // Insertion sort by start (rows cross few edges).
+      const s0 = this.touchStart[k]!, e0 = this.touchEnd[k]!;
+      let j = i;
+      while (j > 0 && list[2 * (j - 1)]! > s0) {
+        list[2 * j] = list[2 * (j - 1)]!;
+        list[2 * j + 1] = list[2 * (j - 1) + 1]!;
+        j--;
+      }
+      list[2 * j] = s0;
+      list[2 * j + 1] = e0;
+      i++;
+    }
+    // Merge overlapping or adjacent intervals.
+    let m = 0;
+    for (let k = 0; k < n; k++) {
+      if (m > 0 && list[2 * k]! <= list[2 * (m - 1) + 1]!) {
+        if (list[2 * k + 1]! > list[2 * (m - 1) + 1]!) list[2 * (m - 1) + 1] = list[2 * k + 1]!;
+      } else {
+        list[2 * m] = list[2 * k]!;
+        list[2 * m + 1] = list[2 * k + 1]!;
+        m++;
+      }
+    }
+    return { list, count: m };
   }
 
   /** The deposit buffer (see `deposit`). */

@@ -275,11 +275,12 @@ export async function zonalClassAreas(reader: RasterReader, zones: PixelPolygons
 }
 
 /**
- * Running sums of the zone's deposits along band row `ri`, turned straight into
- * class sums (no coverage array), zeroing the deposits behind them. Fully
- * covered pixels are counted (exact integers, in four interleaved lanes so
- * runs of one class do not wait on each other); partly covered pixels add
- * their area to `partial`.
+ * Band row `ri` of the zone straight into class sums, without a coverage
+ * array: the running sum of the deposits is computed cell by cell only where
+ * edges touched the row; between those cells it is constant, so fully
+ * covered stretches are pure class counts (in four interleaved lanes, so runs
+ * of one class do not wait on each other) and uncovered ones are skipped.
+ * Deposits are zeroed behind the reader.
  */
 function sumRowFused(
   zone: PolygonCoverage,
@@ -298,39 +299,48 @@ function sumRowFused(
   const width = zone.width;
   const colMin = zone.colMin;
   const line = ri * (width + 2);
-  const from = zone.rowFrom[ri]!;
-  const end = zone.rowTo[ri]!;
+  const lo = Math.max(0, c0 - colMin);
+  const hi = Math.min(width, c1 - colMin);
+  const { list, count } = zone.rowIntervals(ri);
   let sum = 0;
-  let c = from;
-  const start = Math.min(end, Math.max(from, c0 - colMin));
-  for (; c < start; c++) {
-    sum += acc[line + c]!;
-    acc[line + c] = 0;
-  }
-  const stop = Math.min(end, width, c1 - colMin);
-  while (c < stop) {
-    const bx = Math.floor((colMin + c) / bw);
-    const block = blocks[bx - bxFirst]!;
-    const segmentEnd = Math.min(stop, (bx + 1) * bw - colMin);
-    const offset = rowBase - bx * bw + colMin;
-    for (; c < segmentEnd; c++) {
+  let pos = count > 0 ? list[0]! : 0;
+  for (let k = 0; k < count; k++) {
+    const start = list[2 * k]!;
+    const end = list[2 * k + 1]!;
+    if (start > pos) addRun(pos, start, sum);
+    for (let c = start; c < end; c++) {
       sum += acc[line + c]!;
       acc[line + c] = 0;
-      if (sum >= 1 - 1e-12) {
-        if (lanes) {
+      if (c >= lo && c < hi) addRun(c, c + 1, sum);
+    }
+    pos = end;
+  }
+
+  function addRun(from: number, to: number, w: number): void {
+    const a = Math.max(from, lo);
+    const b = Math.min(to, hi);
+    if (a >= b || w < 1e-12) return;
+    const full = w >= 1 - 1e-12;
+    let c = a;
+    while (c < b) {
+      const bx = Math.floor((colMin + c) / bw);
+      const block = blocks[bx - bxFirst]!;
+      const segmentEnd = Math.min(b, (bx + 1) * bw - colMin);
+      const offset = rowBase - bx * bw + colMin;
+      if (full && lanes) {
+        for (; c < segmentEnd; c++) {
           const lane = (block[offset + c]! << 2) | (c & 3);
           lanes[lane] = lanes[lane]! + 1;
-        } else {
-          const v = block[offset + c]!;
-          partial[v] = partial[v]! + areaM2;
         }
-      } else if (sum >= 1e-12) {
-        const v = block[offset + c]!;
-        partial[v] = partial[v]! + sum * areaM2;
+      } else {
+        const m2 = full ? areaM2 : w * areaM2;
+        for (; c < segmentEnd; c++) {
+          const v = block[offset + c]!;
+          partial[v] = partial[v]! + m2;
+        }
       }
     }
   }
-  for (; c < end; c++) acc[line + c] = 0;
 }
 
 function yieldToEventLoop(): Promise<void> {
