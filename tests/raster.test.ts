@@ -291,3 +291,23 @@ describe('greenmine coverage', () => {
 
 void crsFromEpsg;
 void ({} as License);
+
+describe('bare patches', () => {
+  it('labels the bare patches inside the license outside the excluded zones, with outlines', async () => {
+    const r = await measureCoverage(fixture('scene-a/classes.tif'), licenses, { exclude: excluded, bufferM: 0, minPatchM2: 50 });
+    expect(r.patches).toBe(3);
+    expect(r.barePatches.map((p) => Math.round(p.areaM2)).sort()).toEqual([208, 210, 212]);
+    for (const p of r.barePatches) {
+      expect(p.centroid[0]).toBeGreaterThan(119.94);
+      expect(p.centroid[1]).toBeGreaterThan(30.57);
+      expect(p.outline[0]![0]!.length).toBeGreaterThan(4);
+    }
+    // The class sums do not change when patches are asked for (another code path).
+    const plain = await measureCoverage(fixture('scene-a/classes.tif'), licenses, { exclude: excluded, bufferM: 0 });
+    expect(relative(r.areaM2.bare, plain.areaM2.bare)).toBeLessThan(1e-12);
+    expect(relative(r.areaM2.green, plain.areaM2.green)).toBeLessThan(1e-12);
+    expect(plain.patches).toBeNull();
+    const all = await measureCoverage(fixture('scene-a/classes.tif'), licenses, { exclude: excluded, bufferM: 0, minPatchM2: 0 });
+    expect(all.patches!).toBeGreaterThan(3);
+  });
+});

@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import { formatWhere } from '../errors.js';
 import { loadLicenses, type License } from '../license/index.js';
 import { loadScheme, measureCoverage, schemeFromGroups, WORLDCOVER, type CoverageMode } from '../raster/index.js';
@@ -23,6 +24,8 @@ Options:
   --crs <crs>           the raster's CRS when its GeoKeys name none
   --nodata <value>      override the raster's nodata value
   --target <ratio>      target green-coverage ratio (default 1)
+  --min-patch <m²>      smallest bare patch reported (default 50)
+  --patches <file>      write the bare patches (8-connected, with outlines) as GeoJSON (WGS 84)
   --json                print the report as JSON
   -h, --help            show this help
 
@@ -53,6 +56,8 @@ export async function coverageCommand(argv: string[], io: Io): Promise<number> {
       crs: { type: 'string' },
       nodata: { type: 'string' },
       target: { type: 'string' },
+      'min-patch': { type: 'string' },
+      patches: { type: 'string' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     });
@@ -76,8 +81,23 @@ export async function coverageCommand(argv: string[], io: Io): Promise<number> {
     const licenses = await loadLicenses(values.license);
     const exclude: License[] | undefined = values.exclude ? await loadLicenses(values.exclude) : undefined;
     const greenable: License[] | undefined = values.zones ? await loadLicenses(values.zones) : undefined;
-    const report = await measureCoverage(values.classes, licenses, { mode, scheme, exclude, greenable, bufferM, target, crs: values.crs, nodata });
-    if (json) io.stdout(`${JSON.stringify(report, null, 2)}\n`);
+    const minPatchM2 = values['min-patch'] === undefined ? 50 : Number(values['min-patch']);
+    if (!Number.isFinite(minPatchM2) || minPatchM2 < 0) throw new UsageError('--min-patch takes m² ≥ 0');
+    const report = await measureCoverage(values.classes, licenses, { mode, scheme, exclude, greenable, bufferM, target, crs: values.crs, nodata, minPatchM2 });
+    if (values.patches) {
+      const fc = {
+        type: 'FeatureCollection',
+        features: report.barePatches.map((p) => ({
+          type: 'Feature',
+          properties: { id: p.id, areaM2: p.areaM2, pixels: p.pixels, centroidLon: p.centroid[0], centroidLat: p.centroid[1] },
+          geometry: { type: 'MultiPolygon', coordinates: p.outline },
+        })),
+      };
+      writeFileSync(values.patches, `${JSON.stringify(fc)}\n`);
+    }
+    // On stdout the patches go without their outlines (those are in --patches).
+    const printable = { ...report, barePatches: report.barePatches.map(({ outline: _o, outlineRasterCrs: _r, ...rest }) => rest) };
+    if (json) io.stdout(`${JSON.stringify(printable, null, 2)}\n`);
     else {
       const m2 = (v: number): string => `${v.toFixed(1)} m²`;
       const a = report.areaM2;
@@ -89,6 +109,7 @@ export async function coverageCommand(argv: string[], io: Io): Promise<number> {
           `  bare         ${m2(a.bare)}`,
           `  not greenable ${m2(a.nongreenable)}, other ${m2(a.other)}, nodata ${m2(a.nodata)}`,
           `  green ratio  ${report.greenRatio === null ? '—' : `${(report.greenRatio * 100).toFixed(2)} %`} (target ${(report.target * 100).toFixed(0)} %): ${report.pass === null ? 'not assessed' : report.pass ? 'PASS' : 'FAIL'}`,
+          report.patches !== null ? `  bare patches ${report.patches} of at least ${minPatchM2} m²${report.barePatches.slice(0, 5).map((p) => `\n    #${p.id} ${p.areaM2.toFixed(0)} m² at ${p.centroid[0].toFixed(6)}, ${p.centroid[1].toFixed(6)}`).join('')}` : '',
           report.outsideLicense ? `  outside the license within ${report.outsideLicense.bufferM} m: bare ${m2(report.outsideLicense.bareM2)}, built-up ${m2(report.outsideLicense.builtM2)}` : '',
         ]
           .filter(Boolean)

@@ -4,7 +4,8 @@
  * the green-coverage ratio green ÷ (green + bare) against the 100 % target, and
  * bare ground outside the license within a buffer.
  */
-import { crsLabel, type Crs } from '../crs/index.js';
+import { createTransform, crsFromEpsg, crsLabel, type Crs } from '../crs/index.js';
+import { outlineRuns } from './components.js';
 import type { Finding } from '../errors.js';
 import type { License } from '../license/model.js';
 import type { CoverageMode } from './coverage.js';
@@ -23,6 +24,19 @@ export interface CoverageOptions extends OpenOptions {
   bufferM?: number;
   /** Target green-coverage ratio (default 1). */
   target?: number;
+  /** Label bare patches (8-connected) of at least this area, m² (default: no patches). */
+  minPatchM2?: number;
+}
+
+export interface BarePatch {
+  id: number;
+  areaM2: number;
+  pixels: number;
+  /** Centroid [lon, lat] (WGS 84). */
+  centroid: [number, number];
+  /** Outline in WGS 84 and in the raster's CRS (GeoJSON MultiPolygon coordinates). */
+  outline: number[][][][];
+  outlineRasterCrs: number[][][][];
 }
 
 export interface GroupAreas {
@@ -51,6 +65,9 @@ export interface CoverageReport {
   /** Bare area that keeps the ratio from the target. */
   bareToTargetM2: number;
   outsideLicense: { bufferM: number; bareM2: number; builtM2: number } | null;
+  /** Number of bare patches of at least `minPatchM2` (null when not asked for). */
+  patches: number | null;
+  barePatches: BarePatch[];
   /** Codes found in the raster that the scheme does not know, with their areas. */
   unknownClasses: Record<string, number>;
   findings: Finding[];
@@ -84,7 +101,9 @@ export async function measureCoverage(classesPath: string, licenses: License[], 
     const zones = polygonsOf(measured).flatMap(({ polygons, crs }) => toPixelPolygons(polygons, crs, reader));
     const exclude = options.exclude ? polygonsOf(options.exclude).flatMap(({ polygons, crs }) => toPixelPolygons(polygons, crs, reader)) : undefined;
     const bufferM = options.bufferM ?? 50;
-    const zonal = await zonalClassAreas(reader, zones, { mode: options.mode, exclude, bufferM });
+    const bareCodes = new Set([...scheme.classes].filter(([, c]) => c.group === 'bare').map(([code]) => code));
+    const wantPatches = options.minPatchM2 !== undefined;
+    const zonal = await zonalClassAreas(reader, zones, { mode: options.mode, exclude, bufferM, patchClasses: wantPatches ? bareCodes : undefined });
     const unknown: Record<string, number> = {};
     const inside = group(zonal.inside, scheme, unknown);
     const after = group(zonal.insideExcluded, scheme, {});
@@ -106,6 +125,18 @@ export async function measureCoverage(classesPath: string, licenses: License[], 
       outsideLicense = { bufferM, bareM2: ring.bare, builtM2: ring.byClass['50'] ?? 0 };
     }
     const t = reader.info.transform;
+    const barePatches: BarePatch[] = [];
+    if (zonal.patches) {
+      const toWgs = createTransform(reader.info.crs, crsFromEpsg(4326));
+      const toMap = (p: number[]): number[] => [t[0] + p[0]! * t[1], t[3] + p[1]! * t[5]];
+      for (const c of zonal.patches) {
+        if (c.weight < options.minPatchM2!) continue;
+        const outlineRasterCrs = outlineRuns(c.runs).map((poly) => poly.map((ring) => ring.map(toMap)));
+        const outline = outlineRasterCrs.map((poly) => poly.map((ring) => ring.map(([x, y]) => toWgs.point(x!, y!))));
+        const [cx, cy] = toMap(c.centroid);
+        barePatches.push({ id: barePatches.length + 1, areaM2: c.weight, pixels: c.pixels, centroid: toWgs.point(cx!, cy!), outline, outlineRasterCrs });
+      }
+    }
     return {
       file: classesPath,
       mode: zonal.mode,
@@ -119,6 +150,8 @@ export async function measureCoverage(classesPath: string, licenses: License[], 
       pass: greenRatio === null ? null : greenRatio >= target - 1e-12,
       bareToTargetM2: after.bare,
       outsideLicense,
+      patches: zonal.patches ? barePatches.length : null,
+      barePatches,
       unknownClasses: unknown,
       findings,
     };

@@ -8,6 +8,7 @@ import { createTransform, type Crs } from '../crs/index.js';
 import { GreenmineError, type Finding } from '../errors.js';
 import { PolygonCoverage, type CoverageMode, type PixelPolygons } from './coverage.js';
 import type { RasterBlock, RasterReader } from './reader.js';
+import { StreamingLabeler, type Component } from './components.js';
 
 /** Sums per class code (m²), with nodata apart. */
 export interface ClassSums {
@@ -29,6 +30,8 @@ export interface ZonalResult {
   zoneAreaM2: number;
   outsideRasterM2: number;
   findings: Finding[];
+  /** Connected patches (when `patchClasses` was given), weights in m². */
+  patches: Component[] | null;
 }
 
 export interface ZonalOptions {
@@ -37,6 +40,8 @@ export interface ZonalOptions {
   exclude?: PixelPolygons;
   /** Also sum classes outside the zones within this distance (m), by pixel centre. */
   bufferM?: number;
+  /** Also label connected patches of these class codes inside the zones (after exclusion, coverage ≥ 0.5), 8-connected. */
+  patchClasses?: Set<number>;
   /** Blocks requested at once within a block row (default: the whole row). */
   concurrency?: number;
 }
@@ -124,6 +129,10 @@ export async function zonalClassAreas(reader: RasterReader, zones: PixelPolygons
   const edgesForBuffer = bufferPx ? bufferEdges(zones) : null;
 
   let pending: Promise<RasterBlock[]> | null = null;
+  const patchClasses = options.patchClasses;
+  const labeler = patchClasses ? new StreamingLabeler(c1 - c0, 8, c0) : null;
+  const patchMask = labeler ? new Uint8Array(c1 - c0) : null;
+  const patchWeight = labeler ? new Float64Array(c1 - c0) : null;
   // Fused path accumulators, shared by inside and inside-minus-excluded (rows without excluded zones):
   // full-pixel counts per class in four lanes (flushed when the pixel area changes), partial areas.
   const lanes = new Float64Array(65536 * 4);
@@ -135,7 +144,7 @@ export async function zonalClassAreas(reader: RasterReader, zones: PixelPolygons
     const rb = Math.min(r1, (by + 1) * bh, H);
     // Fused path (fractional, uint8/uint16, integer nodata, no buffer): deposit the edges only and
     // turn running sums into class sums in one pass per row; otherwise dense coverage rows.
-    const fused = mode === 'fractional' && small && nodataIsInteger && !edgesForBuffer;
+    const fused = mode === 'fractional' && small && nodataIsInteger && !edgesForBuffer && !labeler;
     if (fused) zone.deposit(ra, rb);
     else {
       if (covZ.length < (rb - ra) * zw) covZ = new Float64Array((rb - ra) * zw);
@@ -163,6 +172,8 @@ export async function zonalClassAreas(reader: RasterReader, zones: PixelPolygons
     // on the libuv thread pool); request the next row's now, then sum this one.
     const blocks = await (pending ?? readBlockRow(reader, by, bxFirst, bxLast, concurrency));
     pending = by + 1 < reader.blocksDown && (by + 1) * bh < r1 ? readBlockRow(reader, by + 1, bxFirst, bxLast, concurrency) : null;
+    // If this row fails below, the prefetch must not surface later as an unhandled rejection.
+    pending?.catch(() => undefined);
     for (let r = ra; r < rb; r++) {
       // Yield to the event loop now and then, so finished reads of the next block row can start inflating.
       if ((r - ra) % 32 === 31) await yieldToEventLoop();
@@ -196,7 +207,7 @@ export async function zonalClassAreas(reader: RasterReader, zones: PixelPolygons
         const ca = Math.max(c0, bx * bw);
         const cb = Math.min(c1, (bx + 1) * bw, W);
         const bRow = (r - by * bh) * bw - bx * bw;
-        if (small && !bandEdges && nodataIsInteger) {
+        if (small && !bandEdges && nodataIsInteger && !labeler) {
           // The common case (uint8/uint16 classes, no buffer): a tight loop over the zone's columns.
           if (!rowInZone) continue;
           const from = Math.max(ca, zone.colMin + zone.rowFrom[r - ra]!);
@@ -227,6 +238,10 @@ export async function zonalClassAreas(reader: RasterReader, zones: PixelPolygons
           }
           const a = w * areaM2;
           const ae = we * areaM2;
+          if (patchMask && we >= 0.5 && patchClasses!.has(v)) {
+            patchMask[c - c0] = 1;
+            patchWeight![c - c0] = ae;
+          }
           if (v === nodata || (nodata !== null && Number.isNaN(nodata) && Number.isNaN(v)) || (!integer && Number.isNaN(v))) {
             nodataIn += a;
             nodataEx += ae;
@@ -235,6 +250,11 @@ export async function zonalClassAreas(reader: RasterReader, zones: PixelPolygons
             if (ae > 0) add(insideEx, v, ae, small);
           }
         }
+      }
+      if (labeler) {
+        labeler.pushRow(r, patchMask!, patchWeight!);
+        patchMask!.fill(0);
+        patchWeight!.fill(0);
       }
     }
   }
@@ -271,6 +291,7 @@ export async function zonalClassAreas(reader: RasterReader, zones: PixelPolygons
     zoneAreaM2,
     outsideRasterM2,
     findings,
+    patches: labeler ? labeler.finish() : null,
   };
 }
 

@@ -1,0 +1,105 @@
+import { describe, expect, it } from 'vitest';
+import { outlineRuns, StreamingLabeler } from '../src/raster/components.js';
+
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Whole-raster labelling by flood fill: the simple reference. */
+function floodFill(mask: Uint8Array, w: number, h: number, connectivity: 4 | 8): Int32Array {
+  const labels = new Int32Array(w * h);
+  let next = 0;
+  const stack: number[] = [];
+  for (let i = 0; i < w * h; i++) {
+    if (!mask[i] || labels[i]) continue;
+    labels[i] = ++next;
+    stack.push(i);
+    while (stack.length) {
+      const p = stack.pop()!;
+      const x = p % w, y = Math.floor(p / w);
+      for (let dy = -1; dy <= 1; dy++) {
+        for (let dx = -1; dx <= 1; dx++) {
+          if ((dx === 0 && dy === 0) || (connectivity === 4 && dx !== 0 && dy !== 0)) continue;
+          const nx = x + dx, ny = y + dy;
+          if (nx < 0 || ny < 0 || nx >= w || ny >= h) continue;
+          const q = ny * w + nx;
+          if (mask[q] && !labels[q]) {
+            labels[q] = next;
+            stack.push(q);
+          }
+        }
+      }
+    }
+  }
+  return labels;
+}
+
+function shoelace(ring: number[][]): number {
+  let a = 0;
+  for (let k = 0; k + 1 < ring.length; k++) a += ring[k]![0]! * ring[k + 1]![1]! - ring[k + 1]![0]! * ring[k]![1]!;
+  return a / 2;
+}
+
+describe('streaming connected components', () => {
+  for (const [density, connectivity] of [[0.3, 8], [0.45, 8], [0.55, 4], [0.6, 8]] as const) {
+    it(`random mask, density ${density}, ${connectivity}-connectivity: same components as a whole-raster flood fill`, () => {
+      const random = rng(Math.round(density * 1000) + connectivity);
+      const w = 97, h = 83;
+      const mask = new Uint8Array(w * h).map(() => (random() < density ? 1 : 0));
+      const reference = floodFill(mask, w, h, connectivity);
+      const labeler = new StreamingLabeler(w, connectivity);
+      for (let y = 0; y < h; y++) labeler.pushRow(y, mask.subarray(y * w, (y + 1) * w));
+      const components = labeler.finish();
+      expect(components.length).toBe(Math.max(0, ...reference));
+      // Every component is exactly one reference component.
+      for (const c of components) {
+        const refLabels = new Set<number>();
+        let pixels = 0;
+        for (let i = 0; i < c.runs.length; i += 3) {
+          for (let x = c.runs[i + 1]!; x < c.runs[i + 2]!; x++) {
+            refLabels.add(reference[c.runs[i]! * w + x]!);
+            pixels++;
+          }
+        }
+        expect(refLabels.size).toBe(1);
+        expect(pixels).toBe(c.pixels);
+        expect(reference.filter((l) => l === [...refLabels][0]).length).toBe(c.pixels);
+        // The outline encloses exactly the component's pixels.
+        const polygons = outlineRuns(c.runs);
+        const area = polygons.reduce((s, p) => s + p.reduce((t, ring, k) => t + (k === 0 ? 1 : 1) * shoelace(ring), 0), 0);
+        expect(area).toBe(c.pixels);
+      }
+    });
+  }
+
+  it('outlines holes and keeps corner-touching pixels as separate polygons of one component', () => {
+    const w = 7;
+    // A ring of pixels around a hole, plus one pixel touching its corner diagonally.
+    const rows = ['#####..', '#...#..', '#####..', '.....#.'];
+    const labeler = new StreamingLabeler(w, 8);
+    rows.forEach((r, y) => labeler.pushRow(y, Uint8Array.from([...r].map((ch) => (ch === '#' ? 1 : 0)))));
+    const [c, ...rest] = labeler.finish();
+    expect(rest).toEqual([]);
+    expect(c!.pixels).toBe(13);
+    const polygons = outlineRuns(c!.runs);
+    expect(polygons).toHaveLength(2);
+    const big = polygons.find((p) => p.length === 2)!;
+    expect(shoelace(big[0]!)).toBe(15);
+    expect(shoelace(big[1]!)).toBe(-3);
+    expect(c!.centroid[1]).toBeCloseTo((5 * 0.5 + 2 * 1.5 + 5 * 2.5 + 3.5) / 13, 9);
+  });
+
+  it('a gap in the row numbers breaks connectivity', () => {
+    const labeler = new StreamingLabeler(3, 8);
+    labeler.pushRow(0, Uint8Array.from([1, 1, 1]));
+    labeler.pushRow(2, Uint8Array.from([1, 1, 1]));
+    expect(labeler.finish()).toHaveLength(2);
+  });
+});
