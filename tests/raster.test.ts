@@ -311,3 +311,43 @@ describe('bare patches', () => {
     expect(all.patches!).toBeGreaterThan(3);
   });
 });
+
+describe('reprojection of the license into the raster CRS', () => {
+  it('a GK license over a UTM raster: the measured area equals the license area in the UTM plane', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'greenmine-utm-'));
+    const path = join(dir, 'utm.tif');
+    // EPSG:32650 around the license (about 119.95°E, 30.58°N), 2 m pixels, all grass.
+    writeTiledTiff(path, { width: 800, height: 600, tileSize: 256, type: 'uint8', deflate: true, originX: 782200, originY: 3387100, pixelSize: 2, epsg: 32650, nodata: '0' }, (_tx, _ty, out) => out.fill(30));
+    const r = await measureCoverage(path, licenses, { bufferM: 0 });
+    const { createTransform } = await import('../src/crs/index.js');
+    const toUtm = createTransform(licenses[0]!.crs, crsFromEpsg(32650));
+    let expected = 0;
+    for (const block of licenses[0]!.blocks) {
+      block.rings.forEach((ring, ri) => {
+        const out = new Float64Array(ring.length);
+        toUtm.flatInto(ring, out);
+        let a = 0;
+        for (let i = 0; i + 3 < out.length; i += 2) a += out[i]! * out[i + 3]! - out[i + 2]! * out[i + 1]!;
+        expected += (ri === 0 ? 1 : -1) * Math.abs(a / 2);
+      });
+    }
+    expect(r.findings.map((f) => f.code)).not.toContain('RASTER_LICENSE_PARTLY_OUTSIDE');
+    expect(relative(r.areaM2.green, expected)).toBeLessThan(1e-6);
+  });
+});
+
+describe('COG overviews', () => {
+  it('reads an overview for a quick look, georeferenced from the full image', async () => {
+    const full = await RasterReader.open(fixture('scene-a/variants/classes_cog.tif'));
+    const quick = await RasterReader.open(fixture('scene-a/variants/classes_cog.tif'), { overview: 1 });
+    expect(full.info.overviews).toBe(2);
+    expect(quick.info.width).toBe(Math.ceil(full.info.width / 2));
+    expect(quick.info.transform[1]).toBeCloseTo(full.info.transform[1] * (full.info.width / quick.info.width), 9);
+    const a = await measureCoverage(fixture('scene-a/variants/classes_cog.tif'), licenses, { bufferM: 0 });
+    const b = await measureCoverage(fixture('scene-a/variants/classes_cog.tif'), licenses, { bufferM: 0, overview: 1 });
+    expect(relative(b.areaM2.license, a.areaM2.license)).toBeLessThan(1e-3);
+    // (The COG's overviews were resampled with GDAL's default for COGs, so class codes blend at patch borders.)
+    expect(relative(b.areaM2.green + b.areaM2.bare + b.areaM2.nongreenable + b.areaM2.other + b.areaM2.nodata, a.areaM2.license)).toBeLessThan(1e-3);
+    expect(await errorCode(() => RasterReader.open(fixture('scene-a/classes.tif'), { overview: 1 }))).toBe('RASTER_NO_OVERVIEW');
+  });
+});

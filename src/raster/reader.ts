@@ -77,6 +77,8 @@ export interface OpenOptions {
   nodata?: number;
   /** 1-based band to read (default 1). */
   band?: number;
+  /** Read overview n (1 = the first reduced level of a COG) instead of the full resolution, for quick looks. */
+  overview?: number;
 }
 
 function parseNodata(text: string, file: string): number {
@@ -118,19 +120,33 @@ export class RasterReader {
   static async open(file: string, options: OpenOptions = {}): Promise<RasterReader> {
     let tiff: GeoTIFF;
     let image: GeoTIFFImage;
+    let base: GeoTIFFImage;
     let imageCount: number;
     try {
       tiff = await fromFile(file);
-      image = await tiff.getImage(0);
+      base = await tiff.getImage(0);
+      image = base;
       imageCount = await tiff.getImageCount();
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') throw new GreenmineError('FILE_NOT_FOUND', `${file}: no such file`, { file });
       throw new GreenmineError('RASTER_UNREADABLE', `${file}: not a readable GeoTIFF (${(err as Error).message})`, { file });
     }
-    const fd = image.getFileDirectory();
+    const overviewIndex: number[] = [];
+    for (let i = 1; i < imageCount; i++) {
+      const type = Number((await tiff.getImage(i)).getFileDirectory().getValue('NewSubfileType') ?? 0);
+      if (!(type & 4)) overviewIndex.push(i);
+    }
+    if (options.overview) {
+      const index = overviewIndex[options.overview - 1];
+      if (index === undefined) throw new GreenmineError('RASTER_NO_OVERVIEW', `${file}: overview ${options.overview} does not exist (the file has ${overviewIndex.length})`, { file });
+      image = await tiff.getImage(index);
+    }
+    // Georeferencing and GeoKeys live in the full-resolution image.
+    const fd = base.getFileDirectory();
     const findings: Finding[] = [];
-    const compressionCode = Number(fd.getValue('Compression') ?? 1);
+    const ifd = image.getFileDirectory();
+    const compressionCode = Number(ifd.getValue('Compression') ?? 1);
     const compression = COMPRESSION_NAMES[compressionCode] ?? `code ${compressionCode}`;
     if (!SUPPORTED.has(compressionCode)) {
       throw new GreenmineError('RASTER_UNSUPPORTED_COMPRESSION', `${file}: ${compression} compression cannot be decoded here (supported: none, LZW, DEFLATE, PackBits, ZSTD, LERC, JPEG); convert it, e.g. gdal_translate -co COMPRESS=DEFLATE`, { file });
@@ -156,7 +172,16 @@ export class RasterReader {
     if (transform[2] !== 0 || transform[4] !== 0) {
       throw new GreenmineError('RASTER_ROTATED', `${file}: the geotransform is rotated or sheared (${transform.join(', ')}); warp it north-up first (gdalwarp)`, { file });
     }
-    const keys = (image.getGeoKeys() ?? {}) as Record<string, number | string | number[] | undefined>;
+    if (image !== base) {
+      // An overview covers the same extent with fewer, larger pixels.
+      const sx = base.getWidth() / image.getWidth();
+      const sy = base.getHeight() / image.getHeight();
+      transform[1] *= sx;
+      transform[2] *= sy;
+      transform[4] *= sx;
+      transform[5] *= sy;
+    }
+    const keys = (base.getGeoKeys() ?? {}) as Record<string, number | string | number[] | undefined>;
     const pixelIsPoint = keys.GTRasterTypeGeoKey === 2;
     if (pixelIsPoint) {
       // GDAL's convention: the tie point is a pixel centre; shift to the corner.
@@ -181,12 +206,9 @@ export class RasterReader {
     if (options.nodata !== undefined) nodata = options.nodata;
     else if (fd.hasTag('GDAL_NODATA')) nodata = parseNodata(String(fd.getValue('GDAL_NODATA')), file);
 
-    let overviews = 0;
-    for (let i = 1; i < imageCount; i++) {
-      const sub = await tiff.getImage(i);
-      const type = Number(sub.getFileDirectory().getValue('NewSubfileType') ?? 0);
-      if (type & 4) findings.push({ code: 'RASTER_MASK_IGNORED', severity: 'warning', message: `${file}: a GDAL internal mask (image ${i}) is not supported and was ignored; nodata comes from GDAL_NODATA only`, where: { file } });
-      else overviews++;
+    const overviews = overviewIndex.length;
+    if (overviews < imageCount - 1) {
+      findings.push({ code: 'RASTER_MASK_IGNORED', severity: 'warning', message: `${file}: a GDAL internal mask is not supported and was ignored; nodata comes from GDAL_NODATA only`, where: { file } });
     }
 
     const tiled = image.isTiled;
@@ -211,10 +233,10 @@ export class RasterReader {
       tileWidth: image.getTileWidth(),
       tileHeight: image.getTileHeight(),
       planarConfiguration: image.planarConfiguration,
-      bitsPerSample: fd.getValue('BitsPerSample') as unknown as number,
-      predictor: Number((await fd.loadValue('Predictor')) ?? 1),
-      ...(compressionCode === 7 ? { JPEGTables: await fd.loadValue('JPEGTables') } : {}),
-      ...(compressionCode === 34887 ? { LercParameters: await fd.loadValue('LercParameters') } : {}),
+      bitsPerSample: ifd.getValue('BitsPerSample') as unknown as number,
+      predictor: Number((await ifd.loadValue('Predictor')) ?? 1),
+      ...(compressionCode === 7 ? { JPEGTables: await ifd.loadValue('JPEGTables') } : {}),
+      ...(compressionCode === 34887 ? { LercParameters: await ifd.loadValue('LercParameters') } : {}),
     };
     let decoder: BaseDecoder;
     try {
