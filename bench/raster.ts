@@ -14,7 +14,7 @@ import { crsFromEpsg } from '../src/crs/index.js';
 import type { License } from '../src/license/index.js';
 import { measureCoverage, RasterReader, type RasterBlock } from '../src/raster/index.js';
 import { consume, peakRssMiB, report, rng, time } from './harness.js';
-import { writeTiledTiff } from './tiff-writer.js';
+import { writeTiledTiff } from '../src/raster/writer.js';
 
 const ORIGIN_X = 450_000;
 const ORIGIN_Y = 3_400_000;
@@ -28,11 +28,11 @@ function hash(x: number, y: number): number {
 }
 
 /** The class raster of side `size`, generated once into the temp folder. */
-export function classRaster(size: number): string {
+export async function classRaster(size: number): Promise<string> {
   const path = join(tmpdir(), `greenmine-bench-classes-v2-${size}.tif`);
   if (existsSync(path) && statSync(path).size > 0) return path;
   const tile = 256;
-  writeTiledTiff(path, { width: size, height: size, tileSize: tile, type: 'uint8', deflate: true, originX: ORIGIN_X, originY: ORIGIN_Y, pixelSize: PIXEL_M, epsg: 4549, nodata: '0' }, (tx, ty, out) => {
+  await writeTiledTiff(path, { width: size, height: size, tileSize: tile, type: 'uint8', deflate: true, originX: ORIGIN_X, originY: ORIGIN_Y, pixelSize: PIXEL_M, epsg: 4549, nodata: '0' }, (tx, ty, out) => {
     for (let y = 0; y < tile; y++) {
       const gy = ty * tile + y;
       for (let x = 0; x < tile; x++) {
@@ -85,7 +85,7 @@ async function decodeAll(path: string): Promise<void> {
 
 export async function benchRaster(size: number, geoblazeSize: number): Promise<void> {
   const t0 = performance.now();
-  const path = classRaster(size);
+  const path = await classRaster(size);
   console.log(`\n(class raster ${size} × ${size}: ${(statSync(path).size / 2 ** 20).toFixed(1)} MiB, ready in ${((performance.now() - t0) / 1000).toFixed(1)} s)`);
   const license = licenseCovering(size);
   const mpx = (size * size) / 1e6;
@@ -98,7 +98,7 @@ export async function benchRaster(size: number, geoblazeSize: number): Promise<v
   report(`Class areas, ${size} × ${size} (${mpx.toFixed(0)} Mpx)`, e2e, decode, Math.round(mpx), 'Mpx');
   console.log(`  masking and counting add ${(((e2e.medianMs - decode.medianMs) / decode.medianMs) * 100).toFixed(0)} % to decoding`);
 
-  const small = classRaster(geoblazeSize);
+  const small = await classRaster(geoblazeSize);
   const smallLicense = licenseCovering(geoblazeSize);
   const smallMpx = (geoblazeSize * geoblazeSize) / 1e6;
   const ours = await time('greenmine measureCoverage', async () => consume((await measureCoverage(small, [smallLicense], { bufferM: 0 })).areaM2.green), { repeats: 3 });

@@ -8,3 +8,4 @@ export { GreenmineError, formatWhere, type Finding, type Where } from './errors.
 export * from './track/index.js';
 export * from './fence/index.js';
 export * from './raster/index.js';
+export * from './terrain/index.js';

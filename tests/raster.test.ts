@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import geodesic from 'geographiclib-geodesic';
 import { describe, expect, it } from 'vitest';
-import { writeTiledTiff } from '../bench/tiff-writer.js';
+import { writeTiledTiff } from '../src/raster/writer.js';
 import { main } from '../src/cli/main.js';
 import { crsFromEpsg } from '../src/crs/index.js';
 import { loadLicenses, type License } from '../src/license/index.js';
@@ -219,23 +219,23 @@ describe('class schemes', () => {
 
 describe('bad raster input', () => {
   const dir = mkdtempSync(join(tmpdir(), 'greenmine-raster-'));
-  const small = (name: string, epsg: number | null, originX = 494671, originY = 3384582): string => {
+  const small = async (name: string, epsg: number | null, originX = 494671, originY = 3384582): Promise<string> => {
     const path = join(dir, name);
-    writeTiledTiff(path, { width: 300, height: 300, tileSize: 128, type: 'uint8', deflate: true, originX, originY, pixelSize: 4, epsg, nodata: '0' }, (tx, ty, out) => out.fill(tx === 0 ? 60 : 10));
+    await writeTiledTiff(path, { width: 300, height: 300, tileSize: 128, type: 'uint8', deflate: true, originX, originY, pixelSize: 4, epsg, nodata: '0' }, (tx, ty, out) => out.fill(tx === 0 ? 60 : 10));
     return path;
   };
 
   it('a raster without a CRS is an error unless one is given', async () => {
-    const path = small('nocrs.tif', null);
+    const path = await small('nocrs.tif', null);
     expect(await errorCode(() => measureCoverage(path, licenses))).toBe('RASTER_NO_CRS');
     const r = await measureCoverage(path, licenses, { crs: 'EPSG:4549', bufferM: 0 });
     expect(r.areaM2.green + r.areaM2.bare).toBeGreaterThan(0);
   });
 
   it('a license that does not overlap is an error; one partly outside is a warning with the missing area', async () => {
-    const far = small('far.tif', 4549, 400000, 3000000);
+    const far = await small('far.tif', 4549, 400000, 3000000);
     expect(await errorCode(() => measureCoverage(far, licenses))).toBe('RASTER_NO_OVERLAP');
-    const partial = small('partial.tif', 4549, 495000, 3384300); // 1.2 km square that cuts through the license
+    const partial = await small('partial.tif', 4549, 495000, 3384300); // 1.2 km square that cuts through the license
     const r = await measureCoverage(partial, licenses, { bufferM: 0 });
     const warning = r.findings.find((f) => f.code === 'RASTER_LICENSE_PARTLY_OUTSIDE');
     expect(warning?.severity).toBe('warning');
@@ -256,7 +256,7 @@ describe('bad raster input', () => {
   it('a geographic raster is measured on the ellipsoid', async () => {
     // The reference license over a lon/lat raster of 1e-5° pixels.
     const path = join(dir, 'geographic.tif');
-    writeTiledTiff(path, { width: 1400, height: 1000, tileSize: 256, type: 'uint8', deflate: true, originX: 119.944, originY: 30.5820, pixelSize: 0.00001, epsg: 4490, geographic: true, nodata: '0' }, (_tx, _ty, out) => out.fill(30));
+    await writeTiledTiff(path, { width: 1400, height: 1000, tileSize: 256, type: 'uint8', deflate: true, originX: 119.944, originY: 30.5820, pixelSize: 0.00001, epsg: 4490, geographic: true, nodata: '0' }, (_tx, _ty, out) => out.fill(30));
     const r = await measureCoverage(path, licenses, { bufferM: 0 });
     expect(r.crs).toBe('EPSG:4490');
     expect(relative(r.areaM2.green, 729028.37)).toBeLessThan(1e-3);
@@ -317,7 +317,7 @@ describe('reprojection of the license into the raster CRS', () => {
     const dir = mkdtempSync(join(tmpdir(), 'greenmine-utm-'));
     const path = join(dir, 'utm.tif');
     // EPSG:32650 around the license (about 119.95°E, 30.58°N), 2 m pixels, all grass.
-    writeTiledTiff(path, { width: 800, height: 600, tileSize: 256, type: 'uint8', deflate: true, originX: 782200, originY: 3387100, pixelSize: 2, epsg: 32650, nodata: '0' }, (_tx, _ty, out) => out.fill(30));
+    await writeTiledTiff(path, { width: 800, height: 600, tileSize: 256, type: 'uint8', deflate: true, originX: 782200, originY: 3387100, pixelSize: 2, epsg: 32650, nodata: '0' }, (_tx, _ty, out) => out.fill(30));
     const r = await measureCoverage(path, licenses, { bufferM: 0 });
     const { createTransform } = await import('../src/crs/index.js');
     const toUtm = createTransform(licenses[0]!.crs, crsFromEpsg(32650));

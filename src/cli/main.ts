@@ -6,10 +6,14 @@ import { EXIT_OK, EXIT_USAGE, processIo, type Io } from './args.js';
 import { coverageCommand, COVERAGE_HELP } from './coverage.js';
 import { fenceCommand, FENCE_HELP } from './fence.js';
 import { licenseCommand, LICENSE_HELP } from './license.js';
+import { slopeCommand, slopesCommand, soilCommand, SLOPE_HELP, SLOPES_HELP, SOIL_HELP } from './terrain.js';
 
 const COMMANDS: Record<string, { summary: string; help: string; run: (argv: string[], io: Io) => Promise<number> }> = {
   license: { summary: 'read, validate and measure a mining license', help: LICENSE_HELP, run: licenseCommand },
   coverage: { summary: 'green coverage of a mine from a class raster', help: COVERAGE_HELP, run: coverageCommand },
+  slopes: { summary: 'count exposed final slopes from classes and a DEM', help: SLOPES_HELP, run: slopesCommand },
+  soil: { summary: 'platform soil thickness from DEMs before and after', help: SOIL_HELP, run: soilCommand },
+  slope: { summary: 'write a slope raster (as gdaldem slope)', help: SLOPE_HELP, run: slopeCommand },
   fence: { summary: 'check GPS tracks against license boundaries (electronic fence)', help: FENCE_HELP, run: fenceCommand },
 };
 

@@ -18,6 +18,8 @@ export interface Component {
   bbox: [number, number, number, number];
   /** Runs as [row, colStart, colEnd) triples. */
   runs: Int32Array;
+  /** Per extra channel given to `pushRow`: sum, min and max over the component's pixels. */
+  channels: Array<{ sum: number; min: number; max: number }>;
 }
 
 export class StreamingLabeler {
@@ -31,6 +33,9 @@ export class StreamingLabeler {
   private sumY: number[] = [0];
   private box: number[][] = [[0, 0, 0, 0]];
   private runs: number[][] = [[]];
+  private chSum: number[][];
+  private chMin: number[][];
+  private chMax: number[][];
   private row = -1;
 
   constructor(
@@ -38,7 +43,13 @@ export class StreamingLabeler {
     readonly connectivity: 4 | 8 = 8,
     /** Column of mask index 0, added to the runs' columns. */
     readonly colOffset = 0,
-  ) {}
+    /** Number of extra per-pixel channels (sum, min, max are kept per component). */
+    readonly channelCount = 0,
+  ) {
+    this.chSum = Array.from({ length: channelCount }, () => [0]);
+    this.chMin = Array.from({ length: channelCount }, () => [0]);
+    this.chMax = Array.from({ length: channelCount }, () => [0]);
+  }
 
   private find(a: number): number {
     const p = this.parent;
@@ -50,7 +61,7 @@ export class StreamingLabeler {
   }
 
   /** Feed the next row (rows must come in order, without gaps in the numbering). */
-  pushRow(row: number, mask: Uint8Array, weights?: Float64Array): void {
+  pushRow(row: number, mask: Uint8Array, weights?: Float64Array, channels?: ArrayLike<number>[]): void {
     if (row !== this.row + 1 && this.row >= 0) {
       // A gap: nothing connects across it.
       this.prevStart = [];
@@ -91,6 +102,26 @@ export class StreamingLabeler {
         this.sumY.push(0);
         this.box.push([Infinity, Infinity, -Infinity, -Infinity]);
         this.runs.push([]);
+        for (let ch = 0; ch < this.channelCount; ch++) {
+          this.chSum[ch]!.push(0);
+          this.chMin[ch]!.push(Infinity);
+          this.chMax[ch]!.push(-Infinity);
+        }
+      }
+      if (channels) {
+        for (let ch = 0; ch < this.channelCount; ch++) {
+          const values = channels[ch]!;
+          let sum = 0, min = Infinity, max = -Infinity;
+          for (let i = start; i < end; i++) {
+            const v = values[i]!;
+            sum += v;
+            if (v < min) min = v;
+            if (v > max) max = v;
+          }
+          this.chSum[ch]![label]! += sum;
+          if (min < this.chMin[ch]![label]!) this.chMin[ch]![label] = min;
+          if (max > this.chMax[ch]![label]!) this.chMax[ch]![label] = max;
+        }
       }
       let w = 0;
       if (weights) for (let i = start; i < end; i++) w += weights[i]!;
@@ -127,6 +158,7 @@ export class StreamingLabeler {
     const out: Component[] = [];
     for (const [root, members] of [...byRoot].sort((a, b) => a[0] - b[0])) {
       let pixels = 0, weight = 0, sx = 0, sy = 0;
+      const channels = Array.from({ length: this.channelCount }, () => ({ sum: 0, min: Infinity, max: -Infinity }));
       const bbox: [number, number, number, number] = [Infinity, Infinity, -Infinity, -Infinity];
       const runs: number[] = [];
       for (const l of members) {
@@ -140,13 +172,18 @@ export class StreamingLabeler {
         bbox[2] = Math.max(bbox[2], b[2]!);
         bbox[3] = Math.max(bbox[3], b[3]!);
         runs.push(...this.runs[l]!);
+        channels.forEach((c, ch) => {
+          c.sum += this.chSum[ch]![l]!;
+          c.min = Math.min(c.min, this.chMin[ch]![l]!);
+          c.max = Math.max(c.max, this.chMax[ch]![l]!);
+        });
       }
       void root;
       // Runs sorted by row then column.
       const triples: Array<[number, number, number]> = [];
       for (let i = 0; i < runs.length; i += 3) triples.push([runs[i]!, runs[i + 1]!, runs[i + 2]!]);
       triples.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-      out.push({ id: out.length + 1, pixels, weight, centroid: [sx / pixels, sy / pixels], bbox, runs: Int32Array.from(triples.flat()) });
+      out.push({ id: out.length + 1, pixels, weight, centroid: [sx / pixels, sy / pixels], bbox, runs: Int32Array.from(triples.flat()), channels });
     }
     return out;
   }

@@ -3,3 +3,4 @@ export { measureCoverage, type CoverageOptions, type CoverageReport, type GroupA
 export { ellipsoidBandAreaM2, RasterReader, type RasterBlock, type DataType, type OpenOptions, type RasterInfo } from './reader.js';
 export { loadScheme, parseScheme, schemeFromGroups, WORLDCOVER, type ClassGroup, type ClassScheme } from './scheme.js';
 export { toPixelPolygons, zonalClassAreas, type ClassSums, type ZonalOptions, type ZonalResult } from './zonal.js';
+export { writeTiledTiff, type TiffSpec } from './writer.js';

@@ -1,5 +1,5 @@
 /**
- * A minimal tiled GeoTIFF writer for benchmarks and test fixtures: one band,
+ * A minimal tiled GeoTIFF writer (slope rasters, benchmarks, test fixtures): one band,
  * uint8 or float32, uncompressed or DEFLATE, tiles produced one at a time by a
  * callback and streamed to disk (so a gigapixel raster never sits in memory).
  * Georeferencing by ModelPixelScale + ModelTiepoint; the CRS as an EPSG code
@@ -24,8 +24,17 @@ export interface TiffSpec {
   nodata?: string;
 }
 
-/** `fill(tileX, tileY, out)` writes tileSize² samples (row-major) for that tile. */
-export function writeTiledTiff(path: string, spec: TiffSpec, fill: (tx: number, ty: number, out: Uint8Array | Float32Array) => void): void {
+/**
+ * `fill(tileX, tileY, out)` writes tileSize² samples (row-major) for that tile;
+ * `beforeTileRow(ty)`, when given, is awaited before the tiles of each tile row
+ * (so a producer can compute one band of rows at a time).
+ */
+export async function writeTiledTiff(
+  path: string,
+  spec: TiffSpec,
+  fill: (tx: number, ty: number, out: Uint8Array | Float32Array) => void,
+  beforeTileRow?: (ty: number) => Promise<void>,
+): Promise<void> {
   const { width, height, tileSize } = spec;
   const across = Math.ceil(width / tileSize);
   const down = Math.ceil(height / tileSize);
@@ -40,6 +49,7 @@ export function writeTiledTiff(path: string, spec: TiffSpec, fill: (tx: number, 
     const counts = new Uint32Array(n);
     const tile = spec.type === 'uint8' ? new Uint8Array(tileSize * tileSize) : new Float32Array(tileSize * tileSize);
     for (let ty = 0; ty < down; ty++) {
+      if (beforeTileRow) await beforeTileRow(ty);
       for (let tx = 0; tx < across; tx++) {
         tile.fill(0);
         fill(tx, ty, tile);

@@ -1,0 +1,189 @@
+import { writeFileSync } from 'node:fs';
+import { formatWhere } from '../errors.js';
+import { loadLicenses } from '../license/index.js';
+import { loadScheme, RasterReader, writeTiledTiff } from '../raster/index.js';
+import { exposedSlopes, platformSoil, SlopeRows, type SlopeAlgorithm } from '../terrain/index.js';
+import { EXIT_OK, guard, parse, UsageError, type Io } from './args.js';
+
+export const SLOPES_HELP = `Usage: greenmine slopes --license <file> --classes <raster> --dem <raster> [options]
+
+Exposed final slopes (R2.2, at most 2 per open-pit mine): bare pixels inside the
+license with slope ≥ --min-slope, 8-connected; components of at least --min-area
+planimetric m² count as exposed final slopes.
+
+Options:
+  --license <file>     the license
+  --classes <tif>      class raster (ESA WorldCover codes unless --scheme)
+  --dem <tif>          DEM (same CRS as the classes; any grid)
+  --min-slope <deg>    slope threshold (default 25)
+  --min-area <m²>      smallest exposed slope (default 50)
+  --limit <n>          allowed exposed final slopes (default 2)
+  --algorithm <a>      horn (default, as gdaldem) or zevenbergen
+  --scheme <json>      class scheme (bare group = bare)
+  --patches <file>     write the exposed slopes' outlines as GeoJSON (WGS 84)
+  --json               print the report as JSON
+  -h, --help           show this help
+`;
+
+export const SOIL_HELP = `Usage: greenmine soil --platforms <file> --before <dem> --after <dem> [options]
+
+Platform soil thickness (R2.3, at least 30 cm): after − before at the pixel
+centres inside each platform polygon.
+
+Options:
+  --platforms <file>     platform polygons (GeoJSON, shapefile, KML…)
+  --before <tif>         DEM before soil spreading
+  --after <tif>          DEM after soil spreading (resampled bilinearly if on another grid)
+  --min-thickness <m>    minimum thickness (default 0.30)
+  --thin <file>          write the thin places as GeoJSON (WGS 84)
+  --json                 print the report as JSON
+  -h, --help             show this help
+`;
+
+export const SLOPE_HELP = `Usage: greenmine slope --dem <dem> --out <slope.tif> [--algorithm horn|zevenbergen]
+
+Write the slope raster (degrees, float32, nodata -9999, DEFLATE) in the DEM's
+grid, computed as gdaldem slope -compute_edges does, so the two can be compared.
+`;
+
+function num(value: string | undefined, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new UsageError(`${name} takes a number ≥ 0, got "${value}"`);
+  return n;
+}
+
+function algorithmOf(value: string | undefined): SlopeAlgorithm {
+  if (value === undefined || value === 'horn') return 'horn';
+  if (value === 'zevenbergen' || value === 'zt') return 'zevenbergen';
+  throw new UsageError('--algorithm is horn or zevenbergen');
+}
+
+export async function slopesCommand(argv: string[], io: Io): Promise<number> {
+  const json = argv.includes('--json');
+  return guard(io, json, async () => {
+    const { values } = parse(argv, {
+      license: { type: 'string' },
+      classes: { type: 'string' },
+      dem: { type: 'string' },
+      'min-slope': { type: 'string' },
+      'min-area': { type: 'string' },
+      limit: { type: 'string' },
+      algorithm: { type: 'string' },
+      scheme: { type: 'string' },
+      patches: { type: 'string' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    });
+    if (values.help) {
+      io.stdout(SLOPES_HELP);
+      return EXIT_OK;
+    }
+    if (!values.license || !values.classes || !values.dem) throw new UsageError(`slopes needs --license, --classes and --dem\n\n${SLOPES_HELP}`);
+    const options = {
+      minSlopeDeg: num(values['min-slope'], '--min-slope', 25),
+      minAreaM2: num(values['min-area'], '--min-area', 50),
+      limit: num(values.limit, '--limit', 2),
+      algorithm: algorithmOf(values.algorithm),
+      scheme: values.scheme ? loadScheme(values.scheme) : undefined,
+    };
+    const licenses = await loadLicenses(values.license);
+    const report = await exposedSlopes(values.classes, values.dem, licenses, options);
+    if (values.patches) {
+      const fc = { type: 'FeatureCollection', features: report.slopes.map(({ outline, ...p }) => ({ type: 'Feature', properties: p, geometry: { type: 'MultiPolygon', coordinates: outline } })) };
+      writeFileSync(values.patches, `${JSON.stringify(fc)}\n`);
+    }
+    const printable = { ...report, slopes: report.slopes.map(({ outline: _o, ...rest }) => rest) };
+    if (json) io.stdout(`${JSON.stringify(printable, null, 2)}\n`);
+    else {
+      io.stdout(`exposed final slopes: ${report.count} (limit ${report.limit}): ${report.pass ? 'PASS' : 'FAIL'}  (slope ≥ ${report.minSlopeDeg}°, area ≥ ${report.minAreaM2} m², 8-connected)\n`);
+      io.stdout(`bare steep ground: ${report.bareSlopeAreaM2.planar.toFixed(1)} m² planimetric, ${report.bareSlopeAreaM2.surface.toFixed(1)} m² surface, in ${report.componentsBeforeAreaFilter} patch(es)\n`);
+      for (const s of report.slopes) {
+        io.stdout(`  #${s.id} ${s.areaM2.toFixed(0)} m² (surface ${s.surfaceAreaM2.toFixed(0)} m²), slope mean ${s.meanSlopeDeg.toFixed(1)}° max ${s.maxSlopeDeg.toFixed(1)}°, ${s.elevationM.min.toFixed(1)}–${s.elevationM.max.toFixed(1)} m, at ${s.centroid[0].toFixed(6)}, ${s.centroid[1].toFixed(6)}\n`);
+      }
+    }
+    for (const f of report.findings) io.stderr(`warning ${f.code}: ${f.message} [${formatWhere(f.where)}]\n`);
+    return EXIT_OK;
+  });
+}
+
+export async function soilCommand(argv: string[], io: Io): Promise<number> {
+  const json = argv.includes('--json');
+  return guard(io, json, async () => {
+    const { values } = parse(argv, {
+      platforms: { type: 'string' },
+      before: { type: 'string' },
+      after: { type: 'string' },
+      'min-thickness': { type: 'string' },
+      thin: { type: 'string' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    });
+    if (values.help) {
+      io.stdout(SOIL_HELP);
+      return EXIT_OK;
+    }
+    if (!values.platforms || !values.before || !values.after) throw new UsageError(`soil needs --platforms, --before and --after\n\n${SOIL_HELP}`);
+    const minThicknessM = num(values['min-thickness'], '--min-thickness', 0.3);
+    const platforms = await loadLicenses(values.platforms);
+    const report = await platformSoil(platforms, values.before, values.after, { minThicknessM });
+    if (values.thin) {
+      const fc = {
+        type: 'FeatureCollection',
+        features: report.platforms.flatMap((p) => p.thinPatches.map((coordinates, k) => ({ type: 'Feature', properties: { platform: p.id, patch: k + 1 }, geometry: { type: 'MultiPolygon', coordinates } }))),
+      };
+      writeFileSync(values.thin, `${JSON.stringify(fc)}\n`);
+    }
+    const printable = { ...report, platforms: report.platforms.map(({ thinPatches, ...rest }) => ({ ...rest, thinPatches: thinPatches.length })) };
+    if (json) io.stdout(`${JSON.stringify(printable, null, 2)}\n`);
+    else {
+      io.stdout(`platform soil ≥ ${report.minThicknessM} m: ${report.pass === null ? 'not assessed' : report.pass ? 'PASS' : 'FAIL'}  (${report.resampling})\n`);
+      for (const p of report.platforms) {
+        io.stdout(`  platform ${p.id}: ${p.areaM2.toFixed(0)} m², mean ${p.meanM?.toFixed(3) ?? '—'} m, min ${p.minM?.toFixed(3) ?? '—'} m, 5th percentile ${p.p05M?.toFixed(3) ?? '—'} m, below ${p.fractionBelow === null ? '—' : `${(p.fractionBelow * 100).toFixed(1)} %`}\n`);
+      }
+    }
+    for (const f of report.findings) io.stderr(`warning ${f.code}: ${f.message} [${formatWhere(f.where)}]\n`);
+    return EXIT_OK;
+  });
+}
+
+export async function slopeCommand(argv: string[], io: Io): Promise<number> {
+  return guard(io, false, async () => {
+    const { values } = parse(argv, { dem: { type: 'string' }, out: { type: 'string' }, algorithm: { type: 'string' }, help: { type: 'boolean', short: 'h' } });
+    if (values.help) {
+      io.stdout(SLOPE_HELP);
+      return EXIT_OK;
+    }
+    if (!values.dem || !values.out) throw new UsageError(`slope needs --dem and --out\n\n${SLOPE_HELP}`);
+    const reader = await RasterReader.open(values.dem);
+    const { width, height, transform, crs } = reader.info;
+    if (crs.epsg === null) throw new UsageError('slope writes EPSG-coded CRSs only; this DEM has a custom CRS');
+    const slopes = new SlopeRows(reader, algorithmOf(values.algorithm));
+    const tile = 256;
+    // One band of 256 rows in memory at a time: computed before its tiles are written.
+    const band = new Float32Array(width * tile);
+    await writeTiledTiff(
+      values.out,
+      { width, height, tileSize: tile, type: 'float32', deflate: true, originX: transform[0], originY: transform[3], pixelSize: transform[1], epsg: crs.epsg, geographic: crs.geographic, nodata: '-9999' },
+      (tx, _ty, out) => {
+        for (let r = 0; r < tile; r++) {
+          for (let c = 0; c < tile; c++) {
+            const x = tx * tile + c;
+            out[r * tile + c] = x < width ? band[r * width + x]! : -9999;
+          }
+        }
+      },
+      async (ty) => {
+        band.fill(-9999);
+        const rows = Math.min(tile, height - ty * tile);
+        for (let r = 0; r < rows; r++) {
+          const s = await slopes.row(ty * tile + r);
+          for (let c = 0; c < width; c++) band[r * width + c] = Number.isNaN(s[c]!) ? -9999 : s[c]!;
+        }
+      },
+    );
+    io.stdout(`wrote ${values.out} (${width}×${height} slope in degrees)\n`);
+    await reader.close();
+    return EXIT_OK;
+  });
+}

@@ -1,0 +1,193 @@
+/**
+ * Exposed final slopes (R2.2, 露天矿山裸露终了边坡不超过2个): bare pixels inside
+ * the license whose slope is at least `minSlopeDeg`, grouped into 8-connected
+ * components; components of at least `minAreaM2` (planimetric) are exposed
+ * final slopes, counted against the limit (default 2). Surface areas are
+ * planimetric area ÷ cos(slope), slope capped at `maxSlopeDeg` (85°).
+ *
+ * The class raster leads: each class pixel takes the slope of the DEM cell
+ * under its centre (nearest cell); both rasters must share a CRS.
+ */
+import { createTransform, crsFromEpsg, crsLabel } from '../crs/index.js';
+import { GreenmineError, type Finding } from '../errors.js';
+import type { License } from '../license/model.js';
+import { outlineRuns, StreamingLabeler } from '../raster/components.js';
+import { PolygonCoverage } from '../raster/coverage.js';
+import { RasterReader, type OpenOptions } from '../raster/reader.js';
+import { WORLDCOVER, type ClassScheme } from '../raster/scheme.js';
+import { toPixelPolygons } from '../raster/zonal.js';
+import { SlopeRows, type SlopeAlgorithm } from './slope.js';
+
+export interface SlopesOptions {
+  minSlopeDeg?: number;
+  minAreaM2?: number;
+  limit?: number;
+  /** Slope cap for surface areas (default 85°). */
+  maxSlopeDeg?: number;
+  algorithm?: SlopeAlgorithm;
+  scheme?: ClassScheme;
+  classes?: OpenOptions;
+  dem?: OpenOptions;
+}
+
+export interface ExposedSlope {
+  id: number;
+  areaM2: number;
+  surfaceAreaM2: number;
+  meanSlopeDeg: number;
+  maxSlopeDeg: number;
+  elevationM: { min: number; max: number };
+  /** [lon, lat] (WGS 84). */
+  centroid: [number, number];
+  /** Outline, GeoJSON MultiPolygon coordinates in WGS 84. */
+  outline: number[][][][];
+}
+
+export interface SlopesReport {
+  count: number;
+  limit: number;
+  pass: boolean;
+  connectivity: 8;
+  minSlopeDeg: number;
+  minAreaM2: number;
+  method: string;
+  /** Bare steep area before the area filter. */
+  bareSlopeAreaM2: { planar: number; surface: number };
+  componentsBeforeAreaFilter: number;
+  slopes: ExposedSlope[];
+  crs: string;
+  findings: Finding[];
+}
+
+export async function exposedSlopes(classesPath: string, demPath: string, licenses: License[], options: SlopesOptions = {}): Promise<SlopesReport> {
+  const minSlopeDeg = options.minSlopeDeg ?? 25;
+  const minAreaM2 = options.minAreaM2 ?? 50;
+  const limit = options.limit ?? 2;
+  const maxSlopeDeg = options.maxSlopeDeg ?? 85;
+  for (const [k, v] of Object.entries({ minSlopeDeg, minAreaM2, limit, maxSlopeDeg })) {
+    if (!(v >= 0) || !Number.isFinite(v)) throw new GreenmineError('TERRAIN_BAD_OPTION', `${k} must be a finite number ≥ 0, got ${v}`);
+  }
+  const classes = await RasterReader.open(classesPath, options.classes);
+  const dem = await RasterReader.open(demPath, options.dem);
+  try {
+    const findings: Finding[] = [...classes.info.findings, ...dem.info.findings];
+    if (crsLabel(classes.info.crs) !== crsLabel(dem.info.crs) || classes.info.crs.proj4 !== dem.info.crs.proj4) {
+      throw new GreenmineError('TERRAIN_CRS_MISMATCH', `${demPath} is in ${crsLabel(dem.info.crs)} but ${classesPath} in ${crsLabel(classes.info.crs)}; warp one onto the other's CRS first`, { file: demPath });
+    }
+    const scheme = options.scheme ?? WORLDCOVER;
+    const bare = new Uint8Array(65536);
+    for (const [code, c] of scheme.classes) if (c.group === 'bare') bare[code] = 1;
+    const ct = classes.info.transform;
+    const dt = dem.info.transform;
+    const zones = licenses.flatMap((l) => toPixelPolygons(l.blocks.map((b) => b.rings), l.crs, classes));
+    // The reference rule: a pixel belongs to the license when its centre does.
+    const cov = new PolygonCoverage(zones, 'centre');
+    const { width: W, height: H, blockWidth: bw, blockHeight: bh, nodata } = classes.info;
+    const r0 = Math.max(0, cov.rowMin);
+    const r1 = Math.min(H, cov.rowMax);
+    const c0 = Math.max(0, cov.colMin);
+    const c1 = Math.min(W, cov.colMax);
+    if (r0 >= r1 || c0 >= c1) throw new GreenmineError('RASTER_NO_OVERLAP', `${classesPath}: the license does not overlap the class raster`, { file: classesPath });
+    // The DEM must cover some of the license.
+    const demMinX = dt[0], demMaxX = dt[0] + dem.info.width * dt[1];
+    const demMaxY = dt[3], demMinY = dt[3] + dem.info.height * dt[5];
+    const licMinX = ct[0] + c0 * ct[1], licMaxX = ct[0] + c1 * ct[1];
+    const licMaxY = ct[3] + r0 * ct[5], licMinY = ct[3] + r1 * ct[5];
+    if (demMaxX <= licMinX || demMinX >= licMaxX || demMaxY <= licMinY || demMinY >= licMaxY) {
+      throw new GreenmineError('TERRAIN_NO_OVERLAP', `${demPath} does not cover the license's part of ${classesPath}`, { file: demPath });
+    }
+    // DEM columns/rows under the class pixel centres.
+    const demCol = new Int32Array(c1 - c0);
+    for (let c = c0; c < c1; c++) demCol[c - c0] = Math.floor((ct[0] + (c + 0.5) * ct[1] - dt[0]) / dt[1]);
+    const slopes = new SlopeRows(dem, options.algorithm ?? 'horn');
+    const labeler = new StreamingLabeler(c1 - c0, 8, c0, 3);
+    const mask = new Uint8Array(c1 - c0);
+    const planar = new Float64Array(c1 - c0);
+    const surface = new Float64Array(c1 - c0);
+    const slopeCh = new Float64Array(c1 - c0);
+    const elevCh = new Float64Array(c1 - c0);
+    const covRow = new Float64Array(cov.width);
+    let totalPlanar = 0;
+    let totalSurface = 0;
+    let demMissing = 0;
+    const cosCap = Math.cos((maxSlopeDeg * Math.PI) / 180);
+    for (let by = Math.floor(r0 / bh); by * bh < r1; by++) {
+      const blocks = await Promise.all(Array.from({ length: Math.floor((c1 - 1) / bw) - Math.floor(c0 / bw) + 1 }, (_, k) => classes.readBlock(Math.floor(c0 / bw) + k, by)));
+      const ra = Math.max(r0, by * bh);
+      const rb = Math.min(r1, (by + 1) * bh);
+      for (let r = ra; r < rb; r++) {
+        cov.rows(r, r + 1, covRow);
+        const areaM2 = classes.pixelAreaM2(r);
+        const demRow = Math.floor((ct[3] + (r + 0.5) * ct[5] - dt[3]) / dt[5]);
+        const slopeRow = demRow >= 0 && demRow < dem.info.height ? await slopes.row(demRow) : null;
+        const elevRow = slopeRow ? await slopes.dem.row(demRow) : null;
+        mask.fill(0);
+        for (let c = c0; c < c1; c++) {
+          if (covRow[c - cov.colMin] !== 1) continue;
+          const bx = Math.floor(c / bw);
+          const v = blocks[bx - Math.floor(c0 / bw)]![(r - by * bh) * bw + (c - bx * bw)]!;
+          if (v === nodata || !bare[v]) continue;
+          const dc = demCol[c - c0]!;
+          const s = slopeRow && dc >= 0 && dc < dem.info.width ? slopeRow[dc]! : NaN;
+          if (Number.isNaN(s)) {
+            demMissing++;
+            continue;
+          }
+          if (s < minSlopeDeg) continue;
+          const i = c - c0;
+          mask[i] = 1;
+          planar[i] = areaM2;
+          surface[i] = areaM2 / Math.max(Math.cos((s * Math.PI) / 180), cosCap);
+          slopeCh[i] = s;
+          elevCh[i] = elevRow![dc]!;
+          totalPlanar += areaM2;
+          totalSurface += surface[i]!;
+        }
+        labeler.pushRow(r, mask, planar, [surface, slopeCh, elevCh]);
+      }
+    }
+    if (demMissing > 0) {
+      findings.push({
+        code: 'TERRAIN_DEM_NODATA',
+        severity: 'warning',
+        message: `${demPath}: ${demMissing} bare pixel(s) inside the license have no DEM value (nodata or outside the DEM); they were left out, not given a slope`,
+        where: { file: demPath },
+      });
+    }
+    const components = labeler.finish();
+    const toWgs = createTransform(classes.info.crs, crsFromEpsg(4326));
+    const toMap = (p: number[]): number[] => [ct[0] + p[0]! * ct[1], ct[3] + p[1]! * ct[5]];
+    const exposed: ExposedSlope[] = [];
+    for (const comp of components) {
+      if (comp.weight < minAreaM2) continue;
+      const [cx, cy] = toMap(comp.centroid);
+      exposed.push({
+        id: exposed.length + 1,
+        areaM2: comp.weight,
+        surfaceAreaM2: comp.channels[0]!.sum,
+        meanSlopeDeg: comp.channels[1]!.sum / comp.pixels,
+        maxSlopeDeg: comp.channels[1]!.max,
+        elevationM: { min: comp.channels[2]!.min, max: comp.channels[2]!.max },
+        centroid: toWgs.point(cx!, cy!),
+        outline: outlineRuns(comp.runs).map((poly) => poly.map((ring) => ring.map((p) => toWgs.point(...(toMap(p) as [number, number]))))),
+      });
+    }
+    return {
+      count: exposed.length,
+      limit,
+      pass: exposed.length <= limit,
+      connectivity: 8,
+      minSlopeDeg,
+      minAreaM2,
+      method: `slope by ${options.algorithm === 'zevenbergen' ? 'Zevenbergen-Thorne' : 'Horn'} (as gdaldem -compute_edges), sampled at class pixel centres from the nearest DEM cell; license by pixel centre; surface area = planimetric ÷ cos(min(slope, ${maxSlopeDeg}°))`,
+      bareSlopeAreaM2: { planar: totalPlanar, surface: totalSurface },
+      componentsBeforeAreaFilter: components.length,
+      slopes: exposed,
+      crs: crsLabel(classes.info.crs),
+      findings,
+    };
+  } finally {
+    await classes.close();
+    await dem.close();
+  }
+}

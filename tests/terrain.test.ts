@@ -1,0 +1,218 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { main } from '../src/cli/main.js';
+import { loadLicenses } from '../src/license/index.js';
+import { RasterReader, writeTiledTiff } from '../src/raster/index.js';
+import { exposedSlopes, metresPerDegree, platformSoil, SlopeRows, type SlopeAlgorithm } from '../src/terrain/index.js';
+import { errorCode, fixture } from './helpers.js';
+
+const expected = JSON.parse(readFileSync(fixture('scene-a/EXPECTED.json'), 'utf8')) as {
+  slopes: Record<string, { min_slope_deg: number; min_area_m2: number; count: number; components_before_area_filter: number; areas_m2: number[]; surface_areas_m2: number[]; bare_slope_area_m2: number; bare_slope_surface_area_m2: number }>;
+  soil: { min_thickness_m: number; platforms: Array<{ id: number; pixels: number; mean_m: number; min_m: number; fraction_below_0_30: number }> };
+};
+const licenses = await loadLicenses(fixture('scene-a/license_corners.txt'));
+const relative = (a: number, b: number): number => Math.abs(a - b) / Math.abs(b);
+
+async function readAll(path: string): Promise<{ values: Float32Array; width: number; height: number; nodata: number | null }> {
+  const r = await RasterReader.open(path);
+  const { width, height, blockWidth: bw, blockHeight: bh } = r.info;
+  const values = new Float32Array(width * height);
+  for (let by = 0; by < r.blocksDown; by++) {
+    for (let bx = 0; bx < r.blocksAcross; bx++) {
+      const b = await r.readBlock(bx, by);
+      for (let y = 0; y < r.blockRows(by); y++) for (let x = 0; x < bw && bx * bw + x < width; x++) values[(by * bh + y) * width + bx * bw + x] = b[y * bw + x]!;
+    }
+  }
+  return { values, width, height, nodata: r.info.nodata };
+}
+
+async function slopeAll(demPath: string, algorithm: SlopeAlgorithm): Promise<Float32Array> {
+  const reader = await RasterReader.open(demPath);
+  const slopes = new SlopeRows(reader, algorithm);
+  const out = new Float32Array(reader.info.width * reader.info.height);
+  for (let r = 0; r < reader.info.height; r++) out.set(await slopes.row(r), r * reader.info.width);
+  return out;
+}
+
+describe('slope agrees with gdaldem -compute_edges at every pixel', () => {
+  const cases: Array<[string, string, SlopeAlgorithm]> = [
+    ['scene-a/dem.tif', 'scene-a/gdaldem/slope_horn.tif', 'horn'],
+    ['scene-a/dem.tif', 'scene-a/gdaldem/slope_zt.tif', 'zevenbergen'],
+    ['scene-a/gdaldem/dem_hole.tif', 'scene-a/gdaldem/slope_hole_horn.tif', 'horn'],
+  ];
+  for (const [dem, reference, algorithm] of cases) {
+    it(`${dem} (${algorithm}) within 0.01°, nodata where GDAL has nodata`, async () => {
+      const ref = await readAll(fixture(reference));
+      const ours = await slopeAll(fixture(dem), algorithm);
+      let worst = 0;
+      let nodata = 0;
+      for (let i = 0; i < ours.length; i++) {
+        const e = ref.values[i]!;
+        if (e === ref.nodata) {
+          expect(ours[i]).toBeNaN();
+          nodata++;
+          continue;
+        }
+        worst = Math.max(worst, Math.abs(ours[i]! - e));
+      }
+      expect(worst).toBeLessThan(0.01);
+      if (dem.includes("hole")) expect(nodata).toBe(1245);
+    });
+  }
+
+  it('is the same whatever the DEM block layout (tiles or one-row strips)', async () => {
+    expect(await slopeAll(fixture('scene-a/variants/dem_lzw_pred3.tif'), 'horn')).toEqual(await slopeAll(fixture('scene-a/dem.tif'), 'horn'));
+  });
+
+  it('measures pixels of a geographic DEM on the ellipsoid', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'greenmine-geodem-'));
+    const path = join(dir, 'plane.tif');
+    // A plane rising 1 m per 10 m eastwards, in lon/lat pixels of 1e-5°.
+    const lon0 = 119.95, lat0 = 30.58, px = 0.00001;
+    await writeTiledTiff(path, { width: 300, height: 300, tileSize: 128, type: 'float32', deflate: true, originX: lon0, originY: lat0, pixelSize: px, epsg: 4490, geographic: true }, (tx, ty, out) => {
+      for (let r = 0; r < 128; r++) {
+        const lat = lat0 - (ty * 128 + r + 0.5) * px;
+        const [kx] = metresPerDegree(lat);
+        for (let c = 0; c < 128; c++) out[r * 128 + c] = 0.1 * (tx * 128 + c + 0.5) * px * kx;
+      }
+    });
+    const slopes = await slopeAll(path, 'horn');
+    const expectedDeg = (Math.atan(0.1) * 180) / Math.PI;
+    // (GDAL's corner rule repeats the edge column in the first and last rows, halving the gradient at the four corners.)
+    const corners = new Set([0, 299, 299 * 300, 300 * 300 - 1]);
+    for (let i = 0; i < slopes.length; i++) if (!corners.has(i)) expect(Math.abs(slopes[i]! - expectedDeg)).toBeLessThan(0.01);
+    // Read in degrees instead of metres the slope would be near 90°.
+    expect(slopes[150 * 300 + 150]!).toBeLessThan(6);
+  });
+});
+
+describe('exposed final slopes against the reference', () => {
+  for (const [name, ref] of Object.entries(expected.slopes)) {
+    it(name, async () => {
+      const r = await exposedSlopes(fixture('scene-a/classes.tif'), fixture('scene-a/dem.tif'), licenses, { minSlopeDeg: ref.min_slope_deg, minAreaM2: ref.min_area_m2 });
+      expect(r.count).toBe(ref.count);
+      expect(r.componentsBeforeAreaFilter).toBe(ref.components_before_area_filter);
+      expect(r.connectivity).toBe(8);
+      expect(r.limit).toBe(2);
+      expect(r.pass).toBe(ref.count <= 2);
+      const areas = r.slopes.map((s) => s.areaM2).sort((a, b) => b - a);
+      const surfaces = r.slopes.map((s) => s.surfaceAreaM2).sort((a, b) => b - a);
+      areas.forEach((a, i) => expect(relative(a, ref.areas_m2[i]!)).toBeLessThan(0.01));
+      surfaces.forEach((a, i) => expect(relative(a, ref.surface_areas_m2[i]!)).toBeLessThan(0.01));
+      expect(relative(r.bareSlopeAreaM2.planar, ref.bare_slope_area_m2)).toBeLessThan(0.01);
+      expect(relative(r.bareSlopeAreaM2.surface, ref.bare_slope_surface_area_m2)).toBeLessThan(0.01);
+      for (const s of r.slopes) {
+        expect(s.meanSlopeDeg).toBeGreaterThanOrEqual(ref.min_slope_deg);
+        expect(s.maxSlopeDeg).toBeGreaterThanOrEqual(s.meanSlopeDeg);
+        expect(s.elevationM.max).toBeGreaterThan(s.elevationM.min);
+        expect(s.outline.length).toBeGreaterThan(0);
+      }
+    });
+  }
+
+  it('class raster layouts do not change the components', async () => {
+    const base = await exposedSlopes(fixture('scene-a/classes.tif'), fixture('scene-a/dem.tif'), licenses);
+    for (const v of ['classes_lzw_strips.tif', 'classes_packbits_tiled128.tif']) {
+      const r = await exposedSlopes(fixture(`scene-a/variants/${v}`), fixture('scene-a/variants/dem_lzw_pred3.tif'), licenses);
+      expect(r).toEqual(base);
+    }
+  });
+
+  it('bad input: no overlap, DEM holes reported (not zero-filled), another CRS', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'greenmine-terrain-'));
+    const far = join(dir, 'far.tif');
+    await writeTiledTiff(far, { width: 100, height: 100, tileSize: 64, type: 'float32', deflate: true, originX: 400000, originY: 3000000, pixelSize: 1, epsg: 4549 }, (_x, _y, out) => out.fill(10));
+    expect(await errorCode(() => exposedSlopes(fixture('scene-a/classes.tif'), far, licenses))).toBe('TERRAIN_NO_OVERLAP');
+    const holes = await exposedSlopes(fixture('scene-a/classes.tif'), fixture('scene-a/gdaldem/dem_hole.tif'), licenses);
+    expect(holes.findings.map((f) => f.code)).toContain('TERRAIN_DEM_NODATA');
+    const utm = join(dir, 'utm.tif');
+    await writeTiledTiff(utm, { width: 100, height: 100, tileSize: 64, type: 'float32', deflate: true, originX: 782200, originY: 3387100, pixelSize: 10, epsg: 32650 }, (_x, _y, out) => out.fill(10));
+    expect(await errorCode(() => exposedSlopes(fixture('scene-a/classes.tif'), utm, licenses))).toBe('TERRAIN_CRS_MISMATCH');
+  });
+});
+
+describe('platform soil thickness against the reference', () => {
+  it('means to 1 mm, minima and fractions below 0.30 m to 0.001', async () => {
+    const platforms = await loadLicenses(fixture('scene-a/platforms.geojson'));
+    const r = await platformSoil(platforms, fixture('scene-a/dem_before_soil.tif'), fixture('scene-a/dem_after_soil.tif'));
+    expect(r.resampling).toBe('none (same grid)');
+    expect(r.platforms).toHaveLength(expected.soil.platforms.length);
+    r.platforms.forEach((p, i) => {
+      const ref = expected.soil.platforms[i]!;
+      expect(p.id).toBe(String(ref.id));
+      expect(Math.abs(p.meanM! - ref.mean_m)).toBeLessThan(0.001);
+      expect(Math.abs(p.minM! - ref.min_m)).toBeLessThan(0.001);
+      expect(Math.abs(p.fractionBelow! - ref.fraction_below_0_30)).toBeLessThan(0.001);
+      expect(Math.abs(p.pixels - ref.pixels) / ref.pixels).toBeLessThan(0.01);
+      expect(p.p05M!).toBeGreaterThanOrEqual(p.minM!);
+      expect(p.pass).toBe(ref.fraction_below_0_30 === 0);
+    });
+    expect(r.pass).toBe(false);
+    expect(r.platforms[0]!.thinPatches.length).toBeGreaterThan(0);
+  });
+
+  it('resamples an "after" DEM on another grid bilinearly', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'greenmine-soil-'));
+    const before = join(dir, 'before.tif');
+    const after = join(dir, 'after.tif');
+    // Before: a tilted plane on 1 m pixels; after: the same plane + 0.5 m on 2.5 m pixels shifted by half a metre.
+    const plane = (x: number, y: number): number => 100 + 0.02 * (x - 495000) - 0.01 * (y - 3384000); // small values: float32 keeps 0.1 mm
+    await writeTiledTiff(before, { width: 200, height: 200, tileSize: 128, type: 'float32', deflate: true, originX: 495000, originY: 3384300, pixelSize: 1, epsg: 4549 }, (tx, ty, out) => {
+      for (let r = 0; r < 128; r++) for (let c = 0; c < 128; c++) out[r * 128 + c] = plane(495000 + tx * 128 + c + 0.5, 3384300 - (ty * 128 + r + 0.5));
+    });
+    await writeTiledTiff(after, { width: 90, height: 90, tileSize: 64, type: 'float32', deflate: true, originX: 494990.5, originY: 3384310.5, pixelSize: 2.5, epsg: 4549 }, (tx, ty, out) => {
+      for (let r = 0; r < 64; r++) for (let c = 0; c < 64; c++) out[r * 64 + c] = 0.5 + plane(494990.5 + (tx * 64 + c + 0.5) * 2.5, 3384310.5 - (ty * 64 + r + 0.5) * 2.5);
+    });
+    const square = { type: 'FeatureCollection', crs: { type: 'name', properties: { name: 'urn:ogc:def:crs:EPSG::4549' } }, features: [{ type: 'Feature', properties: { id: 7 }, geometry: { type: 'Polygon', coordinates: [[[495050, 3384250], [495100, 3384250], [495100, 3384200], [495050, 3384200], [495050, 3384250]]] } }] };
+    const { loadLicensesFromBytes } = await import('../src/license/index.js');
+    const platforms = loadLicensesFromBytes(new TextEncoder().encode(JSON.stringify(square)), 'square.geojson');
+    const r = await platformSoil(platforms, before, after);
+    expect(r.resampling).toBe('bilinear (after DEM onto the before grid)');
+    expect(r.platforms[0]!.pixels).toBe(2500);
+    expect(Math.abs(r.platforms[0]!.meanM! - 0.5)).toBeLessThan(1e-3);
+    expect(Math.abs(r.platforms[0]!.minM! - 0.5)).toBeLessThan(1e-3);
+    // A platform off the DEMs is reported, not passed.
+    const off = JSON.parse(JSON.stringify(square));
+    off.features[0].geometry.coordinates = [[[490000, 3380000], [490010, 3380000], [490010, 3379990], [490000, 3379990], [490000, 3380000]]];
+    const offReport = await platformSoil(loadLicensesFromBytes(new TextEncoder().encode(JSON.stringify(off)), 'off.geojson'), before, after);
+    expect(offReport.platforms[0]!.pass).toBeNull();
+    expect(offReport.findings.map((f) => f.code)).toContain('TERRAIN_PLATFORM_OUTSIDE');
+  });
+});
+
+describe('terrain CLI', () => {
+  async function run(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+    let stdout = '';
+    let stderr = '';
+    const code = await main(argv, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) });
+    return { code, stdout, stderr };
+  }
+  it('slopes --json and soil --json print their contracts', async () => {
+    const s = await run('slopes', '--license', fixture('scene-a/license_corners.txt'), '--classes', fixture('scene-a/classes.tif'), '--dem', fixture('scene-a/dem.tif'), '--json');
+    expect(s.code).toBe(0);
+    const slopes = JSON.parse(s.stdout);
+    expect(slopes).toMatchObject({ count: 3, limit: 2, pass: false, connectivity: 8, minSlopeDeg: 25, minAreaM2: 50 });
+    expect(slopes.slopes[0]).toHaveProperty('centroid');
+    expect(slopes.bareSlopeAreaM2.planar).toBe(1345);
+    const soil = await run('soil', '--platforms', fixture('scene-a/platforms.geojson'), '--before', fixture('scene-a/dem_before_soil.tif'), '--after', fixture('scene-a/dem_after_soil.tif'), '--json');
+    expect(soil.code).toBe(0);
+    const report = JSON.parse(soil.stdout);
+    expect(report).toMatchObject({ minThicknessM: 0.3, pass: false });
+    expect(report.platforms[0]).toHaveProperty('p05M');
+    expect((await run('slopes', '--license', 'x')).code).toBe(2);
+    expect((await run('soil', '--platforms', 'x', '--before', 'y', '--after', 'z', '--min-thickness', 'thick')).code).toBe(2);
+  });
+
+  it('slope --out writes a raster that matches gdaldem', async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'greenmine-slope-')), 'slope.tif');
+    const r = await run('slope', '--dem', fixture('scene-a/dem.tif'), '--out', out);
+    expect(r.code).toBe(0);
+    const ours = await readAll(out);
+    const ref = await readAll(fixture('scene-a/gdaldem/slope_horn.tif'));
+    let worst = 0;
+    for (let i = 0; i < ours.values.length; i++) worst = Math.max(worst, Math.abs(ours.values[i]! - ref.values[i]!));
+    expect(worst).toBeLessThan(0.01);
+  });
+});
