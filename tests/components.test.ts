@@ -103,3 +103,39 @@ describe('streaming connected components', () => {
     expect(labeler.finish()).toHaveLength(2);
   });
 });
+
+describe('streaming labelling with recycled labels (no runs kept)', () => {
+  for (const connectivity of [4, 8] as const) {
+    it(`${connectivity}-connectivity: the same components as flood fill, closed as soon as they end`, () => {
+      const random = rng(4242 + connectivity);
+      const w = 120, h = 150;
+      const mask = new Uint8Array(w * h).map(() => (random() < 0.5 ? 1 : 0));
+      const reference = floodFill(mask, w, h, connectivity);
+      const sizes = new Map<number, number>();
+      for (const l of reference) if (l) sizes.set(l, (sizes.get(l) ?? 0) + 1);
+      const streamed: number[] = [];
+      let lastClosedRowMax = -1;
+      const labeler = new StreamingLabeler(w, connectivity, 0, 0, false, (c) => {
+        streamed.push(c.pixels);
+        lastClosedRowMax = Math.max(lastClosedRowMax, c.bbox[3]);
+      });
+      let closedBeforeEnd = 0;
+      for (let y = 0; y < h; y++) {
+        labeler.pushRow(y, mask.subarray(y * w, (y + 1) * w));
+        if (y === h - 1) closedBeforeEnd = streamed.length;
+      }
+      labeler.finish();
+      expect(streamed.sort((a, b) => a - b)).toEqual([...sizes.values()].sort((a, b) => a - b));
+      expect(closedBeforeEnd).toBeGreaterThan(sizes.size / 2); // most closed while streaming
+      // Without a callback, finish() returns them in order of first appearance.
+      const kept = new StreamingLabeler(w, connectivity, 0, 0, false);
+      for (let y = 0; y < h; y++) kept.pushRow(y, mask.subarray(y * w, (y + 1) * w));
+      const list = kept.finish();
+      expect(list.length).toBe(sizes.size);
+      for (let i = 1; i < list.length; i++) {
+        const [a, b] = [list[i - 1]!, list[i]!];
+        expect(a.bbox[1] < b.bbox[1] || (a.bbox[1] === b.bbox[1])).toBe(true);
+      }
+    });
+  }
+});

@@ -351,3 +351,21 @@ describe('COG overviews', () => {
     expect(await errorCode(() => RasterReader.open(fixture('scene-a/classes.tif'), { overview: 1 }))).toBe('RASTER_NO_OVERVIEW');
   });
 });
+
+describe('the test-fixture writer', () => {
+  it('writes float32 with the floating-point predictor that geotiff and GDAL read back exactly', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'greenmine-pred3-')), 'pred3.tif');
+    const value = (x: number, y: number): number => Math.fround(100 + Math.sin(x / 7) * 20 + y * 0.37);
+    await writeTiledTiff(path, { width: 200, height: 150, tileSize: 64, type: 'float32', deflate: true, predictor: 3, originX: 495000, originY: 3384300, pixelSize: 1, epsg: 4549, nodata: '-9999' }, (tx, ty, out) => {
+      for (let r = 0; r < 64; r++) for (let c = 0; c < 64; c++) out[r * 64 + c] = value(tx * 64 + c, ty * 64 + r);
+    });
+    const reader = await RasterReader.open(path);
+    expect(reader.info.nodata).toBe(-9999);
+    for (let by = 0; by < reader.blocksDown; by++) {
+      for (let bx = 0; bx < reader.blocksAcross; bx++) {
+        const block = await reader.readBlock(bx, by);
+        for (let r = 0; r < 64; r++) for (let c = 0; c < 64; c++) expect(block[r * 64 + c]).toBe(value(bx * 64 + c, by * 64 + r));
+      }
+    }
+  });
+});

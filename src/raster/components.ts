@@ -22,21 +22,52 @@ export interface Component {
   channels: Array<{ sum: number; min: number; max: number }>;
 }
 
+function grow<T extends Int32Array | Float64Array>(a: T, need: number): T {
+  if (need <= a.length) return a;
+  const b = new (a.constructor as { new (n: number): T })(Math.max(need, a.length * 2));
+  b.set(a);
+  return b;
+}
+
+/**
+ * Streaming connected-component labelling. Statistics are merged into the
+ * root label as components join, so a component's figures are ready the
+ * moment it ends. Without `keepRuns`, a component that no longer touches the
+ * current row is closed at once (handed to `onComponent`, or kept for
+ * `finish`) and its provisional labels are recycled, so memory follows the
+ * width of the mask, not its height. With `keepRuns`, every run is kept (for
+ * outlines) and labels are not recycled.
+ */
 export class StreamingLabeler {
-  private prevStart: number[] = [];
-  private prevEnd: number[] = [];
-  private prevLabel: number[] = [];
-  private parent: number[] = [0];
-  private pixels: number[] = [0];
-  private weight: number[] = [0];
-  private sumX: number[] = [0];
-  private sumY: number[] = [0];
-  private box: number[][] = [[0, 0, 0, 0]];
-  private runs: number[][] = [[]];
-  private chSum: number[][];
-  private chMin: number[][];
-  private chMax: number[][];
+  private parent = new Int32Array(1024);
+  private next = new Int32Array(1024); // member list of each component (-1 ends it)
+  private tail = new Int32Array(1024);
+  private first = new Float64Array(1024); // order of first appearance
+  private pixels = new Float64Array(1024);
+  private weight = new Float64Array(1024);
+  private sumX = new Float64Array(1024);
+  private sumY = new Float64Array(1024);
+  private box = new Int32Array(4 * 1024);
+  private chSum: Float64Array[];
+  private chMin: Float64Array[];
+  private chMax: Float64Array[];
+  private labels = 1;
+  private free: number[] = [];
+  private appearance = 0;
+  // Runs of the previous and current rows.
+  private prevStart: Int32Array;
+  private prevEnd: Int32Array;
+  private prevLabel: Int32Array;
+  private prevCount = 0;
+  private curStart: Int32Array;
+  private curEnd: Int32Array;
+  private curLabel: Int32Array;
+  private seen = new Uint8Array(1024);
+  // All runs (row, start, end, label), kept for outlines when keepRuns.
+  private runStore = new Int32Array(4 * 1024);
+  private runCount = 0;
   private row = -1;
+  private closed: Array<Component & { order: number }> = [];
 
   constructor(
     readonly width: number,
@@ -45,10 +76,21 @@ export class StreamingLabeler {
     readonly colOffset = 0,
     /** Number of extra per-pixel channels (sum, min, max are kept per component). */
     readonly channelCount = 0,
+    /** Keep every run (for outlines); without them memory holds only the open components. */
+    readonly keepRuns = true,
+    /** Receives each component as it closes (only without keepRuns); otherwise `finish` returns them. */
+    readonly onComponent?: (component: Component) => void,
   ) {
-    this.chSum = Array.from({ length: channelCount }, () => [0]);
-    this.chMin = Array.from({ length: channelCount }, () => [0]);
-    this.chMax = Array.from({ length: channelCount }, () => [0]);
+    this.chSum = Array.from({ length: channelCount }, () => new Float64Array(1024));
+    this.chMin = Array.from({ length: channelCount }, () => new Float64Array(1024));
+    this.chMax = Array.from({ length: channelCount }, () => new Float64Array(1024));
+    const maxRuns = Math.ceil(width / 2) + 1;
+    this.prevStart = new Int32Array(maxRuns);
+    this.prevEnd = new Int32Array(maxRuns);
+    this.prevLabel = new Int32Array(maxRuns);
+    this.curStart = new Int32Array(maxRuns);
+    this.curEnd = new Int32Array(maxRuns);
+    this.curLabel = new Int32Array(maxRuns);
   }
 
   private find(a: number): number {
@@ -60,54 +102,116 @@ export class StreamingLabeler {
     return a;
   }
 
-  /** Feed the next row (rows must come in order, without gaps in the numbering). */
-  pushRow(row: number, mask: Uint8Array, weights?: Float64Array, channels?: ArrayLike<number>[]): void {
-    if (row !== this.row + 1 && this.row >= 0) {
-      // A gap: nothing connects across it.
-      this.prevStart = [];
-      this.prevEnd = [];
-      this.prevLabel = [];
+  private newLabel(): number {
+    let l = this.free.pop();
+    if (l === undefined) {
+      l = this.labels++;
+      if (l >= this.parent.length) {
+        const n = l + 1;
+        this.parent = grow(this.parent, n);
+        this.next = grow(this.next, this.parent.length);
+        this.tail = grow(this.tail, this.parent.length);
+        this.first = grow(this.first, this.parent.length);
+        this.pixels = grow(this.pixels, this.parent.length);
+        this.weight = grow(this.weight, this.parent.length);
+        this.sumX = grow(this.sumX, this.parent.length);
+        this.sumY = grow(this.sumY, this.parent.length);
+        this.box = grow(this.box, 4 * this.parent.length);
+        const seen = new Uint8Array(this.parent.length);
+        seen.set(this.seen);
+        this.seen = seen;
+        for (let ch = 0; ch < this.channelCount; ch++) {
+          this.chSum[ch] = grow(this.chSum[ch]!, this.parent.length);
+          this.chMin[ch] = grow(this.chMin[ch]!, this.parent.length);
+          this.chMax[ch] = grow(this.chMax[ch]!, this.parent.length);
+        }
+      }
     }
+    this.parent[l] = l;
+    this.next[l] = -1;
+    this.tail[l] = l;
+    this.first[l] = this.appearance++;
+    this.pixels[l] = 0;
+    this.weight[l] = 0;
+    this.sumX[l] = 0;
+    this.sumY[l] = 0;
+    this.box[4 * l] = 0x7fffffff;
+    this.box[4 * l + 1] = 0x7fffffff;
+    this.box[4 * l + 2] = -0x7fffffff;
+    this.box[4 * l + 3] = -0x7fffffff;
+    for (let ch = 0; ch < this.channelCount; ch++) {
+      this.chSum[ch]![l] = 0;
+      this.chMin[ch]![l] = Infinity;
+      this.chMax[ch]![l] = -Infinity;
+    }
+    return l;
+  }
+
+  /** Join the components of roots a and b; returns the surviving root (statistics merged into it). */
+  private union(a: number, b: number): number {
+    const [keep, gone] = this.first[a]! <= this.first[b]! ? [a, b] : [b, a];
+    this.parent[gone] = keep;
+    this.next[this.tail[keep]!] = gone;
+    this.tail[keep] = this.tail[gone]!;
+    this.pixels[keep]! += this.pixels[gone]!;
+    this.weight[keep]! += this.weight[gone]!;
+    this.sumX[keep]! += this.sumX[gone]!;
+    this.sumY[keep]! += this.sumY[gone]!;
+    const k = 4 * keep, g = 4 * gone, box = this.box;
+    if (box[g]! < box[k]!) box[k] = box[g]!;
+    if (box[g + 1]! < box[k + 1]!) box[k + 1] = box[g + 1]!;
+    if (box[g + 2]! > box[k + 2]!) box[k + 2] = box[g + 2]!;
+    if (box[g + 3]! > box[k + 3]!) box[k + 3] = box[g + 3]!;
+    for (let ch = 0; ch < this.channelCount; ch++) {
+      this.chSum[ch]![keep]! += this.chSum[ch]![gone]!;
+      if (this.chMin[ch]![gone]! < this.chMin[ch]![keep]!) this.chMin[ch]![keep] = this.chMin[ch]![gone]!;
+      if (this.chMax[ch]![gone]! > this.chMax[ch]![keep]!) this.chMax[ch]![keep] = this.chMax[ch]![gone]!;
+    }
+    return keep;
+  }
+
+  /** Feed the next row (rows must come in order; a gap in the numbering breaks connectivity). */
+  pushRow(row: number, mask: Uint8Array, weights?: Float64Array, channels?: ArrayLike<number>[]): void {
+    if (row !== this.row + 1 && this.row >= 0) this.closeAll(this.prevLabel, this.prevCount), (this.prevCount = 0);
     this.row = row;
-    const starts: number[] = [];
-    const ends: number[] = [];
-    const labels: number[] = [];
     const reach = this.connectivity === 8 ? 1 : 0;
+    const width = this.width;
+    const pS = this.prevStart, pE = this.prevEnd, pL = this.prevLabel, pN = this.prevCount;
+    const cS = this.curStart, cE = this.curEnd, cL = this.curLabel;
+    let n = 0;
     let k = 0; // first previous run that may still overlap
-    for (let c = 0; c < this.width; ) {
-      if (!mask[c]) {
+    for (let c = 0; c < width; ) {
+      if (mask[c] === 0) {
         c++;
         continue;
       }
       const start = c;
-      while (c < this.width && mask[c]) c++;
+      while (c < width && mask[c] !== 0) c++;
       const end = c;
       let label = 0;
-      while (k < this.prevEnd.length && this.prevEnd[k]! + reach <= start) k++;
-      for (let j = k; j < this.prevStart.length && this.prevStart[j]! < end + reach; j++) {
-        const other = this.find(this.prevLabel[j]!);
+      while (k < pN && pE[k]! + reach <= start) k++;
+      for (let j = k; j < pN && pS[j]! < end + reach; j++) {
+        const other = this.find(pL[j]!);
         if (label === 0) label = other;
-        else if (other !== label) {
-          const [lo, hi] = other < label ? [other, label] : [label, other];
-          this.parent[hi] = lo;
-          label = lo;
-        }
+        else if (other !== label) label = this.union(label, other);
       }
-      if (label === 0) {
-        label = this.parent.length;
-        this.parent.push(label);
-        this.pixels.push(0);
-        this.weight.push(0);
-        this.sumX.push(0);
-        this.sumY.push(0);
-        this.box.push([Infinity, Infinity, -Infinity, -Infinity]);
-        this.runs.push([]);
-        for (let ch = 0; ch < this.channelCount; ch++) {
-          this.chSum[ch]!.push(0);
-          this.chMin[ch]!.push(Infinity);
-          this.chMax[ch]!.push(-Infinity);
-        }
+      if (label === 0) label = this.newLabel();
+      const runPixels = end - start;
+      let w = runPixels;
+      if (weights) {
+        w = 0;
+        for (let i = start; i < end; i++) w += weights[i]!;
       }
+      this.pixels[label]! += runPixels;
+      this.weight[label]! += w;
+      this.sumX[label]! += runPixels * (this.colOffset + (start + end) / 2);
+      this.sumY[label]! += runPixels * (row + 0.5);
+      const b = 4 * label;
+      const box = this.box;
+      if (this.colOffset + start < box[b]!) box[b] = this.colOffset + start;
+      if (row < box[b + 1]!) box[b + 1] = row;
+      if (this.colOffset + end > box[b + 2]!) box[b + 2] = this.colOffset + end;
+      if (row + 1 > box[b + 3]!) box[b + 3] = row + 1;
       if (channels) {
         for (let ch = 0; ch < this.channelCount; ch++) {
           const values = channels[ch]!;
@@ -123,69 +227,116 @@ export class StreamingLabeler {
           if (max > this.chMax[ch]![label]!) this.chMax[ch]![label] = max;
         }
       }
-      let w = 0;
-      if (weights) for (let i = start; i < end; i++) w += weights[i]!;
-      else w = end - start;
-      const n = end - start;
-      this.pixels[label]! += n;
-      this.weight[label]! += w;
-      this.sumX[label]! += n * (this.colOffset + (start + end) / 2);
-      this.sumY[label]! += n * (row + 0.5);
-      const b = this.box[label]!;
-      b[0] = Math.min(b[0]!, this.colOffset + start);
-      b[1] = Math.min(b[1]!, row);
-      b[2] = Math.max(b[2]!, this.colOffset + end);
-      b[3] = Math.max(b[3]!, row + 1);
-      this.runs[label]!.push(row, this.colOffset + start, this.colOffset + end);
-      starts.push(start);
-      ends.push(end);
-      labels.push(label);
+      if (this.keepRuns) {
+        const o = 4 * this.runCount++;
+        if (o + 4 > this.runStore.length) this.runStore = grow(this.runStore, o + 4);
+        this.runStore[o] = row;
+        this.runStore[o + 1] = this.colOffset + start;
+        this.runStore[o + 2] = this.colOffset + end;
+        this.runStore[o + 3] = label;
+      }
+      cS[n] = start;
+      cE[n] = end;
+      cL[n] = label;
+      n++;
     }
-    this.prevStart = starts;
-    this.prevEnd = ends;
-    this.prevLabel = labels;
+    if (!this.keepRuns) {
+      // Components of the previous row that reach no run of this row are complete.
+      for (let i = 0; i < n; i++) this.seen[this.find(cL[i]!)] = 1;
+      for (let j = 0; j < pN; j++) {
+        const r = this.find(pL[j]!);
+        if (this.seen[r] === 0) {
+          this.seen[r] = 2; // closed (once)
+          this.close(r);
+        }
+      }
+      for (let i = 0; i < n; i++) this.seen[this.find(cL[i]!)] = 0;
+      for (let j = 0; j < pN; j++) this.seen[this.find(pL[j]!)] = 0;
+    }
+    // Swap the row buffers.
+    this.prevStart = cS;
+    this.prevEnd = cE;
+    this.prevLabel = cL;
+    this.curStart = pS;
+    this.curEnd = pE;
+    this.curLabel = pL;
+    this.prevCount = n;
   }
 
-  /** The components, provisional labels merged, in order of first appearance. */
+  private componentOf(root: number, runs: Int32Array): Component & { order: number } {
+    const px = this.pixels[root]!;
+    const channels = Array.from({ length: this.channelCount }, (_, ch) => ({ sum: this.chSum[ch]![root]!, min: this.chMin[ch]![root]!, max: this.chMax[ch]![root]! }));
+    const b = 4 * root;
+    return {
+      id: 0,
+      order: this.first[root]!,
+      pixels: px,
+      weight: this.weight[root]!,
+      centroid: [this.sumX[root]! / px, this.sumY[root]! / px],
+      bbox: [this.box[b]!, this.box[b + 1]!, this.box[b + 2]!, this.box[b + 3]!],
+      runs,
+      channels,
+    };
+  }
+
+  /** Close a complete component: hand it on and recycle its labels. */
+  private close(root: number): void {
+    const component = this.componentOf(root, new Int32Array(0));
+    if (this.onComponent) {
+      component.id = ++this.emitted;
+      this.onComponent(component);
+    } else this.closed.push(component);
+    for (let l = root; l !== -1; l = this.next[l]!) this.free.push(l);
+  }
+
+  private emitted = 0;
+
+  private closeAll(labels: Int32Array, count: number): void {
+    if (this.keepRuns) return;
+    for (let j = 0; j < count; j++) {
+      const r = this.find(labels[j]!);
+      if (this.seen[r] === 2) continue;
+      this.seen[r] = 2;
+      this.close(r);
+    }
+    for (let j = 0; j < count; j++) this.seen[this.find(labels[j]!)] = 0;
+  }
+
+  /** The components (those not yet handed to `onComponent`), in order of first appearance. */
   finish(): Component[] {
-    const byRoot = new Map<number, number[]>();
-    for (let l = 1; l < this.parent.length; l++) {
-      const r = this.find(l);
-      let list = byRoot.get(r);
-      if (!list) byRoot.set(r, (list = []));
-      list.push(l);
+    if (!this.keepRuns) {
+      this.closeAll(this.prevLabel, this.prevCount);
+      this.prevCount = 0;
+      const out = this.closed.sort((a, b) => a.order - b.order);
+      this.closed = [];
+      return out.map(({ order: _order, ...c }, i) => ({ ...c, id: i + 1 }));
     }
-    const out: Component[] = [];
-    for (const [root, members] of [...byRoot].sort((a, b) => a[0] - b[0])) {
-      let pixels = 0, weight = 0, sx = 0, sy = 0;
-      const channels = Array.from({ length: this.channelCount }, () => ({ sum: 0, min: Infinity, max: -Infinity }));
-      const bbox: [number, number, number, number] = [Infinity, Infinity, -Infinity, -Infinity];
-      const runs: number[] = [];
-      for (const l of members) {
-        pixels += this.pixels[l]!;
-        weight += this.weight[l]!;
-        sx += this.sumX[l]!;
-        sy += this.sumY[l]!;
-        const b = this.box[l]!;
-        bbox[0] = Math.min(bbox[0], b[0]!);
-        bbox[1] = Math.min(bbox[1], b[1]!);
-        bbox[2] = Math.max(bbox[2], b[2]!);
-        bbox[3] = Math.max(bbox[3], b[3]!);
-        runs.push(...this.runs[l]!);
-        channels.forEach((c, ch) => {
-          c.sum += this.chSum[ch]![l]!;
-          c.min = Math.min(c.min, this.chMin[ch]![l]!);
-          c.max = Math.max(c.max, this.chMax[ch]![l]!);
-        });
+    // Runs by component (counting sort, keeping row order).
+    const roots: number[] = [];
+    const index = new Int32Array(this.labels).fill(-1);
+    for (let r = 0; r < this.runCount; r++) {
+      const root = this.find(this.runStore[4 * r + 3]!);
+      if (index[root] === -1) {
+        index[root] = roots.length;
+        roots.push(root);
       }
-      void root;
-      // Runs sorted by row then column.
-      const triples: Array<[number, number, number]> = [];
-      for (let i = 0; i < runs.length; i += 3) triples.push([runs[i]!, runs[i + 1]!, runs[i + 2]!]);
-      triples.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-      out.push({ id: out.length + 1, pixels, weight, centroid: [sx / pixels, sy / pixels], bbox, runs: Int32Array.from(triples.flat()), channels });
     }
-    return out;
+    const count = roots.length;
+    const runOffset = new Int32Array(count + 1);
+    for (let r = 0; r < this.runCount; r++) runOffset[index[this.find(this.runStore[4 * r + 3]!)]! + 1]!++;
+    for (let i = 0; i < count; i++) runOffset[i + 1]! += runOffset[i]!;
+    const runs = new Int32Array(3 * this.runCount);
+    const fill = runOffset.slice(0, count);
+    for (let r = 0; r < this.runCount; r++) {
+      const i = index[this.find(this.runStore[4 * r + 3]!)]!;
+      const o = 3 * fill[i]!++;
+      runs[o] = this.runStore[4 * r]!;
+      runs[o + 1] = this.runStore[4 * r + 1]!;
+      runs[o + 2] = this.runStore[4 * r + 2]!;
+    }
+    const components = roots.map((root, i) => this.componentOf(root, runs.subarray(3 * runOffset[i]!, 3 * runOffset[i + 1]!)));
+    components.sort((a, b) => a.order - b.order);
+    return components.map(({ order: _order, ...c }, i) => ({ ...c, id: i + 1 }));
   }
 }
 

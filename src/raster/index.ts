@@ -4,3 +4,4 @@ export { ellipsoidBandAreaM2, RasterReader, type RasterBlock, type DataType, typ
 export { loadScheme, parseScheme, schemeFromGroups, WORLDCOVER, type ClassGroup, type ClassScheme } from './scheme.js';
 export { toPixelPolygons, zonalClassAreas, type ClassSums, type ZonalOptions, type ZonalResult } from './zonal.js';
 export { writeTiledTiff, type TiffSpec } from './writer.js';
+export { outlineRuns, StreamingLabeler, type Component } from './components.js';

@@ -22,6 +22,28 @@ export interface TiffSpec {
   epsg: number | null;
   geographic?: boolean;
   nodata?: string;
+  /** TIFF predictor: 1 none (default), 3 floating point (float32 only, as GDAL's PREDICTOR=3). */
+  predictor?: 1 | 3;
+  /** zlib level (default 6). */
+  level?: number;
+}
+
+/** TIFF floating-point predictor (3) for one tile of float32 samples, rows of `width`. */
+function floatPredict(tile: Float32Array, width: number, height: number, out: Uint8Array): void {
+  const bytes = new Uint8Array(tile.buffer, tile.byteOffset, tile.byteLength);
+  const rowBytes = width * 4;
+  for (let r = 0; r < height; r++) {
+    const o = r * rowBytes;
+    // Bytes by significance, most significant first (as if big-endian), then byte differences along the row.
+    for (let i = 0; i < width; i++) {
+      const src = o + i * 4;
+      out[o + i] = bytes[src + 3]!;
+      out[o + width + i] = bytes[src + 2]!;
+      out[o + 2 * width + i] = bytes[src + 1]!;
+      out[o + 3 * width + i] = bytes[src]!;
+    }
+    for (let k = rowBytes - 1; k > 0; k--) out[o + k] = (out[o + k]! - out[o + k - 1]!) & 0xff;
+  }
 }
 
 /**
@@ -48,13 +70,20 @@ export async function writeTiledTiff(
     const offsets = new Uint32Array(n);
     const counts = new Uint32Array(n);
     const tile = spec.type === 'uint8' ? new Uint8Array(tileSize * tileSize) : new Float32Array(tileSize * tileSize);
+    const predictor = spec.predictor ?? 1;
+    if (predictor === 3 && spec.type !== 'float32') throw new Error('tiff-writer: predictor 3 is for float32');
+    const predicted = new Uint8Array(tile.byteLength);
     for (let ty = 0; ty < down; ty++) {
       if (beforeTileRow) await beforeTileRow(ty);
       for (let tx = 0; tx < across; tx++) {
         tile.fill(0);
         fill(tx, ty, tile);
-        const raw = new Uint8Array(tile.buffer, tile.byteOffset, tile.byteLength);
-        const bytes = spec.deflate ? deflateSync(raw, { level: 6 }) : raw;
+        let raw = new Uint8Array(tile.buffer, tile.byteOffset, tile.byteLength);
+        if (predictor === 3) {
+          floatPredict(tile as Float32Array, tileSize, tileSize, predicted);
+          raw = predicted;
+        }
+        const bytes = spec.deflate ? deflateSync(raw, { level: spec.level ?? 6 }) : raw;
         offsets[ty * across + tx] = pos;
         counts[ty * across + tx] = bytes.length;
         writeSync(fd, bytes, 0, bytes.length, pos);
@@ -72,6 +101,7 @@ export async function writeTiledTiff(
       { tag: 262, type: 3, values: [1] },
       { tag: 277, type: 3, values: [1] },
       { tag: 284, type: 3, values: [1] },
+      ...(predictor !== 1 ? [{ tag: 317, type: 3, values: [predictor] }] : []),
       { tag: 322, type: 4, values: [tileSize] },
       { tag: 323, type: 4, values: [tileSize] },
       { tag: 324, type: 4, values: Array.from(offsets) },

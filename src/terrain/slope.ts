@@ -74,72 +74,80 @@ export class DemRows {
   }
 }
 
+const DEG = 180 / Math.PI;
+
+/** Slope from a 3×3 window (a b c / d e f / g h i), nodata neighbours already replaced. */
+function slopeOf(a: number, b: number, c: number, d: number, f: number, g: number, h: number, i: number, e: number, ewresM: number, nsresM: number, horn: boolean): number {
+  let dx: number, dy: number;
+  if (horn) {
+    dx = (c + 2 * f + i - (a + 2 * d + g)) / (8 * ewresM);
+    dy = (g + 2 * h + i - (a + 2 * b + c)) / (8 * nsresM);
+  } else {
+    dx = (f - d) / (2 * ewresM);
+    dy = (h - b) / (2 * nsresM);
+  }
+  return Math.atan(Math.sqrt(dx * dx + dy * dy)) * DEG;
+}
+
 /**
  * Slope (degrees) of DEM row `r` into `out` (length width), given the rows above and below
  * (null outside the image).
  */
 export function slopeRow(above: Float32Array | null, row: Float32Array, below: Float32Array | null, ewresM: number, nsresM: number, algorithm: SlopeAlgorithm, out: Float32Array): void {
   const W = row.length;
-  const firstOrLast = above === null || below === null;
-  const win = new Float64Array(9);
-  // Value of neighbour (dr, dc) of column c, with GDAL's edge and nodata rules.
-  const at = (line: Float32Array | null, c: number, outerLine: Float32Array | null): number => {
-    // `line` is the row the neighbour lies in (null: outside, extrapolate from `row` and `outerLine`).
-    if (c < 0 || c >= W) {
-      if (firstOrLast) return atClamped(line, c < 0 ? 0 : W - 1, outerLine);
-      const e = c < 0 ? 0 : W - 1;
-      const i = c < 0 ? 1 : W - 2;
-      const a = atClamped(line, e, outerLine);
-      const b = atClamped(line, i, outerLine);
-      return 2 * a - b;
+  const horn = algorithm === 'horn';
+  if (above && below) {
+    // Interior columns: the window read directly; NaN (nodata) neighbours take the centre's value.
+    for (let c = 1; c < W - 1; c++) {
+      const e = row[c]!;
+      if (e !== e) {
+        out[c] = NaN;
+        continue;
+      }
+      let a = above[c - 1]!, b = above[c]!, cc = above[c + 1]!;
+      let d = row[c - 1]!, f = row[c + 1]!;
+      let g = below[c - 1]!, h = below[c]!, i = below[c + 1]!;
+      if (a !== a) a = e;
+      if (b !== b) b = e;
+      if (cc !== cc) cc = e;
+      if (d !== d) d = e;
+      if (f !== f) f = e;
+      if (g !== g) g = e;
+      if (h !== h) h = e;
+      if (i !== i) i = e;
+      out[c] = slopeOf(a, b, cc, d, f, g, h, i, e, ewresM, nsresM, horn);
     }
-    return atClamped(line, c, outerLine);
-  };
-  const atClamped = (line: Float32Array | null, c: number, outerLine: Float32Array | null): number => {
-    if (line) return line[c]!;
-    // Row outside: 2·edge − inner (NaN propagates when either is nodata).
-    return 2 * row[c]! - outerLine![c]!;
-  };
-  const up = above;
-  const down = below;
-  for (let c = 0; c < W; c++) {
-    const e = row[c]!;
-    if (Number.isNaN(e)) {
-      out[c] = NaN;
-      continue;
-    }
-    if (!firstOrLast && c > 0 && c < W - 1) {
-      // Interior: read the 3×3 window directly.
-      win[0] = up![c - 1]!;
-      win[1] = up![c]!;
-      win[2] = up![c + 1]!;
-      win[3] = row[c - 1]!;
-      win[5] = row[c + 1]!;
-      win[6] = down![c - 1]!;
-      win[7] = down![c]!;
-      win[8] = down![c + 1]!;
-    } else {
-      win[0] = at(up, c - 1, down);
-      win[1] = at(up, c, down);
-      win[2] = at(up, c + 1, down);
-      win[3] = at(row, c - 1, null);
-      win[5] = at(row, c + 1, null);
-      win[6] = at(down, c - 1, up);
-      win[7] = at(down, c, up);
-      win[8] = at(down, c + 1, up);
-    }
-    win[4] = e;
-    for (let k = 0; k < 9; k++) if (Number.isNaN(win[k]!)) win[k] = e;
-    let dx: number, dy: number;
-    if (algorithm === 'horn') {
-      dx = (win[2]! + 2 * win[5]! + win[8]! - (win[0]! + 2 * win[3]! + win[6]!)) / (8 * ewresM);
-      dy = (win[6]! + 2 * win[7]! + win[8]! - (win[0]! + 2 * win[1]! + win[2]!)) / (8 * nsresM);
-    } else {
-      dx = (win[5]! - win[3]!) / (2 * ewresM);
-      dy = (win[7]! - win[1]!) / (2 * nsresM);
-    }
-    out[c] = (Math.atan(Math.sqrt(dx * dx + dy * dy)) * 180) / Math.PI;
+    edgeColumn(above, row, below, 0, ewresM, nsresM, horn, out);
+    edgeColumn(above, row, below, W - 1, ewresM, nsresM, horn, out);
+  } else {
+    for (let c = 0; c < W; c++) edgeColumn(above, row, below, c, ewresM, nsresM, horn, out);
   }
+}
+
+/**
+ * One pixel with GDAL's -compute_edges rules: a row outside the image is
+ * 2·edge − inner; a column outside is extrapolated the same way, except in
+ * the first and last rows, where the edge column is repeated.
+ */
+function edgeColumn(above: Float32Array | null, row: Float32Array, below: Float32Array | null, c: number, ewresM: number, nsresM: number, horn: boolean, out: Float32Array): void {
+  const W = row.length;
+  const e = row[c]!;
+  if (e !== e) {
+    out[c] = NaN;
+    return;
+  }
+  const firstOrLast = above === null || below === null;
+  // Row values at column k (k may be outside): in a real row, or extrapolated from `row` and `other`.
+  const rowValue = (line: Float32Array | null, k: number, other: Float32Array | null): number => (line ? line[k]! : 2 * row[k]! - other![k]!);
+  const at = (line: Float32Array | null, k: number, other: Float32Array | null): number => {
+    if (k >= 0 && k < W) return rowValue(line, k, other);
+    const edge = k < 0 ? 0 : W - 1;
+    if (firstOrLast) return rowValue(line, edge, other);
+    return 2 * rowValue(line, edge, other) - rowValue(line, k < 0 ? 1 : W - 2, other);
+  };
+  const v = [at(above, c - 1, below), at(above, c, below), at(above, c + 1, below), at(row, c - 1, null), at(row, c + 1, null), at(below, c - 1, above), at(below, c, above), at(below, c + 1, above)];
+  for (let k = 0; k < 8; k++) if (v[k] !== v[k]) v[k] = e;
+  out[c] = slopeOf(v[0]!, v[1]!, v[2]!, v[3]!, v[4]!, v[5]!, v[6]!, v[7]!, e, ewresM, nsresM, horn);
 }
 
 /** Pixel sizes in metres for DEM row `r` ([east-west, north-south]). */
