@@ -9,3 +9,4 @@ export * from './track/index.js';
 export * from './fence/index.js';
 export * from './raster/index.js';
 export * from './terrain/index.js';
+export * from './audit/index.js';

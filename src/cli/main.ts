@@ -3,12 +3,14 @@
 import { fileURLToPath } from 'node:url';
 import { realpathSync } from 'node:fs';
 import { EXIT_OK, EXIT_USAGE, processIo, type Io } from './args.js';
+import { auditCommand, AUDIT_HELP } from './audit.js';
 import { coverageCommand, COVERAGE_HELP } from './coverage.js';
 import { fenceCommand, FENCE_HELP } from './fence.js';
 import { licenseCommand, LICENSE_HELP } from './license.js';
 import { slopeCommand, slopesCommand, soilCommand, SLOPE_HELP, SLOPES_HELP, SOIL_HELP } from './terrain.js';
 
 const COMMANDS: Record<string, { summary: string; help: string; run: (argv: string[], io: Io) => Promise<number> }> = {
+  audit: { summary: 'audit a mine and fill the remediation form (the main job)', help: AUDIT_HELP, run: auditCommand },
   license: { summary: 'read, validate and measure a mining license', help: LICENSE_HELP, run: licenseCommand },
   coverage: { summary: 'green coverage of a mine from a class raster', help: COVERAGE_HELP, run: coverageCommand },
   slopes: { summary: 'count exposed final slopes from classes and a DEM', help: SLOPES_HELP, run: slopesCommand },

@@ -1,0 +1,349 @@
+/**
+ * The audit: every measurable check of the action plan from one mine's data,
+ * each tied to a requirement ID (../shared/seed/requirements.md), with its
+ * status, values, threshold, evidence and the sentences of the remediation
+ * form (存在的问题 / 整改提升措施) in Chinese and English. One check failing to
+ * run (a missing file, bad data) makes it "not assessed" with the reason; the
+ * rest of the audit still runs.
+ */
+import { GreenmineError, type Finding } from '../errors.js';
+import { detectEvents, detectWashViolations, FenceIndex, type FenceEvent } from '../fence/index.js';
+import { crsFromEpsg } from '../crs/index.js';
+import { licensesToGeoJson, loadLicenses, summarizeLicense, type License, type LicenseFeatureCollection, type LicenseSummary } from '../license/index.js';
+import { measureCoverage, type CoverageReport } from '../raster/index.js';
+import { exposedSlopes, platformSoil, type SlopesReport, type SoilReport } from '../terrain/index.js';
+import { loadTracks, type Track } from '../track/index.js';
+import { loadManifest, type LoadedManifest, type Thresholds } from './manifest.js';
+
+export const REPORT_VERSION = '1.0.0';
+
+export type Status = 'pass' | 'fail' | 'not-assessed';
+
+export interface EvidenceFeature {
+  type: 'Feature';
+  properties: Record<string, unknown> & { finding: string };
+  geometry: { type: string; coordinates: unknown };
+}
+
+export interface Check {
+  id: string;
+  /** Form row 1–6. */
+  row: number;
+  title: { zh: string; en: string };
+  status: Status;
+  /** Why a check was not assessed. */
+  reason?: string;
+  values: Record<string, number | string | boolean | null>;
+  threshold: Record<string, number | string | boolean>;
+  problem: { zh: string; en: string } | null;
+  measure: { zh: string; en: string } | null;
+  evidence: EvidenceFeature[];
+  events?: Array<Record<string, unknown>>;
+}
+
+export interface AuditReport {
+  version: string;
+  generatedAt: string;
+  manifest: string;
+  mine: LoadedManifest['manifest']['mine'] & { licenseNoFromLicense: string | null };
+  license: LicenseSummary | null;
+  /** The license in WGS 84, for maps. */
+  licenseGeometry: LicenseFeatureCollection;
+  thresholds: Thresholds;
+  overriddenThresholds: string[];
+  checks: Check[];
+  onSite: Array<{ id: string; row: number; zh: string; en: string }>;
+  form: Array<{ row: number; category: string; problems: string; measures: string; dueDate: string }>;
+  findings: Finding[];
+}
+
+const ROWS: Record<number, string> = { 1: '矿区环境', 2: '治理复绿', 3: '视觉污染', 4: '"三废"处置', 5: '数字化建设', 6: '企业形象' };
+
+const ON_SITE = [
+  { id: 'R1.2', row: 1, zh: '矿区界线、大门与门卫，标识标牌、警示牌、绿色矿山旗帜，道路整洁，物料堆放有序（需现场核查）', en: 'Site boundary, gate and guard, signs and flag, tidy roads and storage (on-site check)' },
+  { id: 'R2.4', row: 2, zh: '喷灌或滴灌设施，植物群落与周边协调、可自我维持（需现场核查）', en: 'Irrigation installed; self-sustaining plant communities (on-site check)' },
+  { id: 'R4.3', row: 4, zh: '加工封闭、皮带廊道封闭、道路硬化保洁、车辆苫盖，雨污分流与废水回用，表土与废石综合利用（需现场核查）', en: 'Enclosed processing and conveyors, hardened roads, covered trucks, water recycling, waste reuse (on-site check)' },
+  { id: 'R5.5', row: 5, zh: '数据中心与一屏展示，生产数据自动采集（需现场核查）', en: 'Data centre and single-screen display, automatic production data (on-site check)' },
+  { id: 'R6.1', row: 6, zh: '管理制度、组织与培训、职工宿舍及文体设施、统一着装、社区共建（需现场核查）', en: 'Management systems, training, dormitories and facilities, uniforms, community work (on-site check)' },
+];
+
+const m2 = (v: number): string => `${v.toFixed(1)} m²`;
+
+function notAssessed(id: string, row: number, title: Check['title'], reason: string): Check {
+  return { id, row, title, status: 'not-assessed', reason, values: {}, threshold: {}, problem: null, measure: null, evidence: [] };
+}
+
+function polygonFeature(finding: string, coordinates: number[][][][], properties: Record<string, unknown> = {}): EvidenceFeature {
+  return { type: 'Feature', properties: { finding, ...properties }, geometry: { type: 'MultiPolygon', coordinates } };
+}
+
+function trackFeature(finding: string, track: Track, e: FenceEvent): EvidenceFeature {
+  const last = e.firstBackIndex ?? e.endIndex;
+  const coords: number[][] = [];
+  for (let i = e.startIndex; i <= last && i < track.lon.length; i++) coords.push([track.lon[i]!, track.lat[i]!]);
+  const properties = { type: e.type, device: e.device, start: new Date(e.startS * 1000).toISOString(), end: new Date(e.endS * 1000).toISOString(), fixes: e.fixes, maxDistanceM: e.maxDistanceM };
+  return coords.length > 1 ? { type: 'Feature', properties: { finding, ...properties }, geometry: { type: 'LineString', coordinates: coords } } : { type: 'Feature', properties: { finding, ...properties }, geometry: { type: 'Point', coordinates: coords[0] ?? [] } };
+}
+
+async function attempt<T>(run: () => Promise<T>): Promise<{ value: T } | { error: string }> {
+  try {
+    return { value: await run() };
+  } catch (err) {
+    if (err instanceof GreenmineError) return { error: `${err.code}: ${err.message}` };
+    return { error: `internal error: ${(err as Error).message}` };
+  }
+}
+
+export async function runAudit(manifestPath: string): Promise<AuditReport> {
+  const loaded = loadManifest(manifestPath);
+  const { manifest, thresholds: t } = loaded;
+  const findings: Finding[] = [...loaded.missing];
+  const checks: Check[] = [];
+  const file = (p: string | undefined): string | undefined => (p === undefined ? undefined : loaded.resolve(p));
+
+  let licenses: License[] = [];
+  let licenseSummary: LicenseSummary | null = null;
+  const lic = await attempt(() => loadLicenses(loaded.resolve(manifest.license), manifest.licenseOptions ?? {}));
+  if ('error' in lic) {
+    throw new GreenmineError('AUDIT_LICENSE', `${manifestPath}: the license could not be read, so nothing can be audited (${lic.error})`, { file: manifestPath, path: 'license' });
+  }
+  licenses = lic.value;
+  licenseSummary = summarizeLicense(licenses[0]!);
+  for (const l of licenses) findings.push(...l.findings);
+  const loadZones = async (path: string | undefined): Promise<License[] | undefined> => (path ? loadLicenses(loaded.resolve(path)) : undefined);
+
+  // R1.1, R3.1, R3.3 — green coverage, bare ground inside and outside the license.
+  const classes = manifest.classes ?? [];
+  const latest = classes.at(-1);
+  let coverage: CoverageReport | null = null;
+  if (!latest) {
+    for (const [id, row, zh, en] of [['R1.1', 1, '可绿化区域绿化覆盖率', 'Green coverage of the greenable area'], ['R3.1', 3, '裸露山体最小化', 'Bare mountain surface'], ['R3.3', 3, '越界破坏', 'Disturbance outside the license']] as const) {
+      checks.push(notAssessed(id, row, { zh, en }, 'no class raster in the manifest (classes)'));
+    }
+  } else {
+    const result = await attempt(async () =>
+      measureCoverage(file(latest.path)!, licenses, { exclude: await loadZones(manifest.zones?.excluded), greenable: await loadZones(manifest.zones?.greenable), bufferM: t.bufferM, target: t.greenRatio, minPatchM2: t.minPatchM2 }),
+    );
+    if ('error' in result) {
+      for (const [id, row, zh, en] of [['R1.1', 1, '可绿化区域绿化覆盖率', 'Green coverage of the greenable area'], ['R3.1', 3, '裸露山体最小化', 'Bare mountain surface'], ['R3.3', 3, '越界破坏', 'Disturbance outside the license']] as const) {
+        checks.push(notAssessed(id, row, { zh, en }, result.error));
+      }
+    } else {
+      coverage = result.value;
+      findings.push(...coverage.findings);
+      const a = coverage.areaM2;
+      const patches = coverage.barePatches.map((p) => polygonFeature('R1.1', p.outline, { patch: p.id, areaM2: p.areaM2 }));
+      const fail = coverage.pass === false;
+      checks.push({
+        id: 'R1.1',
+        row: 1,
+        title: { zh: '可绿化区域绿化覆盖率达到100%', en: 'Green coverage of the greenable area reaches 100 %' },
+        status: coverage.pass === null ? 'not-assessed' : fail ? 'fail' : 'pass',
+        ...(coverage.pass === null ? { reason: 'no greenable area (green + bare) inside the license' } : {}),
+        values: { greenRatio: coverage.greenRatio, greenM2: a.green, bareM2: a.bare, excludedM2: a.excluded, survey: latest.date ?? latest.path, mode: coverage.mode },
+        threshold: { greenRatio: t.greenRatio },
+        problem: fail ? { zh: `可绿化区域绿化覆盖率为${((coverage.greenRatio ?? 0) * 100).toFixed(2)}%，未达到${(t.greenRatio * 100).toFixed(0)}%，尚有裸露地表${m2(a.bare)}（${coverage.patches ?? 0}处≥${t.minPatchM2}m²）`, en: `Green coverage ${((coverage.greenRatio ?? 0) * 100).toFixed(2)} % is below ${(t.greenRatio * 100).toFixed(0)} %; ${m2(a.bare)} of bare ground remain (${coverage.patches ?? 0} patches ≥ ${t.minPatchM2} m²)` } : null,
+        measure: fail ? { zh: `对裸露区域（见附图编号斑块）覆土复绿，补植乔灌草，确保可绿化区域全部绿化`, en: 'Cover and re-green the bare patches shown on the map; plant trees, shrubs and grass until the greenable area is fully green' } : null,
+        evidence: patches,
+      });
+      const insideBare = coverage.beforeExclusionM2.bare;
+      checks.push({
+        id: 'R3.1',
+        row: 3,
+        title: { zh: '裸露山体最小化', en: 'Bare mountain surface kept to a minimum' },
+        status: 'pass',
+        values: { bareInsideLicenseM2: insideBare, bareOutsideExclusionsM2: a.bare, surveys: classes.length },
+        threshold: { note: 'reported; change between surveys needs two class rasters' },
+        problem: insideBare > 0 ? { zh: `矿区范围内裸露面积${m2(insideBare)}`, en: `${m2(insideBare)} of bare ground inside the license` } : null,
+        measure: insideBare > 0 ? { zh: '按开采计划控制剥离范围，暂不开采区域及时复绿或覆盖三维植被网', en: 'Limit stripping to the plan; re-green or net areas not being mined' } : null,
+        evidence: [],
+      });
+      const outside = coverage.outsideLicense;
+      const outsideFail = outside !== null && outside.bareM2 > t.maxOutsideBareM2;
+      checks.push({
+        id: 'R3.3',
+        row: 3,
+        title: { zh: '矿区范围外无开采破坏', en: 'No disturbance outside the licensed boundary' },
+        status: outside === null ? 'not-assessed' : outsideFail ? 'fail' : 'pass',
+        ...(outside === null ? { reason: 'buffer is 0' } : {}),
+        values: { bufferM: outside?.bufferM ?? 0, bareOutsideM2: outside?.bareM2 ?? null, builtOutsideM2: outside?.builtM2 ?? null },
+        threshold: { maxOutsideBareM2: t.maxOutsideBareM2 },
+        problem: outsideFail ? { zh: `矿区范围外${outside!.bufferM}m内有裸露地表${m2(outside!.bareM2)}`, en: `${m2(outside!.bareM2)} of bare ground within ${outside!.bufferM} m outside the license` } : null,
+        measure: outsideFail ? { zh: '查明越界破坏原因，清理外溢渣土并复绿', en: 'Find the cause, clear spilled spoil and re-green outside the boundary' } : null,
+        evidence: [],
+      });
+    }
+  }
+
+  // R2.1 — bare ground inside restored areas (platforms).
+  if (!latest || !manifest.zones?.platforms) {
+    checks.push(notAssessed('R2.1', 2, { zh: '治理区域无岩石土壤裸露', en: 'No bare rock or soil in restored areas' }, !latest ? 'no class raster' : 'no platform layer (zones.platforms)'));
+  } else {
+    const result = await attempt(async () => measureCoverage(file(latest.path)!, licenses, { greenable: await loadZones(manifest.zones!.platforms), bufferM: 0 }));
+    if ('error' in result) checks.push(notAssessed('R2.1', 2, { zh: '治理区域无岩石土壤裸露', en: 'No bare rock or soil in restored areas' }, result.error));
+    else {
+      const bare = result.value.areaM2.bare;
+      const fail = bare > t.maxRestoredBareM2;
+      checks.push({
+        id: 'R2.1',
+        row: 2,
+        title: { zh: '治理区域无岩石土壤裸露', en: 'No bare rock or soil in restored areas' },
+        status: fail ? 'fail' : 'pass',
+        values: { bareInRestoredM2: bare, restoredM2: result.value.areaM2.license },
+        threshold: { maxRestoredBareM2: t.maxRestoredBareM2 },
+        problem: fail ? { zh: `已治理平台上仍有裸露${m2(bare)}`, en: `${m2(bare)} bare on restored platforms` } : null,
+        measure: fail ? { zh: '对平台裸露处补充覆土并复绿', en: 'Add soil and re-green the bare parts of the platforms' } : null,
+        evidence: [],
+      });
+    }
+  }
+
+  // R2.2 — exposed final slopes.
+  let slopes: SlopesReport | null = null;
+  if (!latest || !manifest.dem) checks.push(notAssessed('R2.2', 2, { zh: '裸露终了边坡不超过2个', en: 'At most 2 exposed final slopes' }, !latest ? 'no class raster' : 'no DEM (dem)'));
+  else {
+    const result = await attempt(() => exposedSlopes(file(latest.path)!, file(manifest.dem)!, licenses, { minSlopeDeg: t.minSlopeDeg, minAreaM2: t.minSlopeAreaM2, limit: t.maxExposedSlopes }));
+    if ('error' in result) checks.push(notAssessed('R2.2', 2, { zh: '裸露终了边坡不超过2个', en: 'At most 2 exposed final slopes' }, result.error));
+    else {
+      slopes = result.value;
+      findings.push(...slopes.findings);
+      checks.push({
+        id: 'R2.2',
+        row: 2,
+        title: { zh: '露天矿山裸露终了边坡不超过2个', en: 'At most 2 exposed final slopes' },
+        status: slopes.pass ? 'pass' : 'fail',
+        values: { count: slopes.count, bareSlopePlanarM2: slopes.bareSlopeAreaM2.planar, bareSlopeSurfaceM2: slopes.bareSlopeAreaM2.surface, connectivity: 8 },
+        threshold: { maxExposedSlopes: t.maxExposedSlopes, minSlopeDeg: t.minSlopeDeg, minSlopeAreaM2: t.minSlopeAreaM2 },
+        problem: slopes.pass ? null : { zh: `裸露终了边坡${slopes.count}个（超过${t.maxExposedSlopes}个），裸露坡面面积${m2(slopes.bareSlopeAreaM2.surface)}`, en: `${slopes.count} exposed final slopes (limit ${t.maxExposedSlopes}), ${m2(slopes.bareSlopeAreaM2.surface)} of bare slope surface` },
+        measure: slopes.pass ? null : { zh: '对编号边坡采用挂网喷播、鱼鳞坑种植等方式复绿', en: 'Re-green the numbered slopes (netting and hydroseeding, planting pits)' },
+        evidence: slopes.slopes.map((s) => polygonFeature('R2.2', s.outline, { slope: s.id, areaM2: s.areaM2, surfaceAreaM2: s.surfaceAreaM2, meanSlopeDeg: s.meanSlopeDeg })),
+      });
+    }
+  }
+
+  // R2.3 — platform soil.
+  let soil: SoilReport | null = null;
+  if (!manifest.soil || !manifest.zones?.platforms) checks.push(notAssessed('R2.3', 2, { zh: '平台覆土不低于30cm', en: 'Platform soil at least 30 cm' }, !manifest.soil ? 'no before/after DEMs (soil)' : 'no platform layer (zones.platforms)'));
+  else {
+    const result = await attempt(async () => platformSoil((await loadZones(manifest.zones!.platforms))!, file(manifest.soil!.before)!, file(manifest.soil!.after)!, { minThicknessM: t.minSoilM }));
+    if ('error' in result) checks.push(notAssessed('R2.3', 2, { zh: '平台覆土不低于30cm', en: 'Platform soil at least 30 cm' }, result.error));
+    else {
+      soil = result.value;
+      findings.push(...soil.findings);
+      const failing = soil.platforms.filter((p) => p.pass === false);
+      checks.push({
+        id: 'R2.3',
+        row: 2,
+        title: { zh: '平台覆土不低于30cm', en: 'Platform soil at least 30 cm' },
+        status: soil.pass === null ? 'not-assessed' : soil.pass ? 'pass' : 'fail',
+        ...(soil.pass === null ? { reason: 'no platform could be sampled' } : {}),
+        values: { platforms: soil.platforms.length, failing: failing.length, thinnestM: Math.min(...soil.platforms.map((p) => p.minM ?? Infinity)) },
+        threshold: { minSoilM: t.minSoilM },
+        problem: failing.length ? { zh: `${failing.length}个平台覆土不足${(t.minSoilM * 100).toFixed(0)}cm（平台${failing.map((p) => p.id).join('、')}）`, en: `${failing.length} platform(s) with soil under ${(t.minSoilM * 100).toFixed(0)} cm (${failing.map((p) => p.id).join(', ')})` } : null,
+        measure: failing.length ? { zh: '对覆土不足处补充覆土至30cm以上后复绿', en: 'Top up the soil to at least 30 cm where thin, then re-green' } : null,
+        evidence: failing.flatMap((p) => p.thinPatches.map((c) => polygonFeature('R2.3', c, { platform: p.id }))),
+      });
+    }
+  }
+
+  // R5.1, R5.2, R4.2 — tracks.
+  const trackEntries = manifest.tracks ?? [];
+  const excavators: Array<{ track: Track; type: string }> = [];
+  for (const [i, entry] of trackEntries.entries()) {
+    const result = await attempt(async () => loadTracks(file(entry.path)!, { deviceId: entry.device, frame: entry.frame === 'gcj02' ? 'GCJ02' : entry.frame === 'bd09' ? 'BD09' : 'WGS84' }));
+    if ('error' in result) findings.push({ code: 'AUDIT_TRACK', severity: 'warning', message: `tracks[${i}] (${entry.path}): ${result.error}`, where: { file: manifestPath, path: `tracks[${i}]` } });
+    else for (const tr of result.value.tracks) excavators.push({ track: tr, type: entry.type });
+  }
+  if (excavators.length === 0) {
+    checks.push(notAssessed('R5.1', 5, { zh: '矿区范围边界电子围栏与越界预警', en: 'Electronic fence with out-of-bounds alarms' }, 'no track in the manifest (tracks)'));
+    checks.push(notAssessed('R5.2', 5, { zh: '人员车辆实时定位', en: 'Real-time positioning of people and vehicles' }, 'no track'));
+  } else {
+    const fence = FenceIndex.build(licenses);
+    const floors = licenses.map((l) => l.elevationM?.min ?? NaN);
+    const fenceEvents: Array<{ e: FenceEvent; track: Track }> = [];
+    const gaps: Array<{ e: FenceEvent; track: Track }> = [];
+    for (const { track, type } of excavators) {
+      const events = detectEvents(fence, track, { toleranceM: t.fenceToleranceM, minFixes: t.minExcursionFixes, maxGapS: t.maxGapS, heightOffsetM: t.heightOffsetM }, floors);
+      for (const e of events) {
+        if (e.type === 'gap') gaps.push({ e, track });
+        else if (type !== 'truck' && (e.type === 'out-of-bounds' || e.type === 'crossing' || e.type === 'below-floor')) fenceEvents.push({ e, track });
+      }
+    }
+    const fail = fenceEvents.length > 0;
+    checks.push({
+      id: 'R5.1',
+      row: 5,
+      title: { zh: '矿区范围边界电子围栏，越界及时预警', en: 'Electronic fence along the boundary, timely out-of-bounds alarms' },
+      status: fail ? 'fail' : 'pass',
+      values: { devices: excavators.filter((x) => x.type !== 'truck').length, excursions: fenceEvents.filter((x) => x.e.type !== 'below-floor').length, belowFloor: fenceEvents.filter((x) => x.e.type === 'below-floor').length, maxDistanceM: Math.max(0, ...fenceEvents.map((x) => x.e.maxDistanceM ?? 0)) },
+      threshold: { fenceToleranceM: t.fenceToleranceM, minExcursionFixes: t.minExcursionFixes },
+      problem: fail ? { zh: `作业设备越界${fenceEvents.length}次，最远${Math.max(0, ...fenceEvents.map((x) => x.e.maxDistanceM ?? 0)).toFixed(1)}m`, en: `${fenceEvents.length} excursion(s) beyond the licensed boundary, up to ${Math.max(0, ...fenceEvents.map((x) => x.e.maxDistanceM ?? 0)).toFixed(1)} m` } : null,
+      measure: fail ? { zh: '立即停止越界作业，完善电子围栏越界报警并落实处置', en: 'Stop work beyond the boundary; make the fence alarms act' } : null,
+      evidence: fenceEvents.map(({ e, track }) => trackFeature('R5.1', track, e)),
+      events: fenceEvents.map(({ e }) => ({ type: e.type, device: e.device, start: new Date(e.startS * 1000).toISOString(), end: new Date(e.endS * 1000).toISOString(), durationS: e.durationS, fixes: e.fixes, maxDistanceM: e.maxDistanceM })),
+    });
+    checks.push({
+      id: 'R5.2',
+      row: 5,
+      title: { zh: '人员车辆实时定位', en: 'Real-time positioning of people and vehicles' },
+      status: gaps.length ? 'fail' : 'pass',
+      values: { devices: excavators.length, gaps: gaps.length, longestGapS: Math.max(0, ...gaps.map((g) => g.e.durationS)) },
+      threshold: { maxGapS: t.maxGapS },
+      problem: gaps.length ? { zh: `定位数据中断${gaps.length}次，最长${Math.max(...gaps.map((g) => g.e.durationS)).toFixed(0)}秒`, en: `${gaps.length} positioning gap(s), longest ${Math.max(...gaps.map((g) => g.e.durationS)).toFixed(0)} s` } : null,
+      measure: gaps.length ? { zh: '检修定位终端与数据链路，确保实时上报', en: 'Repair the positioning terminals and data links' } : null,
+      evidence: [],
+      events: gaps.map(({ e }) => ({ device: e.device, start: new Date(e.startS * 1000).toISOString(), end: new Date(e.endS * 1000).toISOString(), durationS: e.durationS })),
+    });
+    const trucks = excavators.filter((x) => x.type === 'truck');
+    if (!manifest.zones?.wash || trucks.length === 0) checks.push(notAssessed('R4.2', 4, { zh: '车辆驶离矿区有效冲洗', en: 'Vehicles washed before leaving' }, !manifest.zones?.wash ? 'no wash-zone layer (zones.wash)' : 'no truck track'));
+    else {
+      const result = await attempt(async () => {
+        const wash = FenceIndex.build((await loadZones(manifest.zones!.wash))!);
+        const exits = manifest.zones!.exits ? FenceIndex.build((await loadZones(manifest.zones!.exits))!) : undefined;
+        return trucks.flatMap(({ track }) => detectWashViolations(fence, wash, track, { minWashS: t.minWashS, withinS: t.washWithinS, toleranceM: t.fenceToleranceM }, exits).map((e) => ({ e, track })));
+      });
+      if ('error' in result) checks.push(notAssessed('R4.2', 4, { zh: '车辆驶离矿区有效冲洗', en: 'Vehicles washed before leaving' }, result.error));
+      else {
+        const v = result.value;
+        checks.push({
+          id: 'R4.2',
+          row: 4,
+          title: { zh: '车辆驶离矿区必须进行有效冲洗', en: 'Vehicles leaving the site are washed' },
+          status: v.length ? 'fail' : 'pass',
+          values: { trucks: trucks.length, unwashedExits: v.length },
+          threshold: { minWashS: t.minWashS, washWithinS: t.washWithinS },
+          problem: v.length ? { zh: `车辆未冲洗驶离矿区${v.length}次`, en: `${v.length} exit(s) without washing` } : null,
+          measure: v.length ? { zh: '出口设置洗车平台并实行驶离前冲洗登记', en: 'Enforce washing at the exit before leaving' } : null,
+          evidence: v.map(({ e, track }) => trackFeature('R4.2', track, e)),
+        });
+      }
+    }
+  }
+  for (const [id, row, zh, en] of [['R4.1', 4, '粉尘实时监测与超标报警', 'Dust monitoring with over-limit alarms'], ['R5.3', 5, '视频监控全覆盖', 'Video surveillance of the whole mining area'], ['R5.4', 5, '重点部位粉尘监测超标报警', 'Dust monitors at key positions alarm']] as const) {
+    if (!checks.some((c) => c.id === id)) checks.push(notAssessed(id, row, { zh, en }, 'sensor and camera checks are not part of this version'));
+  }
+  checks.sort((a, b) => a.row - b.row || a.id.localeCompare(b.id, 'en', { numeric: true }));
+
+  const form = [1, 2, 3, 4, 5, 6].map((row) => {
+    const rowChecks = checks.filter((c) => c.row === row);
+    const problems = rowChecks.filter((c) => c.problem).map((c) => `${c.id} ${c.problem!.zh}`);
+    const measures = rowChecks.filter((c) => c.measure).map((c) => `${c.id} ${c.measure!.zh}`);
+    const onSite = ON_SITE.filter((o) => o.row === row).map((o) => `${o.id} ${o.zh}`);
+    return { row, category: ROWS[row]!, problems: problems.length ? problems.join('；') : '未发现可量测问题', measures: [...measures, ...onSite].join('；'), dueDate: '' };
+  });
+  return {
+    version: REPORT_VERSION,
+    generatedAt: new Date().toISOString(),
+    manifest: manifestPath,
+    mine: { ...manifest.mine, licenseNoFromLicense: licenses[0]?.licenseNo ?? null },
+    license: licenseSummary,
+    licenseGeometry: licensesToGeoJson(licenses, crsFromEpsg(4326)),
+    thresholds: t,
+    overriddenThresholds: loaded.overridden,
+    checks,
+    onSite: ON_SITE,
+    form,
+    findings,
+  };
+}
+

@@ -1,0 +1,128 @@
+/**
+ * The mine manifest (`mine.json`), validated against schemas/mine.schema.json
+ * with Ajv: every problem is reported with its JSON path.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Ajv } from 'ajv';
+import { GreenmineError, type Finding } from '../errors.js';
+
+export interface Thresholds {
+  greenRatio: number;
+  maxExposedSlopes: number;
+  minSlopeDeg: number;
+  minSlopeAreaM2: number;
+  minSoilM: number;
+  bufferM: number;
+  maxOutsideBareM2: number;
+  maxRestoredBareM2: number;
+  fenceToleranceM: number;
+  minExcursionFixes: number;
+  maxGapS: number;
+  minWashS: number;
+  washWithinS: number;
+  heightOffsetM: number;
+  minPatchM2: number;
+}
+
+/** Defaults from the action plan (R1.1 100 %, R2.2 ≤ 2 slopes, R2.3 ≥ 0.30 m) and greenmine's GNSS and raster conventions. */
+export const DEFAULT_THRESHOLDS: Thresholds = {
+  greenRatio: 1,
+  maxExposedSlopes: 2,
+  minSlopeDeg: 25,
+  minSlopeAreaM2: 50,
+  minSoilM: 0.3,
+  bufferM: 50,
+  maxOutsideBareM2: 0,
+  maxRestoredBareM2: 0,
+  fenceToleranceM: 5,
+  minExcursionFixes: 1,
+  maxGapS: 300,
+  minWashS: 60,
+  washWithinS: 600,
+  heightOffsetM: 0,
+  minPatchM2: 50,
+};
+
+export interface Manifest {
+  mine: { name: string; licenseNo?: string; holder?: string; productionStatus?: string; mustBeGreen?: boolean; thirdPartyAssessed?: boolean };
+  license: string;
+  licenseOptions?: { crs?: string; zone?: number; encoding?: string };
+  classes?: Array<{ path: string; date?: string }>;
+  dem?: string;
+  soil?: { before: string; after: string };
+  zones?: { excluded?: string; greenable?: string; platforms?: string; finalSlopes?: string; wash?: string; exits?: string };
+  tracks?: Array<{ path: string; device?: string; type: 'excavator' | 'truck' | 'person' | 'other'; frame?: 'wgs84' | 'gcj02' | 'bd09' }>;
+  thresholds?: Partial<Thresholds>;
+}
+
+export interface LoadedManifest {
+  manifest: Manifest;
+  file: string;
+  /** Absolute path of a manifest-relative path. */
+  resolve(path: string): string;
+  thresholds: Thresholds;
+  /** The thresholds the manifest overrode. */
+  overridden: string[];
+  /** Files named in the manifest that do not exist (the checks that need them are not assessed). */
+  missing: Finding[];
+}
+
+export const SCHEMA_PATH = fileURLToPath(new URL('../../../schemas/mine.schema.json', import.meta.url));
+
+let validator: ReturnType<Ajv['compile']> | null = null;
+
+function schemaValidator(): ReturnType<Ajv['compile']> {
+  if (!validator) {
+    // The schema sits at the package root (../../schemas from dist/src/audit, ../../schemas from src/audit).
+    const candidates = [SCHEMA_PATH, fileURLToPath(new URL('../../schemas/mine.schema.json', import.meta.url))];
+    const path = candidates.find((p) => existsSync(p));
+    if (!path) throw new GreenmineError('AUDIT_SCHEMA_MISSING', 'schemas/mine.schema.json is missing from the installation');
+    const ajv = new Ajv({ allErrors: true, strict: false });
+    validator = ajv.compile(JSON.parse(readFileSync(path, 'utf8')) as object);
+  }
+  return validator;
+}
+
+export function loadManifest(file: string): LoadedManifest {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    throw new GreenmineError('FILE_NOT_FOUND', `${file}: cannot read the manifest`, { file });
+  }
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (err) {
+    throw new GreenmineError('MANIFEST_SYNTAX', `${file}: not valid JSON (${(err as Error).message})`, { file });
+  }
+  const validate = schemaValidator();
+  if (!validate(doc)) {
+    const findings: Finding[] = (validate.errors ?? []).map((e) => ({
+      code: 'MANIFEST_INVALID',
+      severity: 'error' as const,
+      message: `${e.instancePath || '/'} ${e.message ?? 'is invalid'}${e.params && 'additionalProperty' in e.params ? ` ("${String(e.params.additionalProperty)}")` : ''}${e.params && 'allowedValues' in e.params ? ` (${(e.params.allowedValues as unknown[]).join(', ')})` : ''}`,
+      where: { file, path: e.instancePath || '/' },
+    }));
+    throw new GreenmineError('MANIFEST_INVALID', `${file}: ${findings.map((f) => f.message).join('; ')}`, { file, path: findings[0]?.where.path }, findings);
+  }
+  const manifest = doc as Manifest;
+  const base = dirname(resolve(file));
+  const resolvePath = (p: string): string => resolve(base, p);
+  const overridden = Object.keys(manifest.thresholds ?? {});
+  const thresholds = { ...DEFAULT_THRESHOLDS, ...(manifest.thresholds ?? {}) } as Thresholds;
+  const missing: Finding[] = [];
+  const check = (path: string | undefined, role: string): void => {
+    if (path !== undefined && !existsSync(resolvePath(path))) missing.push({ code: 'MANIFEST_FILE_MISSING', severity: 'warning', message: `${role} file ${path} does not exist`, where: { file, path: role } });
+  };
+  check(manifest.license, 'license');
+  manifest.classes?.forEach((c, i) => check(c.path, `classes[${i}]`));
+  check(manifest.dem, 'dem');
+  check(manifest.soil?.before, 'soil.before');
+  check(manifest.soil?.after, 'soil.after');
+  for (const [k, v] of Object.entries(manifest.zones ?? {})) check(v, `zones.${k}`);
+  manifest.tracks?.forEach((t, i) => check(t.path, `tracks[${i}]`));
+  return { manifest, file, resolve: resolvePath, thresholds, overridden, missing };
+}

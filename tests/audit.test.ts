@@ -1,0 +1,143 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadManifest, runAudit, writeAuditOutputs } from '../src/audit/index.js';
+import { main } from '../src/cli/main.js';
+import { loadLicenses } from '../src/license/index.js';
+import { measureCoverage } from '../src/raster/index.js';
+import { exposedSlopes } from '../src/terrain/index.js';
+import { errorCode, fixture } from './helpers.js';
+
+const DEMO = fixture('demo-mine/mine.json');
+const report = await runAudit(DEMO);
+const byId = (id: string) => report.checks.find((c) => c.id === id)!;
+
+describe('audit of the demo mine (scene-a data)', () => {
+  it('statuses follow from the measurements', () => {
+    expect(byId('R1.1').status).toBe('fail'); // green ratio below 100 %
+    expect(byId('R2.2').status).toBe('fail'); // 3 exposed slopes at 25° / 50 m²
+    expect(byId('R2.2').values.count).toBe(3);
+    expect(byId('R2.3').status).toBe('fail'); // one platform below 30 cm
+    expect(byId('R2.3').values.failing).toBe(1);
+    expect(byId('R5.1').status).toBe('fail'); // 3 fence excursions
+    expect(byId('R5.1').values.excursions).toBe(3);
+    expect(byId('R4.2').status).toBe('fail'); // one exit without washing
+    expect(byId('R5.2').status).toBe('pass');
+    for (const id of ['R4.1', 'R5.3', 'R5.4']) expect(byId(id).status).toBe('not-assessed');
+    // On-site items are a checklist, never checks that pass.
+    expect(report.onSite.map((o) => o.id)).toEqual(['R1.2', 'R2.4', 'R4.3', 'R5.5', 'R6.1']);
+    expect(report.checks.map((c) => c.id)).not.toContain('R1.2');
+  });
+
+  it('the numbers equal what the individual commands give', async () => {
+    const licenses = await loadLicenses(fixture('scene-a/license_corners.txt'));
+    const coverage = await measureCoverage(fixture('scene-a/classes.tif'), licenses, { exclude: await loadLicenses(fixture('scene-a/excluded_zones.geojson')), bufferM: 50 });
+    expect(byId('R1.1').values.greenRatio).toBe(coverage.greenRatio);
+    expect(byId('R1.1').values.bareM2).toBe(coverage.areaM2.bare);
+    const slopes = await exposedSlopes(fixture('scene-a/classes.tif'), fixture('scene-a/dem.tif'), licenses);
+    expect(byId('R2.2').values.bareSlopeSurfaceM2).toBe(slopes.bareSlopeAreaM2.surface);
+    expect(report.license!.areaM2.ellipsoidal).toBeCloseTo(729028.37, 1);
+    expect(report.thresholds.maxExposedSlopes).toBe(2);
+    expect(report.overriddenThresholds).toEqual([]);
+  });
+
+  it('every failed check has a Chinese and an English sentence and its evidence', () => {
+    for (const c of report.checks.filter((x) => x.status === 'fail')) {
+      expect(c.problem!.zh.length).toBeGreaterThan(5);
+      expect(c.problem!.en.length).toBeGreaterThan(5);
+      expect(c.measure!.zh.length).toBeGreaterThan(5);
+    }
+    expect(byId('R2.2').evidence).toHaveLength(3);
+    expect(byId('R5.1').evidence).toHaveLength(3);
+    expect(byId('R1.1').evidence.length).toBe(3);
+  });
+
+  it('writes report.json, report.html, evidence.geojson and form.csv', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'greenmine-audit-'));
+    const files = writeAuditOutputs(report, dir);
+    const json = JSON.parse(readFileSync(files.json, 'utf8'));
+    expect(json.version).toBe('1.0.0');
+    const evidence = JSON.parse(readFileSync(files.geojson, 'utf8'));
+    expect(evidence.features.length).toBeGreaterThanOrEqual(10);
+    expect(evidence.features.every((f: { properties: { finding: string } }) => /^R\d\.\d$/.test(f.properties.finding))).toBe(true);
+    const csv = readFileSync(files.csv, 'utf8');
+    expect(csv.charCodeAt(0)).toBe(0xfeff);
+    const lines = csv.slice(1).trim().split('\r\n');
+    expect(lines[0]).toBe('序号,整治提升内容,存在的问题,整改提升措施,计划完成时间');
+    expect(lines).toHaveLength(7);
+    const html = readFileSync(files.html, 'utf8');
+    expect(html).toContain('矿山企业整治提升表');
+    expect(html).toContain('<svg');
+    expect((html.match(/class="license"/g) ?? []).length).toBe(2); // two blocks
+    expect(html).toContain('@page{size:A4');
+    expect(html).not.toMatch(/https?:\/\/(?!www\.w3\.org)/); // self-contained
+  });
+});
+
+describe('bad manifests', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'greenmine-manifest-'));
+  const write = (name: string, doc: unknown): string => {
+    const path = join(dir, name);
+    writeFileSync(path, typeof doc === 'string' ? doc : JSON.stringify(doc));
+    return path;
+  };
+  const scene = (p: string): string => resolve(fixture(`scene-a/${p}`));
+
+  it('schema errors name the JSON path', async () => {
+    const path = write('bad.json', { mine: { name: 'x' }, license: scene('license_corners.txt'), zones: { wash: 5 }, tracks: [{ path: 'a.gpx', type: 'tractor' }], colour: 'green' });
+    try {
+      loadManifest(path);
+      expect.unreachable();
+    } catch (err) {
+      const e = err as { code: string; findings: Array<{ where: { path?: string }; message: string }> };
+      expect(e.code).toBe('MANIFEST_INVALID');
+      const paths = e.findings.map((f) => f.where.path);
+      expect(paths).toContain('/zones/wash');
+      expect(paths).toContain('/tracks/0/type');
+      expect(e.findings.some((f) => f.message.includes('colour'))).toBe(true);
+    }
+    expect(await errorCode(() => loadManifest(write('syntax.json', '{')))).toBe('MANIFEST_SYNTAX');
+    expect(await errorCode(() => loadManifest(join(dir, 'none.json')))).toBe('FILE_NOT_FOUND');
+  });
+
+  it('missing files and rasters that do not cover the license leave the checks not assessed; the rest runs', async () => {
+    const far = join(dir, 'far.tif');
+    const { writeTiledTiff } = await import('../src/raster/index.js');
+    await writeTiledTiff(far, { width: 50, height: 50, tileSize: 64, type: 'uint8', deflate: true, originX: 400000, originY: 3000000, pixelSize: 1, epsg: 4549, nodata: '0' }, (_x, _y, out) => out.fill(10));
+    const path = write('partial.json', {
+      mine: { name: '测试' },
+      license: scene('license_corners.txt'),
+      classes: [{ path: far }],
+      dem: 'missing-dem.tif',
+      tracks: [{ path: scene('excavator.gpx'), type: 'excavator' }],
+      thresholds: { fenceToleranceM: 10 },
+    });
+    const r = await runAudit(path);
+    expect(r.findings.map((f) => f.code)).toContain('MANIFEST_FILE_MISSING');
+    const c = (id: string) => r.checks.find((x) => x.id === id)!;
+    expect(c('R1.1').status).toBe('not-assessed');
+    expect(c('R1.1').reason).toContain('RASTER_NO_OVERLAP');
+    expect(c('R2.2').status).toBe('not-assessed');
+    expect(c('R5.1').status).toBe('fail');
+    expect(r.overriddenThresholds).toEqual(['fenceToleranceM']);
+    expect(r.thresholds.fenceToleranceM).toBe(10);
+  });
+
+  it('greenmine audit exits 0 when it ran, 1 when it could not, 2 on bad usage', async () => {
+    const run = async (...argv: string[]) => {
+      let stdout = '';
+      let stderr = '';
+      const code = await main(argv, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) });
+      return { code, stdout, stderr };
+    };
+    const out = join(dir, 'out');
+    const ok = await run('audit', DEMO, '--out', out);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toContain('report.html');
+    const broken = await run('audit', write('nolicense.json', { mine: { name: 'x' }, license: 'nope.txt' }), '--out', out);
+    expect(broken.code).toBe(1);
+    expect(broken.stderr).toContain('AUDIT_LICENSE');
+    expect((await run('audit')).code).toBe(2);
+  });
+});
