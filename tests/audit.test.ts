@@ -141,3 +141,28 @@ describe('bad manifests', () => {
     expect((await run('audit')).code).toBe(2);
   });
 });
+
+describe('a track in the wrong frame', () => {
+  it('a GCJ-02 track read as WGS 84 is detected and named', async () => {
+    const { fromWgs84 } = await import('../src/crs/index.js');
+    const { loadTracks } = await import('../src/track/index.js');
+    const dir = mkdtempSync(join(tmpdir(), 'greenmine-gcj-'));
+    const track = loadTracks(fixture('scene-a/excavator.csv')).tracks[0]!;
+    const lines = ['time,lon,lat'];
+    for (let i = 0; i < track.timeS.length; i++) {
+      const [lon, lat] = fromWgs84('GCJ02', track.lon[i]!, track.lat[i]!);
+      lines.push(`${new Date(track.timeS[i]! * 1000).toISOString()},${lon},${lat}`);
+    }
+    writeFileSync(join(dir, 'gcj.csv'), lines.join('\n'));
+    const manifest = join(dir, 'mine.json');
+    writeFileSync(manifest, JSON.stringify({ mine: { name: 'x' }, license: resolve(fixture('scene-a/license_corners.txt')), tracks: [{ path: 'gcj.csv', type: 'excavator' }] }));
+    const r = await runAudit(manifest);
+    const hint = r.findings.find((f) => f.code === 'TRACK_FRAME_OFFSET');
+    expect(hint?.message).toContain('GCJ02');
+    // Declared, it audits like the WGS 84 track: three excursions.
+    writeFileSync(manifest, JSON.stringify({ mine: { name: 'x' }, license: resolve(fixture('scene-a/license_corners.txt')), tracks: [{ path: 'gcj.csv', type: 'excavator', frame: 'gcj02' }] }));
+    const declared = await runAudit(manifest);
+    expect(declared.findings.map((f) => f.code)).not.toContain('TRACK_FRAME_OFFSET');
+    expect(declared.checks.find((c) => c.id === 'R5.1')!.values.excursions).toBe(3);
+  });
+});

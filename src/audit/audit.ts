@@ -8,7 +8,7 @@
  */
 import { GreenmineError, type Finding } from '../errors.js';
 import { detectEvents, detectWashViolations, FenceIndex, type FenceEvent } from '../fence/index.js';
-import { crsFromEpsg } from '../crs/index.js';
+import { crsFromEpsg, toWgs84 } from '../crs/index.js';
 import { licensesToGeoJson, loadLicenses, summarizeLicense, type License, type LicenseFeatureCollection, type LicenseSummary } from '../license/index.js';
 import { measureCoverage, type CoverageReport } from '../raster/index.js';
 import { exposedSlopes, platformSoil, type SlopesReport, type SoilReport } from '../terrain/index.js';
@@ -83,6 +83,34 @@ function trackFeature(finding: string, track: Track, e: FenceEvent): EvidenceFea
   for (let i = e.startIndex; i <= last && i < track.lon.length; i++) coords.push([track.lon[i]!, track.lat[i]!]);
   const properties = { type: e.type, device: e.device, start: new Date(e.startS * 1000).toISOString(), end: new Date(e.endS * 1000).toISOString(), fixes: e.fixes, maxDistanceM: e.maxDistanceM };
   return coords.length > 1 ? { type: 'Feature', properties: { finding, ...properties }, geometry: { type: 'LineString', coordinates: coords } } : { type: 'Feature', properties: { finding, ...properties }, geometry: { type: 'Point', coordinates: coords[0] ?? [] } };
+}
+
+/**
+ * A track read in the wrong frame sits consistently off (GCJ-02 read as WGS 84: about 500 m in Zhejiang).
+ * When clearly more fixes would fall in or near (50 m) the license once converted from GCJ-02 (or
+ * BD-09) than as read — at least 60 % of them, and 25 points more — say so.
+ */
+function frameOffsetHint(fence: FenceIndex, track: Track): string | null {
+  const n = track.lon.length;
+  if (n < 10) return null;
+  const step = Math.max(1, Math.floor(n / 500));
+  const near = (lon: number, lat: number): boolean => fence.signedDistanceM(lon, lat) <= 50;
+  let asRead = 0, total = 0;
+  const converted = { GCJ02: 0, BD09: 0 };
+  for (let i = 0; i < n; i += step) {
+    total++;
+    if (near(track.lon[i]!, track.lat[i]!)) asRead++;
+    for (const frame of ['GCJ02', 'BD09'] as const) {
+      const [lon, lat] = toWgs84(frame, track.lon[i]!, track.lat[i]!);
+      if (near(lon, lat)) converted[frame]++;
+    }
+  }
+  for (const frame of ['GCJ02', 'BD09'] as const) {
+    if (converted[frame] / total >= 0.6 && converted[frame] / total - asRead / total >= 0.25) {
+      return `only ${((asRead / total) * 100).toFixed(0)} % of the fixes are in or near the license, but ${((converted[frame] / total) * 100).toFixed(0)} % would be if the track were ${frame}: it looks like a ${frame} track read as WGS 84 (set "frame": "${frame.toLowerCase()}" in the manifest)`;
+    }
+  }
+  return null;
 }
 
 async function attempt<T>(run: () => Promise<T>): Promise<{ value: T } | { error: string }> {
@@ -260,6 +288,10 @@ export async function runAudit(manifestPath: string): Promise<AuditReport> {
   } else {
     const fence = FenceIndex.build(licenses);
     const floors = licenses.map((l) => l.elevationM?.min ?? NaN);
+    for (const { track } of excavators) {
+      const offset = frameOffsetHint(fence, track);
+      if (offset) findings.push({ code: 'TRACK_FRAME_OFFSET', severity: 'warning', message: `device ${track.deviceId}: ${offset}`, where: { file: manifestPath, path: 'tracks' } });
+    }
     const fenceEvents: Array<{ e: FenceEvent; track: Track }> = [];
     const gaps: Array<{ e: FenceEvent; track: Track }> = [];
     for (const { track, type } of excavators) {
