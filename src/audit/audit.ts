@@ -88,7 +88,7 @@ function trackFeature(finding: string, track: Track, e: FenceEvent): EvidenceFea
 /**
  * A track read in the wrong frame sits consistently off (GCJ-02 read as WGS 84: about 500 m in Zhejiang).
  * When clearly more fixes would fall in or near (50 m) the license once converted from GCJ-02 (or
- * BD-09) than as read — at least 60 % of them, and 25 points more — say so.
+ * BD-09) than as read — at least 80 % of them, and 25 points more — say so.
  */
 function frameOffsetHint(fence: FenceIndex, track: Track): string | null {
   const n = track.lon.length;
@@ -106,7 +106,7 @@ function frameOffsetHint(fence: FenceIndex, track: Track): string | null {
     }
   }
   for (const frame of ['GCJ02', 'BD09'] as const) {
-    if (converted[frame] / total >= 0.6 && converted[frame] / total - asRead / total >= 0.25) {
+    if (converted[frame] / total >= 0.8 && converted[frame] / total - asRead / total >= 0.25) {
       return `only ${((asRead / total) * 100).toFixed(0)} % of the fixes are in or near the license, but ${((converted[frame] / total) * 100).toFixed(0)} % would be if the track were ${frame}: it looks like a ${frame} track read as WGS 84 (set "frame": "${frame.toLowerCase()}" in the manifest)`;
     }
   }
@@ -288,7 +288,8 @@ export async function runAudit(manifestPath: string): Promise<AuditReport> {
   } else {
     const fence = FenceIndex.build(licenses);
     const floors = licenses.map((l) => l.elevationM?.min ?? NaN);
-    for (const { track } of excavators) {
+    // Only machines that work inside the license are expected to stay near it (trucks leave).
+    for (const { track } of excavators.filter((x) => x.type !== 'truck')) {
       const offset = frameOffsetHint(fence, track);
       if (offset) findings.push({ code: 'TRACK_FRAME_OFFSET', severity: 'warning', message: `device ${track.deviceId}: ${offset}`, where: { file: manifestPath, path: 'tracks' } });
     }
