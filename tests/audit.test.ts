@@ -1,6 +1,6 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadManifest, runAudit, writeAuditOutputs } from '../src/audit/index.js';
 import { main } from '../src/cli/main.js';
@@ -164,5 +164,72 @@ describe('a track in the wrong frame', () => {
     const declared = await runAudit(manifest);
     expect(declared.findings.map((f) => f.code)).not.toContain('TRACK_FRAME_OFFSET');
     expect(declared.checks.find((c) => c.id === 'R5.1')!.values.excursions).toBe(3);
+  });
+});
+
+describe('batch, merge and init', () => {
+  const province = mkdtempSync(join(tmpdir(), 'greenmine-province-'));
+  const demo = JSON.parse(readFileSync(DEMO, 'utf8'));
+  const absolute = (p: string): string => resolve(fixture('demo-mine'), p);
+  const manifest = {
+    ...demo,
+    license: absolute(demo.license),
+    classes: demo.classes.map((c: { path: string }) => ({ ...c, path: absolute(c.path) })),
+    dem: absolute(demo.dem),
+    soil: { before: absolute(demo.soil.before), after: absolute(demo.soil.after) },
+    zones: Object.fromEntries(Object.entries(demo.zones as Record<string, string>).map(([k, v]) => [k, absolute(v)])),
+    tracks: demo.tracks.map((t: { path: string }) => ({ ...t, path: absolute(t.path) })),
+  };
+  for (const name of ['a-mine', 'b-mine']) {
+    mkdirSync(join(province, name));
+    writeFileSync(join(province, name, 'mine.json'), JSON.stringify({ ...manifest, mine: { ...manifest.mine, name } }));
+  }
+  mkdirSync(join(province, 'c-broken'));
+  writeFileSync(join(province, 'c-broken', 'mine.json'), JSON.stringify({ mine: { name: 'c-broken' }, license: 'missing.txt' }));
+
+  it('audits every mine, one failure does not stop the rest, summaries written, --resume skips current reports', async () => {
+    const { findManifests, runBatch } = await import('../src/audit/index.js');
+    const out = join(province, '..', `${basename(province)}-out`);
+    const manifests = findManifests(province);
+    expect(manifests).toHaveLength(3);
+    const rows = await runBatch(manifests, { out, concurrency: 2 });
+    expect(rows.filter((r) => r.outcome === 'audited')).toHaveLength(2);
+    const broken = rows.find((r) => r.outcome === 'failed')!;
+    expect(broken.error).toContain('AUDIT_LICENSE');
+    const audited = rows.find((r) => r.outcome === 'audited')!;
+    expect(audited.statuses['R2.2']).toBe('fail');
+    expect(audited.exposedSlopes).toBe(3);
+    const csv = readFileSync(join(out, 'summary.csv'), 'utf8');
+    expect(csv.charCodeAt(0)).toBe(0xfeff);
+    expect(csv.trim().split('\r\n')).toHaveLength(4);
+    const again = await runBatch(manifests, { out, concurrency: 2, resume: true });
+    expect(again.filter((r) => r.outcome === 'skipped')).toHaveLength(2);
+  });
+
+  it('shards are deterministic and merge back into the whole', async () => {
+    const { findManifests, runBatch, mergeSummaries, shard } = await import('../src/audit/index.js');
+    const manifests = findManifests(province);
+    expect([...shard(manifests, 1, 2), ...shard(manifests, 2, 2)].sort()).toEqual(manifests);
+    const base = join(province, '..', `${basename(province)}-shards`);
+    await runBatch(manifests, { out: join(base, '1'), shard: [1, 2] });
+    await runBatch(manifests, { out: join(base, '2'), shard: [2, 2] });
+    const merged = mergeSummaries([join(base, '1'), join(base, '2')], join(base, 'all'));
+    expect(merged.map((r) => r.manifest).sort()).toEqual(manifests);
+    expect(() => shard(manifests, 3, 2)).toThrow();
+  });
+
+  it('init guesses roles from names and lists what it could not place', async () => {
+    const { initManifest } = await import('../src/audit/index.js');
+    const dir = mkdtempSync(join(tmpdir(), 'greenmine-init-'));
+    for (const name of ['采矿许可证拐点.txt', 'classes_2023.tif', 'dem.tif', 'dem_before_soil.tif', 'dem_after_soil.tif', '平台.geojson', '洗车.geojson', 'excavator.gpx', 'truck_gps.csv', 'notes.txt']) writeFileSync(join(dir, name), 'x');
+    const { manifest, unplaced, missingRoles } = initManifest(dir);
+    expect(manifest.license).toBe('采矿许可证拐点.txt');
+    expect(manifest.classes).toEqual([{ path: 'classes_2023.tif' }]);
+    expect(manifest.dem).toBe('dem.tif');
+    expect(manifest.soil).toEqual({ before: 'dem_before_soil.tif', after: 'dem_after_soil.tif' });
+    expect(manifest.zones).toMatchObject({ platforms: '平台.geojson', wash: '洗车.geojson' });
+    expect(manifest.tracks).toEqual([{ path: 'excavator.gpx', type: 'excavator' }, { path: 'truck_gps.csv', type: 'truck' }]);
+    expect(unplaced).toEqual(['notes.txt']);
+    expect(missingRoles).toContain('zones.excluded');
   });
 });

@@ -1,6 +1,9 @@
-import { runAudit, writeAuditOutputs } from '../audit/index.js';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Presets, SingleBar } from 'cli-progress';
+import { findManifests, initManifest, mergeSummaries, runAudit, runBatch, shard, writeAuditOutputs } from '../audit/index.js';
 import { formatWhere } from '../errors.js';
-import { EXIT_OK, guard, parse, UsageError, type Io } from './args.js';
+import { EXIT_OK, guard, parse, processIo, UsageError, type Io } from './args.js';
 
 export const AUDIT_HELP = `Usage: greenmine audit <mine.json> --out <dir> [--json]
 
@@ -39,6 +42,108 @@ export async function auditCommand(argv: string[], io: Io): Promise<number> {
       io.stdout(`report: ${files.html}\n        ${files.json}\n        ${files.geojson}\n        ${files.csv}\n`);
     }
     for (const f of report.findings) io.stderr(`${f.severity} ${f.code}: ${f.message} [${formatWhere(f.where)}]\n`);
+    return EXIT_OK;
+  });
+}
+
+export const BATCH_HELP = `Usage: greenmine batch <folder | list.txt> --out <dir> [--concurrency N] [--shard i/n] [--resume]
+
+Audit many mines: every mine.json under the folder (or each manifest path listed
+in list.txt). One mine's failure never stops the batch. Writes each mine's report
+to <dir>/<mine folder>-<id>/ and summary.csv (UTF-8 with BOM) and summary.json
+(one row per mine: status per requirement, key figures).
+
+Options:
+  --out <dir>          output folder
+  --concurrency <n>    audits in flight at once (default: the number of cores)
+  --shard <i/n>        run only the i-th of n deterministic slices (for job arrays)
+  --resume             skip mines whose report is newer than their manifest and files
+  -h, --help           show this help
+
+Join the summaries of shards with: greenmine merge <dir> <dir> … --out <dir>
+Exit codes: 0 the batch ran (mines may have failed: see summary), 2 bad usage.
+`;
+
+export const MERGE_HELP = `Usage: greenmine merge <batch-out> [<batch-out> …] --out <dir>
+
+Join the summary.json files of several batch runs (shards) into one summary.csv / summary.json.
+`;
+
+export const INIT_HELP = `Usage: greenmine init <dir> [--force]
+
+Scan a folder of mine data and write a manifest draft (<dir>/mine.json, or
+mine.draft.json when mine.json exists, unless --force), guessing roles from file
+types and names; lists the files it could not place and the roles left empty.
+`;
+
+export async function batchCommand(argv: string[], io: Io): Promise<number> {
+  return guard(io, false, async () => {
+    const { values, positionals } = parse(argv, { out: { type: 'string' }, concurrency: { type: 'string' }, shard: { type: 'string' }, resume: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } });
+    if (values.help) {
+      io.stdout(BATCH_HELP);
+      return EXIT_OK;
+    }
+    if (positionals.length !== 1 || !values.out) throw new UsageError(`batch takes a folder or list and --out\n\n${BATCH_HELP}`);
+    let shardSpec: [number, number] | undefined;
+    if (values.shard) {
+      const m = /^(\d+)\/(\d+)$/.exec(values.shard);
+      if (!m || Number(m[1]) < 1 || Number(m[1]) > Number(m[2])) throw new UsageError('--shard takes i/n with 1 ≤ i ≤ n, e.g. 3/8');
+      shardSpec = [Number(m[1]), Number(m[2])];
+    }
+    const concurrency = values.concurrency === undefined ? undefined : Number(values.concurrency);
+    if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency >= 1)) throw new UsageError('--concurrency takes a whole number ≥ 1');
+    const manifests = findManifests(positionals[0]!);
+    const started = performance.now();
+    const tty = process.stderr.isTTY && io === processIo;
+    const bar = tty ? new SingleBar({ format: 'mines {bar} {value}/{total} | failed {failed} | ETA {eta_formatted}', hideCursor: true }, Presets.shades_classic) : null;
+    const total = shardSpec ? shard(manifests, shardSpec[0], shardSpec[1]).length : manifests.length;
+    bar?.start(total, 0, { failed: 0 });
+    const rows = await runBatch(manifests, {
+      out: values.out,
+      concurrency,
+      shard: shardSpec,
+      resume: values.resume,
+      onProgress: (done, all, failed, row) => {
+        if (bar) bar.update(done, { failed });
+        else io.stderr(`[${done}/${all}] ${row.outcome.padEnd(7)} ${row.mine}${row.error ? ` — ${row.error}` : ''}\n`);
+      },
+    });
+    bar?.stop();
+    const secs = (performance.now() - started) / 1000;
+    io.stdout(`${rows.length} mine(s): ${rows.filter((r) => r.outcome === 'audited').length} audited, ${rows.filter((r) => r.outcome === 'skipped').length} skipped (current), ${rows.filter((r) => r.outcome === 'failed').length} failed, in ${secs.toFixed(1)} s (${((rows.length / secs) * 60).toFixed(0)} mines/min)\nsummary: ${values.out}/summary.csv\n`);
+    return EXIT_OK;
+  });
+}
+
+export async function mergeCommand(argv: string[], io: Io): Promise<number> {
+  return guard(io, false, async () => {
+    const { values, positionals } = parse(argv, { out: { type: 'string' }, help: { type: 'boolean', short: 'h' } });
+    if (values.help) {
+      io.stdout(MERGE_HELP);
+      return EXIT_OK;
+    }
+    if (positionals.length === 0 || !values.out) throw new UsageError(`merge takes batch output folders and --out\n\n${MERGE_HELP}`);
+    const rows = mergeSummaries(positionals, values.out);
+    io.stdout(`merged ${rows.length} mine(s) into ${values.out}/summary.csv\n`);
+    return EXIT_OK;
+  });
+}
+
+export async function initCommand(argv: string[], io: Io): Promise<number> {
+  return guard(io, false, async () => {
+    const { values, positionals } = parse(argv, { force: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } });
+    if (values.help) {
+      io.stdout(INIT_HELP);
+      return EXIT_OK;
+    }
+    if (positionals.length !== 1 || !existsSync(positionals[0]!) || !statSync(positionals[0]!).isDirectory()) throw new UsageError(`init takes one folder\n\n${INIT_HELP}`);
+    const dir = positionals[0]!;
+    const { manifest, unplaced, missingRoles } = initManifest(dir);
+    const target = existsSync(join(dir, 'mine.json')) && !values.force ? join(dir, 'mine.draft.json') : join(dir, 'mine.json');
+    writeFileSync(target, `${JSON.stringify({ $schema: 'https://greenmine.example/schemas/mine.schema.json', ...manifest }, null, 2)}\n`);
+    io.stdout(`wrote ${target}\n`);
+    if (missingRoles.length) io.stdout(`roles left empty: ${missingRoles.join(', ')}\n`);
+    if (unplaced.length) io.stdout(`files not placed:\n${unplaced.map((f) => `  ${f}`).join('\n')}\n`);
     return EXIT_OK;
   });
 }

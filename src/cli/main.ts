@@ -3,7 +3,7 @@
 import { fileURLToPath } from 'node:url';
 import { realpathSync } from 'node:fs';
 import { EXIT_OK, EXIT_USAGE, processIo, type Io } from './args.js';
-import { auditCommand, AUDIT_HELP } from './audit.js';
+import { auditCommand, AUDIT_HELP, batchCommand, BATCH_HELP, initCommand, INIT_HELP, mergeCommand, MERGE_HELP } from './audit.js';
 import { coverageCommand, COVERAGE_HELP } from './coverage.js';
 import { fenceCommand, FENCE_HELP } from './fence.js';
 import { licenseCommand, LICENSE_HELP } from './license.js';
@@ -11,6 +11,9 @@ import { slopeCommand, slopesCommand, soilCommand, SLOPE_HELP, SLOPES_HELP, SOIL
 
 const COMMANDS: Record<string, { summary: string; help: string; run: (argv: string[], io: Io) => Promise<number> }> = {
   audit: { summary: 'audit a mine and fill the remediation form (the main job)', help: AUDIT_HELP, run: auditCommand },
+  batch: { summary: 'audit many mines (folder or list), with summaries, --resume and --shard', help: BATCH_HELP, run: batchCommand },
+  merge: { summary: 'join the summaries of batch shards', help: MERGE_HELP, run: mergeCommand },
+  init: { summary: 'write a manifest draft from a folder of mine data', help: INIT_HELP, run: initCommand },
   license: { summary: 'read, validate and measure a mining license', help: LICENSE_HELP, run: licenseCommand },
   coverage: { summary: 'green coverage of a mine from a class raster', help: COVERAGE_HELP, run: coverageCommand },
   slopes: { summary: 'count exposed final slopes from classes and a DEM', help: SLOPES_HELP, run: slopesCommand },

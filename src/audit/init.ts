@@ -1,0 +1,86 @@
+/**
+ * `greenmine init <dir>`: a manifest draft from a folder of mine data, roles
+ * guessed from file types and names (Chinese or English), with the files it
+ * could not place listed.
+ */
+import { readdirSync, statSync } from 'node:fs';
+import { basename, extname, join, relative } from 'node:path';
+import type { Manifest } from './manifest.js';
+
+export interface InitResult {
+  manifest: Manifest;
+  /** Files that got no role. */
+  unplaced: string[];
+  /** Roles the draft leaves empty. */
+  missingRoles: string[];
+}
+
+const DATA = new Set(['.txt', '.csv', '.tsv', '.shp', '.kml', '.kmz', '.geojson', '.json', '.tif', '.tiff', '.gpx', '.nmea']);
+
+function walk(dir: string, out: string[] = []): string[] {
+  for (const name of readdirSync(dir).sort()) {
+    if (name.startsWith('.') || name === 'node_modules') continue;
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) walk(path, out);
+    else if (DATA.has(extname(name).toLowerCase())) out.push(path);
+  }
+  return out;
+}
+
+export function initManifest(dir: string): InitResult {
+  const files = walk(dir);
+  const rel = (p: string): string => relative(dir, p).split('\\').join('/');
+  const unplaced: string[] = [];
+  const manifest: Manifest = { mine: { name: basename(dir) }, license: '' };
+  const zones: NonNullable<Manifest['zones']> = {};
+  const classes: NonNullable<Manifest['classes']> = [];
+  const tracks: NonNullable<Manifest['tracks']> = [];
+  const dems: string[] = [];
+  let before: string | undefined;
+  let after: string | undefined;
+  for (const path of files) {
+    const name = basename(path).toLowerCase();
+    const ext = extname(name);
+    if (name === 'mine.json' || name.endsWith('.schema.json') || name === 'expected.json') continue;
+    const is = (re: RegExp): boolean => re.test(name);
+    if (ext === '.tif' || ext === '.tiff') {
+      if (is(/before|前|原始/)) before = rel(path);
+      else if (is(/after|后|覆土/)) after = rel(path);
+      else if (is(/dem|dsm|dtm|高程|地形/)) dems.push(rel(path));
+      else if (is(/class|landcover|land_cover|lc|分类|地类|覆盖/)) classes.push({ path: rel(path) });
+      else if (is(/slope|坡度/)) unplaced.push(rel(path));
+      else unplaced.push(rel(path));
+      continue;
+    }
+    if (ext === '.gpx' || ext === '.nmea' || (ext === '.csv' && is(/track|gps|轨迹|定位|excavator|挖掘|truck|车|人员|person/))) {
+      const type = is(/excavator|挖掘|挖机/) ? 'excavator' : is(/truck|车|运输|渣土/) ? 'truck' : is(/person|人员|worker/) ? 'person' : 'other';
+      tracks.push({ path: rel(path), type });
+      continue;
+    }
+    if (is(/excluded|exclude|working|扣除|采场|作业面/)) zones.excluded = rel(path);
+    else if (is(/platform|平台/)) zones.platforms = rel(path);
+    else if (is(/wash|洗车|冲洗/)) zones.wash = rel(path);
+    else if (is(/exit|gate|出口|大门/)) zones.exits = rel(path);
+    else if (is(/greenable|可绿化/)) zones.greenable = rel(path);
+    else if (is(/final.?slope|终了边坡|边坡/)) zones.finalSlopes = rel(path);
+    else if (!manifest.license && (is(/licen[cs]e|许可|拐点|矿区范围|corner/) || ext === '.kml' || ext === '.kmz' || ext === '.shp')) manifest.license = rel(path);
+    else unplaced.push(rel(path));
+  }
+  if (classes.length) manifest.classes = classes;
+  if (dems.length) manifest.dem = dems[0];
+  if (before && after) manifest.soil = { before, after };
+  else for (const p of [before, after]) if (p) unplaced.push(p);
+  for (const d of dems.slice(1)) unplaced.push(d);
+  if (Object.keys(zones).length) manifest.zones = zones;
+  if (tracks.length) manifest.tracks = tracks;
+  const missingRoles = [
+    !manifest.license && 'license',
+    !manifest.classes && 'classes',
+    !manifest.dem && 'dem',
+    !manifest.soil && 'soil',
+    !manifest.zones?.platforms && 'zones.platforms',
+    !manifest.zones?.excluded && 'zones.excluded',
+    !manifest.tracks && 'tracks',
+  ].filter((x): x is string => Boolean(x));
+  return { manifest, unplaced, missingRoles };
+}
