@@ -106,7 +106,7 @@ body{font-family:"Noto Sans CJK SC","Source Han Sans SC","Microsoft YaHei",sans-
 h1{font-size:20px;margin:0 0 4px}h2{font-size:16px;margin:18px 0 6px}.en{color:#666;font-size:11px}
 table{border-collapse:collapse;width:100%;font-size:12px}td,th{border:1px solid #999;padding:4px 6px;vertical-align:top}th{background:#f1f3f5}
 .pass{color:#2b8a3e;font-weight:bold}.fail{color:#c92a2a;font-weight:bold}.na{color:#868e96}
-svg{border:1px solid #ccc;max-width:100%;height:auto}.license{fill:#d3f9d8;stroke:#2b8a3e;stroke-width:1.5;fill-rule:evenodd}
+svg{border:1px solid #ccc;max-width:100%;height:auto;box-sizing:border-box}td{overflow-wrap:anywhere}.license{fill:#d3f9d8;stroke:#2b8a3e;stroke-width:1.5;fill-rule:evenodd}
 .label{font-size:14px;font-weight:bold;fill:#000;text-anchor:middle}.scale line{stroke:#000;stroke-width:3}.scale text,.north text{font-size:11px;text-anchor:start}.north text{text-anchor:middle}
 ul{font-size:12px}
 @media print{@page{size:A4;margin:12mm}body{margin:0}svg{width:100%;height:auto}h2{break-after:avoid}tr{break-inside:avoid}}
