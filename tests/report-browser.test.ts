@@ -45,8 +45,9 @@ describe('report.html in a browser', () => {
       // Print: A4 portrait with 12 mm margins leaves about 703 CSS px of width.
       await page.emulateMedia({ media: 'print' });
       await page.setViewportSize({ width: 703, height: 1000 });
-      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-      expect(overflow).toBeLessThanOrEqual(0);
+      // (Evaluated in the page; the test's own TypeScript has no DOM types.)
+      const overflow = await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth');
+      expect(overflow as number).toBeLessThanOrEqual(0);
       const pdf = await page.pdf({ format: 'A4', printBackground: true });
       expect(pdf.subarray(0, 4).toString()).toBe('%PDF');
     } finally {
