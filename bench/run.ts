@@ -7,6 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { benchAudit } from './audit.js';
 import { benchFence } from './fence.js';
 import { sink } from './harness.js';
 import { benchLicenses } from './license.js';
@@ -19,6 +20,7 @@ const groups: Record<string, () => Promise<void>> = {
   fence: () => benchFence(small ? 200 : 2000, small ? 100_000 : 1_000_000),
   raster: () => benchRaster(small ? 2000 : 20_000, small ? 1000 : 4000),
   terrain: () => benchTerrain(small ? 1500 : 16_000, small ? 2000 : 10_000),
+  audit: () => benchAudit(small ? 10 : 200),
 };
 
 const only = process.argv[2];

@@ -8,6 +8,7 @@
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename, dirname, extname, join, resolve } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { GreenmineError } from '../errors.js';
 import { runAudit, type AuditReport } from './audit.js';
 import { loadManifest } from './manifest.js';
@@ -119,6 +120,8 @@ export function writeSummary(rows: SummaryRow[], out: string): void {
 export interface BatchOptions {
   out: string;
   concurrency?: number;
+  /** Run the audits on worker threads (default: when running from the built JavaScript and concurrency > 1). */
+  workers?: boolean;
   shard?: [number, number];
   resume?: boolean;
   /** Called after each mine (for progress). */
@@ -132,6 +135,8 @@ export async function runBatch(manifests: string[], options: BatchOptions): Prom
   const rows: SummaryRow[] = [];
   let next = 0;
   let failed = 0;
+  const useWorkers = (options.workers ?? import.meta.url.endsWith('.js')) && concurrency > 1 && list.length > 1;
+  const pool = useWorkers ? new AuditPool(Math.min(concurrency, list.length)) : null;
   const one = async (manifest: string): Promise<SummaryRow> => {
     const dir = outDirFor(manifest, options.out);
     const reportPath = join(dir, 'report.json');
@@ -144,9 +149,8 @@ export async function runBatch(manifests: string[], options: BatchOptions): Prom
       }
     }
     try {
-      const report = await runAudit(manifest);
-      writeAuditOutputs(report, dir);
-      return summaryOf(manifest, report, reportPath);
+      if (pool) return await pool.run(manifest, dir);
+      return auditOne(manifest, dir, await runAudit(manifest));
     } catch (err) {
       const message = err instanceof GreenmineError ? `${err.code}: ${err.message}` : `internal error: ${(err as Error).message}`;
       return { manifest, mine: basename(dirname(manifest)), licenseNo: '', outcome: 'failed', error: message, statuses: {}, failed: 0, greenRatio: null, exposedSlopes: null, excursions: null, bareOutsideM2: null, report: '' };
@@ -161,9 +165,72 @@ export async function runBatch(manifests: string[], options: BatchOptions): Prom
       options.onProgress?.(rows.length, list.length, failed, row);
     }
   };
-  await Promise.all(Array.from({ length: Math.min(concurrency, list.length) }, worker));
+  try {
+    await Promise.all(Array.from({ length: Math.min(concurrency, list.length) }, worker));
+  } finally {
+    await pool?.close();
+  }
   writeSummary(rows, options.out);
   return rows;
+}
+
+/** Write one mine's outputs and its summary row (in whichever thread ran the audit). */
+export function auditOne(manifest: string, dir: string, report: AuditReport): SummaryRow {
+  writeAuditOutputs(report, dir);
+  return summaryOf(manifest, report, join(dir, 'report.json'));
+}
+
+/** Worker threads running audits (src/audit/batch-worker.ts), one audit each at a time. */
+class AuditPool {
+  private idle: Worker[] = [];
+  private waiting: Array<(w: Worker) => void> = [];
+  private all: Worker[] = [];
+
+  constructor(size: number) {
+    for (let i = 0; i < size; i++) {
+      const w = new Worker(new URL('./batch-worker.js', import.meta.url));
+      this.all.push(w);
+      this.idle.push(w);
+    }
+  }
+
+  private acquire(): Promise<Worker> {
+    const w = this.idle.pop();
+    return w ? Promise.resolve(w) : new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  private release(w: Worker): void {
+    const next = this.waiting.shift();
+    if (next) next(w);
+    else this.idle.push(w);
+  }
+
+  async run(manifest: string, dir: string): Promise<SummaryRow> {
+    const w = await this.acquire();
+    try {
+      return await new Promise<SummaryRow>((resolve, reject) => {
+        const onMessage = (m: { row?: SummaryRow; error?: { code: string; message: string } }): void => {
+          w.off('message', onMessage);
+          w.off('error', onError);
+          if (m.row) resolve(m.row);
+          else reject(new GreenmineError(m.error?.code ?? 'AUDIT_WORKER', m.error?.message ?? 'worker failed'));
+        };
+        const onError = (err: Error): void => {
+          w.off('message', onMessage);
+          reject(err);
+        };
+        w.on('message', onMessage);
+        w.on('error', onError);
+        w.postMessage({ manifest, dir });
+      });
+    } finally {
+      this.release(w);
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.all.map((w) => w.terminate()));
+  }
 }
 
 /** Join the summary.json of several batch outputs (shards) into one. */

@@ -1,0 +1,60 @@
+/**
+ * A province of N small mines (each a manifest over the demo mine's data) audited with
+ * the batch runner, against the same audits one at a time; plus one demo audit alone.
+ */
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { findManifests, runAudit, runBatch } from '../src/audit/index.js';
+import { consume, peakRssMiB, report, time } from './harness.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+
+function province(count: number): string {
+  const demoPath = join(ROOT, 'fixtures/demo-mine/mine.json');
+  const demo = JSON.parse(readFileSync(demoPath, 'utf8'));
+  const abs = (p: string): string => resolve(dirname(demoPath), p);
+  const dir = mkdtempSync(join(tmpdir(), 'greenmine-bench-province-'));
+  for (let i = 0; i < count; i++) {
+    const mineDir = join(dir, `mine-${String(i).padStart(4, '0')}`);
+    mkdirSync(mineDir);
+    writeFileSync(
+      join(mineDir, 'mine.json'),
+      JSON.stringify({
+        ...demo,
+        mine: { ...demo.mine, name: `矿山${i}` },
+        license: abs(demo.license),
+        classes: demo.classes.map((c: { path: string }) => ({ ...c, path: abs(c.path) })),
+        dem: abs(demo.dem),
+        soil: { before: abs(demo.soil.before), after: abs(demo.soil.after) },
+        zones: Object.fromEntries(Object.entries(demo.zones as Record<string, string>).map(([k, v]) => [k, abs(v)])),
+        tracks: demo.tracks.map((t: { path: string }) => ({ ...t, path: abs(t.path) })),
+      }),
+    );
+  }
+  return dir;
+}
+
+export async function benchAudit(count: number): Promise<void> {
+  const single = await time('one audit of the demo mine', async () => consume((await runAudit(join(ROOT, 'fixtures/demo-mine/mine.json'))).checks.length), { repeats: 3, warmup: 1 });
+  console.log(`\nOne audit of the demo mine: median ${single.medianMs.toFixed(0)} ms`);
+  const dir = province(count);
+  const manifests = findManifests(dir);
+  const out = join(dir, 'out');
+  const batch = await time(`greenmine batch (worker threads, one per core)`, async () => {
+    rmSync(out, { recursive: true, force: true });
+    const rows = await runBatch(manifests, { out });
+    // The worker-thread path runs only from the built JavaScript: make its breakage loud here.
+    const failed = rows.filter((r) => r.outcome !== 'audited');
+    if (failed.length) throw new Error(`batch benchmark: ${failed.length} mine(s) not audited: ${failed[0]!.error}`);
+    consume(rows.length);
+  }, { repeats: 1, warmup: 0 });
+  const sequential = await time('anchor: the same audits one at a time', async () => {
+    rmSync(out, { recursive: true, force: true });
+    consume((await runBatch(manifests, { out, concurrency: 1 })).length);
+  }, { repeats: 1, warmup: 0 });
+  report(`Province of ${count} mines`, batch, sequential, count, 'mines');
+  console.log(`  ${((count / batch.medianMs) * 60000).toFixed(0)} mines per minute; peak RSS ${peakRssMiB().toFixed(0)} MiB`);
+  rmSync(dir, { recursive: true, force: true });
+}
