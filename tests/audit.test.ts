@@ -10,10 +10,12 @@ import { exposedSlopes } from '../src/terrain/index.js';
 import { errorCode, fixture } from './helpers.js';
 
 const DEMO = fixture('demo-mine/mine.json');
-const report = await runAudit(DEMO);
+const SCENE = fixture('scene-a/mine.json');
+const report = await runAudit(SCENE);
+const demoReport = await runAudit(DEMO);
 const byId = (id: string) => report.checks.find((c) => c.id === id)!;
 
-describe('audit of the demo mine (scene-a data)', () => {
+describe('audit of the reference scene (scene-a/mine.json)', () => {
   it('statuses follow from the measurements', () => {
     expect(byId('R1.1').status).toBe('fail'); // green ratio below 100 %
     expect(byId('R2.2').status).toBe('fail'); // 3 exposed slopes at 25° / 50 m²
@@ -22,7 +24,7 @@ describe('audit of the demo mine (scene-a data)', () => {
     expect(byId('R2.3').values.failing).toBe(1);
     expect(byId('R5.1').status).toBe('fail'); // 3 fence excursions
     expect(byId('R5.1').values.excursions).toBe(3);
-    expect(byId('R4.2').status).toBe('fail'); // one exit without washing
+    expect(byId('R4.2').status).toBe('not-assessed'); // no wash zone or truck in scene-a
     expect(byId('R5.2').status).toBe('pass');
     for (const id of ['R4.1', 'R5.3', 'R5.4']) expect(byId(id).status).toBe('not-assessed');
     // On-site items are a checklist, never checks that pass.
@@ -49,6 +51,7 @@ describe('audit of the demo mine (scene-a data)', () => {
       expect(c.measure!.zh.length).toBeGreaterThan(5);
     }
     expect(byId('R2.2').evidence).toHaveLength(3);
+    expect(byId('R3.1').values.surveys).toBe(1);
     expect(byId('R5.1').evidence).toHaveLength(3);
     expect(byId('R1.1').evidence.length).toBe(3);
   });
@@ -72,6 +75,21 @@ describe('audit of the demo mine (scene-a data)', () => {
     expect((html.match(/class="license"/g) ?? []).length).toBe(2); // two blocks
     expect(html).toContain('@page{size:A4');
     expect(html).not.toMatch(/https?:\/\/(?!www\.w3\.org)/); // self-contained
+  });
+});
+
+describe('audit of the demo mine (two surveys, a truck)', () => {
+  it('measures the change between surveys and the truck washing', () => {
+    const c = (id: string) => demoReport.checks.find((x) => x.id === id)!;
+    expect(c('R3.1').values.surveys).toBe(2);
+    expect(c('R3.1').values.regreenedM2 as number).toBeGreaterThan(400); // two benches re-greened
+    expect(c('R3.1').values.newBareM2 as number).toBeGreaterThanOrEqual(600); // a 30 m × 20 m scar
+    const kinds = c('R3.1').evidence.map((f) => f.properties.kind);
+    expect(kinds).toContain('new-bare');
+    expect(kinds).toContain('regreened');
+    expect(c('R4.2').status).toBe('fail'); // one exit without washing
+    expect(c('R4.2').values.unwashedExits).toBe(1);
+    expect(c('R2.2').values.count as number).toBeLessThan(3); // benches re-greened since scene-a
   });
 });
 
@@ -197,8 +215,10 @@ describe('batch, merge and init', () => {
     const broken = rows.find((r) => r.outcome === 'failed')!;
     expect(broken.error).toContain('AUDIT_LICENSE');
     const audited = rows.find((r) => r.outcome === 'audited')!;
-    expect(audited.statuses['R2.2']).toBe('fail');
-    expect(audited.exposedSlopes).toBe(3);
+    const direct = demoReport.checks.find((c) => c.id === 'R2.2')!;
+    expect(audited.statuses['R2.2']).toBe(direct.status);
+    expect(audited.exposedSlopes).toBe(direct.values.count);
+    expect(audited.statuses['R4.2']).toBe('fail');
     const csv = readFileSync(join(out, 'summary.csv'), 'utf8');
     expect(csv.charCodeAt(0)).toBe(0xfeff);
     expect(csv.trim().split('\r\n')).toHaveLength(4);

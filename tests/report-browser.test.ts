@@ -19,7 +19,9 @@ describe('report.html in a browser', () => {
   it.skipIf(!available && !process.env.CI)('renders without errors, shows the map and fits A4 in print', async () => {
     expect(available, 'CI must install chromium').toBe(true);
     const dir = mkdtempSync(join(tmpdir(), 'greenmine-html-'));
-    const files = writeAuditOutputs(await runAudit(fixture('demo-mine/mine.json')), dir);
+    const report = await runAudit(fixture('demo-mine/mine.json'));
+    const files = writeAuditOutputs(report, dir);
+    const evidence = report.checks.flatMap((c) => c.evidence.map((f) => ({ id: c.id, type: f.geometry.type })));
     const browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
@@ -37,9 +39,10 @@ describe('report.html in a browser', () => {
       await page.goto(pathToFileURL(files.html).href);
       expect(errors).toEqual([]);
       expect(await page.locator('svg path.license').count()).toBe(2); // two license blocks
-      expect(await page.locator('svg text.label').count()).toBe(3); // three numbered exposed slopes
-      expect(await page.locator('svg polyline').count()).toBe(4); // three fence excursions and an unwashed exit
-      expect(await page.locator('td.fail').count()).toBe(6);
+      expect(await page.locator('svg text.label').count()).toBe(evidence.filter((e) => e.id === 'R2.2').length); // numbered exposed slopes
+      expect(await page.locator('svg polyline').count()).toBe(evidence.filter((e) => e.type === 'LineString').length); // excursions, unwashed exits
+      expect(evidence.filter((e) => e.type === 'LineString').length).toBe(4); // three fence excursions and an unwashed exit
+      expect(await page.locator('td.fail').count()).toBe(report.checks.filter((c) => c.status === 'fail').length);
       mkdirSync('test-artifacts', { recursive: true });
       await page.screenshot({ path: 'test-artifacts/report.png', fullPage: true });
       // Print: A4 portrait with 12 mm margins leaves about 703 CSS px of width.

@@ -10,7 +10,7 @@ import { GreenmineError, type Finding } from '../errors.js';
 import { detectEvents, detectWashViolations, FenceIndex, type FenceEvent } from '../fence/index.js';
 import { crsFromEpsg, toWgs84 } from '../crs/index.js';
 import { licensesToGeoJson, loadLicenses, summarizeLicense, type License, type LicenseFeatureCollection, type LicenseSummary } from '../license/index.js';
-import { measureCoverage, type CoverageReport } from '../raster/index.js';
+import { bareChange, measureCoverage, type CoverageReport } from '../raster/index.js';
 import { exposedSlopes, platformSoil, type SlopesReport, type SoilReport } from '../terrain/index.js';
 import { loadTracks, type Track } from '../track/index.js';
 import { loadManifest, type LoadedManifest, type Thresholds } from './manifest.js';
@@ -175,16 +175,32 @@ export async function runAudit(manifestPath: string): Promise<AuditReport> {
         evidence: patches,
       });
       const insideBare = coverage.beforeExclusionM2.bare;
+      const previous = classes.length >= 2 ? classes.at(-2)! : null;
+      const change = previous
+        ? await attempt(async () => bareChange(file(previous.path)!, file(latest.path)!, licenses, { exclude: await loadZones(manifest.zones?.excluded), minPatchM2: t.minPatchM2 }))
+        : null;
+      if (change && 'error' in change) findings.push({ code: 'AUDIT_CHANGE', severity: 'warning', message: `bare-ground change between surveys not measured: ${change.error}`, where: { file: manifestPath, path: 'classes' } });
+      const c = change && 'value' in change ? change.value : null;
+      const grew = c !== null && c.bareNowM2 > c.bareBeforeM2;
       checks.push({
         id: 'R3.1',
         row: 3,
         title: { zh: '裸露山体最小化', en: 'Bare mountain surface kept to a minimum' },
-        status: 'pass',
-        values: { bareInsideLicenseM2: insideBare, bareOutsideExclusionsM2: a.bare, surveys: classes.length },
-        threshold: { note: 'reported; change between surveys needs two class rasters' },
-        problem: insideBare > 0 ? { zh: `矿区范围内裸露面积${m2(insideBare)}`, en: `${m2(insideBare)} of bare ground inside the license` } : null,
-        measure: insideBare > 0 ? { zh: '按开采计划控制剥离范围，暂不开采区域及时复绿或覆盖三维植被网', en: 'Limit stripping to the plan; re-green or net areas not being mined' } : null,
-        evidence: [],
+        status: grew ? 'fail' : 'pass',
+        values: {
+          bareInsideLicenseM2: insideBare,
+          bareOutsideExclusionsM2: a.bare,
+          surveys: classes.length,
+          ...(c ? { bareBeforeM2: c.bareBeforeM2, bareNowM2: c.bareNowM2, newBareM2: c.newBareM2, regreenedM2: c.regreenedM2, since: previous!.date ?? previous!.path } : {}),
+        },
+        threshold: { rule: c ? 'bare area outside the excluded zones must not grow between surveys' : 'reported (one survey)' },
+        problem: grew
+          ? { zh: `与上期相比，裸露面积由${m2(c!.bareBeforeM2)}增至${m2(c!.bareNowM2)}，新增裸露${m2(c!.newBareM2)}`, en: `Bare area grew from ${m2(c!.bareBeforeM2)} to ${m2(c!.bareNowM2)} since the previous survey (${m2(c!.newBareM2)} newly bare)` }
+          : insideBare > 0 && !c
+            ? { zh: `矿区范围内裸露面积${m2(insideBare)}`, en: `${m2(insideBare)} of bare ground inside the license` }
+            : null,
+        measure: grew || (insideBare > 0 && !c) ? { zh: '按开采计划控制剥离范围，新增裸露区域及时复绿或覆盖三维植被网', en: 'Limit stripping to the plan; re-green or net newly bared ground' } : null,
+        evidence: (c?.patches ?? []).map((p) => polygonFeature('R3.1', p.outline, { kind: p.kind, patch: p.id, areaM2: p.areaM2 })),
       });
       const outside = coverage.outsideLicense;
       const outsideFail = outside !== null && outside.bareM2 > t.maxOutsideBareM2;

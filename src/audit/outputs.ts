@@ -30,7 +30,7 @@ const STATUS: Record<Check['status'], { zh: string; cls: string }> = {
   'not-assessed': { zh: '未评估', cls: 'na' },
 };
 
-const COLORS: Record<string, string> = { 'R1.1': '#d9480f', 'R2.2': '#e67700', 'R2.3': '#862e9c', 'R5.1': '#1864ab', 'R4.2': '#0b7285' };
+const COLORS: Record<string, string> = { 'R3.1': '#e8590c', 'R1.1': '#d9480f', 'R2.2': '#e67700', 'R2.3': '#862e9c', 'R5.1': '#1864ab', 'R4.2': '#0b7285' };
 
 /** An inline SVG map of the license and the evidence, with a scale bar and a north arrow. */
 export function mapSvg(report: AuditReport, width = 760, height = 520): string {

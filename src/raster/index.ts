@@ -5,3 +5,4 @@ export { loadScheme, parseScheme, schemeFromGroups, WORLDCOVER, type ClassGroup,
 export { toPixelPolygons, zonalClassAreas, type ClassSums, type ZonalOptions, type ZonalResult } from './zonal.js';
 export { writeTiledTiff, type TiffSpec } from './writer.js';
 export { outlineRuns, StreamingLabeler, type Component } from './components.js';
+export { bareChange, type BareChange, type ChangePatch } from './change.js';
