@@ -216,3 +216,23 @@ describe('terrain CLI', () => {
     expect(worst).toBeLessThan(0.01);
   });
 });
+
+describe('zone mode (final-slope polygons)', () => {
+  it('polygons around the bare benches are exposed; one on green ground is not', async () => {
+    const { exposedSlopesInZones } = await import('../src/terrain/index.js');
+    const { loadLicensesFromBytes } = await import('../src/license/index.js');
+    const derived = await exposedSlopes(fixture('scene-a/classes.tif'), fixture('scene-a/dem.tif'), licenses);
+    const features = derived.slopes.map((s, i) => ({ type: 'Feature', properties: { name: `slope ${i + 1}` }, geometry: { type: 'MultiPolygon', coordinates: s.outline } }));
+    // A square of green ground inside the license, near its south-west.
+    const [lon, lat] = [119.9486, 30.5755];
+    features.push({ type: 'Feature', properties: { name: 'green' }, geometry: { type: 'MultiPolygon', coordinates: [[[[lon, lat], [lon + 0.0003, lat], [lon + 0.0003, lat + 0.0003], [lon, lat + 0.0003], [lon, lat]]]] } });
+    const zones = loadLicensesFromBytes(new TextEncoder().encode(JSON.stringify({ type: 'FeatureCollection', features })), 'final_slopes.geojson');
+    const r = await exposedSlopesInZones(fixture('scene-a/classes.tif'), fixture('scene-a/dem.tif'), zones, { minAreaM2: 50 });
+    expect(r.count).toBe(3);
+    expect(r.pass).toBe(false);
+    const areas = r.slopes.map((s) => s.areaM2).sort((a, b) => a - b);
+    const derivedAreas = derived.slopes.map((s) => s.areaM2).sort((a, b) => a - b);
+    areas.forEach((a, i) => expect(relative(a, derivedAreas[i]!)).toBeLessThan(0.05));
+    for (const s of r.slopes) expect(s.surfaceAreaM2).toBeGreaterThan(s.areaM2 * 1.8); // ~60° faces
+  });
+});

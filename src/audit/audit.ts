@@ -11,7 +11,7 @@ import { detectEvents, detectWashViolations, FenceIndex, type FenceEvent } from 
 import { crsFromEpsg, toWgs84 } from '../crs/index.js';
 import { licensesToGeoJson, loadLicenses, summarizeLicense, type License, type LicenseFeatureCollection, type LicenseSummary } from '../license/index.js';
 import { bareChange, measureCoverage, type CoverageReport } from '../raster/index.js';
-import { exposedSlopes, platformSoil, type SlopesReport, type SoilReport } from '../terrain/index.js';
+import { exposedSlopes, exposedSlopesInZones, platformSoil, type SlopesReport, type SoilReport } from '../terrain/index.js';
 import { loadTracks, type Track } from '../track/index.js';
 import { loadManifest, type LoadedManifest, type Thresholds } from './manifest.js';
 
@@ -246,7 +246,11 @@ export async function runAudit(manifestPath: string): Promise<AuditReport> {
   let slopes: SlopesReport | null = null;
   if (!latest || !manifest.dem) checks.push(notAssessed('R2.2', 2, { zh: '裸露终了边坡不超过2个', en: 'At most 2 exposed final slopes' }, !latest ? 'no class raster' : 'no DEM (dem)'));
   else {
-    const result = await attempt(() => exposedSlopes(file(latest.path)!, file(manifest.dem)!, licenses, { minSlopeDeg: t.minSlopeDeg, minAreaM2: t.minSlopeAreaM2, limit: t.maxExposedSlopes }));
+    const options = { minSlopeDeg: t.minSlopeDeg, minAreaM2: t.minSlopeAreaM2, limit: t.maxExposedSlopes };
+    // With a final-slope layer the design's slopes are judged (zone mode); otherwise bare steep ground is grouped.
+    const result = await attempt(async () =>
+      manifest.zones?.finalSlopes ? exposedSlopesInZones(file(latest.path)!, file(manifest.dem)!, (await loadZones(manifest.zones.finalSlopes))!, options) : exposedSlopes(file(latest.path)!, file(manifest.dem)!, licenses, options),
+    );
     if ('error' in result) checks.push(notAssessed('R2.2', 2, { zh: '裸露终了边坡不超过2个', en: 'At most 2 exposed final slopes' }, result.error));
     else {
       slopes = result.value;

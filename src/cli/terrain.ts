@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { formatWhere } from '../errors.js';
 import { loadLicenses } from '../license/index.js';
 import { loadScheme, RasterReader, writeTiledTiff } from '../raster/index.js';
-import { exposedSlopes, platformSoil, SlopeRows, type SlopeAlgorithm } from '../terrain/index.js';
+import { exposedSlopes, exposedSlopesInZones, platformSoil, SlopeRows, type SlopeAlgorithm } from '../terrain/index.js';
 import { EXIT_OK, guard, parse, UsageError, type Io } from './args.js';
 
 export const SLOPES_HELP = `Usage: greenmine slopes --license <file> --classes <raster> --dem <raster> [options]
@@ -20,6 +20,9 @@ Options:
   --limit <n>          allowed exposed final slopes (default 2)
   --algorithm <a>      horn (default, as gdaldem) or zevenbergen
   --scheme <json>      class scheme (bare group = bare)
+  --slope-zones <file> final-slope polygons (zone mode): each is exposed when its bare
+                       area ≥ --min-area or its bare share ≥ --min-share
+  --min-share <ratio>  zone mode bare share (default 0.5)
   --patches <file>     write the exposed slopes' outlines as GeoJSON (WGS 84)
   --json               print the report as JSON
   -h, --help           show this help
@@ -71,6 +74,8 @@ export async function slopesCommand(argv: string[], io: Io): Promise<number> {
       limit: { type: 'string' },
       algorithm: { type: 'string' },
       scheme: { type: 'string' },
+      'slope-zones': { type: 'string' },
+      'min-share': { type: 'string' },
       patches: { type: 'string' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
@@ -87,8 +92,11 @@ export async function slopesCommand(argv: string[], io: Io): Promise<number> {
       algorithm: algorithmOf(values.algorithm),
       scheme: values.scheme ? loadScheme(values.scheme) : undefined,
     };
+    const minShare = num(values['min-share'], '--min-share', 0.5);
     const licenses = await loadLicenses(values.license);
-    const report = await exposedSlopes(values.classes, values.dem, licenses, options);
+    const report = values['slope-zones']
+      ? await exposedSlopesInZones(values.classes, values.dem, await loadLicenses(values['slope-zones']), { ...options, minShare })
+      : await exposedSlopes(values.classes, values.dem, licenses, options);
     if (values.patches) {
       const fc = { type: 'FeatureCollection', features: report.slopes.map(({ outline, ...p }) => ({ type: 'Feature', properties: p, geometry: { type: 'MultiPolygon', coordinates: outline } })) };
       writeFileSync(values.patches, `${JSON.stringify(fc)}\n`);

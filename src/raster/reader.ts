@@ -312,6 +312,26 @@ export class RasterReader {
    * (row stride blockWidth; a last strip may hold fewer rows).
    */
   async readBlock(bx: number, by: number): Promise<RasterBlock> {
+    // A small bounded cache (most recent blocks): random access near a point costs one decode.
+    const key = by * this.blocksAcross + bx;
+    const hit = this.cache.get(key);
+    if (hit) {
+      this.cache.delete(key);
+      this.cache.set(key, hit);
+      return hit;
+    }
+    const block = this.decodeBlock(bx, by);
+    this.cache.set(key, block);
+    block.catch(() => this.cache.delete(key));
+    if (this.cache.size > RasterReader.CACHE_BLOCKS) this.cache.delete(this.cache.keys().next().value!);
+    return block;
+  }
+
+  /** Blocks kept in the cache (the most recently used). */
+  static CACHE_BLOCKS = 16;
+  private readonly cache = new Map<number, Promise<RasterBlock>>();
+
+  private async decodeBlock(bx: number, by: number): Promise<RasterBlock> {
     const { info } = this;
     const where = { file: info.file, path: `block ${bx},${by}` };
     try {

@@ -1,3 +1,3 @@
 export { demPixelMetres, DemRows, metresPerDegree, SlopeRows, slopeRow, type SlopeAlgorithm } from './slope.js';
-export { exposedSlopes, type ExposedSlope, type SlopesOptions, type SlopesReport } from './slopes.js';
+export { exposedSlopes, exposedSlopesInZones, type ExposedSlope, type SlopesOptions, type SlopesReport, type ZoneSlopesOptions } from './slopes.js';
 export { platformSoil, type PlatformSoil, type SoilOptions, type SoilReport } from './soil.js';

@@ -191,3 +191,115 @@ export async function exposedSlopes(classesPath: string, demPath: string, licens
     await dem.close();
   }
 }
+
+export interface ZoneSlopesOptions extends SlopesOptions {
+  /** A final-slope polygon is exposed when its bare share reaches this (default 0.5), or its bare area reaches minAreaM2. */
+  minShare?: number;
+}
+
+/**
+ * Zone mode: the final slopes are given as polygons (from the mine's design or
+ * survey). Each is exposed when its bare area ≥ minAreaM2 or its bare share ≥
+ * minShare (pixel centres inside the polygon; surface areas from the DEM).
+ */
+export async function exposedSlopesInZones(classesPath: string, demPath: string, zones: License[], options: ZoneSlopesOptions = {}): Promise<SlopesReport> {
+  const minAreaM2 = options.minAreaM2 ?? 50;
+  const minShare = options.minShare ?? 0.5;
+  const limit = options.limit ?? 2;
+  const maxSlopeDeg = options.maxSlopeDeg ?? 85;
+  const classes = await RasterReader.open(classesPath, options.classes);
+  const dem = await RasterReader.open(demPath, options.dem);
+  try {
+    if (classes.info.crs.proj4 !== dem.info.crs.proj4) {
+      throw new GreenmineError('TERRAIN_CRS_MISMATCH', `${demPath} is in ${crsLabel(dem.info.crs)} but ${classesPath} in ${crsLabel(classes.info.crs)}; warp one onto the other's CRS first`, { file: demPath });
+    }
+    const scheme = options.scheme ?? WORLDCOVER;
+    const bare = new Uint8Array(65536);
+    for (const [code, c] of scheme.classes) if (c.group === 'bare') bare[code] = 1;
+    const ct = classes.info.transform;
+    const dt = dem.info.transform;
+    const slopes = new SlopeRows(dem, options.algorithm ?? 'horn');
+    const toWgs = createTransform(classes.info.crs, crsFromEpsg(4326));
+    const cosCap = Math.cos((maxSlopeDeg * Math.PI) / 180);
+    const out: ExposedSlope[] = [];
+    let totalPlanar = 0, totalSurface = 0;
+    const findings: Finding[] = [...classes.info.findings, ...dem.info.findings];
+    for (const [zi, zone] of zones.entries()) {
+      const polygons = toPixelPolygons(zone.blocks.map((b) => b.rings), zone.crs, classes);
+      const cov = new PolygonCoverage(polygons, 'centre');
+      const row = new Float64Array(cov.width);
+      let areaM2 = 0, bareM2 = 0, surface = 0, slopeSum = 0, slopeMax = -Infinity, zMin = Infinity, zMax = -Infinity, n = 0;
+      let sx = 0, sy = 0;
+      for (let r = Math.max(0, cov.rowMin); r < Math.min(classes.info.height, cov.rowMax); r++) {
+        cov.rows(r, r + 1, row);
+        const pa = classes.pixelAreaM2(r);
+        const demRow = Math.floor((ct[3] + (r + 0.5) * ct[5] - dt[3]) / dt[5]);
+        const sRow = demRow >= 0 && demRow < dem.info.height ? await slopes.row(demRow) : null;
+        const zRow = sRow ? await slopes.dem.row(demRow) : null;
+        const { blockWidth: bw, blockHeight: bh } = classes.info;
+        const by = Math.floor(r / bh);
+        for (let c = Math.max(0, cov.colMin); c < Math.min(classes.info.width, cov.colMax); c++) {
+          if (row[c - cov.colMin] !== 1) continue;
+          areaM2 += pa;
+          const bx = Math.floor(c / bw);
+          const v = (await classes.readBlock(bx, by))[(r - by * bh) * bw + (c - bx * bw)]!;
+          if (v === classes.info.nodata || !bare[v]) continue;
+          const dc = Math.floor((ct[0] + (c + 0.5) * ct[1] - dt[0]) / dt[1]);
+          const s = sRow && dc >= 0 && dc < dem.info.width ? sRow[dc]! : NaN;
+          bareM2 += pa;
+          if (Number.isNaN(s)) continue;
+          n++;
+          surface += pa / Math.max(Math.cos((s * Math.PI) / 180), cosCap);
+          slopeSum += s;
+          slopeMax = Math.max(slopeMax, s);
+          zMin = Math.min(zMin, zRow![dc]!);
+          zMax = Math.max(zMax, zRow![dc]!);
+          sx += c + 0.5;
+          sy += r + 0.5;
+        }
+      }
+      if (areaM2 === 0) {
+        findings.push({ code: 'TERRAIN_ZONE_OUTSIDE', severity: 'warning', message: `final-slope zone ${zi + 1} has no class pixels under it`, where: { file: zone.sourceFile, feature: zi + 1 } });
+        continue;
+      }
+      totalPlanar += bareM2;
+      totalSurface += surface;
+      if (bareM2 >= minAreaM2 || bareM2 / areaM2 >= minShare) {
+        const [lon, lat] = n ? toWgs.point(ct[0] + (sx / n) * ct[1], ct[3] + (sy / n) * ct[5]) : [NaN, NaN];
+        const toWgsRing = (ring: Float64Array): number[][] => {
+          const t = createTransform(zone.crs, crsFromEpsg(4326));
+          const pts: number[][] = [];
+          for (let i = 0; i + 1 < ring.length; i += 2) pts.push(t.point(ring[i]!, ring[i + 1]!));
+          return pts;
+        };
+        out.push({
+          id: out.length + 1,
+          areaM2: bareM2,
+          surfaceAreaM2: surface,
+          meanSlopeDeg: n ? slopeSum / n : NaN,
+          maxSlopeDeg: slopeMax,
+          elevationM: { min: zMin, max: zMax },
+          centroid: [lon!, lat!],
+          outline: zone.blocks.map((b) => b.rings.map(toWgsRing)),
+        });
+      }
+    }
+    return {
+      count: out.length,
+      limit,
+      pass: out.length <= limit,
+      connectivity: 8,
+      minSlopeDeg: 0,
+      minAreaM2,
+      method: `zone mode: each final-slope polygon is exposed when its bare area ≥ ${minAreaM2} m² or its bare share ≥ ${minShare}; pixel centres; surface area = planimetric ÷ cos(min(slope, ${maxSlopeDeg}°))`,
+      bareSlopeAreaM2: { planar: totalPlanar, surface: totalSurface },
+      componentsBeforeAreaFilter: zones.length,
+      slopes: out,
+      crs: crsLabel(classes.info.crs),
+      findings,
+    };
+  } finally {
+    await classes.close();
+    await dem.close();
+  }
+}
