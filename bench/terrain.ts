@@ -94,6 +94,14 @@ export async function benchTerrain(size: number, maskSize: number): Promise<void
   }, { repeats: size > 5000 ? 1 : 3, warmup: size > 5000 ? 0 : 1 });
   const decode = await time('anchor: decode the DEM alone', () => decodeAll(dem), { repeats: size > 5000 ? 1 : 3, warmup: 0 });
   report(`Exposed final slopes, ${size} × ${size} (${mpx.toFixed(0)} Mpx, ${count} components)`, e2e, decode, Math.round(mpx), 'Mpx');
+  if (size <= 5000) {
+    // The two-thread split (a worker thread, from the built JavaScript) must give the single-thread answer.
+    const [split, single] = [await exposedSlopes(classes, dem, [license], { threads: 2 }), await exposedSlopes(classes, dem, [license], { threads: 1 })];
+    if (split.componentsBeforeAreaFilter !== single.componentsBeforeAreaFilter || split.count !== single.count || Math.abs(split.bareSlopeAreaM2.surface - single.bareSlopeAreaM2.surface) > 1e-6 * single.bareSlopeAreaM2.surface) {
+      throw new Error(`terrain benchmark: the two-thread result differs from one thread (${split.componentsBeforeAreaFilter} vs ${single.componentsBeforeAreaFilter} components)`);
+    }
+    console.log('  two-thread split (forced) agrees with one thread');
+  }
   console.log(`  peak RSS after the slope pipeline: ${peakRssMiB().toFixed(0)} MiB`);
 
   // Labelling alone: a mask of blotches (about 40 % set), rows generated on the fly.

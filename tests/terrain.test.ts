@@ -236,3 +236,22 @@ describe('zone mode (final-slope polygons)', () => {
     for (const s of r.slopes) expect(s.surfaceAreaM2).toBeGreaterThan(s.areaM2 * 1.8); // ~60° faces
   });
 });
+
+describe('the slope pipeline split in bands', () => {
+  it('two bands joined at any seam give the components of one pass', async () => {
+    const { labelBand, mergeBands } = await import('../src/terrain/slopes.js');
+    const { toPixelPolygons, RasterReader: Reader, PolygonCoverage } = await import('../src/raster/index.js');
+    const classes = await Reader.open(fixture('scene-a/classes.tif'));
+    const zones = licenses.flatMap((l) => toPixelPolygons(l.blocks.map((b) => b.rings), l.crs, classes));
+    const cov = new PolygonCoverage(zones, 'centre');
+    const job = { classesPath: fixture('scene-a/classes.tif'), demPath: fixture('scene-a/dem.tif'), zones, bareCodes: [60], minSlopeDeg: 25, maxSlopeDeg: 85, algorithm: 'horn' as const, rowStart: Math.max(0, cov.rowMin), rowEnd: Math.min(1000, cov.rowMax) };
+    const whole = await labelBand(job);
+    const summary = (b: Awaited<ReturnType<typeof labelBand>>) => b.components.map((c) => [c.pixels, Math.round(c.weight), Math.round(c.channels[0]!.sum * 1000), c.bbox.join(',')]).sort();
+    for (const seam of [256, 300, 301, 512]) {
+      const merged = mergeBands(await labelBand({ ...job, rowEnd: seam }), await labelBand({ ...job, rowStart: seam }), seam);
+      expect(merged.components.length, `seam ${seam}`).toBe(whole.components.length);
+      expect(summary(merged)).toEqual(summary(whole));
+      expect(merged.totalPlanar).toBe(whole.totalPlanar);
+    }
+  });
+});
