@@ -63,9 +63,16 @@ export class StreamingLabeler {
   private curEnd: Int32Array;
   private curLabel: Int32Array;
   private seen = new Uint8Array(1024);
-  // All runs (row, start, end, label), kept for outlines when keepRuns.
-  private runStore = new Int32Array(4 * 1024);
+  // All runs (row, start, end, label), kept for outlines when keepRuns, in fixed chunks
+  // (no reallocation and copy of a large array as they grow).
+  private runChunks: Int32Array[] = [];
   private runCount = 0;
+  private static readonly RUNS_PER_CHUNK = 1 << 18;
+
+  private run(r: number, field: number): number {
+    const k = r & (StreamingLabeler.RUNS_PER_CHUNK - 1);
+    return this.runChunks[r >>> 18]![4 * k + field]!;
+  }
   private row = -1;
   private closed: Array<Component & { order: number }> = [];
 
@@ -228,12 +235,14 @@ export class StreamingLabeler {
         }
       }
       if (this.keepRuns) {
-        const o = 4 * this.runCount++;
-        if (o + 4 > this.runStore.length) this.runStore = grow(this.runStore, o + 4);
-        this.runStore[o] = row;
-        this.runStore[o + 1] = this.colOffset + start;
-        this.runStore[o + 2] = this.colOffset + end;
-        this.runStore[o + 3] = label;
+        const r = this.runCount++;
+        const k = r & (StreamingLabeler.RUNS_PER_CHUNK - 1);
+        if (k === 0) this.runChunks.push(new Int32Array(4 * StreamingLabeler.RUNS_PER_CHUNK));
+        const chunk = this.runChunks[this.runChunks.length - 1]!;
+        chunk[4 * k] = row;
+        chunk[4 * k + 1] = this.colOffset + start;
+        chunk[4 * k + 2] = this.colOffset + end;
+        chunk[4 * k + 3] = label;
       }
       cS[n] = start;
       cE[n] = end;
@@ -315,7 +324,7 @@ export class StreamingLabeler {
     const roots: number[] = [];
     const index = new Int32Array(this.labels).fill(-1);
     for (let r = 0; r < this.runCount; r++) {
-      const root = this.find(this.runStore[4 * r + 3]!);
+      const root = this.find(this.run(r, 3));
       if (index[root] === -1) {
         index[root] = roots.length;
         roots.push(root);
@@ -323,17 +332,18 @@ export class StreamingLabeler {
     }
     const count = roots.length;
     const runOffset = new Int32Array(count + 1);
-    for (let r = 0; r < this.runCount; r++) runOffset[index[this.find(this.runStore[4 * r + 3]!)]! + 1]!++;
+    for (let r = 0; r < this.runCount; r++) runOffset[index[this.find(this.run(r, 3))]! + 1]!++;
     for (let i = 0; i < count; i++) runOffset[i + 1]! += runOffset[i]!;
     const runs = new Int32Array(3 * this.runCount);
     const fill = runOffset.slice(0, count);
     for (let r = 0; r < this.runCount; r++) {
-      const i = index[this.find(this.runStore[4 * r + 3]!)]!;
+      const i = index[this.find(this.run(r, 3))]!;
       const o = 3 * fill[i]!++;
-      runs[o] = this.runStore[4 * r]!;
-      runs[o + 1] = this.runStore[4 * r + 1]!;
-      runs[o + 2] = this.runStore[4 * r + 2]!;
+      runs[o] = this.run(r, 0);
+      runs[o + 1] = this.run(r, 1);
+      runs[o + 2] = this.run(r, 2);
     }
+    this.runChunks = [];
     const components = roots.map((root, i) => this.componentOf(root, runs.subarray(3 * runOffset[i]!, 3 * runOffset[i + 1]!)));
     components.sort((a, b) => a.order - b.order);
     return components.map(({ order: _order, ...c }, i) => ({ ...c, id: i + 1 }));

@@ -38,30 +38,43 @@ export class DemRows {
     }
   }
 
+  /** Strip buffers no longer needed, reused (a strip of a wide DEM is tens of MB). */
+  private spare: Float32Array[] = [];
+
   /** Full-width strip of block row `by` (rows by·bh … ), nodata as NaN. */
   async strip(by: number): Promise<Float32Array> {
     const cached = this.strips.get(by);
     if (cached) return cached;
     const { width: W, blockWidth: bw, blockHeight: bh, nodata } = this.reader.info;
     const rows = this.reader.blockRows(by);
-    const out = new Float32Array(W * rows);
-    const blocks = await Promise.all(Array.from({ length: this.reader.blocksAcross }, (_, bx) => this.reader.readBlock(bx, by)));
+    const full = this.spare.pop() ?? new Float32Array(W * bh);
+    const out = full.subarray(0, W * rows);
     const nanNodata = nodata !== null && Number.isNaN(nodata);
-    blocks.forEach((block, bx) => {
-      const x0 = bx * bw;
-      const w = Math.min(bw, W - x0);
-      for (let r = 0; r < rows; r++) {
-        const src = r * bw;
-        const dst = r * W + x0;
-        for (let c = 0; c < w; c++) {
-          const v = block[src + c]!;
-          out[dst + c] = v === nodata || (nanNodata && Number.isNaN(v)) ? NaN : v;
+    // A few blocks in flight at a time, each copied into the strip as it arrives: little transient memory.
+    const across = this.reader.blocksAcross;
+    for (let bx0 = 0; bx0 < across; bx0 += 8) {
+      const blocks = await Promise.all(Array.from({ length: Math.min(8, across - bx0) }, (_, k) => this.reader.readBlock(bx0 + k, by)));
+      blocks.forEach((block, k) => {
+        const x0 = (bx0 + k) * bw;
+        const w = Math.min(bw, W - x0);
+        for (let r = 0; r < rows; r++) {
+          const src = r * bw;
+          const dst = r * W + x0;
+          for (let c = 0; c < w; c++) {
+            const v = block[src + c]!;
+            out[dst + c] = v === nodata || (nanNodata && Number.isNaN(v)) ? NaN : v;
+          }
         }
-      }
-    });
+      });
+    }
     this.strips.set(by, out);
-    // Keep only the strips around the one asked for.
-    for (const key of this.strips.keys()) if (key < by - 1 || key > by + 1) this.strips.delete(key);
+    // Keep only the strips around the one asked for; recycle the others' buffers.
+    for (const [key, strip] of this.strips) {
+      if (key < by - 1 || key > by + 1) {
+        this.strips.delete(key);
+        if (strip.buffer.byteLength === W * bh * 4) this.spare.push(new Float32Array(strip.buffer));
+      }
+    }
     return out;
   }
 

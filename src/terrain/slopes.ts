@@ -131,7 +131,8 @@ export async function labelBand(job: BandJob): Promise<BandResult> {
 
 function labelBandInWorker(job: BandJob): Promise<BandResult> {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(new URL('./slopes-worker.js', import.meta.url), { workerData: job });
+    // A modest heap for the worker makes it collect often (its arrays are external memory): peak RSS stays low.
+    const worker = new Worker(new URL('./slopes-worker.js', import.meta.url), { workerData: job, resourceLimits: { maxOldGenerationSizeMb: 128, maxYoungGenerationSizeMb: 16 } });
     worker.once('message', (m: { result?: BandResult; error?: { code: string; message: string } }) => {
       void worker.terminate();
       if (m.result) resolve(m.result);
