@@ -253,3 +253,18 @@ describe('batch, merge and init', () => {
     expect(missingRoles).toContain('zones.excluded');
   });
 });
+
+describe('the published report schema', () => {
+  it('report.json of both mines validates against schemas/report.schema.json', async () => {
+    const { Ajv } = await import('ajv');
+    const schema = JSON.parse(readFileSync(new URL('../schemas/report.schema.json', import.meta.url), 'utf8'));
+    const validate = new Ajv({ allErrors: true, strict: false }).compile(schema);
+    for (const r of [report, demoReport]) {
+      const ok = validate(JSON.parse(JSON.stringify(r)));
+      expect(validate.errors ?? []).toEqual([]);
+      expect(ok).toBe(true);
+    }
+    // And it is not vacuous: a broken report fails.
+    expect(validate({ ...JSON.parse(JSON.stringify(report)), checks: [{ id: 'X', row: 9 }] })).toBe(false);
+  });
+});

@@ -255,3 +255,30 @@ describe('the slope pipeline split in bands', () => {
     }
   });
 });
+
+describe('merge gap', () => {
+  it('joins patches closer than the gap, never more than the components there are', async () => {
+    const base = await exposedSlopes(fixture('scene-a/classes.tif'), fixture('scene-a/dem.tif'), licenses, { minAreaM2: 0 });
+    const joined = await exposedSlopes(fixture('scene-a/classes.tif'), fixture('scene-a/dem.tif'), licenses, { minAreaM2: 0, mergeGapM: 3 });
+    expect(joined.count).toBeLessThan(base.count);
+    expect(joined.bareSlopeAreaM2.planar).toBe(base.bareSlopeAreaM2.planar);
+    expect(joined.slopes.reduce((s, x) => s + x.areaM2, 0)).toBeCloseTo(base.slopes.reduce((s, x) => s + x.areaM2, 0), 6);
+    const { mergeByGap } = await import('../src/terrain/slopes.js');
+    // Two single pixels three columns apart: two pixels between them.
+    const px = (row: number, col: number) => ({ id: 0, pixels: 1, weight: 1, centroid: [col + 0.5, row + 0.5] as [number, number], bbox: [col, row, col + 1, row + 1] as [number, number, number, number], runs: Int32Array.from([row, col, col + 1]), channels: [] });
+    expect(mergeByGap([px(0, 0), px(0, 3)], 2)).toHaveLength(2);
+    expect(mergeByGap([px(0, 0), px(0, 3)], 2.5)).toHaveLength(1);
+    expect(mergeByGap([px(0, 0), px(0, 3)], 0)).toHaveLength(2);
+  });
+});
+
+describe('soil without a platform layer', () => {
+  it("uses the license's flat cells, and a stricter flatness keeps fewer", async () => {
+    const loose = await platformSoil(licenses, fixture('scene-a/dem_before_soil.tif'), fixture('scene-a/dem_after_soil.tif'), { maxSlopeDeg: 10 });
+    const strict = await platformSoil(licenses, fixture('scene-a/dem_before_soil.tif'), fixture('scene-a/dem_after_soil.tif'), { maxSlopeDeg: 2 });
+    expect(loose.platforms).toHaveLength(1);
+    expect(loose.platforms[0]!.id).toContain('flat cells');
+    expect(strict.platforms[0]!.pixels).toBeGreaterThan(0);
+    expect(strict.platforms[0]!.pixels).toBeLessThan(loose.platforms[0]!.pixels);
+  });
+});

@@ -271,9 +271,14 @@ export async function runAudit(manifestPath: string): Promise<AuditReport> {
 
   // R2.3 — platform soil.
   let soil: SoilReport | null = null;
-  if (!manifest.soil || !manifest.zones?.platforms) checks.push(notAssessed('R2.3', 2, { zh: '平台覆土不低于30cm', en: 'Platform soil at least 30 cm' }, !manifest.soil ? 'no before/after DEMs (soil)' : 'no platform layer (zones.platforms)'));
+  if (!manifest.soil) checks.push(notAssessed('R2.3', 2, { zh: '平台覆土不低于30cm', en: 'Platform soil at least 30 cm' }, 'no before/after DEMs (soil)'));
   else {
-    const result = await attempt(async () => platformSoil((await loadZones(manifest.zones!.platforms))!, file(manifest.soil!.before)!, file(manifest.soil!.after)!, { minThicknessM: t.minSoilM }));
+    // Without a platform layer, the license's flat cells stand in for the platforms.
+    const result = await attempt(async () =>
+      manifest.zones?.platforms
+        ? platformSoil((await loadZones(manifest.zones.platforms))!, file(manifest.soil!.before)!, file(manifest.soil!.after)!, { minThicknessM: t.minSoilM })
+        : platformSoil(licenses, file(manifest.soil!.before)!, file(manifest.soil!.after)!, { minThicknessM: t.minSoilM, maxSlopeDeg: t.maxPlatformSlopeDeg }),
+    );
     if ('error' in result) checks.push(notAssessed('R2.3', 2, { zh: '平台覆土不低于30cm', en: 'Platform soil at least 30 cm' }, result.error));
     else {
       soil = result.value;

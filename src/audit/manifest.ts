@@ -24,6 +24,7 @@ export interface Thresholds {
   washWithinS: number;
   heightOffsetM: number;
   minPatchM2: number;
+  maxPlatformSlopeDeg: number;
 }
 
 /** Defaults from the action plan (R1.1 100 %, R2.2 ≤ 2 slopes, R2.3 ≥ 0.30 m) and greenmine's GNSS and raster conventions. */
@@ -43,6 +44,7 @@ export const DEFAULT_THRESHOLDS: Thresholds = {
   washWithinS: 600,
   heightOffsetM: 0,
   minPatchM2: 50,
+  maxPlatformSlopeDeg: 5,
 };
 
 export interface Manifest {

@@ -23,18 +23,21 @@ Options:
   --slope-zones <file> final-slope polygons (zone mode): each is exposed when its bare
                        area ≥ --min-area or its bare share ≥ --min-share
   --min-share <ratio>  zone mode bare share (default 0.5)
+  --merge-gap <m>      join bare steep patches closer than this (default 0: off)
   --patches <file>     write the exposed slopes' outlines as GeoJSON (WGS 84)
   --json               print the report as JSON
   -h, --help           show this help
 `;
 
-export const SOIL_HELP = `Usage: greenmine soil --platforms <file> --before <dem> --after <dem> [options]
+export const SOIL_HELP = `Usage: greenmine soil (--platforms <file> | --license <file>) --before <dem> --after <dem> [options]
 
 Platform soil thickness (R2.3, at least 30 cm): after − before at the pixel
 centres inside each platform polygon.
 
 Options:
   --platforms <file>     platform polygons (GeoJSON, shapefile, KML…)
+  --license <file>       without a platform layer: the license's flat cells stand in for platforms
+  --max-platform-slope <deg>  what counts as flat with --license (default 5)
   --before <tif>         DEM before soil spreading
   --after <tif>          DEM after soil spreading (resampled bilinearly if on another grid)
   --min-thickness <m>    minimum thickness (default 0.30)
@@ -76,6 +79,7 @@ export async function slopesCommand(argv: string[], io: Io): Promise<number> {
       scheme: { type: 'string' },
       'slope-zones': { type: 'string' },
       'min-share': { type: 'string' },
+      'merge-gap': { type: 'string' },
       patches: { type: 'string' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
@@ -91,6 +95,7 @@ export async function slopesCommand(argv: string[], io: Io): Promise<number> {
       limit: num(values.limit, '--limit', 2),
       algorithm: algorithmOf(values.algorithm),
       scheme: values.scheme ? loadScheme(values.scheme) : undefined,
+      mergeGapM: num(values['merge-gap'], '--merge-gap', 0),
     };
     const minShare = num(values['min-share'], '--min-share', 0.5);
     const licenses = await loadLicenses(values.license);
@@ -120,6 +125,8 @@ export async function soilCommand(argv: string[], io: Io): Promise<number> {
   return guard(io, json, async () => {
     const { values } = parse(argv, {
       platforms: { type: 'string' },
+      license: { type: 'string' },
+      'max-platform-slope': { type: 'string' },
       before: { type: 'string' },
       after: { type: 'string' },
       'min-thickness': { type: 'string' },
@@ -131,10 +138,11 @@ export async function soilCommand(argv: string[], io: Io): Promise<number> {
       io.stdout(SOIL_HELP);
       return EXIT_OK;
     }
-    if (!values.platforms || !values.before || !values.after) throw new UsageError(`soil needs --platforms, --before and --after\n\n${SOIL_HELP}`);
+    if ((!values.platforms && !values.license) || !values.before || !values.after) throw new UsageError(`soil needs --platforms (or --license), --before and --after\n\n${SOIL_HELP}`);
     const minThicknessM = num(values['min-thickness'], '--min-thickness', 0.3);
-    const platforms = await loadLicenses(values.platforms);
-    const report = await platformSoil(platforms, values.before, values.after, { minThicknessM });
+    const maxSlopeDeg = values.platforms ? undefined : num(values['max-platform-slope'], '--max-platform-slope', 5);
+    const platforms = await loadLicenses((values.platforms ?? values.license)!);
+    const report = await platformSoil(platforms, values.before, values.after, { minThicknessM, maxSlopeDeg });
     if (values.thin) {
       const fc = {
         type: 'FeatureCollection',

@@ -32,6 +32,8 @@ export interface SlopesOptions {
   dem?: OpenOptions;
   /** Threads for the slope pipeline (default: the number of cores; 2 or more use a worker thread). */
   threads?: number;
+  /** Join components separated by less than this gap, m (default 0: off). */
+  mergeGapM?: number;
 }
 
 /** One band of rows of the slope pipeline, self-contained so it can run in a worker thread. */
@@ -142,32 +144,8 @@ function labelBandInWorker(job: BandJob): Promise<BandResult> {
   });
 }
 
-/**
- * Join the components of two bands of rows (top ends at `seam`, bottom starts there): components
- * whose runs touch across the seam row (8-connected) become one; order of first appearance kept.
- */
-export function mergeBands(top: BandResult, bottom: BandResult, seam: number): BandResult {
-  const all = [...top.components, ...bottom.components];
-  const parent = all.map((_, i) => i);
-  const find = (i: number): number => {
-    while (parent[i] !== i) i = parent[i] = parent[parent[i]!]!;
-    return i;
-  };
-  const edgeRuns = (c: Component, row: number): Array<[number, number]> => {
-    const out: Array<[number, number]> = [];
-    for (let i = 0; i < c.runs.length; i += 3) if (c.runs[i] === row) out.push([c.runs[i + 1]!, c.runs[i + 2]!]);
-    return out;
-  };
-  const topEdge = top.components.map((c, i) => ({ i, runs: c.bbox[3] === seam ? edgeRuns(c, seam - 1) : [] })).filter((x) => x.runs.length);
-  const bottomEdge = bottom.components.map((c, i) => ({ i: i + top.components.length, runs: c.bbox[1] === seam ? edgeRuns(c, seam) : [] })).filter((x) => x.runs.length);
-  for (const a of topEdge) {
-    for (const b of bottomEdge) {
-      if (a.runs.some(([s1, e1]) => b.runs.some(([s2, e2]) => s1 < e2 + 1 && s2 < e1 + 1))) {
-        const ra = find(a.i), rb = find(b.i);
-        if (ra !== rb) parent[Math.max(ra, rb)] = Math.min(ra, rb);
-      }
-    }
-  }
+/** Merge components that share a root under `find` into one each (statistics combined, runs sorted); order of first appearance kept. */
+function joinComponents(all: Component[], find: (i: number) => number): Component[] {
   const groups = new Map<number, Component[]>();
   all.forEach((c, i) => {
     const r = find(i);
@@ -175,7 +153,7 @@ export function mergeBands(top: BandResult, bottom: BandResult, seam: number): B
     if (g) g.push(c);
     else groups.set(r, [c]);
   });
-  const components: Component[] = [...groups.entries()]
+  return [...groups.entries()]
     .sort((x, y) => x[0] - y[0])
     .map(([, members], k) => {
       if (members.length === 1) return { ...members[0]!, id: k + 1 };
@@ -204,6 +182,74 @@ export function mergeBands(top: BandResult, bottom: BandResult, seam: number): B
         })),
       };
     });
+}
+
+/**
+ * Components separated by less than `gapPx` pixels (edge to edge, 8-connected sense) become one:
+ * a narrow platform between two bare faces of one wall does not split the wall.
+ */
+export function mergeByGap(components: Component[], gapPx: number): Component[] {
+  if (gapPx <= 0 || components.length < 2) return components;
+  const parent = components.map((_, i) => i);
+  const find = (i: number): number => {
+    while (parent[i] !== i) i = parent[i] = parent[parent[i]!]!;
+    return i;
+  };
+  const order = components.map((_, i) => i).sort((a, b) => components[a]!.bbox[0] - components[b]!.bbox[0]);
+  const near = (a: Component, b: Component): boolean => {
+    for (let i = 0; i < a.runs.length; i += 3) {
+      for (let j = 0; j < b.runs.length; j += 3) {
+        const dy = Math.abs(a.runs[i]! - b.runs[j]!);
+        if (dy > gapPx + 1) continue;
+        const dx = Math.max(0, b.runs[j + 1]! - (a.runs[i + 2]! - 1), a.runs[i + 1]! - (b.runs[j + 2]! - 1));
+        // Pixels strictly between the two (centre distance less one pixel) fewer than the gap.
+        if (Math.hypot(dx, dy) - 1 < gapPx) return true;
+      }
+    }
+    return false;
+  };
+  for (let x = 0; x < order.length; x++) {
+    const a = components[order[x]!]!;
+    for (let y = x + 1; y < order.length; y++) {
+      const b = components[order[y]!]!;
+      if (b.bbox[0] > a.bbox[2] + gapPx + 1) break;
+      if (b.bbox[1] > a.bbox[3] + gapPx + 1 || a.bbox[1] > b.bbox[3] + gapPx + 1) continue;
+      if (find(order[x]!) !== find(order[y]!) && near(a, b)) {
+        const ra = find(order[x]!), rb = find(order[y]!);
+        parent[Math.max(ra, rb)] = Math.min(ra, rb);
+      }
+    }
+  }
+  return joinComponents(components, find);
+}
+
+/**
+ * Join the components of two bands of rows (top ends at `seam`, bottom starts there): components
+ * whose runs touch across the seam row (8-connected) become one; order of first appearance kept.
+ */
+export function mergeBands(top: BandResult, bottom: BandResult, seam: number): BandResult {
+  const all = [...top.components, ...bottom.components];
+  const parent = all.map((_, i) => i);
+  const find = (i: number): number => {
+    while (parent[i] !== i) i = parent[i] = parent[parent[i]!]!;
+    return i;
+  };
+  const edgeRuns = (c: Component, row: number): Array<[number, number]> => {
+    const out: Array<[number, number]> = [];
+    for (let i = 0; i < c.runs.length; i += 3) if (c.runs[i] === row) out.push([c.runs[i + 1]!, c.runs[i + 2]!]);
+    return out;
+  };
+  const topEdge = top.components.map((c, i) => ({ i, runs: c.bbox[3] === seam ? edgeRuns(c, seam - 1) : [] })).filter((x) => x.runs.length);
+  const bottomEdge = bottom.components.map((c, i) => ({ i: i + top.components.length, runs: c.bbox[1] === seam ? edgeRuns(c, seam) : [] })).filter((x) => x.runs.length);
+  for (const a of topEdge) {
+    for (const b of bottomEdge) {
+      if (a.runs.some(([s1, e1]) => b.runs.some(([s2, e2]) => s1 < e2 + 1 && s2 < e1 + 1))) {
+        const ra = find(a.i), rb = find(b.i);
+        if (ra !== rb) parent[Math.max(ra, rb)] = Math.min(ra, rb);
+      }
+    }
+  }
+  const components = joinComponents(all, find);
   return { components, totalPlanar: top.totalPlanar + bottom.totalPlanar, totalSurface: top.totalSurface + bottom.totalSurface, demMissing: top.demMissing + bottom.demMissing };
 }
 
@@ -305,7 +351,8 @@ export async function exposedSlopes(classesPath: string, demPath: string, licens
         where: { file: demPath },
       });
     }
-    const components = band.components;
+    const pixelM = Math.sqrt(classes.pixelAreaM2(Math.floor((r0 + r1) / 2)));
+    const components = mergeByGap(band.components, (options.mergeGapM ?? 0) / pixelM);
     const toWgs = createTransform(classes.info.crs, crsFromEpsg(4326));
     const toMap = (p: number[]): number[] => [ct[0] + p[0]! * ct[1], ct[3] + p[1]! * ct[5]];
     const exposed: ExposedSlope[] = [];
@@ -330,7 +377,7 @@ export async function exposedSlopes(classesPath: string, demPath: string, licens
       connectivity: 8,
       minSlopeDeg,
       minAreaM2,
-      method: `slope by ${options.algorithm === 'zevenbergen' ? 'Zevenbergen-Thorne' : 'Horn'} (as gdaldem -compute_edges), sampled at class pixel centres from the nearest DEM cell; license by pixel centre; surface area = planimetric ÷ cos(min(slope, ${maxSlopeDeg}°))`,
+      method: `slope by ${options.algorithm === 'zevenbergen' ? 'Zevenbergen-Thorne' : 'Horn'} (as gdaldem -compute_edges), sampled at class pixel centres from the nearest DEM cell; license by pixel centre; surface area = planimetric ÷ cos(min(slope, ${maxSlopeDeg}°))${options.mergeGapM ? `; components closer than ${options.mergeGapM} m joined` : ''}`,
       bareSlopeAreaM2: { planar: totalPlanar, surface: totalSurface },
       componentsBeforeAreaFilter: components.length,
       slopes: exposed,

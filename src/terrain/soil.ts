@@ -11,11 +11,16 @@ import { outlineRuns, StreamingLabeler } from '../raster/components.js';
 import { PolygonCoverage } from '../raster/coverage.js';
 import { RasterReader } from '../raster/reader.js';
 import { toPixelPolygons } from '../raster/zonal.js';
-import { DemRows } from './slope.js';
+import { DemRows, SlopeRows } from './slope.js';
 
 export interface SoilOptions {
   /** Minimum soil thickness, m (default 0.30). */
   minThicknessM?: number;
+  /**
+   * Only pixels flatter than this (slope of the "before" DEM, degrees) count: with the license as the
+   * "platform", its flat cells stand in for a platform layer.
+   */
+  maxSlopeDeg?: number;
 }
 
 export interface PlatformSoil {
@@ -68,6 +73,7 @@ export async function platformSoil(platforms: License[], beforePath: string, aft
     }
     const same = sameGrid(before, after);
     const beforeRows = new DemRows(before);
+    const flatOnly = options.maxSlopeDeg !== undefined ? new SlopeRows(before) : null;
     const afterRows = new DemRows(after);
     const bt = before.info.transform;
     const at = after.info.transform;
@@ -75,7 +81,7 @@ export async function platformSoil(platforms: License[], beforePath: string, aft
     const toWgs = createTransform(before.info.crs, crsFromEpsg(4326));
     const results: PlatformSoil[] = [];
     for (const [index, platform] of platforms.entries()) {
-      const id = String(platform.attributes.id ?? platform.name ?? index + 1);
+      const id = options.maxSlopeDeg !== undefined ? `flat cells (< ${options.maxSlopeDeg}°) of ${platform.id}` : String(platform.attributes.id ?? platform.name ?? index + 1);
       const polygons = toPixelPolygons(platform.blocks.map((b) => b.rings), platform.crs, before);
       const cov = new PolygonCoverage(polygons, 'centre');
       const r0 = Math.max(0, cov.rowMin), r1 = Math.min(before.info.height, cov.rowMax);
@@ -89,6 +95,7 @@ export async function platformSoil(platforms: License[], beforePath: string, aft
       const row = new Float64Array(cov.width);
       for (let r = r0; r < r1; r++) {
         cov.rows(r, r + 1, row);
+        const slopeRow = flatOnly ? Float32Array.from(await flatOnly.row(r)) : null;
         const b = await beforeRows.row(r);
         const pixelM2 = before.pixelAreaM2(r);
         thin.fill(0);
@@ -101,6 +108,7 @@ export async function platformSoil(platforms: License[], beforePath: string, aft
         const aRow1 = same ? null : ay0 + 1 >= 0 && ay0 + 1 < after.info.height ? await afterRows.row(ay0 + 1) : null;
         for (let c = c0; c < c1; c++) {
           if (row[c - cov.colMin] !== 1) continue;
+          if (slopeRow && !(slopeRow[c]! < options.maxSlopeDeg!)) continue;
           let a: number;
           if (same) a = aRow0![c]!;
           else {
