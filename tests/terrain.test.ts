@@ -253,6 +253,16 @@ describe('the slope pipeline split in bands', () => {
       expect(summary(merged)).toEqual(summary(whole));
       expect(merged.totalPlanar).toBe(whole.totalPlanar);
     }
+    // Column bands, each reading only its columns of the DEM (with a halo).
+    const { mergeColumnBands } = await import('../src/terrain/slopes.js');
+    const runsOf = (b: Awaited<ReturnType<typeof labelBand>>) => b.components.map((c) => Array.from(c.runs).join(',')).sort();
+    for (const seam of [256, 333, 512, 600]) {
+      const merged = mergeColumnBands(await labelBand({ ...job, colEnd: seam }), await labelBand({ ...job, colStart: seam }), seam);
+      expect(merged.components.length, `column seam ${seam}`).toBe(whole.components.length);
+      expect(summary(merged)).toEqual(summary(whole));
+      expect(runsOf(merged)).toEqual(runsOf(whole)); // runs cut by the seam are whole again
+      expect(merged.totalPlanar).toBe(whole.totalPlanar);
+    }
   });
 });
 

@@ -31,8 +31,17 @@ export function metresPerDegree(latDeg: number): [number, number] {
 /** The DEM as float rows (nodata → NaN), a block row at a time. */
 export class DemRows {
   private strips = new Map<number, Float32Array>();
+  /** Columns [colStart, colEnd) of the DEM are kept (all by default): row arrays start at colStart. */
+  readonly colStart: number;
+  readonly colEnd: number;
 
-  constructor(readonly reader: RasterReader) {
+  constructor(
+    readonly reader: RasterReader,
+    colStart = 0,
+    colEnd = reader.info.width,
+  ) {
+    this.colStart = Math.max(0, colStart);
+    this.colEnd = Math.min(reader.info.width, colEnd);
     if (reader.info.width < 2 || reader.info.height < 2) {
       throw new GreenmineError('TERRAIN_DEM_TOO_SMALL', `${reader.info.file}: a DEM needs at least 2 × 2 pixels for a slope`, { file: reader.info.file });
     }
@@ -45,22 +54,24 @@ export class DemRows {
   async strip(by: number): Promise<Float32Array> {
     const cached = this.strips.get(by);
     if (cached) return cached;
-    const { width: W, blockWidth: bw, blockHeight: bh, nodata } = this.reader.info;
+    const { blockWidth: bw, blockHeight: bh, nodata } = this.reader.info;
+    const W = this.colEnd - this.colStart;
     const rows = this.reader.blockRows(by);
     const full = this.spare.pop() ?? new Float32Array(W * bh);
     const out = full.subarray(0, W * rows);
     const nanNodata = nodata !== null && Number.isNaN(nodata);
     // A few blocks in flight at a time, each copied into the strip as it arrives: little transient memory.
-    const across = this.reader.blocksAcross;
-    for (let bx0 = 0; bx0 < across; bx0 += 8) {
-      const blocks = await Promise.all(Array.from({ length: Math.min(8, across - bx0) }, (_, k) => this.reader.readBlock(bx0 + k, by)));
+    const first = Math.floor(this.colStart / bw);
+    const last = Math.floor((this.colEnd - 1) / bw);
+    for (let bx0 = first; bx0 <= last; bx0 += 8) {
+      const blocks = await Promise.all(Array.from({ length: Math.min(8, last - bx0 + 1) }, (_, k) => this.reader.readBlock(bx0 + k, by)));
       blocks.forEach((block, k) => {
-        const x0 = (bx0 + k) * bw;
-        const w = Math.min(bw, W - x0);
+        const x0 = Math.max((bx0 + k) * bw, this.colStart);
+        const x1 = Math.min((bx0 + k + 1) * bw, this.colEnd);
         for (let r = 0; r < rows; r++) {
-          const src = r * bw;
-          const dst = r * W + x0;
-          for (let c = 0; c < w; c++) {
+          const src = r * bw - (bx0 + k) * bw;
+          const dst = r * W - this.colStart;
+          for (let c = x0; c < x1; c++) {
             const v = block[src + c]!;
             out[dst + c] = v === nodata || (nanNodata && Number.isNaN(v)) ? NaN : v;
           }
@@ -78,9 +89,10 @@ export class DemRows {
     return out;
   }
 
-  /** Row `r` of the DEM (a view into its strip). */
+  /** Row `r` of the DEM's kept columns (a view into its strip; index 0 is column colStart). */
   async row(r: number): Promise<Float32Array> {
-    const { width: W, blockHeight: bh } = this.reader.info;
+    const { blockHeight: bh } = this.reader.info;
+    const W = this.colEnd - this.colStart;
     const by = Math.floor(r / bh);
     const s = await this.strip(by);
     return s.subarray((r - by * bh) * W, (r - by * bh + 1) * W);
@@ -175,15 +187,21 @@ export function demPixelMetres(reader: RasterReader, r: number): [number, number
 /** Slope rows of a DEM, computed on demand in row order with a one-row halo. */
 export class SlopeRows {
   readonly dem: DemRows;
+  /** Column of index 0 in the rows returned (a one-column halo around the asked range is read). */
+  readonly offset: number;
   private cacheRow = -1;
   private cache: Float32Array;
 
   constructor(
     readonly reader: RasterReader,
     readonly algorithm: SlopeAlgorithm = 'horn',
+    colStart = 0,
+    colEnd = reader.info.width,
   ) {
-    this.dem = new DemRows(reader);
-    this.cache = new Float32Array(reader.info.width);
+    // The halo column on each side (where the DEM goes on) gives the edge columns their true neighbours.
+    this.dem = new DemRows(reader, colStart - 1, colEnd + 1);
+    this.offset = this.dem.colStart;
+    this.cache = new Float32Array(this.dem.colEnd - this.dem.colStart);
   }
 
   /** Slope of row r (degrees; NaN for nodata). The returned array is reused by the next call. */

@@ -49,6 +49,9 @@ export interface BandJob {
   algorithm: SlopeAlgorithm;
   rowStart: number;
   rowEnd: number;
+  /** Class columns [colStart, colEnd) of this band (default: the zones' columns). */
+  colStart?: number;
+  colEnd?: number;
 }
 
 export interface BandResult {
@@ -71,12 +74,19 @@ export async function labelBand(job: BandJob): Promise<BandResult> {
     const { width: W, blockWidth: bw, blockHeight: bh, nodata } = classes.info;
     const r0 = job.rowStart;
     const r1 = job.rowEnd;
-    const c0 = Math.max(0, cov.colMin);
-    const c1 = Math.min(W, cov.colMax);
-    // DEM columns under the class pixel centres.
+    const c0 = Math.max(0, job.colStart ?? cov.colMin);
+    const c1 = Math.min(W, job.colEnd ?? cov.colMax);
+    // DEM columns under the class pixel centres, and the DEM columns this band needs.
     const demCol = new Int32Array(c1 - c0);
-    for (let c = c0; c < c1; c++) demCol[c - c0] = Math.floor((ct[0] + (c + 0.5) * ct[1] - dt[0]) / dt[1]);
-    const slopes = new SlopeRows(dem, job.algorithm);
+    let dcMin = Infinity, dcMax = -Infinity;
+    for (let c = c0; c < c1; c++) {
+      const dc = Math.floor((ct[0] + (c + 0.5) * ct[1] - dt[0]) / dt[1]);
+      demCol[c - c0] = dc;
+      dcMin = Math.min(dcMin, dc);
+      dcMax = Math.max(dcMax, dc);
+    }
+    const slopes = new SlopeRows(dem, job.algorithm, Math.max(0, dcMin), Math.min(dem.info.width, dcMax + 1));
+    const off = slopes.offset;
     const labeler = new StreamingLabeler(c1 - c0, 8, c0, 3);
     const mask = new Uint8Array(c1 - c0);
     const planar = new Float64Array(c1 - c0);
@@ -106,7 +116,7 @@ export async function labelBand(job: BandJob): Promise<BandResult> {
           const v = blocks[bx - Math.floor(c0 / bw)]![(r - by * bh) * bw + (c - bx * bw)]!;
           if (v === nodata || !bare[v]) continue;
           const dc = demCol[c - c0]!;
-          const s = slopeRow && dc >= 0 && dc < dem.info.width ? slopeRow[dc]! : NaN;
+          const s = slopeRow && dc >= 0 && dc < dem.info.width ? slopeRow[dc - off]! : NaN;
           if (Number.isNaN(s)) {
             demMissing++;
             continue;
@@ -117,7 +127,7 @@ export async function labelBand(job: BandJob): Promise<BandResult> {
           planar[i] = areaM2;
           surface[i] = areaM2 / Math.max(Math.cos((s * Math.PI) / 180), cosCap);
           slopeCh[i] = s;
-          elevCh[i] = elevRow![dc]!;
+          elevCh[i] = elevRow![dc - off]!;
           totalPlanar += areaM2;
           totalSurface += surface[i]!;
         }
@@ -168,6 +178,15 @@ function joinComponents(all: Component[], find: (i: number) => number): Componen
       const triples: number[][] = [];
       for (let i = 0; i < runs.length; i += 3) triples.push([runs[i]!, runs[i + 1]!, runs[i + 2]!]);
       triples.sort((p, q) => p[0]! - q[0]! || p[1]! - q[1]!);
+      // Runs cut at a column seam ([a, seam) and [seam, b) on one row) become one run again.
+      for (let t = triples.length - 1; t > 0; t--) {
+        const [pr, , pe] = triples[t - 1]!;
+        const [cr, cs, ce] = triples[t]!;
+        if (pr === cr && pe === cs) {
+          triples[t - 1]![2] = ce!;
+          triples.splice(t, 1);
+        }
+      }
       return {
         id: k + 1,
         pixels,
@@ -221,6 +240,38 @@ export function mergeByGap(components: Component[], gapPx: number): Component[] 
     }
   }
   return joinComponents(components, find);
+}
+
+/**
+ * Join the components of two bands of columns (left ends at column `seam`, right starts there):
+ * runs ending at the seam and runs starting there on the same or an adjacent row (8-connected)
+ * join their components; runs cut by the seam are made whole again.
+ */
+export function mergeColumnBands(left: BandResult, right: BandResult, seam: number): BandResult {
+  const all = [...left.components, ...right.components];
+  const parent = all.map((_, i) => i);
+  const find = (i: number): number => {
+    while (parent[i] !== i) i = parent[i] = parent[parent[i]!]!;
+    return i;
+  };
+  // Rows of the runs touching the seam, per component.
+  const rowsAt = (c: Component, side: 'end' | 'start'): number[] => {
+    const out: number[] = [];
+    for (let i = 0; i < c.runs.length; i += 3) if ((side === 'end' ? c.runs[i + 2] : c.runs[i + 1]) === seam) out.push(c.runs[i]!);
+    return out;
+  };
+  const l = left.components.map((c, i) => ({ i, rows: c.bbox[2] === seam ? rowsAt(c, 'end') : [] })).filter((x) => x.rows.length);
+  const r = right.components.map((c, i) => ({ i: i + left.components.length, rows: c.bbox[0] === seam ? rowsAt(c, 'start') : [] })).filter((x) => x.rows.length);
+  for (const a of l) {
+    const rowsA = new Set(a.rows);
+    for (const b of r) {
+      if (b.rows.some((row) => rowsA.has(row) || rowsA.has(row - 1) || rowsA.has(row + 1))) {
+        const ra = find(a.i), rb = find(b.i);
+        if (ra !== rb) parent[Math.max(ra, rb)] = Math.min(ra, rb);
+      }
+    }
+  }
+  return { components: joinComponents(all, find), totalPlanar: left.totalPlanar + right.totalPlanar, totalSurface: left.totalSurface + right.totalSurface, demMissing: left.demMissing + right.demMissing };
 }
 
 /**
@@ -332,15 +383,16 @@ export async function exposedSlopes(classesPath: string, demPath: string, licens
       rowStart: r0,
       rowEnd: r1,
     };
-    // Two cores: the lower half of the rows goes to a worker thread (from the built JavaScript),
-    // split at a block-row boundary; the halves' components are joined across the seam.
+    // Two cores: the right half of the columns goes to a worker thread (from the built JavaScript),
+    // split at a block boundary, each half reading only its columns of the DEM (and a halo); the
+    // halves' components are joined across the seam. Memory stays near that of one thread.
     // A worker costs about 0.2 s to start (it loads the libraries): worth it from about 20 Mpx.
-    const useWorker = (options.threads ?? availableParallelism()) > 1 && import.meta.url.endsWith('.js') && r1 - r0 >= 4 * bh && (r1 - r0) * (c1 - c0) >= (options.threads && options.threads > 1 ? 0 : 2e7);
+    const seam = Math.round((c0 + c1) / 2 / bw) * bw;
+    const useWorker = (options.threads ?? availableParallelism()) > 1 && import.meta.url.endsWith('.js') && seam > c0 && seam < c1 && (r1 - r0) * (c1 - c0) >= (options.threads && options.threads > 1 ? 0 : 2e7);
     let band: BandResult;
     if (useWorker) {
-      const seam = Math.round((r0 + r1) / 2 / bh) * bh;
-      const [top, bottom] = await Promise.all([labelBand({ ...job, rowEnd: seam }), labelBandInWorker({ ...job, rowStart: seam })]);
-      band = mergeBands(top, bottom, seam);
+      const [left, right] = await Promise.all([labelBand({ ...job, colStart: c0, colEnd: seam }), labelBandInWorker({ ...job, colStart: seam, colEnd: c1 })]);
+      band = mergeColumnBands(left, right, seam);
     } else band = await labelBand(job);
     const { totalPlanar, totalSurface, demMissing } = band;
     if (demMissing > 0) {
