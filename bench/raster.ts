@@ -13,6 +13,7 @@ import { readFileSync } from 'node:fs';
 import { crsFromEpsg } from '../src/crs/index.js';
 import type { License } from '../src/license/index.js';
 import { measureCoverage, RasterReader, type RasterBlock } from '../src/raster/index.js';
+import { decodeAll } from './decode.js';
 import { consume, peakRssMiB, report, rng, time } from './harness.js';
 import { writeTiledTiff } from '../src/raster/writer.js';
 
@@ -70,18 +71,6 @@ export function licenseCovering(size: number): License {
   return { id: 'bench', name: null, licenseNo: null, holder: null, blocks: [{ name: null, rings: [ring] }], elevationM: null, statedArea: null, crs: crsFromEpsg(4549), sourceFile: 'bench', attributes: {}, findings: [] };
 }
 
-/** Decode every block, a whole block row in flight at a time with the next row prefetched (as measureCoverage reads). */
-async function decodeAll(path: string): Promise<void> {
-  const reader = await RasterReader.open(path);
-  const row = (by: number): Promise<RasterBlock[]> => Promise.all(Array.from({ length: reader.blocksAcross }, (_, bx) => reader.readBlock(bx, by)));
-  let pending = row(0);
-  for (let by = 0; by < reader.blocksDown; by++) {
-    const blocks = await pending;
-    if (by + 1 < reader.blocksDown) pending = row(by + 1);
-    for (const b of blocks) consume(b[0]!);
-  }
-  await reader.close();
-}
 
 export async function benchRaster(size: number, geoblazeSize: number): Promise<void> {
   const t0 = performance.now();

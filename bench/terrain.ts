@@ -13,6 +13,7 @@ import { crsFromEpsg } from '../src/crs/index.js';
 import type { License } from '../src/license/index.js';
 import { RasterReader, StreamingLabeler, writeTiledTiff, type RasterBlock } from '../src/raster/index.js';
 import { exposedSlopes } from '../src/terrain/index.js';
+import { decodeAll } from './decode.js';
 import { consume, peakRssMiB, report, time } from './harness.js';
 
 const X0 = 450_000;
@@ -68,17 +69,6 @@ function squareLicense(size: number): License {
   return { id: 'bench', name: null, licenseNo: null, holder: null, blocks: [{ name: null, rings: [ring] }], elevationM: null, statedArea: null, crs: crsFromEpsg(4549), sourceFile: 'bench', attributes: {}, findings: [] };
 }
 
-async function decodeAll(path: string): Promise<void> {
-  const reader = await RasterReader.open(path);
-  const row = (by: number): Promise<RasterBlock[]> => Promise.all(Array.from({ length: reader.blocksAcross }, (_, bx) => reader.readBlock(bx, by)));
-  let pending = row(0);
-  for (let by = 0; by < reader.blocksDown; by++) {
-    const blocks = await pending;
-    if (by + 1 < reader.blocksDown) pending = row(by + 1);
-    for (const b of blocks) consume(b[0]!);
-  }
-  await reader.close();
-}
 
 export async function benchTerrain(size: number, maskSize: number): Promise<void> {
   const t0 = performance.now();

@@ -1,16 +1,7 @@
+import { rng } from './helpers.js';
 import { describe, expect, it } from 'vitest';
 import { outlineRuns, StreamingLabeler } from '../src/raster/components.js';
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Whole-raster labelling by flood fill: the simple reference. */
 function floodFill(mask: Uint8Array, w: number, h: number, connectivity: 4 | 8): Int32Array {

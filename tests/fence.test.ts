@@ -8,7 +8,7 @@ import { detectEvents, detectWashViolations, FenceIndex, FenceMonitor, type Fenc
 import { gkZoneFor } from '../src/license/area.js';
 import { loadLicenses, type License } from '../src/license/index.js';
 import { loadTracks, loadTracksFromBytes, type Track } from '../src/track/index.js';
-import { fixture } from './helpers.js';
+import { fixture, rng } from './helpers.js';
 
 const reference = JSON.parse(readFileSync(fixture('scene-a/EXPECTED.json'), 'utf8')).fence as {
   tolerance_m: number;
@@ -208,17 +208,6 @@ describe('truck washing (R4.2)', () => {
   });
 });
 
-/** Seeded generator (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function star(random: () => number, lon: number, lat: number, n: number, radiusDeg: number, clockwise = false): number[][] {
   const ring: number[][] = [];

@@ -3,6 +3,9 @@ import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
 import { GreenmineError } from '../src/errors.js';
 
+/** The benchmarks' seeded generator (mulberry32): every run sees the same data. */
+export { rng } from '../bench/harness.js';
+
 export const fixture = (path: string): string => fileURLToPath(new URL(`../fixtures/${path}`, import.meta.url));
 
 export const expected = JSON.parse(readFileSync(fixture('scene-a/EXPECTED.json'), 'utf8')) as {

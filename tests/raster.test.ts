@@ -8,7 +8,7 @@ import { main } from '../src/cli/main.js';
 import { crsFromEpsg } from '../src/crs/index.js';
 import { loadLicenses, type License } from '../src/license/index.js';
 import { ellipsoidBandAreaM2, measureCoverage, parseScheme, PolygonCoverage, RasterReader, schemeFromGroups, WORLDCOVER, type CoverageReport } from '../src/raster/index.js';
-import { errorCode, fixture } from './helpers.js';
+import { errorCode, fixture, rng } from './helpers.js';
 
 const reference = JSON.parse(readFileSync(fixture('scene-a/EXPECTED.json'), 'utf8')).coverage as {
   license_area_m2: number;
@@ -102,17 +102,6 @@ describe('green coverage against the reference', () => {
   });
 });
 
-/** Seeded generator (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function starRing(random: () => number, cx: number, cy: number, n: number, r: number, clockwise: boolean): Float64Array {
   const out: number[] = [];

@@ -1,19 +1,9 @@
+import { rng } from './helpers.js';
 import { describe, expect, it } from 'vitest';
 import { crsFromEpsg } from '../src/crs/index.js';
 import { findIntersections, pointInRing, ringArea2 } from '../src/license/geometry.js';
 import { licenseArea, validateLicense, type License } from '../src/license/index.js';
 
-/** Seeded generator (mulberry32) so every run sees the same shapes. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A star-shaped (hence simple) polygon around (cx, cy) in GK metres. */
 function star(random: () => number, cx: number, cy: number, n: number, radiusM: number): Float64Array {

@@ -1,18 +1,8 @@
-/** The worker thread of the slope pipeline: labels one band of rows (see labelBand). */
+/** The worker thread of the slope pipeline: labels one band of columns (see labelBand). */
+import '../io/worker-shim.js';
 import { parentPort, workerData } from 'node:worker_threads';
-
-// geotiff's `web-worker` dependency takes any non-main thread for one of its own workers unless a
-// global Worker exists; greenmine never uses geotiff's pool, so a stand-in is enough.
-const g = globalThis as { Worker?: unknown };
-if (typeof g.Worker !== 'function') {
-  g.Worker = class {
-    constructor() {
-      throw new Error('web workers are not available in greenmine worker threads');
-    }
-  };
-}
-const { GreenmineError } = await import('../errors.js');
-const { labelBand } = await import('./slopes.js');
+import { GreenmineError } from '../errors.js';
+import { labelBand } from './slopes.js';
 
 try {
   parentPort!.postMessage({ result: await labelBand(workerData) });

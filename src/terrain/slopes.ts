@@ -154,6 +154,20 @@ function labelBandInWorker(job: BandJob): Promise<BandResult> {
   });
 }
 
+/** Union–find over n items; the smaller index stays the root (so the first appearance leads). */
+function unionFind(n: number): { find: (i: number) => number; union: (a: number, b: number) => void } {
+  const parent = Array.from({ length: n }, (_, i) => i);
+  const find = (i: number): number => {
+    while (parent[i] !== i) i = parent[i] = parent[parent[i]!]!;
+    return i;
+  };
+  const union = (a: number, b: number): void => {
+    const ra = find(a), rb = find(b);
+    if (ra !== rb) parent[Math.max(ra, rb)] = Math.min(ra, rb);
+  };
+  return { find, union };
+}
+
 /** Merge components that share a root under `find` into one each (statistics combined, runs sorted); order of first appearance kept. */
 function joinComponents(all: Component[], find: (i: number) => number): Component[] {
   const groups = new Map<number, Component[]>();
@@ -209,11 +223,7 @@ function joinComponents(all: Component[], find: (i: number) => number): Componen
  */
 export function mergeByGap(components: Component[], gapPx: number): Component[] {
   if (gapPx <= 0 || components.length < 2) return components;
-  const parent = components.map((_, i) => i);
-  const find = (i: number): number => {
-    while (parent[i] !== i) i = parent[i] = parent[parent[i]!]!;
-    return i;
-  };
+  const { find, union } = unionFind(components.length);
   const order = components.map((_, i) => i).sort((a, b) => components[a]!.bbox[0] - components[b]!.bbox[0]);
   const near = (a: Component, b: Component): boolean => {
     for (let i = 0; i < a.runs.length; i += 3) {
@@ -233,10 +243,7 @@ export function mergeByGap(components: Component[], gapPx: number): Component[] 
       const b = components[order[y]!]!;
       if (b.bbox[0] > a.bbox[2] + gapPx + 1) break;
       if (b.bbox[1] > a.bbox[3] + gapPx + 1 || a.bbox[1] > b.bbox[3] + gapPx + 1) continue;
-      if (find(order[x]!) !== find(order[y]!) && near(a, b)) {
-        const ra = find(order[x]!), rb = find(order[y]!);
-        parent[Math.max(ra, rb)] = Math.min(ra, rb);
-      }
+      if (find(order[x]!) !== find(order[y]!) && near(a, b)) union(order[x]!, order[y]!);
     }
   }
   return joinComponents(components, find);
@@ -249,11 +256,7 @@ export function mergeByGap(components: Component[], gapPx: number): Component[] 
  */
 export function mergeColumnBands(left: BandResult, right: BandResult, seam: number): BandResult {
   const all = [...left.components, ...right.components];
-  const parent = all.map((_, i) => i);
-  const find = (i: number): number => {
-    while (parent[i] !== i) i = parent[i] = parent[parent[i]!]!;
-    return i;
-  };
+  const { find, union } = unionFind(all.length);
   // Rows of the runs touching the seam, per component.
   const rowsAt = (c: Component, side: 'end' | 'start'): number[] => {
     const out: number[] = [];
@@ -266,8 +269,7 @@ export function mergeColumnBands(left: BandResult, right: BandResult, seam: numb
     const rowsA = new Set(a.rows);
     for (const b of r) {
       if (b.rows.some((row) => rowsA.has(row) || rowsA.has(row - 1) || rowsA.has(row + 1))) {
-        const ra = find(a.i), rb = find(b.i);
-        if (ra !== rb) parent[Math.max(ra, rb)] = Math.min(ra, rb);
+        union(a.i, b.i);
       }
     }
   }
@@ -280,11 +282,7 @@ export function mergeColumnBands(left: BandResult, right: BandResult, seam: numb
  */
 export function mergeBands(top: BandResult, bottom: BandResult, seam: number): BandResult {
   const all = [...top.components, ...bottom.components];
-  const parent = all.map((_, i) => i);
-  const find = (i: number): number => {
-    while (parent[i] !== i) i = parent[i] = parent[parent[i]!]!;
-    return i;
-  };
+  const { find, union } = unionFind(all.length);
   const edgeRuns = (c: Component, row: number): Array<[number, number]> => {
     const out: Array<[number, number]> = [];
     for (let i = 0; i < c.runs.length; i += 3) if (c.runs[i] === row) out.push([c.runs[i + 1]!, c.runs[i + 2]!]);
@@ -295,8 +293,7 @@ export function mergeBands(top: BandResult, bottom: BandResult, seam: number): B
   for (const a of topEdge) {
     for (const b of bottomEdge) {
       if (a.runs.some(([s1, e1]) => b.runs.some(([s2, e2]) => s1 < e2 + 1 && s2 < e1 + 1))) {
-        const ra = find(a.i), rb = find(b.i);
-        if (ra !== rb) parent[Math.max(ra, rb)] = Math.min(ra, rb);
+        union(a.i, b.i);
       }
     }
   }
