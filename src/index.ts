@@ -10,3 +10,4 @@ export * from './fence/index.js';
 export * from './raster/index.js';
 export * from './terrain/index.js';
 export * from './audit/index.js';
+export * from './sensors/index.js';
