@@ -11,3 +11,4 @@ export * from './raster/index.js';
 export * from './terrain/index.js';
 export * from './audit/index.js';
 export * from './sensors/index.js';
+export * from './cameras/index.js';

@@ -6,6 +6,7 @@ import { EXIT_OK, EXIT_USAGE, processIo, type Io } from './args.js';
 import { auditCommand, AUDIT_HELP, batchCommand, BATCH_HELP, initCommand, INIT_HELP, mergeCommand, MERGE_HELP } from './audit.js';
 import { coverageCommand, COVERAGE_HELP } from './coverage.js';
 import { fenceCommand, FENCE_HELP } from './fence.js';
+import { camerasCommand, CAMERAS_HELP } from './cameras.js';
 import { dustCommand, DUST_HELP } from './sensors.js';
 import { licenseCommand, LICENSE_HELP } from './license.js';
 import { slopeCommand, slopesCommand, soilCommand, SLOPE_HELP, SLOPES_HELP, SOIL_HELP } from './terrain.js';
@@ -21,6 +22,7 @@ const COMMANDS: Record<string, { summary: string; help: string; run: (argv: stri
   soil: { summary: 'platform soil thickness from DEMs before and after', help: SOIL_HELP, run: soilCommand },
   slope: { summary: 'write a slope raster (as gdaldem slope)', help: SLOPE_HELP, run: slopeCommand },
   dust: { summary: 'dust over-limit alarms and monitor completeness', help: DUST_HELP, run: dustCommand },
+  cameras: { summary: 'video coverage of the license by cameras, with line of sight on a DEM', help: CAMERAS_HELP, run: camerasCommand },
   fence: { summary: 'check GPS tracks against license boundaries (electronic fence)', help: FENCE_HELP, run: fenceCommand },
 };
 

@@ -51,7 +51,7 @@ export interface ZonalOptions {
  * coordinates, densifying edges so the reprojected edge is within 0.1 pixel
  * of the true curve.
  */
-export function toPixelPolygons(polygons: Float64Array[][], crs: Crs, reader: RasterReader): PixelPolygons {
+export function toPixelPolygons(polygons: Float64Array[][], crs: Crs, reader: { info: Pick<RasterReader["info"], "transform" | "crs"> }): PixelPolygons {
   const t = reader.info.transform;
   const same = crs.epsg !== null && crs.epsg === reader.info.crs.epsg && crs.proj4 === reader.info.crs.proj4;
   const transform = same ? null : createTransform(crs, reader.info.crs);

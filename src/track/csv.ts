@@ -22,7 +22,8 @@ const COLUMNS: Record<'time' | 'lon' | 'lat' | 'device' | 'speed' | 'ele' | 'hdo
   hdop: /^(hdop|accuracy|精度)/i,
 };
 
-function splitLine(line: string, sep: string): string[] {
+/** Split one CSV line on `sep`, honouring double quotes ("" inside quotes is a quote). */
+export function splitLine(line: string, sep: string): string[] {
   if (!line.includes('"')) return line.split(sep);
   const out: string[] = [];
   let cur = '';

@@ -1,0 +1,291 @@
+/**
+ * Video coverage of the mining area (R5.3): the share of the license area that
+ * some camera sees. Without a DEM a camera sees its view sector on flat
+ * ground; with one, what its line of sight reaches (a pit wall hides what lies
+ * behind it). The license is rasterised with exact fractional cover on the
+ * analysis grid (the DEM's, or a synthetic one in the license's plane), so
+ * areas are exact up to the cells the view boundaries cut.
+ */
+import { createTransform, crsFromEpsg, crsLabel, type Crs } from '../crs/index.js';
+import { GreenmineError, type Finding } from '../errors.js';
+import { gkZoneFor, licenseArea, type License } from '../license/index.js';
+import { outlineRuns, PolygonCoverage, RasterReader, StreamingLabeler, toPixelPolygons, type PixelPolygons } from '../raster/index.js';
+import { DemRows, metresPerDegree } from '../terrain/index.js';
+import type { Camera } from './cameras.js';
+import { viewshed, type ViewGrid } from './viewshed.js';
+
+export interface CameraCoverageOptions {
+  /** DEM (path or open reader) for line-of-sight visibility; without it, flat ground. */
+  dem?: string | RasterReader;
+  /** Cell size of the synthetic grid used without a DEM, m (default: fine enough for ~4 million cells over the license, at least 0.1 m). */
+  cellM?: number;
+  /** Height above ground a target must show to count as seen, m (default 0: the ground). */
+  targetHeightM?: number;
+  /** Uncovered parts smaller than this are left out of the GeoJSON (still counted in the area), m² (default 0). */
+  minUncoveredM2?: number;
+  /** Largest analysis window, cells (default 100 million). */
+  maxCells?: number;
+}
+
+export interface CameraVisibility {
+  id: string;
+  /** License area this camera sees, m² (on the ellipsoid). */
+  visibleM2: number;
+  /** Whether the camera's range reaches the license at all. */
+  reachesLicense: boolean;
+  /** Lens elevation used for line of sight, m (null without a DEM). */
+  lensElevationM: number | null;
+}
+
+export interface UncoveredFeature {
+  type: 'Feature';
+  properties: { id: number; areaM2: number };
+  geometry: { type: 'MultiPolygon'; coordinates: number[][][][] };
+}
+
+export interface CameraCoverage {
+  mode: 'line-of-sight' | 'sectors';
+  coveredShare: number;
+  coveredM2: number;
+  /** License area on the ellipsoid, m². */
+  licenseM2: number;
+  uncoveredM2: number;
+  cameras: CameraVisibility[];
+  /** Uncovered parts of the license (WGS 84), as outlines of the analysis cells. */
+  uncovered: { type: 'FeatureCollection'; features: UncoveredFeature[] };
+  grid: { crs: string; cellXM: number; cellYM: number; width: number; height: number };
+  findings: Finding[];
+}
+
+const WGS84 = crsFromEpsg(4326);
+
+/** Video coverage of `licenses` (all their blocks together) by `cameras`. */
+export async function cameraCoverage(licenses: License[], cameras: Camera[], options: CameraCoverageOptions = {}): Promise<CameraCoverage> {
+  if (licenses.length === 0) throw new GreenmineError('CAMERA_NO_LICENSE', 'no license to cover');
+  const findings: Finding[] = [];
+  const ownsReader = typeof options.dem === 'string';
+  const reader = typeof options.dem === 'string' ? await RasterReader.open(options.dem) : (options.dem ?? null);
+  try {
+    return await measure(licenses, cameras, reader, options, findings);
+  } finally {
+    if (ownsReader) await reader?.close();
+  }
+}
+
+async function measure(licenses: License[], cameras: Camera[], reader: RasterReader | null, options: CameraCoverageOptions, findings: Finding[]): Promise<CameraCoverage> {
+  const maxCells = options.maxCells ?? 100e6;
+  // The analysis grid: its CRS, geotransform and extent.
+  let gridCrs: Crs;
+  let t: [number, number, number, number, number, number];
+  let gridW: number, gridH: number;
+  if (reader) {
+    const info = reader.info;
+    if (info.transform[2] !== 0 || info.transform[4] !== 0 || info.transform[5] >= 0) {
+      throw new GreenmineError('CAMERA_DEM_ROTATED', `${info.file}: the DEM must be north-up (no rotation, rows running south)`, { file: info.file });
+    }
+    gridCrs = info.crs;
+    t = info.transform;
+    gridW = info.width;
+    gridH = info.height;
+  } else {
+    const first = licenses[0]!;
+    const bbox = licenseArea(first).bboxLonLat;
+    gridCrs = first.crs.geographic ? gkZoneFor((bbox[0] + bbox[2]) / 2, first.crs.datum) : first.crs;
+    const box = [Infinity, Infinity, -Infinity, -Infinity];
+    for (const license of licenses) {
+      const tr = createTransform(license.crs, gridCrs);
+      for (const block of license.blocks) {
+        for (const ring of block.rings) {
+          for (let i = 0; i + 1 < ring.length; i += 2) {
+            const [x, y] = tr.point(ring[i]!, ring[i + 1]!);
+            box[0] = Math.min(box[0]!, x);
+            box[1] = Math.min(box[1]!, y);
+            box[2] = Math.max(box[2]!, x);
+            box[3] = Math.max(box[3]!, y);
+          }
+        }
+      }
+    }
+    const cellM = options.cellM ?? Math.max(0.1, Math.sqrt(((box[2]! - box[0]!) * (box[3]! - box[1]!)) / 4e6));
+    if (!(cellM > 0)) throw new GreenmineError('CAMERA_BAD_OPTION', `cell size ${cellM} m: expected a positive number of metres`);
+    gridW = Math.ceil((box[2]! - box[0]!) / cellM) + 2;
+    gridH = Math.ceil((box[3]! - box[1]!) / cellM) + 2;
+    t = [box[0]! - cellM, cellM, 0, box[3]! + cellM, 0, -cellM];
+  }
+  const grid = { info: { transform: t, crs: gridCrs } };
+  const pixel: PixelPolygons = licenses.flatMap((l) => toPixelPolygons(l.blocks.map((b) => b.rings), l.crs, grid));
+  const cover = new PolygonCoverage(pixel, 'fractional');
+
+  // Cell size in metres (geographic DEMs: at the license's centre latitude).
+  let cellXM = Math.abs(t[1]);
+  let cellYM = Math.abs(t[5]);
+  if (gridCrs.geographic) {
+    const [mx, my] = metresPerDegree(t[3] + ((cover.rowMin + cover.rowMax) / 2) * t[5]);
+    cellXM *= mx;
+    cellYM *= my;
+  }
+
+  // Cameras in pixel coordinates; which of them reach the license.
+  const placed = cameras.map((cam) => placeCamera(cam, gridCrs, t, cover, findings));
+  const reaching = placed.map((p, k) => {
+    const dx = Math.max(cover.colMin - p.col, 0, p.col - cover.colMax) * cellXM;
+    const dy = Math.max(cover.rowMin - p.row, 0, p.row - cover.rowMax) * cellYM;
+    const gap = Math.hypot(dx, dy);
+    const ok = gap <= cameras[k]!.rangeM;
+    if (!ok) findings.push({ code: 'CAMERA_OUT_OF_RANGE', severity: 'warning', message: `camera ${cameras[k]!.id}: ${gap.toFixed(0)} m from the license, beyond its range of ${cameras[k]!.rangeM} m`, where: cameras[k]!.where });
+    return ok;
+  });
+
+  // The window: the license's box, and with a DEM also the cameras (the terrain between a camera and the license lies in their joint box).
+  let c0 = cover.colMin, r0 = cover.rowMin, c1 = cover.colMax, r1 = cover.rowMax;
+  if (reader) {
+    placed.forEach((p, k) => {
+      if (!reaching[k]) return;
+      c0 = Math.min(c0, Math.floor(p.col));
+      r0 = Math.min(r0, Math.floor(p.row));
+      c1 = Math.max(c1, Math.floor(p.col) + 1);
+      r1 = Math.max(r1, Math.floor(p.row) + 1);
+    });
+    c0 = Math.max(0, c0);
+    r0 = Math.max(0, r0);
+    c1 = Math.min(gridW, c1);
+    r1 = Math.min(gridH, r1);
+    if (c1 <= c0 || r1 <= r0) throw new GreenmineError('CAMERA_DEM_DISJOINT', `${reader.info.file}: the DEM (${crsLabel(gridCrs)}) does not cover the license`, { file: reader.info.file });
+    if (cover.colMin < 0 || cover.rowMin < 0 || cover.colMax > gridW || cover.rowMax > gridH) {
+      findings.push({ code: 'CAMERA_DEM_PARTIAL', severity: 'warning', message: `${reader.info.file}: the DEM covers only part of the license; the rest counts as not seen`, where: { file: reader.info.file } });
+    }
+  }
+  const w = c1 - c0, h = r1 - r0;
+  if (w * h > maxCells) {
+    throw new GreenmineError('CAMERA_WINDOW_TOO_LARGE', `the analysis window is ${w} × ${h} cells (limit ${maxCells}); use a coarser DEM (or --cell-m) or fewer distant cameras`);
+  }
+
+  // License cover per cell, and the DEM window.
+  const frac = new Float32Array(w * h);
+  const band = Math.max(1, Math.min(h, Math.floor(4e6 / Math.max(1, cover.width))));
+  const rowsOut = new Float64Array(band * cover.width);
+  for (let rb = r0; rb < r1; rb += band) {
+    const re = Math.min(r1, rb + band);
+    cover.rows(rb, re, rowsOut);
+    for (let r = rb; r < re; r++) {
+      for (let c = Math.max(c0, cover.colMin); c < Math.min(c1, cover.colMax); c++) frac[(r - r0) * w + (c - c0)] = rowsOut[(r - rb) * cover.width + (c - cover.colMin)]!;
+    }
+  }
+  let dem: Float32Array | null = null;
+  if (reader) {
+    dem = new Float32Array(w * h);
+    const rows = new DemRows(reader, c0, c1);
+    for (let r = r0; r < r1; r++) dem.set(await rows.row(r), (r - r0) * w);
+  }
+  const view: ViewGrid = { dem, width: w, height: h, cellXM, cellYM };
+
+  // Visibility, camera by camera; a stamp per cell de-duplicates the rays of one camera.
+  if (cameras.length > 65535) throw new GreenmineError('CAMERA_TOO_MANY', `${cameras.length} cameras: at most 65535 per run`);
+  const stamp = new Uint16Array(w * h);
+  const covered = new Uint8Array(w * h);
+  let coveredCells = 0;
+  const visibleCells = new Float64Array(cameras.length);
+  const lens: Array<number | null> = cameras.map(() => null);
+  for (let k = 0; k < cameras.length; k++) {
+    if (!reaching[k]) continue;
+    const cam = cameras[k]!;
+    const s = k + 1;
+    let seen = 0;
+    const zo = viewshed(
+      view,
+      { col: placed[k]!.col - c0, row: placed[k]!.row - r0, heightM: cam.heightM, headingDeg: cam.headingDeg, hfovDeg: cam.hfovDeg, rangeM: cam.rangeM, tiltDeg: cam.tiltDeg, vfovDeg: cam.vfovDeg, targetHeightM: options.targetHeightM ?? 0 },
+      (i) => {
+        if (stamp[i] === s) return;
+        stamp[i] = s;
+        const f = frac[i]!;
+        if (f === 0) return;
+        seen += f;
+        if (covered[i] === 0) {
+          covered[i] = 1;
+          coveredCells += f;
+        }
+      },
+    );
+    if (Number.isNaN(zo)) {
+      findings.push({ code: 'CAMERA_OFF_DEM', severity: 'warning', message: `camera ${cam.id}: the DEM has no elevation at its position; its line of sight cannot be traced (counted as seeing nothing)`, where: cam.where });
+      continue;
+    }
+    visibleCells[k] = seen;
+    lens[k] = reader ? zo : null;
+  }
+
+  // Areas: cell sums scaled so the license sums to its ellipsoidal area.
+  let licenseCells = 0;
+  for (let i = 0; i < frac.length; i++) licenseCells += frac[i]!;
+  const licenseM2 = licenses.reduce((a, l) => a + licenseArea(l).ellipsoidalM2, 0);
+  const m2PerCell = licenseCells > 0 ? licenseM2 / licenseCells : 0;
+
+  // Uncovered parts: cells mostly inside the license that no camera sees.
+  const labeler = new StreamingLabeler(w, 8, 0);
+  const mask = new Uint8Array(w);
+  const weights = new Float64Array(w);
+  for (let r = 0; r < h; r++) {
+    for (let c = 0; c < w; c++) {
+      const i = r * w + c;
+      mask[c] = frac[i]! >= 0.5 && covered[i] === 0 ? 1 : 0;
+      weights[c] = covered[i] === 0 ? frac[i]! * m2PerCell : 0;
+    }
+    labeler.pushRow(r, mask, weights);
+  }
+  const toWgs = createTransform(gridCrs, WGS84);
+  const toMap = (p: number[]): [number, number] => toWgs.point(t[0] + (p[0]! + c0) * t[1], t[3] + (p[1]! + r0) * t[5]);
+  const minM2 = options.minUncoveredM2 ?? 0;
+  const features: UncoveredFeature[] = labeler
+    .finish()
+    .filter((comp) => comp.weight >= minM2 && comp.weight > 0)
+    .map((comp, i) => ({
+      type: 'Feature',
+      properties: { id: i + 1, areaM2: comp.weight },
+      geometry: { type: 'MultiPolygon', coordinates: outlineRuns(comp.runs).map((poly) => poly.map((ring) => ring.map(toMap))) },
+    }));
+
+  const coveredM2 = coveredCells * m2PerCell;
+  return {
+    mode: reader ? 'line-of-sight' : 'sectors',
+    coveredShare: licenseCells > 0 ? coveredCells / licenseCells : 0,
+    coveredM2,
+    licenseM2,
+    uncoveredM2: licenseM2 - coveredM2,
+    cameras: cameras.map((cam, k) => ({ id: cam.id, visibleM2: visibleCells[k]! * m2PerCell, reachesLicense: reaching[k]!, lensElevationM: lens[k]! })),
+    uncovered: { type: 'FeatureCollection', features },
+    grid: { crs: crsLabel(gridCrs), cellXM, cellYM, width: w, height: h },
+    findings,
+  };
+}
+
+/** A camera's position in the grid's pixel coordinates; plain X/Y columns are read in whichever order lands nearer the license. */
+function placeCamera(cam: Camera, gridCrs: Crs, t: number[], cover: PolygonCoverage, findings: Finding[]): { col: number; row: number } {
+  const tr = createTransform(cam.crs, gridCrs);
+  const toPixel = (x: number, y: number): { col: number; row: number } => {
+    const [gx, gy] = tr.point(x, y);
+    return { col: (gx - t[0]!) / t[1]!, row: (gy - t[3]!) / t[5]! };
+  };
+  const gap = (p: { col: number; row: number }): number =>
+    Math.hypot(Math.max(cover.colMin - p.col, 0, p.col - cover.colMax), Math.max(cover.rowMin - p.row, 0, p.row - cover.rowMax));
+  let guard: GreenmineError | null = null;
+  const attempt = (x: number, y: number): { col: number; row: number } | null => {
+    try {
+      return toPixel(x, y);
+    } catch (err) {
+      guard = err instanceof GreenmineError ? err : new GreenmineError('CRS_TRANSFORM_FAILED', String(err));
+      return null;
+    }
+  };
+  const asGiven = attempt(cam.x, cam.y);
+  if (!cam.axisOrderUnknown) {
+    if (!asGiven) throw new GreenmineError('CAMERA_BAD_POSITION', `camera ${cam.id}: cannot place ${cam.x}, ${cam.y} (${(guard as GreenmineError | null)?.message ?? ''})`, cam.where);
+    return asGiven;
+  }
+  const swapped = attempt(cam.y, cam.x);
+  if (swapped && (!asGiven || gap(swapped) < gap(asGiven))) {
+    findings.push({ code: 'CAMERA_AXES_SWAPPED', severity: 'warning', message: `camera ${cam.id}: X/Y read as northing/easting (the survey convention), which places it near the license`, where: cam.where });
+    return swapped;
+  }
+  if (!asGiven) throw new GreenmineError('CAMERA_BAD_POSITION', `camera ${cam.id}: cannot place ${cam.x}, ${cam.y}`, cam.where);
+  return asGiven;
+}

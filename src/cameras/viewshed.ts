@@ -1,0 +1,135 @@
+/**
+ * Line-of-sight visibility of one camera on a DEM grid (viewshed).
+ *
+ * Rays are cast from the observer to every cell on the border of the square
+ * that holds its range (the "R2" scheme of Franklin & Ray): each ray steps one
+ * cell at a time along its major axis and keeps the steepest gradient seen so
+ * far; a cell is visible when the gradient to its target height is at least
+ * that horizon. Every cell of the square lies on some ray, so the work is
+ * ~8·r² steps for a range of r cells (times the share of the circle the
+ * field of view spans, since rays outside the view sector are skipped), with
+ * no allocation: this is the hot path, written by hand for that reason.
+ *
+ * Grids are north-up: columns run east, rows run south.
+ */
+
+export interface ViewGrid {
+  /** Ground elevations, row-major (NaN: nodata); null for flat ground at elevation 0. */
+  dem: Float32Array | null;
+  width: number;
+  height: number;
+  /** Cell size in metres along a row (east) and down a column (south). */
+  cellXM: number;
+  cellYM: number;
+}
+
+export interface ViewParams {
+  /** Camera position in continuous pixel coordinates (column, row; cell (c, r) spans [c, c+1] × [r, r+1]). */
+  col: number;
+  row: number;
+  /** Height of the lens above the ground at the camera, m. */
+  heightM: number;
+  headingDeg: number;
+  hfovDeg: number;
+  rangeM: number;
+  tiltDeg: number | null;
+  vfovDeg: number | null;
+  /** Height above the ground a target must show (0: the ground itself is seen). */
+  targetHeightM: number;
+}
+
+/** Cells whose centre is within `rangeM` and the horizontal field of view (and the vertical one, when a tilt is given). */
+export interface SectorTest {
+  (eastM: number, northM: number, gradient: number): boolean;
+}
+
+const RAD = Math.PI / 180;
+
+/**
+ * Mark visible cells: `onVisible(index)` is called for each visible cell (a cell may be
+ * reported by more than one ray; callers de-duplicate with a stamp array).
+ * Returns the observer's elevation (lens), or NaN when the DEM has no value under the camera.
+ */
+export function viewshed(grid: ViewGrid, view: ViewParams, onVisible: (index: number) => void): number {
+  const { dem, width, height, cellXM, cellYM } = grid;
+  const oc = Math.floor(view.col);
+  const or = Math.floor(view.row);
+  let ground = 0;
+  if (dem) {
+    if (oc < 0 || or < 0 || oc >= width || or >= height) return NaN;
+    ground = dem[or * width + oc]!;
+    if (Number.isNaN(ground)) return NaN;
+  }
+  const zo = ground + view.heightM;
+  const rangeM = view.rangeM;
+  const range2 = rangeM * rangeM;
+  const full = view.hfovDeg >= 360;
+  const halfFov = (view.hfovDeg * RAD) / 2;
+  const heading = view.headingDeg * RAD;
+  const sinH = Math.sin(heading), cosH = Math.cos(heading);
+  const cosHalf = Math.cos(halfFov);
+  // Vertical window as gradients (tan of elevation angle): [tan(−tilt − vfov/2), tan(−tilt + vfov/2)].
+  let gMin = -Infinity, gMax = Infinity;
+  if (view.tiltDeg !== null && view.vfovDeg !== null) {
+    const lo = -view.tiltDeg - view.vfovDeg / 2, hi = -view.tiltDeg + view.vfovDeg / 2;
+    gMin = lo <= -90 ? -Infinity : Math.tan(lo * RAD);
+    gMax = hi >= 90 ? Infinity : Math.tan(hi * RAD);
+  }
+  const targetH = view.targetHeightM;
+  const rc = Math.ceil(rangeM / cellXM) + 1;
+  const rr = Math.ceil(rangeM / cellYM) + 1;
+  // A ray is cast when its direction is within the field of view plus the angle of one border cell.
+  const margin = 2 / Math.min(rc, rr);
+  const cosRay = full || halfFov + margin >= Math.PI ? -2 : Math.cos(halfFov + margin);
+  const ox = view.col, oy = view.row;
+  // Past this distance a ray has left the range for good.
+  const beyond = rangeM + 2 * Math.hypot(cellXM, cellYM);
+  const beyond2 = beyond * beyond;
+
+  const test = (c: number, r: number, gradient: number): boolean => {
+    const e = (c + 0.5 - ox) * cellXM;
+    const n = (oy - r - 0.5) * cellYM;
+    const d2 = e * e + n * n;
+    if (d2 > range2) return false;
+    if (!full && d2 > 0 && (e * sinH + n * cosH) / Math.sqrt(d2) < cosHalf - 1e-12) return false;
+    return gradient >= gMin && gradient <= gMax;
+  };
+
+  // The camera's own cell.
+  if (oc >= 0 && or >= 0 && oc < width && or < height && test(oc, or, -Infinity)) onVisible(or * width + oc);
+
+  const cast = (tc: number, tr: number): void => {
+    const dc = tc - oc, dr = tr - or;
+    // Direction of the ray in metres (east, north).
+    const de = dc * cellXM, dn = -dr * cellYM;
+    if (cosRay > -2 && (de * sinH + dn * cosH) / Math.hypot(de, dn) < cosRay) return;
+    const n = Math.max(Math.abs(dc), Math.abs(dr));
+    let horizon = -Infinity;
+    for (let k = 1; k <= n; k++) {
+      const c = oc + Math.round((k * dc) / n);
+      const r = or + Math.round((k * dr) / n);
+      const e = (c + 0.5 - ox) * cellXM;
+      const nn = (oy - r - 0.5) * cellYM;
+      const d2 = e * e + nn * nn;
+      if (d2 > beyond2) break;
+      if (c < 0 || r < 0 || c >= width || r >= height) continue;
+      const i = r * width + c;
+      const z = dem ? dem[i]! : 0;
+      if (z !== z) continue; // nodata: neither seen nor blocking
+      const d = Math.sqrt(d2);
+      const g = (z - zo) / d;
+      const gt = (z + targetH - zo) / d;
+      if (gt >= horizon - 1e-12 && test(c, r, gt)) onVisible(i);
+      if (g > horizon) horizon = g;
+    }
+  };
+  for (let c = oc - rc; c <= oc + rc; c++) {
+    cast(c, or - rr);
+    cast(c, or + rr);
+  }
+  for (let r = or - rr + 1; r <= or + rr - 1; r++) {
+    cast(oc - rc, r);
+    cast(oc + rc, r);
+  }
+  return zo;
+}
