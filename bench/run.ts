@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { benchAudit } from './audit.js';
+import { benchCameras } from './cameras.js';
 import { benchFence } from './fence.js';
 import { sink } from './harness.js';
 import { benchLicenses } from './license.js';
@@ -20,6 +21,7 @@ const groups: Record<string, () => Promise<void>> = {
   fence: () => benchFence(small ? 200 : 2000, small ? 100_000 : 1_000_000),
   raster: () => benchRaster(small ? 2000 : 20_000, small ? 1000 : 4000),
   terrain: () => benchTerrain(small ? 1500 : 16_000, small ? 2000 : 10_000),
+  cameras: () => benchCameras(small ? 500 : 2000, small ? 150 : 600),
   audit: () => benchAudit(small ? 10 : 200),
 };
 

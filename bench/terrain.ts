@@ -16,8 +16,8 @@ import { exposedSlopes } from '../src/terrain/index.js';
 import { decodeAll } from './decode.js';
 import { consume, peakRssMiB, report, time } from './harness.js';
 
-const X0 = 450_000;
-const Y0 = 3_400_000;
+export const X0 = 450_000;
+export const Y0 = 3_400_000;
 
 function hash(x: number, y: number): number {
   let h = Math.imul(x, 374761393) + Math.imul(y, 668265263);
@@ -26,7 +26,7 @@ function hash(x: number, y: number): number {
 }
 
 /** Hills, and a pit with 10 m benches and 60° faces in the middle third. */
-function elevation(x: number, y: number, size: number): number {
+export function elevation(x: number, y: number, size: number): number {
   let z = 200 + 60 * Math.sin(x / 900) * Math.cos(y / 700) + 15 * Math.sin(x / 137 + y / 211);
   const d = Math.hypot(x - size / 2, y - size / 2);
   const pitRadius = size / 6;
@@ -38,7 +38,7 @@ function elevation(x: number, y: number, size: number): number {
   return z;
 }
 
-async function rasters(size: number): Promise<{ dem: string; classes: string }> {
+export async function rasters(size: number): Promise<{ dem: string; classes: string }> {
   const dem = join(tmpdir(), `greenmine-bench-dem-${size}.tif`);
   const classes = join(tmpdir(), `greenmine-bench-terrain-classes-${size}.tif`);
   const tile = 256;
@@ -63,7 +63,7 @@ async function rasters(size: number): Promise<{ dem: string; classes: string }> 
   return { dem, classes };
 }
 
-function squareLicense(size: number): License {
+export function squareLicense(size: number): License {
   const m = size * 0.05;
   const ring = Float64Array.from([X0 + m, Y0 - m, X0 + size - m, Y0 - m, X0 + size - m, Y0 - size + m, X0 + m, Y0 - size + m, X0 + m, Y0 - m]);
   return { id: 'bench', name: null, licenseNo: null, holder: null, blocks: [{ name: null, rings: [ring] }], elevationM: null, statedArea: null, crs: crsFromEpsg(4549), sourceFile: 'bench', attributes: {}, findings: [] };

@@ -4,8 +4,9 @@
  * Rays are cast from the observer to every cell on the border of the square
  * that holds its range (the "R2" scheme of Franklin & Ray): each ray steps one
  * cell at a time along its major axis and keeps the steepest gradient seen so
- * far; a cell is visible when the gradient to its target height is at least
- * that horizon. Every cell of the square lies on some ray, so the work is
+ * far (from the elevation interpolated where the ray crosses between cells);
+ * a cell is visible when the gradient to its target height, at its centre, is
+ * at least that horizon. Every cell of the square lies on some ray, so the work is
  * ~8·r² steps for a range of r cells (times the share of the circle the
  * field of view spans, since rays outside the view sector are skipped), with
  * no allocation: this is the hot path, written by hand for that reason.
@@ -106,8 +107,11 @@ export function viewshed(grid: ViewGrid, view: ViewParams, onVisible: (index: nu
     const n = Math.max(Math.abs(dc), Math.abs(dr));
     let horizon = -Infinity;
     for (let k = 1; k <= n; k++) {
-      const c = oc + Math.round((k * dc) / n);
-      const r = or + Math.round((k * dr) / n);
+      // The exact point of the ray at step k, in cell indices (one coordinate is whole).
+      const fc = oc + (k * dc) / n;
+      const fr = or + (k * dr) / n;
+      const c = Math.round(fc);
+      const r = Math.round(fr);
       const e = (c + 0.5 - ox) * cellXM;
       const nn = (oy - r - 0.5) * cellYM;
       const d2 = e * e + nn * nn;
@@ -117,9 +121,22 @@ export function viewshed(grid: ViewGrid, view: ViewParams, onVisible: (index: nu
       const z = dem ? dem[i]! : 0;
       if (z !== z) continue; // nodata: neither seen nor blocking
       const d = Math.sqrt(d2);
-      const g = (z - zo) / d;
       const gt = (z + targetH - zo) / d;
       if (gt >= horizon - 1e-12 && test(c, r, gt)) onVisible(i);
+      // The horizon rises with the terrain on the ray itself: elevation interpolated between the
+      // two cells the ray passes between, at the ray's own distance.
+      let g = (z - zo) / d;
+      if (dem) {
+        const c0 = Math.floor(fc), r0 = Math.floor(fr);
+        const tc = fc - c0, tr = fr - r0;
+        let zi = z;
+        if (tc > 0 && c0 >= 0 && c0 + 1 < width) zi = (1 - tc) * dem[r * width + c0]! + tc * dem[r * width + c0 + 1]!;
+        else if (tr > 0 && r0 >= 0 && r0 + 1 < height) zi = (1 - tr) * dem[r0 * width + c]! + tr * dem[(r0 + 1) * width + c]!;
+        if (zi === zi) {
+          const ei = (fc + 0.5 - ox) * cellXM, ni = (oy - fr - 0.5) * cellYM;
+          g = (zi - zo) / Math.sqrt(ei * ei + ni * ni);
+        }
+      }
       if (g > horizon) horizon = g;
     }
   };
