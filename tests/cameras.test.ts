@@ -5,6 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { cameraCoverage, loadCameras, parseCamerasCsv, parseCamerasGeoJson, viewshed, type ViewGrid } from '../src/cameras/index.js';
 import { main } from '../src/cli/main.js';
 import { loadLicenses } from '../src/license/index.js';
+import { RasterReader } from '../src/raster/index.js';
+import { DemRows } from '../src/terrain/index.js';
 import { errorCode, fixture } from './helpers.js';
 
 // Scenes of fixtures/make_cameras.py (EPSG:4549, 1 m cells, ground at 100 m). The license is
@@ -86,6 +88,55 @@ describe('viewshed on known terrain', () => {
     const tilted = count(0, 20, 10);
     expect(tilted[0]).toBe(22);
     expect(tilted.at(-1)).toBe(37);
+  });
+});
+
+async function readGrid(file: string): Promise<{ values: Float32Array; width: number; height: number; originX: number; originY: number }> {
+  const reader = await RasterReader.open(file);
+  const { width, height, transform } = reader.info;
+  const rows = new DemRows(reader);
+  const values = new Float32Array(width * height);
+  for (let r = 0; r < height; r++) values.set(await rows.row(r), r * width);
+  await reader.close();
+  return { values, width, height, originX: transform[0], originY: transform[3] };
+}
+
+describe('viewshed against gdal_viewshed', () => {
+  // Hills and a terraced pit; gdal_viewshed (GDAL 3.6, no curvature) for three observers is the
+  // independent reference. The two algorithms differ where a ray grazes the terrain (GDAL's
+  // reference-plane method vs rays per border cell), so a high agreement, not identity, is what a
+  // correct line of sight shows: measured 98.8 %, 99.6 % and 99.2 % of the cells in range alike.
+  it('agrees with GDAL on rough ground for three observers', async () => {
+    const dem = await readGrid(fixture('cameras/hills.tif'));
+    const grid: ViewGrid = { dem: dem.values, width: dem.width, height: dem.height, cellXM: 1, cellYM: 1 };
+    const cams = loadCameras(fixture('cameras/hills-cameras.csv'), { crs: 'EPSG:4549' });
+    for (const cam of cams) {
+      const gdal = await readGrid(fixture(`cameras/hills-viewshed-${cam.id}.tif`));
+      const dc = gdal.originX - dem.originX, dr = dem.originY - gdal.originY;
+      const ours = new Uint8Array(dem.width * dem.height);
+      viewshed(grid, { col: cam.x - dem.originX, row: dem.originY - cam.y, heightM: cam.heightM, headingDeg: 0, hfovDeg: 360, rangeM: cam.rangeM, tiltDeg: null, vfovDeg: null, targetHeightM: 0 }, (i) => (ours[i] = 1));
+      let both = 0, either = 0, inRange = 0, agree = 0, oursOnly = 0, gdalOnly = 0;
+      for (let r = 0; r < dem.height; r++) {
+        for (let c = 0; c < dem.width; c++) {
+          const g = c - dc >= 0 && c - dc < gdal.width && r - dr >= 0 && r - dr < gdal.height ? gdal.values[(r - dr) * gdal.width + (c - dc)]! : 0;
+          const o = ours[r * dem.width + c]!;
+          if (o && g) both++;
+          if (o || g) either++;
+          if (o && !g) oursOnly++;
+          if (!o && g) gdalOnly++;
+          if (Math.hypot(c + 0.5 - (cam.x - dem.originX), r + 0.5 - (dem.originY - cam.y)) <= cam.rangeM - 1) {
+            inRange++;
+            if (o === (g ? 1 : 0)) agree++;
+          }
+        }
+      }
+      const jaccard = both / either;
+      expect(either).toBeGreaterThan(2000);
+      expect(jaccard, `${cam.id}: visible cells agree (Jaccard)`).toBeGreaterThan(0.85);
+      expect(agree / inRange, `${cam.id}: cells in range classified alike`).toBeGreaterThan(0.985);
+      // Where they differ, greenmine mostly sees more (its rays match the exact per-cell line of sight, see bench/cameras.ts).
+      expect(oursOnly).toBeGreaterThan(gdalOnly);
+    }
   });
 });
 
