@@ -268,3 +268,47 @@ describe('the published report schema', () => {
     expect(validate({ ...JSON.parse(JSON.stringify(report)), checks: [{ id: 'X', row: 9 }] })).toBe(false);
   });
 });
+
+describe('dust monitors and cameras in the audit (R4.1, R5.3, R5.4)', () => {
+  const c = (id: string) => demoReport.checks.find((x) => x.id === id)!;
+
+  it('R4.1 and R5.4 are what the dust library gives for the manifest', async () => {
+    const { analyseDust, loadReadings, parseStations, PRESETS } = await import('../src/sensors/index.js');
+    const manifest = JSON.parse(readFileSync(DEMO, 'utf8'));
+    const dust = analyseDust(loadReadings(fixture('sensors/readings.csv')).readings, parseStations(readFileSync(fixture('sensors/stations.csv')), 's.csv'), PRESETS.gb16297!, { keyPositions: manifest.sensors.keyPositions, minCompleteness: 0.9 });
+    expect(c('R4.1').values.alarms).toBe(dust.alarms.length);
+    expect(c('R4.1').status).toBe(dust.alarms.length > 0 || dust.stations.some((s) => s.silent) ? 'fail' : 'pass');
+    expect(c('R4.1').problem!.zh).toMatch(/粉尘超标报警/);
+    const positions = c('R5.4').events!.filter((e) => e.type === 'key-position');
+    expect(positions.map((p) => p.role)).toEqual(['processing plant', 'haul road', 'boundary']);
+    expect(positions.every((p) => p.covered)).toBe(true);
+  });
+
+  it('R5.3 is the camera coverage on the manifest DEM, with the unseen parts as evidence', async () => {
+    const { cameraCoverage, loadCameras } = await import('../src/cameras/index.js');
+    const licenses = await loadLicenses(fixture('scene-a/license_corners.txt'));
+    const direct = await cameraCoverage(licenses, loadCameras(fixture('demo-mine/cameras.csv')), { dem: fixture('scene-a/dem.tif') });
+    expect(c('R5.3').values.mode).toBe('line-of-sight');
+    expect(c('R5.3').values.coveredShare).toBeCloseTo(direct.coveredShare, 12);
+    expect(c('R5.3').status).toBe('fail');
+    expect(c('R5.3').evidence.length).toBe(direct.uncovered.features.length);
+    expect(c('R5.3').events!.map((e) => e.id)).toEqual(['V1', 'V2', 'V3']);
+  });
+
+  it('flat-ground sectors when the manifest says dem: null; the coverage threshold can be overridden', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gm-cam-audit-'));
+    const base = { mine: { name: '摄像测试' }, license: fixture('cameras/license.geojson'), cameras: { path: fixture('cameras/cameras.csv'), crs: 'EPSG:4549', dem: null } };
+    writeFileSync(join(dir, 'a.json'), JSON.stringify(base));
+    writeFileSync(join(dir, 'b.json'), JSON.stringify({ ...base, thresholds: { minVideoCoverage: 0.25 } }));
+    const a = await runAudit(join(dir, 'a.json'));
+    const b = await runAudit(join(dir, 'b.json'));
+    const share = (Math.PI * 100 * 100 + (Math.PI * 80 * 80) / 2) / (500 * 300);
+    const ra = a.checks.find((x) => x.id === 'R5.3')!;
+    expect(ra.values.mode).toBe('sectors');
+    expect(Math.abs((ra.values.coveredShare as number) - share)).toBeLessThan(1e-3);
+    expect(ra.status).toBe('fail');
+    expect(b.checks.find((x) => x.id === 'R5.3')!.status).toBe('pass');
+    expect(b.overriddenThresholds).toContain('minVideoCoverage');
+    expect(a.checks.find((x) => x.id === 'R4.1')!.status).toBe('not-assessed');
+  });
+});

@@ -6,12 +6,15 @@
  * run (a missing file, bad data) makes it "not assessed" with the reason; the
  * rest of the audit still runs.
  */
+import { readFileSync } from 'node:fs';
 import { GreenmineError, type Finding } from '../errors.js';
 import { detectEvents, detectWashViolations, FenceIndex, type FenceEvent } from '../fence/index.js';
+import { cameraCoverage, loadCameras } from '../cameras/index.js';
 import { crsFromEpsg, toWgs84 } from '../crs/index.js';
 import { licensesToGeoJson, loadLicenses, summarizeLicense, type License, type LicenseFeatureCollection, type LicenseSummary } from '../license/index.js';
 import { bareChange, measureCoverage, type CoverageReport } from '../raster/index.js';
 import { exposedSlopes, exposedSlopesInZones, platformSoil, type SlopesReport, type SoilReport } from '../terrain/index.js';
+import { analyseDust, loadReadings, parseRule, parseStations } from '../sensors/index.js';
 import { loadTracks, type Track } from '../track/index.js';
 import { loadManifest, type LoadedManifest, type Thresholds } from './manifest.js';
 
@@ -120,6 +123,100 @@ async function attempt<T>(run: () => Promise<T>): Promise<{ value: T } | { error
     if (err instanceof GreenmineError) return { error: `${err.code}: ${err.message}` };
     return { error: `internal error: ${(err as Error).message}` };
   }
+}
+
+const DUST_TITLE = { zh: '粉尘实时监测与超标报警', en: 'Dust monitoring with over-limit alarms' };
+const KEY_TITLE = { zh: '重点部位粉尘监测超标报警', en: 'Dust monitors at key positions alarm' };
+const VIDEO_TITLE = { zh: '视频监控全覆盖', en: 'Video surveillance of the whole mining area' };
+
+/** R4.1 (monitoring, completeness, over-limit alarms) and R5.4 (monitors at the key positions). */
+async function dustChecks(manifest: LoadedManifest['manifest'], loaded: LoadedManifest, t: Thresholds, findings: Finding[]): Promise<Check[]> {
+  const s = manifest.sensors;
+  if (!s) return [notAssessed('R4.1', 4, DUST_TITLE, 'no dust monitors in the manifest (sensors)'), notAssessed('R5.4', 5, KEY_TITLE, 'no dust monitors in the manifest (sensors)')];
+  const result = await attempt(async () => {
+    const rule = parseRule(s.rule ? JSON.stringify(s.rule) : (s.preset ?? 'gb16297'), s.rule ? 'sensors.rule' : 'sensors.preset');
+    const { readings, findings: readFindings } = loadReadings(loaded.resolve(s.readings));
+    const stations = parseStations(readFileSync(loaded.resolve(s.stations)), s.stations);
+    return { report: analyseDust(readings, stations, rule, { keyPositions: s.keyPositions, keyDistanceM: s.keyDistanceM, minCompleteness: t.minMonitorCompleteness }), readFindings };
+  });
+  if ('error' in result) return [notAssessed('R4.1', 4, DUST_TITLE, result.error), notAssessed('R5.4', 5, KEY_TITLE, result.error)];
+  const { report, readFindings } = result.value;
+  findings.push(...readFindings, ...report.findings);
+  const iso = (v: number): string => new Date(v * 1000).toISOString();
+  const alarms = report.alarms.map((a) => ({ type: 'dust-alarm', device: a.station, start: iso(a.start), end: iso(a.end), peakUgM3: a.peakUgM3, meanUgM3: a.meanUgM3 }));
+  const silent = report.stations.filter((st) => st.silent);
+  const minCompleteness = Math.min(1, ...report.stations.map((st) => st.completeness));
+  const fail41 = alarms.length > 0 || silent.length > 0;
+  const problems: Array<{ zh: string; en: string }> = [];
+  if (alarms.length) problems.push({ zh: `粉尘超标报警${alarms.length}次（${report.rule.name}），峰值${Math.max(...report.alarms.map((a) => a.peakUgM3)).toFixed(0)}μg/m³`, en: `${alarms.length} over-limit alarm(s) (${report.rule.name}), peak ${Math.max(...report.alarms.map((a) => a.peakUgM3)).toFixed(0)} µg/m³` });
+  if (silent.length) problems.push({ zh: `监测站${silent.map((st) => st.id).join('、')}数据不完整（低于${(t.minMonitorCompleteness * 100).toFixed(0)}%）`, en: `monitor(s) ${silent.map((st) => st.id).join(', ')} below ${(t.minMonitorCompleteness * 100).toFixed(0)} % of expected readings` });
+  const checks: Check[] = [
+    {
+      id: 'R4.1',
+      row: 4,
+      title: DUST_TITLE,
+      status: fail41 ? 'fail' : 'pass',
+      values: { stations: report.stations.length, alarms: alarms.length, minCompleteness, rule: report.rule.name },
+      threshold: { limitUgM3: report.rule.limitUgM3, windowMin: report.rule.windowMin, allowedPerDay: report.rule.allowedPerDay ?? 0, minMonitorCompleteness: t.minMonitorCompleteness },
+      problem: fail41 ? { zh: problems.map((p) => p.zh).join('；'), en: problems.map((p) => p.en).join('; ') } : null,
+      measure: fail41 ? { zh: '加强喷淋降尘与道路保洁，修复离线监测设备并确保超标报警联动', en: 'Step up dust suppression and road cleaning; repair silent monitors and link alarms to action' } : null,
+      evidence: [],
+      events: alarms,
+    },
+  ];
+  if (!s.keyPositions?.length) checks.push(notAssessed('R5.4', 5, KEY_TITLE, 'no key positions in the manifest (sensors.keyPositions)'));
+  else {
+    const unmonitored = report.keyPositions.filter((k) => !k.covered);
+    const keyStations = new Set(report.keyPositions.filter((k) => k.covered).map((k) => k.station));
+    const keyAlarms = alarms.filter((a) => keyStations.has(a.device));
+    const keySilent = silent.filter((st) => keyStations.has(st.id));
+    const fail = unmonitored.length > 0 || keyAlarms.length > 0 || keySilent.length > 0;
+    const parts: Array<{ zh: string; en: string }> = [];
+    if (unmonitored.length) parts.push({ zh: `${unmonitored.map((k) => k.role).join('、')}未设粉尘监测`, en: `no monitor at ${unmonitored.map((k) => k.role).join(', ')}` });
+    if (keyAlarms.length) parts.push({ zh: `重点部位超标报警${keyAlarms.length}次`, en: `${keyAlarms.length} alarm(s) at key positions` });
+    if (keySilent.length) parts.push({ zh: `重点部位监测站${keySilent.map((st) => st.id).join('、')}数据不完整`, en: `key monitor(s) ${keySilent.map((st) => st.id).join(', ')} incomplete` });
+    checks.push({
+      id: 'R5.4',
+      row: 5,
+      title: KEY_TITLE,
+      status: fail ? 'fail' : 'pass',
+      values: { keyPositions: report.keyPositions.length, unmonitored: unmonitored.length, alarms: keyAlarms.length },
+      threshold: { keyDistanceM: s.keyDistanceM ?? 100, limitUgM3: report.rule.limitUgM3 },
+      problem: fail ? { zh: parts.map((p) => p.zh).join('；'), en: parts.map((p) => p.en).join('; ') } : null,
+      measure: fail ? { zh: '在加工、运输、边界等重点部位设置在线粉尘监测并联动报警', en: 'Install online dust monitors at the processing plant, haul roads and boundary, with alarms' } : null,
+      evidence: [],
+      events: [...report.keyPositions.map((k) => ({ type: 'key-position', ...k })), ...keyAlarms],
+    });
+  }
+  return checks;
+}
+
+/** R5.3: the share of the license the cameras see (line of sight on the DEM when there is one). */
+async function videoCheck(manifest: LoadedManifest['manifest'], loaded: LoadedManifest, t: Thresholds, licenses: License[], dem: string | undefined, findings: Finding[]): Promise<Check> {
+  const c = manifest.cameras;
+  if (!c) return notAssessed('R5.3', 5, VIDEO_TITLE, 'no cameras in the manifest (cameras)');
+  const result = await attempt(async () => {
+    const cameras = loadCameras(loaded.resolve(c.path), c.crs ? { crs: c.crs } : {});
+    const demPath = c.dem === null ? undefined : c.dem !== undefined ? loaded.resolve(c.dem) : dem;
+    return cameraCoverage(licenses, cameras, { dem: demPath, targetHeightM: c.targetHeightM });
+  });
+  if ('error' in result) return notAssessed('R5.3', 5, VIDEO_TITLE, result.error);
+  const r = result.value;
+  findings.push(...r.findings);
+  // Cells along the license edge are cut by view boundaries: a share within 0.1 % of the threshold passes.
+  const fail = r.coveredShare < t.minVideoCoverage - 1e-3;
+  return {
+    id: 'R5.3',
+    row: 5,
+    title: VIDEO_TITLE,
+    status: fail ? 'fail' : 'pass',
+    values: { mode: r.mode, cameras: r.cameras.length, coveredShare: r.coveredShare, coveredM2: r.coveredM2, licenseM2: r.licenseM2, uncoveredM2: r.uncoveredM2 },
+    threshold: { minVideoCoverage: t.minVideoCoverage },
+    problem: fail ? { zh: `视频监控覆盖矿区${(r.coveredShare * 100).toFixed(1)}%，${m2(r.uncoveredM2)}未覆盖`, en: `cameras see ${(r.coveredShare * 100).toFixed(1)} % of the license; ${m2(r.uncoveredM2)} unseen` } : null,
+    measure: fail ? { zh: '在未覆盖区域增设或调整监控摄像头，实现矿区视频全覆盖', en: 'Add or re-aim cameras to cover the unseen parts' } : null,
+    evidence: r.uncovered.features.map((f) => polygonFeature('R5.3', f.geometry.coordinates, { areaM2: f.properties.areaM2, kind: 'uncovered' })),
+    events: r.cameras.map((cam) => ({ type: 'camera', ...cam })),
+  };
 }
 
 export async function runAudit(manifestPath: string): Promise<AuditReport> {
@@ -377,9 +474,8 @@ export async function runAudit(manifestPath: string): Promise<AuditReport> {
       }
     }
   }
-  for (const [id, row, zh, en] of [['R4.1', 4, '粉尘实时监测与超标报警', 'Dust monitoring with over-limit alarms'], ['R5.3', 5, '视频监控全覆盖', 'Video surveillance of the whole mining area'], ['R5.4', 5, '重点部位粉尘监测超标报警', 'Dust monitors at key positions alarm']] as const) {
-    if (!checks.some((c) => c.id === id)) checks.push(notAssessed(id, row, { zh, en }, 'sensor and camera checks are not part of this version'));
-  }
+  checks.push(...(await dustChecks(manifest, loaded, t, findings)));
+  checks.push(await videoCheck(manifest, loaded, t, licenses, file(manifest.dem), findings));
   checks.sort((a, b) => a.row - b.row || a.id.localeCompare(b.id, 'en', { numeric: true }));
 
   const form = [1, 2, 3, 4, 5, 6].map((row) => {

@@ -25,6 +25,8 @@ export interface Thresholds {
   heightOffsetM: number;
   minPatchM2: number;
   maxPlatformSlopeDeg: number;
+  minVideoCoverage: number;
+  minMonitorCompleteness: number;
 }
 
 /** Defaults from the action plan (R1.1 100 %, R2.2 ≤ 2 slopes, R2.3 ≥ 0.30 m) and greenmine's GNSS and raster conventions. */
@@ -45,6 +47,8 @@ export const DEFAULT_THRESHOLDS: Thresholds = {
   heightOffsetM: 0,
   minPatchM2: 50,
   maxPlatformSlopeDeg: 5,
+  minVideoCoverage: 1,
+  minMonitorCompleteness: 0.9,
 };
 
 export interface Manifest {
@@ -56,6 +60,8 @@ export interface Manifest {
   soil?: { before: string; after: string };
   zones?: { excluded?: string; greenable?: string; platforms?: string; finalSlopes?: string; wash?: string; exits?: string };
   tracks?: Array<{ path: string; device?: string; type: 'excavator' | 'truck' | 'person' | 'other'; frame?: 'wgs84' | 'gcj02' | 'bd09' }>;
+  sensors?: { readings: string; stations: string; preset?: 'gb16297' | 'gb3095-pm10'; rule?: Record<string, unknown>; keyPositions?: Array<{ role: string; lon: number; lat: number }>; keyDistanceM?: number };
+  cameras?: { path: string; crs?: string; dem?: string | null; targetHeightM?: number };
   thresholds?: Partial<Thresholds>;
 }
 
@@ -126,5 +132,9 @@ export function loadManifest(file: string): LoadedManifest {
   check(manifest.soil?.after, 'soil.after');
   for (const [k, v] of Object.entries(manifest.zones ?? {})) check(v, `zones.${k}`);
   manifest.tracks?.forEach((t, i) => check(t.path, `tracks[${i}]`));
+  check(manifest.sensors?.readings, 'sensors.readings');
+  check(manifest.sensors?.stations, 'sensors.stations');
+  check(manifest.cameras?.path, 'cameras.path');
+  check(manifest.cameras?.dem ?? undefined, 'cameras.dem');
   return { manifest, file, resolve: resolvePath, thresholds, overridden, missing };
 }

@@ -30,20 +30,30 @@ const STATUS: Record<Check['status'], { zh: string; cls: string }> = {
   'not-assessed': { zh: '未评估', cls: 'na' },
 };
 
-const COLORS: Record<string, string> = { 'R3.1': '#e8590c', 'R1.1': '#d9480f', 'R2.2': '#e67700', 'R2.3': '#862e9c', 'R5.1': '#1864ab', 'R4.2': '#0b7285' };
+const COLORS: Record<string, string> = { 'R3.1': '#e8590c', 'R1.1': '#d9480f', 'R2.2': '#e67700', 'R2.3': '#862e9c', 'R5.1': '#1864ab', 'R4.2': '#0b7285', 'R5.3': '#868e96' };
+/** Evidence drawn as a light wash under the rest (large areas such as the parts no camera sees). */
+const UNDERLAY = new Set(['R5.3']);
 
 /** An inline SVG map of the license and the evidence, with a scale bar and a north arrow. */
 export function mapSvg(report: AuditReport, width = 760, height = 520): string {
-  const polygons: Array<{ rings: number[][][]; cls: string; color?: string; label?: string }> = [];
+  const polygons: Array<{ rings: number[][][]; cls: string; color?: string; label?: string; opacity?: number }> = [];
   const lines: Array<{ coords: number[][]; color: string }> = [];
   for (const f of report.licenseGeometry.features) for (const poly of f.geometry.coordinates) polygons.push({ rings: poly, cls: 'license' });
+  const licenseCount = polygons.length;
+  const under: typeof polygons = [];
   for (const c of report.checks) {
     c.evidence.forEach((f, i) => {
       const color = COLORS[c.id] ?? '#c92a2a';
-      if (f.geometry.type === 'MultiPolygon') for (const poly of f.geometry.coordinates as number[][][][]) polygons.push({ rings: poly, cls: 'evidence', color, label: c.id === 'R2.2' ? String(i + 1) : undefined });
+      if (f.geometry.type === 'MultiPolygon') {
+        for (const poly of f.geometry.coordinates as number[][][][]) {
+          if (UNDERLAY.has(c.id)) under.push({ rings: poly, cls: 'evidence', color, opacity: 0.25 });
+          else polygons.push({ rings: poly, cls: 'evidence', color, label: c.id === 'R2.2' ? String(i + 1) : undefined });
+        }
+      }
       else if (f.geometry.type === 'LineString') lines.push({ coords: f.geometry.coordinates as number[][], color });
     });
   }
+  polygons.splice(licenseCount, 0, ...under);
   const all = [...polygons.flatMap((p) => p.rings.flat()), ...lines.flatMap((l) => l.coords)];
   if (all.length === 0) return '<p>无地图数据 (no map data)</p>';
   let minLon = Infinity, minLat = Infinity, maxLon = -Infinity, maxLat = -Infinity;
@@ -61,7 +71,7 @@ export function mapSvg(report: AuditReport, width = 760, height = 520): string {
   const parts: string[] = [];
   for (const p of polygons) {
     if (p.cls === 'license') parts.push(`<path class="license" d="${path(p.rings)}"/>`);
-    else parts.push(`<path d="${path(p.rings)}" fill="${p.color}" fill-opacity="0.55" stroke="${p.color}" stroke-width="1"/>`);
+    else parts.push(`<path d="${path(p.rings)}" fill="${p.color}" fill-opacity="${p.opacity ?? 0.55}" stroke="${p.color}" stroke-width="1"/>`);
     if (p.label) {
       const ring = p.rings[0]!;
       const cx = ring.reduce((s, q) => s + q[0]!, 0) / ring.length;
