@@ -287,11 +287,12 @@ describe('dust monitors and cameras in the audit (R4.1, R5.3, R5.4)', () => {
   it('R5.3 is the camera coverage on the manifest DEM, with the unseen parts as evidence', async () => {
     const { cameraCoverage, loadCameras } = await import('../src/cameras/index.js');
     const licenses = await loadLicenses(fixture('scene-a/license_corners.txt'));
-    const direct = await cameraCoverage(licenses, loadCameras(fixture('demo-mine/cameras.csv')), { dem: fixture('scene-a/dem.tif') });
+    const direct = await cameraCoverage(licenses, loadCameras(fixture('demo-mine/cameras.csv')), { dem: fixture('scene-a/dem.tif'), minUncoveredM2: 50 });
     expect(c('R5.3').values.mode).toBe('line-of-sight');
     expect(c('R5.3').values.coveredShare).toBeCloseTo(direct.coveredShare, 12);
     expect(c('R5.3').status).toBe('fail');
-    expect(c('R5.3').evidence.length).toBe(direct.uncovered.features.length);
+    expect(c('R5.3').evidence.length).toBe(direct.uncovered.features.length); // parts ≥ minPatchM2 (50 m²)
+    expect(direct.uncovered.features.every((f) => f.properties.areaM2 >= 50)).toBe(true);
     expect(c('R5.3').events!.map((e) => e.id)).toEqual(['V1', 'V2', 'V3']);
   });
 

@@ -198,7 +198,7 @@ async function videoCheck(manifest: LoadedManifest['manifest'], loaded: LoadedMa
   const result = await attempt(async () => {
     const cameras = loadCameras(loaded.resolve(c.path), c.crs ? { crs: c.crs } : {});
     const demPath = c.dem === null ? undefined : c.dem !== undefined ? loaded.resolve(c.dem) : dem;
-    return cameraCoverage(licenses, cameras, { dem: demPath, targetHeightM: c.targetHeightM });
+    return cameraCoverage(licenses, cameras, { dem: demPath, targetHeightM: c.targetHeightM, minUncoveredM2: t.minPatchM2 });
   });
   if ('error' in result) return notAssessed('R5.3', 5, VIDEO_TITLE, result.error);
   const r = result.value;

@@ -126,7 +126,7 @@ ul{font-size:12px}
 <table>${header.map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(v)}</td></tr>`).join('')}</table>
 <h2>整治提升表 <span class="en">The form</span></h2>
 <table><tr><th>序号</th><th>整治提升内容</th><th>存在的问题 <span class="en">Problems</span></th><th>整改提升措施 <span class="en">Measures</span></th><th>计划完成时间 <span class="en">Due</span></th></tr>${formRows}</table>
-<h2>地图 <span class="en">Map: license (green), bare patches (red), exposed final slopes (orange, numbered), thin platform soil (purple), fence excursions (blue)</span></h2>
+<h2>地图 <span class="en">Map: license (green), bare patches (red), exposed final slopes (orange, numbered), thin platform soil (purple), fence excursions (blue), not seen by any camera (grey wash)</span></h2>
 ${mapSvg(report)}
 <h2>量测检查 <span class="en">Measured checks</span></h2>
 <table><tr><th>ID</th><th>要求 <span class="en">Requirement</span></th><th>结论 <span class="en">Status</span></th><th>说明 <span class="en">Finding</span></th></tr>${checksRows}</table>

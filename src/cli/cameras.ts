@@ -23,6 +23,7 @@ Options:
   --cell-m <m>           cell size of the flat-ground grid without a DEM (default: ~4 million cells)
   --target-height-m <m>  height a target must show to count as seen (default 0: the ground; 1.7 for a person)
   --uncovered <file>     write the uncovered parts as GeoJSON (WGS 84)
+  --min-uncovered-m2 <m²> leave smaller uncovered parts out of the GeoJSON (default 0; still counted)
   --json                 print {"coveredShare", "coveredM2", "licenseM2", "cameras": [{"id", "visibleM2"}], …}
   -h, --help             show this help
 `;
@@ -45,6 +46,7 @@ export async function camerasCommand(argv: string[], io: Io): Promise<number> {
       'cell-m': { type: 'string' },
       'target-height-m': { type: 'string' },
       uncovered: { type: 'string' },
+      'min-uncovered-m2': { type: 'string' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     });
@@ -58,7 +60,8 @@ export async function camerasCommand(argv: string[], io: Io): Promise<number> {
     const targetHeightM = positiveNumber(values['target-height-m'], '--target-height-m');
     const licenses = await loadLicenses(values.license);
     const cameras = loadCameras(values.cameras, values['cameras-crs'] ? { crs: values['cameras-crs'] } : {});
-    const report = await cameraCoverage(licenses, cameras, { dem: values.dem, cellM, targetHeightM });
+    const minUncoveredM2 = positiveNumber(values['min-uncovered-m2'], '--min-uncovered-m2');
+    const report = await cameraCoverage(licenses, cameras, { dem: values.dem, cellM, targetHeightM, minUncoveredM2 });
     if (values.uncovered) {
       try {
         writeFileSync(values.uncovered, `${JSON.stringify(report.uncovered)}\n`);
