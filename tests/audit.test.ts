@@ -241,7 +241,7 @@ describe('batch, merge and init', () => {
   it('init guesses roles from names and lists what it could not place', async () => {
     const { initManifest } = await import('../src/audit/index.js');
     const dir = mkdtempSync(join(tmpdir(), 'greenmine-init-'));
-    for (const name of ['采矿许可证拐点.txt', 'classes_2023.tif', 'dem.tif', 'dem_before_soil.tif', 'dem_after_soil.tif', '平台.geojson', '洗车.geojson', 'excavator.gpx', 'truck_gps.csv', 'notes.txt']) writeFileSync(join(dir, name), 'x');
+    for (const name of ['采矿许可证拐点.txt', 'classes_2023.tif', 'dem.tif', 'dem_before_soil.tif', 'dem_after_soil.tif', '平台.geojson', '洗车.geojson', 'excavator.gpx', 'truck_gps.csv', '粉尘监测数据.csv', 'stations.csv', '摄像头.csv', 'notes.txt']) writeFileSync(join(dir, name), 'x');
     const { manifest, unplaced, missingRoles } = initManifest(dir);
     expect(manifest.license).toBe('采矿许可证拐点.txt');
     expect(manifest.classes).toEqual([{ path: 'classes_2023.tif' }]);
@@ -249,8 +249,11 @@ describe('batch, merge and init', () => {
     expect(manifest.soil).toEqual({ before: 'dem_before_soil.tif', after: 'dem_after_soil.tif' });
     expect(manifest.zones).toMatchObject({ platforms: '平台.geojson', wash: '洗车.geojson' });
     expect(manifest.tracks).toEqual([{ path: 'excavator.gpx', type: 'excavator' }, { path: 'truck_gps.csv', type: 'truck' }]);
+    expect(manifest.sensors).toEqual({ readings: '粉尘监测数据.csv', stations: 'stations.csv' });
+    expect(manifest.cameras).toEqual({ path: '摄像头.csv' });
     expect(unplaced).toEqual(['notes.txt']);
     expect(missingRoles).toContain('zones.excluded');
+    expect(missingRoles).not.toContain('cameras');
   });
 });
 

@@ -38,6 +38,7 @@ export function initManifest(dir: string): InitResult {
   const dems: string[] = [];
   let before: string | undefined;
   let after: string | undefined;
+  let cameras: string | undefined, readings: string | undefined, stations: string | undefined;
   for (const path of files) {
     const name = basename(path).toLowerCase();
     const ext = extname(name);
@@ -49,6 +50,21 @@ export function initManifest(dir: string): InitResult {
       else if (is(/dem|dsm|dtm|高程|地形/)) dems.push(rel(path));
       else if (is(/class|landcover|land_cover|lc|分类|地类|覆盖/)) classes.push({ path: rel(path) });
       else if (is(/slope|坡度/)) unplaced.push(rel(path));
+      else unplaced.push(rel(path));
+      continue;
+    }
+    if ((ext === '.csv' || ext === '.geojson' || ext === '.json') && is(/camera|cctv|video|摄像|监控点|视频/)) {
+      if (!cameras) cameras = rel(path);
+      else unplaced.push(rel(path));
+      continue;
+    }
+    if (ext === '.csv' && is(/dust|pm10|tsp|粉尘|扬尘|监测数据|readings/)) {
+      if (!readings) readings = rel(path);
+      else unplaced.push(rel(path));
+      continue;
+    }
+    if (ext === '.csv' && is(/station|站点|监测点/)) {
+      if (!stations) stations = rel(path);
       else unplaced.push(rel(path));
       continue;
     }
@@ -73,6 +89,9 @@ export function initManifest(dir: string): InitResult {
   for (const d of dems.slice(1)) unplaced.push(d);
   if (Object.keys(zones).length) manifest.zones = zones;
   if (tracks.length) manifest.tracks = tracks;
+  if (readings && stations) manifest.sensors = { readings, stations };
+  else for (const p of [readings, stations]) if (p) unplaced.push(p);
+  if (cameras) manifest.cameras = { path: cameras };
   const missingRoles = [
     !manifest.license && 'license',
     !manifest.classes && 'classes',
@@ -81,6 +100,8 @@ export function initManifest(dir: string): InitResult {
     !manifest.zones?.platforms && 'zones.platforms',
     !manifest.zones?.excluded && 'zones.excluded',
     !manifest.tracks && 'tracks',
+    !manifest.sensors && 'sensors',
+    !manifest.cameras && 'cameras',
   ].filter((x): x is string => Boolean(x));
   return { manifest, unplaced, missingRoles };
 }
