@@ -8,8 +8,9 @@ import { crsFromEpsg, parseCrs, type Crs } from '../crs/index.js';
 import { GreenmineError, type Where } from '../errors.js';
 import { decodeText } from '../io/text.js';
 import { splitLine } from '../track/csv.js';
+import type { Optics } from './viewshed.js';
 
-export interface Camera {
+export interface Camera extends Optics {
   id: string;
   /** Position in `crs` (x = easting or longitude). */
   x: number;
@@ -17,17 +18,6 @@ export interface Camera {
   crs: Crs;
   /** Whether x/y came from plain X/Y columns whose order (east/north or the survey's north/east) is to be decided against the license. */
   axisOrderUnknown: boolean;
-  /** Mounting height above the ground at the camera, m. */
-  heightM: number;
-  /** Centre of view, degrees clockwise from north. */
-  headingDeg: number;
-  /** Horizontal field of view, degrees (360 for a dome or PTZ camera). */
-  hfovDeg: number;
-  rangeM: number;
-  /** Depression of the optical axis below horizontal, degrees (null: not given). */
-  tiltDeg: number | null;
-  /** Vertical field of view, degrees (null: not given). */
-  vfovDeg: number | null;
   where: Where;
 }
 

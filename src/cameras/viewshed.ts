@@ -24,24 +24,27 @@ export interface ViewGrid {
   cellYM: number;
 }
 
-export interface ViewParams {
+/** What a camera sees from where it stands: mounting, aim and fields of view. */
+export interface Optics {
+  /** Mounting height of the lens above the ground at the camera, m. */
+  heightM: number;
+  /** Centre of view, degrees clockwise from north. */
+  headingDeg: number;
+  /** Horizontal field of view, degrees (360 for a dome or PTZ camera). */
+  hfovDeg: number;
+  rangeM: number;
+  /** Depression of the optical axis below horizontal, degrees (null: not given). */
+  tiltDeg: number | null;
+  /** Vertical field of view, degrees (null: not given). */
+  vfovDeg: number | null;
+}
+
+export interface ViewParams extends Optics {
   /** Camera position in continuous pixel coordinates (column, row; cell (c, r) spans [c, c+1] × [r, r+1]). */
   col: number;
   row: number;
-  /** Height of the lens above the ground at the camera, m. */
-  heightM: number;
-  headingDeg: number;
-  hfovDeg: number;
-  rangeM: number;
-  tiltDeg: number | null;
-  vfovDeg: number | null;
   /** Height above the ground a target must show (0: the ground itself is seen). */
   targetHeightM: number;
-}
-
-/** Cells whose centre is within `rangeM` and the horizontal field of view (and the vertical one, when a tilt is given). */
-export interface SectorTest {
-  (eastM: number, northM: number, gradient: number): boolean;
 }
 
 const RAD = Math.PI / 180;
