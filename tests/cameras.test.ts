@@ -205,6 +205,15 @@ describe('video coverage of the license', () => {
     within(r.coveredShare, r.cameras[0]!.visibleM2 / r.licenseM2, 1e-9);
   });
 
+  it('a camera over a DEM hole is reported and counted as seeing nothing', async () => {
+    // fixtures/make_cameras.py leaves one nodata cell, the scene's top-left one.
+    const cams = parseCamerasCsv(encode('id,easting,northing,height,heading,hfov,range\nhole,500000.5,3380399.5,10,135,90,200\nok,500300,3380200,10,0,360,100\n'), 'c.csv', { crs: 'EPSG:4549' });
+    const r = await cameraCoverage(licenses, cams, { dem: fixture('cameras/flat.tif') });
+    expect(r.findings.map((f) => f.code)).toContain('CAMERA_OFF_DEM');
+    expect(r.cameras[0]).toMatchObject({ id: 'hole', visibleM2: 0, lensElevationM: null });
+    within(r.cameras[1]!.visibleM2, sector(100, 360), 5e-3);
+  });
+
   it('refuses a DEM that does not cover the license', async () => {
     const far = [{ ...loadCameras(fixture('cameras/camera-t.csv'), { crs: 'EPSG:4549' })[0]! }];
     const other = await loadLicenses(fixture('scene-a/license.geojson'));
