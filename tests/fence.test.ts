@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../src/cli/main.js';
 import { createTransform, crsFromEpsg, fromWgs84 } from '../src/crs/index.js';
-import { detectEvents, detectWashViolations, FenceIndex, FenceMonitor, type FenceEvent } from '../src/fence/index.js';
+import { detectEvents, detectWashViolations, FenceIndex, FenceMonitor, WashMonitor, type FenceEvent } from '../src/fence/index.js';
 import { gkZoneFor } from '../src/license/area.js';
 import { loadLicenses, type License } from '../src/license/index.js';
 import { loadTracks, loadTracksFromBytes, type Track } from '../src/track/index.js';
@@ -205,6 +205,38 @@ describe('truck washing (R4.2)', () => {
     const overTheFence = track([[0, inside], [10, [120.002, 30.0045]]]);
     expect(detectWashViolations(site, wash, overTheFence, {}, exits)).toEqual([]);
     expect(detectWashViolations(site, wash, overTheFence, {})).toHaveLength(1);
+  });
+
+  it('the streaming WashMonitor gives the batch violations, devices interleaved', async () => {
+    // Two trucks doing random rounds (load inside, sometimes wash, leave by the gate or over the fence, come back).
+    const { rng } = await import('./helpers.js');
+    const random = rng(11);
+    const places = [inside, washing, washing, gate, outside, [120.002, 30.0045] as [number, number]];
+    const tracks = ['浙A1', '浙A2'].map((device) => {
+      const steps: Array<[number, number, number]> = [];
+      let t = 0;
+      for (let k = 0; k < 400; k++) {
+        t += 5 + Math.floor(random() * 60);
+        const [x, y] = places[Math.floor(random() * places.length)]!;
+        steps.push([t, x + (random() - 0.5) * 1e-5, y]);
+      }
+      return { ...trackOf(steps), deviceId: device };
+    });
+    for (const exitFence of [undefined, exits]) {
+      for (const options of [{ minWashS: 60, withinS: 600 }, { minWashS: 30, withinS: 120 }, { minWashS: 600, withinS: 1e6 }]) {
+        const batch = tracks.flatMap((tr) => detectWashViolations(site, wash, tr, options, exitFence));
+        expect(batch.length).toBeGreaterThan(3);
+        const monitor = new WashMonitor(site, wash, options, exitFence);
+        const streamed: typeof batch = [];
+        for (let i = 0; i < 400; i++) for (const tr of tracks) streamed.push(...monitor.push(tr.deviceId, tr.timeS[i]!, tr.lon[i]!, tr.lat[i]!));
+        const key = (e: (typeof batch)[number]) => `${e.device}|${e.startS}|${e.endS}|${e.washDwellS}|${e.licenseId}|${e.startIndex}`;
+        expect(streamed.map(key).sort()).toEqual(batch.map(key).sort());
+      }
+    }
+    const monitor = new WashMonitor(site, wash);
+    monitor.push('x', 100, ...inside);
+    expect(() => monitor.push('x', 50, ...inside)).toThrow(expect.objectContaining({ code: 'FENCE_OUT_OF_ORDER' }));
+    expect(() => new WashMonitor(site, wash, { minWashS: -1 })).toThrow(expect.objectContaining({ code: 'FENCE_BAD_OPTION' }));
   });
 });
 

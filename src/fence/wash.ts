@@ -81,3 +81,93 @@ export function detectWashViolations(site: FenceIndex, washZones: FenceIndex, tr
   }
   return events;
 }
+
+interface WashState {
+  device: string;
+  index: number;
+  prevT: number;
+  prevDistance: number;
+  prevInWash: boolean;
+  prevInExit: boolean;
+  home: number;
+  washedS: number;
+  /** Recent fixes (time, cumulative wash time at that fix) as a queue over growable arrays. */
+  times: Float64Array;
+  washed: Float64Array;
+  head: number;
+  tail: number;
+}
+
+/**
+ * Streaming wash rule with per-device state: `push` one fix at a time (in time
+ * order per device) and receive the violation it reveals, as
+ * `detectWashViolations` reports it on the whole track. Memory per device is
+ * the fixes of the last `withinS` seconds.
+ */
+export class WashMonitor {
+  private readonly devices = new Map<string, WashState>();
+  private readonly scratch = new Float64Array(3);
+  private readonly minWashS: number;
+  private readonly withinS: number;
+  private readonly toleranceM: number;
+
+  constructor(
+    readonly site: FenceIndex,
+    readonly washZones: FenceIndex,
+    options: WashOptions = {},
+    readonly exits?: FenceIndex,
+  ) {
+    this.minWashS = options.minWashS ?? 60;
+    this.withinS = options.withinS ?? 600;
+    this.toleranceM = options.toleranceM ?? 5;
+    for (const [key, v] of Object.entries({ minWashS: this.minWashS, withinS: this.withinS, toleranceM: this.toleranceM })) {
+      if (!(v >= 0) || !Number.isFinite(v)) throw new GreenmineError('FENCE_BAD_OPTION', `${key} must be a finite number ≥ 0, got ${v}`);
+    }
+  }
+
+  push(deviceId: string, timeS: number, lon: number, lat: number): WashEvent[] {
+    let s = this.devices.get(deviceId);
+    if (!s) {
+      s = { device: deviceId, index: 0, prevT: NaN, prevDistance: NaN, prevInWash: false, prevInExit: false, home: -1, washedS: 0, times: new Float64Array(64), washed: new Float64Array(64), head: 0, tail: 0 };
+      this.devices.set(deviceId, s);
+    }
+    if (timeS < s.prevT) throw new GreenmineError('FENCE_OUT_OF_ORDER', `device ${deviceId}: fix at ${timeS} is earlier than the previous one (${s.prevT}); push fixes in time order`);
+    const q = this.site.query3(lon, lat, this.scratch);
+    const license = q[0]!, distance = q[1]!;
+    const inWash = this.washZones.locate(lon, lat) >= 0;
+    const inExit = this.exits ? this.exits.locate(lon, lat) >= 0 : true;
+    const i = s.index++;
+    const out: WashEvent[] = [];
+    if (i > 0) {
+      if (s.prevInWash && inWash) s.washedS += timeS - s.prevT;
+      const leaving = s.prevDistance <= this.toleranceM && distance > this.toleranceM;
+      if (leaving && (!this.exits || s.prevInExit || inExit)) {
+        const exitT = s.prevT;
+        while (s.times[s.head]! < exitT - this.withinS) s.head++;
+        // The cumulative wash time at the previous fix is the last one queued.
+        const dwellS = s.washed[s.tail - 1]! - s.washed[s.head]!;
+        if (dwellS < this.minWashS) {
+          out.push({ type: 'wash', device: deviceId, licenseId: s.home >= 0 ? this.site.licenseIds[s.home]! : null, startS: exitT, endS: timeS, durationS: timeS - exitT, fixes: 2, maxDistanceM: null, startIndex: i - 1, endIndex: i, firstBackIndex: null, washDwellS: dwellS });
+        }
+      }
+    }
+    // Queue this fix; drop what no later exit can need (older than this fix's time − withinS).
+    while (s.head < s.tail && s.times[s.head]! < timeS - this.withinS) s.head++;
+    if (s.tail === s.times.length) {
+      const live = s.tail - s.head;
+      const size = live * 2 > s.times.length ? s.times.length * 2 : s.times.length;
+      const times = new Float64Array(size), washed = new Float64Array(size);
+      times.set(s.times.subarray(s.head, s.tail));
+      washed.set(s.washed.subarray(s.head, s.tail));
+      [s.times, s.washed, s.head, s.tail] = [times, washed, 0, live];
+    }
+    s.times[s.tail] = timeS;
+    s.washed[s.tail++] = s.washedS;
+    if (license >= 0) s.home = license;
+    s.prevT = timeS;
+    s.prevDistance = distance;
+    s.prevInWash = inWash;
+    s.prevInExit = inExit;
+    return out;
+  }
+}
