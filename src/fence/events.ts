@@ -176,7 +176,8 @@ export class EventEngine {
       if (distance === Infinity && o.mode === 'license' && homeOrNearest >= 0) {
         // Beyond the search radius: the exact distance to the license, unless the last exact one plus
         // the distance moved since cannot beat the run's maximum.
-        const movedM = Math.hypot((lon - s.anchorLon) * 111_320 * Math.cos((lat * Math.PI) / 180), (lat - s.anchorLat) * METRES_PER_DEG_LAT) * 1.01;
+        const mx = (lon - s.anchorLon) * 111_320 * Math.cos((lat * Math.PI) / 180), my = (lat - s.anchorLat) * METRES_PER_DEG_LAT;
+        const movedM = Math.sqrt(mx * mx + my * my) * 1.01;
         if (s.anchorLicense === homeOrNearest && s.anchorD + movedM <= r.extreme) distance = -Infinity;
         else {
           distance = this.fence.distanceToLicenseM(homeOrNearest, lon, lat);
@@ -245,7 +246,12 @@ export class EventEngine {
    */
   private checkSegment(s: DeviceState, t: number, lon: number, lat: number, d: number, license: number, i: number, out: FenceEvent[]): void {
     const o = this.o;
-    const lengthM = Math.hypot((lon - s.prevLon) * 111_320 * Math.cos((lat * Math.PI) / 180), (lat - s.prevLat) * METRES_PER_DEG_LAT);
+    // Quick exit: the whole segment is at most (d₀ + d₁ + length)/2 from the fence, and the length is at most
+    // the metres of its latitude and longitude differences (1 m per 1e-5° of longitude, 1.11 m of latitude).
+    const dLon = Math.abs(lon - s.prevLon), dLat = Math.abs(lat - s.prevLat);
+    if ((s.prevD + d + (dLon * 111_320 + dLat * METRES_PER_DEG_LAT)) / 2 <= o.toleranceM) return;
+    const ex = dLon * 111_320 * Math.cos((lat * Math.PI) / 180), ey = dLat * METRES_PER_DEG_LAT;
+    const lengthM = Math.sqrt(ex * ex + ey * ey);
     const stack = this.stack;
     let top = 0;
     let best = -Infinity;
@@ -293,18 +299,20 @@ export class EventEngine {
 
 const byStart = (a: FenceEvent, b: FenceEvent): number => a.startS - b.startS || a.startIndex - b.startIndex || a.type.localeCompare(b.type);
 
-/** Events of one track against a fence (batch: all fixes located in one pass, then one sweep). */
+/** Events of one track against a fence (batch: one sweep that locates and steps each fix). */
 export function detectEvents(fence: FenceIndex, track: Track, options: EventOptions = {}, floorsM?: ArrayLike<number>): FenceEvent[] {
   const engine = new EventEngine(fence, options, floorsM);
   const n = track.timeS.length;
-  const license = new Int32Array(n);
-  const distance = new Float64Array(n);
-  const nearest = new Int32Array(n);
-  fence.locateInto(track.lon, track.lat, license, distance, nearest);
   const state = engine.newState(track.deviceId);
   const events: FenceEvent[] = [];
-  const ele = track.eleM;
-  for (let i = 0; i < n; i++) engine.step(state, track.timeS[i]!, track.lon[i]!, track.lat[i]!, ele ? ele[i]! : NaN, license[i]!, distance[i]!, nearest[i]!, events);
+  const { timeS, lon, lat, eleM: ele } = track;
+  // Locate and step fix by fix: no per-track arrays, and each fix is still in cache when stepped.
+  const q = new Float64Array(3);
+  for (let i = 0; i < n; i++) {
+    const x = lon[i]!, y = lat[i]!;
+    fence.query3(x, y, q);
+    engine.step(state, timeS[i]!, x, y, ele ? ele[i]! : NaN, q[0]!, q[1]!, q[2]!, events);
+  }
   engine.finish(state, events);
   return events.sort(byStart);
 }
