@@ -27,18 +27,21 @@ export interface WashEvent extends FenceEvent {
   washDwellS: number;
 }
 
+function resolveWash(options: WashOptions): Required<WashOptions> {
+  const r = { minWashS: options.minWashS ?? 60, withinS: options.withinS ?? 600, toleranceM: options.toleranceM ?? 5 };
+  for (const [key, v] of Object.entries(r)) {
+    if (!(v >= 0) || !Number.isFinite(v)) throw new GreenmineError('FENCE_BAD_OPTION', `${key} must be a finite number ≥ 0, got ${v}`);
+  }
+  return r;
+}
+
 /**
  * Wash violations of one track. `site` is the fence of the site (its licenses),
  * `washZones` a fence built from the wash-zone polygons, `exits` one built
  * from exit-zone polygons (optional).
  */
 export function detectWashViolations(site: FenceIndex, washZones: FenceIndex, track: Track, options: WashOptions = {}, exits?: FenceIndex): WashEvent[] {
-  const minWashS = options.minWashS ?? 60;
-  const withinS = options.withinS ?? 600;
-  const toleranceM = options.toleranceM ?? 5;
-  for (const [key, v] of Object.entries({ minWashS, withinS, toleranceM })) {
-    if (!(v >= 0) || !Number.isFinite(v)) throw new GreenmineError('FENCE_BAD_OPTION', `${key} must be a finite number ≥ 0, got ${v}`);
-  }
+  const { minWashS, withinS, toleranceM } = resolveWash(options);
   const n = track.timeS.length;
   const siteLicense = new Int32Array(n);
   const siteDistance = new Float64Array(n);
@@ -117,12 +120,7 @@ export class WashMonitor {
     options: WashOptions = {},
     readonly exits?: FenceIndex,
   ) {
-    this.minWashS = options.minWashS ?? 60;
-    this.withinS = options.withinS ?? 600;
-    this.toleranceM = options.toleranceM ?? 5;
-    for (const [key, v] of Object.entries({ minWashS: this.minWashS, withinS: this.withinS, toleranceM: this.toleranceM })) {
-      if (!(v >= 0) || !Number.isFinite(v)) throw new GreenmineError('FENCE_BAD_OPTION', `${key} must be a finite number ≥ 0, got ${v}`);
-    }
+    ({ minWashS: this.minWashS, withinS: this.withinS, toleranceM: this.toleranceM } = resolveWash(options));
   }
 
   push(deviceId: string, timeS: number, lon: number, lat: number): WashEvent[] {
