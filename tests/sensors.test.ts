@@ -86,4 +86,24 @@ describe('greenmine dust', () => {
     expect(await main(['dust', '--readings', 'x'], io)).toBe(2);
     expect(await main(['dust', '--readings', 'x', '--stations', 'y', '--preset', 'who-knows'], io)).toBe(2);
   });
+
+  it('a local standard kept as a JSON file works as a preset', async () => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const file = join(mkdtempSync(join(tmpdir(), 'gm-rule-')), 'local.json');
+    // Stricter than GB 16297: TSP 0.5 mg/m³ over 1 h, rolling.
+    writeFileSync(file, JSON.stringify({ name: '地方标准 TSP 0.5 mg/m³', pollutant: 'TSP', window: 'rolling', windowMin: 60, limitUgM3: 500 }));
+    let stdout = '';
+    const io = { stdout: (t: string) => (stdout += t), stderr: () => undefined };
+    expect(await main(['dust', '--readings', fixture('sensors/readings.csv'), '--stations', fixture('sensors/stations.csv'), '--rule', file, '--json'], io)).toBe(0);
+    const out = JSON.parse(stdout);
+    expect(out.rule.name).toBe('地方标准 TSP 0.5 mg/m³');
+    const strict = analyseDust(readings, stations, parseRule(readFileSync(file, 'utf8')));
+    expect(out.alarms).toHaveLength(strict.alarms.length);
+    expect(strict.alarms.length).toBeGreaterThanOrEqual(analyseDust(readings, stations, PRESETS.gb16297!).alarms.length);
+    stdout = '';
+    expect(await main(['dust', '--readings', fixture('sensors/readings.csv'), '--stations', fixture('sensors/stations.csv'), '--rule', 'missing.json', '--json'], io)).toBe(1);
+    expect(JSON.parse(stdout).error.code).toBe('FILE_NOT_FOUND');
+  });
 });

@@ -13,7 +13,7 @@ Options:
   --readings <csv>   monitor readings
   --stations <csv>   stations with positions
   --preset <name>    gb16297 (TSP 1.0 mg/m³, 1-hour mean; default) or gb3095-pm10 (PM10 150 µg/m³, 24-hour mean)
-  --rule <json>      a rule: {"pollutant":"PM10","window":"rolling"|"calendar","windowMin":60,"limitUgM3":150,"allowedPerDay":0}
+  --rule <json|file> a rule, inline or a .json file (a local standard): {"name":"…","pollutant":"PM10","window":"rolling"|"calendar","windowMin":60,"limitUgM3":150,"allowedPerDay":0}
   --key <role:lon,lat>  a key position that must have a monitor (repeatable), e.g. "processing plant:119.948,30.579"
   --key-distance <m> how near a monitor must be (default 100)
   --json             print {"stations", "alarms": [{station, start, end, peak, mean, unit}], "completeness"}
@@ -40,8 +40,17 @@ export async function dustCommand(argv: string[], io: Io): Promise<number> {
     if (!values.readings || !values.stations) throw new UsageError(`dust needs --readings and --stations\n\n${DUST_HELP}`);
     if (values.preset && values.rule) throw new UsageError('--preset and --rule exclude each other');
     let rule;
+    // A local standard kept as a JSON file is a preset of its own: --rule local-standard.json.
+    let ruleText = values.rule;
+    if (ruleText !== undefined && /\.json$/i.test(ruleText.trim())) {
+      try {
+        ruleText = readFileSync(ruleText.trim(), 'utf8');
+      } catch {
+        throw new GreenmineError('FILE_NOT_FOUND', `${values.rule}: no such rule file`, { file: values.rule });
+      }
+    }
     try {
-      rule = parseRule(values.rule ?? values.preset ?? 'gb16297', values.rule ? '--rule' : '--preset');
+      rule = parseRule(ruleText ?? values.preset ?? 'gb16297', values.rule ? `--rule ${values.rule.trim().endsWith('.json') ? values.rule : ''}`.trim() : '--preset');
     } catch (err) {
       if (err instanceof GreenmineError) throw new UsageError(err.message);
       throw err;
