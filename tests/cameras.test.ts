@@ -42,6 +42,11 @@ describe('camera files', () => {
     expect(await errorCode(() => parseCamerasCsv(encode('id,lon,lat,height,heading,hfov,range\nA,3380200,500300,5,0,90,9\n'), 'c.csv'))).toBe('CAMERA_BAD_FIELD');
     expect(await errorCode(() => parseCamerasGeoJson('{"type":"FeatureCollection","features":[{"type":"Feature","geometry":{"type":"LineString","coordinates":[]}}]}', 'c.geojson'))).toBe('CAMERA_BAD_GEOMETRY');
     expect(await errorCode(() => parseCamerasGeoJson('{', 'c.geojson'))).toBe('CAMERA_BAD_JSON');
+    const point = (x: number, y: number, crs?: string): string =>
+      JSON.stringify({ type: 'FeatureCollection', ...(crs ? { crs: { type: 'name', properties: { name: crs } } } : {}), features: [{ type: 'Feature', properties: { id: 'P', height: 5, hfov: 360, range: 50 }, geometry: { type: 'Point', coordinates: [x, y] } }] });
+    expect(await errorCode(() => parseCamerasGeoJson(point(500300, 3380200), 'c.geojson'))).toBe('CAMERA_BAD_GEOMETRY');
+    expect(parseCamerasGeoJson(point(500300, 3380200, 'urn:ogc:def:crs:EPSG::4549'), 'c.geojson')[0]).toMatchObject({ x: 500300, y: 3380200, heightM: 5 });
+    expect(await errorCode(() => parseCamerasGeoJson(point(1, 2, 'EPSG:999999'), 'c.geojson'))).toBe('CAMERA_BAD_CRS');
     try {
       parseCamerasCsv(encode('id,lon,lat,height,heading,hfov,range\nA,120,30,5,0,90,9\nB,120,30,-5,0,90,9\n'), 'c.csv');
     } catch (err) {

@@ -138,7 +138,7 @@ export function parseCamerasCsv(bytes: Uint8Array, file: string, options: Camera
   return cameras;
 }
 
-/** Cameras from a GeoJSON FeatureCollection of points (WGS 84 lon/lat), properties named as the CSV columns. */
+/** Cameras from a GeoJSON FeatureCollection of points (WGS 84 lon/lat, or the CRS of a legacy `crs` member), properties named as the CSV columns. */
 export function parseCamerasGeoJson(text: string, file: string): Camera[] {
   let doc: unknown;
   try {
@@ -148,7 +148,14 @@ export function parseCamerasGeoJson(text: string, file: string): Camera[] {
   }
   const features = (doc as { type?: string; features?: unknown[] }).type === 'FeatureCollection' ? (doc as { features: unknown[] }).features : null;
   if (!Array.isArray(features)) throw new GreenmineError('CAMERA_BAD_JSON', `${file}: expected a GeoJSON FeatureCollection of points`, { file });
-  const wgs84 = crsFromEpsg(4326);
+  // RFC 7946 GeoJSON is WGS 84 lon/lat; an old-style "crs" member (as GDAL writes for projected data) is honoured.
+  const crsName = (doc as { crs?: { properties?: { name?: unknown } } }).crs?.properties?.name;
+  let crs: Crs;
+  try {
+    crs = typeof crsName === 'string' ? parseCrs(crsName) : crsFromEpsg(4326);
+  } catch (err) {
+    throw new GreenmineError('CAMERA_BAD_CRS', `${file}: crs "${String(crsName)}" is not a CRS greenmine knows (${(err as Error).message})`, { file });
+  }
   const seen = new Set<string>();
   return features.map((f, i) => {
     const where: Where = { file, feature: i };
@@ -156,6 +163,10 @@ export function parseCamerasGeoJson(text: string, file: string): Camera[] {
     const coords = feature.geometry?.coordinates;
     if (feature.geometry?.type !== 'Point' || !Array.isArray(coords) || !Number.isFinite(coords[0]) || !Number.isFinite(coords[1])) {
       throw new GreenmineError('CAMERA_BAD_GEOMETRY', `${file}, feature ${i}: expected a Point with [lon, lat], got ${feature.geometry?.type ?? 'no geometry'}`, where);
+    }
+    const [x, y] = coords as [number, number];
+    if (crs.geographic && !(Math.abs(x) <= 180 && Math.abs(y) <= 90)) {
+      throw new GreenmineError('CAMERA_BAD_GEOMETRY', `${file}, feature ${i}: ${x}, ${y} is not lon, lat in degrees (projected coordinates need a "crs" member)`, where);
     }
     const props = feature.properties ?? {};
     const values: RawCamera['values'] = {};
@@ -166,7 +177,7 @@ export function parseCamerasGeoJson(text: string, file: string): Camera[] {
     const id = String(values.id ?? feature.id ?? `camera ${i + 1}`);
     if (seen.has(id)) throw new GreenmineError('CAMERA_DUPLICATE_ID', `${file}, feature ${i}: camera id "${id}" repeats`, where);
     seen.add(id);
-    return toCamera({ id, values, where }, file, { x: coords[0] as number, y: coords[1] as number, crs: wgs84, axisOrderUnknown: false });
+    return toCamera({ id, values, where }, file, { x, y, crs, axisOrderUnknown: false });
   });
 }
 
