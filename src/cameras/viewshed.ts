@@ -106,13 +106,15 @@ export function viewshed(grid: ViewGrid, view: ViewParams, onVisible: (index: nu
     const dc = tc - oc, dr = tr - or;
     // Direction of the ray in metres (east, north).
     const de = dc * cellXM, dn = -dr * cellYM;
-    if (cosRay > -2 && (de * sinH + dn * cosH) / Math.hypot(de, dn) < cosRay) return;
+    if (cosRay > -2 && (de * sinH + dn * cosH) / Math.sqrt(de * de + dn * dn) < cosRay) return;
     const n = Math.max(Math.abs(dc), Math.abs(dr));
+    // One step per cell along the major axis (whose coordinate stays whole); the minor one is fractional.
+    const sc = dc / n, sr = dr / n;
+    const alongColumns = Math.abs(dc) >= Math.abs(dr);
     let horizon = -Infinity;
     for (let k = 1; k <= n; k++) {
-      // The exact point of the ray at step k, in cell indices (one coordinate is whole).
-      const fc = oc + (k * dc) / n;
-      const fr = or + (k * dr) / n;
+      const fc = oc + k * sc;
+      const fr = or + k * sr;
       const c = Math.round(fc);
       const r = Math.round(fr);
       const e = (c + 0.5 - ox) * cellXM;
@@ -125,16 +127,20 @@ export function viewshed(grid: ViewGrid, view: ViewParams, onVisible: (index: nu
       if (z !== z) continue; // nodata: neither seen nor blocking
       const d = Math.sqrt(d2);
       const gt = (z + targetH - zo) / d;
-      if (gt >= horizon - 1e-12 && test(c, r, gt)) onVisible(i);
+      // Seen: not below the horizon, within range, the horizontal field of view and the vertical window.
+      if (gt >= horizon - 1e-12 && d2 <= range2 && gt >= gMin && gt <= gMax && (full || d === 0 || e * sinH + nn * cosH >= (cosHalf - 1e-12) * d)) onVisible(i);
       // The horizon rises with the terrain on the ray itself: elevation interpolated between the
       // two cells the ray passes between, at the ray's own distance.
       let g = (z - zo) / d;
       if (dem) {
-        const c0 = Math.floor(fc), r0 = Math.floor(fr);
-        const tc = fc - c0, tr = fr - r0;
         let zi = z;
-        if (tc > 0 && c0 >= 0 && c0 + 1 < width) zi = (1 - tc) * dem[r * width + c0]! + tc * dem[r * width + c0 + 1]!;
-        else if (tr > 0 && r0 >= 0 && r0 + 1 < height) zi = (1 - tr) * dem[r0 * width + c]! + tr * dem[(r0 + 1) * width + c]!;
+        if (alongColumns) {
+          const r0 = Math.floor(fr), t = fr - r0;
+          if (t > 0 && r0 >= 0 && r0 + 1 < height) zi = (1 - t) * dem[r0 * width + c]! + t * dem[(r0 + 1) * width + c]!;
+        } else {
+          const c0 = Math.floor(fc), t = fc - c0;
+          if (t > 0 && c0 >= 0 && c0 + 1 < width) zi = (1 - t) * dem[r * width + c0]! + t * dem[r * width + c0 + 1]!;
+        }
         if (zi === zi) {
           const ei = (fc + 0.5 - ox) * cellXM, ni = (oy - fr - 0.5) * cellYM;
           g = (zi - zo) / Math.sqrt(ei * ei + ni * ni);
