@@ -325,6 +325,40 @@ describe('reprojection of the license into the raster CRS', () => {
   });
 });
 
+describe('greenable zones', () => {
+  const zoneFile = (name: string, ring: number[][]): string => {
+    const file = join(mkdtempSync(join(tmpdir(), 'gm-zones-')), name);
+    writeFileSync(file, JSON.stringify({ type: 'FeatureCollection', features: [{ type: 'Feature', properties: { name }, geometry: { type: 'Polygon', coordinates: [ring] } }] }));
+    return file;
+  };
+
+  it('are clipped to the license: a zone drawn past the boundary measures only the part inside', async () => {
+    const { licenseArea } = await import('../src/license/index.js');
+    const [w, s, e, n] = licenseArea(licenses[0]!).bboxLonLat;
+    // A zone around the whole license: clipped, it is the license (its excluded areas stay out).
+    const around = await loadLicenses(zoneFile('around.geojson', [[w - 0.001, s - 0.001], [e + 0.001, s - 0.001], [e + 0.001, n + 0.001], [w - 0.001, n + 0.001], [w - 0.001, s - 0.001]]));
+    const whole = await measureCoverage(fixture('scene-a/classes.tif'), licenses, { bufferM: 0 });
+    const clipped = await measureCoverage(fixture('scene-a/classes.tif'), licenses, { bufferM: 0, greenable: around });
+    expect(relative(clipped.areaM2.license, whole.areaM2.license)).toBeLessThan(1e-9);
+    expect(relative(clipped.areaM2.green, whole.areaM2.green)).toBeLessThan(1e-9);
+    expect(clipped.findings.map((f) => f.code)).toContain('ZONE_OUTSIDE_LICENSE');
+    // The western half of that zone: less than the zone itself measured as a license, more than nothing.
+    const mid = (w + e) / 2;
+    const west = await loadLicenses(zoneFile('west.geojson', [[w - 0.001, s - 0.001], [mid, s - 0.001], [mid, n + 0.001], [w - 0.001, n + 0.001], [w - 0.001, s - 0.001]]));
+    const westIn = await measureCoverage(fixture('scene-a/classes.tif'), licenses, { bufferM: 0, greenable: west });
+    const westAll = await measureCoverage(fixture('scene-a/classes.tif'), west, { bufferM: 0 });
+    expect(westIn.areaM2.license).toBeLessThan(whole.areaM2.license);
+    expect(westIn.areaM2.license).toBeLessThan(westAll.areaM2.license * 0.9);
+    expect(westIn.areaM2.license).toBeGreaterThan(whole.areaM2.license * 0.2);
+    // A zone inside the license is measured as it is, without a finding.
+    const inner = await loadLicenses(fixture('scene-a/platforms.geojson'));
+    const asZones = await measureCoverage(fixture('scene-a/classes.tif'), licenses, { bufferM: 0, greenable: inner });
+    const asLicenses = await measureCoverage(fixture('scene-a/classes.tif'), inner, { bufferM: 0 });
+    expect(relative(asZones.areaM2.license, asLicenses.areaM2.license)).toBeLessThan(1e-9);
+    expect(asZones.findings.map((f) => f.code)).not.toContain('ZONE_OUTSIDE_LICENSE');
+  });
+});
+
 describe('COG overviews', () => {
   it('reads an overview for a quick look, georeferenced from the full image', async () => {
     const full = await RasterReader.open(fixture('scene-a/variants/classes_cog.tif'));

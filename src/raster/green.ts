@@ -6,7 +6,10 @@
  */
 import { createTransform, crsFromEpsg, crsLabel, type Crs } from '../crs/index.js';
 import { outlineRuns } from './components.js';
-import type { Finding } from '../errors.js';
+import { GreenmineError, type Finding } from '../errors.js';
+import intersect from '@turf/intersect';
+import { featureCollection, multiPolygon } from '@turf/helpers';
+import { ringArea2 } from '../license/geometry.js';
 import type { License } from '../license/model.js';
 import type { CoverageMode } from './coverage.js';
 import { RasterReader, type OpenOptions } from './reader.js';
@@ -18,7 +21,7 @@ export interface CoverageOptions extends OpenOptions {
   scheme?: ClassScheme;
   /** Areas not yet due for greening (e.g. the active working floor). */
   exclude?: License[];
-  /** Greenable zones: when given, they (not the whole license) are measured. */
+  /** Greenable zones: when given, their parts inside the license (not the whole license) are measured. */
   greenable?: License[];
   /** Buffer around the license for bare ground outside it (m, default 50; 0 = off). */
   bufferM?: number;
@@ -77,6 +80,43 @@ function polygonsOf(licenses: License[], crs?: Crs): { polygons: Float64Array[][
   return licenses.map((l) => ({ polygons: l.blocks.map((b) => b.rings), crs: crs ?? l.crs }));
 }
 
+/**
+ * Greenable zones clipped to the licenses (polygon intersection in the first license's CRS, so
+ * a zone drawn past the boundary is measured only inside it); a zone reaching outside is a finding.
+ */
+function clipToLicenses(zones: License[], licenses: License[], findings: Finding[]): { polygons: Float64Array[][]; crs: Crs }[] {
+  const crs = licenses[0]!.crs;
+  const rings = (l: License): number[][][][] => {
+    const tr = l.crs.proj4 === crs.proj4 ? null : createTransform(l.crs, crs);
+    return l.blocks.map((b) =>
+      b.rings.map((r) => {
+        const out: number[][] = [];
+        for (let i = 0; i + 1 < r.length; i += 2) out.push(tr ? tr.point(r[i]!, r[i + 1]!, [0, 0]) : [r[i]!, r[i + 1]!]);
+        return out;
+      }),
+    );
+  };
+  const licenseArea = multiPolygon(licenses.flatMap(rings));
+  const area = (polys: number[][][][]): number => polys.reduce((a, p) => a + p.reduce((b, r, k) => b + (k === 0 ? 1 : -1) * Math.abs(ringArea2(r.flat())) / 2, 0), 0);
+  const polygons: Float64Array[][] = [];
+  zones.forEach((zone, zi) => {
+    const own = rings(zone);
+    let clipped: number[][][][] = [];
+    try {
+      const g = intersect(featureCollection([multiPolygon(own), licenseArea]))?.geometry;
+      clipped = !g ? [] : g.type === 'Polygon' ? [g.coordinates] : g.coordinates;
+    } catch (err) {
+      throw new GreenmineError('ZONE_CLIP_FAILED', `${zone.sourceFile}: zone ${zone.name ?? zi + 1} cannot be intersected with the license (${(err as Error).message})`, { file: zone.sourceFile, feature: zi });
+    }
+    const outsideM = area(own) - area(clipped);
+    if (outsideM > Math.max(1e-6 * area(own), crs.geographic ? 1e-12 : 0.01)) {
+      findings.push({ code: 'ZONE_OUTSIDE_LICENSE', severity: 'warning', message: `${zone.sourceFile}: greenable zone ${zone.name ?? zi + 1} reaches outside the license (${((outsideM / area(own)) * 100).toFixed(1)} % of it); only the part inside is measured`, where: { file: zone.sourceFile, feature: zi } });
+    }
+    for (const poly of clipped) polygons.push(poly.map((r) => Float64Array.from(r.flat())));
+  });
+  return [{ polygons, crs }];
+}
+
 function group(sums: ClassSums, scheme: ClassScheme, unknown: Record<string, number>): GroupAreas {
   const out: GroupAreas = { green: 0, bare: 0, nongreenable: 0, other: 0, nodata: sums.nodataM2, total: sums.totalM2, byClass: {} };
   for (const [code, m2] of sums.byClassM2) {
@@ -97,8 +137,9 @@ export async function measureCoverage(classesPath: string, licenses: License[], 
   const reader = await RasterReader.open(classesPath, options);
   try {
     const scheme = options.scheme ?? WORLDCOVER;
-    const measured = options.greenable && options.greenable.length ? options.greenable : licenses;
-    const zones = polygonsOf(measured).flatMap(({ polygons, crs }) => toPixelPolygons(polygons, crs, reader));
+    const clipFindings: Finding[] = [];
+    const measured = options.greenable && options.greenable.length ? clipToLicenses(options.greenable, licenses, clipFindings) : polygonsOf(licenses);
+    const zones = measured.flatMap(({ polygons, crs }) => toPixelPolygons(polygons, crs, reader));
     const exclude = options.exclude ? polygonsOf(options.exclude).flatMap(({ polygons, crs }) => toPixelPolygons(polygons, crs, reader)) : undefined;
     const bufferM = options.bufferM ?? 50;
     const bareCodes = new Set([...scheme.classes].filter(([, c]) => c.group === 'bare').map(([code]) => code));
@@ -110,7 +151,7 @@ export async function measureCoverage(classesPath: string, licenses: License[], 
     const target = options.target ?? 1;
     const greenable = after.green + after.bare;
     const greenRatio = greenable > 0 ? after.green / greenable : null;
-    const findings: Finding[] = [...reader.info.findings, ...zonal.findings];
+    const findings: Finding[] = [...reader.info.findings, ...clipFindings, ...zonal.findings];
     if (Object.keys(unknown).length) {
       findings.push({
         code: 'RASTER_UNKNOWN_CLASS',
