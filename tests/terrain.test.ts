@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { main } from '../src/cli/main.js';
 import { loadLicenses } from '../src/license/index.js';
 import { RasterReader, writeTiledTiff } from '../src/raster/index.js';
-import { exposedSlopes, metresPerDegree, platformSoil, SlopeRows, type SlopeAlgorithm } from '../src/terrain/index.js';
+import { exposedSlopes, exposedSlopesInZones, metresPerDegree, platformSoil, SlopeRows, type SlopeAlgorithm } from '../src/terrain/index.js';
 import { errorCode, fixture } from './helpers.js';
 
 const expected = JSON.parse(readFileSync(fixture('scene-a/EXPECTED.json'), 'utf8')) as {
@@ -130,6 +130,7 @@ describe('exposed final slopes against the reference', () => {
     const utm = join(dir, 'utm.tif');
     await writeTiledTiff(utm, { width: 100, height: 100, tileSize: 64, type: 'float32', deflate: true, originX: 782200, originY: 3387100, pixelSize: 10, epsg: 32650 }, (_x, _y, out) => out.fill(10));
     expect(await errorCode(() => exposedSlopes(fixture('scene-a/classes.tif'), utm, licenses))).toBe('TERRAIN_CRS_MISMATCH');
+    expect(await errorCode(() => exposedSlopesInZones(fixture('scene-a/classes.tif'), utm, licenses))).toBe('TERRAIN_CRS_MISMATCH');
   });
 });
 

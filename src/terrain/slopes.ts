@@ -330,6 +330,26 @@ export interface SlopesReport {
   findings: Finding[];
 }
 
+/** The class raster and the DEM, opened together (one CRS required), and the scheme's bare classes as a lookup table. */
+async function openClassesAndDem(classesPath: string, demPath: string, options: SlopesOptions): Promise<{ classes: RasterReader; dem: RasterReader; bare: Uint8Array }> {
+  const classes = await RasterReader.open(classesPath, options.classes);
+  let dem: RasterReader;
+  try {
+    dem = await RasterReader.open(demPath, options.dem);
+  } catch (err) {
+    await classes.close();
+    throw err;
+  }
+  if (classes.info.crs.proj4 !== dem.info.crs.proj4) {
+    await classes.close();
+    await dem.close();
+    throw new GreenmineError('TERRAIN_CRS_MISMATCH', `${demPath} is in ${crsLabel(dem.info.crs)} but ${classesPath} in ${crsLabel(classes.info.crs)}; warp one onto the other's CRS first`, { file: demPath });
+  }
+  const bare = new Uint8Array(65536);
+  for (const [code, c] of (options.scheme ?? WORLDCOVER).classes) if (c.group === 'bare') bare[code] = 1;
+  return { classes, dem, bare };
+}
+
 export async function exposedSlopes(classesPath: string, demPath: string, licenses: License[], options: SlopesOptions = {}): Promise<SlopesReport> {
   const minSlopeDeg = options.minSlopeDeg ?? 25;
   const minAreaM2 = options.minAreaM2 ?? 50;
@@ -338,16 +358,9 @@ export async function exposedSlopes(classesPath: string, demPath: string, licens
   for (const [k, v] of Object.entries({ minSlopeDeg, minAreaM2, limit, maxSlopeDeg })) {
     if (!(v >= 0) || !Number.isFinite(v)) throw new GreenmineError('TERRAIN_BAD_OPTION', `${k} must be a finite number ≥ 0, got ${v}`);
   }
-  const classes = await RasterReader.open(classesPath, options.classes);
-  const dem = await RasterReader.open(demPath, options.dem);
+  const { classes, dem, bare } = await openClassesAndDem(classesPath, demPath, options);
   try {
     const findings: Finding[] = [...classes.info.findings, ...dem.info.findings];
-    if (crsLabel(classes.info.crs) !== crsLabel(dem.info.crs) || classes.info.crs.proj4 !== dem.info.crs.proj4) {
-      throw new GreenmineError('TERRAIN_CRS_MISMATCH', `${demPath} is in ${crsLabel(dem.info.crs)} but ${classesPath} in ${crsLabel(classes.info.crs)}; warp one onto the other's CRS first`, { file: demPath });
-    }
-    const scheme = options.scheme ?? WORLDCOVER;
-    const bare = new Uint8Array(65536);
-    for (const [code, c] of scheme.classes) if (c.group === 'bare') bare[code] = 1;
     const ct = classes.info.transform;
     const dt = dem.info.transform;
     const zones = licenses.flatMap((l) => toPixelPolygons(l.blocks.map((b) => b.rings), l.crs, classes));
@@ -373,7 +386,7 @@ export async function exposedSlopes(classesPath: string, demPath: string, licens
       classesOptions: options.classes,
       demOptions: options.dem,
       zones,
-      bareCodes: [...scheme.classes].filter(([, c]) => c.group === 'bare').map(([code]) => code),
+      bareCodes: [...bare.keys()].filter((code) => bare[code] === 1),
       minSlopeDeg,
       maxSlopeDeg,
       algorithm: options.algorithm ?? 'horn',
@@ -454,15 +467,8 @@ export async function exposedSlopesInZones(classesPath: string, demPath: string,
   const minShare = options.minShare ?? 0.5;
   const limit = options.limit ?? 2;
   const maxSlopeDeg = options.maxSlopeDeg ?? 85;
-  const classes = await RasterReader.open(classesPath, options.classes);
-  const dem = await RasterReader.open(demPath, options.dem);
+  const { classes, dem, bare } = await openClassesAndDem(classesPath, demPath, options);
   try {
-    if (classes.info.crs.proj4 !== dem.info.crs.proj4) {
-      throw new GreenmineError('TERRAIN_CRS_MISMATCH', `${demPath} is in ${crsLabel(dem.info.crs)} but ${classesPath} in ${crsLabel(classes.info.crs)}; warp one onto the other's CRS first`, { file: demPath });
-    }
-    const scheme = options.scheme ?? WORLDCOVER;
-    const bare = new Uint8Array(65536);
-    for (const [code, c] of scheme.classes) if (c.group === 'bare') bare[code] = 1;
     const ct = classes.info.transform;
     const dt = dem.info.transform;
     const slopes = new SlopeRows(dem, options.algorithm ?? 'horn');
