@@ -6,7 +6,6 @@
  * run (a missing file, bad data) makes it "not assessed" with the reason; the
  * rest of the audit still runs.
  */
-import { readFileSync } from 'node:fs';
 import { GreenmineError, type Finding } from '../errors.js';
 import { detectEvents, detectWashViolations, FenceIndex, type FenceEvent } from '../fence/index.js';
 import { cameraCoverage, loadCameras } from '../cameras/index.js';
@@ -14,7 +13,7 @@ import { crsFromEpsg, toWgs84 } from '../crs/index.js';
 import { licensesToGeoJson, loadLicenses, summarizeLicense, type License, type LicenseFeatureCollection, type LicenseSummary } from '../license/index.js';
 import { bareChange, measureCoverage, type CoverageReport } from '../raster/index.js';
 import { exposedSlopes, exposedSlopesInZones, platformSoil, type SlopesReport, type SoilReport } from '../terrain/index.js';
-import { analyseDust, loadReadings, parseRule, parseStations } from '../sensors/index.js';
+import { analyseDust, loadReadings, loadStations, parseRule } from '../sensors/index.js';
 import { loadTracks, type Track } from '../track/index.js';
 import { loadManifest, type LoadedManifest, type Thresholds } from './manifest.js';
 
@@ -136,7 +135,7 @@ async function dustChecks(manifest: LoadedManifest['manifest'], loaded: LoadedMa
   const result = await attempt(async () => {
     const rule = parseRule(s.rule ? JSON.stringify(s.rule) : (s.preset ?? 'gb16297'), s.rule ? 'sensors.rule' : 'sensors.preset');
     const { readings, findings: readFindings } = loadReadings(loaded.resolve(s.readings));
-    const stations = parseStations(readFileSync(loaded.resolve(s.stations)), s.stations);
+    const stations = loadStations(loaded.resolve(s.stations));
     return { report: analyseDust(readings, stations, rule, { keyPositions: s.keyPositions, keyDistanceM: s.keyDistanceM, minCompleteness: t.minMonitorCompleteness }), readFindings };
   });
   if ('error' in result) return [notAssessed('R4.1', 4, DUST_TITLE, result.error), notAssessed('R5.4', 5, KEY_TITLE, result.error)];

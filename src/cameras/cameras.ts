@@ -3,7 +3,7 @@
  * fields of view and range, read from CSV (Chinese or English headers) or
  * GeoJSON points.
  */
-import { readFileSync } from 'node:fs';
+import { readInput } from '../io/files.js';
 import { crsFromEpsg, parseCrs, type Crs } from '../crs/index.js';
 import { GreenmineError, type Where } from '../errors.js';
 import { decodeText } from '../io/text.js';
@@ -183,12 +183,7 @@ export function parseCamerasGeoJson(text: string, file: string): Camera[] {
 
 /** Cameras from a .csv/.txt or .geojson/.json file. */
 export function loadCameras(file: string, options: CameraReadOptions = {}): Camera[] {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(file);
-  } catch {
-    throw new GreenmineError('FILE_NOT_FOUND', `${file}: no such file`, { file });
-  }
+  const bytes = readInput(file);
   if (/\.(geo)?json$/i.test(file)) return parseCamerasGeoJson(new TextDecoder().decode(bytes), file);
   return parseCamerasCsv(bytes, file, options);
 }

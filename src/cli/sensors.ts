@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { readInput } from '../io/files.js';
 import { formatWhere, GreenmineError } from '../errors.js';
-import { analyseDust, loadReadings, parseRule, parseStations } from '../sensors/index.js';
+import { analyseDust, loadReadings, loadStations, parseRule } from '../sensors/index.js';
 import { EXIT_OK, guard, parse, UsageError, type Io } from './args.js';
 
 export const DUST_HELP = `Usage: greenmine dust --readings <csv> --stations <csv> [--preset gb16297|gb3095-pm10 | --rule <json>] [--json]
@@ -43,11 +43,7 @@ export async function dustCommand(argv: string[], io: Io): Promise<number> {
     // A local standard kept as a JSON file is a preset of its own: --rule local-standard.json.
     let ruleText = values.rule;
     if (ruleText !== undefined && /\.json$/i.test(ruleText.trim())) {
-      try {
-        ruleText = readFileSync(ruleText.trim(), 'utf8');
-      } catch {
-        throw new GreenmineError('FILE_NOT_FOUND', `${values.rule}: no such rule file`, { file: values.rule });
-      }
+      ruleText = new TextDecoder().decode(readInput(ruleText.trim(), 'rule file'));
     }
     try {
       rule = parseRule(ruleText ?? values.preset ?? 'gb16297', values.rule ? `--rule ${values.rule.trim().endsWith('.json') ? values.rule : ''}`.trim() : '--preset');
@@ -63,13 +59,7 @@ export async function dustCommand(argv: string[], io: Io): Promise<number> {
     const keyDistanceM = values['key-distance'] === undefined ? 100 : Number(values['key-distance']);
     if (!(keyDistanceM >= 0)) throw new UsageError('--key-distance takes metres ≥ 0');
     const { readings, findings } = loadReadings(values.readings);
-    let stationBytes: Uint8Array;
-    try {
-      stationBytes = readFileSync(values.stations);
-    } catch {
-      throw new GreenmineError('FILE_NOT_FOUND', `${values.stations}: no such file`, { file: values.stations });
-    }
-    const report = analyseDust(readings, parseStations(stationBytes, values.stations), rule, { keyPositions, keyDistanceM });
+    const report = analyseDust(readings, loadStations(values.stations), rule, { keyPositions, keyDistanceM });
     report.findings.unshift(...findings);
     const iso = (s: number): string => new Date(s * 1000).toISOString();
     const out = {

@@ -3,7 +3,7 @@
  * the data stop loading with a GreenmineError whose `findings` list every
  * error found; warnings travel on each license's `findings`.
  */
-import { readFileSync } from 'node:fs';
+import { readInput } from '../io/files.js';
 import { extname } from 'node:path';
 import { parseCrs, type Crs, type OffsetFrame } from '../crs/index.js';
 import { GreenmineError, type Finding } from '../errors.js';
@@ -54,14 +54,7 @@ export function detectFormat(file: string, bytes: Uint8Array | null): LicenseFor
   return 'corners';
 }
 
-function readBytes(file: string): Uint8Array {
-  try {
-    return readFileSync(file);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new GreenmineError(code === 'ENOENT' ? 'FILE_NOT_FOUND' : 'FILE_UNREADABLE', `${file}: ${code === 'ENOENT' ? 'no such file' : `cannot read (${code ?? (err as Error).message})`}`, { file });
-  }
-}
+const readBytes = (file: string): Uint8Array => readInput(file);
 
 function resolveCrs(options: LoadOptions): Crs | undefined {
   if (options.crs === undefined) return undefined;

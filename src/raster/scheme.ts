@@ -3,7 +3,7 @@
  * The default is ESA WorldCover; any other scheme is a small JSON file
  * `{"name", "nodata"?, "classes": {"10": {"name": "tree", "group": "green"}, …}}`.
  */
-import { readFileSync } from 'node:fs';
+import { readInput } from '../io/files.js';
 import { GreenmineError } from '../errors.js';
 
 export type ClassGroup = 'green' | 'bare' | 'nongreenable' | 'other';
@@ -70,13 +70,7 @@ export function parseScheme(text: string, source: string): ClassScheme {
 }
 
 export function loadScheme(path: string): ClassScheme {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch {
-    throw new GreenmineError('FILE_NOT_FOUND', `${path}: cannot read the class scheme`, { file: path });
-  }
-  return parseScheme(text, path);
+  return parseScheme(new TextDecoder().decode(readInput(path, 'class scheme')), path);
 }
 
 /** A scheme from explicit code lists (--green 10,20,30 --bare 60 --nongreen 50,80); overlapping lists are refused. */

@@ -5,7 +5,7 @@
  * key positions. One rule engine serves the batch run and the streaming
  * monitor (`DustMonitor.push`), so both give the same alarms.
  */
-import { readFileSync } from 'node:fs';
+import { readInput } from '../io/files.js';
 import { GreenmineError, type Finding } from '../errors.js';
 import { decodeText } from '../io/text.js';
 import { parseTime } from '../track/build.js';
@@ -315,11 +315,9 @@ export function analyseDust(
 }
 
 export function loadReadings(path: string): ReturnType<typeof parseReadings> {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(path);
-  } catch {
-    throw new GreenmineError('FILE_NOT_FOUND', `${path}: no such file`, { file: path });
-  }
-  return parseReadings(bytes, path);
+  return parseReadings(readInput(path), path);
+}
+
+export function loadStations(path: string): Station[] {
+  return parseStations(readInput(path), path);
 }

@@ -1,6 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { readInput } from '../io/files.js';
 import { extname } from 'node:path';
-import { GreenmineError } from '../errors.js';
 import { parseTrackCsv } from './csv.js';
 import { parseTrackGeoJson } from './geojson.js';
 import { parseGpx } from './gpx.js';
@@ -38,12 +37,5 @@ export function loadTracksFromBytes(bytes: Uint8Array, file: string, options: Tr
 
 /** Read a track file (GPX, CSV, NMEA or GeoJSON) into per-device tracks. */
 export function loadTracks(file: string, options: TrackReadOptions & { format?: TrackFormat } = {}): TrackSet {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(file);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new GreenmineError(code === 'ENOENT' ? 'FILE_NOT_FOUND' : 'FILE_UNREADABLE', `${file}: ${code === 'ENOENT' ? 'no such file' : `cannot read (${code})`}`, { file });
-  }
-  return loadTracksFromBytes(bytes, file, options);
+  return loadTracksFromBytes(readInput(file), file, options);
 }
