@@ -299,6 +299,26 @@ describe('dust monitors and cameras in the audit (R4.1, R5.3, R5.4)', () => {
     expect(c('R5.3').events!.map((e) => e.id)).toEqual(['V1', 'V2', 'V3']);
   });
 
+  it('R5.4 fails on a key position without a monitor; a missing station file leaves R4.1 and R5.4 not assessed', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gm-dust-audit-'));
+    const sensors = { readings: fixture('sensors/readings.csv'), stations: fixture('sensors/stations.csv'), keyPositions: [{ role: '破碎站', lon: 119.9, lat: 30.5 }] };
+    const base = { mine: { name: '粉尘测试' }, license: fixture('scene-a/license_corners.txt') };
+    writeFileSync(join(dir, 'a.json'), JSON.stringify({ ...base, sensors }));
+    writeFileSync(join(dir, 'b.json'), JSON.stringify({ ...base, sensors: { ...sensors, stations: 'missing.csv' } }));
+    const a = await runAudit(join(dir, 'a.json'));
+    const r54 = a.checks.find((x) => x.id === 'R5.4')!;
+    expect(r54.status).toBe('fail');
+    expect(r54.values.unmonitored).toBe(1);
+    expect(r54.problem!.zh).toContain('破碎站未设粉尘监测');
+    expect(a.findings.map((f) => f.code)).toContain('DUST_KEY_POSITION_UNMONITORED');
+    const b = await runAudit(join(dir, 'b.json'));
+    for (const id of ['R4.1', 'R5.4']) {
+      const check = b.checks.find((x) => x.id === id)!;
+      expect(check.status).toBe('not-assessed');
+      expect(check.reason).toContain('FILE_NOT_FOUND');
+    }
+  });
+
   it('flat-ground sectors when the manifest says dem: null; the coverage threshold can be overridden', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'gm-cam-audit-'));
     const base = { mine: { name: '摄像测试' }, license: fixture('cameras/license.geojson'), cameras: { path: fixture('cameras/cameras.csv'), crs: 'EPSG:4549', dem: null } };

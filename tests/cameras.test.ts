@@ -210,6 +210,22 @@ describe('video coverage of the license', () => {
     within(r.coveredShare, r.cameras[0]!.visibleM2 / r.licenseM2, 1e-9);
   });
 
+  it('a DEM in degrees works in metres (line of sight on a geographic grid)', async () => {
+    const cams = loadCameras(fixture('cameras/cameras.csv'), { crs: 'EPSG:4549' });
+    const r = await cameraCoverage(licenses, cams, { dem: fixture('cameras/flat-lonlat.tif') });
+    expect(r.grid.crs).toMatch(/4490/);
+    expect(r.grid.cellXM).toBeGreaterThan(0.9);
+    expect(r.grid.cellXM).toBeLessThan(1);
+    within(r.coveredM2, flatCovered * (r.licenseM2 / LICENSE_M2), 5e-3);
+  });
+
+  it('refuses cameras it cannot place and windows too large to hold', async () => {
+    const far = parseCamerasCsv(encode('id,easting,northing,height,heading,hfov,range\nF,1e15,1e15,10,0,360,100\n'), 'c.csv', { crs: 'EPSG:4549' });
+    expect(await errorCode(() => cameraCoverage(licenses, far))).toBe('CAMERA_BAD_POSITION');
+    const cams = loadCameras(fixture('cameras/camera-t.csv'), { crs: 'EPSG:4549' });
+    expect(await errorCode(() => cameraCoverage(licenses, cams, { dem: fixture('cameras/flat.tif'), maxCells: 1000 }))).toBe('CAMERA_WINDOW_TOO_LARGE');
+  });
+
   it('a camera over a DEM hole is reported and counted as seeing nothing', async () => {
     // fixtures/make_cameras.py leaves one nodata cell, the scene's top-left one.
     const cams = parseCamerasCsv(encode('id,easting,northing,height,heading,hfov,range\nhole,500000.5,3380399.5,10,135,90,200\nok,500300,3380200,10,0,360,100\n'), 'c.csv', { crs: 'EPSG:4549' });
@@ -243,6 +259,12 @@ describe('greenmine cameras', () => {
     expect(r.cameras[0]).toMatchObject({ id: 't' });
     const geo = JSON.parse(readFileSync(uncovered, 'utf8'));
     expect(geo.type).toBe('FeatureCollection');
+    expect(geo.features.length).toBe(r.uncoveredParts);
+    // Small parts left out of the GeoJSON (but still in the area):
+    const big = join(dir, 'big.geojson');
+    const second = await run(['cameras', '--license', fixture('cameras/license.geojson'), '--cameras', fixture('cameras/camera-t.csv'), '--cameras-crs', 'EPSG:4549', '--dem', fixture('cameras/trench.tif'), '--uncovered', big, '--min-uncovered-m2', String(r.uncoveredM2 + 1), '--json']);
+    expect(JSON.parse(second.out).uncoveredM2).toBeCloseTo(r.uncoveredM2, 6);
+    expect(JSON.parse(readFileSync(big, 'utf8')).features).toEqual([]);
     const [lon, lat] = geo.features[0].geometry.coordinates[0][0][0];
     expect(lon).toBeGreaterThan(119.9);
     expect(lat).toBeGreaterThan(30.5);

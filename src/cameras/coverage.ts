@@ -126,11 +126,12 @@ async function measure(licenses: License[], cameras: Camera[], reader: RasterRea
   }
 
   // Cameras in pixel coordinates; which of them reach the license.
-  const placed = cameras.map((cam) => placeCamera(cam, gridCrs, t, cover, findings));
+  // Metres from a pixel position to the license's box.
+  const gapM = (p: { col: number; row: number }): number =>
+    Math.hypot(Math.max(cover.colMin - p.col, 0, p.col - cover.colMax) * cellXM, Math.max(cover.rowMin - p.row, 0, p.row - cover.rowMax) * cellYM);
+  const placed = cameras.map((cam) => placeCamera(cam, gridCrs, t, gapM, findings));
   const reaching = placed.map((p, k) => {
-    const dx = Math.max(cover.colMin - p.col, 0, p.col - cover.colMax) * cellXM;
-    const dy = Math.max(cover.rowMin - p.row, 0, p.row - cover.rowMax) * cellYM;
-    const gap = Math.hypot(dx, dy);
+    const gap = gapM(p);
     const ok = gap <= cameras[k]!.rangeM;
     if (!ok) findings.push({ code: 'CAMERA_OUT_OF_RANGE', severity: 'warning', message: `camera ${cameras[k]!.id}: ${gap.toFixed(0)} m from the license, beyond its range of ${cameras[k]!.rangeM} m`, where: cameras[k]!.where });
     return ok;
@@ -259,33 +260,22 @@ async function measure(licenses: License[], cameras: Camera[], reader: RasterRea
 }
 
 /** A camera's position in the grid's pixel coordinates; plain X/Y columns are read in whichever order lands nearer the license. */
-function placeCamera(cam: Camera, gridCrs: Crs, t: number[], cover: PolygonCoverage, findings: Finding[]): { col: number; row: number } {
+function placeCamera(cam: Camera, gridCrs: Crs, t: number[], gapM: (p: { col: number; row: number }) => number, findings: Finding[]): { col: number; row: number } {
   const tr = createTransform(cam.crs, gridCrs);
-  const toPixel = (x: number, y: number): { col: number; row: number } => {
-    const [gx, gy] = tr.point(x, y);
-    return { col: (gx - t[0]!) / t[1]!, row: (gy - t[3]!) / t[5]! };
-  };
-  const gap = (p: { col: number; row: number }): number =>
-    Math.hypot(Math.max(cover.colMin - p.col, 0, p.col - cover.colMax), Math.max(cover.rowMin - p.row, 0, p.row - cover.rowMax));
-  let guard: GreenmineError | null = null;
-  const attempt = (x: number, y: number): { col: number; row: number } | null => {
+  const place = (x: number, y: number): { col: number; row: number } | null => {
     try {
-      return toPixel(x, y);
-    } catch (err) {
-      guard = err instanceof GreenmineError ? err : new GreenmineError('CRS_TRANSFORM_FAILED', String(err));
+      const [gx, gy] = tr.point(x, y);
+      return { col: (gx - t[0]!) / t[1]!, row: (gy - t[3]!) / t[5]! };
+    } catch {
       return null;
     }
   };
-  const asGiven = attempt(cam.x, cam.y);
-  if (!cam.axisOrderUnknown) {
-    if (!asGiven) throw new GreenmineError('CAMERA_BAD_POSITION', `camera ${cam.id}: cannot place ${cam.x}, ${cam.y} (${(guard as GreenmineError | null)?.message ?? ''})`, cam.where);
-    return asGiven;
-  }
-  const swapped = attempt(cam.y, cam.x);
-  if (swapped && (!asGiven || gap(swapped) < gap(asGiven))) {
+  const asGiven = place(cam.x, cam.y);
+  const swapped = cam.axisOrderUnknown ? place(cam.y, cam.x) : null;
+  if (swapped && (!asGiven || gapM(swapped) < gapM(asGiven))) {
     findings.push({ code: 'CAMERA_AXES_SWAPPED', severity: 'warning', message: `camera ${cam.id}: X/Y read as northing/easting (the survey convention), which places it near the license`, where: cam.where });
     return swapped;
   }
-  if (!asGiven) throw new GreenmineError('CAMERA_BAD_POSITION', `camera ${cam.id}: cannot place ${cam.x}, ${cam.y}`, cam.where);
+  if (!asGiven) throw new GreenmineError('CAMERA_BAD_POSITION', `camera ${cam.id}: ${cam.x}, ${cam.y} (${crsLabel(cam.crs)}) cannot be placed in ${crsLabel(gridCrs)}`, cam.where);
   return asGiven;
 }
