@@ -207,7 +207,7 @@ describe('truck washing (R4.2)', () => {
     expect(detectWashViolations(site, wash, overTheFence, {})).toHaveLength(1);
   });
 
-  it('the streaming WashMonitor gives the batch violations, devices interleaved', async () => {
+  it("the streaming WashMonitor keeps devices apart: interleaved pushes give each track's own violations", async () => {
     // Two trucks doing random rounds (load inside, sometimes wash, leave by the gate or over the fence, come back).
     const { rng } = await import('./helpers.js');
     const random = rng(11);

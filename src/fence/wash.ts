@@ -41,47 +41,10 @@ function resolveWash(options: WashOptions): Required<WashOptions> {
  * from exit-zone polygons (optional).
  */
 export function detectWashViolations(site: FenceIndex, washZones: FenceIndex, track: Track, options: WashOptions = {}, exits?: FenceIndex): WashEvent[] {
-  const { minWashS, withinS, toleranceM } = resolveWash(options);
-  const n = track.timeS.length;
-  const siteLicense = new Int32Array(n);
-  const siteDistance = new Float64Array(n);
-  site.locateInto(track.lon, track.lat, siteLicense, siteDistance);
-  const inWash = new Int32Array(n);
-  washZones.locateInto(track.lon, track.lat, inWash);
-  const inExit = exits ? new Int32Array(n) : null;
-  if (exits && inExit) exits.locateInto(track.lon, track.lat, inExit);
-  // Cumulative wash time: the interval from fix i to fix i+1 counts when both are in a wash zone.
-  const washed = new Float64Array(n);
-  for (let i = 1; i < n; i++) washed[i] = washed[i - 1]! + (inWash[i - 1]! >= 0 && inWash[i]! >= 0 ? track.timeS[i]! - track.timeS[i - 1]! : 0);
+  // The streaming monitor over the whole track: one implementation of the rule for both uses.
+  const monitor = new WashMonitor(site, washZones, options, exits);
   const events: WashEvent[] = [];
-  let windowStart = 0;
-  let home = -1;
-  for (let i = 1; i < n; i++) {
-    if (siteLicense[i - 1]! >= 0) home = siteLicense[i - 1]!;
-    const leaving = siteDistance[i - 1]! <= toleranceM && siteDistance[i]! > toleranceM;
-    if (!leaving) continue;
-    if (inExit && inExit[i - 1]! < 0 && inExit[i]! < 0) continue;
-    const exitT = track.timeS[i - 1]!;
-    while (track.timeS[windowStart]! < exitT - withinS) windowStart++;
-    // Wash time inside [exitT − withinS, exitT], counting whole intervals that start in the window.
-    const dwellS = washed[i - 1]! - washed[windowStart]!;
-    if (dwellS < minWashS) {
-      events.push({
-        type: 'wash',
-        device: track.deviceId,
-        licenseId: home >= 0 ? site.licenseIds[home]! : null,
-        startS: exitT,
-        endS: track.timeS[i]!,
-        durationS: track.timeS[i]! - exitT,
-        fixes: 2,
-        maxDistanceM: null,
-        startIndex: i - 1,
-        endIndex: i,
-        firstBackIndex: null,
-        washDwellS: dwellS,
-      });
-    }
-  }
+  for (let i = 0; i < track.timeS.length; i++) events.push(...monitor.push(track.deviceId, track.timeS[i]!, track.lon[i]!, track.lat[i]!));
   return events;
 }
 
@@ -103,9 +66,9 @@ interface WashState {
 
 /**
  * Streaming wash rule with per-device state: `push` one fix at a time (in time
- * order per device) and receive the violation it reveals, as
- * `detectWashViolations` reports it on the whole track. Memory per device is
- * the fixes of the last `withinS` seconds.
+ * order per device) and receive the violation it reveals; `detectWashViolations`
+ * runs it over a whole track. Memory per device is the fixes of the last
+ * `withinS` seconds.
  */
 export class WashMonitor {
   private readonly devices = new Map<string, WashState>();
