@@ -272,6 +272,9 @@ describe('greenmine cameras', () => {
 
   it('reports usage and input errors with their code', async () => {
     expect((await run(['cameras', '--license', fixture('cameras/license.geojson')])).code).toBe(2);
+    const badArea = await run(['cameras', '--license', fixture('cameras/license.geojson'), '--cameras', fixture('cameras/camera-t.csv'), '--min-uncovered-m2', '-5']);
+    expect(badArea.code).toBe(2);
+    expect(badArea.err).toContain('--min-uncovered-m2 takes m² ≥ 0');
     const bad = await run(['cameras', '--license', fixture('cameras/license.geojson'), '--cameras', fixture('cameras/cameras.csv'), '--json']);
     expect(bad.code).not.toBe(0);
     expect(JSON.parse(bad.out || bad.err).error.code).toBe('CAMERA_NO_CRS');

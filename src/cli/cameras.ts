@@ -28,10 +28,10 @@ Options:
   -h, --help             show this help
 `;
 
-function positiveNumber(value: string | undefined, name: string): number | undefined {
+function amountOption(value: string | undefined, name: string, unit = 'metres'): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!(n >= 0) || !Number.isFinite(n)) throw new UsageError(`${name} takes metres ≥ 0, got "${value}"`);
+  if (!(n >= 0) || !Number.isFinite(n)) throw new UsageError(`${name} takes ${unit} ≥ 0, got "${value}"`);
   return n;
 }
 
@@ -55,12 +55,12 @@ export async function camerasCommand(argv: string[], io: Io): Promise<number> {
       return EXIT_OK;
     }
     if (!values.license || !values.cameras) throw new UsageError(`cameras needs --license and --cameras\n\n${CAMERAS_HELP}`);
-    const cellM = positiveNumber(values['cell-m'], '--cell-m');
+    const cellM = amountOption(values['cell-m'], '--cell-m');
     if (cellM === 0) throw new UsageError('--cell-m takes metres > 0');
-    const targetHeightM = positiveNumber(values['target-height-m'], '--target-height-m');
+    const targetHeightM = amountOption(values['target-height-m'], '--target-height-m');
     const licenses = await loadLicenses(values.license);
     const cameras = loadCameras(values.cameras, values['cameras-crs'] ? { crs: values['cameras-crs'] } : {});
-    const minUncoveredM2 = positiveNumber(values['min-uncovered-m2'], '--min-uncovered-m2');
+    const minUncoveredM2 = amountOption(values['min-uncovered-m2'], '--min-uncovered-m2', 'm²');
     const report = await cameraCoverage(licenses, cameras, { dem: values.dem, cellM, targetHeightM, minUncoveredM2 });
     if (values.uncovered) {
       try {

@@ -108,9 +108,10 @@ function clipToLicenses(zones: License[], licenses: License[], findings: Finding
     } catch (err) {
       throw new GreenmineError('ZONE_CLIP_FAILED', `${zone.sourceFile}: zone ${zone.name ?? zi + 1} cannot be intersected with the license (${(err as Error).message})`, { file: zone.sourceFile, feature: zi });
     }
-    const outsideM = area(own) - area(clipped);
-    if (outsideM > Math.max(1e-6 * area(own), crs.geographic ? 1e-12 : 0.01)) {
-      findings.push({ code: 'ZONE_OUTSIDE_LICENSE', severity: 'warning', message: `${zone.sourceFile}: greenable zone ${zone.name ?? zi + 1} reaches outside the license (${((outsideM / area(own)) * 100).toFixed(1)} % of it); only the part inside is measured`, where: { file: zone.sourceFile, feature: zi } });
+    const ownArea = area(own);
+    const outside = ownArea - area(clipped);
+    if (outside > Math.max(1e-6 * ownArea, crs.geographic ? 1e-12 : 0.01)) {
+      findings.push({ code: 'ZONE_OUTSIDE_LICENSE', severity: 'warning', message: `${zone.sourceFile}: greenable zone ${zone.name ?? zi + 1} reaches outside the license (${((outside / ownArea) * 100).toFixed(1)} % of it); only the part inside is measured`, where: { file: zone.sourceFile, feature: zi } });
     }
     for (const poly of clipped) polygons.push(poly.map((r) => Float64Array.from(r.flat())));
   });
