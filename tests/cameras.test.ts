@@ -272,7 +272,7 @@ describe('greenmine cameras', () => {
 
   it('reports usage and input errors with their code', async () => {
     expect((await run(['cameras', '--license', fixture('cameras/license.geojson')])).code).toBe(2);
-    const badArea = await run(['cameras', '--license', fixture('cameras/license.geojson'), '--cameras', fixture('cameras/camera-t.csv'), '--min-uncovered-m2', '-5']);
+    const badArea = await run(['cameras', '--license', fixture('cameras/license.geojson'), '--cameras', fixture('cameras/camera-t.csv'), '--min-uncovered-m2=-5']);
     expect(badArea.code).toBe(2);
     expect(badArea.err).toContain('--min-uncovered-m2 takes m² ≥ 0');
     const bad = await run(['cameras', '--license', fixture('cameras/license.geojson'), '--cameras', fixture('cameras/cameras.csv'), '--json']);
