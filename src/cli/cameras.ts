@@ -58,9 +58,9 @@ export async function camerasCommand(argv: string[], io: Io): Promise<number> {
     const cellM = amountOption(values['cell-m'], '--cell-m');
     if (cellM === 0) throw new UsageError('--cell-m takes metres > 0');
     const targetHeightM = amountOption(values['target-height-m'], '--target-height-m');
+    const minUncoveredM2 = amountOption(values['min-uncovered-m2'], '--min-uncovered-m2', 'm²');
     const licenses = await loadLicenses(values.license);
     const cameras = loadCameras(values.cameras, values['cameras-crs'] ? { crs: values['cameras-crs'] } : {});
-    const minUncoveredM2 = amountOption(values['min-uncovered-m2'], '--min-uncovered-m2', 'm²');
     const report = await cameraCoverage(licenses, cameras, { dem: values.dem, cellM, targetHeightM, minUncoveredM2 });
     if (values.uncovered) {
       try {
