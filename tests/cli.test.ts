@@ -76,3 +76,19 @@ describe('greenmine license', () => {
     for (const option of ['--crs', '--zone', '--encoding', '--gcj02', '--bd09', '--towgs84', '--to', '--out', '--json']) expect(help.stdout).toContain(option);
   });
 });
+
+describe('the installed command', () => {
+  it('stops quietly when its reader closes the pipe early (greenmine … | head)', async () => {
+    const { spawn } = await import('node:child_process');
+    const bin = new URL('../dist/src/cli/main.js', import.meta.url);
+    expect(existsSync(bin), 'npm ci builds dist/ (prepare)').toBe(true);
+    const child = spawn(process.execPath, [bin.pathname, 'license', fixture('scene-a/license_corners.txt'), '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    // Read nothing and close our end at once: every write of the child meets a closed pipe.
+    child.stdout.destroy();
+    const code = await new Promise<number | null>((done) => child.on('close', done));
+    expect(stderr).not.toMatch(/EPIPE|at .*\.js/);
+    expect(code).toBe(0);
+  });
+});
