@@ -13,6 +13,7 @@ import { GreenmineError } from '../errors.js';
 import { runAudit, type AuditReport } from './audit.js';
 import { loadManifest } from './manifest.js';
 import { writeAuditOutputs } from './outputs.js';
+import { workerExecArgv } from '../io/worker-argv.js';
 
 export const SUMMARY_IDS = ['R1.1', 'R2.1', 'R2.2', 'R2.3', 'R3.1', 'R3.3', 'R4.1', 'R4.2', 'R5.1', 'R5.2', 'R5.3', 'R5.4'];
 
@@ -188,7 +189,7 @@ class AuditPool {
 
   constructor(size: number) {
     for (let i = 0; i < size; i++) {
-      const w = new Worker(new URL('./batch-worker.js', import.meta.url));
+      const w = new Worker(new URL('./batch-worker.js', import.meta.url), { execArgv: workerExecArgv() });
       this.all.push(w);
       this.idle.push(w);
     }

@@ -298,6 +298,26 @@ export class PolygonCoverage {
     return { list, count: m };
   }
 
+  /**
+   * Where the rectangle [x0, x1] × [y0, y1] (pixel coordinates) lies: 1 wholly
+   * inside (coverage 1 everywhere, fractional mode's rule for a full pixel), 0
+   * wholly outside, −1 on the boundary. Inside or outside when no edge's box
+   * meets it, by the crossings of a ray from its centre, counted as the
+   * deposit's running sum counts them. Conservative: an edge whose box only
+   * grazes a corner makes it a boundary rectangle.
+   */
+  rectangle(x0: number, y0: number, x1: number, y1: number): -1 | 0 | 1 {
+    const e = this.edges;
+    const cx = (x0 + x1) / 2, cy = (y0 + y1) / 2;
+    let winding = 0;
+    for (let k = 0; k < e.length; k += 5) {
+      const ax = e[k]!, ay = e[k + 1]!, bx = e[k + 2]!, by = e[k + 3]!;
+      if (Math.max(ax, bx) >= x0 && Math.min(ax, bx) <= x1 && Math.max(ay, by) >= y0 && Math.min(ay, by) <= y1) return -1;
+      if (ay > cy !== by > cy && ax + ((cy - ay) * (bx - ax)) / (by - ay) < cx) winding += ay < by ? e[k + 4]! : -e[k + 4]!;
+    }
+    return winding >= 1 - 1e-12 ? 1 : winding <= 1e-12 ? 0 : -1;
+  }
+
   /** The deposit buffer (see `deposit`). */
   acc = new Float64Array(0);
 

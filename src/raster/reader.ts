@@ -13,50 +13,10 @@ import { inflate } from 'node:zlib';
 import { addDecoder, BaseDecoder, fromFile, getDecoder, type GeoTIFF, type GeoTIFFImage } from 'geotiff';
 import { crsFromGeoKeys, crsLabel, parseCrs, type Crs } from '../crs/index.js';
 import { GreenmineError, type Finding } from '../errors.js';
+import { InflatePool } from './inflate-pool.js';
+import { unpredict } from './predictor.js';
 
 const inflateAsync = promisify(inflate);
-
-/** Undo TIFF predictor 2 (horizontal differencing) or 3 (floating point) on one decoded block, in place or into a new buffer. */
-function unpredict(data: ArrayBufferLike, predictor: number, width: number, height: number, bits: number): ArrayBufferLike {
-  const bytesPerSample = bits / 8;
-  if (predictor === 2) {
-    if (bits === 8) {
-      const a = new Uint8Array(data);
-      for (let r = 0; r < height; r++) for (let i = r * width + 1; i < (r + 1) * width; i++) a[i] = (a[i]! + a[i - 1]!) & 0xff;
-    } else if (bits === 16) {
-      const a = new Uint16Array(data);
-      for (let r = 0; r < height; r++) for (let i = r * width + 1; i < (r + 1) * width; i++) a[i] = (a[i]! + a[i - 1]!) & 0xffff;
-    } else if (bits === 32) {
-      const a = new Uint32Array(data);
-      for (let r = 0; r < height; r++) for (let i = r * width + 1; i < (r + 1) * width; i++) a[i] = (a[i]! + a[i - 1]!) >>> 0;
-    } else return data;
-    return data;
-  }
-  // Floating point: per row, undo the byte differences, then gather each sample's bytes (stored most significant first).
-  const src = new Uint8Array(data);
-  const rowBytes = width * bytesPerSample;
-  if (bytesPerSample === 4) {
-    const out = new Uint32Array(src.length / 4);
-    for (let r = 0; r < height; r++) {
-      const o = r * rowBytes;
-      let acc = 0;
-      for (let k = o; k < o + rowBytes; k++) src[k] = acc = (acc + src[k]!) & 0xff;
-      const o1 = o + width, o2 = o + 2 * width, o3 = o + 3 * width, d = r * width;
-      for (let i = 0; i < width; i++) out[d + i] = ((src[o + i]! << 24) | (src[o1 + i]! << 16) | (src[o2 + i]! << 8) | src[o3 + i]!) >>> 0;
-    }
-    return out.buffer;
-  }
-  const out = new Uint8Array(src.length);
-  for (let r = 0; r < height; r++) {
-    const o = r * rowBytes;
-    for (let k = o + 1; k < o + rowBytes; k++) src[k] = (src[k]! + src[k - 1]!) & 0xff;
-    for (let i = 0; i < width; i++) {
-      const d = o + i * bytesPerSample;
-      for (let b = 0; b < bytesPerSample; b++) out[d + bytesPerSample - 1 - b] = src[o + b * width + i]!;
-    }
-  }
-  return out.buffer;
-}
 
 class ZlibInflateDecoder extends BaseDecoder {
   // geotiff applies predictors in generic JS after decodeBlock; doing it here, typed and specialised,
@@ -77,7 +37,9 @@ class ZlibInflateDecoder extends BaseDecoder {
     const p = this.parameters as { tileWidth: number; tileHeight: number; bitsPerSample: number | number[] };
     const bits = Array.isArray(p.bitsPerSample) || ArrayBuffer.isView(p.bitsPerSample) ? Array.from(p.bitsPerSample as ArrayLike<number>).reduce((a, b) => a + b, 0) : Number(p.bitsPerSample);
     const expected = Math.ceil((p.tileWidth * p.tileHeight * bits) / 8);
-    const out = await inflateAsync(new Uint8Array(buffer), { chunkSize: Math.max(64 * 1024, expected + 1024) });
+    // A chunk of exactly the block's size: zlib then hands back that chunk itself, used without a copy.
+    const out = await inflateAsync(new Uint8Array(buffer), { chunkSize: Math.max(64, expected) });
+    if (out.byteOffset === 0 && out.buffer.byteLength === out.byteLength) return out.buffer;
     return out.buffer.slice(out.byteOffset, out.byteOffset + out.byteLength);
   }
 }
@@ -162,8 +124,12 @@ export class RasterReader {
   private readonly decoder: BaseDecoder;
   private readonly band: number;
 
-  private constructor(tiff: GeoTIFF, image: GeoTIFFImage, info: RasterInfo, decoder: BaseDecoder, band: number) {
+  /** DEFLATE parameters when block rows can go to the inflate pool (one band), else null. */
+  private readonly deflate: { predictor: number; bits: number } | null;
+
+  private constructor(tiff: GeoTIFF, image: GeoTIFFImage, info: RasterInfo, decoder: BaseDecoder, band: number, deflate: { predictor: number; bits: number } | null) {
     this.tiff = tiff;
+    this.deflate = deflate;
     this.image = image;
     this.info = info;
     this.decoder = decoder;
@@ -299,7 +265,9 @@ export class RasterReader {
     } catch (err) {
       throw new GreenmineError('RASTER_UNSUPPORTED_COMPRESSION', `${file}: cannot decode ${compression}: ${(err as Error).message}`, { file });
     }
-    return new RasterReader(tiff, image, info, decoder, band);
+    const bits = image.getBitsPerSample(band - 1);
+    const deflate = (compressionCode === 8 || compressionCode === 32946) && bands === 1 && bits % 8 === 0 ? { predictor: params.predictor, bits } : null;
+    return new RasterReader(tiff, image, info, decoder, band, deflate);
   }
 
   /** Rows in block row `by` (the last strip or tile row may be shorter in the file). */
@@ -357,6 +325,81 @@ export class RasterReader {
     }
   }
 
+  /** Rasters from this many pixels up go to the inflate pool (smaller ones are not worth a worker's start). */
+  static POOL_MIN_PIXELS = 1 << 22;
+
+  /** The inflate pool this raster's block rows can use, or null (see inflate-pool.ts). */
+  get pool(): InflatePool | null {
+    if (!this.deflate || this.info.width * this.info.height < RasterReader.POOL_MIN_PIXELS) return null;
+    return InflatePool.shared();
+  }
+
+  private blockIndex: { offsets: Float64Array; counts: Float64Array } | null = null;
+
+  /**
+   * Blocks bxFirst…bxLast of block row `by` through the inflate pool, split
+   * among its workers (one file read per worker). `plan` (indexed from
+   * bxFirst) may mark blocks 1 = count only: the block (whole, inside the
+   * raster) is counted into pool session `session` and comes back as null; or
+   * 2 = skip: not read at all, null.
+   */
+  async readBlockRowPooled(by: number, bxFirst: number, bxLast: number, plan: Uint8Array | null = null, session = 0): Promise<Array<RasterBlock | null>> {
+    const pool = this.pool;
+    if (!pool || !this.deflate) throw new Error('readBlockRowPooled: no inflate pool for this raster');
+    const { info } = this;
+    if (!this.blockIndex) {
+      const ifd = this.image.getFileDirectory();
+      const offsets = await ifd.loadValue(info.tiled ? 'TileOffsets' : 'StripOffsets');
+      const counts = await ifd.loadValue(info.tiled ? 'TileByteCounts' : 'StripByteCounts');
+      this.blockIndex = { offsets: Float64Array.from(offsets as ArrayLike<number>), counts: Float64Array.from(counts as ArrayLike<number>) };
+    }
+    const { offsets, counts } = this.blockIndex;
+    const n = bxLast - bxFirst + 1;
+    const blocks: Array<RasterBlock | null> = new Array(n).fill(null);
+    const rows = info.tiled ? info.blockHeight : this.blockRows(by);
+    const wanted: number[] = [];
+    for (let i = 0; i < n; i++) {
+      if (plan?.[i] === 2) continue;
+      if (counts[by * this.blocksAcross + bxFirst + i] === 0) {
+        // A sparse block (no bytes in the file) is nodata, made here (and never counted by a worker).
+        const empty = this.image.getArrayForSample(this.band - 1, info.blockWidth * info.blockHeight) as RasterBlock;
+        blocks[i] = empty.fill(info.nodata ?? 0);
+      } else wanted.push(i);
+    }
+    const per = Math.ceil(wanted.length / pool.size);
+    const jobs: Array<Promise<void>> = [];
+    for (let j = 0; j < wanted.length; j += per) {
+      const part = wanted.slice(j, j + per);
+      const index = part.map((i) => by * this.blocksAcross + bxFirst + i);
+      const job = pool.run({
+        session,
+        file: info.file,
+        offsets: Float64Array.from(index, (k) => offsets[k]!),
+        counts: Float64Array.from(index, (k) => counts[k]!),
+        rows: new Int32Array(part.length).fill(rows),
+        width: info.blockWidth,
+        bits: this.deflate.bits,
+        predictor: this.deflate.predictor,
+        count: plan ? Uint8Array.from(part, (i) => (plan[i] === 1 ? 1 : 0)) : null,
+        u8: info.dataType === 'uint8',
+      });
+      jobs.push(
+        job.then((r) => {
+          if (r.error) {
+            const bx = bxFirst + part[r.error.block]!;
+            throw new GreenmineError('RASTER_DECODE', `${info.file}: cannot read block ${bx},${by} (${r.error.message}); the file may be truncated or corrupt`, { file: info.file, path: `block ${bx},${by}` });
+          }
+          part.forEach((i, k) => {
+            const data = r.blocks[k];
+            if (data) blocks[i] = this.image.getArrayForSample(this.band - 1, data) as RasterBlock;
+          });
+        }),
+      );
+    }
+    await Promise.all(jobs);
+    return blocks;
+  }
+
   /** Pixel area in m² for row `row` (constant for projected rasters; on the ellipsoid for geographic ones). */
   pixelAreaM2(row: number): number {
     const t = this.info.transform;
@@ -372,6 +415,7 @@ export class RasterReader {
   }
 
   async close(): Promise<void> {
+    if (this.blockIndex) this.pool?.release(this.info.file);
     await this.tiff.close?.();
   }
 }

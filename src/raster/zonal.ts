@@ -9,6 +9,7 @@ import { GreenmineError, type Finding } from '../errors.js';
 import { PolygonCoverage, type CoverageMode, type PixelPolygons } from './coverage.js';
 import type { RasterBlock, RasterReader } from './reader.js';
 import { StreamingLabeler, type Component } from './components.js';
+import { FullCounts, wordViews } from './counts.js';
 
 /** Sums per class code (m²), with nodata apart. */
 export interface ClassSums {
@@ -128,138 +129,183 @@ export async function zonalClassAreas(reader: RasterReader, zones: PixelPolygons
   const concurrency = Math.max(1, options.concurrency ?? 1024);
   const edgesForBuffer = bufferPx ? bufferEdges(zones) : null;
 
-  let pending: Promise<RasterBlock[]> | null = null;
+  // Block rows requested ahead: one on the libuv thread pool; with the inflate workers three, so they
+  // are not left idle while this thread sums a row.
+  const ahead = new Map<number, Promise<Array<RasterBlock | null>>>();
+  // On the fused path (one pixel area, no buffer ring), blocks wholly inside the zone are counted by the
+  // inflate workers (only their counts come back, at the end) and blocks wholly outside are not read.
+  // Not in block rows that meet an excluded zone, whose rows need every block.
+  const pool = reader.pool;
+  const session = pool && mode === 'fractional' && small && nodataIsInteger && !bufferPx && !options.patchClasses && !info.crs.geographic ? pool.session() : 0;
+  const readRow = (by: number, bxFirst: number, bxLast: number): Promise<Array<RasterBlock | null>> => {
+    if (!pool) return readBlockRow(reader, by, bxFirst, bxLast, concurrency);
+    let plan: Uint8Array | null = null;
+    const y0 = by * bh, y1 = y0 + bh;
+    if (session && y1 <= H && !(exclude && y1 > exclude.rowMin && y0 < exclude.rowMax)) {
+      plan = new Uint8Array(bxLast - bxFirst + 1);
+      for (let bx = bxFirst; bx <= bxLast; bx++) {
+        const where = zone.rectangle(bx * bw, y0, (bx + 1) * bw, y1);
+        if (where === 0) plan[bx - bxFirst] = 2;
+        else if (where === 1 && (bx + 1) * bw <= W) plan[bx - bxFirst] = 1;
+      }
+    }
+    return reader.readBlockRowPooled(by, bxFirst, bxLast, plan, session);
+  };
   const patchClasses = options.patchClasses;
   const labeler = patchClasses ? new StreamingLabeler(c1 - c0, 8, c0) : null;
   const patchMask = labeler ? new Uint8Array(c1 - c0) : null;
   const patchWeight = labeler ? new Float64Array(c1 - c0) : null;
   // Fused path accumulators, shared by inside and inside-minus-excluded (rows without excluded zones):
-  // full-pixel counts per class in four lanes (flushed when the pixel area changes), partial areas.
-  const lanes = new Float64Array(65536 * 4);
+  // integer counts of fully covered pixels (uint16 only where the pixel area is constant: its table is
+  // too large to flush every row), and partial areas.
   const shared = new Float64Array(65536);
-  let laneAreaM2 = NaN;
-  const constantArea = !info.crs.geographic;
-  for (let by = Math.floor(r0 / bh); by * bh < r1; by++) {
-    const ra = Math.max(r0, by * bh);
-    const rb = Math.min(r1, (by + 1) * bh, H);
-    // Fused path (fractional, uint8/uint16, integer nodata, no buffer): deposit the edges only and
-    // turn running sums into class sums in one pass per row; otherwise dense coverage rows.
-    const fused = mode === 'fractional' && small && nodataIsInteger && !edgesForBuffer && !labeler;
-    if (fused) zone.deposit(ra, rb);
-    else {
-      if (covZ.length < (rb - ra) * zw) covZ = new Float64Array((rb - ra) * zw);
-      zone.rows(ra, rb, covZ);
-    }
-    if (exclude) {
-      if (covE.length < (rb - ra) * exclude.width) covE = new Float64Array((rb - ra) * exclude.width);
-      exclude.rows(ra, rb, covE);
-    }
-    // Buffer ring: the edges near this block row, and per row the x-intervals they can reach.
-    let bandEdges: Float64Array | null = null;
-    if (edgesForBuffer) {
-      const list: number[] = [];
-      for (let i = 0; i < edgesForBuffer.length; i += 4) {
-        const y1 = edgesForBuffer[i + 1]!, y2 = edgesForBuffer[i + 3]!;
-        if (Math.max(y1, y2) >= ra - bufferPx && Math.min(y1, y2) <= rb + bufferPx) list.push(edgesForBuffer[i]!, y1, edgesForBuffer[i + 2]!, y2);
+  const counts = info.dataType === 'uint8' || !info.crs.geographic ? new FullCounts(info.dataType === 'uint8', shared) : null;
+  let depositRow0 = 0;
+  try {
+    for (let by = Math.floor(r0 / bh); by * bh < r1; by++) {
+      const ra = Math.max(r0, by * bh);
+      const rb = Math.min(r1, (by + 1) * bh, H);
+      // Fused path (fractional, uint8/uint16, integer nodata, no buffer): deposit the edges only and
+      // turn running sums into class sums in one pass per row; otherwise dense coverage rows.
+      const fused = mode === 'fractional' && small && nodataIsInteger && !edgesForBuffer && !labeler;
+      // The fused path deposits DEPOSIT_ROWS rows at a time (below), so its deposit array stays small and warm.
+      if (!fused) {
+        if (covZ.length < (rb - ra) * zw) covZ = new Float64Array((rb - ra) * zw);
+        zone.rows(ra, rb, covZ);
       }
-      bandEdges = Float64Array.from(list);
-    }
-    const bxFirst = Math.floor(c0 / bw);
-    const bxLast = Math.floor((c1 - 1) / bw);
-    // Decode the blocks of this block row (a few at a time, concurrently), then sum in row-major
-    // order over the whole row, so the sums do not depend on the block layout.
-    // The blocks of this row were requested while the previous row was being summed (inflate runs
-    // on the libuv thread pool); request the next row's now, then sum this one.
-    const blocks = await (pending ?? readBlockRow(reader, by, bxFirst, bxLast, concurrency));
-    pending = by + 1 < reader.blocksDown && (by + 1) * bh < r1 ? readBlockRow(reader, by + 1, bxFirst, bxLast, concurrency) : null;
-    // If this row fails below, the prefetch must not surface later as an unhandled rejection.
-    pending?.catch(() => undefined);
-    for (let r = ra; r < rb; r++) {
-      // Yield to the event loop now and then, so finished reads of the next block row can start inflating.
-      if ((r - ra) % 32 === 31) await yieldToEventLoop();
-      const areaM2 = reader.pixelAreaM2(r);
-      const zRow = (r - ra) * zw - zone.colMin;
-      const eRow = exclude ? (r - ra) * exclude.width - exclude.colMin : 0;
-      const rowInZone = r >= zone.rowMin && r < zone.rowMax;
-      const rowInExclude = exclude !== null && r >= exclude.rowMin && r < exclude.rowMax;
-      if (fused) {
-        if (!rowInZone) continue;
-        const ri = r - ra;
-        if (rowInExclude) {
-          // Rows that meet an excluded zone need the dense coverage of the row.
-          if (covZ.length < zw) covZ = new Float64Array(zw);
-          zone.prefixRow(ri, covZ, 0);
-          const rowZ = -zone.colMin;
-          for (let bx = bxFirst; bx <= bxLast; bx++) {
-            const from = Math.max(c0, bx * bw, zone.colMin);
-            const to = Math.min(c1, (bx + 1) * bw, W, zone.colMax);
-            if (from < to) sumRowSmall(blocks[bx - bxFirst] as Uint8Array | Uint16Array, (r - by * bh) * bw - bx * bw, covZ, rowZ, covE, eRow, from, to, exclude!.colMin, exclude!.colMax, areaM2, inside.acc, insideEx.acc);
-          }
-        } else {
-          // Projected rasters have one pixel area: count full pixels; geographic ones add areas row by row.
-          if (constantArea) laneAreaM2 = areaM2;
-          sumRowFused(zone, ri, c0, c1, bw, blocks as Array<Uint8Array | Uint16Array>, bxFirst, (r - by * bh) * bw, areaM2, constantArea ? lanes : null, shared);
+      if (exclude) {
+        if (covE.length < (rb - ra) * exclude.width) covE = new Float64Array((rb - ra) * exclude.width);
+        exclude.rows(ra, rb, covE);
+      }
+      // Buffer ring: the edges near this block row, and per row the x-intervals they can reach.
+      let bandEdges: Float64Array | null = null;
+      if (edgesForBuffer) {
+        const list: number[] = [];
+        for (let i = 0; i < edgesForBuffer.length; i += 4) {
+          const y1 = edgesForBuffer[i + 1]!, y2 = edgesForBuffer[i + 3]!;
+          if (Math.max(y1, y2) >= ra - bufferPx && Math.min(y1, y2) <= rb + bufferPx) list.push(edgesForBuffer[i]!, y1, edgesForBuffer[i + 2]!, y2);
         }
-        continue;
+        bandEdges = Float64Array.from(list);
       }
-      for (let bx = bxFirst; bx <= bxLast; bx++) {
-        const block = blocks[bx - bxFirst]!;
-        const ca = Math.max(c0, bx * bw);
-        const cb = Math.min(c1, (bx + 1) * bw, W);
-        const bRow = (r - by * bh) * bw - bx * bw;
-        if (small && !bandEdges && nodataIsInteger && !labeler) {
-          // The common case (uint8/uint16 classes, no buffer): a tight loop over the zone's columns.
+      const bxFirst = Math.floor(c0 / bw);
+      const bxLast = Math.floor((c1 - 1) / bw);
+      // Decode the blocks of this block row (a few at a time, concurrently), then sum in row-major
+      // order over the whole row, so the sums do not depend on the block layout.
+      // The blocks of this row were requested while the previous row was being summed (inflate runs
+      // on the libuv thread pool); request the next row's now, then sum this one.
+      const depth = pool ? 3 : 1;
+      for (let k = by; k <= by + depth && k < reader.blocksDown && k * bh < r1; k++) {
+        if (ahead.has(k)) continue;
+        const row = readRow(k, bxFirst, bxLast);
+        // If a row fails before its turn, the prefetch must not surface later as an unhandled rejection.
+        row.catch(() => undefined);
+        ahead.set(k, row);
+      }
+      const blocks = await ahead.get(by)!;
+      ahead.delete(by);
+      const words = fused && counts?.u8 ? wordViews(blocks) : [];
+      for (let r = ra; r < rb; r++) {
+        // Yield to the event loop now and then, so finished reads of the next block row can start inflating.
+        if ((r - ra) % 32 === 31) await yieldToEventLoop();
+        const areaM2 = reader.pixelAreaM2(r);
+        const zRow = (r - ra) * zw - zone.colMin;
+        const eRow = exclude ? (r - ra) * exclude.width - exclude.colMin : 0;
+        const rowInZone = r >= zone.rowMin && r < zone.rowMax;
+        const rowInExclude = exclude !== null && r >= exclude.rowMin && r < exclude.rowMax;
+        if (fused) {
+          if ((r - ra) % DEPOSIT_ROWS === 0) {
+            depositRow0 = r;
+            zone.deposit(r, Math.min(r + DEPOSIT_ROWS, rb));
+          }
           if (!rowInZone) continue;
-          const from = Math.max(ca, zone.colMin + zone.rowFrom[r - ra]!);
-          const to = Math.min(cb, zone.colMin + zone.rowTo[r - ra]!);
-          if (from >= to) continue;
-          if (rowInExclude && to > exclude!.colMin && from < exclude!.colMax) {
-            sumRowSmall(block as Uint8Array | Uint16Array, bRow, covZ, zRow, covE, eRow, from, to, exclude!.colMin, exclude!.colMax, areaM2, inside.acc, insideEx.acc);
+          const ri = r - depositRow0;
+          if (rowInExclude) {
+            // Rows that meet an excluded zone need the dense coverage of the row.
+            if (covZ.length < zw) covZ = new Float64Array(zw);
+            zone.prefixRow(ri, covZ, 0);
+            const rowZ = -zone.colMin;
+            for (let bx = bxFirst; bx <= bxLast; bx++) {
+              const from = Math.max(c0, bx * bw, zone.colMin);
+              const to = Math.min(c1, (bx + 1) * bw, W, zone.colMax);
+              if (from < to) sumRowSmall(blocks[bx - bxFirst] as Uint8Array | Uint16Array, (r - by * bh) * bw - bx * bw, covZ, rowZ, covE, eRow, from, to, exclude!.colMin, exclude!.colMax, areaM2, inside.acc, insideEx.acc);
+            }
           } else {
-            sumRowSmallPlain(block as Uint8Array | Uint16Array, bRow, covZ, zRow, from, to, areaM2, inside.acc, exclude ? insideEx.acc : null);
+            // Projected rasters have one pixel area: count full pixels; geographic ones add areas row by row.
+            counts?.setArea(areaM2);
+            sumRowFused(zone, ri, c0, c1, bw, blocks as Array<Uint8Array | Uint16Array | null>, words, bxFirst, (r - by * bh) * bw, areaM2, counts, shared);
           }
           continue;
         }
-        for (let c = ca; c < cb; c++) {
-          const w = rowInZone && c >= zone.colMin && c < zone.colMax ? covZ[zRow + c]! : 0;
-          if (w === 0) {
-            if (bandEdges && withinBuffer(bandEdges, c + 0.5, r + 0.5, bufferPx)) {
-              const v = block[bRow + c]!;
-              if (v === nodata || (nodata !== null && Number.isNaN(nodata) && Number.isNaN(v))) nodataRing += areaM2;
-              else add(ring, v, areaM2, small);
+        for (let bx = bxFirst; bx <= bxLast; bx++) {
+          const block = blocks[bx - bxFirst]!;
+          const ca = Math.max(c0, bx * bw);
+          const cb = Math.min(c1, (bx + 1) * bw, W);
+          const bRow = (r - by * bh) * bw - bx * bw;
+          if (small && !bandEdges && nodataIsInteger && !labeler) {
+            // The common case (uint8/uint16 classes, no buffer): a tight loop over the zone's columns.
+            if (!rowInZone) continue;
+            const from = Math.max(ca, zone.colMin + zone.rowFrom[r - ra]!);
+            const to = Math.min(cb, zone.colMin + zone.rowTo[r - ra]!);
+            if (from >= to) continue;
+            if (rowInExclude && to > exclude!.colMin && from < exclude!.colMax) {
+              sumRowSmall(block as Uint8Array | Uint16Array, bRow, covZ, zRow, covE, eRow, from, to, exclude!.colMin, exclude!.colMax, areaM2, inside.acc, insideEx.acc);
+            } else {
+              sumRowSmallPlain(block as Uint8Array | Uint16Array, bRow, covZ, zRow, from, to, areaM2, inside.acc, exclude ? insideEx.acc : null);
             }
             continue;
           }
-          const v = block[bRow + c]!;
-          let we = w;
-          if (rowInExclude && c >= exclude!.colMin && c < exclude!.colMax) {
-            we = w - covE[eRow + c]!;
-            if (we < 0) we = 0;
-          }
-          const a = w * areaM2;
-          const ae = we * areaM2;
-          if (patchMask && we >= 0.5 && patchClasses!.has(v)) {
-            patchMask[c - c0] = 1;
-            patchWeight![c - c0] = ae;
-          }
-          if (v === nodata || (nodata !== null && Number.isNaN(nodata) && Number.isNaN(v)) || (!integer && Number.isNaN(v))) {
-            nodataIn += a;
-            nodataEx += ae;
-          } else {
-            add(inside, v, a, small);
-            if (ae > 0) add(insideEx, v, ae, small);
+          for (let c = ca; c < cb; c++) {
+            const w = rowInZone && c >= zone.colMin && c < zone.colMax ? covZ[zRow + c]! : 0;
+            if (w === 0) {
+              if (bandEdges && withinBuffer(bandEdges, c + 0.5, r + 0.5, bufferPx)) {
+                const v = block[bRow + c]!;
+                if (v === nodata || (nodata !== null && Number.isNaN(nodata) && Number.isNaN(v))) nodataRing += areaM2;
+                else add(ring, v, areaM2, small);
+              }
+              continue;
+            }
+            const v = block[bRow + c]!;
+            let we = w;
+            if (rowInExclude && c >= exclude!.colMin && c < exclude!.colMax) {
+              we = w - covE[eRow + c]!;
+              if (we < 0) we = 0;
+            }
+            const a = w * areaM2;
+            const ae = we * areaM2;
+            if (patchMask && we >= 0.5 && patchClasses!.has(v)) {
+              patchMask[c - c0] = 1;
+              patchWeight![c - c0] = ae;
+            }
+            if (v === nodata || (nodata !== null && Number.isNaN(nodata) && Number.isNaN(v)) || (!integer && Number.isNaN(v))) {
+              nodataIn += a;
+              nodataEx += ae;
+            } else {
+              add(inside, v, a, small);
+              if (ae > 0) add(insideEx, v, ae, small);
+            }
           }
         }
-      }
-      if (labeler) {
-        labeler.pushRow(r, patchMask!, patchWeight!);
-        patchMask!.fill(0);
-        patchWeight!.fill(0);
+        if (labeler) {
+          labeler.pushRow(r, patchMask!, patchWeight!);
+          patchMask!.fill(0);
+          patchWeight!.fill(0);
+        }
       }
     }
+  } catch (err) {
+    // Free the workers' tables of this session before giving up.
+    if (session) await pool!.collect(session).catch(() => null);
+    throw err;
   }
 
-  flushLanes(lanes, laneAreaM2, shared);
+  if (session) {
+    const workerCounts = await pool!.collect(session);
+    if (workerCounts) {
+      counts!.setArea(reader.pixelAreaM2(0));
+      counts!.add(workerCounts);
+    }
+  }
+  counts?.flush();
   for (let v = 0; v < 65536; v++) {
     if (shared[v] === 0) continue;
     inside.acc[v] = inside.acc[v]! + shared[v]!;
@@ -299,8 +345,7 @@ export async function zonalClassAreas(reader: RasterReader, zones: PixelPolygons
  * Band row `ri` of the zone straight into class sums, without a coverage
  * array: the running sum of the deposits is computed cell by cell only where
  * edges touched the row; between those cells it is constant, so fully
- * covered stretches are pure class counts (in four interleaved lanes, so runs
- * of one class do not wait on each other) and uncovered ones are skipped.
+ * covered stretches are pure class counts and uncovered ones are skipped.
  * Deposits are zeroed behind the reader.
  */
 function sumRowFused(
@@ -309,11 +354,12 @@ function sumRowFused(
   c0: number,
   c1: number,
   bw: number,
-  blocks: Array<Uint8Array | Uint16Array>,
+  blocks: Array<Uint8Array | Uint16Array | null>,
+  words: Array<Uint32Array | null>,
   bxFirst: number,
   rowBase: number,
   areaM2: number,
-  lanes: Float64Array | null,
+  counts: FullCounts | null,
   partial: Float64Array,
 ): void {
   const acc = zone.acc;
@@ -345,14 +391,17 @@ function sumRowFused(
     let c = a;
     while (c < b) {
       const bx = Math.floor((colMin + c) / bw);
-      const block = blocks[bx - bxFirst]!;
+      const block = blocks[bx - bxFirst];
       const segmentEnd = Math.min(b, (bx + 1) * bw - colMin);
       const offset = rowBase - bx * bw + colMin;
-      if (full && lanes) {
-        for (; c < segmentEnd; c++) {
-          const lane = (block[offset + c]! << 2) | (c & 3);
-          lanes[lane] = lanes[lane]! + 1;
-        }
+      if (!block) {
+        // A block wholly inside, counted by an inflate worker (or outside, never read).
+        c = segmentEnd;
+        continue;
+      }
+      if (full && counts) {
+        counts.count(block, words[bx - bxFirst] ?? null, offset + c, offset + segmentEnd);
+        c = segmentEnd;
       } else {
         const m2 = full ? areaM2 : w * areaM2;
         for (; c < segmentEnd; c++) {
@@ -364,20 +413,11 @@ function sumRowFused(
   }
 }
 
+/** Rows deposited at once in the fused path: few enough that the deposit array (rows × width) stays in cache. */
+const DEPOSIT_ROWS = 32;
+
 function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
-}
-
-/** Move lane counts × pixel area into `into`, and clear the lanes. */
-function flushLanes(lanes: Float64Array, areaM2: number, into: Float64Array): void {
-  if (Number.isNaN(areaM2)) return;
-  for (let v = 0; v < 65536; v++) {
-    const o = v << 2;
-    const n = lanes[o]! + lanes[o + 1]! + lanes[o + 2]! + lanes[o + 3]!;
-    if (n === 0) continue;
-    into[v] = into[v]! + n * areaM2;
-    lanes[o] = lanes[o + 1] = lanes[o + 2] = lanes[o + 3] = 0;
-  }
 }
 
 /** Decode the blocks bxFirst…bxLast of block row `by`, `concurrency` at a time. */

@@ -19,6 +19,7 @@ import { RasterReader, type OpenOptions } from '../raster/reader.js';
 import { WORLDCOVER, type ClassScheme } from '../raster/scheme.js';
 import { toPixelPolygons } from '../raster/zonal.js';
 import { SlopeRows, type SlopeAlgorithm } from './slope.js';
+import { workerExecArgv } from '../io/worker-argv.js';
 
 export interface SlopesOptions {
   minSlopeDeg?: number;
@@ -144,7 +145,7 @@ export async function labelBand(job: BandJob): Promise<BandResult> {
 function labelBandInWorker(job: BandJob): Promise<BandResult> {
   return new Promise((resolve, reject) => {
     // A modest heap for the worker makes it collect often (its arrays are external memory): peak RSS stays low.
-    const worker = new Worker(new URL('./slopes-worker.js', import.meta.url), { workerData: job, resourceLimits: { maxOldGenerationSizeMb: 128, maxYoungGenerationSizeMb: 16 } });
+    const worker = new Worker(new URL('./slopes-worker.js', import.meta.url), { execArgv: workerExecArgv(), workerData: job, resourceLimits: { maxOldGenerationSizeMb: 128, maxYoungGenerationSizeMb: 16 } });
     worker.once('message', (m: { result?: BandResult; error?: { code: string; message: string } }) => {
       void worker.terminate();
       if (m.result) resolve(m.result);

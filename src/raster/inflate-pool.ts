@@ -1,0 +1,140 @@
+/**
+ * A pool of inflate workers for DEFLATE rasters, made on first use and kept
+ * for the process (idle workers do not keep it alive).
+ *
+ * Why not geotiff's own pool or node:zlib's async inflate: both leave the main
+ * thread a file read, a promise chain and a copy per block (≈ 40 % of the
+ * decode time on two cores), and every decoded block comes back to it. Here a
+ * worker reads a run of blocks with one read, inflates them, undoes the
+ * predictor and, for blocks wholly inside the caller's zone, returns only
+ * their class counts; the main thread handles the blocks on the zone's
+ * boundary. Only available from the built JavaScript (a worker needs a .js
+ * file); elsewhere `InflatePool.shared()` is null and the reader inflates on
+ * the libuv thread pool.
+ */
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { GreenmineError } from '../errors.js';
+import { workerExecArgv } from '../io/worker-argv.js';
+
+export interface InflateJob {
+  id: number;
+  /** The counting session blocks flagged in `count` are counted into (see `collect`). */
+  session: number;
+  file: string;
+  /** File offset and byte count of each block (float64: BigTIFF offsets pass 2³²). */
+  offsets: Float64Array;
+  counts: Float64Array;
+  /** Decoded rows of each block (a last strip may hold fewer). */
+  rows: Int32Array;
+  width: number;
+  bits: number;
+  predictor: number;
+  /** Per block: 1 = count its classes into the session instead of returning it (the block lies wholly inside the zone), 0 = return it. */
+  count: Uint8Array | null;
+  u8: boolean;
+}
+
+export interface InflateResult {
+  id: number;
+  blocks: Array<ArrayBuffer | null>;
+  /** A collected session's counts per class code. */
+  counts?: Float64Array | null;
+  error?: { block: number; message: string };
+}
+
+export type PoolMessage = { type: 'job'; job: InflateJob } | { type: 'collect'; id: number; session: number } | { type: 'close'; file: string };
+
+interface Slot {
+  worker: Worker;
+  busy: number;
+}
+
+export class InflatePool {
+  private static instance: InflatePool | null | undefined;
+  private readonly slots: Slot[];
+  private readonly waiting = new Map<number, { resolve: (r: InflateResult) => void; reject: (e: Error) => void; slot: Slot }>();
+  private nextId = 1;
+  private nextSession = 1;
+
+  /** The process's pool, or null where workers cannot run (TypeScript sources under a test runner). */
+  static shared(): InflatePool | null {
+    if (InflatePool.instance === undefined) {
+      InflatePool.instance = import.meta.url.endsWith('.js') ? new InflatePool(Math.max(1, Math.min(availableParallelism(), 8))) : null;
+    }
+    return InflatePool.instance;
+  }
+
+  get size(): number {
+    return this.slots.length;
+  }
+
+  private constructor(size: number) {
+    this.slots = Array.from({ length: size }, () => {
+      const worker = new Worker(new URL('./inflate-worker.js', import.meta.url), { execArgv: workerExecArgv() });
+      worker.unref();
+      const slot: Slot = { worker, busy: 0 };
+      worker.on('message', (r: InflateResult) => this.settle(slot, r));
+      worker.on('error', (err) => this.fail(err));
+      return slot;
+    });
+  }
+
+  /** A new counting session (one per class-area computation). */
+  session(): number {
+    return this.nextSession++;
+  }
+
+  /** Run a job on the least busy worker. */
+  run(job: Omit<InflateJob, 'id'>): Promise<InflateResult> {
+    const slot = this.slots.reduce((a, b) => (b.busy < a.busy ? b : a));
+    return this.send(slot, (id) => ({ type: 'job', job: { ...job, id } }));
+  }
+
+  /**
+   * The class counts of a session summed over the workers (each answers after
+   * the jobs sent to it before), and the session's tables freed; null when no
+   * block was counted.
+   */
+  async collect(session: number): Promise<Float64Array | null> {
+    const parts = await Promise.all(this.slots.map((slot) => this.send(slot, (id) => ({ type: 'collect', id, session }))));
+    let total: Float64Array | null = null;
+    for (const p of parts) {
+      if (!p.counts) continue;
+      if (!total) total = p.counts;
+      else for (let v = 0; v < total.length; v++) total[v] = total[v]! + p.counts[v]!;
+    }
+    return total;
+  }
+
+  private send(slot: Slot, message: (id: number) => PoolMessage): Promise<InflateResult> {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject, slot });
+      // A worker with work keeps the process alive until it answers.
+      if (slot.busy++ === 0) slot.worker.ref();
+      slot.worker.postMessage(message(id));
+    });
+  }
+
+  /** Let the workers close their descriptor of `file`. */
+  release(file: string): void {
+    for (const s of this.slots) s.worker.postMessage({ type: 'close', file } satisfies PoolMessage);
+  }
+
+  private settle(slot: Slot, r: InflateResult): void {
+    const w = this.waiting.get(r.id);
+    if (!w) return;
+    this.waiting.delete(r.id);
+    if (--slot.busy === 0) slot.worker.unref();
+    w.resolve(r);
+  }
+
+  private fail(err: Error): void {
+    // A worker that died takes its jobs with it; the pool is made afresh on next use.
+    if (InflatePool.instance === this) InflatePool.instance = undefined;
+    for (const w of this.waiting.values()) w.reject(new GreenmineError('RASTER_WORKER', `an inflate worker failed: ${err.message}`));
+    this.waiting.clear();
+    for (const s of this.slots) void s.worker.terminate();
+  }
+}

@@ -1,0 +1,88 @@
+/**
+ * An inflate worker (see inflate-pool.ts): reads the DEFLATE blocks of a job
+ * straight from the file, inflates them, undoes the predictor, and either
+ * returns the decoded blocks or, for blocks the caller marked as lying wholly
+ * inside its zone, only counts their classes (kept per session until the
+ * caller collects them), so those blocks never travel back.
+ */
+import { closeSync, openSync, readSync } from 'node:fs';
+import { inflateSync } from 'node:zlib';
+import { parentPort } from 'node:worker_threads';
+import { BlockCounts } from './counts.js';
+import type { InflateJob, InflateResult, PoolMessage } from './inflate-pool.js';
+import { unpredict } from './predictor.js';
+
+const files = new Map<string, number>();
+const sessions = new Map<number, BlockCounts>();
+let scratch = Buffer.alloc(1 << 20);
+
+function fd(file: string): number {
+  let d = files.get(file);
+  if (d === undefined) {
+    d = openSync(file, 'r');
+    files.set(file, d);
+  }
+  return d;
+}
+
+/** Read `length` bytes at `position` into the scratch buffer (grown when needed). */
+function read(file: string, position: number, length: number): Buffer {
+  if (scratch.length < length) scratch = Buffer.alloc(Math.max(length, scratch.length * 2));
+  let done = 0;
+  while (done < length) {
+    const n = readSync(fd(file), scratch, done, length - done, position + done);
+    if (n === 0) throw new Error(`the file ends at byte ${position + done}, inside a block that should end at byte ${position + length}`);
+    done += n;
+  }
+  return scratch.subarray(0, length);
+}
+
+function run(job: InflateJob): InflateResult {
+  const n = job.offsets.length;
+  const blocks: Array<ArrayBuffer | null> = new Array(n).fill(null);
+  let counts: BlockCounts | null = null;
+  if (job.count) {
+    counts = sessions.get(job.session) ?? new BlockCounts(job.u8);
+    sessions.set(job.session, counts);
+  }
+  // One read for the whole run of blocks when they lie together in the file (as GDAL writes them).
+  let lo = Infinity, hi = 0, sum = 0;
+  for (let i = 0; i < n; i++) {
+    lo = Math.min(lo, job.offsets[i]!);
+    hi = Math.max(hi, job.offsets[i]! + job.counts[i]!);
+    sum += job.counts[i]!;
+  }
+  let i = 0;
+  try {
+    const span = hi - lo <= 2 * sum + (1 << 16) ? read(job.file, lo, hi - lo) : null;
+    for (; i < n; i++) {
+      const bytes = span ? span.subarray(job.offsets[i]! - lo, job.offsets[i]! - lo + job.counts[i]!) : read(job.file, job.offsets[i]!, job.counts[i]!);
+      const expected = job.width * job.rows[i]! * (job.bits / 8);
+      const out = inflateSync(bytes, { chunkSize: Math.max(64, expected) });
+      let data: ArrayBufferLike = out.byteOffset === 0 && out.buffer.byteLength === out.byteLength ? out.buffer : out.buffer.slice(out.byteOffset, out.byteOffset + out.byteLength);
+      if (data.byteLength < expected) throw new Error(`decodes to ${data.byteLength} bytes, ${expected} expected`);
+      if (job.predictor !== 1) data = unpredict(data, job.predictor, job.width, job.rows[i]!, job.bits);
+      if (counts && job.count![i]) counts.count(job.u8 ? new Uint8Array(data, 0, expected) : new Uint16Array(data, 0, expected / 2));
+      else blocks[i] = data as ArrayBuffer;
+    }
+  } catch (err) {
+    return { id: job.id, blocks: [], error: { block: Math.min(i, n - 1), message: (err as Error).message } };
+  }
+  return { id: job.id, blocks };
+}
+
+parentPort!.on('message', (m: PoolMessage) => {
+  if (m.type === 'close') {
+    const d = files.get(m.file);
+    if (d !== undefined) closeSync(d);
+    files.delete(m.file);
+  } else if (m.type === 'collect') {
+    const counts = sessions.get(m.session);
+    sessions.delete(m.session);
+    const result = counts ? counts.take() : null;
+    parentPort!.postMessage({ id: m.id, blocks: [], counts: result }, result ? [result.buffer as ArrayBuffer] : []);
+  } else {
+    const result = run(m.job);
+    parentPort!.postMessage(result, result.blocks.filter((b): b is ArrayBuffer => b !== null));
+  }
+});

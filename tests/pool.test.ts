@@ -1,0 +1,185 @@
+/**
+ * The inflate pool runs only from the built JavaScript (a worker needs a .js
+ * file), so these tests load the build in dist/ (made by `npm ci` through
+ * `prepare`) and compare it with the in-thread path of the sources: the same
+ * answers to the last bit, on every layout, type and predictor, with excluded
+ * zones, a buffer ring and holes; and a truncated file named as such.
+ */
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { crsFromEpsg } from '../src/crs/index.js';
+import { loadLicenses, type License } from '../src/license/index.js';
+import { measureCoverage, type CoverageReport } from '../src/raster/index.js';
+import { BlockCounts, countRun } from '../src/raster/counts.js';
+import { PolygonCoverage } from '../src/raster/coverage.js';
+import { writeTiledTiff } from '../src/raster/writer.js';
+import { fixture, rng } from './helpers.js';
+
+type Built = typeof import('../src/raster/index.js');
+const builtUrl = new URL('../dist/src/raster/index.js', import.meta.url);
+let built: Built;
+
+beforeAll(async () => {
+  expect(existsSync(fileURLToPath(builtUrl)), 'npm ci builds dist/ (prepare)').toBe(true);
+  built = (await import(builtUrl.href)) as Built;
+  // Every raster through the pool, however small.
+  built.RasterReader.POOL_MIN_PIXELS = 0;
+});
+
+const licenses = await loadLicenses(fixture('scene-a/license_corners.txt'));
+const excluded = await loadLicenses(fixture('scene-a/excluded_zones.geojson'));
+const dir = mkdtempSync(join(tmpdir(), 'greenmine-pool-'));
+
+function areas(r: CoverageReport): unknown {
+  return { areaM2: r.areaM2, beforeExclusionM2: r.beforeExclusionM2, outside: r.outsideLicense, ratio: r.greenRatio };
+}
+
+describe('class areas through the inflate pool equal the in-thread path exactly', () => {
+  const rasters = ['scene-a/classes.tif', 'scene-a/variants/classes_bigtiff.tif', 'scene-a/variants/classes_cog.tif', 'raster-variants/classes_deflate_strips.tif', 'raster-variants/classes_uint16_pred2.tif'];
+  for (const raster of rasters) {
+    it(raster, async () => {
+      const path = fixture(raster);
+      const reader = await built.RasterReader.open(path);
+      expect(reader.pool, 'the raster goes to the pool').not.toBeNull();
+      await reader.close();
+      for (const options of [{ bufferM: 0 }, { bufferM: 0, exclude: excluded }, { bufferM: 50 }, { bufferM: 0, mode: 'centre' as const }]) {
+        const pooled = await built.measureCoverage(path, licenses, options);
+        const inThread = await measureCoverage(path, licenses, options);
+        expect(areas(pooled)).toEqual(areas(inThread));
+      }
+    });
+  }
+
+  it('a license with a hole over small tiles: blocks inside, outside, on the edge and in the hole', async () => {
+    // 1024² uint8 in 32² tiles; a square license with a square hole, both a few tiles across.
+    const path = join(dir, 'tiles.tif');
+    const random = rng(7);
+    const codes = [10, 20, 30, 60, 80];
+    await writeTiledTiff(path, { width: 1024, height: 1024, tileSize: 32, type: 'uint8', deflate: true, originX: 500000, originY: 3400000, pixelSize: 1, epsg: 4549, nodata: '0' }, (_tx, _ty, out) => {
+      for (let i = 0; i < out.length; i++) out[i] = codes[Math.floor(random() * codes.length)]!;
+    });
+    const ring = (x0: number, y0: number, x1: number, y1: number): Float64Array => Float64Array.from([x0, y0, x1, y0, x1, y1, x0, y1, x0, y0]);
+    const license: License = {
+      id: 'holed', name: null, licenseNo: null, holder: null, elevationM: null, statedArea: null, crs: crsFromEpsg(4549), sourceFile: 'test', attributes: {}, findings: [],
+      blocks: [{ name: null, rings: [ring(500050.3, 3399050.7, 500960.2, 3399980.1), ring(500300.5, 3399300.5, 500700.5, 3399700.5)] }],
+    };
+    const pooled = await built.measureCoverage(path, [license], { bufferM: 0 });
+    const inThread = await measureCoverage(path, [license], { bufferM: 0 });
+    expect(areas(pooled)).toEqual(areas(inThread));
+    // And the area is the license's: the shell minus the hole, in square metres.
+    expect(pooled.areaM2.license).toBeCloseTo(909.9 * 929.4 - 400 * 400, 3);
+  });
+
+  it('a truncated DEFLATE raster is named as such', async () => {
+    const path = join(dir, 'truncated.tif');
+    copyFileSync(fixture('scene-a/classes.tif'), path);
+    const bytes = readFileSync(path);
+    writeFileSync(path, bytes.subarray(0, Math.floor(bytes.length * 0.6)));
+    const err = await built.measureCoverage(path, licenses, { bufferM: 0 }).then(
+      () => null,
+      (e: { code?: string; message: string }) => e,
+    );
+    expect(err?.code).toBe('RASTER_DECODE');
+    expect(err?.message).toMatch(/truncated\.tif: cannot read block \d+,\d+ .*truncated or corrupt/);
+  });
+
+  it('idle workers do not keep the process alive', () => {
+    const script = `import(${JSON.stringify(builtUrl.href)}).then(async (m) => {
+      m.RasterReader.POOL_MIN_PIXELS = 0;
+      const r = await m.RasterReader.open(${JSON.stringify(fixture('scene-a/classes.tif'))});
+      const blocks = await r.readBlockRowPooled(0, 0, r.blocksAcross - 1);
+      console.log(blocks.filter(Boolean).length);
+      await r.close();
+    });`;
+    const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20_000 });
+    expect(run.status).toBe(0);
+    expect(Number(run.stdout.trim())).toBeGreaterThan(0);
+  });
+});
+
+describe('counting kernels', () => {
+  const naive = (a: ArrayLike<number>, from: number, to: number): Map<number, number> => {
+    const m = new Map<number, number>();
+    for (let i = from; i < to; i++) m.set(a[i]!, (m.get(a[i]!) ?? 0) + 1);
+    return m;
+  };
+  const lanesToMap = (hist: Uint32Array | Float64Array, lanes: number, size: number): Map<number, number> => {
+    const m = new Map<number, number>();
+    for (let v = 0; v < size; v++) {
+      let n = 0;
+      for (let l = 0; l < lanes; l++) n += hist[l * size + v]!;
+      if (n) m.set(v, n);
+    }
+    return m;
+  };
+
+  it('countRun equals a plain count on any stretch, aligned or not', () => {
+    const random = rng(3);
+    const data = new Uint8Array(4099).map(() => Math.floor(random() * 7) * 17);
+    const words = new Uint32Array(data.buffer, 0, data.length >> 2);
+    for (const [from, to] of [[0, 4099], [1, 2], [3, 9], [5, 4096], [4095, 4099], [7, 7]] as const) {
+      const hist = new Uint32Array(1024);
+      countRun(data, words, from, to, hist);
+      expect(lanesToMap(hist, 4, 256)).toEqual(naive(data, from, to));
+    }
+  });
+
+  it('BlockCounts equals a plain count: pairs of words, a ragged tail, an unaligned view, uint16', () => {
+    const random = rng(4);
+    const counts = new BlockCounts(true);
+    const all: number[] = [];
+    for (const length of [65536, 1001, 6, 3]) {
+      const block = new Uint8Array(length).map(() => [0, 10, 60, 255][Math.floor(random() * 4)]!);
+      counts.count(block);
+      all.push(...block);
+    }
+    const unaligned = new Uint8Array(new ArrayBuffer(103), 3, 100).map(() => 30);
+    counts.count(unaligned);
+    all.push(...unaligned);
+    expect(lanesToMap(counts.take(), 1, 256)).toEqual(naive(all, 0, all.length));
+
+    const wide = new BlockCounts(false);
+    const block16 = new Uint16Array(999).map(() => Math.floor(random() * 65536));
+    wide.count(block16);
+    expect(lanesToMap(wide.take(), 1, 65536)).toEqual(naive(block16, 0, block16.length));
+  });
+
+  it('PolygonCoverage.rectangle: inside means coverage 1 at every pixel, outside 0', () => {
+    const random = rng(5);
+    for (let trial = 0; trial < 20; trial++) {
+      // A random star polygon with a hole, in pixel coordinates.
+      const n = 5 + Math.floor(random() * 30);
+      const shell: number[] = [];
+      for (let i = 0; i < n; i++) {
+        const a = (2 * Math.PI * i) / n;
+        const r = 40 + random() * 60;
+        shell.push(100 + r * Math.cos(a), 100 + r * Math.sin(a));
+      }
+      shell.push(shell[0]!, shell[1]!);
+      const hole = [90, 90, 110, 90, 110, 110, 90, 110, 90, 90];
+      const polygons = [[Float64Array.from(shell), Float64Array.from(hole)]];
+      const dense = new PolygonCoverage(polygons, 'fractional');
+      const cov = new Float64Array(dense.width * (dense.rowMax - dense.rowMin));
+      dense.rows(dense.rowMin, dense.rowMax, cov);
+      const at = (x: number, y: number): number => (x < dense.colMin || x >= dense.colMax || y < dense.rowMin || y >= dense.rowMax ? 0 : cov[(y - dense.rowMin) * dense.width + x - dense.colMin]!);
+      const probe = new PolygonCoverage(polygons, 'fractional');
+      let inside = 0, outside = 0;
+      const wrong: number[][] = [];
+      for (let y0 = 0; y0 < 200; y0 += 8) {
+        for (let x0 = 0; x0 < 200; x0 += 8) {
+          const where = probe.rectangle(x0, y0, x0 + 8, y0 + 8);
+          if (where === -1) continue;
+          where === 1 ? inside++ : outside++;
+          for (let y = y0; y < y0 + 8; y++) for (let x = x0; x < x0 + 8; x++) if (at(x, y) !== where) wrong.push([x, y, at(x, y), where]);
+        }
+      }
+      expect(wrong).toEqual([]);
+      expect(inside).toBeGreaterThan(0);
+      expect(outside).toBeGreaterThan(0);
+    }
+  });
+});
