@@ -148,6 +148,49 @@ describe('counting kernels', () => {
     expect(lanesToMap(wide.take(), 1, 65536)).toEqual(naive(block16, 0, block16.length));
   });
 
+  it('the SIMD kernel equals a plain count: learnt codes, a block with a new code, more than 16 codes, ragged ends', () => {
+    const random = rng(6);
+    const make = (length: number, codes: number[]): Uint8Array => new Uint8Array(length).map(() => codes[Math.floor(random() * codes.length)]!);
+    const blocks = [
+      make(65536, [10, 20, 30, 60]), // learnt from here
+      make(65536, [10, 60]),
+      make(4099, [10, 20, 30, 60]), // a tail after the last vector
+      make(65536, [10, 20, 30, 60, 95]), // a code not learnt: counted by the scalar path, then learnt
+      make(65536, [10, 95]),
+      make(70000, Array.from({ length: 40 }, (_, i) => i * 5)), // too many codes for the kernel
+      make(15, [80]), // shorter than a vector
+      make(300_000, [0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 95, 100]), // larger than the kernel's first memory
+    ];
+    const simd = new BlockCounts(true);
+    const scalar = new BlockCounts(true, { simd: false });
+    for (const b of blocks) {
+      simd.count(b);
+      scalar.count(b);
+    }
+    const all = blocks.flatMap((b) => [...b]);
+    const plain = naive(all, 0, all.length);
+    expect(lanesToMap(simd.take(), 1, 256)).toEqual(plain);
+    expect(lanesToMap(scalar.take(), 1, 256)).toEqual(plain);
+  });
+
+  it('a raster whose blocks keep changing codes leaves the kernel aside and still counts right', () => {
+    const random = rng(8);
+    const counts = new BlockCounts(true);
+    const all: number[] = [];
+    for (let i = 0; i < 40; i++) {
+      const block = new Uint8Array(4096).map(() => (i * 7 + Math.floor(random() * 3)) & 255);
+      counts.count(block);
+      all.push(...block);
+    }
+    expect(lanesToMap(counts.take(), 1, 256)).toEqual(naive(all, 0, all.length));
+  });
+
+  it('the committed kernel bytes are the assembly of count-simd.wat', () => {
+    const run = spawnSync(process.execPath, ['scripts/assemble-wasm.mjs', '--check'], { encoding: 'utf8', cwd: fileURLToPath(new URL('..', import.meta.url)) });
+    expect(run.stdout).toContain('up to date');
+    expect(run.status).toBe(0);
+  });
+
   it('PolygonCoverage.rectangle: inside means coverage 1 at every pixel, outside 0', () => {
     const random = rng(5);
     for (let trial = 0; trial < 20; trial++) {

