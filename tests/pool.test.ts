@@ -35,7 +35,7 @@ const excluded = await loadLicenses(fixture('scene-a/excluded_zones.geojson'));
 const dir = mkdtempSync(join(tmpdir(), 'greenmine-pool-'));
 
 function areas(r: CoverageReport): unknown {
-  return { areaM2: r.areaM2, beforeExclusionM2: r.beforeExclusionM2, outside: r.outsideLicense, ratio: r.greenRatio };
+  return { areaM2: r.areaM2, beforeExclusionM2: r.beforeExclusionM2, outside: r.outsideLicense, ratio: r.greenRatio, patches: r.barePatches };
 }
 
 describe('class areas through the inflate pool equal the in-thread path exactly', () => {
@@ -46,7 +46,7 @@ describe('class areas through the inflate pool equal the in-thread path exactly'
       const reader = await built.RasterReader.open(path);
       expect(reader.pool, 'the raster goes to the pool').not.toBeNull();
       await reader.close();
-      for (const options of [{ bufferM: 0 }, { bufferM: 0, exclude: excluded }, { bufferM: 50 }, { bufferM: 0, mode: 'centre' as const }]) {
+      for (const options of [{ bufferM: 0 }, { bufferM: 0, exclude: excluded }, { bufferM: 50 }, { bufferM: 30, exclude: excluded, minPatchM2: 5 }, { bufferM: 0, mode: 'centre' as const }]) {
         const pooled = await built.measureCoverage(path, licenses, options);
         const inThread = await measureCoverage(path, licenses, options);
         expect(areas(pooled)).toEqual(areas(inThread));

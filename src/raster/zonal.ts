@@ -136,7 +136,11 @@ export async function zonalClassAreas(reader: RasterReader, zones: PixelPolygons
   // inflate workers (only their counts come back, at the end) and blocks wholly outside are not read.
   // Not in block rows that meet an excluded zone, whose rows need every block.
   const pool = reader.pool;
-  const session = pool && mode === 'fractional' && small && nodataIsInteger && !bufferPx && !options.patchClasses && !info.crs.geographic ? pool.session() : 0;
+  // The fused path: fractional coverage of uint8/uint16 classes with an integer nodata (or none).
+  const fused = mode === 'fractional' && small && nodataIsInteger;
+  const session = pool && fused && !info.crs.geographic ? pool.session() : 0;
+  // A block is wholly inside (or outside) for every purpose when it is so with the buffer around it.
+  const marginPx = bufferPx ? Math.ceil(bufferPx) + 1 : 0;
   const readRow = (by: number, bxFirst: number, bxLast: number): Promise<Array<RasterBlock | null>> => {
     if (!pool) return readBlockRow(reader, by, bxFirst, bxLast, concurrency);
     let plan: Uint8Array | null = null;
@@ -144,9 +148,10 @@ export async function zonalClassAreas(reader: RasterReader, zones: PixelPolygons
     if (session && y1 <= H && !(exclude && y1 > exclude.rowMin && y0 < exclude.rowMax)) {
       plan = new Uint8Array(bxLast - bxFirst + 1);
       for (let bx = bxFirst; bx <= bxLast; bx++) {
-        const where = zone.rectangle(bx * bw, y0, (bx + 1) * bw, y1);
+        const where = zone.rectangle(bx * bw - marginPx, y0 - marginPx, (bx + 1) * bw + marginPx, y1 + marginPx);
         if (where === 0) plan[bx - bxFirst] = 2;
-        else if (where === 1 && (bx + 1) * bw <= W) plan[bx - bxFirst] = 1;
+        // Patches need the pixels of every block inside.
+        else if (where === 1 && (bx + 1) * bw <= W && !options.patchClasses) plan[bx - bxFirst] = 1;
       }
     }
     return reader.readBlockRowPooled(by, bxFirst, bxLast, plan, session);
@@ -155,6 +160,12 @@ export async function zonalClassAreas(reader: RasterReader, zones: PixelPolygons
   const labeler = patchClasses ? new StreamingLabeler(c1 - c0, 8, c0) : null;
   const patchMask = labeler ? new Uint8Array(c1 - c0) : null;
   const patchWeight = labeler ? new Float64Array(c1 - c0) : null;
+  const isPatch = patchClasses && small ? new Uint8Array(65536) : null;
+  if (isPatch) for (const v of patchClasses!) if (v >= 0 && v < 65536 && Number.isInteger(v)) isPatch[v] = 1;
+  // The buffer ring of the current row: merged column intervals, and the same as a mask over [c0, c1).
+  const ringList: number[] = [];
+  const ringMask = bufferPx ? new Uint8Array(c1 - c0) : null;
+  const extras: RowExtras = { ring: ringList, ringAcc: ring.acc, ringCursor: 0, patchMask, patchWeight, isPatch, c0, dirtyFrom: Infinity, dirtyTo: -Infinity };
   // Fused path accumulators, shared by inside and inside-minus-excluded (rows without excluded zones):
   // integer counts of fully covered pixels (uint16 only where the pixel area is constant: its table is
   // too large to flush every row), and partial areas.
@@ -165,9 +176,8 @@ export async function zonalClassAreas(reader: RasterReader, zones: PixelPolygons
     for (let by = Math.floor(r0 / bh); by * bh < r1; by++) {
       const ra = Math.max(r0, by * bh);
       const rb = Math.min(r1, (by + 1) * bh, H);
-      // Fused path (fractional, uint8/uint16, integer nodata, no buffer): deposit the edges only and
-      // turn running sums into class sums in one pass per row; otherwise dense coverage rows.
-      const fused = mode === 'fractional' && small && nodataIsInteger && !edgesForBuffer && !labeler;
+      // The fused path deposits the edges only and turns running sums into class sums in one pass per
+      // row; the others take dense coverage rows.
       // The fused path deposits DEPOSIT_ROWS rows at a time (below), so its deposit array stays small and warm.
       if (!fused) {
         if (covZ.length < (rb - ra) * zw) covZ = new Float64Array((rb - ra) * zw);
@@ -212,83 +222,94 @@ export async function zonalClassAreas(reader: RasterReader, zones: PixelPolygons
         const eRow = exclude ? (r - ra) * exclude.width - exclude.colMin : 0;
         const rowInZone = r >= zone.rowMin && r < zone.rowMax;
         const rowInExclude = exclude !== null && r >= exclude.rowMin && r < exclude.rowMax;
+        if (bandEdges) {
+          ringIntervals(bandEdges, r + 0.5, bufferPx, c0, c1, ringList);
+          for (let i = 0; i < ringList.length; i += 2) ringMask!.fill(1, ringList[i]! - c0, ringList[i + 1]! - c0);
+        }
         if (fused) {
           if ((r - ra) % DEPOSIT_ROWS === 0) {
             depositRow0 = r;
             zone.deposit(r, Math.min(r + DEPOSIT_ROWS, rb));
           }
-          if (!rowInZone) continue;
           const ri = r - depositRow0;
           if (rowInExclude) {
-            // Rows that meet an excluded zone need the dense coverage of the row.
+            // Rows that meet an excluded zone take the dense coverage of the row.
             if (covZ.length < zw) covZ = new Float64Array(zw);
-            zone.prefixRow(ri, covZ, 0);
-            const rowZ = -zone.colMin;
+            if (rowInZone) zone.prefixRow(ri, covZ, 0);
+            else covZ.fill(0, 0, zw);
+            const dense: DenseRow = { covZ, zOffset: -zone.colMin, zFrom: zone.colMin, zTo: zone.colMax, covE, eOffset: eRow, eFrom: exclude!.colMin, eTo: exclude!.colMax, ringMask, areaM2, inside: inside.acc, insideEx: insideEx.acc, ringAcc: ring.acc };
             for (let bx = bxFirst; bx <= bxLast; bx++) {
-              const from = Math.max(c0, bx * bw, zone.colMin);
-              const to = Math.min(c1, (bx + 1) * bw, W, zone.colMax);
-              if (from < to) sumRowSmall(blocks[bx - bxFirst] as Uint8Array | Uint16Array, (r - by * bh) * bw - bx * bw, covZ, rowZ, covE, eRow, from, to, exclude!.colMin, exclude!.colMax, areaM2, inside.acc, insideEx.acc);
+              const from = Math.max(c0, bx * bw);
+              const to = Math.min(c1, (bx + 1) * bw, W);
+              if (from < to) sumRowDense(blocks[bx - bxFirst] as Uint8Array | Uint16Array, (r - by * bh) * bw - bx * bw, from, to, dense, extras);
             }
           } else {
             // Projected rasters have one pixel area: count full pixels; geographic ones add areas row by row.
             counts?.setArea(areaM2);
-            sumRowFused(zone, ri, c0, c1, bw, blocks as Array<Uint8Array | Uint16Array | null>, words, bxFirst, (r - by * bh) * bw, areaM2, counts, shared);
+            extras.ring = bandEdges ? ringList : null;
+            extras.ringCursor = 0;
+            sumRowFused(zone, ri, rowInZone, c0, c1, bw, blocks as Array<Uint8Array | Uint16Array | null>, words, bxFirst, (r - by * bh) * bw, areaM2, counts, shared, extras);
           }
-          continue;
-        }
-        for (let bx = bxFirst; bx <= bxLast; bx++) {
-          const block = blocks[bx - bxFirst]!;
-          const ca = Math.max(c0, bx * bw);
-          const cb = Math.min(c1, (bx + 1) * bw, W);
-          const bRow = (r - by * bh) * bw - bx * bw;
-          if (small && !bandEdges && nodataIsInteger && !labeler) {
-            // The common case (uint8/uint16 classes, no buffer): a tight loop over the zone's columns.
-            if (!rowInZone) continue;
-            const from = Math.max(ca, zone.colMin + zone.rowFrom[r - ra]!);
-            const to = Math.min(cb, zone.colMin + zone.rowTo[r - ra]!);
-            if (from >= to) continue;
-            if (rowInExclude && to > exclude!.colMin && from < exclude!.colMax) {
-              sumRowSmall(block as Uint8Array | Uint16Array, bRow, covZ, zRow, covE, eRow, from, to, exclude!.colMin, exclude!.colMax, areaM2, inside.acc, insideEx.acc);
-            } else {
-              sumRowSmallPlain(block as Uint8Array | Uint16Array, bRow, covZ, zRow, from, to, areaM2, inside.acc, exclude ? insideEx.acc : null);
-            }
-            continue;
-          }
-          for (let c = ca; c < cb; c++) {
-            const w = rowInZone && c >= zone.colMin && c < zone.colMax ? covZ[zRow + c]! : 0;
-            if (w === 0) {
-              if (bandEdges && withinBuffer(bandEdges, c + 0.5, r + 0.5, bufferPx)) {
-                const v = block[bRow + c]!;
-                if (v === nodata || (nodata !== null && Number.isNaN(nodata) && Number.isNaN(v))) nodataRing += areaM2;
-                else add(ring, v, areaM2, small);
+        } else {
+          for (let bx = bxFirst; bx <= bxLast; bx++) {
+            const block = blocks[bx - bxFirst]!;
+            const ca = Math.max(c0, bx * bw);
+            const cb = Math.min(c1, (bx + 1) * bw, W);
+            const bRow = (r - by * bh) * bw - bx * bw;
+            if (small && !ringMask && nodataIsInteger && !labeler) {
+              // uint8/uint16 classes in centre or all-touched mode, no buffer: a tight loop over the zone's columns.
+              if (!rowInZone) continue;
+              const from = Math.max(ca, zone.colMin + zone.rowFrom[r - ra]!);
+              const to = Math.min(cb, zone.colMin + zone.rowTo[r - ra]!);
+              if (from >= to) continue;
+              if (rowInExclude && to > exclude!.colMin && from < exclude!.colMax) {
+                sumRowSmall(block as Uint8Array | Uint16Array, bRow, covZ, zRow, covE, eRow, from, to, exclude!.colMin, exclude!.colMax, areaM2, inside.acc, insideEx.acc);
+              } else {
+                sumRowSmallPlain(block as Uint8Array | Uint16Array, bRow, covZ, zRow, from, to, areaM2, inside.acc, exclude ? insideEx.acc : null);
               }
               continue;
             }
-            const v = block[bRow + c]!;
-            let we = w;
-            if (rowInExclude && c >= exclude!.colMin && c < exclude!.colMax) {
-              we = w - covE[eRow + c]!;
-              if (we < 0) we = 0;
-            }
-            const a = w * areaM2;
-            const ae = we * areaM2;
-            if (patchMask && we >= 0.5 && patchClasses!.has(v)) {
-              patchMask[c - c0] = 1;
-              patchWeight![c - c0] = ae;
-            }
-            if (v === nodata || (nodata !== null && Number.isNaN(nodata) && Number.isNaN(v)) || (!integer && Number.isNaN(v))) {
-              nodataIn += a;
-              nodataEx += ae;
-            } else {
-              add(inside, v, a, small);
-              if (ae > 0) add(insideEx, v, ae, small);
+            for (let c = ca; c < cb; c++) {
+              const w = rowInZone && c >= zone.colMin && c < zone.colMax ? covZ[zRow + c]! : 0;
+              if (w === 0) {
+                if (ringMask && ringMask[c - c0]) {
+                  const v = block[bRow + c]!;
+                  if (v === nodata || (nodata !== null && Number.isNaN(nodata) && Number.isNaN(v))) nodataRing += areaM2;
+                  else add(ring, v, areaM2, small);
+                }
+                continue;
+              }
+              const v = block[bRow + c]!;
+              let we = w;
+              if (rowInExclude && c >= exclude!.colMin && c < exclude!.colMax) {
+                we = w - covE[eRow + c]!;
+                if (we < 0) we = 0;
+              }
+              const a = w * areaM2;
+              const ae = we * areaM2;
+              if (patchMask && we >= 0.5 && patchClasses!.has(v)) {
+                patchMask[c - c0] = 1;
+                patchWeight![c - c0] = ae;
+                if (c - c0 < extras.dirtyFrom) extras.dirtyFrom = c - c0;
+                if (c - c0 + 1 > extras.dirtyTo) extras.dirtyTo = c - c0 + 1;
+              }
+              if (v === nodata || (nodata !== null && Number.isNaN(nodata) && Number.isNaN(v)) || (!integer && Number.isNaN(v))) {
+                nodataIn += a;
+                nodataEx += ae;
+              } else {
+                add(inside, v, a, small);
+                if (ae > 0) add(insideEx, v, ae, small);
+              }
             }
           }
         }
+        if (ringMask) for (let i = 0; i < ringList.length; i += 2) ringMask.fill(0, ringList[i]! - c0, ringList[i + 1]! - c0);
         if (labeler) {
           labeler.pushRow(r, patchMask!, patchWeight!);
-          patchMask!.fill(0);
-          patchWeight!.fill(0);
+          // Only the mask needs clearing: the labeler reads weights where the mask is set.
+          if (extras.dirtyFrom < extras.dirtyTo) patchMask!.fill(0, extras.dirtyFrom, extras.dirtyTo);
+          extras.dirtyFrom = Infinity;
+          extras.dirtyTo = -Infinity;
         }
       }
     }
@@ -315,8 +336,10 @@ export async function zonalClassAreas(reader: RasterReader, zones: PixelPolygons
   if (small && nodataIsInteger && nodata !== null && nodata >= 0 && nodata < 65536) {
     nodataIn += inside.acc[nodata]!;
     nodataEx += insideEx.acc[nodata]!;
+    nodataRing += ring.acc[nodata]!;
     inside.acc[nodata] = 0;
     insideEx.acc[nodata] = 0;
+    ring.acc[nodata] = 0;
   }
   const zoneAreaM2 = polygonAreaPx(zones) * reader.pixelAreaM2(Math.floor((zone.rowMin + zone.rowMax) / 2));
   const insideTotalM2 = finish(inside, nodataIn).totalM2;
@@ -341,16 +364,34 @@ export async function zonalClassAreas(reader: RasterReader, zones: PixelPolygons
   };
 }
 
+/** What the fused and dense row loops add besides class sums: the buffer ring and bare patches. */
+interface RowExtras {
+  /** The ring's merged column intervals in this row ([from, to) pairs), or null without a buffer. */
+  ring: number[] | null;
+  ringAcc: Float64Array;
+  /** First ring interval not yet passed (segments come left to right). */
+  ringCursor: number;
+  /** Patch mask and weights over [c0, c1), the patch codes as a lookup table, and the mask's set range. */
+  patchMask: Uint8Array | null;
+  patchWeight: Float64Array | null;
+  isPatch: Uint8Array | null;
+  c0: number;
+  dirtyFrom: number;
+  dirtyTo: number;
+}
+
 /**
  * Band row `ri` of the zone straight into class sums, without a coverage
  * array: the running sum of the deposits is computed cell by cell only where
  * edges touched the row; between those cells it is constant, so fully
- * covered stretches are pure class counts and uncovered ones are skipped.
- * Deposits are zeroed behind the reader.
+ * covered stretches are pure class counts and uncovered ones are skipped
+ * (or, inside the buffer ring, summed into the ring). Deposits are zeroed
+ * behind the reader. `inZone` false: a row of the ring outside the zone's rows.
  */
 function sumRowFused(
   zone: PolygonCoverage,
   ri: number,
+  inZone: boolean,
   c0: number,
   c1: number,
   bw: number,
@@ -361,33 +402,46 @@ function sumRowFused(
   areaM2: number,
   counts: FullCounts | null,
   partial: Float64Array,
+  x: RowExtras,
 ): void {
   const acc = zone.acc;
   const width = zone.width;
   const colMin = zone.colMin;
   const line = ri * (width + 2);
-  const lo = Math.max(0, c0 - colMin);
-  const hi = Math.min(width, c1 - colMin);
-  const { list, count } = zone.rowIntervals(ri);
-  let sum = 0;
-  let pos = count > 0 ? list[0]! : 0;
-  for (let k = 0; k < count; k++) {
-    const start = list[2 * k]!;
-    const end = list[2 * k + 1]!;
-    if (start > pos) addRun(pos, start, sum);
-    for (let c = start; c < end; c++) {
-      sum += acc[line + c]!;
-      acc[line + c] = 0;
-      if (c >= lo && c < hi) addRun(c, c + 1, sum);
+  const lo = c0 - colMin;
+  const hi = c1 - colMin;
+  let pos = lo;
+  if (inZone) {
+    const { list, count } = zone.rowIntervals(ri);
+    let sum = 0;
+    for (let k = 0; k < count; k++) {
+      const start = list[2 * k]!;
+      const end = list[2 * k + 1]!;
+      // Left of the first touched cell the coverage is 0.
+      if (start > pos) segment(pos, start, k === 0 ? 0 : sum);
+      for (let c = start; c < end; c++) {
+        sum += acc[line + c]!;
+        acc[line + c] = 0;
+        if (c >= pos) segment(c, c + 1, sum);
+      }
+      if (end > pos) pos = end;
     }
-    pos = end;
   }
+  // Right of the last touched cell too (the running sum is 0 there up to rounding).
+  if (pos < hi) segment(pos, hi, 0);
 
-  function addRun(from: number, to: number, w: number): void {
+  /** Columns [from, to) of the zone's frame, all of coverage w. */
+  function segment(from: number, to: number, w: number): void {
     const a = Math.max(from, lo);
     const b = Math.min(to, hi);
-    if (a >= b || w < 1e-12) return;
+    if (a >= b) return;
+    if (w < 1e-12) {
+      if (x.ring) ringSpan(colMin + a, colMin + b);
+      return;
+    }
     const full = w >= 1 - 1e-12;
+    const m2 = full ? areaM2 : w * areaM2;
+    const patches = x.isPatch !== null && w >= 0.5;
     let c = a;
     while (c < b) {
       const bx = Math.floor((colMin + c) / bw);
@@ -399,17 +453,155 @@ function sumRowFused(
         c = segmentEnd;
         continue;
       }
+      if (patches) markPatches(block, offset, c, segmentEnd, m2);
       if (full && counts) {
         counts.count(block, words[bx - bxFirst] ?? null, offset + c, offset + segmentEnd);
         c = segmentEnd;
       } else {
-        const m2 = full ? areaM2 : w * areaM2;
         for (; c < segmentEnd; c++) {
           const v = block[offset + c]!;
           partial[v] = partial[v]! + m2;
         }
       }
     }
+  }
+
+  function markPatches(block: Uint8Array | Uint16Array, offset: number, from: number, to: number, m2: number): void {
+    const isPatch = x.isPatch!, mask = x.patchMask!, weight = x.patchWeight!;
+    const shift = colMin - x.c0;
+    for (let c = from; c < to; c++) {
+      if (isPatch[block[offset + c]!] === 0) continue;
+      mask[c + shift] = 1;
+      weight[c + shift] = m2;
+    }
+    if (from + shift < x.dirtyFrom) x.dirtyFrom = from + shift;
+    if (to + shift > x.dirtyTo) x.dirtyTo = to + shift;
+  }
+
+  /** Absolute columns [from, to) of coverage 0: the pixels among them in the ring go to the ring's sums. */
+  function ringSpan(from: number, to: number): void {
+    const ring = x.ring!;
+    while (x.ringCursor < ring.length && ring[x.ringCursor + 1]! <= from) x.ringCursor += 2;
+    for (let k = x.ringCursor; k < ring.length && ring[k]! < to; k += 2) {
+      const a = Math.max(from, ring[k]!);
+      const b = Math.min(to, ring[k + 1]!);
+      for (let c = a; c < b; c++) {
+        const bx = Math.floor(c / bw);
+        const block = blocks[bx - bxFirst];
+        if (!block) continue;
+        const v = block[rowBase - bx * bw + c]!;
+        // Nodata is summed under its code and moved apart at the end.
+        x.ringAcc[v] = x.ringAcc[v]! + areaM2;
+      }
+    }
+  }
+}
+
+/** The dense coverage of one row that meets an excluded zone, for sumRowDense. */
+interface DenseRow {
+  covZ: Float64Array;
+  /** covZ[zOffset + c] is the zone's coverage of column c, for c in [zFrom, zTo). */
+  zOffset: number;
+  zFrom: number;
+  zTo: number;
+  covE: Float64Array;
+  eOffset: number;
+  eFrom: number;
+  eTo: number;
+  ringMask: Uint8Array | null;
+  areaM2: number;
+  inside: Float64Array;
+  insideEx: Float64Array;
+  ringAcc: Float64Array;
+}
+
+/** Columns [from, to) of one block row (uint8/uint16, integer nodata summed under its code) in a row that meets an excluded zone. */
+function sumRowDense(block: Uint8Array | Uint16Array, bRow: number, from: number, to: number, d: DenseRow, x: RowExtras): void {
+  const { covZ, covE, areaM2 } = d;
+  for (let c = from; c < to; c++) {
+    const w = c >= d.zFrom && c < d.zTo ? covZ[d.zOffset + c]! : 0;
+    if (w === 0) {
+      if (d.ringMask && d.ringMask[c - x.c0]) {
+        const v = block[bRow + c]!;
+        d.ringAcc[v] = d.ringAcc[v]! + areaM2;
+      }
+      continue;
+    }
+    const v = block[bRow + c]!;
+    let we = w;
+    if (c >= d.eFrom && c < d.eTo) {
+      we = w - covE[d.eOffset + c]!;
+      if (we < 0) we = 0;
+    }
+    d.inside[v] = d.inside[v]! + w * areaM2;
+    d.insideEx[v] = d.insideEx[v]! + we * areaM2;
+    if (x.isPatch && we >= 0.5 && x.isPatch[v]) {
+      const i = c - x.c0;
+      x.patchMask![i] = 1;
+      x.patchWeight![i] = we * areaM2;
+      if (i < x.dirtyFrom) x.dirtyFrom = i;
+      if (i + 1 > x.dirtyTo) x.dirtyTo = i + 1;
+    }
+  }
+}
+
+/**
+ * The columns of [c0, c1) whose pixel centres on the line y lie within
+ * `bufferPx` of an edge (flat x1, y1, x2, y2 quadruples), as merged
+ * [from, to) pairs in `out`. Each edge's buffer is a capsule, convex, so it
+ * meets the line in one interval: the union of what its end discs and its
+ * band give.
+ */
+function ringIntervals(edges: Float64Array, y: number, bufferPx: number, c0: number, c1: number, out: number[]): void {
+  out.length = 0;
+  const b = bufferPx;
+  const pieces: Array<[number, number]> = [];
+  for (let i = 0; i < edges.length; i += 4) {
+    const x1 = edges[i]!, y1 = edges[i + 1]!, x2 = edges[i + 2]!, y2 = edges[i + 3]!;
+    if ((y1 < y - b && y2 < y - b) || (y1 > y + b && y2 > y + b)) continue;
+    let lo = Infinity, hi = -Infinity;
+    for (const [px, py] of [[x1, y1], [x2, y2]] as const) {
+      const dy = y - py;
+      if (Math.abs(dy) > b) continue;
+      const half = Math.sqrt(b * b - dy * dy);
+      if (px - half < lo) lo = px - half;
+      if (px + half > hi) hi = px + half;
+    }
+    // The band: 0 ≤ (p − A)·(B − A) ≤ L² and |(p − A) × (B − A)| ≤ b·L, each an x-interval on the line.
+    const dx = x2 - x1, dyE = y2 - y1;
+    const len2 = dx * dx + dyE * dyE;
+    if (len2 > 0) {
+      const len = Math.sqrt(len2);
+      const ry = y - y1;
+      let a0 = -Infinity, a1 = Infinity;
+      if (dx !== 0) {
+        const u = (0 - ry * dyE) / dx, v = (len2 - ry * dyE) / dx;
+        a0 = x1 + Math.min(u, v);
+        a1 = x1 + Math.max(u, v);
+      } else if (ry * dyE < 0 || ry * dyE > len2) a1 = -Infinity;
+      let b0 = -Infinity, b1 = Infinity;
+      if (dyE !== 0) {
+        const u = (-b * len + ry * dx) / dyE, v = (b * len + ry * dx) / dyE;
+        b0 = x1 + Math.min(u, v);
+        b1 = x1 + Math.max(u, v);
+      } else if (Math.abs(ry * dx) > b * len) b1 = -Infinity;
+      const from = Math.max(a0, b0), to = Math.min(a1, b1);
+      if (from <= to) {
+        if (from < lo) lo = from;
+        if (to > hi) hi = to;
+      }
+    }
+    if (lo > hi) continue;
+    // Pixel c is in when its centre c + 0.5 is in [lo, hi].
+    const first = Math.max(c0, Math.ceil(lo - 0.5));
+    const last = Math.min(c1, Math.floor(hi - 0.5) + 1);
+    if (first < last) pieces.push([first, last]);
+  }
+  pieces.sort((p, q) => p[0] - q[0]);
+  for (const [from, to] of pieces) {
+    const n = out.length;
+    if (n > 0 && from <= out[n - 1]!) out[n - 1] = Math.max(out[n - 1]!, to);
+    else out.push(from, to);
   }
 }
 
@@ -513,20 +705,4 @@ function bufferEdges(polygons: PixelPolygons): Float64Array {
   const list: number[] = [];
   for (const rings of polygons) for (const r of rings) for (let i = 0; i + 3 < r.length; i += 2) list.push(r[i]!, r[i + 1]!, r[i + 2]!, r[i + 3]!);
   return Float64Array.from(list);
-}
-
-function withinBuffer(edges: Float64Array, x: number, y: number, bufferPx: number): boolean {
-  const b2 = bufferPx * bufferPx;
-  for (let i = 0; i < edges.length; i += 4) {
-    const x1 = edges[i]!, y1 = edges[i + 1]!, x2 = edges[i + 2]!, y2 = edges[i + 3]!;
-    if ((y1 < y - bufferPx && y2 < y - bufferPx) || (y1 > y + bufferPx && y2 > y + bufferPx)) continue;
-    if ((x1 < x - bufferPx && x2 < x - bufferPx) || (x1 > x + bufferPx && x2 > x + bufferPx)) continue;
-    const dx = x2 - x1, dy = y2 - y1;
-    const len2 = dx * dx + dy * dy;
-    let t = len2 > 0 ? ((x - x1) * dx + (y - y1) * dy) / len2 : 0;
-    t = t < 0 ? 0 : t > 1 ? 1 : t;
-    const ex = x1 + t * dx - x, ey = y1 + t * dy - y;
-    if (ex * ex + ey * ey <= b2) return true;
-  }
-  return false;
 }
