@@ -32,11 +32,13 @@ function grow<T extends Int32Array | Float64Array>(a: T, need: number): T {
 /**
  * Streaming connected-component labelling. Statistics are merged into the
  * root label as components join, so a component's figures are ready the
- * moment it ends. Without `keepRuns`, a component that no longer touches the
- * current row is closed at once (handed to `onComponent`, or kept for
- * `finish`) and its provisional labels are recycled, so memory follows the
- * width of the mask, not its height. With `keepRuns`, every run is kept (for
- * outlines) and labels are not recycled.
+ * moment it ends. A component that no longer touches the current row is
+ * closed at once (handed to `onComponent`, or kept for `finish`, when it
+ * passes `keep`) and its provisional labels are recycled. With `keepRuns`
+ * each open component also holds its runs (for outlines) in a pool of run
+ * slots that are recycled as components close, so memory follows the width
+ * of the mask and the components kept, not its height; a `keep` filter
+ * (a minimum area…) drops the small ones before any object is made.
  */
 export class StreamingLabeler {
   private parent = new Int32Array(1024);
@@ -63,15 +65,62 @@ export class StreamingLabeler {
   private curEnd: Int32Array;
   private curLabel: Int32Array;
   private seen = new Uint8Array(1024);
-  // All runs (row, start, end, label), kept for outlines when keepRuns, in fixed chunks
-  // (no reallocation and copy of a large array as they grow).
-  private runChunks: Int32Array[] = [];
-  private runCount = 0;
-  private static readonly RUNS_PER_CHUNK = 1 << 18;
+  // Runs of the open components (keepRuns): slots of (row, start, end) linked per component, recycled on close.
+  private runRow = new Int32Array(1024);
+  private runStart = new Int32Array(1024);
+  private runEnd = new Int32Array(1024);
+  private runNext = new Int32Array(1024);
+  private runSlots = 0;
+  private freeRun = -1;
+  private runHead = new Int32Array(1024).fill(-1);
+  private runTail = new Int32Array(1024);
 
-  private run(r: number, field: number): number {
-    const k = r & (StreamingLabeler.RUNS_PER_CHUNK - 1);
-    return this.runChunks[r >>> 18]![4 * k + field]!;
+  private addRun(label: number, row: number, start: number, end: number): void {
+    let k = this.freeRun;
+    if (k >= 0) this.freeRun = this.runNext[k]!;
+    else {
+      k = this.runSlots++;
+      if (k >= this.runRow.length) {
+        this.runRow = grow(this.runRow, k + 1);
+        this.runStart = grow(this.runStart, k + 1);
+        this.runEnd = grow(this.runEnd, k + 1);
+        this.runNext = grow(this.runNext, k + 1);
+      }
+    }
+    this.runRow[k] = row;
+    this.runStart[k] = start;
+    this.runEnd[k] = end;
+    this.runNext[k] = -1;
+    if (this.runHead[label] === -1) this.runHead[label] = k;
+    else this.runNext[this.runTail[label]!] = k;
+    this.runTail[label] = k;
+  }
+
+  /** The runs of a closing component as sorted (row, start, end) triples when `wanted`; its slots go back to the pool. */
+  private takeRuns(root: number, wanted: boolean): Int32Array {
+    const head = this.runHead[root]!;
+    if (head === -1) return new Int32Array(0);
+    let out = new Int32Array(0);
+    if (wanted) {
+      let n = 0;
+      for (let k = head; k !== -1; k = this.runNext[k]!) n++;
+      const order = new Int32Array(n);
+      n = 0;
+      for (let k = head; k !== -1; k = this.runNext[k]!) order[n++] = k;
+      const rowOf = this.runRow, startOf = this.runStart;
+      order.sort((a, b) => rowOf[a]! - rowOf[b]! || startOf[a]! - startOf[b]!);
+      out = new Int32Array(3 * n);
+      for (let i = 0; i < n; i++) {
+        const k = order[i]!;
+        out[3 * i] = rowOf[k]!;
+        out[3 * i + 1] = startOf[k]!;
+        out[3 * i + 2] = this.runEnd[k]!;
+      }
+    }
+    this.runNext[this.runTail[root]!] = this.freeRun;
+    this.freeRun = head;
+    this.runHead[root] = -1;
+    return out;
   }
   private row = -1;
   private closed: Array<Component & { order: number }> = [];
@@ -85,8 +134,10 @@ export class StreamingLabeler {
     readonly channelCount = 0,
     /** Keep every run (for outlines); without them memory holds only the open components. */
     readonly keepRuns = true,
-    /** Receives each component as it closes (only without keepRuns); otherwise `finish` returns them. */
+    /** Receives each component as it closes; otherwise `finish` returns them. */
     readonly onComponent?: (component: Component) => void,
+    /** Components to keep, judged when they close (default all): the others are dropped, runs unread. */
+    readonly keep?: (pixels: number, weight: number) => boolean,
   ) {
     this.chSum = Array.from({ length: channelCount }, () => new Float64Array(1024));
     this.chMin = Array.from({ length: channelCount }, () => new Float64Array(1024));
@@ -124,6 +175,10 @@ export class StreamingLabeler {
         this.sumX = grow(this.sumX, this.parent.length);
         this.sumY = grow(this.sumY, this.parent.length);
         this.box = grow(this.box, 4 * this.parent.length);
+        const head = new Int32Array(this.parent.length).fill(-1);
+        head.set(this.runHead);
+        this.runHead = head;
+        this.runTail = grow(this.runTail, this.parent.length);
         const seen = new Uint8Array(this.parent.length);
         seen.set(this.seen);
         this.seen = seen;
@@ -136,6 +191,7 @@ export class StreamingLabeler {
     }
     this.parent[l] = l;
     this.next[l] = -1;
+    this.runHead[l] = -1;
     this.tail[l] = l;
     this.first[l] = this.appearance++;
     this.pixels[l] = 0;
@@ -160,6 +216,12 @@ export class StreamingLabeler {
     this.parent[gone] = keep;
     this.next[this.tail[keep]!] = gone;
     this.tail[keep] = this.tail[gone]!;
+    if (this.runHead[gone] !== -1) {
+      if (this.runHead[keep] === -1) this.runHead[keep] = this.runHead[gone]!;
+      else this.runNext[this.runTail[keep]!] = this.runHead[gone]!;
+      this.runTail[keep] = this.runTail[gone]!;
+      this.runHead[gone] = -1;
+    }
     this.pixels[keep]! += this.pixels[gone]!;
     this.weight[keep]! += this.weight[gone]!;
     this.sumX[keep]! += this.sumX[gone]!;
@@ -234,34 +296,23 @@ export class StreamingLabeler {
           if (max > this.chMax[ch]![label]!) this.chMax[ch]![label] = max;
         }
       }
-      if (this.keepRuns) {
-        const r = this.runCount++;
-        const k = r & (StreamingLabeler.RUNS_PER_CHUNK - 1);
-        if (k === 0) this.runChunks.push(new Int32Array(4 * StreamingLabeler.RUNS_PER_CHUNK));
-        const chunk = this.runChunks[this.runChunks.length - 1]!;
-        chunk[4 * k] = row;
-        chunk[4 * k + 1] = this.colOffset + start;
-        chunk[4 * k + 2] = this.colOffset + end;
-        chunk[4 * k + 3] = label;
-      }
+      if (this.keepRuns) this.addRun(label, row, this.colOffset + start, this.colOffset + end);
       cS[n] = start;
       cE[n] = end;
       cL[n] = label;
       n++;
     }
-    if (!this.keepRuns) {
-      // Components of the previous row that reach no run of this row are complete.
-      for (let i = 0; i < n; i++) this.seen[this.find(cL[i]!)] = 1;
-      for (let j = 0; j < pN; j++) {
-        const r = this.find(pL[j]!);
-        if (this.seen[r] === 0) {
-          this.seen[r] = 2; // closed (once)
-          this.close(r);
-        }
+    // Components of the previous row that reach no run of this row are complete.
+    for (let i = 0; i < n; i++) this.seen[this.find(cL[i]!)] = 1;
+    for (let j = 0; j < pN; j++) {
+      const r = this.find(pL[j]!);
+      if (this.seen[r] === 0) {
+        this.seen[r] = 2; // closed (once)
+        this.close(r);
       }
-      for (let i = 0; i < n; i++) this.seen[this.find(cL[i]!)] = 0;
-      for (let j = 0; j < pN; j++) this.seen[this.find(pL[j]!)] = 0;
     }
+    for (let i = 0; i < n; i++) this.seen[this.find(cL[i]!)] = 0;
+    for (let j = 0; j < pN; j++) this.seen[this.find(pL[j]!)] = 0;
     // Swap the row buffers.
     this.prevStart = cS;
     this.prevEnd = cE;
@@ -290,18 +341,21 @@ export class StreamingLabeler {
 
   /** Close a complete component: hand it on and recycle its labels. */
   private close(root: number): void {
-    const component = this.componentOf(root, new Int32Array(0));
-    if (this.onComponent) {
-      component.id = ++this.emitted;
-      this.onComponent(component);
-    } else this.closed.push(component);
+    const kept = !this.keep || this.keep(this.pixels[root]!, this.weight[root]!);
+    const runs = this.keepRuns ? this.takeRuns(root, kept) : new Int32Array(0);
+    if (kept) {
+      const component = this.componentOf(root, runs);
+      if (this.onComponent) {
+        component.id = ++this.emitted;
+        this.onComponent(component);
+      } else this.closed.push(component);
+    }
     for (let l = root; l !== -1; l = this.next[l]!) this.free.push(l);
   }
 
   private emitted = 0;
 
   private closeAll(labels: Int32Array, count: number): void {
-    if (this.keepRuns) return;
     for (let j = 0; j < count; j++) {
       const r = this.find(labels[j]!);
       if (this.seen[r] === 2) continue;
@@ -313,40 +367,11 @@ export class StreamingLabeler {
 
   /** The components (those not yet handed to `onComponent`), in order of first appearance. */
   finish(): Component[] {
-    if (!this.keepRuns) {
-      this.closeAll(this.prevLabel, this.prevCount);
-      this.prevCount = 0;
-      const out = this.closed.sort((a, b) => a.order - b.order);
-      this.closed = [];
-      return out.map(({ order: _order, ...c }, i) => ({ ...c, id: i + 1 }));
-    }
-    // Runs by component (counting sort, keeping row order).
-    const roots: number[] = [];
-    const index = new Int32Array(this.labels).fill(-1);
-    for (let r = 0; r < this.runCount; r++) {
-      const root = this.find(this.run(r, 3));
-      if (index[root] === -1) {
-        index[root] = roots.length;
-        roots.push(root);
-      }
-    }
-    const count = roots.length;
-    const runOffset = new Int32Array(count + 1);
-    for (let r = 0; r < this.runCount; r++) runOffset[index[this.find(this.run(r, 3))]! + 1]!++;
-    for (let i = 0; i < count; i++) runOffset[i + 1]! += runOffset[i]!;
-    const runs = new Int32Array(3 * this.runCount);
-    const fill = runOffset.slice(0, count);
-    for (let r = 0; r < this.runCount; r++) {
-      const i = index[this.find(this.run(r, 3))]!;
-      const o = 3 * fill[i]!++;
-      runs[o] = this.run(r, 0);
-      runs[o + 1] = this.run(r, 1);
-      runs[o + 2] = this.run(r, 2);
-    }
-    this.runChunks = [];
-    const components = roots.map((root, i) => this.componentOf(root, runs.subarray(3 * runOffset[i]!, 3 * runOffset[i + 1]!)));
-    components.sort((a, b) => a.order - b.order);
-    return components.map(({ order: _order, ...c }, i) => ({ ...c, id: i + 1 }));
+    this.closeAll(this.prevLabel, this.prevCount);
+    this.prevCount = 0;
+    const out = this.closed.sort((a, b) => a.order - b.order);
+    this.closed = [];
+    return out.map(({ order: _order, ...c }, i) => ({ ...c, id: i + 1 }));
   }
 }
 
@@ -355,8 +380,9 @@ export class StreamingLabeler {
  * (closed rings, shells counter-clockwise in x-right/y-up terms, i.e. clockwise on
  * screen; holes the other way). Pixels that touch only at a corner are separate
  * polygons of one component.
+ * `minHoleAreaPx` leaves out holes smaller than that many pixels.
  */
-export function outlineRuns(runs: Int32Array): number[][][][] {
+export function outlineRuns(runs: Int32Array, options: { minHoleAreaPx?: number } = {}): number[][][][] {
   // Rows → runs.
   const rows = new Map<number, Array<[number, number]>>();
   for (let i = 0; i < runs.length; i += 3) {
@@ -440,24 +466,63 @@ export function outlineRuns(runs: Int32Array): number[][][][] {
   // Shells have positive screen-space shoelace area (clockwise on screen), holes negative.
   const area2 = (r: number[][]): number => r.slice(1).reduce((s, p, k) => s + (r[k]![0]! * p[1]! - p[0]! * r[k]![1]!), 0);
   const shells = rings.filter((r) => area2(r) > 0);
-  const holes = rings.filter((r) => area2(r) < 0);
+  // Holes smaller than minHoleAreaPx pixels are left out (filled): specks of another class inside a patch.
+  const minHole2 = 2 * (options.minHoleAreaPx ?? 0);
+  const holes = rings.filter((r) => area2(r) < 0 && -area2(r) >= minHole2);
   const polygons: number[][][][] = shells.map((s) => [s]);
-  const inside = (x: number, y: number, r: number[][]): boolean => {
-    let c = false;
-    for (let k = 0; k + 1 < r.length; k++) {
-      const [x1, y1] = r[k]! as [number, number];
-      const [x2, y2] = r[k + 1]! as [number, number];
-      if (y1 > y !== y2 > y && x < x1 + ((y - y1) * (x2 - x1)) / (y2 - y1)) c = !c;
+  // Shell boxes, and for the shells a hole may lie in, their vertical edges by row: the rings run along
+  // pixel edges, so whether a pixel centre is inside is a count of the crossings left of it in its row
+  // (a component of speckled pixels has thousands of holes in shells of thousands of vertices).
+  const boxes = shells.map((r) => {
+    let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+    for (const [x, y] of r as Array<[number, number]>) {
+      if (x < x0) x0 = x;
+      if (x > x1) x1 = x;
+      if (y < y0) y0 = y;
+      if (y > y1) y1 = y;
     }
-    return c;
+    return [x0, y0, x1, y1] as const;
+  });
+  const crossings = new Map<number, Map<number, number[]>>();
+  const crossingsOf = (k: number): Map<number, number[]> => {
+    let byRow = crossings.get(k);
+    if (byRow) return byRow;
+    byRow = new Map();
+    const r = shells[k]!;
+    for (let i = 0; i + 1 < r.length; i++) {
+      const [x, y1] = r[i]! as [number, number];
+      const [x2, y2] = r[i + 1]! as [number, number];
+      if (x !== x2) continue;
+      for (let y = Math.min(y1, y2); y < Math.max(y1, y2); y++) {
+        const list = byRow.get(y);
+        if (list) list.push(x);
+        else byRow.set(y, [x]);
+      }
+    }
+    crossings.set(k, byRow);
+    return byRow;
   };
   for (const h of holes) {
-    // A point just inside the hole: the midpoint of its first edge, nudged to the hole's interior side.
-    const [ax, ay] = h[0]! as [number, number];
-    const [bx, by] = h[1]! as [number, number];
-    const px = (ax + bx) / 2 + (by - ay) * 0.25;
-    const py = (ay + by) / 2 - (bx - ax) * 0.25;
-    const owner = polygons.find((p) => inside(px, py, p[0]!)) ?? polygons[0];
+    // The centre of a pixel inside the hole: beside the middle of its first horizontal edge, on the
+    // hole's interior side (its left walking the ring: holes run the other way round from shells).
+    let e = 0;
+    while (e + 1 < h.length && h[e]![1] !== h[e + 1]![1]) e++;
+    const [ax, ay] = h[e]! as [number, number];
+    const [bx] = h[e + 1]! as [number, number];
+    const px = Math.min(ax, bx) + 0.5;
+    const py = ay - Math.sign(bx - ax) * 0.5;
+    let owner = polygons[0];
+    for (let k = 0; k < polygons.length; k++) {
+      const b = boxes[k]!;
+      if (px < b[0] || px > b[2] || py < b[1] || py > b[3]) continue;
+      const xs = crossingsOf(k).get(Math.floor(py));
+      let left = 0;
+      if (xs) for (const x of xs) if (x < px) left++;
+      if (left % 2 === 1) {
+        owner = polygons[k];
+        break;
+      }
+    }
     owner?.push(h);
   }
   return polygons;

@@ -145,7 +145,7 @@ export async function measureCoverage(classesPath: string, licenses: License[], 
     const bufferM = options.bufferM ?? 50;
     const bareCodes = new Set([...scheme.classes].filter(([, c]) => c.group === 'bare').map(([code]) => code));
     const wantPatches = options.minPatchM2 !== undefined;
-    const zonal = await zonalClassAreas(reader, zones, { mode: options.mode, exclude, bufferM, patchClasses: wantPatches ? bareCodes : undefined });
+    const zonal = await zonalClassAreas(reader, zones, { mode: options.mode, exclude, bufferM, patchClasses: wantPatches ? bareCodes : undefined, minPatchM2: options.minPatchM2 });
     const unknown: Record<string, number> = {};
     const inside = group(zonal.inside, scheme, unknown);
     const after = group(zonal.insideExcluded, scheme, {});
@@ -173,7 +173,8 @@ export async function measureCoverage(classesPath: string, licenses: License[], 
       const toMap = (p: number[]): number[] => [t[0] + p[0]! * t[1], t[3] + p[1]! * t[5]];
       for (const c of zonal.patches) {
         if (c.weight < options.minPatchM2!) continue;
-        const outlineRasterCrs = outlineRuns(c.runs).map((poly) => poly.map((ring) => ring.map(toMap)));
+        // Holes below the minimum patch area are specks, filled in the outline (the area stays the measured one).
+        const outlineRasterCrs = outlineRuns(c.runs, { minHoleAreaPx: options.minPatchM2! / reader.pixelAreaM2(Math.round(c.centroid[1])) }).map((poly) => poly.map((ring) => ring.map(toMap)));
         const outline = outlineRasterCrs.map((poly) => poly.map((ring) => ring.map(([x, y]) => toWgs.point(x!, y!))));
         const [cx, cy] = toMap(c.centroid);
         barePatches.push({ id: barePatches.length + 1, areaM2: c.weight, pixels: c.pixels, centroid: toWgs.point(cx!, cy!), outline, outlineRasterCrs });

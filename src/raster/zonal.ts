@@ -43,6 +43,8 @@ export interface ZonalOptions {
   bufferM?: number;
   /** Also label connected patches of these class codes inside the zones (after exclusion, coverage ≥ 0.5), 8-connected. */
   patchClasses?: Set<number>;
+  /** Keep only patches of at least this area (m²); smaller ones are dropped as they close, so memory stays bounded. */
+  minPatchM2?: number;
   /** Blocks requested at once within a block row (default: the whole row). */
   concurrency?: number;
 }
@@ -157,7 +159,8 @@ export async function zonalClassAreas(reader: RasterReader, zones: PixelPolygons
     return reader.readBlockRowPooled(by, bxFirst, bxLast, plan, session);
   };
   const patchClasses = options.patchClasses;
-  const labeler = patchClasses ? new StreamingLabeler(c1 - c0, 8, c0) : null;
+  const minPatchM2 = options.minPatchM2 ?? 0;
+  const labeler = patchClasses ? new StreamingLabeler(c1 - c0, 8, c0, 0, true, undefined, minPatchM2 > 0 ? (_pixels, m2) => m2 >= minPatchM2 : undefined) : null;
   const patchMask = labeler ? new Uint8Array(c1 - c0) : null;
   const patchWeight = labeler ? new Float64Array(c1 - c0) : null;
   const isPatch = patchClasses && small ? new Uint8Array(65536) : null;
