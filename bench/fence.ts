@@ -20,7 +20,7 @@ interface Scene {
   lat: Float64Array;
 }
 
-function makeScene(licenseCount: number, fixCount: number): Scene {
+export function makeScene(licenseCount: number, fixCount: number): Scene {
   const random = rng(4490);
   const licenses: License[] = [];
   const polygons: number[][][][] = [];
@@ -158,25 +158,7 @@ export async function benchFence(licenseCount: number, fixCount: number): Promis
 
   // Event extraction on one long track (a random walk restarting near licenses) against locating its fixes.
   const half = n;
-  const walk = rng(7);
-  const wLon = new Float64Array(half);
-  const wLat = new Float64Array(half);
-  for (let i = 0, x = 0, y = 0; i < half; i++) {
-    if (i % 2000 === 0) [x, y] = scene.polygons[Math.floor(walk() * scene.polygons.length)]![0]![0]! as [number, number];
-    x += (walk() - 0.5) * 0.0003;
-    y += (walk() - 0.5) * 0.0003;
-    wLon[i] = x;
-    wLat[i] = y;
-  }
-  const track: Track = {
-    deviceId: 'bench',
-    timeS: Float64Array.from({ length: half }, (_, i) => 1.7e9 + i * 5),
-    lon: wLon,
-    lat: wLat,
-    eleM: null,
-    hdop: null,
-    speedMps: null,
-  };
+  const track = walkTrack(scene, half);
   const tl = new Int32Array(half);
   const td = new Float64Array(half);
   const events = await time('greenmine detectEvents (locate + distance + events)', () => consume(detectEvents(fence, track, { toleranceM: 5 }).length));
@@ -186,4 +168,19 @@ export async function benchFence(licenseCount: number, fixCount: number): Promis
   });
   report(`Event extraction on a ${half.toLocaleString('en-US')}-fix track`, events, locateTrack, half, 'fixes');
   console.log(`  peak RSS ${peakRssMiB().toFixed(0)} MiB`);
+}
+
+/** One long track: a random walk of `n` fixes every 5 s, restarting at a license corner every 2 000 fixes (boundary-hugging). */
+export function walkTrack(scene: Scene, n: number): Track {
+  const walk = rng(7);
+  const wLon = new Float64Array(n);
+  const wLat = new Float64Array(n);
+  for (let i = 0, x = 0, y = 0; i < n; i++) {
+    if (i % 2000 === 0) [x, y] = scene.polygons[Math.floor(walk() * scene.polygons.length)]![0]![0]! as [number, number];
+    x += (walk() - 0.5) * 0.0003;
+    y += (walk() - 0.5) * 0.0003;
+    wLon[i] = x;
+    wLat[i] = y;
+  }
+  return { deviceId: 'bench', timeS: Float64Array.from({ length: n }, (_, i) => 1.7e9 + i * 5), lon: wLon, lat: wLat, eleM: null, hdop: null, speedMps: null };
 }

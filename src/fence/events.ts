@@ -94,6 +94,14 @@ interface Run {
 
 const METRES_PER_DEG_LAT = 110_574;
 
+/** Slots of the fix array given to `EventEngine.step`; query3 writes four values from FIX_LICENSE on. */
+export const FIX_T = 0;
+export const FIX_LON = 1;
+export const FIX_LAT = 2;
+export const FIX_ELE = 3;
+export const FIX_LICENSE = 4;
+export const FIX_SLOTS = 8;
+
 /** Per-device state: the open runs and the previous fix. */
 class DeviceState {
   index = 0;
@@ -101,12 +109,11 @@ class DeviceState {
   prevLon = NaN;
   prevLat = NaN;
   prevD = NaN;
+  prevEdge = -1;
   home = -1;
-  /** Last exact distance computed for a far fix, to bound the next ones (distance is 1-Lipschitz). */
-  anchorLon = NaN;
-  anchorLat = NaN;
-  anchorD = NaN;
-  anchorLicense = -1;
+  /** A boundary point of license `witnessLicense` ([block, x, y], see FenceIndex.witnessDistanceM), to bound the distance of far fixes. */
+  readonly witness = new Float64Array(3);
+  witnessLicense = -1;
   out: Run | null = null;
   warn: Run | null = null;
   floor: Run | null = null;
@@ -118,12 +125,15 @@ export class EventEngine {
   private readonly o: Resolved;
   private readonly stack = new Float64Array(4 * 64);
   private readonly floorsM: Float64Array;
+  /** No pre-warnings and no licensed floors: fixes need only the excursion rules. */
+  private readonly plain: boolean;
 
   /** `floorsM[license]`: the licensed floor (开采标高 min) per license index, NaN when not licensed. */
   constructor(readonly fence: FenceIndex, options: EventOptions = {}, floorsM?: ArrayLike<number>) {
     this.o = resolve(options);
     this.floorsM = new Float64Array(fence.licenseCount).fill(NaN);
     if (floorsM) this.floorsM.set(floorsM);
+    this.plain = !(this.o.warnDistanceM > 0) && !this.floorsM.some((f) => !Number.isNaN(f));
   }
 
   newState(device: string): DeviceState {
@@ -153,11 +163,16 @@ export class EventEngine {
   }
 
   /**
-   * Advance one device by one fix whose location is already known: `license`
-   * (containing license or -1), `d` (signed distance, ±Infinity beyond the
-   * search radius), `nearest` (nearest license or -1). Closed events go to `out`.
+   * Advance one device by one fix whose location is already known, given in
+   * `fix` (see FIX_*): time, position, elevation, then as `FenceIndex.query3`
+   * writes them at FIX_LICENSE: the containing license or -1, the signed
+   * distance (±Infinity beyond the search radius), the nearest license or -1
+   * and the edge measured to. (A typed array, so no number is boxed per fix.)
+   * Closed events go to `out`.
    */
-  step(s: DeviceState, t: number, lon: number, lat: number, ele: number, license: number, d: number, nearest: number, out: FenceEvent[]): void {
+  step(s: DeviceState, fix: Float64Array, out: FenceEvent[]): void {
+    const t = fix[FIX_T]!, lon = fix[FIX_LON]!, lat = fix[FIX_LAT]!, ele = fix[FIX_ELE]!;
+    const license = fix[FIX_LICENSE]!, d = fix[FIX_LICENSE + 1]!, nearest = fix[FIX_LICENSE + 2]!, edge = fix[FIX_LICENSE + 3]!;
     const o = this.o;
     const i = s.index++;
     if (license >= 0) s.home = license;
@@ -174,17 +189,15 @@ export class EventEngine {
       const r = s.out;
       let distance = d;
       if (distance === Infinity && o.mode === 'license' && homeOrNearest >= 0) {
-        // Beyond the search radius: the exact distance to the license, unless the last exact one plus
-        // the distance moved since cannot beat the run's maximum.
-        const mx = (lon - s.anchorLon) * 111_320 * Math.cos((lat * Math.PI) / 180), my = (lat - s.anchorLat) * METRES_PER_DEG_LAT;
-        const movedM = Math.sqrt(mx * mx + my * my) * 1.01;
-        if (s.anchorLicense === homeOrNearest && s.anchorD + movedM <= r.extreme) distance = -Infinity;
+        // Beyond the search radius: the distance to the license matters only when it beats the run's
+        // maximum. The distance to the boundary point found last (the witness) bounds it from above;
+        // measure only when that bound does not settle it.
+        if (s.witnessLicense === homeOrNearest && this.fence.witnessDistanceM(s.witness, lon, lat) <= r.extreme) distance = -Infinity;
         else {
-          distance = this.fence.distanceToLicenseM(homeOrNearest, lon, lat);
-          s.anchorLon = lon;
-          s.anchorLat = lat;
-          s.anchorD = distance;
-          s.anchorLicense = homeOrNearest;
+          // Exact when it is a new maximum; otherwise an upper bound no larger than the maximum.
+          const bound = this.fence.outsideDistanceAboveM(homeOrNearest, lon, lat, -Infinity, s.witness);
+          distance = bound > r.extreme ? bound : -Infinity;
+          s.witnessLicense = homeOrNearest;
         }
       }
       r.endIndex = i;
@@ -197,9 +210,22 @@ export class EventEngine {
         this.emit(s, o.mode === 'province' ? 'outside-all' : 'out-of-bounds', s.out, i, out);
         s.out = null;
       } else if (o.segmentCheck && i > 0 && !(s.prevD > o.toleranceM)) {
-        this.checkSegment(s, t, lon, lat, d, homeOrNearest, i, out);
+        // The whole segment is at most (d₀ + d₁ + length)/2 out, and its length at most the metres of its
+        // latitude and longitude differences (1.11 m per 1e-5° of either): most segments stop here.
+        const reachM = (s.prevD + d + Math.abs(lon - s.prevLon) * 111_320 + Math.abs(lat - s.prevLat) * METRES_PER_DEG_LAT) / 2;
+        // Both fixes measured to the same edge and within the tolerance of it: the distance to an edge is
+        // convex along the segment, so no point between them is farther out than the two fixes.
+        const sameEdge = edge >= 0 && edge === s.prevEdge && -d <= o.toleranceM && -s.prevD <= o.toleranceM;
+        if (reachM > o.toleranceM && !sameEdge) this.checkSegment(s, t, lon, lat, d, homeOrNearest, i, out);
       }
     }
+
+    s.prevT = t;
+    s.prevLon = lon;
+    s.prevLat = lat;
+    s.prevD = d;
+    s.prevEdge = edge;
+    if (this.plain) return;
 
     // Pre-warning: within the fence (inside, or outside within the tolerance) but close to the boundary.
     const warning = o.warnDistanceM > 0 && !isOut && -d < o.warnDistanceM;
@@ -228,11 +254,6 @@ export class EventEngine {
       this.emit(s, 'below-floor', s.floor, null, out);
       s.floor = null;
     }
-
-    s.prevT = t;
-    s.prevLon = lon;
-    s.prevLat = lat;
-    s.prevD = d;
   }
 
   /**
@@ -246,10 +267,7 @@ export class EventEngine {
    */
   private checkSegment(s: DeviceState, t: number, lon: number, lat: number, d: number, license: number, i: number, out: FenceEvent[]): void {
     const o = this.o;
-    // Quick exit: the whole segment is at most (d₀ + d₁ + length)/2 from the fence, and the length is at most
-    // the metres of its latitude and longitude differences (1 m per 1e-5° of longitude, 1.11 m of latitude).
     const dLon = Math.abs(lon - s.prevLon), dLat = Math.abs(lat - s.prevLat);
-    if ((s.prevD + d + (dLon * 111_320 + dLat * METRES_PER_DEG_LAT)) / 2 <= o.toleranceM) return;
     const ex = dLon * 111_320 * Math.cos((lat * Math.PI) / 180), ey = dLat * METRES_PER_DEG_LAT;
     const lengthM = Math.sqrt(ex * ex + ey * ey);
     const stack = this.stack;
@@ -307,11 +325,15 @@ export function detectEvents(fence: FenceIndex, track: Track, options: EventOpti
   const events: FenceEvent[] = [];
   const { timeS, lon, lat, eleM: ele } = track;
   // Locate and step fix by fix: no per-track arrays, and each fix is still in cache when stepped.
-  const q = new Float64Array(3);
+  const fix = new Float64Array(FIX_SLOTS);
   for (let i = 0; i < n; i++) {
     const x = lon[i]!, y = lat[i]!;
-    fence.query3(x, y, q);
-    engine.step(state, timeS[i]!, x, y, ele ? ele[i]! : NaN, q[0]!, q[1]!, q[2]!, events);
+    fix[FIX_T] = timeS[i]!;
+    fix[FIX_LON] = x;
+    fix[FIX_LAT] = y;
+    fix[FIX_ELE] = ele ? ele[i]! : NaN;
+    fence.query3(x, y, fix, FIX_LICENSE);
+    engine.step(state, fix, events);
   }
   engine.finish(state, events);
   return events.sort(byStart);
@@ -324,7 +346,7 @@ export function detectEvents(fence: FenceIndex, track: Track, options: EventOpti
 export class FenceMonitor {
   private readonly engine: EventEngine;
   private readonly devices = new Map<string, DeviceState>();
-  private readonly scratch = new Float64Array(3);
+  private readonly scratch = new Float64Array(FIX_SLOTS);
 
   constructor(readonly fence: FenceIndex, options: EventOptions = {}, floorsM?: ArrayLike<number>) {
     this.engine = new EventEngine(fence, options, floorsM);
@@ -334,9 +356,14 @@ export class FenceMonitor {
     let state = this.devices.get(deviceId);
     if (!state) this.devices.set(deviceId, (state = this.engine.newState(deviceId)));
     if (timeS < state.prevT) throw new GreenmineError('FENCE_OUT_OF_ORDER', `device ${deviceId}: fix at ${timeS} is earlier than the previous one (${state.prevT}); push fixes in time order`);
-    const q = this.fence.query3(lon, lat, this.scratch);
+    const fix = this.scratch;
+    fix[FIX_T] = timeS;
+    fix[FIX_LON] = lon;
+    fix[FIX_LAT] = lat;
+    fix[FIX_ELE] = eleM;
+    this.fence.query3(lon, lat, fix, FIX_LICENSE);
     const out: FenceEvent[] = [];
-    this.engine.step(state, timeS, lon, lat, eleM, q[0]!, q[1]!, q[2]!, out);
+    this.engine.step(state, fix, out);
     return out;
   }
 

@@ -129,6 +129,9 @@ export class FenceIndex {
   private qLicense = OUTSIDE;
   private qDistance = Infinity;
   private qNearestLicense = OUTSIDE;
+  /** The edge (global index) nearest the last queried position among those measured, or -1. */
+  private qEdge = -1;
+  private nearEdge = -1;
 
   private constructor(data: ArrayBuffer, arrays: Arrays) {
     this.data = data;
@@ -371,6 +374,8 @@ export class FenceIndex {
     const h = a.header;
     this.qLicense = OUTSIDE;
     this.qNearestLicense = OUTSIDE;
+    this.qEdge = -1;
+    let edgeIn = -1, edgeOut = -1;
     let inside = false;
     let bestOut = Infinity;
     let bestIn = Infinity;
@@ -419,14 +424,19 @@ export class FenceIndex {
         }
       }
       let d = onEdge ? 0 : Infinity;
+      this.nearEdge = -1;
       if (wantDistance && !onEdge) d = this.bandDistance(b, x, y, radius);
       const onBoundary = d <= BOUNDARY_EPS_M;
       if (crossings || onBoundary) {
         if (!inside) this.qLicense = blockLicense[b]!;
         inside = true;
-        if (d < bestIn) bestIn = d;
+        if (d < bestIn) {
+          bestIn = d;
+          edgeIn = this.nearEdge;
+        }
       } else if (d < bestOut) {
         bestOut = d;
+        edgeOut = this.nearEdge;
         this.qNearestLicense = blockLicense[b]!;
       }
       if (!wantDistance && inside) break;
@@ -434,8 +444,10 @@ export class FenceIndex {
     if (inside) {
       this.qNearestLicense = this.qLicense;
       this.qDistance = bestIn <= BOUNDARY_EPS_M ? 0 : -bestIn;
+      this.qEdge = edgeIn;
     } else {
       this.qDistance = bestOut;
+      this.qEdge = edgeOut;
     }
   }
 
@@ -454,12 +466,17 @@ export class FenceIndex {
     return this.qDistance;
   }
 
-  /** Locate and measure in one query: `out` receives [license index, signed distance m, nearest license index]. */
-  query3(lon: number, lat: number, out: Float64Array): Float64Array {
+  /**
+   * Locate and measure in one query: `out` receives [license index, signed distance m, nearest
+   * license index] from `offset` on and, when it has a fourth slot, the index of the edge that
+   * distance was measured to (-1 when none: beyond the search radius, or exactly on a boundary).
+   */
+  query3(lon: number, lat: number, out: Float64Array, offset = 0): Float64Array {
     this.query(lon, lat, true);
-    out[0] = this.qLicense;
-    out[1] = this.qDistance;
-    out[2] = this.qNearestLicense;
+    out[offset] = this.qLicense;
+    out[offset + 1] = this.qDistance;
+    out[offset + 2] = this.qNearestLicense;
+    if (out.length > offset + 3) out[offset + 3] = this.qEdge;
     return out;
   }
 
@@ -468,7 +485,7 @@ export class FenceIndex {
    * `outLicense` and, when given, the signed distance into `outDistanceM`.
    * Nothing is allocated per fix.
    */
-  locateInto(lon: ArrayLike<number>, lat: ArrayLike<number>, outLicense: Int32Array, outDistanceM?: Float64Array, outNearest?: Int32Array): void {
+  locateInto(lon: ArrayLike<number>, lat: ArrayLike<number>, outLicense: Int32Array, outDistanceM?: Float64Array, outNearest?: Int32Array, outEdge?: Int32Array): void {
     const n = lon.length;
     if (lat.length !== n || outLicense.length < n || (outDistanceM && outDistanceM.length < n) || (outNearest && outNearest.length < n)) {
       throw new GreenmineError('FENCE_BAD_ARRAYS', `locateInto: ${n} longitudes need as many latitudes (${lat.length}) and output slots`);
@@ -479,6 +496,7 @@ export class FenceIndex {
       outLicense[i] = this.qLicense;
       if (want) outDistanceM![i] = this.qDistance;
       if (outNearest) outNearest[i] = this.qNearestLicense;
+      if (outEdge) outEdge[i] = this.qEdge;
     }
   }
 
@@ -512,11 +530,65 @@ export class FenceIndex {
   }
 
   /**
-   * Distance from block-local (x, y) to block b's boundary if below `limitM`, else Infinity:
+   * For a position outside every block of license `licenseIndex` (as `query` finds far fixes):
+   * its distance to the license in metres when that exceeds `floorM`; otherwise an upper bound
+   * of it that is ≤ floorM (the search stops at the first edge within floorM). The maximum of an
+   * excursion needs no more, and the bound still serves as a Lipschitz anchor.
+   */
+  outsideDistanceAboveM(licenseIndex: number, lon: number, lat: number, floorM: number, witness?: Float64Array): number {
+    const { licenseBlockStart } = this.a;
+    let best = Infinity;
+    for (let b = licenseBlockStart[licenseIndex]!; b < licenseBlockStart[licenseIndex + 1]!; b++) {
+      this.toBlock(b, lon, lat);
+      const d = this.bandDistance(b, this.localX, this.localY, best, floorM);
+      if (d < best) {
+        best = d;
+        if (witness) {
+          witness[0] = b;
+          witness[1] = this.nearX;
+          witness[2] = this.nearY;
+        }
+      }
+      if (best <= floorM) break;
+    }
+    return best;
+  }
+
+  /**
+   * Metres from a position to a boundary point `witness` ([block, x, y] in that block's
+   * frame, as `outsideDistanceAboveM` gives): an upper bound of the position's distance
+   * to that license, cheap enough to try before measuring.
+   */
+  witnessDistanceM(witness: Float64Array, lon: number, lat: number): number {
+    this.toBlock(witness[0]!, lon, lat);
+    const dx = this.localX - witness[1]!, dy = this.localY - witness[2]!;
+    return Math.sqrt(dx * dx + dy * dy);
+  }
+
+  /** The nearest boundary point found by the last bandDistance improvement, and toBlock's result. */
+  private nearX = NaN;
+  private nearY = NaN;
+  private localX = NaN;
+  private localY = NaN;
+
+  /** Project lon/lat into block b's frame (its second-order GK expansion) into localX/localY. */
+  private toBlock(b: number, lon: number, lat: number): void {
+    const blockAffine = this.a.blockAffine;
+    const o = AFFINE * b;
+    const dl = lon - blockAffine[o]!;
+    const dp = lat - blockAffine[o + 1]!;
+    const ll = dl * dl, lp = dl * dp, pp = dp * dp;
+    this.localX = blockAffine[o + 2]! * dl + blockAffine[o + 3]! * dp + blockAffine[o + 4]! * ll + blockAffine[o + 5]! * lp + blockAffine[o + 6]! * pp;
+    this.localY = blockAffine[o + 7]! * dl + blockAffine[o + 8]! * dp + blockAffine[o + 9]! * ll + blockAffine[o + 10]! * lp + blockAffine[o + 11]! * pp;
+  }
+
+  /**
+   * Distance from block-local (x, y) to block b's boundary if below `limitM`, else Infinity
+   * (or, once an edge within `stopBelowM` is found, that edge's distance: an upper bound ≤ stopBelowM):
    * bands outward from the point's band, stopping once a band is farther than the best
    * distance so far; edges whose box is farther are skipped unmeasured.
    */
-  private bandDistance(b: number, x: number, y: number, limitM: number): number {
+  private bandDistance(b: number, x: number, y: number, limitM: number, stopBelowM = -1): number {
     const { blockBand, blockBandStart, bandItemStart, bandItems, bandX, edges } = this.a;
     const minY = blockBand[3 * b]!;
     const height = blockBand[3 * b + 1]!;
@@ -546,6 +618,10 @@ export class FenceIndex {
           if (d2 < best2) {
             best2 = d2;
             best = Math.sqrt(d2);
+            this.nearX = x + ex;
+            this.nearY = y + ey;
+            this.nearEdge = i >> 2;
+            if (best <= stopBelowM) return best;
           }
         }
       }
