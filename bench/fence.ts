@@ -166,7 +166,14 @@ export async function benchFence(licenseCount: number, fixCount: number): Promis
     fence.locateInto(track.lon, track.lat, tl, td);
     consume(td[0]!);
   });
-  report(`Event extraction on a ${half.toLocaleString('en-US')}-fix track`, events, locateTrack, half, 'fixes');
+  report(`Event extraction on a ${half.toLocaleString('en-US')}-fix boundary-hugging track (${share(fence, track)} % of fixes outside)`, events, locateTrack, half, 'fixes');
+  const work = workTrack(scene, half);
+  const workEvents = await time('greenmine detectEvents, excavator-like track', () => consume(detectEvents(fence, work, { toleranceM: 5 }).length));
+  const workLocate = await time('anchor: greenmine locateInto + distance, same fixes', () => {
+    fence.locateInto(work.lon, work.lat, tl, td);
+    consume(td[0]!);
+  });
+  report(`Event extraction on a ${half.toLocaleString('en-US')}-fix excavator-like track (${share(fence, work)} % of fixes outside, ${detectEvents(fence, work, { toleranceM: 5 }).length} events)`, workEvents, workLocate, half, 'fixes');
   console.log(`  peak RSS ${peakRssMiB().toFixed(0)} MiB`);
 }
 
@@ -183,4 +190,37 @@ export function walkTrack(scene: Scene, n: number): Track {
     wLat[i] = y;
   }
   return { deviceId: 'bench', timeS: Float64Array.from({ length: n }, (_, i) => 1.7e9 + i * 5), lon: wLon, lat: wLat, eleM: null, hdop: null, speedMps: null };
+}
+
+/**
+ * An excavator-like track of `n` fixes every 5 s: a slow random walk (about 2 m a step) from the centre of
+ * a license, moving to another license every 5 000 fixes; mostly inside, with the excursions of a
+ * machine working near its boundary.
+ */
+export function workTrack(scene: Scene, n: number): Track {
+  const walk = rng(11);
+  const wLon = new Float64Array(n);
+  const wLat = new Float64Array(n);
+  for (let i = 0, x = 0, y = 0; i < n; i++) {
+    if (i % 5000 === 0) {
+      const shell = scene.polygons[Math.floor(walk() * scene.polygons.length)]![0]!;
+      x = shell.reduce((s, p) => s + p[0]!, 0) / shell.length;
+      y = shell.reduce((s, p) => s + p[1]!, 0) / shell.length;
+    }
+    x += (walk() - 0.5) * 0.00005;
+    y += (walk() - 0.5) * 0.00005;
+    wLon[i] = x;
+    wLat[i] = y;
+  }
+  return { deviceId: 'excavator', timeS: Float64Array.from({ length: n }, (_, i) => 1.7e9 + i * 5), lon: wLon, lat: wLat, eleM: null, hdop: null, speedMps: null };
+}
+
+/** Percentage of a track's fixes more than 5 m outside every license. */
+function share(fence: FenceIndex, track: Track): string {
+  const n = track.lon.length;
+  const license = new Int32Array(n), d = new Float64Array(n);
+  fence.locateInto(track.lon, track.lat, license, d);
+  let out = 0;
+  for (let i = 0; i < n; i++) if (d[i]! > 5) out++;
+  return ((out / n) * 100).toFixed(0);
 }

@@ -430,3 +430,86 @@ describe('greenmine fence', () => {
     expect(report.events.filter((e: { type: string }) => e.type === 'out-of-bounds')).toHaveLength(3);
   });
 });
+
+describe('events against brute force on boundary-hugging walks', () => {
+  // Licenses of 4–60 corners; walks that start at a corner and wander in and out, far beyond the
+  // search radius and back, in steps of up to 50 m (sparse enough for crossings between fixes).
+  const random = rng(77);
+  const licenses: License[] = [];
+  for (let i = 0; i < 30; i++) {
+    const lon = 120 + (i % 6) * 0.05, lat = 30 + Math.floor(i / 6) * 0.05;
+    licenses.push(lonLatLicense(`W${i}`, [[star(random, lon, lat, 4 + Math.floor(random() * 57), 0.004 + random() * 0.006)]]));
+  }
+  const fence = FenceIndex.build(licenses, { searchRadiusM: 100 });
+  const toleranceM = 5;
+
+  for (const seed of [1, 2, 3]) {
+    it(`walk ${seed}: excursion maxima and crossings`, () => {
+      const walk = rng(seed);
+      const steps: Array<[number, number, number]> = [];
+      let x = 0, y = 0;
+      for (let i = 0; i < 6000; i++) {
+        if (i % 600 === 0) {
+          const ring = licenses[Math.floor(walk() * licenses.length)]!.blocks[0]!.rings[0]!;
+          [x, y] = [ring[0]!, ring[1]!];
+        }
+        x += (walk() - 0.5) * 0.001;
+        y += (walk() - 0.5) * 0.001;
+        steps.push([i * 5, x, y]);
+      }
+      const track = trackOf(steps);
+      const events = detectEvents(fence, track, { toleranceM });
+
+      // Brute force: every fix's exact signed distance (its home license's when beyond the search radius).
+      const n = steps.length;
+      const d = new Float64Array(n);
+      const q = new Float64Array(4);
+      let home = -1;
+      for (let i = 0; i < n; i++) {
+        fence.query3(steps[i]![1], steps[i]![2], q);
+        if (q[0]! >= 0) home = q[0]!;
+        const near = home >= 0 ? home : q[2]!;
+        d[i] = q[1] === Infinity && near >= 0 ? fence.distanceToLicenseM(near, steps[i]![1], steps[i]![2]) : q[1]!;
+      }
+      const runs: Array<{ start: number; end: number; max: number }> = [];
+      for (let i = 0; i < n; i++) {
+        if (!(d[i]! > toleranceM)) continue;
+        const run = runs.at(-1);
+        if (run && run.end === i - 1) {
+          run.end = i;
+          run.max = Math.max(run.max, d[i]!);
+        } else runs.push({ start: i, end: i, max: d[i]! });
+      }
+      const excursions = events.filter((e) => e.type === 'out-of-bounds');
+      expect(excursions.map((e) => [e.startIndex, e.endIndex])).toEqual(runs.map((r) => [r.start, r.end]));
+      excursions.forEach((e, k) => {
+        // Runs that never leave the search radius have no far fixes; the others are measured exactly.
+        if (Number.isFinite(runs[k]!.max)) expect(e.maxDistanceM!).toBeCloseTo(runs[k]!.max, 6);
+      });
+      expect(runs.some((r) => r.max > 150), 'some runs go far beyond the search radius').toBe(true);
+
+      // Crossings: sample every segment between two fixes within the fence at 1 m steps.
+      const crossings = new Set(events.filter((e) => e.type === 'crossing').map((e) => e.endIndex));
+      let clear = 0, crossed = 0;
+      for (let i = 1; i < n; i++) {
+        if (d[i]! > toleranceM || d[i - 1]! > toleranceM) continue;
+        const [, x0, y0] = steps[i - 1]!, [, x1, y1] = steps[i]!;
+        const samples = 40;
+        let max = -Infinity;
+        for (let k = 1; k < samples; k++) {
+          const sx = x0 + ((x1 - x0) * k) / samples, sy = y0 + ((y1 - y0) * k) / samples;
+          let v = fence.signedDistanceM(sx, sy);
+          if (v === Infinity) v = fence.searchRadiusM;
+          max = Math.max(max, v);
+        }
+        if (max > toleranceM + 0.5) {
+          expect(crossings.has(i), `segment ${i - 1}→${i} leaves the fence by ${max.toFixed(2)} m`).toBe(true);
+          crossed++;
+        } else if (max < toleranceM - 0.5 && crossings.has(i)) throw new Error(`segment ${i - 1}→${i} reported as a crossing but stays within ${max.toFixed(2)} m`);
+        else clear++;
+      }
+      expect(crossed).toBeGreaterThan(0);
+      expect(clear).toBeGreaterThan(0);
+    });
+  }
+});
