@@ -458,7 +458,17 @@ describe('events against brute force on boundary-hugging walks', () => {
         steps.push([i * 5, x, y]);
       }
       const track = trackOf(steps);
+      // Count the fixes located: while an excursion certainly goes on, fixes are not located at all.
+      let located = 0;
+      const query3 = fence.query3.bind(fence);
+      fence.query3 = (...args: Parameters<FenceIndex['query3']>) => (located++, query3(...args));
       const events = detectEvents(fence, track, { toleranceM });
+      fence.query3 = query3;
+      expect(located).toBeLessThan(steps.length);
+      // The streaming monitor skips the same fixes and gives the same events.
+      const monitor = new FenceMonitor(fence, { toleranceM });
+      const streamed = steps.flatMap(([t, lon, lat]) => monitor.push(track.deviceId, t, lon, lat));
+      expect([...streamed, ...monitor.flush()].sort((a, b) => a.startS - b.startS || a.type.localeCompare(b.type))).toEqual([...events].sort((a, b) => a.startS - b.startS || a.type.localeCompare(b.type)));
 
       // Brute force: every fix's exact signed distance (its home license's when beyond the search radius).
       const n = steps.length;

@@ -100,7 +100,14 @@ export const FIX_LON = 1;
 export const FIX_LAT = 2;
 export const FIX_ELE = 3;
 export const FIX_LICENSE = 4;
-export const FIX_SLOTS = 8;
+/** NaN when the distance at FIX_LICENSE + 1 is measured; else it is a lower bound, and this slot an upper bound. */
+export const FIX_HIGH = 8;
+export const FIX_SLOTS = 9;
+
+/** Metres per degree of latitude, at most (the poles): with it, moves are never underestimated. */
+const MAX_METRES_PER_DEG_LAT = 111_700;
+/** Safety factor on moves against the fence's plane distances (GK scale ≤ 1.0003 within 1.5° of a zone's meridian). */
+const MOVE_FACTOR = 1.01;
 
 /** Per-device state: the open runs and the previous fix. */
 class DeviceState {
@@ -111,6 +118,16 @@ class DeviceState {
   prevD = NaN;
   prevEdge = -1;
   home = -1;
+  /**
+   * Bounds of the last fix's signed distance (equal when measured): a fix that moved m metres
+   * since lies within [lowD − m, highD + m], since the distance is 1-Lipschitz.
+   */
+  lowD = NaN;
+  highD = NaN;
+  nearest = -1;
+  /** The latitude cosMax was computed around: the largest cos(latitude) within 0.05° of it. */
+  cosLat = NaN;
+  cosMax = 1;
   /** A boundary point of license `witnessLicense` ([block, x, y], see FenceIndex.witnessDistanceM), to bound the distance of far fixes. */
   readonly witness = new Float64Array(3);
   witnessLicense = -1;
@@ -163,6 +180,41 @@ export class EventEngine {
   }
 
   /**
+   * Locate one fix of a device and advance it (time, position and elevation
+   * in `fix`, see FIX_*). While an excursion goes on and the fix can be
+   * neither back within the tolerance nor beyond the run's maximum — by the
+   * previous fix's distance bounds widened by the distance moved (distances
+   * are 1-Lipschitz) — it is not located: it is certainly outside every
+   * license, and the events are the same as when every fix is located.
+   */
+  advance(s: DeviceState, fix: Float64Array, out: FenceEvent[]): void {
+    const lon = fix[FIX_LON]!, lat = fix[FIX_LAT]!;
+    const r = s.out;
+    if (r && s.index > 0) {
+      // cos(latitude), at most, over a 0.1° band (recomputed when the fixes leave it).
+      if (Math.abs(lat - s.cosLat) > 0.05 || Math.abs(s.prevLat - s.cosLat) > 0.05) {
+        s.cosLat = lat;
+        s.cosMax = Math.cos((Math.max(0, Math.abs(lat) - 0.05) * Math.PI) / 180);
+      }
+      const mx = (lon - s.prevLon) * 111_320 * s.cosMax, my = (lat - s.prevLat) * MAX_METRES_PER_DEG_LAT;
+      const movedM = Math.sqrt(mx * mx + my * my) * MOVE_FACTOR;
+      const low = s.lowD - movedM, high = s.highD + movedM;
+      if (low > this.o.toleranceM && (this.o.mode === 'province' || (s.home >= 0 && high <= r.extreme))) {
+        fix[FIX_LICENSE] = -1;
+        fix[FIX_LICENSE + 1] = low;
+        fix[FIX_LICENSE + 2] = s.nearest;
+        fix[FIX_LICENSE + 3] = -1;
+        fix[FIX_HIGH] = high;
+        this.step(s, fix, out);
+        return;
+      }
+    }
+    this.fence.query3(lon, lat, fix, FIX_LICENSE);
+    fix[FIX_HIGH] = NaN;
+    this.step(s, fix, out);
+  }
+
+  /**
    * Advance one device by one fix whose location is already known, given in
    * `fix` (see FIX_*): time, position, elevation, then as `FenceIndex.query3`
    * writes them at FIX_LICENSE: the containing license or -1, the signed
@@ -173,10 +225,16 @@ export class EventEngine {
   step(s: DeviceState, fix: Float64Array, out: FenceEvent[]): void {
     const t = fix[FIX_T]!, lon = fix[FIX_LON]!, lat = fix[FIX_LAT]!, ele = fix[FIX_ELE]!;
     const license = fix[FIX_LICENSE]!, d = fix[FIX_LICENSE + 1]!, nearest = fix[FIX_LICENSE + 2]!, edge = fix[FIX_LICENSE + 3]!;
+    // Not measured (see `advance`): d is a lower bound beyond the tolerance, high an upper bound within the run's maximum.
+    const high = fix[FIX_HIGH]!;
+    const measured = Number.isNaN(high);
     const o = this.o;
     const i = s.index++;
     if (license >= 0) s.home = license;
     const homeOrNearest = s.home >= 0 ? s.home : nearest;
+    // An upper bound of the distance an excursion records for this fix (to the license it left): the
+    // measured distance when that license is the nearest.
+    let highD = !measured ? high : d !== Infinity && (nearest === homeOrNearest || o.mode === 'province') ? d : Infinity;
 
     if (o.maxGapS > 0 && t - s.prevT > o.maxGapS) {
       out.push({ type: 'gap', device: s.device, licenseId: this.id(homeOrNearest), startS: s.prevT, endS: t, durationS: t - s.prevT, fixes: 0, maxDistanceM: null, startIndex: i - 1, endIndex: i, firstBackIndex: null });
@@ -187,16 +245,18 @@ export class EventEngine {
     if (isOut) {
       if (!s.out) s.out = { startIndex: i, startS: t, endIndex: i, endS: t, fixes: 0, extreme: -Infinity, license: homeOrNearest };
       const r = s.out;
-      let distance = d;
+      let distance = measured ? d : -Infinity;
       if (distance === Infinity && o.mode === 'license' && homeOrNearest >= 0) {
         // Beyond the search radius: the distance to the license matters only when it beats the run's
         // maximum. The distance to the boundary point found last (the witness) bounds it from above;
         // measure only when that bound does not settle it.
-        if (s.witnessLicense === homeOrNearest && this.fence.witnessDistanceM(s.witness, lon, lat) <= r.extreme) distance = -Infinity;
-        else {
-          // Exact when it is a new maximum; otherwise an upper bound no larger than the maximum.
-          const bound = this.fence.outsideDistanceAboveM(homeOrNearest, lon, lat, -Infinity, s.witness);
-          distance = bound > r.extreme ? bound : -Infinity;
+        const witnessM = s.witnessLicense === homeOrNearest ? this.fence.witnessDistanceM(s.witness, lon, lat) : Infinity;
+        if (witnessM <= r.extreme) {
+          distance = -Infinity;
+          highD = witnessM;
+        } else {
+          // The exact distance (and the boundary point it is measured to, the next witness).
+          distance = highD = this.fence.outsideDistanceAboveM(homeOrNearest, lon, lat, -Infinity, s.witness);
           s.witnessLicense = homeOrNearest;
         }
       }
@@ -225,6 +285,10 @@ export class EventEngine {
     s.prevLat = lat;
     s.prevD = d;
     s.prevEdge = edge;
+    // Beyond the search radius the distance is at least the radius.
+    s.lowD = d === Infinity ? this.fence.searchRadiusM : d;
+    s.highD = highD;
+    if (measured) s.nearest = nearest;
     if (this.plain) return;
 
     // Pre-warning: within the fence (inside, or outside within the tolerance) but close to the boundary.
@@ -332,8 +396,7 @@ export function detectEvents(fence: FenceIndex, track: Track, options: EventOpti
     fix[FIX_LON] = x;
     fix[FIX_LAT] = y;
     fix[FIX_ELE] = ele ? ele[i]! : NaN;
-    fence.query3(x, y, fix, FIX_LICENSE);
-    engine.step(state, fix, events);
+    engine.advance(state, fix, events);
   }
   engine.finish(state, events);
   return events.sort(byStart);
@@ -361,9 +424,8 @@ export class FenceMonitor {
     fix[FIX_LON] = lon;
     fix[FIX_LAT] = lat;
     fix[FIX_ELE] = eleM;
-    this.fence.query3(lon, lat, fix, FIX_LICENSE);
     const out: FenceEvent[] = [];
-    this.engine.step(state, fix, out);
+    this.engine.advance(state, fix, out);
     return out;
   }
 
