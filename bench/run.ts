@@ -13,14 +13,15 @@ import { benchFence } from './fence.js';
 import { sink } from './harness.js';
 import { benchLicenses } from './license.js';
 import { benchRaster } from './raster.js';
-import { benchTerrain } from './terrain.js';
+import { benchLabelling, benchTerrain } from './terrain.js';
 
 const small = process.env.BENCH_SIZE === 'small';
 const groups: Record<string, () => Promise<void>> = {
   licenses: () => benchLicenses(small ? 1000 : 10_000),
   fence: () => benchFence(small ? 200 : 2000, small ? 100_000 : 1_000_000),
   raster: () => benchRaster(small ? 2000 : 20_000, small ? 1000 : 4000),
-  terrain: () => benchTerrain(small ? 1500 : 16_000, small ? 2000 : 10_000),
+  terrain: () => benchTerrain(small ? 1500 : 16_000),
+  labelling: () => benchLabelling(small ? 2000 : 10_000),
   cameras: () => benchCameras(small ? 500 : 2000, small ? 150 : 600),
   audit: () => benchAudit(small ? 10 : 200),
 };

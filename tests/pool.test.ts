@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { crsFromEpsg } from '../src/crs/index.js';
 import { loadLicenses, type License } from '../src/license/index.js';
-import { measureCoverage, type CoverageReport } from '../src/raster/index.js';
+import { measureCoverage, RasterReader, type CoverageReport } from '../src/raster/index.js';
 import { BlockCounts, countRun } from '../src/raster/counts.js';
 import { PolygonCoverage } from '../src/raster/coverage.js';
 import { writeTiledTiff } from '../src/raster/writer.js';
@@ -72,6 +72,24 @@ describe('class areas through the inflate pool equal the in-thread path exactly'
     expect(areas(pooled)).toEqual(areas(inThread));
     // And the area is the license's: the shell minus the hole, in square metres.
     expect(pooled.areaM2.license).toBeCloseTo(909.9 * 929.4 - 400 * 400, 3);
+  });
+
+  it('decoded blocks equal the in-thread ones byte for byte: float DEM with predictor 3, uint16 with predictor 2, strips', async () => {
+    for (const raster of ['scene-a/dem.tif', 'scene-a/dem_after_soil.tif', 'raster-variants/classes_uint16_pred2.tif', 'raster-variants/classes_deflate_strips.tif']) {
+      const pooled = await built.RasterReader.open(fixture(raster));
+      const plain = await RasterReader.open(fixture(raster));
+      expect(pooled.pool).not.toBeNull();
+      for (let by = 0; by < plain.blocksDown; by++) {
+        const rows = await pooled.readBlockRowPooled(by, 0, pooled.blocksAcross - 1);
+        for (let bx = 0; bx < plain.blocksAcross; bx++) {
+          const a = rows[bx]!, b = await plain.readBlock(bx, by);
+          expect(a.constructor).toBe(b.constructor);
+          expect(Buffer.from(a.buffer, a.byteOffset, b.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength)), `${raster} block ${bx},${by}`).toBe(true);
+        }
+      }
+      await pooled.close();
+      await plain.close();
+    }
   });
 
   it('a truncated DEFLATE raster is named as such', async () => {

@@ -30,6 +30,86 @@ function grow<T extends Int32Array | Float64Array>(a: T, need: number): T {
 }
 
 /**
+ * Runs of the open components of a StreamingLabeler: slots of (row, start,
+ * end) linked per label, recycled as components close.
+ */
+class RunPool {
+  private row = new Int32Array(1024);
+  private start = new Int32Array(1024);
+  private end = new Int32Array(1024);
+  private next = new Int32Array(1024);
+  private slots = 0;
+  private free = -1;
+  head = new Int32Array(1024).fill(-1);
+  private tail = new Int32Array(1024);
+
+  growLabels(n: number): void {
+    if (n <= this.head.length) return;
+    const head = new Int32Array(n).fill(-1);
+    head.set(this.head);
+    this.head = head;
+    this.tail = grow(this.tail, n);
+  }
+
+  add(label: number, row: number, start: number, end: number): void {
+    let k = this.free;
+    if (k >= 0) this.free = this.next[k]!;
+    else {
+      k = this.slots++;
+      if (k >= this.row.length) {
+        this.row = grow(this.row, k + 1);
+        this.start = grow(this.start, k + 1);
+        this.end = grow(this.end, k + 1);
+        this.next = grow(this.next, k + 1);
+      }
+    }
+    this.row[k] = row;
+    this.start[k] = start;
+    this.end[k] = end;
+    this.next[k] = -1;
+    if (this.head[label] === -1) this.head[label] = k;
+    else this.next[this.tail[label]!] = k;
+    this.tail[label] = k;
+  }
+
+  /** Label `gone` joins `keep`: its runs are appended to keep's. */
+  join(keep: number, gone: number): void {
+    if (this.head[gone] === -1) return;
+    if (this.head[keep] === -1) this.head[keep] = this.head[gone]!;
+    else this.next[this.tail[keep]!] = this.head[gone]!;
+    this.tail[keep] = this.tail[gone]!;
+    this.head[gone] = -1;
+  }
+
+  /** The runs of a closing component as sorted (row, start, end) triples when `wanted`; its slots go back to the pool. */
+  take(root: number, wanted: boolean): Int32Array {
+    const head = this.head[root]!;
+    if (head === -1) return new Int32Array(0);
+    let out = new Int32Array(0);
+    if (wanted) {
+      let n = 0;
+      for (let k = head; k !== -1; k = this.next[k]!) n++;
+      const order = new Int32Array(n);
+      n = 0;
+      for (let k = head; k !== -1; k = this.next[k]!) order[n++] = k;
+      const rowOf = this.row, startOf = this.start;
+      order.sort((a, b) => rowOf[a]! - rowOf[b]! || startOf[a]! - startOf[b]!);
+      out = new Int32Array(3 * n);
+      for (let i = 0; i < n; i++) {
+        const k = order[i]!;
+        out[3 * i] = rowOf[k]!;
+        out[3 * i + 1] = startOf[k]!;
+        out[3 * i + 2] = this.end[k]!;
+      }
+    }
+    this.next[this.tail[root]!] = this.free;
+    this.free = head;
+    this.head[root] = -1;
+    return out;
+  }
+}
+
+/**
  * Streaming connected-component labelling. Statistics are merged into the
  * root label as components join, so a component's figures are ready the
  * moment it ends. A component that no longer touches the current row is
@@ -65,63 +145,8 @@ export class StreamingLabeler {
   private curEnd: Int32Array;
   private curLabel: Int32Array;
   private seen = new Uint8Array(1024);
-  // Runs of the open components (keepRuns): slots of (row, start, end) linked per component, recycled on close.
-  private runRow = new Int32Array(1024);
-  private runStart = new Int32Array(1024);
-  private runEnd = new Int32Array(1024);
-  private runNext = new Int32Array(1024);
-  private runSlots = 0;
-  private freeRun = -1;
-  private runHead = new Int32Array(1024).fill(-1);
-  private runTail = new Int32Array(1024);
-
-  private addRun(label: number, row: number, start: number, end: number): void {
-    let k = this.freeRun;
-    if (k >= 0) this.freeRun = this.runNext[k]!;
-    else {
-      k = this.runSlots++;
-      if (k >= this.runRow.length) {
-        this.runRow = grow(this.runRow, k + 1);
-        this.runStart = grow(this.runStart, k + 1);
-        this.runEnd = grow(this.runEnd, k + 1);
-        this.runNext = grow(this.runNext, k + 1);
-      }
-    }
-    this.runRow[k] = row;
-    this.runStart[k] = start;
-    this.runEnd[k] = end;
-    this.runNext[k] = -1;
-    if (this.runHead[label] === -1) this.runHead[label] = k;
-    else this.runNext[this.runTail[label]!] = k;
-    this.runTail[label] = k;
-  }
-
-  /** The runs of a closing component as sorted (row, start, end) triples when `wanted`; its slots go back to the pool. */
-  private takeRuns(root: number, wanted: boolean): Int32Array {
-    const head = this.runHead[root]!;
-    if (head === -1) return new Int32Array(0);
-    let out = new Int32Array(0);
-    if (wanted) {
-      let n = 0;
-      for (let k = head; k !== -1; k = this.runNext[k]!) n++;
-      const order = new Int32Array(n);
-      n = 0;
-      for (let k = head; k !== -1; k = this.runNext[k]!) order[n++] = k;
-      const rowOf = this.runRow, startOf = this.runStart;
-      order.sort((a, b) => rowOf[a]! - rowOf[b]! || startOf[a]! - startOf[b]!);
-      out = new Int32Array(3 * n);
-      for (let i = 0; i < n; i++) {
-        const k = order[i]!;
-        out[3 * i] = rowOf[k]!;
-        out[3 * i + 1] = startOf[k]!;
-        out[3 * i + 2] = this.runEnd[k]!;
-      }
-    }
-    this.runNext[this.runTail[root]!] = this.freeRun;
-    this.freeRun = head;
-    this.runHead[root] = -1;
-    return out;
-  }
+  // Runs of the open components (keepRuns), by label.
+  private readonly runs = new RunPool();
   private row = -1;
   private closed: Array<Component & { order: number }> = [];
 
@@ -175,10 +200,7 @@ export class StreamingLabeler {
         this.sumX = grow(this.sumX, this.parent.length);
         this.sumY = grow(this.sumY, this.parent.length);
         this.box = grow(this.box, 4 * this.parent.length);
-        const head = new Int32Array(this.parent.length).fill(-1);
-        head.set(this.runHead);
-        this.runHead = head;
-        this.runTail = grow(this.runTail, this.parent.length);
+        this.runs.growLabels(this.parent.length);
         const seen = new Uint8Array(this.parent.length);
         seen.set(this.seen);
         this.seen = seen;
@@ -191,7 +213,7 @@ export class StreamingLabeler {
     }
     this.parent[l] = l;
     this.next[l] = -1;
-    this.runHead[l] = -1;
+    this.runs.head[l] = -1;
     this.tail[l] = l;
     this.first[l] = this.appearance++;
     this.pixels[l] = 0;
@@ -216,12 +238,7 @@ export class StreamingLabeler {
     this.parent[gone] = keep;
     this.next[this.tail[keep]!] = gone;
     this.tail[keep] = this.tail[gone]!;
-    if (this.runHead[gone] !== -1) {
-      if (this.runHead[keep] === -1) this.runHead[keep] = this.runHead[gone]!;
-      else this.runNext[this.runTail[keep]!] = this.runHead[gone]!;
-      this.runTail[keep] = this.runTail[gone]!;
-      this.runHead[gone] = -1;
-    }
+    if (this.keepRuns) this.runs.join(keep, gone);
     this.pixels[keep]! += this.pixels[gone]!;
     this.weight[keep]! += this.weight[gone]!;
     this.sumX[keep]! += this.sumX[gone]!;
@@ -296,7 +313,7 @@ export class StreamingLabeler {
           if (max > this.chMax[ch]![label]!) this.chMax[ch]![label] = max;
         }
       }
-      if (this.keepRuns) this.addRun(label, row, this.colOffset + start, this.colOffset + end);
+      if (this.keepRuns) this.runs.add(label, row, this.colOffset + start, this.colOffset + end);
       cS[n] = start;
       cE[n] = end;
       cL[n] = label;
@@ -342,7 +359,7 @@ export class StreamingLabeler {
   /** Close a complete component: hand it on and recycle its labels. */
   private close(root: number): void {
     const kept = !this.keep || this.keep(this.pixels[root]!, this.weight[root]!);
-    const runs = this.keepRuns ? this.takeRuns(root, kept) : new Int32Array(0);
+    const runs = this.keepRuns ? this.runs.take(root, kept) : new Int32Array(0);
     if (kept) {
       const component = this.componentOf(root, runs);
       if (this.onComponent) {
