@@ -392,6 +392,7 @@ export class FenceIndex {
     for (let k = cellStart[cell]!, end = cellStart[cell + 1]!; k < end; k++) {
       const b = cellItems[k]!;
       if (lon < blockBox[4 * b]! || lat < blockBox[4 * b + 1]! || lon > blockBox[4 * b + 2]! || lat > blockBox[4 * b + 3]!) continue;
+      // toBlock, written out: this is the hot path, and the call through fields measured 5 % slower.
       const o = AFFINE * b;
       const dl = lon - blockAffine[o]!;
       const dp = lat - blockAffine[o + 1]!;
@@ -630,13 +631,9 @@ export class FenceIndex {
   }
 
   private exactBlockDistance(b: number, lon: number, lat: number): number {
-    const { blockAffine, blockBand, blockBandStart, bandItemStart, bandItems, edges } = this.a;
-    const o = AFFINE * b;
-    const dl = lon - blockAffine[o]!;
-    const dp = lat - blockAffine[o + 1]!;
-    const ll = dl * dl, lp = dl * dp, pp = dp * dp;
-    const x = blockAffine[o + 2]! * dl + blockAffine[o + 3]! * dp + blockAffine[o + 4]! * ll + blockAffine[o + 5]! * lp + blockAffine[o + 6]! * pp;
-    const y = blockAffine[o + 7]! * dl + blockAffine[o + 8]! * dp + blockAffine[o + 9]! * ll + blockAffine[o + 10]! * lp + blockAffine[o + 11]! * pp;
+    const { blockBand, blockBandStart, bandItemStart, bandItems, edges } = this.a;
+    this.toBlock(b, lon, lat);
+    const x = this.localX, y = this.localY;
     // Inside? Crossings with the edges of the point's band.
     let crossings = false;
     const k = Math.floor((y - blockBand[3 * b]!) / blockBand[3 * b + 1]!);
