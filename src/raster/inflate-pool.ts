@@ -13,7 +13,7 @@
  * the libuv thread pool.
  */
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import { isMainThread, Worker } from 'node:worker_threads';
 import { GreenmineError } from '../errors.js';
 import { workerExecArgv } from '../io/worker-argv.js';
 
@@ -57,10 +57,13 @@ export class InflatePool {
   private nextId = 1;
   private nextSession = 1;
 
-  /** The process's pool, or null where workers cannot run (TypeScript sources under a test runner). */
+  /**
+   * The process's pool, or null where workers cannot run (TypeScript sources under a test runner)
+   * or should not: inside a worker thread (a batch worker is already one of a pool of its own).
+   */
   static shared(): InflatePool | null {
     if (InflatePool.instance === undefined) {
-      InflatePool.instance = import.meta.url.endsWith('.js') ? new InflatePool(Math.max(1, Math.min(availableParallelism(), 8))) : null;
+      InflatePool.instance = import.meta.url.endsWith('.js') && isMainThread ? new InflatePool(Math.max(1, Math.min(availableParallelism(), 8))) : null;
     }
     return InflatePool.instance;
   }
