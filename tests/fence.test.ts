@@ -1,6 +1,7 @@
 import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { main } from '../src/cli/main.js';
 import { createTransform, crsFromEpsg, fromWgs84 } from '../src/crs/index.js';
@@ -522,4 +523,63 @@ describe('events against brute force on boundary-hugging walks', () => {
       expect(clear).toBeGreaterThan(0);
     });
   }
+});
+
+describe('the index at scale and across threads', () => {
+  const random = rng(10_000);
+  const licenses: License[] = [];
+  for (let i = 0; i < 10_000; i++) {
+    const lon = 118.1 + random() * 4.8, lat = 27.1 + random() * 4.0;
+    const radius = 0.002 + random() * 0.006;
+    const shell = star(random, lon, lat, 4 + Math.floor(random() * 60), radius);
+    licenses.push(lonLatLicense(`T${i}`, [random() < 0.1 ? [shell, star(random, lon, lat, 5, radius * 0.3, true)] : [shell]]));
+  }
+  const fence = FenceIndex.build(licenses);
+  const points = Array.from({ length: 1000 }, (_, i) => {
+    // Half near license corners, half anywhere in the province.
+    if (i % 2 === 0) {
+      const ring = licenses[Math.floor(random() * licenses.length)]!.blocks[0]!.rings[0]!;
+      return [ring[0]! + (random() - 0.5) * 0.002, ring[1]! + (random() - 0.5) * 0.002] as [number, number];
+    }
+    return [118 + random() * 5, 27 + random() * 4.2] as [number, number];
+  });
+
+  it('builds from 10 000 licenses and locates like a scan of every polygon', () => {
+    expect(fence.licenseCount).toBe(10_000);
+    const inRing = (x: number, y: number, r: Float64Array): boolean => {
+      let inside = false;
+      for (let i = 0; i + 3 < r.length; i += 2) {
+        const x1 = r[i]!, y1 = r[i + 1]!, x2 = r[i + 2]!, y2 = r[i + 3]!;
+        if (y1 > y !== y2 > y && x < x1 + ((y - y1) * (x2 - x1)) / (y2 - y1)) inside = !inside;
+      }
+      return inside;
+    };
+    let insideCount = 0;
+    for (const [x, y] of points) {
+      const brute = licenses.findIndex((l) => inRing(x, y, l.blocks[0]!.rings[0]!) && !l.blocks[0]!.rings.slice(1).some((h) => inRing(x, y, h)));
+      expect(fence.locate(x, y)).toBe(brute);
+      if (brute >= 0) insideCount++;
+    }
+    expect(insideCount).toBeGreaterThan(50);
+  });
+
+  it('is loaded in a worker thread from its ArrayBuffer without rebuilding', async () => {
+    const built = new URL('../dist/src/fence/index.js', import.meta.url).href;
+    const worker = new Worker(
+      `const { parentPort, workerData } = require('node:worker_threads');
+       import(workerData.module).then(({ FenceIndex }) => {
+         // The worker has only the buffer (no licenses to rebuild from).
+         const fence = FenceIndex.from(workerData.data);
+         parentPort.postMessage({ ids: fence.licenseCount, answers: workerData.points.map(([x, y]) => [fence.locate(x, y), fence.signedDistanceM(x, y)]) });
+       });`,
+      { eval: true, workerData: { module: built, data: fence.data, points } },
+    );
+    const reply = await new Promise<{ ids: number; answers: Array<[number, number]> }>((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+    });
+    await worker.terminate();
+    expect(reply.ids).toBe(10_000);
+    expect(reply.answers).toEqual(points.map(([x, y]) => [fence.locate(x, y), fence.signedDistanceM(x, y)]));
+  });
 });
