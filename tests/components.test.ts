@@ -87,6 +87,30 @@ describe('streaming connected components', () => {
     expect(c!.centroid[1]).toBeCloseTo((5 * 0.5 + 2 * 1.5 + 5 * 2.5 + 3.5) / 13, 9);
   });
 
+  it('holes below minHoleAreaPx are filled, runs in any order give the same outline, and `keep` drops small components as they close', () => {
+    // A 7 × 5 frame with two 1-pixel holes and a 3 × 3 hole, and a lone pixel elsewhere.
+    const rows = ['#######.#', '#.#...#..', '###...###', '#.#...#..', '#######..'];
+    const mask = (r: string): Uint8Array => Uint8Array.from([...r].map((ch) => (ch === '#' ? 1 : 0)));
+    const all = new StreamingLabeler(9, 8);
+    rows.forEach((r, y) => all.pushRow(y, mask(r)));
+    const components = all.finish();
+    expect(components.map((c) => c.pixels)).toEqual([26, 1]);
+    const big = components[0]!;
+    const holes = (minHoleAreaPx?: number): number[] => outlineRuns(big.runs, { minHoleAreaPx })[0]!.slice(1).map((h) => -shoelace(h)).sort((a, b) => a - b);
+    expect(holes()).toEqual([1, 1, 9]);
+    expect(holes(2)).toEqual([9]);
+    expect(holes(10)).toEqual([]);
+    const reversed = new Int32Array(big.runs.length);
+    for (let i = 0; i < big.runs.length; i += 3) reversed.set(big.runs.subarray(i, i + 3), big.runs.length - 3 - i);
+    expect(outlineRuns(reversed)).toEqual(outlineRuns(big.runs));
+
+    const kept = new StreamingLabeler(9, 8, 0, 0, true, undefined, (pixels) => pixels >= 2);
+    rows.forEach((r, y) => kept.pushRow(y, mask(r)));
+    const only = kept.finish();
+    expect(only.map((c) => c.pixels)).toEqual([26]);
+    expect(only[0]!.runs).toEqual(big.runs);
+  });
+
   it('a gap in the row numbers breaks connectivity', () => {
     const labeler = new StreamingLabeler(3, 8);
     labeler.pushRow(0, Uint8Array.from([1, 1, 1]));

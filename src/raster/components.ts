@@ -400,74 +400,102 @@ export class StreamingLabeler {
  * `minHoleAreaPx` leaves out holes smaller than that many pixels.
  */
 export function outlineRuns(runs: Int32Array, options: { minHoleAreaPx?: number } = {}): number[][][][] {
-  // Rows → runs.
-  const rows = new Map<number, Array<[number, number]>>();
-  for (let i = 0; i < runs.length; i += 3) {
-    let list = rows.get(runs[i]!);
-    if (!list) rows.set(runs[i]!, (list = []));
-    list.push([runs[i + 1]!, runs[i + 2]!]);
-  }
-  // Directed unit-free boundary edges with the inside on their right in screen coordinates (y down):
-  // top edges run left→right along y = row, bottom edges right→left along y = row + 1,
-  // left ends bottom→top, right ends top→bottom.
-  type Edge = [number, number, number, number];
-  const edges: Edge[] = [];
-  const uncovered = (segments: Array<[number, number]>, a: number, b: number): Array<[number, number]> => {
-    const out: Array<[number, number]> = [];
-    let x = a;
-    for (const [s, e] of segments) {
-      if (e <= x || s >= b) continue;
-      if (s > x) out.push([x, Math.min(s, b)]);
-      x = Math.max(x, e);
-      if (x >= b) break;
+  // Runs by row then start (as components give them; sorted here otherwise), and each row's range of runs.
+  let r = runs;
+  for (let i = 3; i < r.length; i += 3) {
+    if (r[i]! < r[i - 3]! || (r[i] === r[i - 3] && r[i + 1]! < r[i - 2]!)) {
+      const order = Array.from({ length: r.length / 3 }, (_, k) => k).sort((p, q) => runs[3 * p]! - runs[3 * q]! || runs[3 * p + 1]! - runs[3 * q + 1]!);
+      r = new Int32Array(runs.length);
+      order.forEach((k, j) => r.set(runs.subarray(3 * k, 3 * k + 3), 3 * j));
+      break;
     }
-    if (x < b) out.push([x, b]);
-    return out;
+  }
+  const rowValue: number[] = [], rowFirst: number[] = [], rowEnd: number[] = [];
+  for (let i = 0; i < r.length; i += 3) {
+    if (rowValue.length === 0 || rowValue[rowValue.length - 1] !== r[i]) {
+      if (rowValue.length) rowEnd.push(i);
+      rowValue.push(r[i]!);
+      rowFirst.push(i);
+    }
+  }
+  rowEnd.push(r.length);
+  // Directed boundary edges (flat x0, y0, x1, y1) with the inside on their right in screen coordinates
+  // (y down): top edges run left→right along y = row, bottom edges right→left along y = row + 1, left
+  // ends bottom→top, right ends top→bottom.
+  const edges: number[] = [];
+  /** The parts of [a, b) that the runs r[from…end) (one row, sorted) leave uncovered, as edges on line y. */
+  const uncovered = (from: number, end: number, a: number, b: number, y: number, top: boolean): void => {
+    let x = a;
+    for (let i = from; i < end && x < b; i += 3) {
+      const s0 = r[i + 1]!, e0 = r[i + 2]!;
+      if (e0 <= x || s0 >= b) continue;
+      if (s0 > x) edge(x, Math.min(s0, b), y, top);
+      if (e0 > x) x = e0;
+    }
+    if (x < b) edge(x, b, y, top);
   };
-  for (const [row, list] of rows) {
-    const above = rows.get(row - 1) ?? [];
-    const below = rows.get(row + 1) ?? [];
-    for (const [a, b] of list) {
-      for (const [s, e] of uncovered(above, a, b)) edges.push([s, row, e, row]);
-      for (const [s, e] of uncovered(below, a, b)) edges.push([e, row + 1, s, row + 1]);
-      edges.push([a, row + 1, a, row]);
-      edges.push([b, row, b, row + 1]);
+  const edge = (s0: number, e0: number, y: number, top: boolean): void => {
+    if (top) edges.push(s0, y, e0, y);
+    else edges.push(e0, y, s0, y);
+  };
+  for (let k = 0; k < rowValue.length; k++) {
+    const row = rowValue[k]!;
+    const above = k > 0 && rowValue[k - 1] === row - 1 ? k - 1 : -1;
+    const below = k + 1 < rowValue.length && rowValue[k + 1] === row + 1 ? k + 1 : -1;
+    for (let i = rowFirst[k]!; i < rowEnd[k]!; i += 3) {
+      const a = r[i + 1]!, b = r[i + 2]!;
+      if (above >= 0) uncovered(rowFirst[above]!, rowEnd[above]!, a, b, row, true);
+      else edge(a, b, row, true);
+      if (below >= 0) uncovered(rowFirst[below]!, rowEnd[below]!, a, b, row + 1, false);
+      else edge(a, b, row + 1, false);
+      edges.push(a, row + 1, a, row, b, row, b, row + 1);
     }
   }
   // Chain edges into rings. At a vertex with two outgoing edges (two pixels touching at a
   // corner) take the right-most turn, which keeps corner-touching pixels apart.
-  const key = (x: number, y: number): string => `${x},${y}`;
-  const outgoing = new Map<string, number[]>();
-  edges.forEach((e, i) => {
-    const k = key(e[0], e[1]);
-    const list = outgoing.get(k);
-    if (list) list.push(i);
-    else outgoing.set(k, [i]);
-  });
-  const used = new Uint8Array(edges.length);
+  const count = edges.length / 4;
+  // Outgoing edges by start vertex: an open-addressing table of vertices (x, y) → first edge, chained.
+  const size = 1 << Math.max(4, Math.ceil(Math.log2(2 * count + 1)));
+  const mask = size - 1;
+  const slotX = new Int32Array(size), slotY = new Int32Array(size), slotEdge = new Int32Array(size).fill(-1);
+  const slotOf = (x: number, y: number): number => {
+    let h = (Math.imul(x, 73_856_093) ^ Math.imul(y, 19_349_663)) & mask;
+    while (slotEdge[h] !== -1 && (slotX[h] !== x || slotY[h] !== y)) h = (h + 1) & mask;
+    return h;
+  };
+  const nextOut = new Int32Array(count).fill(-1);
+  for (let e = count - 1; e >= 0; e--) {
+    const h = slotOf(edges[4 * e]!, edges[4 * e + 1]!);
+    if (slotEdge[h] === -1) {
+      slotX[h] = edges[4 * e]!;
+      slotY[h] = edges[4 * e + 1]!;
+    } else nextOut[e] = slotEdge[h]!;
+    slotEdge[h] = e;
+  }
+  const used = new Uint8Array(count);
   const rings: number[][][] = [];
-  for (let i = 0; i < edges.length; i++) {
+  for (let i = 0; i < count; i++) {
     if (used[i]) continue;
     const ring: number[][] = [];
     let current = i;
     while (!used[current]) {
       used[current] = 1;
-      const [x0, y0, x1, y1] = edges[current]!;
+      const x0 = edges[4 * current]!, y0 = edges[4 * current + 1]!, x1 = edges[4 * current + 2]!, y1 = edges[4 * current + 3]!;
       ring.push([x0, y0]);
-      const candidates = (outgoing.get(key(x1, y1)) ?? []).filter((j) => !used[j]);
-      if (candidates.length === 0) break;
-      if (candidates.length === 1) current = candidates[0]!;
-      else {
-        // Right-most turn relative to the incoming direction (screen coordinates).
-        const dx = Math.sign(x1 - x0), dy = Math.sign(y1 - y0);
-        const score = (j: number): number => {
-          const [, , ex, ey] = edges[j]!;
-          const ndx = Math.sign(ex - x1), ndy = Math.sign(ey - y1);
-          const cross = dx * ndy - dy * ndx; // > 0: right turn on screen (y down)
-          return cross > 0 ? 2 : cross === 0 ? 1 : 0;
-        };
-        current = candidates.sort((p, q) => score(q) - score(p))[0]!;
+      // Right-most turn relative to the incoming direction (screen coordinates): cross > 0 turns right.
+      const dx = Math.sign(x1 - x0), dy = Math.sign(y1 - y0);
+      let best = -1, bestScore = -1;
+      for (let j = slotEdge[slotOf(x1, y1)]!; j >= 0; j = nextOut[j]!) {
+        if (used[j]) continue;
+        const cross = dx * Math.sign(edges[4 * j + 3]! - y1) - dy * Math.sign(edges[4 * j + 2]! - x1);
+        const score = cross > 0 ? 2 : cross === 0 ? 1 : 0;
+        if (score > bestScore) {
+          best = j;
+          bestScore = score;
+        }
       }
+      if (best < 0) break;
+      current = best;
     }
     // Drop collinear vertices.
     const simplified: number[][] = [];
