@@ -272,6 +272,7 @@ describe('greenmine coverage', () => {
     expect((await run('coverage', '--license', fixture('scene-a/license_corners.txt'))).code).toBe(2);
     expect((await run('coverage', '--license', 'a', '--classes', 'b', '--mode', 'half')).code).toBe(2);
     expect((await run('coverage', '--license', 'a', '--classes', 'b', '--green', 'ten')).code).toBe(2);
+    expect((await run('coverage', '--license', fixture('scene-a/license_corners.txt'), '--classes', fixture('scene-a/classes.tif'), '--max-patches', '1.5')).code).toBe(2);
     const missing = await run('coverage', '--license', fixture('scene-a/license_corners.txt'), '--classes', fixture('scene-a/none.tif'));
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('FILE_NOT_FOUND');
@@ -298,6 +299,19 @@ describe('bare patches', () => {
     expect(plain.patches).toBeNull();
     const all = await measureCoverage(fixture('scene-a/classes.tif'), licenses, { exclude: excluded, bufferM: 0, minPatchM2: 0 });
     expect(all.patches!).toBeGreaterThan(3);
+  });
+
+  it('lists the largest maxPatches and counts them all, with a warning', async () => {
+    const all = await measureCoverage(fixture('scene-a/classes.tif'), licenses, { bufferM: 0, minPatchM2: 0 });
+    expect(all.findings.map((f) => f.code)).not.toContain('PATCHES_TRUNCATED');
+    const two = await measureCoverage(fixture('scene-a/classes.tif'), licenses, { bufferM: 0, minPatchM2: 0, maxPatches: 2 });
+    expect(two.patches).toBe(all.patches);
+    expect(two.barePatches).toHaveLength(2);
+    const largest = all.barePatches.map((p) => p.areaM2).sort((a, b) => b - a).slice(0, 2);
+    expect(two.barePatches.map((p) => p.areaM2).sort((a, b) => b - a)).toEqual(largest);
+    expect(two.barePatches.map((p) => p.id)).toEqual([1, 2]);
+    expect(two.findings.find((f) => f.code === 'PATCHES_TRUNCATED')?.message).toContain(`${all.patches} bare patches`);
+    expect(await errorCode(() => measureCoverage(fixture('scene-a/classes.tif'), licenses, { minPatchM2: 0, maxPatches: -1 }))).toBe('RASTER_BAD_OPTION');
   });
 });
 

@@ -25,6 +25,7 @@ Options:
   --nodata <value>      override the raster's nodata value
   --target <ratio>      target green-coverage ratio (default 1)
   --min-patch <m²>      smallest bare patch reported (default 50)
+  --max-patches <n>     list at most the n largest patches (default 10000); all are counted
   --patches <file>      write the bare patches (8-connected, with outlines) as GeoJSON (WGS 84)
   --json                print the report as JSON
   -h, --help            show this help
@@ -57,6 +58,7 @@ export async function coverageCommand(argv: string[], io: Io): Promise<number> {
       nodata: { type: 'string' },
       target: { type: 'string' },
       'min-patch': { type: 'string' },
+      'max-patches': { type: 'string' },
       patches: { type: 'string' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
@@ -83,7 +85,9 @@ export async function coverageCommand(argv: string[], io: Io): Promise<number> {
     const greenable: License[] | undefined = values.zones ? await loadLicenses(values.zones) : undefined;
     const minPatchM2 = values['min-patch'] === undefined ? 50 : Number(values['min-patch']);
     if (!Number.isFinite(minPatchM2) || minPatchM2 < 0) throw new UsageError('--min-patch takes m² ≥ 0');
-    const report = await measureCoverage(values.classes, licenses, { mode, scheme, exclude, greenable, bufferM, target, crs: values.crs, nodata, minPatchM2 });
+    const maxPatches = values['max-patches'] === undefined ? 10_000 : Number(values['max-patches']);
+    if (!Number.isInteger(maxPatches) || maxPatches < 0) throw new UsageError('--max-patches takes a whole number ≥ 0');
+    const report = await measureCoverage(values.classes, licenses, { mode, scheme, exclude, greenable, bufferM, target, crs: values.crs, nodata, minPatchM2, maxPatches });
     if (values.patches) {
       const fc = {
         type: 'FeatureCollection',

@@ -29,6 +29,8 @@ export interface CoverageOptions extends OpenOptions {
   target?: number;
   /** Label bare patches (8-connected) of at least this area, m² (default: no patches). */
   minPatchM2?: number;
+  /** List at most this many bare patches, the largest (default 10 000); all are counted. */
+  maxPatches?: number;
 }
 
 export interface BarePatch {
@@ -68,7 +70,7 @@ export interface CoverageReport {
   /** Bare area that keeps the ratio from the target. */
   bareToTargetM2: number;
   outsideLicense: { bufferM: number; bareM2: number; builtM2: number } | null;
-  /** Number of bare patches of at least `minPatchM2` (null when not asked for). */
+  /** Number of bare patches of at least `minPatchM2` (null when not asked for); `barePatches` lists the `maxPatches` largest. */
   patches: number | null;
   barePatches: BarePatch[];
   /** Codes found in the raster that the scheme does not know, with their areas. */
@@ -145,7 +147,7 @@ export async function measureCoverage(classesPath: string, licenses: License[], 
     const bufferM = options.bufferM ?? 50;
     const bareCodes = new Set([...scheme.classes].filter(([, c]) => c.group === 'bare').map(([code]) => code));
     const wantPatches = options.minPatchM2 !== undefined;
-    const zonal = await zonalClassAreas(reader, zones, { mode: options.mode, exclude, bufferM, patchClasses: wantPatches ? bareCodes : undefined, minPatchM2: options.minPatchM2 });
+    const zonal = await zonalClassAreas(reader, zones, { mode: options.mode, exclude, bufferM, patchClasses: wantPatches ? bareCodes : undefined, minPatchM2: options.minPatchM2, maxPatches: options.maxPatches });
     const unknown: Record<string, number> = {};
     const inside = group(zonal.inside, scheme, unknown);
     const after = group(zonal.insideExcluded, scheme, {});
@@ -171,13 +173,20 @@ export async function measureCoverage(classesPath: string, licenses: License[], 
     if (zonal.patches) {
       const toWgs = createTransform(reader.info.crs, crsFromEpsg(4326));
       const toMap = (p: number[]): number[] => [t[0] + p[0]! * t[1], t[3] + p[1]! * t[5]];
+      if (zonal.patchCount > zonal.patches.length) {
+        findings.push({
+          code: 'PATCHES_TRUNCATED',
+          severity: 'warning',
+          message: `${zonal.patchCount} bare patches of at least ${options.minPatchM2} m²; the ${zonal.patches.length} largest are listed (raise the minimum area or maxPatches for more)`,
+          where: { file: classesPath },
+        });
+      }
       for (const c of zonal.patches) {
-        if (c.weight < options.minPatchM2!) continue;
         // Holes below the minimum patch area are specks, filled in the outline (the area stays the measured one).
         const outlineRasterCrs = outlineRuns(c.runs, { minHoleAreaPx: options.minPatchM2! / reader.pixelAreaM2(Math.round(c.centroid[1])) }).map((poly) => poly.map((ring) => ring.map(toMap)));
         const outline = outlineRasterCrs.map((poly) => poly.map((ring) => ring.map(([x, y]) => toWgs.point(x!, y!))));
         const [cx, cy] = toMap(c.centroid);
-        barePatches.push({ id: barePatches.length + 1, areaM2: c.weight, pixels: c.pixels, centroid: toWgs.point(cx!, cy!), outline, outlineRasterCrs });
+        barePatches.push({ id: c.id, areaM2: c.weight, pixels: c.pixels, centroid: toWgs.point(cx!, cy!), outline, outlineRasterCrs });
       }
     }
     return {
@@ -193,7 +202,7 @@ export async function measureCoverage(classesPath: string, licenses: License[], 
       pass: greenRatio === null ? null : greenRatio >= target - 1e-12,
       bareToTargetM2: after.bare,
       outsideLicense,
-      patches: zonal.patches ? barePatches.length : null,
+      patches: zonal.patches ? zonal.patchCount : null,
       barePatches,
       unknownClasses: unknown,
       findings,

@@ -31,8 +31,10 @@ export interface ZonalResult {
   zoneAreaM2: number;
   outsideRasterM2: number;
   findings: Finding[];
-  /** Connected patches (when `patchClasses` was given), weights in m². */
+  /** Connected patches (when `patchClasses` was given), weights in m²: the `maxPatches` largest, top to bottom. */
   patches: Component[] | null;
+  /** How many patches passed `minPatchM2` (more than `patches` holds when there were over `maxPatches`). */
+  patchCount: number;
 }
 
 export interface ZonalOptions {
@@ -45,6 +47,8 @@ export interface ZonalOptions {
   patchClasses?: Set<number>;
   /** Keep only patches of at least this area (m²); smaller ones are dropped as they close, so memory stays bounded. */
   minPatchM2?: number;
+  /** Keep at most this many patches, the largest (default 10 000); the others are counted. */
+  maxPatches?: number;
   /** Blocks requested at once within a block row (default: the whole row). */
   concurrency?: number;
 }
@@ -160,7 +164,18 @@ export async function zonalClassAreas(reader: RasterReader, zones: PixelPolygons
   };
   const patchClasses = options.patchClasses;
   const minPatchM2 = options.minPatchM2 ?? 0;
-  const labeler = patchClasses ? new StreamingLabeler(c1 - c0, 8, c0, 0, true, undefined, minPatchM2 > 0 ? (_pixels, m2) => m2 >= minPatchM2 : undefined) : null;
+  const maxPatches = options.maxPatches ?? 10_000;
+  if (!(Number.isInteger(maxPatches) && maxPatches >= 0)) throw new GreenmineError('RASTER_BAD_OPTION', `maxPatches must be a whole number ≥ 0, got ${maxPatches}`);
+  // Patches as they close: the largest maxPatches are kept (trimmed whenever twice as many are held), the rest counted.
+  const kept: Component[] = [];
+  let patchCount = 0;
+  const byWeight = (a: Component, b: Component): number => b.weight - a.weight || a.bbox[1] - b.bbox[1] || a.bbox[0] - b.bbox[0];
+  const onPatch = (c: Component): void => {
+    patchCount++;
+    kept.push(c);
+    if (kept.length >= 2 * maxPatches + 1024) kept.sort(byWeight).length = maxPatches;
+  };
+  const labeler = patchClasses ? new StreamingLabeler(c1 - c0, 8, c0, 0, true, onPatch, minPatchM2 > 0 ? (_pixels, m2) => m2 >= minPatchM2 : undefined) : null;
   const patchMask = labeler ? new Uint8Array(c1 - c0) : null;
   const patchWeight = labeler ? new Float64Array(c1 - c0) : null;
   const isPatch = patchClasses && small ? new Uint8Array(65536) : null;
@@ -344,6 +359,12 @@ export async function zonalClassAreas(reader: RasterReader, zones: PixelPolygons
     insideEx.acc[nodata] = 0;
     ring.acc[nodata] = 0;
   }
+  const finishPatches = (): Component[] => {
+    labeler!.finish();
+    if (kept.length > maxPatches) kept.sort(byWeight).length = maxPatches;
+    // Top to bottom, left to right, numbered so.
+    return kept.sort((a, b) => a.bbox[1] - b.bbox[1] || a.bbox[0] - b.bbox[0]).map((c, i) => ({ ...c, id: i + 1 }));
+  };
   const zoneAreaM2 = polygonAreaPx(zones) * reader.pixelAreaM2(Math.floor((zone.rowMin + zone.rowMax) / 2));
   const insideTotalM2 = finish(inside, nodataIn).totalM2;
   const outsideRasterM2 = Math.max(0, zoneAreaM2 - insideTotalM2);
@@ -363,7 +384,8 @@ export async function zonalClassAreas(reader: RasterReader, zones: PixelPolygons
     zoneAreaM2,
     outsideRasterM2,
     findings,
-    patches: labeler ? labeler.finish() : null,
+    patches: labeler ? finishPatches() : null,
+    patchCount,
   };
 }
 
