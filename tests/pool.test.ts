@@ -244,3 +244,24 @@ describe('counting kernels', () => {
     }
   });
 });
+
+describe('a failing inflate pool (last: it leaves the process without a pool)', () => {
+  it('a worker that dies mid-raster fails that raster with RASTER_WORKER naming it; later rasters decode in-thread', async () => {
+    const { InflatePool } = (await import(new URL('../dist/src/raster/inflate-pool.js', import.meta.url).href)) as typeof import('../src/raster/inflate-pool.js');
+    const pool = InflatePool.shared()!;
+    expect(pool).not.toBeNull();
+    const path = fixture('scene-a/classes.tif');
+    const reader = await built.RasterReader.open(path);
+    // Kill the workers while the first block row is in flight.
+    const row = reader.readBlockRowPooled(0, 0, reader.blocksAcross - 1);
+    for (const slot of (pool as unknown as { slots: Array<{ worker: { terminate(): Promise<number> } }> }).slots) void slot.worker.terminate();
+    const err = await row.then(() => null, (e: { code?: string; message: string }) => e);
+    expect(err?.code).toBe('RASTER_WORKER');
+    expect(err?.message).toContain('classes.tif');
+    expect(InflatePool.shared()).toBeNull();
+    await reader.close();
+    const after = await built.measureCoverage(path, licenses, { bufferM: 0 });
+    const inThread = await measureCoverage(path, licenses, { bufferM: 0 });
+    expect(areas(after)).toEqual(areas(inThread));
+  });
+});

@@ -56,6 +56,8 @@ export class InflatePool {
   private readonly waiting = new Map<number, { resolve: (r: InflateResult) => void; reject: (e: Error) => void; slot: Slot }>();
   private nextId = 1;
   private nextSession = 1;
+  /** Set when a worker failed: every later request is refused with it. */
+  private failure: GreenmineError | null = null;
 
   /**
    * The process's pool, or null where workers cannot run (TypeScript sources under a test runner)
@@ -79,6 +81,9 @@ export class InflatePool {
       const slot: Slot = { worker, busy: 0 };
       worker.on('message', (r: InflateResult) => this.settle(slot, r));
       worker.on('error', (err) => this.fail(err));
+      // Workers never exit while the process runs: one that does (killed, out of memory) fails the pool,
+      // so that no job waits for it.
+      worker.on('exit', (code) => this.fail(new Error(`the worker exited (code ${code})`)));
       return slot;
     });
   }
@@ -112,6 +117,7 @@ export class InflatePool {
 
   private send(slot: Slot, message: (id: number) => PoolMessage): Promise<InflateResult> {
     const id = this.nextId++;
+    if (this.failure) return Promise.reject(this.failure);
     return new Promise((resolve, reject) => {
       this.waiting.set(id, { resolve, reject, slot });
       // A worker with work keeps the process alive until it answers.
@@ -134,9 +140,12 @@ export class InflatePool {
   }
 
   private fail(err: Error): void {
-    // A worker that died takes its jobs with it; the pool is made afresh on next use.
-    if (InflatePool.instance === this) InflatePool.instance = undefined;
-    for (const w of this.waiting.values()) w.reject(new GreenmineError('RASTER_WORKER', `an inflate worker failed: ${err.message}`));
+    if (this.failure) return;
+    // A worker that died takes its jobs with it, and the process decodes on the main thread's path from
+    // now on (a worker that cannot start would fail again).
+    if (InflatePool.instance === this) InflatePool.instance = null;
+    this.failure = new GreenmineError('RASTER_WORKER', `an inflate worker failed: ${err.message}`);
+    for (const w of this.waiting.values()) w.reject(this.failure);
     this.waiting.clear();
     for (const s of this.slots) void s.worker.terminate();
   }

@@ -393,6 +393,10 @@ export class RasterReader {
             const data = r.blocks[k];
             if (data) blocks[i] = this.image.getArrayForSample(this.band - 1, data) as RasterBlock;
           });
+        }, (err: unknown) => {
+          // The pool's own failure (a worker died): name the raster.
+          if (err instanceof GreenmineError && err.code === 'RASTER_WORKER') throw new GreenmineError(err.code, `${info.file}: ${err.message}`, { file: info.file });
+          throw err;
         }),
       );
     }
