@@ -242,6 +242,16 @@ describe('truck washing (R4.2)', () => {
 });
 
 
+/** Brute-force point in ring (ray casting over every edge). */
+function inRing(x: number, y: number, r: Float64Array): boolean {
+  let inside = false;
+  for (let i = 0; i + 3 < r.length; i += 2) {
+    const x1 = r[i]!, y1 = r[i + 1]!, x2 = r[i + 2]!, y2 = r[i + 3]!;
+    if (y1 > y !== y2 > y && x < x1 + ((y - y1) * (x2 - x1)) / (y2 - y1)) inside = !inside;
+  }
+  return inside;
+}
+
 function star(random: () => number, lon: number, lat: number, n: number, radiusDeg: number, clockwise = false): number[][] {
   const ring: number[][] = [];
   for (let i = 0; i < n; i++) {
@@ -286,14 +296,6 @@ describe('the index agrees with brute force', () => {
     });
     return { li, rings, gkRings, toGk, box: [minLon, minLat, maxLon, maxLat] as const };
   });
-  const inRing = (x: number, y: number, r: Float64Array): boolean => {
-    let inside = false;
-    for (let i = 0; i + 3 < r.length; i += 2) {
-      const x1 = r[i]!, y1 = r[i + 1]!, x2 = r[i + 2]!, y2 = r[i + 3]!;
-      if (y1 > y !== y2 > y && x < x1 + ((y - y1) * (x2 - x1)) / (y2 - y1)) inside = !inside;
-    }
-    return inside;
-  };
   const ringDistance = (x: number, y: number, r: Float64Array): number => {
     let best = Infinity;
     for (let i = 0; i + 3 < r.length; i += 2) {
@@ -546,14 +548,6 @@ describe('the index at scale and across threads', () => {
 
   it('builds from 10 000 licenses and locates like a scan of every polygon', () => {
     expect(fence.licenseCount).toBe(10_000);
-    const inRing = (x: number, y: number, r: Float64Array): boolean => {
-      let inside = false;
-      for (let i = 0; i + 3 < r.length; i += 2) {
-        const x1 = r[i]!, y1 = r[i + 1]!, x2 = r[i + 2]!, y2 = r[i + 3]!;
-        if (y1 > y !== y2 > y && x < x1 + ((y - y1) * (x2 - x1)) / (y2 - y1)) inside = !inside;
-      }
-      return inside;
-    };
     let insideCount = 0;
     for (const [x, y] of points) {
       const brute = licenses.findIndex((l) => inRing(x, y, l.blocks[0]!.rings[0]!) && !l.blocks[0]!.rings.slice(1).some((h) => inRing(x, y, h)));
