@@ -3,13 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
-import { main } from '../src/cli/main.js';
 import { createTransform, crsFromEpsg, fromWgs84 } from '../src/crs/index.js';
 import { detectEvents, detectWashViolations, FenceIndex, FenceMonitor, WashMonitor, type FenceEvent } from '../src/fence/index.js';
 import { gkZoneFor } from '../src/license/area.js';
 import { loadLicenses, type License } from '../src/license/index.js';
 import { loadTracks, loadTracksFromBytes, type Track } from '../src/track/index.js';
-import { fixture, rng } from './helpers.js';
+import { fixture, rng, run } from './helpers.js';
 
 const reference = JSON.parse(readFileSync(fixture('scene-a/EXPECTED.json'), 'utf8')).fence as {
   tolerance_m: number;
@@ -386,12 +385,6 @@ describe('the index agrees with brute force', () => {
 });
 
 describe('greenmine fence', () => {
-  async function run(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    let stdout = '';
-    let stderr = '';
-    const code = await main(argv, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) });
-    return { code, stdout, stderr };
-  }
 
   it('--json prints the contract object and --geojson writes the events', async () => {
     const out = join(mkdtempSync(join(tmpdir(), 'greenmine-fence-')), 'events.geojson');

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
+import { main } from '../src/cli/main.js';
 import { GreenmineError } from '../src/errors.js';
 
 /** The benchmarks' seeded generator (mulberry32): every run sees the same data. */
@@ -38,4 +39,12 @@ export function metresBetween(lon1: number, lat1: number, lon2: number, lat2: nu
   const dLat = (lat2 - lat1) * 110_574;
   const dLon = (lon2 - lon1) * 111_320 * Math.cos((lat1 * Math.PI) / 180);
   return Math.hypot(dLat, dLon);
+}
+
+/** Run the CLI in-process: its exit code and what it printed. */
+export async function run(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const code = await main(argv, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) });
+  return { code, stdout, stderr };
 }

@@ -4,11 +4,10 @@ import { join } from 'node:path';
 import geodesic from 'geographiclib-geodesic';
 import { describe, expect, it } from 'vitest';
 import { writeTiledTiff } from '../src/raster/writer.js';
-import { main } from '../src/cli/main.js';
 import { crsFromEpsg } from '../src/crs/index.js';
 import { loadLicenses, type License } from '../src/license/index.js';
 import { ellipsoidBandAreaM2, measureCoverage, parseScheme, PolygonCoverage, RasterReader, schemeFromGroups, WORLDCOVER, type CoverageReport } from '../src/raster/index.js';
-import { errorCode, fixture, rng } from './helpers.js';
+import { errorCode, fixture, rng, run } from './helpers.js';
 
 const reference = JSON.parse(readFileSync(fixture('scene-a/EXPECTED.json'), 'utf8')).coverage as {
   license_area_m2: number;
@@ -232,6 +231,18 @@ describe('bad raster input', () => {
     expect(Math.abs(r.areaM2.license + Number(/([\d.]+) m²/.exec(warning!.message)![1]) - 729028.77)).toBeLessThan(1);
   });
 
+  it('a big-endian TIFF is refused by name (geotiff misreads them), and a block outside the raster too', async () => {
+    const be = fixture('raster-variants/classes_big_endian.tif');
+    expect(await errorCode(() => RasterReader.open(be))).toBe('RASTER_BIG_ENDIAN');
+    const { code, stderr: err } = await run('coverage', '--license', fixture('scene-a/license_corners.txt'), '--classes', be);
+    expect(code).toBe(1);
+    expect(err).toContain('ENDIANNESS=LITTLE');
+    const reader = await RasterReader.open(fixture('scene-a/classes.tif'));
+    expect(await errorCode(() => reader.readBlock(reader.blocksAcross, 0))).toBe('RASTER_BAD_BLOCK');
+    expect(await errorCode(() => reader.readBlock(0, -1))).toBe('RASTER_BAD_BLOCK');
+    await reader.close();
+  });
+
   it('a truncated TIFF gives a clear error', async () => {
     const path = join(dir, 'truncated.tif');
     copyFileSync(fixture('scene-a/classes.tif'), path);
@@ -253,12 +264,6 @@ describe('bad raster input', () => {
 });
 
 describe('greenmine coverage', () => {
-  async function run(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    let stdout = '';
-    let stderr = '';
-    const code = await main(argv, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) });
-    return { code, stdout, stderr };
-  }
   it('--json prints the report', async () => {
     const r = await run('coverage', '--license', fixture('scene-a/license_corners.txt'), '--classes', fixture('scene-a/classes.tif'), '--exclude', fixture('scene-a/excluded_zones.geojson'), '--json');
     expect(r.code).toBe(0);

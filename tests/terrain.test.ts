@@ -2,11 +2,10 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { main } from '../src/cli/main.js';
 import { loadLicenses } from '../src/license/index.js';
 import { RasterReader, writeTiledTiff } from '../src/raster/index.js';
 import { exposedSlopes, exposedSlopesInZones, metresPerDegree, platformSoil, SlopeRows, type SlopeAlgorithm } from '../src/terrain/index.js';
-import { errorCode, fixture } from './helpers.js';
+import { errorCode, fixture, run } from './helpers.js';
 
 const expected = JSON.parse(readFileSync(fixture('scene-a/EXPECTED.json'), 'utf8')) as {
   slopes: Record<string, { min_slope_deg: number; min_area_m2: number; count: number; components_before_area_filter: number; areas_m2: number[]; surface_areas_m2: number[]; bare_slope_area_m2: number; bare_slope_surface_area_m2: number }>;
@@ -184,12 +183,6 @@ describe('platform soil thickness against the reference', () => {
 });
 
 describe('terrain CLI', () => {
-  async function run(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    let stdout = '';
-    let stderr = '';
-    const code = await main(argv, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) });
-    return { code, stdout, stderr };
-  }
   it('slopes --json and soil --json print their contracts', async () => {
     const s = await run('slopes', '--license', fixture('scene-a/license_corners.txt'), '--classes', fixture('scene-a/classes.tif'), '--dem', fixture('scene-a/dem.tif'), '--json');
     expect(s.code).toBe(0);

@@ -153,6 +153,10 @@ export class RasterReader {
       if (code === 'ENOENT') throw new GreenmineError('FILE_NOT_FOUND', `${file}: no such file`, { file });
       throw new GreenmineError('RASTER_UNREADABLE', `${file}: not a readable GeoTIFF (${(err as Error).message})`, { file });
     }
+    if ((base as unknown as { littleEndian?: boolean }).littleEndian === false) {
+      // geotiff reads the block offsets of big-endian (Motorola) files wrongly: garbage or zeros, never an error.
+      throw new GreenmineError('RASTER_BIG_ENDIAN', `${file}: a big-endian (Motorola byte order) TIFF cannot be read here; convert it first: gdal_translate -co ENDIANNESS=LITTLE ${file} out.tif`, { file });
+    }
     const overviewIndex: number[] = [];
     for (let i = 1; i < imageCount; i++) {
       const type = Number((await tiff.getImage(i)).getFileDirectory().getValue('NewSubfileType') ?? 0);
@@ -280,6 +284,9 @@ export class RasterReader {
    * (row stride blockWidth; a last strip may hold fewer rows).
    */
   async readBlock(bx: number, by: number): Promise<RasterBlock> {
+    if (!(Number.isInteger(bx) && Number.isInteger(by) && bx >= 0 && by >= 0 && bx < this.blocksAcross && by < this.blocksDown)) {
+      throw new GreenmineError('RASTER_BAD_BLOCK', `${this.info.file}: no block ${bx},${by} (the raster has ${this.blocksAcross} × ${this.blocksDown} blocks)`, { file: this.info.file });
+    }
     // A small bounded cache (most recent blocks): random access near a point costs one decode.
     const key = by * this.blocksAcross + bx;
     const hit = this.cache.get(key);
@@ -346,6 +353,9 @@ export class RasterReader {
   async readBlockRowPooled(by: number, bxFirst: number, bxLast: number, plan: Uint8Array | null = null, session = 0): Promise<Array<RasterBlock | null>> {
     const pool = this.pool;
     if (!pool || !this.deflate) throw new Error('readBlockRowPooled: no inflate pool for this raster');
+    if (!(by >= 0 && by < this.blocksDown && bxFirst >= 0 && bxLast < this.blocksAcross && bxFirst <= bxLast)) {
+      throw new GreenmineError('RASTER_BAD_BLOCK', `${this.info.file}: no blocks ${bxFirst}…${bxLast} in row ${by} (the raster has ${this.blocksAcross} × ${this.blocksDown} blocks)`, { file: this.info.file });
+    }
     const { info } = this;
     if (!this.blockIndex) {
       const ifd = this.image.getFileDirectory();
