@@ -39,7 +39,7 @@ function areas(r: CoverageReport): unknown {
 }
 
 describe('class areas through the inflate pool equal the in-thread path exactly', () => {
-  const rasters = ['scene-a/classes.tif', 'scene-a/variants/classes_bigtiff.tif', 'scene-a/variants/classes_cog.tif', 'raster-variants/classes_deflate_strips.tif', 'raster-variants/classes_uint16_pred2.tif'];
+  const rasters = ['scene-a/classes.tif', 'scene-a/variants/classes_bigtiff.tif', 'scene-a/variants/classes_cog.tif', ...['deflate_strips', 'uint16_pred2', 'tiled512', 'int16_strips', 'float32_pred3'].map((v) => `raster-variants/classes_${v}.tif`)];
   for (const raster of rasters) {
     it(raster, async () => {
       const path = fixture(raster);

@@ -64,9 +64,19 @@ describe('green coverage against the reference', () => {
 
   it('every GDAL variant gives results identical to the original', async () => {
     const base = await measureCoverage(fixture('scene-a/classes.tif'), licenses, { exclude: excluded });
-    for (const v of ['classes_bigtiff.tif', 'classes_cog.tif', 'classes_lzw_strips.tif', 'classes_packbits_tiled128.tif', 'classes_raw.tif']) {
-      const r = await measureCoverage(fixture(`scene-a/variants/${v}`), licenses, { exclude: excluded });
+    const variants = ['classes_bigtiff.tif', 'classes_cog.tif', 'classes_lzw_strips.tif', 'classes_packbits_tiled128.tif', 'classes_raw.tif'].map((v) => `scene-a/variants/${v}`);
+    // And ours (fixtures/make_raster_variants.sh): other codecs, tile sizes, sample types, two bands.
+    for (const v of ['deflate_strips', 'uint16_pred2', 'zstd_pred2', 'lerc', 'tiled512', '2band_pixel', '2band_band', 'cog_zstd']) variants.push(`raster-variants/classes_${v}.tif`);
+    for (const v of variants) {
+      const r = await measureCoverage(fixture(v), licenses, { exclude: excluded });
       expect({ ...r, file: '' }, v).toEqual({ ...base, file: '' });
+    }
+    // Signed and float copies are summed pixel by pixel (uint8/uint16 as integer counts): equal to rounding.
+    for (const v of ['int16_strips', 'float32_pred3']) {
+      const r = await measureCoverage(fixture(`raster-variants/classes_${v}.tif`), licenses, { exclude: excluded });
+      for (const [k, m2] of Object.entries(base.areaM2)) if (typeof m2 === 'number') expect(Math.abs((r.areaM2 as Record<string, number>)[k]! - m2), `${v} ${k}`).toBeLessThan(1e-9 * base.areaM2.license);
+      expect(r.patches).toBe(base.patches);
+      expect(r.greenRatio! - base.greenRatio!).toBeCloseTo(0, 12);
     }
   });
 
