@@ -461,6 +461,9 @@ describe('events against brute force on boundary-hugging walks', () => {
       const events = detectEvents(fence, track, { toleranceM });
       fence.query3 = query3;
       expect(located).toBeLessThan(steps.length);
+      // With pre-warnings and gap checks on, skipped fixes go through the full step: the same excursions.
+      const excursionsOf = (list: FenceEvent[]): FenceEvent[] => list.filter((e) => e.type === 'out-of-bounds' || e.type === 'crossing');
+      expect(excursionsOf(detectEvents(fence, track, { toleranceM, warnDistanceM: 10, maxGapS: 1e9 }))).toEqual(excursionsOf(events));
       // The streaming monitor skips the same fixes and gives the same events.
       const monitor = new FenceMonitor(fence, { toleranceM });
       const streamed = steps.flatMap(([t, lon, lat]) => monitor.push(track.deviceId, t, lon, lat));

@@ -200,6 +200,21 @@ export class EventEngine {
       const movedM = Math.sqrt(mx * mx + my * my) * MOVE_FACTOR;
       const low = s.lowD - movedM, high = s.highD + movedM;
       if (low > this.o.toleranceM && (this.o.mode === 'province' || (s.home >= 0 && high <= r.extreme))) {
+        if (this.plain && !(this.o.maxGapS > 0)) {
+          // What `step` does with such a fix when there are no pre-warnings, floors or gap checks, inline.
+          const i = s.index++;
+          r.endIndex = i;
+          r.endS = fix[FIX_T]!;
+          r.fixes++;
+          if (r.license < 0) r.license = s.home >= 0 ? s.home : s.nearest;
+          s.prevT = fix[FIX_T]!;
+          s.prevLon = lon;
+          s.prevLat = lat;
+          s.prevD = s.lowD = low;
+          s.highD = high;
+          s.prevEdge = -1;
+          return;
+        }
         fix[FIX_LICENSE] = -1;
         fix[FIX_LICENSE + 1] = low;
         fix[FIX_LICENSE + 2] = s.nearest;
