@@ -39,7 +39,7 @@ function areas(r: CoverageReport): unknown {
 }
 
 describe('class areas through the inflate pool equal the in-thread path exactly', () => {
-  const rasters = ['scene-a/classes.tif', 'scene-a/variants/classes_bigtiff.tif', 'scene-a/variants/classes_cog.tif', ...['deflate_strips', 'uint16_pred2', 'tiled512', 'int16_strips', 'float32_pred3'].map((v) => `raster-variants/classes_${v}.tif`)];
+  const rasters = ['scene-a/classes.tif', 'scene-a/variants/classes_bigtiff.tif', 'scene-a/variants/classes_cog.tif', ...['deflate_strips', 'uint16_pred2', 'tiled512', 'int16_strips', 'float32_pred3', 'sparse16'].map((v) => `raster-variants/classes_${v}.tif`)];
   for (const raster of rasters) {
     it(raster, async () => {
       const path = fixture(raster);
@@ -74,8 +74,8 @@ describe('class areas through the inflate pool equal the in-thread path exactly'
     expect(pooled.areaM2.license).toBeCloseTo(909.9 * 929.4 - 400 * 400, 3);
   });
 
-  it('decoded blocks equal the in-thread ones byte for byte: float DEM with predictor 3, uint16 with predictor 2, strips', async () => {
-    for (const raster of ['scene-a/dem.tif', 'scene-a/dem_after_soil.tif', 'raster-variants/classes_uint16_pred2.tif', 'raster-variants/classes_deflate_strips.tif']) {
+  it('decoded blocks equal the in-thread ones byte for byte: float DEM with predictor 3, uint16 with predictor 2, strips, sparse blocks', async () => {
+    for (const raster of ['scene-a/dem.tif', 'scene-a/dem_after_soil.tif', 'raster-variants/classes_uint16_pred2.tif', 'raster-variants/classes_deflate_strips.tif', 'raster-variants/classes_sparse16.tif']) {
       const pooled = await built.RasterReader.open(fixture(raster));
       const plain = await RasterReader.open(fixture(raster));
       expect(pooled.pool).not.toBeNull();

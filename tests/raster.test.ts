@@ -66,7 +66,7 @@ describe('green coverage against the reference', () => {
     const base = await measureCoverage(fixture('scene-a/classes.tif'), licenses, { exclude: excluded });
     const variants = ['classes_bigtiff.tif', 'classes_cog.tif', 'classes_lzw_strips.tif', 'classes_packbits_tiled128.tif', 'classes_raw.tif'].map((v) => `scene-a/variants/${v}`);
     // And ours (fixtures/make_raster_variants.sh): other codecs, tile sizes, sample types, two bands.
-    for (const v of ['deflate_strips', 'uint16_pred2', 'zstd_pred2', 'lerc', 'tiled512', '2band_pixel', '2band_band', 'cog_zstd']) variants.push(`raster-variants/classes_${v}.tif`);
+    for (const v of ['deflate_strips', 'uint16_pred2', 'zstd_pred2', 'lerc', 'tiled512', '2band_pixel', '2band_band', 'cog_zstd', 'sparse16']) variants.push(`raster-variants/classes_${v}.tif`);
     for (const v of variants) {
       const r = await measureCoverage(fixture(v), licenses, { exclude: excluded });
       expect({ ...r, file: '' }, v).toEqual({ ...base, file: '' });
