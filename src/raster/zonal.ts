@@ -131,16 +131,17 @@ export async function zonalClassAreas(reader: RasterReader, zones: PixelPolygons
   const zw = zone.width;
   let covZ = new Float64Array(0);
   let covE = new Float64Array(0);
-  // All blocks of the next block row are requested at once, so their inflates queue on the thread pool.
+  // All blocks of a block row are requested at once, so their inflates queue on the libuv thread pool.
   const concurrency = Math.max(1, options.concurrency ?? 1024);
   const edgesForBuffer = bufferPx ? bufferEdges(zones) : null;
 
   // Block rows requested ahead: one on the libuv thread pool; with the inflate workers three, so they
   // are not left idle while this thread sums a row.
   const ahead = new Map<number, Promise<Array<RasterBlock | null>>>();
-  // On the fused path (one pixel area, no buffer ring), blocks wholly inside the zone are counted by the
-  // inflate workers (only their counts come back, at the end) and blocks wholly outside are not read.
-  // Not in block rows that meet an excluded zone, whose rows need every block.
+  // On the fused path with one pixel area, blocks wholly inside the zone (and farther than the buffer
+  // from its edges) are counted by the inflate workers (only their counts come back, at the end; not
+  // when patches are labelled) and blocks wholly outside (and beyond the buffer) are not read. Not in
+  // block rows that meet an excluded zone, whose rows need every block.
   const pool = reader.pool;
   // The fused path: fractional coverage of uint8/uint16 classes with an integer nodata (or none).
   const fused = mode === 'fractional' && small && nodataIsInteger;
@@ -194,9 +195,9 @@ export async function zonalClassAreas(reader: RasterReader, zones: PixelPolygons
     for (let by = Math.floor(r0 / bh); by * bh < r1; by++) {
       const ra = Math.max(r0, by * bh);
       const rb = Math.min(r1, (by + 1) * bh, H);
-      // The fused path deposits the edges only and turns running sums into class sums in one pass per
-      // row; the others take dense coverage rows.
-      // The fused path deposits DEPOSIT_ROWS rows at a time (below), so its deposit array stays small and warm.
+      // The fused path deposits the edges only (DEPOSIT_ROWS rows at a time, below, so its deposit array
+      // stays small and warm) and turns running sums into class sums in one pass per row; the others take
+      // dense coverage rows.
       if (!fused) {
         if (covZ.length < (rb - ra) * zw) covZ = new Float64Array((rb - ra) * zw);
         zone.rows(ra, rb, covZ);
