@@ -218,10 +218,9 @@ export async function zonalClassAreas(reader: RasterReader, zones: PixelPolygons
       }
       const bxFirst = Math.floor(c0 / bw);
       const bxLast = Math.floor((c1 - 1) / bw);
-      // Decode the blocks of this block row (a few at a time, concurrently), then sum in row-major
+      // The blocks of this row were requested while earlier rows were summed; request the next rows'
+      // now (one ahead on the libuv pool, three with the inflate workers), then sum this one in row-major
       // order over the whole row, so the sums do not depend on the block layout.
-      // The blocks of this row were requested while the previous row was being summed (inflate runs
-      // on the libuv thread pool); request the next row's now, then sum this one.
       const depth = pool ? 3 : 1;
       for (let k = by; k <= by + depth && k < reader.blocksDown && k * bh < r1; k++) {
         if (ahead.has(k)) continue;
