@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { crsFromEpsg } from '../src/crs/index.js';
 import type { License } from '../src/license/index.js';
-import { measureCoverage, RasterReader, type RasterBlock } from '../src/raster/index.js';
+import { measureCoverage } from '../src/raster/index.js';
 import { decodeAll } from './decode.js';
 import { consume, peakRssMiB, report, rng, time } from './harness.js';
 import { writeTiledTiff } from '../src/raster/writer.js';

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crsFromEpsg } from '../src/crs/index.js';
 import type { License } from '../src/license/index.js';
-import { RasterReader, StreamingLabeler, writeTiledTiff, type RasterBlock } from '../src/raster/index.js';
+import { StreamingLabeler, writeTiledTiff } from '../src/raster/index.js';
 import { exposedSlopes } from '../src/terrain/index.js';
 import { decodeAll } from './decode.js';
 import { consume, peakRssMiB, report, time } from './harness.js';

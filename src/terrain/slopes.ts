@@ -367,7 +367,7 @@ export async function exposedSlopes(classesPath: string, demPath: string, licens
     const zones = licenses.flatMap((l) => toPixelPolygons(l.blocks.map((b) => b.rings), l.crs, classes));
     // The reference rule: a pixel belongs to the license when its centre does.
     const cov = new PolygonCoverage(zones, 'centre');
-    const { width: W, height: H, blockWidth: bw, blockHeight: bh, nodata } = classes.info;
+    const { width: W, height: H, blockWidth: bw } = classes.info;
     const r0 = Math.max(0, cov.rowMin);
     const r1 = Math.min(H, cov.rowMax);
     const c0 = Math.max(0, cov.colMin);
