@@ -417,6 +417,9 @@ export function detectEvents(fence: FenceIndex, track: Track, options: EventOpti
   return events.sort(byStart);
 }
 
+/** What `push` returns when a fix closes no event (shared, frozen). */
+const NO_EVENTS: readonly FenceEvent[] = Object.freeze([]);
+
 /**
  * Streaming monitor with per-device state: `push` one fix at a time (in time
  * order per device) and receive the events it closes; `flush` closes the rest.
@@ -430,7 +433,7 @@ export class FenceMonitor {
     this.engine = new EventEngine(fence, options, floorsM);
   }
 
-  push(deviceId: string, timeS: number, lon: number, lat: number, eleM = NaN): FenceEvent[] {
+  push(deviceId: string, timeS: number, lon: number, lat: number, eleM = NaN): readonly FenceEvent[] {
     let state = this.devices.get(deviceId);
     if (!state) this.devices.set(deviceId, (state = this.engine.newState(deviceId)));
     if (timeS < state.prevT) throw new GreenmineError('FENCE_OUT_OF_ORDER', `device ${deviceId}: fix at ${timeS} is earlier than the previous one (${state.prevT}); push fixes in time order`);
@@ -439,10 +442,12 @@ export class FenceMonitor {
     fix[FIX_LON] = lon;
     fix[FIX_LAT] = lat;
     fix[FIX_ELE] = eleM;
-    const out: FenceEvent[] = [];
-    this.engine.advance(state, fix, out);
-    return out;
+    this.engine.advance(state, fix, this.closed);
+    // Nothing is allocated for a fix that closes no event (most of them).
+    return this.closed.length ? this.closed.splice(0) : NO_EVENTS;
   }
+
+  private readonly closed: FenceEvent[] = [];
 
   flush(): FenceEvent[] {
     const out: FenceEvent[] = [];

@@ -64,6 +64,9 @@ interface WashState {
   tail: number;
 }
 
+/** What `push` returns when a fix closes no event (shared, frozen): nothing is allocated per fix. */
+const NO_WASH_EVENTS: readonly WashEvent[] = Object.freeze([]);
+
 /**
  * Streaming wash rule with per-device state: `push` one fix at a time (in time
  * order per device) and receive the violation it reveals; `detectWashViolations`
@@ -86,7 +89,7 @@ export class WashMonitor {
     ({ minWashS: this.minWashS, withinS: this.withinS, toleranceM: this.toleranceM } = resolveWash(options));
   }
 
-  push(deviceId: string, timeS: number, lon: number, lat: number): WashEvent[] {
+  push(deviceId: string, timeS: number, lon: number, lat: number): readonly WashEvent[] {
     let s = this.devices.get(deviceId);
     if (!s) {
       s = { device: deviceId, index: 0, prevT: NaN, prevDistance: NaN, prevInWash: false, prevInExit: false, home: -1, washedS: 0, times: new Float64Array(64), washed: new Float64Array(64), head: 0, tail: 0 };
@@ -98,7 +101,7 @@ export class WashMonitor {
     const inWash = this.washZones.locate(lon, lat) >= 0;
     const inExit = this.exits ? this.exits.locate(lon, lat) >= 0 : true;
     const i = s.index++;
-    const out: WashEvent[] = [];
+    let out: readonly WashEvent[] = NO_WASH_EVENTS;
     if (i > 0) {
       if (s.prevInWash && inWash) s.washedS += timeS - s.prevT;
       const leaving = s.prevDistance <= this.toleranceM && distance > this.toleranceM;
@@ -108,7 +111,7 @@ export class WashMonitor {
         // The cumulative wash time at the previous fix is the last one queued.
         const dwellS = s.washed[s.tail - 1]! - s.washed[s.head]!;
         if (dwellS < this.minWashS) {
-          out.push({ type: 'wash', device: deviceId, licenseId: s.home >= 0 ? this.site.licenseIds[s.home]! : null, startS: exitT, endS: timeS, durationS: timeS - exitT, fixes: 2, maxDistanceM: null, startIndex: i - 1, endIndex: i, firstBackIndex: null, washDwellS: dwellS });
+          out = [{ type: 'wash', device: deviceId, licenseId: s.home >= 0 ? this.site.licenseIds[s.home]! : null, startS: exitT, endS: timeS, durationS: timeS - exitT, fixes: 2, maxDistanceM: null, startIndex: i - 1, endIndex: i, firstBackIndex: null, washDwellS: dwellS }];
         }
       }
     }
