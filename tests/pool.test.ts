@@ -92,6 +92,18 @@ describe('class areas through the inflate pool equal the in-thread path exactly'
     }
   });
 
+  it('refuses rows outside the raster, and rasters the pool cannot decode', async () => {
+    const reader = await built.RasterReader.open(fixture('scene-a/classes.tif'));
+    const codeOf = (p: Promise<unknown>): Promise<string | undefined> => p.then(() => undefined, (e: { code?: string }) => e.code);
+    expect(await codeOf(reader.readBlockRowPooled(reader.blocksDown, 0, 0))).toBe('RASTER_BAD_BLOCK');
+    expect(await codeOf(reader.readBlockRowPooled(0, 0, reader.blocksAcross))).toBe('RASTER_BAD_BLOCK');
+    await reader.close();
+    const lzw = await built.RasterReader.open(fixture('scene-a/variants/classes_lzw_strips.tif'));
+    expect(lzw.pool).toBeNull();
+    expect(await codeOf(lzw.readBlockRowPooled(0, 0, 0))).toBe('RASTER_NO_POOL');
+    await lzw.close();
+  });
+
   it('a truncated DEFLATE raster is named as such', async () => {
     const path = join(dir, 'truncated.tif');
     copyFileSync(fixture('scene-a/classes.tif'), path);

@@ -271,7 +271,7 @@ export class EventEngine {
           highD = witnessM;
         } else {
           // The exact distance (and the boundary point it is measured to, the next witness).
-          distance = highD = this.fence.outsideDistanceAboveM(homeOrNearest, lon, lat, -Infinity, s.witness);
+          distance = highD = this.fence.outsideDistanceM(homeOrNearest, lon, lat, s.witness);
           s.witnessLicense = homeOrNearest;
         }
       }

@@ -532,16 +532,15 @@ export class FenceIndex {
 
   /**
    * For a position outside every block of license `licenseIndex` (as `query` finds far fixes):
-   * its distance to the license in metres when that exceeds `floorM`; otherwise an upper bound
-   * of it that is ≤ floorM (the search stops at the first edge within floorM). The maximum of an
-   * excursion needs no more, and the bound still serves as a Lipschitz anchor.
+   * its exact distance to the license in metres, and in `witness` the boundary point it is
+   * measured to (see `witnessDistanceM`).
    */
-  outsideDistanceAboveM(licenseIndex: number, lon: number, lat: number, floorM: number, witness?: Float64Array): number {
+  outsideDistanceM(licenseIndex: number, lon: number, lat: number, witness?: Float64Array): number {
     const { licenseBlockStart } = this.a;
     let best = Infinity;
     for (let b = licenseBlockStart[licenseIndex]!; b < licenseBlockStart[licenseIndex + 1]!; b++) {
       this.toBlock(b, lon, lat);
-      const d = this.bandDistance(b, this.localX, this.localY, best, floorM);
+      const d = this.bandDistance(b, this.localX, this.localY, best);
       if (d < best) {
         best = d;
         if (witness) {
@@ -550,14 +549,13 @@ export class FenceIndex {
           witness[2] = this.nearY;
         }
       }
-      if (best <= floorM) break;
     }
     return best;
   }
 
   /**
    * Metres from a position to a boundary point `witness` ([block, x, y] in that block's
-   * frame, as `outsideDistanceAboveM` gives): an upper bound of the position's distance
+   * frame, as `outsideDistanceM` gives): an upper bound of the position's distance
    * to that license, cheap enough to try before measuring.
    */
   witnessDistanceM(witness: Float64Array, lon: number, lat: number): number {
@@ -585,11 +583,11 @@ export class FenceIndex {
 
   /**
    * Distance from block-local (x, y) to block b's boundary if below `limitM`, else Infinity
-   * (or, once an edge within `stopBelowM` is found, that edge's distance: an upper bound ≤ stopBelowM):
+   * (the nearest boundary point found is left in nearX/nearY):
    * bands outward from the point's band, stopping once a band is farther than the best
    * distance so far; edges whose box is farther are skipped unmeasured.
    */
-  private bandDistance(b: number, x: number, y: number, limitM: number, stopBelowM = -1): number {
+  private bandDistance(b: number, x: number, y: number, limitM: number): number {
     const { blockBand, blockBandStart, bandItemStart, bandItems, bandX, edges } = this.a;
     const minY = blockBand[3 * b]!;
     const height = blockBand[3 * b + 1]!;
@@ -622,7 +620,6 @@ export class FenceIndex {
             this.nearX = x + ex;
             this.nearY = y + ey;
             this.nearEdge = i >> 2;
-            if (best <= stopBelowM) return best;
           }
         }
       }

@@ -25,8 +25,8 @@ export interface InflateJob {
   /** File offset and byte count of each block (float64: BigTIFF offsets pass 2³²). */
   offsets: Float64Array;
   counts: Float64Array;
-  /** Decoded rows of each block (a last strip may hold fewer). */
-  rows: Int32Array;
+  /** Decoded rows of the job's blocks (one block row: a last strip may hold fewer). */
+  rows: number;
   width: number;
   bits: number;
   predictor: number;

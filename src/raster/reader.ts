@@ -314,10 +314,7 @@ export class RasterReader {
       const counts = info.tiled ? 'TileByteCounts' : 'StripByteCounts';
       const byteCount = Number(await this.image.getFileDirectory().loadValueIndexed(counts, this.image.planarConfiguration === 2 ? index + (this.band - 1) * this.blocksAcross * this.blocksDown : index));
       if (byteCount === 0) {
-        // A sparse block (GDAL writes none for all-nodata blocks): nodata, exactly.
-        const empty = this.image.getArrayForSample(this.band - 1, info.blockWidth * info.blockHeight) as RasterBlock;
-        empty.fill(info.nodata ?? 0);
-        return empty;
+        return this.sparseBlock();
       }
       const { data } = await this.image.getTileOrStrip(bx, by, this.image.planarConfiguration === 2 ? this.band - 1 : 0, this.decoder);
       const all = this.image.getArrayForSample(this.band - 1, data) as RasterBlock;
@@ -330,6 +327,12 @@ export class RasterReader {
       if (err instanceof GreenmineError) throw err;
       throw new GreenmineError('RASTER_DECODE', `${info.file}: cannot read block ${bx},${by} (${(err as Error).message}); the file may be truncated or corrupt`, where);
     }
+  }
+
+  /** A sparse block (no bytes in the file; GDAL writes none for all-nodata blocks): nodata, exactly. */
+  private sparseBlock(): RasterBlock {
+    const empty = this.image.getArrayForSample(this.band - 1, this.info.blockWidth * this.info.blockHeight) as RasterBlock;
+    return empty.fill(this.info.nodata ?? 0);
   }
 
   /** Rasters from this many pixels up go to the inflate pool (smaller ones are not worth a worker's start). */
@@ -352,7 +355,7 @@ export class RasterReader {
    */
   async readBlockRowPooled(by: number, bxFirst: number, bxLast: number, plan: Uint8Array | null = null, session = 0): Promise<Array<RasterBlock | null>> {
     const pool = this.pool;
-    if (!pool || !this.deflate) throw new Error('readBlockRowPooled: no inflate pool for this raster');
+    if (!pool || !this.deflate) throw new GreenmineError('RASTER_NO_POOL', `${this.info.file}: no inflate pool for this raster (check reader.pool first)`, { file: this.info.file });
     if (!(by >= 0 && by < this.blocksDown && bxFirst >= 0 && bxLast < this.blocksAcross && bxFirst <= bxLast)) {
       throw new GreenmineError('RASTER_BAD_BLOCK', `${this.info.file}: no blocks ${bxFirst}…${bxLast} in row ${by} (the raster has ${this.blocksAcross} × ${this.blocksDown} blocks)`, { file: this.info.file });
     }
@@ -371,9 +374,8 @@ export class RasterReader {
     for (let i = 0; i < n; i++) {
       if (plan?.[i] === 2) continue;
       if (counts[by * this.blocksAcross + bxFirst + i] === 0) {
-        // A sparse block (no bytes in the file) is nodata, made here (and never counted by a worker).
-        const empty = this.image.getArrayForSample(this.band - 1, info.blockWidth * info.blockHeight) as RasterBlock;
-        blocks[i] = empty.fill(info.nodata ?? 0);
+        // Made here (and never counted by a worker).
+        blocks[i] = this.sparseBlock();
       } else wanted.push(i);
     }
     const per = Math.ceil(wanted.length / pool.size);
@@ -386,7 +388,7 @@ export class RasterReader {
         file: info.file,
         offsets: Float64Array.from(index, (k) => offsets[k]!),
         counts: Float64Array.from(index, (k) => counts[k]!),
-        rows: new Int32Array(part.length).fill(rows),
+        rows,
         width: info.blockWidth,
         bits: this.deflate.bits,
         predictor: this.deflate.predictor,

@@ -240,9 +240,11 @@ export async function zonalClassAreas(reader: RasterReader, zones: PixelPolygons
         const eRow = exclude ? (r - ra) * exclude.width - exclude.colMin : 0;
         const rowInZone = r >= zone.rowMin && r < zone.rowMax;
         const rowInExclude = exclude !== null && r >= exclude.rowMin && r < exclude.rowMax;
+        // The fused loop walks the ring's intervals; the dense loops read them as a mask.
+        const maskRing = bandEdges !== null && (!fused || rowInExclude);
         if (bandEdges) {
           ringIntervals(bandEdges, r + 0.5, bufferPx, c0, c1, ringList);
-          for (let i = 0; i < ringList.length; i += 2) ringMask!.fill(1, ringList[i]! - c0, ringList[i + 1]! - c0);
+          if (maskRing) for (let i = 0; i < ringList.length; i += 2) ringMask!.fill(1, ringList[i]! - c0, ringList[i + 1]! - c0);
         }
         if (fused) {
           if ((r - ra) % DEPOSIT_ROWS === 0) {
@@ -321,7 +323,7 @@ export async function zonalClassAreas(reader: RasterReader, zones: PixelPolygons
             }
           }
         }
-        if (ringMask) for (let i = 0; i < ringList.length; i += 2) ringMask.fill(0, ringList[i]! - c0, ringList[i + 1]! - c0);
+        if (maskRing) for (let i = 0; i < ringList.length; i += 2) ringMask!.fill(0, ringList[i]! - c0, ringList[i + 1]! - c0);
         if (labeler) {
           labeler.pushRow(r, patchMask!, patchWeight!);
           // Only the mask needs clearing: the labeler reads weights where the mask is set.
