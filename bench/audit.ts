@@ -30,6 +30,10 @@ function province(count: number): string {
         soil: { before: abs(demo.soil.before), after: abs(demo.soil.after) },
         zones: Object.fromEntries(Object.entries(demo.zones as Record<string, string>).map(([k, v]) => [k, abs(v)])),
         tracks: demo.tracks.map((t: { path: string }) => ({ ...t, path: abs(t.path) })),
+        sensors: { ...demo.sensors, readings: abs(demo.sensors.readings), stations: abs(demo.sensors.stations) },
+        cameras: { ...demo.cameras, path: abs(demo.cameras.path) },
+        // The shared data lives in the repository's fixtures: the manifests may reach it.
+        root: join(ROOT, 'fixtures'),
       }),
     );
   }

@@ -131,7 +131,7 @@ describe('bad manifests', () => {
       tracks: [{ path: scene('excavator.gpx'), type: 'excavator' }],
       thresholds: { fenceToleranceM: 10 },
     });
-    const r = await runAudit(path);
+    const r = await runAudit(path, { allowOutside: true });
     expect(r.findings.map((f) => f.code)).toContain('MANIFEST_FILE_MISSING');
     const c = (id: string) => r.checks.find((x) => x.id === id)!;
     expect(c('R1.1').status).toBe('not-assessed');
@@ -174,12 +174,12 @@ describe('a track in the wrong frame', () => {
     writeFileSync(join(dir, 'gcj.csv'), lines.join('\n'));
     const manifest = join(dir, 'mine.json');
     writeFileSync(manifest, JSON.stringify({ mine: { name: 'x' }, license: resolve(fixture('scene-a/license_corners.txt')), tracks: [{ path: 'gcj.csv', type: 'excavator' }] }));
-    const r = await runAudit(manifest);
+    const r = await runAudit(manifest, { allowOutside: true });
     const hint = r.findings.find((f) => f.code === 'TRACK_FRAME_OFFSET');
     expect(hint?.message).toContain('GCJ02');
     // Declared, it audits like the WGS 84 track: three excursions.
     writeFileSync(manifest, JSON.stringify({ mine: { name: 'x' }, license: resolve(fixture('scene-a/license_corners.txt')), tracks: [{ path: 'gcj.csv', type: 'excavator', frame: 'gcj02' }] }));
-    const declared = await runAudit(manifest);
+    const declared = await runAudit(manifest, { allowOutside: true });
     expect(declared.findings.map((f) => f.code)).not.toContain('TRACK_FRAME_OFFSET');
     expect(declared.checks.find((c) => c.id === 'R5.1')!.values.excursions).toBe(3);
   });
@@ -210,7 +210,7 @@ describe('batch, merge and init', () => {
     const out = join(province, '..', `${basename(province)}-out`);
     const manifests = findManifests(province);
     expect(manifests).toHaveLength(3);
-    const rows = await runBatch(manifests, { out, concurrency: 2 });
+    const rows = await runBatch(manifests, { out, concurrency: 2, allowOutside: true });
     expect(rows.filter((r) => r.outcome === 'audited')).toHaveLength(2);
     const broken = rows.find((r) => r.outcome === 'failed')!;
     expect(broken.error).toContain('AUDIT_LICENSE');
@@ -222,7 +222,7 @@ describe('batch, merge and init', () => {
     const csv = readFileSync(join(out, 'summary.csv'), 'utf8');
     expect(csv.charCodeAt(0)).toBe(0xfeff);
     expect(csv.trim().split('\r\n')).toHaveLength(4);
-    const again = await runBatch(manifests, { out, concurrency: 2, resume: true });
+    const again = await runBatch(manifests, { out, concurrency: 2, resume: true, allowOutside: true });
     expect(again.filter((r) => r.outcome === 'skipped')).toHaveLength(2);
   });
 
@@ -231,8 +231,8 @@ describe('batch, merge and init', () => {
     const manifests = findManifests(province);
     expect([...shard(manifests, 1, 2), ...shard(manifests, 2, 2)].sort()).toEqual(manifests);
     const base = join(province, '..', `${basename(province)}-shards`);
-    await runBatch(manifests, { out: join(base, '1'), shard: [1, 2] });
-    await runBatch(manifests, { out: join(base, '2'), shard: [2, 2] });
+    await runBatch(manifests, { out: join(base, '1'), shard: [1, 2], allowOutside: true });
+    await runBatch(manifests, { out: join(base, '2'), shard: [2, 2], allowOutside: true });
     const merged = mergeSummaries([join(base, '1'), join(base, '2')], join(base, 'all'));
     expect(merged.map((r) => r.manifest).sort()).toEqual(manifests);
     expect(() => shard(manifests, 3, 2)).toThrow();
@@ -305,13 +305,13 @@ describe('dust monitors and cameras in the audit (R4.1, R5.3, R5.4)', () => {
     const base = { mine: { name: '粉尘测试' }, license: fixture('scene-a/license_corners.txt') };
     writeFileSync(join(dir, 'a.json'), JSON.stringify({ ...base, sensors }));
     writeFileSync(join(dir, 'b.json'), JSON.stringify({ ...base, sensors: { ...sensors, stations: 'missing.csv' } }));
-    const a = await runAudit(join(dir, 'a.json'));
+    const a = await runAudit(join(dir, 'a.json'), { allowOutside: true });
     const r54 = a.checks.find((x) => x.id === 'R5.4')!;
     expect(r54.status).toBe('fail');
     expect(r54.values.unmonitored).toBe(1);
     expect(r54.problem!.zh).toContain('破碎站未设粉尘监测');
     expect(a.findings.map((f) => f.code)).toContain('DUST_KEY_POSITION_UNMONITORED');
-    const b = await runAudit(join(dir, 'b.json'));
+    const b = await runAudit(join(dir, 'b.json'), { allowOutside: true });
     for (const id of ['R4.1', 'R5.4']) {
       const check = b.checks.find((x) => x.id === id)!;
       expect(check.status).toBe('not-assessed');
@@ -324,8 +324,8 @@ describe('dust monitors and cameras in the audit (R4.1, R5.3, R5.4)', () => {
     const base = { mine: { name: '摄像测试' }, license: fixture('cameras/license.geojson'), cameras: { path: fixture('cameras/cameras.csv'), crs: 'EPSG:4549', dem: null } };
     writeFileSync(join(dir, 'a.json'), JSON.stringify(base));
     writeFileSync(join(dir, 'b.json'), JSON.stringify({ ...base, thresholds: { minVideoCoverage: 0.25 } }));
-    const a = await runAudit(join(dir, 'a.json'));
-    const b = await runAudit(join(dir, 'b.json'));
+    const a = await runAudit(join(dir, 'a.json'), { allowOutside: true });
+    const b = await runAudit(join(dir, 'b.json'), { allowOutside: true });
     const share = (Math.PI * 100 * 100 + (Math.PI * 80 * 80) / 2) / (500 * 300);
     const ra = a.checks.find((x) => x.id === 'R5.3')!;
     expect(ra.values.mode).toBe('sectors');

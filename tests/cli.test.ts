@@ -47,8 +47,8 @@ describe('greenmine license', () => {
     expect((await run('license', 'a.txt', '--towgs84', '1,2')).code).toBe(2);
     expect((await run('frobnicate')).code).toBe(2);
     const same = await run('license', fixture('scene-a/license.geojson'), '--out', fixture('scene-a/license.geojson'));
-    expect(same.code).toBe(2);
-    expect(same.stderr).toContain('overwrite');
+    expect(same.code).toBe(1);
+    expect(same.stderr).toContain('OUTPUT_IS_INPUT');
   });
 
   it('writes GeoJSON in the CRS asked for', async () => {

@@ -15,7 +15,9 @@ import { bareChange, measureCoverage, type CoverageReport } from '../raster/inde
 import { exposedSlopes, exposedSlopesInZones, platformSoil, type SlopesReport, type SoilReport } from '../terrain/index.js';
 import { analyseDust, loadReadings, loadStations, parseRule } from '../sensors/index.js';
 import { loadTracks, type Track } from '../track/index.js';
-import { loadManifest, type LoadedManifest, type Thresholds } from './manifest.js';
+import { loadManifest, type LoadedManifest, type ManifestOptions, type Thresholds } from './manifest.js';
+import { resolve } from 'node:path';
+import { stampInput, type InputStamp } from '../io/files.js';
 
 export const REPORT_VERSION = '1.0.0';
 
@@ -47,6 +49,8 @@ export interface AuditReport {
   version: string;
   generatedAt: string;
   manifest: string;
+  /** Every file the audit read (the manifest first), with its size and time: the key batch --resume compares. */
+  inputs: InputStamp[];
   mine: LoadedManifest['manifest']['mine'] & { licenseNoFromLicense: string | null };
   license: LicenseSummary | null;
   /** The license in WGS 84, for maps. */
@@ -218,8 +222,13 @@ async function videoCheck(manifest: LoadedManifest['manifest'], loaded: LoadedMa
   };
 }
 
-export async function runAudit(manifestPath: string): Promise<AuditReport> {
-  const loaded = loadManifest(manifestPath);
+/** The stamps of a mine's inputs: the manifest, then every file it names (in manifest order). */
+export function auditInputs(manifestPath: string, loaded: LoadedManifest): InputStamp[] {
+  return [stampInput('manifest', resolve(manifestPath)), ...loaded.inputs.map((i) => stampInput(i.role, i.path))];
+}
+
+export async function runAudit(manifestPath: string, options: ManifestOptions = {}): Promise<AuditReport> {
+  const loaded = loadManifest(manifestPath, options);
   const { manifest, thresholds: t } = loaded;
   const findings: Finding[] = [...loaded.missing];
   const checks: Check[] = [];
@@ -488,6 +497,7 @@ export async function runAudit(manifestPath: string): Promise<AuditReport> {
     version: REPORT_VERSION,
     generatedAt: new Date().toISOString(),
     manifest: manifestPath,
+    inputs: auditInputs(manifestPath, loaded),
     mine: { ...manifest.mine, licenseNoFromLicense: licenses[0]?.licenseNo ?? null },
     license: licenseSummary,
     licenseGeometry: licensesToGeoJson(licenses, crsFromEpsg(4326)),

@@ -5,9 +5,9 @@ import { GreenmineError } from '../errors.js';
 import { runAudit } from './audit.js';
 import { auditOne } from './batch.js';
 
-parentPort?.on('message', async ({ manifest, dir }: { manifest: string; dir: string }) => {
+parentPort?.on('message', async ({ manifest, dir, allowOutside }: { manifest: string; dir: string; allowOutside: boolean }) => {
   try {
-    parentPort!.postMessage({ row: auditOne(manifest, dir, await runAudit(manifest)) });
+    parentPort!.postMessage({ row: auditOne(manifest, dir, await runAudit(manifest, { allowOutside })) });
   } catch (err) {
     const e = err instanceof GreenmineError ? { code: err.code, message: err.message } : { code: 'AUDIT_INTERNAL', message: (err as Error).message };
     parentPort!.postMessage({ error: e });

@@ -5,12 +5,15 @@
  * (the i-th of n deterministic slices, so any job runner can spread a province
  * over machines; `greenmine merge` joins the summaries).
  */
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
+import { parseJson } from '../io/json.js';
+import { mkdirSync, readdirSync, readFileSync, statSync, type Dirent, type Stats } from 'node:fs';
+import { csvText } from '../io/csv.js';
+import { readInput, stampsCurrent, writeOutputSet } from '../io/files.js';
 import { availableParallelism } from 'node:os';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { GreenmineError } from '../errors.js';
-import { runAudit, type AuditReport } from './audit.js';
+import { auditInputs, runAudit, type AuditReport } from './audit.js';
 import { loadManifest } from './manifest.js';
 import { writeAuditOutputs } from './outputs.js';
 import { workerExecArgv } from '../io/worker-argv.js';
@@ -30,26 +33,55 @@ export interface SummaryRow {
   excursions: number | null;
   bareOutsideM2: number | null;
   report: string;
+  /** The slice this row came from ("i/n"), or "1/1" for a whole batch. */
+  shard?: string;
+  /** The batch's identity: a hash of the sorted list of every manifest before slicing (shards of one batch share it). */
+  batch?: string;
 }
 
-/** Manifests under a folder (every mine.json), or listed one per line in a text file; sorted. */
+/**
+ * Manifests under a folder (every mine.json), or listed one per line in a text
+ * file; sorted. Symbolic links to folders are not followed (no loops, no
+ * folders outside the tree) and a link that leads nowhere is skipped.
+ */
 export function findManifests(input: string): string[] {
-  if (!existsSync(input)) throw new GreenmineError('FILE_NOT_FOUND', `${input}: no such folder or list`, { file: input });
-  if (statSync(input).isFile() && extname(input) !== '.json') {
-    return readFileSync(input, 'utf8').split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('#')).map((l) => resolve(dirname(input), l)).sort();
+  let st: Stats;
+  try {
+    st = statSync(input);
+  } catch {
+    throw new GreenmineError('FILE_NOT_FOUND', `${input}: no such folder or list`, { file: input });
   }
-  if (statSync(input).isFile()) return [resolve(input)];
+  if (st.isFile() && extname(input) !== '.json') {
+    const text = new TextDecoder().decode(readInput(input, 'list of manifests', 64 << 20));
+    return text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('#')).map((l) => resolve(dirname(input), l)).sort();
+  }
+  if (st.isFile()) return [resolve(input)];
+  if (!st.isDirectory()) throw new GreenmineError('FILE_NOT_REGULAR', `${input}: neither a folder nor a list of manifests`, { file: input });
   const out: string[] = [];
   const walk = (dir: string): void => {
-    for (const name of readdirSync(dir).sort()) {
-      const path = join(dir, name);
-      if (statSync(path).isDirectory()) {
-        if (name !== 'node_modules' && !name.startsWith('.')) walk(path);
-      } else if (name === 'mine.json') out.push(resolve(path));
+    let entries: Dirent[];
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+      const path = join(dir, e.name);
+      if (e.isDirectory()) {
+        if (e.name !== 'node_modules' && !e.name.startsWith('.')) walk(path);
+      } else if (e.name === 'mine.json' && (e.isFile() || (e.isSymbolicLink() && isFileQuiet(path)))) out.push(resolve(path));
     }
   };
   walk(input);
   return out.sort();
+}
+
+function isFileQuiet(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
 }
 
 /** The i-th (1-based) of n deterministic slices. */
@@ -65,16 +97,18 @@ function outDirFor(manifest: string, root: string): string {
   return join(root, `${basename(dirname(manifest)).replace(/[^\p{L}\p{N}._-]+/gu, '_')}-${h.toString(36)}`);
 }
 
-function newestInput(manifestPath: string): number {
-  let newest = statSync(manifestPath).mtimeMs;
+/** True when the report at `reportPath` was made from exactly the inputs the manifest names now, and its whole set of outputs is there. */
+function reportCurrent(manifestPath: string, reportPath: string, allowOutside: boolean): AuditReport | null {
+  const dir = dirname(reportPath);
+  if (!['report.html', 'form.csv', 'evidence.geojson'].every((f) => isFileQuiet(join(dir, f)))) return null;
   try {
-    const { manifest, resolve: r } = loadManifest(manifestPath);
-    const paths = [manifest.license, ...(manifest.classes ?? []).map((c) => c.path), manifest.dem, manifest.soil?.before, manifest.soil?.after, ...Object.values(manifest.zones ?? {}), ...(manifest.tracks ?? []).map((t) => t.path)];
-    for (const p of paths) if (p && existsSync(r(p))) newest = Math.max(newest, statSync(r(p)).mtimeMs);
+    const report = JSON.parse(readFileSync(reportPath, 'utf8')) as AuditReport;
+    if (!Array.isArray(report.inputs)) return null;
+    const now = auditInputs(manifestPath, loadManifest(manifestPath, { allowOutside }));
+    return stampsCurrent(report.inputs, now) ? report : null;
   } catch {
-    return Infinity;
+    return null;
   }
-  return newest;
 }
 
 function summaryOf(manifest: string, report: AuditReport, reportPath: string): SummaryRow {
@@ -101,21 +135,25 @@ function summaryOf(manifest: string, report: AuditReport, reportPath: string): S
 }
 
 export function summaryCsv(rows: SummaryRow[]): string {
-  const cell = (v: unknown): string => {
-    const s = v === null || v === undefined ? '' : String(v);
-    return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-  };
-  const head = ['manifest', 'mine', 'licenseNo', 'outcome', 'failed', ...SUMMARY_IDS, 'greenRatio', 'exposedSlopes', 'excursions', 'bareOutsideM2', 'report', 'error'];
-  const lines = [head.join(',')];
-  for (const r of rows) lines.push([r.manifest, r.mine, r.licenseNo, r.outcome, r.failed, ...SUMMARY_IDS.map((id) => r.statuses[id] ?? ''), r.greenRatio, r.exposedSlopes, r.excursions, r.bareOutsideM2, r.report, r.error].map(cell).join(','));
-  return `\uFEFF${lines.join('\r\n')}\r\n`;
+  const head = ['manifest', 'mine', 'licenseNo', 'outcome', 'failed', ...SUMMARY_IDS, 'greenRatio', 'exposedSlopes', 'excursions', 'bareOutsideM2', 'report', 'error', 'shard', 'batch'];
+  return csvText([head, ...rows.map((r) => [r.manifest, r.mine, r.licenseNo, r.outcome, r.failed, ...SUMMARY_IDS.map((id) => r.statuses[id] ?? ''), r.greenRatio, r.exposedSlopes, r.excursions, r.bareOutsideM2, r.report, r.error, r.shard ?? '', r.batch ?? ''])]);
 }
 
-export function writeSummary(rows: SummaryRow[], out: string): void {
-  mkdirSync(out, { recursive: true });
-  const sorted = [...rows].sort((a, b) => a.manifest.localeCompare(b.manifest));
-  writeFileSync(join(out, 'summary.json'), `${JSON.stringify(sorted, null, 2)}\n`);
-  writeFileSync(join(out, 'summary.csv'), summaryCsv(sorted));
+/** summary.json and summary.csv in `out`, written as one set (atomically). */
+export function writeSummary(rows: SummaryRow[], out: string, inputs: string[] = []): void {
+  try {
+    mkdirSync(out, { recursive: true });
+  } catch (err) {
+    throw new GreenmineError('OUTPUT_DIR_MISSING', `${out}: cannot create the output folder (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, { file: out });
+  }
+  const sorted = [...rows].sort((a, b) => (a.manifest < b.manifest ? -1 : a.manifest > b.manifest ? 1 : 0));
+  writeOutputSet(
+    [
+      { path: join(out, 'summary.csv'), data: summaryCsv(sorted) },
+      { path: join(out, 'summary.json'), data: `${JSON.stringify(sorted, null, 2)}\n` },
+    ],
+    inputs,
+  );
 }
 
 export interface BatchOptions {
@@ -125,6 +163,8 @@ export interface BatchOptions {
   workers?: boolean;
   shard?: [number, number];
   resume?: boolean;
+  /** Let manifests name files outside their folders (see loadManifest). */
+  allowOutside?: boolean;
   /** Called after each mine (for progress). */
   onProgress?: (done: number, total: number, failed: number, row: SummaryRow) => void;
 }
@@ -138,20 +178,18 @@ export async function runBatch(manifests: string[], options: BatchOptions): Prom
   let failed = 0;
   const useWorkers = (options.workers ?? import.meta.url.endsWith('.js')) && concurrency > 1 && list.length > 1;
   const pool = useWorkers ? new AuditPool(Math.min(concurrency, list.length)) : null;
+  const allowOutside = options.allowOutside ?? false;
+  const identity = { shard: options.shard ? `${options.shard[0]}/${options.shard[1]}` : '1/1', batch: batchId(manifests) };
   const one = async (manifest: string): Promise<SummaryRow> => {
     const dir = outDirFor(manifest, options.out);
     const reportPath = join(dir, 'report.json');
-    if (options.resume && existsSync(reportPath) && statSync(reportPath).mtimeMs >= newestInput(manifest)) {
-      try {
-        const report = JSON.parse(readFileSync(reportPath, 'utf8')) as AuditReport;
-        return { ...summaryOf(manifest, report, reportPath), outcome: 'skipped' };
-      } catch {
-        // An unreadable old report: audit again.
-      }
+    if (options.resume && isFileQuiet(reportPath)) {
+      const report = reportCurrent(manifest, reportPath, allowOutside);
+      if (report) return { ...summaryOf(manifest, report, reportPath), outcome: 'skipped' };
     }
     try {
-      if (pool) return await pool.run(manifest, dir);
-      return auditOne(manifest, dir, await runAudit(manifest));
+      if (pool) return await pool.run(manifest, dir, allowOutside);
+      return auditOne(manifest, dir, await runAudit(manifest, { allowOutside }));
     } catch (err) {
       const message = err instanceof GreenmineError ? `${err.code}: ${err.message}` : `internal error: ${(err as Error).message}`;
       return { manifest, mine: basename(dirname(manifest)), licenseNo: '', outcome: 'failed', error: message, statuses: {}, failed: 0, greenRatio: null, exposedSlopes: null, excursions: null, bareOutsideM2: null, report: '' };
@@ -160,7 +198,7 @@ export async function runBatch(manifests: string[], options: BatchOptions): Prom
   const worker = async (): Promise<void> => {
     while (next < list.length) {
       const manifest = list[next++]!;
-      const row = await one(manifest);
+      const row = { ...(await one(manifest)), ...identity };
       if (row.outcome === 'failed') failed++;
       rows.push(row);
       options.onProgress?.(rows.length, list.length, failed, row);
@@ -171,8 +209,22 @@ export async function runBatch(manifests: string[], options: BatchOptions): Prom
   } finally {
     await pool?.close();
   }
-  writeSummary(rows, options.out);
+  writeSummary(rows, options.out, manifests);
   return rows;
+}
+
+/** A batch's identity: a short hash of its sorted manifest list (the same for every shard of it). */
+export function batchId(manifests: string[]): string {
+  let h1 = 0x811c9dc5;
+  let h2 = 0;
+  for (const m of [...manifests].sort()) {
+    for (let i = 0; i < m.length; i++) {
+      h1 = Math.imul(h1 ^ m.charCodeAt(i), 16777619) >>> 0;
+      h2 = (Math.imul(h2, 31) + m.charCodeAt(i)) >>> 0;
+    }
+    h1 = Math.imul(h1 ^ 10, 16777619) >>> 0;
+  }
+  return `${h1.toString(16).padStart(8, '0')}${h2.toString(16).padStart(8, '0')}-${manifests.length}`;
 }
 
 /** Write one mine's outputs and its summary row (in whichever thread ran the audit). */
@@ -206,7 +258,7 @@ class AuditPool {
     else this.idle.push(w);
   }
 
-  async run(manifest: string, dir: string): Promise<SummaryRow> {
+  async run(manifest: string, dir: string, allowOutside: boolean): Promise<SummaryRow> {
     const w = await this.acquire();
     try {
       return await new Promise<SummaryRow>((resolve, reject) => {
@@ -222,7 +274,7 @@ class AuditPool {
         };
         w.on('message', onMessage);
         w.on('error', onError);
-        w.postMessage({ manifest, dir });
+        w.postMessage({ manifest, dir, allowOutside });
       });
     } finally {
       this.release(w);
@@ -234,14 +286,49 @@ class AuditPool {
   }
 }
 
-/** Join the summary.json of several batch outputs (shards) into one. */
+/**
+ * Join the summary.json of several batch outputs (shards) into one. Refuses
+ * (MERGE_*) summaries of different batches, a shard given twice or slices of
+ * different sizes, a manifest in two shards, and a batch with shards missing;
+ * `out` may not hold one of the inputs' summaries.
+ */
 export function mergeSummaries(dirs: string[], out: string): SummaryRow[] {
   const rows: SummaryRow[] = [];
-  for (const dir of dirs) {
-    const path = join(dir, 'summary.json');
-    if (!existsSync(path)) throw new GreenmineError('FILE_NOT_FOUND', `${path}: no summary to merge`, { file: path });
-    rows.push(...(JSON.parse(readFileSync(path, 'utf8')) as SummaryRow[]));
+  const paths = dirs.map((d) => join(d, 'summary.json'));
+  const shards = new Map<string, string>();
+  let batch: string | undefined;
+  let of: number | undefined;
+  for (const path of paths) {
+    const text = new TextDecoder().decode(readInput(path, 'batch summary (summary.json)', 256 << 20));
+    const list = parseJson(text, path, 'MERGE_BAD_SUMMARY', 'batch summary (summary.json)');
+    if (!Array.isArray(list) || !list.every((r) => r && typeof r === 'object' && typeof (r as SummaryRow).manifest === 'string' && typeof (r as SummaryRow).outcome === 'string')) {
+      throw new GreenmineError('MERGE_BAD_SUMMARY', `${path}: not a greenmine batch summary (an array of rows with manifest and outcome)`, { file: path });
+    }
+    const part = list as SummaryRow[];
+    const ids = new Set(part.map((r) => `${r.batch ?? ''}|${r.shard ?? ''}`));
+    if (ids.size > 1) throw new GreenmineError('MERGE_BAD_SUMMARY', `${path}: rows of several batches or shards in one summary`, { file: path });
+    const first = part[0];
+    if (!first) continue;
+    if (!first.batch || !first.shard) throw new GreenmineError('MERGE_NO_IDENTITY', `${path}: the summary names no batch and shard (written by an older greenmine); run the batch again`, { file: path });
+    if (batch !== undefined && first.batch !== batch) throw new GreenmineError('MERGE_OTHER_BATCH', `${path}: a shard of another batch (${first.batch}, not ${batch}): the shards were run over different manifest lists`, { file: path });
+    batch = first.batch;
+    const n = Number(first.shard.split("/")[1]);
+    if (of !== undefined && n !== of) throw new GreenmineError('MERGE_SHARD_MISMATCH', `${path}: shard ${first.shard} does not slice the batch like the others (…/${of})`, { file: path });
+    of = n;
+    const seen = shards.get(first.shard);
+    if (seen) throw new GreenmineError('MERGE_DUPLICATE_SHARD', `${path}: shard ${first.shard} was already given (${seen})`, { file: path });
+    shards.set(first.shard, path);
+    rows.push(...part);
   }
-  writeSummary(rows, out);
+  const byManifest = new Map<string, SummaryRow>();
+  for (const r of rows) {
+    if (byManifest.has(r.manifest)) throw new GreenmineError('MERGE_DUPLICATE_MINE', `${r.manifest}: in two summaries`, { file: r.manifest });
+    byManifest.set(r.manifest, r);
+  }
+  if (of !== undefined && shards.size !== of) {
+    const missing = Array.from({ length: of }, (_, k) => `${k + 1}/${of}`).filter((s) => !shards.has(s));
+    throw new GreenmineError('MERGE_SHARDS_MISSING', `the batch has ${of} shards; missing: ${missing.join(', ')}`, {});
+  }
+  writeSummary(rows, out, paths);
   return rows;
 }

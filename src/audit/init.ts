@@ -3,8 +3,8 @@
  * guessed from file types and names (Chinese or English), with the files it
  * could not place listed.
  */
-import { readdirSync, statSync } from 'node:fs';
-import { basename, extname, join, relative } from 'node:path';
+import { readdirSync, realpathSync, statSync, type Dirent } from 'node:fs';
+import { basename, extname, isAbsolute, join, relative } from 'node:path';
 import type { Manifest } from './manifest.js';
 
 export interface InitResult {
@@ -17,18 +17,40 @@ export interface InitResult {
 
 const DATA = new Set(['.txt', '.csv', '.tsv', '.shp', '.kml', '.kmz', '.geojson', '.json', '.tif', '.tiff', '.gpx', '.nmea']);
 
-function walk(dir: string, out: string[] = []): string[] {
-  for (const name of readdirSync(dir).sort()) {
+/**
+ * Data files under `dir`. Folders reached through symbolic links are not
+ * entered; a linked file counts only when it resolves inside `root` (the
+ * manifest could not name it otherwise) and exists (dangling links are skipped).
+ */
+function walk(dir: string, root: string, out: string[] = []): string[] {
+  let entries: Dirent[];
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return out;
+  }
+  for (const e of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+    const name = e.name;
     if (name.startsWith('.') || name === 'node_modules') continue;
     const path = join(dir, name);
-    if (statSync(path).isDirectory()) walk(path, out);
-    else if (DATA.has(extname(name).toLowerCase())) out.push(path);
+    if (e.isDirectory()) walk(path, root, out);
+    else if (DATA.has(extname(name).toLowerCase()) && (e.isFile() || (e.isSymbolicLink() && linkedFileInside(path, root)))) out.push(path);
   }
   return out;
 }
 
+function linkedFileInside(path: string, root: string): boolean {
+  try {
+    const real = realpathSync(path);
+    const rel = relative(root, real);
+    return statSync(real).isFile() && rel !== '' && !rel.startsWith('..') && !isAbsolute(rel);
+  } catch {
+    return false;
+  }
+}
+
 export function initManifest(dir: string): InitResult {
-  const files = walk(dir);
+  const files = walk(dir, realpathSync(dir));
   const rel = (p: string): string => relative(dir, p).split('\\').join('/');
   const unplaced: string[] = [];
   const manifest: Manifest = { mine: { name: basename(dir) }, license: '' };

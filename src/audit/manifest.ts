@@ -2,7 +2,9 @@
  * The mine manifest (`mine.json`), validated against schemas/mine.schema.json
  * with Ajv: every problem is reported with its JSON path.
  */
+import { parseJson } from '../io/json.js';
 import { existsSync, readFileSync } from 'node:fs';
+import { readInput, resolveInside } from '../io/files.js';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv } from 'ajv';
@@ -52,6 +54,8 @@ export const DEFAULT_THRESHOLDS: Thresholds = {
 };
 
 export interface Manifest {
+  /** A folder (relative to the manifest) that its paths may reach instead of the manifest's own folder (shared data). */
+  root?: string;
   mine: { name: string; licenseNo?: string; holder?: string; productionStatus?: string; mustBeGreen?: boolean; thirdPartyAssessed?: boolean };
   license: string;
   licenseOptions?: { crs?: string; zone?: number; encoding?: string };
@@ -75,6 +79,33 @@ export interface LoadedManifest {
   overridden: string[];
   /** Files named in the manifest that do not exist (the checks that need them are not assessed). */
   missing: Finding[];
+  /** Every file the manifest names, resolved (role, absolute path): the inputs of this mine. */
+  inputs: Array<{ role: string; path: string }>;
+}
+
+export interface ManifestOptions {
+  /** Let the manifest's paths reach outside its folder (or its `root`). Default false: a manifest is data. */
+  allowOutside?: boolean;
+}
+
+/** Every path a manifest names, with its role (the JSON path). */
+export function manifestPaths(manifest: Manifest): Array<{ role: string; path: string }> {
+  const out: Array<{ role: string; path: string }> = [];
+  const add = (role: string, path: string | null | undefined): void => {
+    if (typeof path === 'string') out.push({ role, path });
+  };
+  add('license', manifest.license);
+  manifest.classes?.forEach((c, i) => add(`classes[${i}]`, c.path));
+  add('dem', manifest.dem);
+  add('soil.before', manifest.soil?.before);
+  add('soil.after', manifest.soil?.after);
+  for (const [k, v] of Object.entries(manifest.zones ?? {})) add(`zones.${k}`, v);
+  manifest.tracks?.forEach((t, i) => add(`tracks[${i}]`, t.path));
+  add('sensors.readings', manifest.sensors?.readings);
+  add('sensors.stations', manifest.sensors?.stations);
+  add('cameras.path', manifest.cameras?.path);
+  add('cameras.dem', manifest.cameras?.dem);
+  return out;
 }
 
 export const SCHEMA_PATH = fileURLToPath(new URL('../../../schemas/mine.schema.json', import.meta.url));
@@ -93,19 +124,9 @@ function schemaValidator(): ReturnType<Ajv['compile']> {
   return validator;
 }
 
-export function loadManifest(file: string): LoadedManifest {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    throw new GreenmineError('FILE_NOT_FOUND', `${file}: cannot read the manifest`, { file });
-  }
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch (err) {
-    throw new GreenmineError('MANIFEST_SYNTAX', `${file}: not valid JSON (${(err as Error).message})`, { file });
-  }
+export function loadManifest(file: string, options: ManifestOptions = {}): LoadedManifest {
+  const text = new TextDecoder().decode(readInput(file, 'manifest', 16 << 20));
+  const doc = parseJson(text, file, 'MANIFEST_SYNTAX', 'manifest (mine.json)');
   const validate = schemaValidator();
   if (!validate(doc)) {
     const findings: Finding[] = (validate.errors ?? []).map((e) => ({
@@ -118,23 +139,23 @@ export function loadManifest(file: string): LoadedManifest {
   }
   const manifest = doc as Manifest;
   const base = dirname(resolve(file));
-  const resolvePath = (p: string): string => resolve(base, p);
+  const root = manifest.root === undefined ? base : resolve(base, manifest.root);
   const overridden = Object.keys(manifest.thresholds ?? {});
   const thresholds = { ...DEFAULT_THRESHOLDS, ...(manifest.thresholds ?? {}) } as Thresholds;
   const missing: Finding[] = [];
-  const check = (path: string | undefined, role: string): void => {
-    if (path !== undefined && !existsSync(resolvePath(path))) missing.push({ code: 'MANIFEST_FILE_MISSING', severity: 'warning', message: `${role} file ${path} does not exist`, where: { file, path: role } });
-  };
-  check(manifest.license, 'license');
-  manifest.classes?.forEach((c, i) => check(c.path, `classes[${i}]`));
-  check(manifest.dem, 'dem');
-  check(manifest.soil?.before, 'soil.before');
-  check(manifest.soil?.after, 'soil.after');
-  for (const [k, v] of Object.entries(manifest.zones ?? {})) check(v, `zones.${k}`);
-  manifest.tracks?.forEach((t, i) => check(t.path, `tracks[${i}]`));
-  check(manifest.sensors?.readings, 'sensors.readings');
-  check(manifest.sensors?.stations, 'sensors.stations');
-  check(manifest.cameras?.path, 'cameras.path');
-  check(manifest.cameras?.dem ?? undefined, 'cameras.dem');
-  return { manifest, file, resolve: resolvePath, thresholds, overridden, missing };
+  const outside: Finding[] = [];
+  const inputs: Array<{ role: string; path: string }> = [];
+  for (const { role, path } of manifestPaths(manifest)) {
+    try {
+      inputs.push({ role, path: resolveInside(root, resolve(base, path), file, role, options.allowOutside) });
+    } catch (err) {
+      if (!(err instanceof GreenmineError)) throw err;
+      outside.push(...err.findings);
+      continue;
+    }
+    if (!existsSync(resolve(base, path))) missing.push({ code: 'MANIFEST_FILE_MISSING', severity: 'warning', message: `${role} file ${path} does not exist`, where: { file, path: role } });
+  }
+  if (outside.length) throw new GreenmineError('PATH_OUTSIDE_ROOT', outside.map((f) => f.message).join('; '), { file, path: outside[0]!.where.path }, outside);
+  const resolvePath = (p: string): string => resolveInside(root, resolve(base, p), file, p, options.allowOutside);
+  return { manifest, file, resolve: resolvePath, thresholds, overridden, missing, inputs };
 }

@@ -1,7 +1,10 @@
 /** Audit outputs: report.json, evidence.geojson, form.csv (UTF-8 with BOM) and a self-contained report.html. */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { csvText } from '../io/csv.js';
+import { writeOutputSet } from '../io/files.js';
 import type { AuditReport, Check } from './audit.js';
+import { GreenmineError } from '../errors.js';
 
 export interface AuditFiles {
   json: string;
@@ -18,10 +21,7 @@ export function evidenceGeoJson(report: AuditReport): object {
 
 /** The remediation form with exactly its columns: 序号, 整治提升内容, 存在的问题, 整改提升措施, 计划完成时间. */
 export function formCsv(report: AuditReport): string {
-  const cell = (v: string): string => (/[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
-  const lines = [['序号', '整治提升内容', '存在的问题', '整改提升措施', '计划完成时间'].join(',')];
-  for (const r of report.form) lines.push([String(r.row), r.category, r.problems, r.measures, r.dueDate].map(cell).join(','));
-  return `\uFEFF${lines.join('\r\n')}\r\n`;
+  return csvText([['序号', '整治提升内容', '存在的问题', '整改提升措施', '计划完成时间'], ...report.form.map((r) => [r.row, r.category, r.problems, r.measures, r.dueDate])]);
 }
 
 const STATUS: Record<Check['status'], { zh: string; cls: string }> = {
@@ -135,12 +135,26 @@ ${mapSvg(report)}
 `;
 }
 
+/**
+ * Write the four outputs as one set: each to a temporary file, then renamed,
+ * report.json last, so a report.json on disk means the whole set is there
+ * (batch --resume relies on it). No output may be one of the mine's inputs.
+ */
 export function writeAuditOutputs(report: AuditReport, dir: string): AuditFiles {
-  mkdirSync(dir, { recursive: true });
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (err) {
+    throw new GreenmineError('OUTPUT_DIR_MISSING', `${dir}: cannot create the output folder (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, { file: dir });
+  }
   const files: AuditFiles = { json: join(dir, 'report.json'), html: join(dir, 'report.html'), geojson: join(dir, 'evidence.geojson'), csv: join(dir, 'form.csv') };
-  writeFileSync(files.json, `${JSON.stringify(report, null, 2)}\n`);
-  writeFileSync(files.geojson, `${JSON.stringify(evidenceGeoJson(report))}\n`);
-  writeFileSync(files.csv, formCsv(report));
-  writeFileSync(files.html, reportHtml(report));
+  writeOutputSet(
+    [
+      { path: files.geojson, data: `${JSON.stringify(evidenceGeoJson(report))}\n` },
+      { path: files.csv, data: formCsv(report) },
+      { path: files.html, data: reportHtml(report) },
+      { path: files.json, data: `${JSON.stringify(report, null, 2)}\n` },
+    ],
+    [report.manifest, ...(report.inputs ?? []).map((i) => i.path)],
+  );
   return files;
 }

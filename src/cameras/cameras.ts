@@ -3,6 +3,7 @@
  * fields of view and range, read from CSV (Chinese or English headers) or
  * GeoJSON points.
  */
+import { parseJson } from '../io/json.js';
 import { readInput } from '../io/files.js';
 import { crsFromEpsg, parseCrs, type Crs } from '../crs/index.js';
 import { GreenmineError, type Where } from '../errors.js';
@@ -140,12 +141,7 @@ export function parseCamerasCsv(bytes: Uint8Array, file: string, options: Camera
 
 /** Cameras from a GeoJSON FeatureCollection of points (WGS 84 lon/lat, or the CRS of a legacy `crs` member), properties named as the CSV columns. */
 export function parseCamerasGeoJson(text: string, file: string): Camera[] {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch (err) {
-    throw new GreenmineError('CAMERA_BAD_JSON', `${file}: not JSON (${(err as Error).message})`, { file });
-  }
+  const doc = parseJson(text, file, 'CAMERA_BAD_JSON', 'GeoJSON file of cameras');
   const features = (doc as { type?: string; features?: unknown[] }).type === 'FeatureCollection' ? (doc as { features: unknown[] }).features : null;
   if (!Array.isArray(features)) throw new GreenmineError('CAMERA_BAD_JSON', `${file}: expected a GeoJSON FeatureCollection of points`, { file });
   // RFC 7946 GeoJSON is WGS 84 lon/lat; an old-style "crs" member (as GDAL writes for projected data) is honoured.

@@ -1,4 +1,5 @@
-import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
+import { writeOutput } from '../io/files.js';
 import { join } from 'node:path';
 import { Presets, SingleBar } from 'cli-progress';
 import { findManifests, initManifest, mergeSummaries, runAudit, runBatch, shard, writeAuditOutputs } from '../audit/index.js';
@@ -17,6 +18,9 @@ remediation form (矿山企业整治提升表). Writes to <dir>:
 Options:
   --out <dir>   output folder (created if needed; default ./greenmine-report)
   --json        also print report.json on stdout
+  --allow-outside  let the manifest name files outside its folder (by default a
+                manifest's paths must resolve, after symbolic links, inside its
+                folder or the folder its "root" entry names)
   -h, --help    show this help
 
 Exit codes: 0 the audit ran (whatever it found), 1 it could not run, 2 bad usage.
@@ -25,14 +29,14 @@ Exit codes: 0 the audit ran (whatever it found), 1 it could not run, 2 bad usage
 export async function auditCommand(argv: string[], io: Io): Promise<number> {
   const json = argv.includes('--json');
   return guard(io, json, async () => {
-    const { values, positionals } = parse(argv, { out: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } });
+    const { values, positionals } = parse(argv, { out: { type: 'string' }, json: { type: 'boolean' }, 'allow-outside': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } });
     if (values.help) {
       io.stdout(AUDIT_HELP);
       return EXIT_OK;
     }
     if (positionals.length !== 1) throw new UsageError(`audit takes one manifest (mine.json)\n\n${AUDIT_HELP}`);
     const started = performance.now();
-    const report = await runAudit(positionals[0]!);
+    const report = await runAudit(positionals[0]!, { allowOutside: values['allow-outside'] });
     const files = writeAuditOutputs(report, values.out ?? 'greenmine-report');
     if (json) io.stdout(`${JSON.stringify(report, null, 2)}\n`);
     else {
@@ -57,7 +61,9 @@ Options:
   --out <dir>          output folder
   --concurrency <n>    audits in flight at once (default: the number of cores)
   --shard <i/n>        run only the i-th of n deterministic slices (for job arrays)
-  --resume             skip mines whose report is newer than their manifest and files
+  --resume             skip mines whose outputs are complete and whose manifest and
+                       every file it names are unchanged (size and time)
+  --allow-outside      let manifests name files outside their folders
   -h, --help           show this help
 
 Join the summaries of shards with: greenmine merge <dir> <dir> … --out <dir>
@@ -78,7 +84,7 @@ types and names; lists the files it could not place and the roles left empty.
 
 export async function batchCommand(argv: string[], io: Io): Promise<number> {
   return guard(io, false, async () => {
-    const { values, positionals } = parse(argv, { out: { type: 'string' }, concurrency: { type: 'string' }, shard: { type: 'string' }, resume: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } });
+    const { values, positionals } = parse(argv, { out: { type: 'string' }, concurrency: { type: 'string' }, shard: { type: 'string' }, resume: { type: 'boolean' }, 'allow-outside': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } });
     if (values.help) {
       io.stdout(BATCH_HELP);
       return EXIT_OK;
@@ -103,6 +109,7 @@ export async function batchCommand(argv: string[], io: Io): Promise<number> {
       concurrency,
       shard: shardSpec,
       resume: values.resume,
+      allowOutside: values['allow-outside'],
       onProgress: (done, all, failed, row) => {
         if (bar) bar.update(done, { failed });
         else io.stderr(`[${done}/${all}] ${row.outcome.padEnd(7)} ${row.mine}${row.error ? ` — ${row.error}` : ''}\n`);
@@ -140,7 +147,7 @@ export async function initCommand(argv: string[], io: Io): Promise<number> {
     const dir = positionals[0]!;
     const { manifest, unplaced, missingRoles } = initManifest(dir);
     const target = existsSync(join(dir, 'mine.json')) && !values.force ? join(dir, 'mine.draft.json') : join(dir, 'mine.json');
-    writeFileSync(target, `${JSON.stringify({ $schema: 'https://greenmine.example/schemas/mine.schema.json', ...manifest }, null, 2)}\n`);
+    writeOutput(target, `${JSON.stringify({ $schema: 'https://greenmine.example/schemas/mine.schema.json', ...manifest }, null, 2)}\n`);
     io.stdout(`wrote ${target}\n`);
     if (missingRoles.length) io.stdout(`roles left empty: ${missingRoles.join(', ')}\n`);
     if (unplaced.length) io.stdout(`files not placed:\n${unplaced.map((f) => `  ${f}`).join('\n')}\n`);

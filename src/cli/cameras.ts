@@ -1,5 +1,5 @@
-import { writeFileSync } from 'node:fs';
-import { formatWhere, GreenmineError } from '../errors.js';
+import { checkOutput, writeOutput } from '../io/files.js';
+import { formatWhere } from '../errors.js';
 import { cameraCoverage, loadCameras } from '../cameras/index.js';
 import { loadLicenses } from '../license/index.js';
 import { EXIT_OK, guard, parse, UsageError, type Io } from './args.js';
@@ -59,15 +59,12 @@ export async function camerasCommand(argv: string[], io: Io): Promise<number> {
     if (cellM === 0) throw new UsageError('--cell-m takes metres > 0');
     const targetHeightM = amountOption(values['target-height-m'], '--target-height-m');
     const minUncoveredM2 = amountOption(values['min-uncovered-m2'], '--min-uncovered-m2', 'm²');
+    if (values.uncovered) checkOutput(values.uncovered, [values.license, values.cameras, values.dem], '--uncovered GeoJSON');
     const licenses = await loadLicenses(values.license);
     const cameras = loadCameras(values.cameras, values['cameras-crs'] ? { crs: values['cameras-crs'] } : {});
     const report = await cameraCoverage(licenses, cameras, { dem: values.dem, cellM, targetHeightM, minUncoveredM2 });
     if (values.uncovered) {
-      try {
-        writeFileSync(values.uncovered, `${JSON.stringify(report.uncovered)}\n`);
-      } catch (err) {
-        throw new GreenmineError('FILE_WRITE', `${values.uncovered}: cannot write (${(err as Error).message})`, { file: values.uncovered });
-      }
+      writeOutput(values.uncovered, `${JSON.stringify(report.uncovered)}\n`, [values.license, values.cameras, values.dem], '--uncovered GeoJSON');
     }
     const { uncovered: _uncovered, ...rest } = report;
     if (json) io.stdout(`${JSON.stringify({ ...rest, uncoveredParts: report.uncovered.features.length }, null, 2)}\n`);

@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { checkOutput, writeOutput } from '../io/files.js';
 import { formatWhere } from '../errors.js';
 import { loadLicenses, type License } from '../license/index.js';
 import { loadScheme, measureCoverage, schemeFromGroups, WORLDCOVER, type CoverageMode } from '../raster/index.js';
@@ -80,6 +80,8 @@ export async function coverageCommand(argv: string[], io: Io): Promise<number> {
     const groups = { green: codes(values.green, '--green'), bare: codes(values.bare, '--bare'), nongreenable: codes(values.nongreen, '--nongreen') };
     if (groups.green || groups.bare || groups.nongreenable) scheme = schemeFromGroups(scheme, groups);
 
+    const inputs = [values.license, values.classes, values.exclude, values.zones, values.scheme];
+    if (values.patches) checkOutput(values.patches, inputs, '--patches GeoJSON');
     const licenses = await loadLicenses(values.license);
     const exclude: License[] | undefined = values.exclude ? await loadLicenses(values.exclude) : undefined;
     const greenable: License[] | undefined = values.zones ? await loadLicenses(values.zones) : undefined;
@@ -97,7 +99,7 @@ export async function coverageCommand(argv: string[], io: Io): Promise<number> {
           geometry: { type: 'MultiPolygon', coordinates: p.outline },
         })),
       };
-      writeFileSync(values.patches, `${JSON.stringify(fc)}\n`);
+      writeOutput(values.patches, `${JSON.stringify(fc)}\n`, inputs, '--patches GeoJSON');
     }
     // On stdout the patches go without their outlines (those are in --patches).
     const printable = { ...report, barePatches: report.barePatches.map(({ outline: _o, outlineRasterCrs: _r, ...rest }) => rest) };

@@ -1,4 +1,5 @@
-import { readdirSync, writeFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
+import { checkOutput, writeOutput } from '../io/files.js';
 import { extname, join } from 'node:path';
 import { formatWhere, type Finding } from '../errors.js';
 import { detectEvents, detectWashViolations, FenceIndex, type EventOptions, type FenceEvent } from '../fence/index.js';
@@ -101,6 +102,7 @@ export async function fenceCommand(argv: string[], io: Io): Promise<number> {
     const trackFiles = (values.track as unknown as string[] | undefined) ?? [];
     if (licenseFiles.length === 0) throw new UsageError(`fence needs --license <file> or --licenses <folder>\n\n${FENCE_HELP}`);
     if (trackFiles.length === 0) throw new UsageError(`fence needs --track <file>\n\n${FENCE_HELP}`);
+    if (values.geojson) checkOutput(values.geojson, [...licenseFiles, ...trackFiles, values['wash-zones'], values.exits], '--geojson');
     if (values.format && !['gpx', 'csv', 'nmea', 'geojson'].includes(values.format)) throw new UsageError('--format is one of gpx, csv, nmea, geojson');
     const options: EventOptions = {
       toleranceM: nonNegative(values.tolerance, '--tolerance', 5),
@@ -174,7 +176,7 @@ export async function fenceCommand(argv: string[], io: Io): Promise<number> {
       })),
       findings,
     };
-    if (values.geojson) writeFileSync(values.geojson, `${JSON.stringify(eventsGeoJson(events))}\n`);
+    if (values.geojson) writeOutput(values.geojson, `${JSON.stringify(eventsGeoJson(events))}\n`, [...licenseFiles, ...trackFiles, values['wash-zones'], values.exits], '--geojson');
     if (json) io.stdout(`${JSON.stringify(report, null, 2)}\n`);
     else {
       io.stdout(`${licenses.length} license(s), ${tracks.length} device(s), ${points} fixes (${skipped} skipped), ${outside} outside by more than ${tolerance} m\n`);

@@ -1,5 +1,4 @@
-import { writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { checkOutput, writeOutput } from '../io/files.js';
 import { parseCrs } from '../crs/index.js';
 import { formatWhere } from '../errors.js';
 import { licensesToGeoJson, loadLicenses, summarizeLicense, type LicenseFormat, type LicenseSummary } from '../license/index.js';
@@ -54,7 +53,7 @@ export async function licenseCommand(argv: string[], io: Io): Promise<number> {
     if (values.gcj02 && values.bd09) throw new UsageError('--gcj02 and --bd09 exclude each other');
     if (values.to && !values.out) throw new UsageError('--to names the CRS of the GeoJSON written with --out; give --out <file.geojson> too');
     if (values.format && !FORMATS.includes(values.format as LicenseFormat)) throw new UsageError(`--format is one of ${FORMATS.join(', ')}`);
-    if (values.out && resolve(values.out) === resolve(file)) throw new UsageError('--out would overwrite the input file');
+    if (values.out) checkOutput(values.out, [file], 'GeoJSON');
     const zone = intOption(values.zone, '--zone');
     const towgs84 = numberList(values.towgs84, '--towgs84');
 
@@ -69,7 +68,7 @@ export async function licenseCommand(argv: string[], io: Io): Promise<number> {
     const summaries = licenses.map(summarizeLicense);
     if (values.out) {
       const target = parseCrs(values.to ?? 'EPSG:4326', { source: '--to', towgs84 });
-      writeFileSync(values.out, `${JSON.stringify(licensesToGeoJson(licenses, target))}\n`);
+      writeOutput(values.out, `${JSON.stringify(licensesToGeoJson(licenses, target))}\n`, [file], 'GeoJSON');
     }
     if (json) {
       io.stdout(`${JSON.stringify(summaries.length === 1 ? summaries[0] : summaries, null, 2)}\n`);

@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { checkOutput, writeOutput } from '../io/files.js';
 import { formatWhere } from '../errors.js';
 import { loadLicenses } from '../license/index.js';
 import { loadScheme, RasterReader, writeTiledTiff } from '../raster/index.js';
@@ -98,13 +98,14 @@ export async function slopesCommand(argv: string[], io: Io): Promise<number> {
       mergeGapM: num(values['merge-gap'], '--merge-gap', 0),
     };
     const minShare = num(values['min-share'], '--min-share', 0.5);
+    if (values.patches) checkOutput(values.patches, [values.license, values.classes, values.dem, values['slope-zones'], values.scheme], '--patches GeoJSON');
     const licenses = await loadLicenses(values.license);
     const report = values['slope-zones']
       ? await exposedSlopesInZones(values.classes, values.dem, await loadLicenses(values['slope-zones']), { ...options, minShare })
       : await exposedSlopes(values.classes, values.dem, licenses, options);
     if (values.patches) {
       const fc = { type: 'FeatureCollection', features: report.slopes.map(({ outline, ...p }) => ({ type: 'Feature', properties: p, geometry: { type: 'MultiPolygon', coordinates: outline } })) };
-      writeFileSync(values.patches, `${JSON.stringify(fc)}\n`);
+      writeOutput(values.patches, `${JSON.stringify(fc)}\n`, [values.license, values.classes, values.dem, values['slope-zones'], values.scheme], '--patches GeoJSON');
     }
     const printable = { ...report, slopes: report.slopes.map(({ outline: _o, ...rest }) => rest) };
     if (json) io.stdout(`${JSON.stringify(printable, null, 2)}\n`);
@@ -141,6 +142,7 @@ export async function soilCommand(argv: string[], io: Io): Promise<number> {
     if ((!values.platforms && !values.license) || !values.before || !values.after) throw new UsageError(`soil needs --platforms (or --license), --before and --after\n\n${SOIL_HELP}`);
     const minThicknessM = num(values['min-thickness'], '--min-thickness', 0.3);
     const maxSlopeDeg = values.platforms ? undefined : num(values['max-platform-slope'], '--max-platform-slope', 5);
+    if (values.thin) checkOutput(values.thin, [values.platforms, values.license, values.before, values.after], '--thin GeoJSON');
     const platforms = await loadLicenses((values.platforms ?? values.license)!);
     const report = await platformSoil(platforms, values.before, values.after, { minThicknessM, maxSlopeDeg });
     if (values.thin) {
@@ -148,7 +150,7 @@ export async function soilCommand(argv: string[], io: Io): Promise<number> {
         type: 'FeatureCollection',
         features: report.platforms.flatMap((p) => p.thinPatches.map((coordinates, k) => ({ type: 'Feature', properties: { platform: p.id, patch: k + 1 }, geometry: { type: 'MultiPolygon', coordinates } }))),
       };
-      writeFileSync(values.thin, `${JSON.stringify(fc)}\n`);
+      writeOutput(values.thin, `${JSON.stringify(fc)}\n`, [values.platforms, values.license, values.before, values.after], '--thin GeoJSON');
     }
     const printable = { ...report, platforms: report.platforms.map(({ thinPatches, ...rest }) => ({ ...rest, thinPatches: thinPatches.length })) };
     if (json) io.stdout(`${JSON.stringify(printable, null, 2)}\n`);
@@ -171,6 +173,7 @@ export async function slopeCommand(argv: string[], io: Io): Promise<number> {
       return EXIT_OK;
     }
     if (!values.dem || !values.out) throw new UsageError(`slope needs --dem and --out\n\n${SLOPE_HELP}`);
+    checkOutput(values.out, [values.dem], 'slope raster');
     const reader = await RasterReader.open(values.dem);
     const { width, height, transform, crs } = reader.info;
     if (crs.epsg === null) throw new UsageError('slope writes EPSG-coded CRSs only; this DEM has a custom CRS');

@@ -19,7 +19,7 @@ import { detectGkCrs, familyOfZone, parseCrs, zonePrefix, type Crs, type Datum }
 import { GreenmineError, type Finding } from '../errors.js';
 import { decodeText } from '../io/text.js';
 import { pointInRing } from './geometry.js';
-import { mapAttributes, parseElevation, parseStatedArea } from './fields.js';
+import { ELEVATION_RANGE_M, mapAttributes, parseElevation, parseStatedArea } from './fields.js';
 import type { License, StatedArea } from './model.js';
 
 export interface CornerTableOptions {
@@ -66,17 +66,29 @@ export function parseCornerTable(bytes: Uint8Array, file: string, options: Corne
   const fail = (code: string, message: string, line: number): never => {
     throw new GreenmineError(code, `${file}, line ${line}: ${message}`, { file, line });
   };
+  const failRow = (code: string, message: string, line: number): never => {
+    if (!looksLikeTable()) {
+      // Nothing so far was a corner row or a license heading: this is not a corner table, and its text is not quoted.
+      throw new GreenmineError('LICENSE_FORMAT_UNKNOWN', `${file}, line ${line}: not a corner-coordinate table (no corner rows or license headings before this line; expected lines of point, X, Y)`, { file, line });
+    }
+    throw new GreenmineError(code, `${file}, line ${line}: ${message}`, { file, line });
+  };
+
+  // True once a line was a corner row or a license heading (so the file is a corner table and bad rows may be quoted).
+  const looksLikeTable = (): boolean =>
+    blocks.some((b) => b.xs.length > 0) || holes.length > 0 || blocks.length > 0 || datum !== null || family !== undefined || statedArea !== null || elevationM !== null || headerZone !== undefined;
 
   lines.forEach((raw, index) => {
     const lineNo = index + 1;
     const line = raw.trim();
     if (!line || /^#/.test(line)) return;
-    const numbers = [...line.matchAll(/[-+]?\d+(?:\.\d+)?/g)].map((m) => ({ value: Number(m[0]), index: m.index! }));
+    // Exponent notation (3.384e6, as spreadsheets export) is one number, not two.
+    const numbers = [...line.matchAll(/[-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?/g)].map((m) => ({ value: Number(m[0]), index: m.index! }));
     const large = numbers.filter((n) => Math.abs(n.value) >= MIN_COORDINATE);
 
     if (ELEVATION.test(line) && large.length === 0) {
       elevationM = parseElevation(line.replace(/^[^:：]*[:：]/, ''));
-      if (!elevationM) fail('LICENSE_TABLE_ELEVATION', `cannot read the elevation range in "${line}" (expected e.g. 开采标高：由+290米至+68米)`, lineNo);
+      if (!elevationM) fail('LICENSE_TABLE_ELEVATION', `cannot read the elevation range in "${line}" (expected e.g. 开采标高：由+290米至+68米, both between ${ELEVATION_RANGE_M.min} and ${ELEVATION_RANGE_M.max} m)`, lineNo);
       attributes['开采标高'] = line.replace(/^[^:：]*[:：]\s*/, '');
       return;
     }
@@ -118,7 +130,18 @@ export function parseCornerTable(bytes: Uint8Array, file: string, options: Corne
       return;
     }
     if (large.length % 2 !== 0) {
-      fail('LICENSE_TABLE_ROW', `expected point, X (northing), Y (easting) but found ${large.length} coordinate value(s) in "${line}"`, lineNo);
+      failRow('LICENSE_TABLE_ROW', `expected point, X (northing), Y (easting) but found ${large.length} coordinate value(s) in "${line}"`, lineNo);
+    }
+    if (large.some((n) => !Number.isFinite(n.value) || Math.abs(n.value) > 1e9)) {
+      failRow('LICENSE_TABLE_ROW', `a coordinate in "${line}" is beyond any Gauss-Krüger or UTM value`, lineNo);
+    }
+    // Only a point label may stand before each X, Y pair; any other number is a column greenmine would otherwise drop.
+    for (const n of numbers) {
+      if (Math.abs(n.value) >= MIN_COORDINATE) continue;
+      const after = large.findIndex((l) => l.index > n.index);
+      if (after === -1 || after % 2 === 1) {
+        failRow('LICENSE_TABLE_ROW', `an extra column (${n.value}) in "${line}": expected point, X (northing), Y (easting) only`, lineNo);
+      }
     }
     if (!current) {
       current = { name: '第1块', line: lineNo, xs: [], ys: [], lines: [] };

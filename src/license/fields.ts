@@ -4,11 +4,15 @@
  */
 import type { StatedArea } from './model.js';
 
-const NUMBER = String.raw`[+\-－]?\d+(?:\.\d+)?`;
+// Digits with optional thousands separators (1,290 or 1，290) and decimals; exponents are read so they can be refused.
+const NUMBER = String.raw`[+\-－]?\d{1,3}(?:[,，]\d{3})+(?:\.\d+)?(?:[eE][-+]?\d+)?|[+\-－]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?`;
+
+/** Elevations greenmine accepts (m): from the Dead Sea shore to above Everest; anything else is a misprint. */
+export const ELEVATION_RANGE_M = { min: -500, max: 9000 };
 const RANGE_SEPARATOR = String.raw`\s*(?:米|m|M)?\s*(?:至|到|~|～|〜|—|–|－|-{1,2}|\.{2,3})\s*`;
 
 function toNumber(s: string): number {
-  return Number(s.replace('－', '-').replace('+', ''));
+  return Number(s.replace('－', '-').replace('+', '').replace(/[,，]/g, ''));
 }
 
 /**
@@ -22,6 +26,8 @@ export function parseElevation(line: string): { min: number; max: number } | nul
   if (!m) return null;
   const a = toNumber(m[1]!);
   const b = toNumber(m[2]!);
+  // An elevation outside what the Earth holds (or written in exponent notation past it) is not read.
+  if (![a, b].every((v) => Number.isFinite(v) && v >= ELEVATION_RANGE_M.min && v <= ELEVATION_RANGE_M.max)) return null;
   // "290-68" reads as a range, but "-47" after a separator is a negative elevation: handled by NUMBER.
   return { min: Math.min(a, b), max: Math.max(a, b) };
 }

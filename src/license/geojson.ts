@@ -1,4 +1,5 @@
 /** GeoJSON licenses: RFC 7946 (WGS 84 lon/lat) or the legacy `crs` member (urn:ogc:def:crs:EPSG::4549). */
+import { parseJson } from '../io/json.js';
 import { crsFromEpsg, parseCrs, type Crs } from '../crs/index.js';
 import { GreenmineError, type Finding } from '../errors.js';
 import { decodeText } from '../io/text.js';
@@ -12,12 +13,7 @@ export interface GeoJsonOptions {
 
 export function parseGeoJsonLicenses(bytes: Uint8Array, file: string, options: GeoJsonOptions = {}): License[] {
   const { text } = decodeText(bytes, file, 'utf-8');
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch (err) {
-    throw new GreenmineError('GEOJSON_SYNTAX', `${file}: not valid JSON (${(err as Error).message})`, { file });
-  }
+  const doc = parseJson(text, file, 'GEOJSON_SYNTAX', 'GeoJSON file');
   if (!doc || typeof doc !== 'object') throw new GreenmineError('GEOJSON_STRUCTURE', `${file}: expected a GeoJSON object`, { file });
   const root = doc as { type?: unknown; features?: unknown; crs?: unknown; geometry?: unknown; properties?: unknown };
   const findings: Finding[] = [];

@@ -3,6 +3,7 @@
  * The default is ESA WorldCover; any other scheme is a small JSON file
  * `{"name", "nodata"?, "classes": {"10": {"name": "tree", "group": "green"}, …}}`.
  */
+import { parseJson } from '../io/json.js';
 import { readInput } from '../io/files.js';
 import { GreenmineError } from '../errors.js';
 
@@ -44,12 +45,7 @@ function checkCode(key: string, source: string): number {
 }
 
 export function parseScheme(text: string, source: string): ClassScheme {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch (err) {
-    throw new GreenmineError('SCHEME_SYNTAX', `${source}: not valid JSON (${(err as Error).message})`, { file: source });
-  }
+  const doc = parseJson(text, source, 'SCHEME_SYNTAX', 'class scheme (JSON)');
   const d = doc as { name?: unknown; nodata?: unknown; classes?: unknown };
   if (!d || typeof d !== 'object' || !d.classes || typeof d.classes !== 'object') {
     throw new GreenmineError('SCHEME_STRUCTURE', `${source}: expected {"name", "classes": {"<code>": {"name", "group"}}}`, { file: source });

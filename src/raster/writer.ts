@@ -6,6 +6,7 @@
  * (projected or geographic) or none at all.
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
+import { commitTemp, discardTemp, tempPathFor } from '../io/files.js';
 import { deflateSync } from 'node:zlib';
 
 export interface TiffSpec {
@@ -61,7 +62,10 @@ export async function writeTiledTiff(
   const across = Math.ceil(width / tileSize);
   const down = Math.ceil(height / tileSize);
   const n = across * down;
-  const fd = openSync(path, 'w');
+  // Written to a temporary file renamed into place at the end: a failure leaves no partial TIFF.
+  const temp = tempPathFor(path);
+  const fd = openSync(temp, 'wx');
+  let done = false;
   try {
     const header = Buffer.alloc(8);
     header.write('II', 0, 'latin1');
@@ -142,7 +146,10 @@ export async function writeTiledTiff(
     writeSync(fd, header, 0, 8, 0);
     writeSync(fd, ifd, 0, ifd.length, ifdPos);
     for (const [at, bytes] of blobs) writeSync(fd, bytes, 0, bytes.length, at);
+    done = true;
   } finally {
     closeSync(fd);
+    if (!done) discardTemp(temp);
   }
+  commitTemp(temp, path);
 }

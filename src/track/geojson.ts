@@ -1,4 +1,5 @@
 /** GeoJSON tracks: Points with `properties.time`, or (Multi)LineStrings with `properties.times` or `coordTimes`. */
+import { parseJson } from '../io/json.js';
 import { basename } from 'node:path';
 import { GreenmineError, type Finding } from '../errors.js';
 import { badPosition, buildTrackSet, parseTime, type RawFix } from './build.js';
@@ -8,12 +9,7 @@ import type { TrackReadOptions } from './options.js';
 type Json = Record<string, unknown>;
 
 export function parseTrackGeoJson(bytes: Uint8Array, file: string, options: TrackReadOptions = {}): TrackSet {
-  let doc: Json;
-  try {
-    doc = JSON.parse(new TextDecoder('utf-8').decode(bytes)) as Json;
-  } catch (err) {
-    throw new GreenmineError('GEOJSON_SYNTAX', `${file}: not valid JSON (${(err as Error).message})`, { file });
-  }
+  const doc = (parseJson(new TextDecoder('utf-8').decode(bytes), file, 'GEOJSON_SYNTAX', 'GeoJSON track') ?? {}) as Json;
   const features: Json[] = doc.type === 'FeatureCollection' && Array.isArray(doc.features) ? (doc.features as Json[]) : doc.type === 'Feature' ? [doc] : [];
   if (features.length === 0) throw new GreenmineError('GEOJSON_STRUCTURE', `${file}: expected a Feature or FeatureCollection of Points or LineStrings`, { file });
   const fixes: RawFix[] = [];
