@@ -14,6 +14,7 @@ import { addDecoder, BaseDecoder, fromFile, getDecoder, type GeoTIFF, type GeoTI
 import { crsFromGeoKeys, crsLabel, parseCrs, type Crs } from '../crs/index.js';
 import { GreenmineError, type Finding } from '../errors.js';
 import { InflatePool } from './inflate-pool.js';
+import { checkInputFile } from '../io/files.js';
 import { unpredict } from './predictor.js';
 
 const inflateAsync = promisify(inflate);
@@ -143,6 +144,7 @@ export class RasterReader {
     let image: GeoTIFFImage;
     let base: GeoTIFFImage;
     let imageCount: number;
+    checkInputFile(file, 'GeoTIFF');
     try {
       tiff = await fromFile(file);
       base = await tiff.getImage(0);
