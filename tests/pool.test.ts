@@ -104,11 +104,20 @@ describe('class areas through the inflate pool equal the in-thread path exactly'
     await lzw.close();
   });
 
-  it('a truncated DEFLATE raster is named as such', async () => {
+  it('a DEFLATE raster with damaged blocks is named as such (a truncated one is refused at open)', async () => {
     const path = join(dir, 'truncated.tif');
     copyFileSync(fixture('scene-a/classes.tif'), path);
     const bytes = readFileSync(path);
     writeFileSync(path, bytes.subarray(0, Math.floor(bytes.length * 0.6)));
+    const cut = await built.measureCoverage(path, licenses, { bufferM: 0 }).then(
+      () => null,
+      (e: { code?: string; message: string }) => e,
+    );
+    expect(cut?.code).toBe('RASTER_DAMAGED');
+    // Same length, blocks overwritten with garbage from 60 % on: the worker's inflate fails.
+    const damaged = Buffer.from(bytes);
+    for (let i = Math.floor(bytes.length * 0.6); i < bytes.length; i++) damaged[i] = (i * 7919) & 0xff;
+    writeFileSync(path, damaged);
     const err = await built.measureCoverage(path, licenses, { bufferM: 0 }).then(
       () => null,
       (e: { code?: string; message: string }) => e,
@@ -264,10 +273,9 @@ describe('a failing inflate pool (last: it leaves the process without a pool)', 
     expect(pool).not.toBeNull();
     const path = fixture('scene-a/classes.tif');
     const reader = await built.RasterReader.open(path);
-    // Kill the workers while the first block row is in flight.
-    const row = reader.readBlockRowPooled(0, 0, reader.blocksAcross - 1);
+    // Kill the workers as the first block row is sent: its jobs are never answered.
     for (const slot of (pool as unknown as { slots: Array<{ worker: { terminate(): Promise<number> } }> }).slots) void slot.worker.terminate();
-    const err = await row.then(() => null, (e: { code?: string; message: string }) => e);
+    const err = await reader.readBlockRowPooled(0, 0, reader.blocksAcross - 1).then(() => null, (e: { code?: string; message: string }) => e);
     expect(err?.code).toBe('RASTER_WORKER');
     expect(err?.message).toContain('classes.tif');
     expect(InflatePool.shared()).toBeNull();

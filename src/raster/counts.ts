@@ -49,7 +49,12 @@ let simdInstance: SimdCounter | null | undefined;
 function simdCounter(): SimdCounter | null {
   if (simdInstance === undefined) {
     const bytes = Buffer.from(COUNT_SIMD_WASM, 'base64');
-    simdInstance = WebAssembly.validate(bytes) ? (new WebAssembly.Instance(new WebAssembly.Module(bytes)).exports as unknown as SimdCounter) : null;
+    try {
+      simdInstance = WebAssembly.validate(bytes) ? (new WebAssembly.Instance(new WebAssembly.Module(bytes)).exports as unknown as SimdCounter) : null;
+    } catch {
+      // No room for a WebAssembly memory (e.g. under `ulimit -v`, where V8's guard regions do not fit): the scalar path counts.
+      simdInstance = null;
+    }
   }
   return simdInstance;
 }

@@ -14,14 +14,26 @@ import { addDecoder, BaseDecoder, fromFile, getDecoder, type GeoTIFF, type GeoTI
 import { crsFromGeoKeys, crsLabel, parseCrs, type Crs } from '../crs/index.js';
 import { GreenmineError, type Finding } from '../errors.js';
 import { InflatePool } from './inflate-pool.js';
+import { decodeLzw } from './lzw.js';
+import { scanTiffStructure } from './tiff-structure.js';
 import { checkInputFile } from '../io/files.js';
 import { unpredict } from './predictor.js';
 
 const inflateAsync = promisify(inflate);
 
-class ZlibInflateDecoder extends BaseDecoder {
-  // geotiff applies predictors in generic JS after decodeBlock; doing it here, typed and specialised,
-  // is several times faster for floating-point DEMs.
+/** The decoded size of one block (all its samples), from geotiff's decoder parameters. */
+function blockBytes(parameters: unknown): number {
+  const p = parameters as { tileWidth: number; tileHeight: number; bitsPerSample: number | number[] };
+  const bits = Array.isArray(p.bitsPerSample) || ArrayBuffer.isView(p.bitsPerSample) ? Array.from(p.bitsPerSample as ArrayLike<number>).reduce((a, b) => a + b, 0) : Number(p.bitsPerSample);
+  return Math.ceil((p.tileWidth * p.tileHeight * bits) / 8);
+}
+
+/**
+ * A decoder that undoes the predictor itself: geotiff applies predictors in
+ * generic JS after decodeBlock; doing it here, typed and specialised, is
+ * several times faster for floating-point DEMs.
+ */
+abstract class PredictingDecoder extends BaseDecoder {
   override async decode(buffer: ArrayBufferLike): Promise<ArrayBufferLike> {
     const decoded = await this.decodeBlock(buffer);
     const p = this.parameters as { tileWidth: number; tileHeight: number; predictor: number; bitsPerSample: number | ArrayLike<number>; planarConfiguration: number };
@@ -32,12 +44,12 @@ class ZlibInflateDecoder extends BaseDecoder {
     const rows = Math.floor(decoded.byteLength / (p.tileWidth * (b / 8)));
     return unpredict(decoded, p.predictor, p.tileWidth, rows, b);
   }
+}
 
+class ZlibInflateDecoder extends PredictingDecoder {
   override async decodeBlock(buffer: ArrayBufferLike): Promise<ArrayBufferLike> {
     // One output chunk the size of a decoded block: no chunk copies and concatenation on the main thread.
-    const p = this.parameters as { tileWidth: number; tileHeight: number; bitsPerSample: number | number[] };
-    const bits = Array.isArray(p.bitsPerSample) || ArrayBuffer.isView(p.bitsPerSample) ? Array.from(p.bitsPerSample as ArrayLike<number>).reduce((a, b) => a + b, 0) : Number(p.bitsPerSample);
-    const expected = Math.ceil((p.tileWidth * p.tileHeight * bits) / 8);
+    const expected = blockBytes(this.parameters);
     // A chunk of exactly the block's size: zlib then hands back that chunk itself, used without a copy.
     const out = await inflateAsync(new Uint8Array(buffer), { chunkSize: Math.max(64, expected) });
     if (out.byteOffset === 0 && out.buffer.byteLength === out.byteLength) return out.buffer;
@@ -45,6 +57,14 @@ class ZlibInflateDecoder extends BaseDecoder {
   }
 }
 addDecoder([8, 32946], () => Promise.resolve(ZlibInflateDecoder as unknown as typeof BaseDecoder));
+
+class LzwDecoder extends PredictingDecoder {
+  override async decodeBlock(buffer: ArrayBufferLike): Promise<ArrayBufferLike> {
+    const out = decodeLzw(new Uint8Array(buffer), blockBytes(this.parameters));
+    return out.byteOffset === 0 && out.byteLength === out.buffer.byteLength ? out.buffer : out.slice().buffer;
+  }
+}
+addDecoder(5, () => Promise.resolve(LzwDecoder as unknown as typeof BaseDecoder));
 
 export type DataType = 'uint8' | 'int8' | 'uint16' | 'int16' | 'uint32' | 'int32' | 'float32' | 'float64';
 export type RasterBlock = Uint8Array | Int8Array | Uint16Array | Int16Array | Uint32Array | Int32Array | Float32Array | Float64Array;
@@ -66,7 +86,12 @@ const COMPRESSION_NAMES: Record<number, string> = {
   50001: 'WebP',
   50002: 'JPEG XL',
 };
-const SUPPORTED = new Set([1, 5, 7, 8, 32946, 32773, 34887, 50000]);
+const SUPPORTED = new Set([1, 5, 8, 32946, 32773, 34887, 50000]);
+
+/** Rasters wider or taller than this are refused (a header can claim anything; 2²¹ px is 210 km at 0.1 m). */
+export const MAX_RASTER_SIDE = 1 << 21;
+/** A decoded block larger than this is refused (GDAL writes 256² or 512² tiles, or strips of a few rows). */
+export const MAX_BLOCK_BYTES = 256 << 20;
 
 export interface RasterInfo {
   file: string;
@@ -104,16 +129,46 @@ function parseNodata(text: string, file: string): number {
   if (/^[-+]?nan$/i.test(s)) return NaN;
   if (/^[-+]?inf(inity)?$/i.test(s)) return s.startsWith('-') ? -Infinity : Infinity;
   const n = Number(s);
-  if (s === '' || Number.isNaN(n)) throw new GreenmineError('RASTER_BAD_NODATA', `${file}: GDAL_NODATA "${s}" is not a number`, { file });
+  if (s === '' || Number.isNaN(n) || !/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(s)) throw new GreenmineError('RASTER_BAD_NODATA', `${file}: GDAL_NODATA is not a number`, { file });
   return n;
+}
+
+const TYPE_RANGE: Partial<Record<DataType, [number, number]>> = { uint8: [0, 255], int8: [-128, 127], uint16: [0, 65535], int16: [-32768, 32767], uint32: [0, 4294967295], int32: [-2147483648, 2147483647] };
+
+/**
+ * The nodata value as pixels of `type` can hold it, as GDAL does: a float32
+ * raster's "-3.4e+38" is the float32 nearest it (else no pixel would equal it).
+ * An integer raster's nodata that no pixel can take is reported.
+ */
+export function nodataForType(value: number, type: DataType, file: string, findings: Finding[]): number {
+  if (Number.isNaN(value)) return value;
+  if (type === 'float32') return Math.fround(value);
+  const range = TYPE_RANGE[type];
+  if (range && !(Number.isInteger(value) && value >= range[0] && value <= range[1])) {
+    findings.push({ code: 'RASTER_NODATA_UNREPRESENTABLE', severity: 'warning', message: `${file}: the nodata value ${value} cannot occur in ${type} pixels, so no pixel is nodata`, where: { file } });
+  }
+  return value;
 }
 
 function dataTypeOf(format: number, bits: number, file: string): DataType {
   const key = `${format}:${bits}`;
   const map: Record<string, DataType> = { '1:8': 'uint8', '2:8': 'int8', '1:16': 'uint16', '2:16': 'int16', '1:32': 'uint32', '2:32': 'int32', '3:32': 'float32', '3:64': 'float64' };
   const t = map[key];
-  if (!t) throw new GreenmineError('RASTER_UNSUPPORTED_TYPE', `${file}: ${bits}-bit ${format === 3 ? 'float' : format === 2 ? 'signed' : 'unsigned'} samples are not supported (uint8/int8/uint16/int16/uint32/int32/float32/float64)`, { file });
-  return t;
+  if (t) return t;
+  const supported = '(supported: uint8, int8, uint16, int16, uint32, int32, float32, float64)';
+  const what =
+    format === 3 && bits === 16
+      ? '16-bit floating-point (half precision) samples are not supported; convert them: gdal_translate -ot Float32'
+      : format === 4
+        ? 'untyped (void) samples are not supported'
+        : format === 5 || format === 6
+          ? `complex ${format === 6 ? 'floating-point' : 'integer'} samples are not supported`
+          : !(bits > 0 && bits <= 64)
+            ? `${bits}-bit samples: BitsPerSample is missing or invalid`
+            : bits % 8 !== 0
+              ? `${bits}-bit samples (NBITS) are not supported; convert them: gdal_translate -ot ${bits < 8 ? 'Byte' : bits < 16 ? 'UInt16' : 'UInt32'}`
+              : `${bits}-bit ${format === 3 ? 'floating-point' : format === 2 ? 'signed integer' : format === 1 ? 'unsigned integer' : `sample format ${format}`} samples are not supported`;
+  throw new GreenmineError('RASTER_UNSUPPORTED_TYPE', `${file}: ${what} ${supported}`, { file });
 }
 
 export class RasterReader {
@@ -143,21 +198,22 @@ export class RasterReader {
     let tiff: GeoTIFF;
     let image: GeoTIFFImage;
     let base: GeoTIFFImage;
-    let imageCount: number;
     checkInputFile(file, 'GeoTIFF');
+    // The IFD chain and every tag's extent checked first (geotiff hangs on a looping chain).
+    const structure = scanTiffStructure(file);
+    if (!structure.littleEndian) {
+      // geotiff reads the block offsets of big-endian (Motorola) files wrongly: garbage or zeros, never an error.
+      throw new GreenmineError('RASTER_BIG_ENDIAN', `${file}: a big-endian (Motorola byte order) TIFF cannot be read here; convert it first: gdal_translate -co ENDIANNESS=LITTLE ${file} out.tif`, { file });
+    }
+    const imageCount = structure.ifdOffsets.length;
     try {
       tiff = await fromFile(file);
       base = await tiff.getImage(0);
       image = base;
-      imageCount = await tiff.getImageCount();
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') throw new GreenmineError('FILE_NOT_FOUND', `${file}: no such file`, { file });
       throw new GreenmineError('RASTER_UNREADABLE', `${file}: not a readable GeoTIFF (${(err as Error).message})`, { file });
-    }
-    if ((base as unknown as { littleEndian?: boolean }).littleEndian === false) {
-      // geotiff reads the block offsets of big-endian (Motorola) files wrongly: garbage or zeros, never an error.
-      throw new GreenmineError('RASTER_BIG_ENDIAN', `${file}: a big-endian (Motorola byte order) TIFF cannot be read here; convert it first: gdal_translate -co ENDIANNESS=LITTLE ${file} out.tif`, { file });
     }
     const overviewIndex: number[] = [];
     for (let i = 1; i < imageCount; i++) {
@@ -175,13 +231,22 @@ export class RasterReader {
     const ifd = image.getFileDirectory();
     const compressionCode = Number(ifd.getValue('Compression') ?? 1);
     const compression = COMPRESSION_NAMES[compressionCode] ?? `code ${compressionCode}`;
+    if (compressionCode === 6 || compressionCode === 7) {
+      // geotiff's JPEG decoder differs from libjpeg (GDAL): YCbCr tiles by up to 91 per channel. Refused rather than measured wrongly.
+      throw new GreenmineError('RASTER_JPEG_UNSUPPORTED', `${file}: JPEG-compressed TIFFs are not decoded (their colours would differ from GDAL's); convert it losslessly first: gdal_translate -co COMPRESS=DEFLATE -co TILED=YES ${file} out.tif`, { file });
+    }
     if (!SUPPORTED.has(compressionCode)) {
       throw new GreenmineError('RASTER_UNSUPPORTED_COMPRESSION', `${file}: ${compression} compression cannot be decoded here (supported: none, LZW, DEFLATE, PackBits, ZSTD, LERC, JPEG); convert it, e.g. gdal_translate -co COMPRESS=DEFLATE`, { file });
     }
     const bands = image.getSamplesPerPixel();
     const band = options.band ?? 1;
     if (!Number.isInteger(band) || band < 1 || band > bands) throw new GreenmineError('RASTER_BAD_BAND', `${file}: band ${band} does not exist (the raster has ${bands})`, { file });
-    const dataType = dataTypeOf(image.getSampleFormat(band - 1), image.getBitsPerSample(band - 1), file);
+    const dataType = dataTypeOf(Number(image.getSampleFormat(band - 1) ?? 1), Number(image.getBitsPerSample(band - 1) ?? 0), file);
+    checkDimensions(image, file);
+    const predictor = Number((await ifd.loadValue('Predictor')) ?? 1);
+    if (![1, 2, 3].includes(predictor)) throw new GreenmineError('RASTER_BAD_PREDICTOR', `${file}: predictor ${predictor} is not a TIFF predictor (1 none, 2 horizontal, 3 floating point)`, { file });
+    if (predictor === 3 && !dataType.startsWith('float')) throw new GreenmineError('RASTER_BAD_PREDICTOR', `${file}: the floating-point predictor (3) on ${dataType} samples; GDAL refuses this file too`, { file });
+    if (predictor === 2 && dataType.startsWith('float')) throw new GreenmineError('RASTER_BAD_PREDICTOR', `${file}: the horizontal predictor (2) on ${dataType} samples is not supported; GDAL writes predictor 3 for floats`, { file });
 
     // Georeferencing.
     const scale = fd.getValue('ModelPixelScale') as number[] | undefined;
@@ -196,24 +261,24 @@ export class RasterReader {
     } else {
       throw new GreenmineError('RASTER_NO_GEOREF', `${file}: no georeferencing (ModelTiepoint + ModelPixelScale or ModelTransformation)`, { file });
     }
+    if (!transform.every(Number.isFinite) || transform[1] === 0 || transform[5] === 0) {
+      throw new GreenmineError('RASTER_BAD_GEOREF', `${file}: the pixel size or origin is not a finite, non-zero number (${transform.join(', ')}); the georeferencing is damaged`, { file });
+    }
     if (transform[2] !== 0 || transform[4] !== 0) {
       throw new GreenmineError('RASTER_ROTATED', `${file}: the geotransform is rotated or sheared (${transform.join(', ')}); warp it north-up first (gdalwarp)`, { file });
-    }
-    if (image !== base) {
-      // An overview covers the same extent with fewer, larger pixels.
-      const sx = base.getWidth() / image.getWidth();
-      const sy = base.getHeight() / image.getHeight();
-      transform[1] *= sx;
-      transform[2] *= sy;
-      transform[4] *= sx;
-      transform[5] *= sy;
     }
     const keys = (base.getGeoKeys() ?? {}) as Record<string, number | string | number[] | undefined>;
     const pixelIsPoint = keys.GTRasterTypeGeoKey === 2;
     if (pixelIsPoint) {
-      // GDAL's convention: the tie point is a pixel centre; shift to the corner.
+      // GDAL's convention: the tie point is the centre of a full-resolution pixel; shift to its corner
+      // (before scaling to an overview, whose corner is the same point).
       transform[0] -= 0.5 * transform[1];
       transform[3] -= 0.5 * transform[5];
+    }
+    if (image !== base) {
+      // An overview covers the same extent with fewer, larger pixels.
+      transform[1] *= base.getWidth() / image.getWidth();
+      transform[5] *= base.getHeight() / image.getHeight();
     }
 
     let crs: Crs;
@@ -231,7 +296,7 @@ export class RasterReader {
 
     let nodata: number | null = null;
     if (options.nodata !== undefined) nodata = options.nodata;
-    else if (fd.hasTag('GDAL_NODATA')) nodata = parseNodata(String(fd.getValue('GDAL_NODATA')), file);
+    else if (fd.hasTag('GDAL_NODATA')) nodata = nodataForType(parseNodata(String(fd.getValue('GDAL_NODATA')), file), dataType, file, findings);
 
     const overviews = overviewIndex.length;
     if (overviews < imageCount - 1) {
@@ -261,8 +326,7 @@ export class RasterReader {
       tileHeight: image.getTileHeight(),
       planarConfiguration: image.planarConfiguration,
       bitsPerSample: ifd.getValue('BitsPerSample') as unknown as number,
-      predictor: Number((await ifd.loadValue('Predictor')) ?? 1),
-      ...(compressionCode === 7 ? { JPEGTables: await ifd.loadValue('JPEGTables') } : {}),
+      predictor,
       ...(compressionCode === 34887 ? { LercParameters: await ifd.loadValue('LercParameters') } : {}),
     };
     let decoder: BaseDecoder;
@@ -273,7 +337,39 @@ export class RasterReader {
     }
     const bits = image.getBitsPerSample(band - 1);
     const deflate = (compressionCode === 8 || compressionCode === 32946) && bands === 1 && bits % 8 === 0 ? { predictor: params.predictor, bits } : null;
-    return new RasterReader(tiff, image, info, decoder, band, deflate);
+    const reader = new RasterReader(tiff, image, info, decoder, band, deflate);
+    await reader.checkBlocks(structure.fileBytes, compressionCode === 1);
+    return reader;
+  }
+
+  /**
+   * Every block the raster declares is in the offset table and inside the
+   * file; an uncompressed block holds all its bytes. A truncated file is
+   * RASTER_DAMAGED here, not a surprise in the middle of a measurement.
+   */
+  private async checkBlocks(fileBytes: number, uncompressed: boolean): Promise<void> {
+    const { info } = this;
+    const ifd = this.image.getFileDirectory();
+    const offsets = Float64Array.from((await ifd.loadValue(info.tiled ? 'TileOffsets' : 'StripOffsets')) as ArrayLike<number>);
+    const counts = Float64Array.from((await ifd.loadValue(info.tiled ? 'TileByteCounts' : 'StripByteCounts')) as ArrayLike<number>);
+    const planes = this.image.planarConfiguration === 2 ? info.bands : 1;
+    const expected = this.blocksAcross * this.blocksDown * planes;
+    if (offsets.length < expected || counts.length < expected) {
+      throw new GreenmineError('RASTER_DAMAGED', `${info.file}: the raster declares ${expected} blocks but its offset table lists ${Math.min(offsets.length, counts.length)}; the file is damaged`, { file: info.file });
+    }
+    const bytesPerPixel = (this.image.getBitsPerSample(this.band - 1) / 8) * (planes === 1 ? info.bands : 1);
+    for (let k = 0; k < expected; k++) {
+      if (counts[k] === 0) continue; // Sparse: all nodata.
+      if (!(offsets[k]! + counts[k]! <= fileBytes)) {
+        throw new GreenmineError('RASTER_DAMAGED', `${info.file}: block ${k} lies past the end of the ${fileBytes}-byte file; the file is truncated`, { file: info.file });
+      }
+      if (uncompressed) {
+        const by = Math.floor((k % (this.blocksAcross * this.blocksDown)) / this.blocksAcross);
+        const rows = info.tiled ? info.blockHeight : this.blockRows(by);
+        if (counts[k]! < info.blockWidth * rows * bytesPerPixel) throw new GreenmineError('RASTER_DAMAGED', `${info.file}: uncompressed block ${k} holds ${counts[k]} bytes, fewer than its ${info.blockWidth * rows * bytesPerPixel}; the file is damaged`, { file: info.file });
+      }
+    }
+    this.blockIndex = { offsets, counts };
   }
 
   /** Rows in block row `by` (the last strip or tile row may be shorter in the file). */
@@ -346,7 +442,10 @@ export class RasterReader {
     return InflatePool.shared();
   }
 
+  /** Every block's file offset and byte count (read and checked at open). */
   private blockIndex: { offsets: Float64Array; counts: Float64Array } | null = null;
+  /** True once the pool has read this file (it keeps a descriptor open until `close`). */
+  private pooled = false;
 
   /**
    * Blocks bxFirst…bxLast of block row `by` through the inflate pool, split
@@ -362,13 +461,8 @@ export class RasterReader {
       throw new GreenmineError('RASTER_BAD_BLOCK', `${this.info.file}: no blocks ${bxFirst}…${bxLast} in row ${by} (the raster has ${this.blocksAcross} × ${this.blocksDown} blocks)`, { file: this.info.file });
     }
     const { info } = this;
-    if (!this.blockIndex) {
-      const ifd = this.image.getFileDirectory();
-      const offsets = await ifd.loadValue(info.tiled ? 'TileOffsets' : 'StripOffsets');
-      const counts = await ifd.loadValue(info.tiled ? 'TileByteCounts' : 'StripByteCounts');
-      this.blockIndex = { offsets: Float64Array.from(offsets as ArrayLike<number>), counts: Float64Array.from(counts as ArrayLike<number>) };
-    }
-    const { offsets, counts } = this.blockIndex;
+    const { offsets, counts } = this.blockIndex!;
+    this.pooled = true;
     const n = bxLast - bxFirst + 1;
     const blocks: Array<RasterBlock | null> = new Array(n).fill(null);
     const rows = info.tiled ? info.blockHeight : this.blockRows(by);
@@ -433,8 +527,27 @@ export class RasterReader {
   }
 
   async close(): Promise<void> {
-    if (this.blockIndex) this.pool?.release(this.info.file);
+    if (this.pooled) this.pool?.release(this.info.file);
     await this.tiff.close?.();
+  }
+}
+
+/** Width, height and block size within what a real raster has, so no allocation follows a header's fantasy. */
+function checkDimensions(image: GeoTIFFImage, file: string): void {
+  const width = image.getWidth();
+  const height = image.getHeight();
+  const bw = image.getTileWidth();
+  const bh = image.getTileHeight();
+  const dims = [width, height, bw, bh];
+  if (!dims.every((d) => Number.isInteger(d) && d >= 1)) {
+    throw new GreenmineError('RASTER_DAMAGED', `${file}: width ${width}, height ${height}, block ${bw}×${bh}: every size must be a whole number ≥ 1`, { file });
+  }
+  if (width > MAX_RASTER_SIDE || height > MAX_RASTER_SIDE) {
+    throw new GreenmineError('RASTER_TOO_LARGE', `${file}: ${width}×${height} pixels; greenmine reads rasters up to ${MAX_RASTER_SIDE} pixels a side (cut or coarsen it first)`, { file });
+  }
+  const bytes = bw * bh * (Number(image.getBitsPerSample(0) ?? 8) / 8) * image.getSamplesPerPixel();
+  if (bytes > MAX_BLOCK_BYTES) {
+    throw new GreenmineError('RASTER_TOO_LARGE', `${file}: one block of ${bw}×${bh} pixels is ${(bytes / 2 ** 20).toFixed(0)} MiB decoded; retile it: gdal_translate -co TILED=YES`, { file });
   }
 }
 
