@@ -75,7 +75,81 @@ describe('registry', () => {
       expect(def.gk!.prefixed).toBe(prefixed);
     }
     for (const epsg of [4490, 4326, 32649, 32650, 32651]) expect(lookupEpsg(epsg)).toBeDefined();
-    expect(code(() => crsFromEpsg(3857))).toBe('CRS_UNKNOWN_EPSG');
+    expect(code(() => crsFromEpsg(999999))).toBe('CRS_UNKNOWN_EPSG');
+  });
+
+  it('any other EPSG code comes from the EPSG database; units other than metres are refused', () => {
+    const merc = crsFromEpsg(3857);
+    expect(merc.epsg).toBe(3857);
+    expect(merc.name).toBe('WGS 84 / Pseudo-Mercator');
+    expect(merc.datum).toBe('WGS84');
+    // UTM south and a neighbour's grid (Vietnam VN-2000 carries its datum shift).
+    const south = crsFromEpsg(32750);
+    const [e, n] = createTransform(crsFromEpsg(4326), south).point(117, -10);
+    expect(e).toBeCloseTo(500000, 6);
+    expect(n).toBeGreaterThan(8_800_000);
+    expect(n).toBeLessThan(9_000_000);
+    const [lon, lat] = createTransform(south, crsFromEpsg(4326)).point(e, n);
+    expect(lon).toBeCloseTo(117, 9);
+    expect(lat).toBeCloseTo(-10, 9);
+    // Web Mercator against the closed form (sphere of radius a).
+    const [x, y] = createTransform(crsFromEpsg(4326), merc).point(120, 30);
+    expect(x).toBeCloseTo((6378137 * 120 * Math.PI) / 180, 4);
+    expect(y).toBeCloseTo(6378137 * Math.log(Math.tan(Math.PI / 4 + (30 * Math.PI) / 360)), 4);
+    expect(code(() => crsFromEpsg(2263))).toBe('CRS_UNSUPPORTED_UNIT'); // NAD83 / New York Long Island (ftUS)
+    expect(code(() => parseCrs('EPSG:2263'))).toBe('CRS_UNSUPPORTED_UNIT');
+  });
+});
+
+describe('proj strings: every parameter honoured or refused', () => {
+  const tm = '+proj=tmerc +lat_0=0 +lon_0=120 +k=1 +x_0=500000 +y_0=0';
+  // A custom ellipsoid is a custom datum: a null shift given explicitly lets it convert.
+  const toGeo = (def: string, e = 600000, n = 3384000): [number, number] => createTransform(parseCrs(`${def} +towgs84=0,0,0`), crsFromEpsg(4326)).point(e, n);
+
+  it('shape parameters after +ellps override it, as in PROJ', () => {
+    const grs = toGeo(`${tm} +ellps=GRS80`);
+    for (const [extra, a, rf] of [['+rf=300', 6378137, 300], ['+f=0.0033333333333333335', 6378137, 300], ['+b=6356000', 6378137, 6378137 / (6378137 - 6356000)], ['+a=6378245 +rf=298.3', 6378245, 298.3]] as const) {
+      const crs = parseCrs(`${tm} +ellps=GRS80 ${extra}`);
+      expect(crs.datum, extra).not.toBe('CGCS2000');
+      const explicit = toGeo(`${tm} +a=${a} +rf=${rf}`);
+      const got = toGeo(`${tm} +ellps=GRS80 ${extra}`);
+      expect(got[0]).toBeCloseTo(explicit[0], 12);
+      expect(got[1]).toBeCloseTo(explicit[1], 12);
+      expect(Math.abs(got[1] - grs[1]) + Math.abs(got[0] - grs[0])).toBeGreaterThan(1e-6);
+    }
+    // +es and +e give the same ellipsoid as +rf.
+    const f = 1 / 298.257222101;
+    const es = 2 * f - f * f;
+    const viaEs = toGeo(`${tm} +a=6378137 +es=${es}`);
+    const viaE = toGeo(`${tm} +a=6378137 +e=${Math.sqrt(es)}`);
+    expect(viaEs[1]).toBeCloseTo(grs[1], 10);
+    expect(viaE[1]).toBeCloseTo(grs[1], 10);
+  });
+
+  it('impossible values are refused as PROJ refuses them', () => {
+    for (const bad of ['+to_meter=0', '+ellps=GRS80 +rf=0', '+ellps=GRS80 +e=1', '+ellps=GRS80 +b=0', '+a=0 +rf=298', '+ellps=GRS80 +f=1', '+ellps=GRS80 +es=-0.1', '+ellps=GRS80 +algo=fast']) {
+      expect(code(() => parseCrs(`${tm} ${bad.includes('ellps') || bad.includes('+a=') ? '' : '+ellps=GRS80 '}${bad}`)), bad).toBe('CRS_PROJ4_INVALID');
+    }
+  });
+
+  it('units other than the metre and unknown parameters are refused, never ignored', () => {
+    expect(code(() => parseCrs(`${tm} +ellps=GRS80 +to_meter=0.3048006096012192`))).toBe('CRS_UNSUPPORTED_UNIT');
+    expect(code(() => parseCrs(`${tm} +ellps=GRS80 +units=us-ft`))).toBe('CRS_UNSUPPORTED_UNIT');
+    expect(parseCrs(`${tm} +ellps=GRS80 +to_meter=1`).epsg).toBe(4549);
+    expect(code(() => parseCrs(`${tm} +ellps=GRS80 +pm=paris`))).toBe('CRS_UNSUPPORTED');
+    expect(code(() => parseCrs(`${tm} +ellps=GRS80 +lon_0=121`))).toBe('CRS_PROJ4_SYNTAX');
+  });
+
+  it('+algo=evenden_snyder computes the approximate series and is never matched to an EPSG code', () => {
+    const exact = parseCrs('+proj=tmerc +lat_0=0 +lon_0=120 +k=1 +x_0=40500000 +y_0=0 +ellps=GRS80 +units=m');
+    expect(exact.epsg).toBe(4528);
+    const approx = parseCrs('+proj=tmerc +lat_0=0 +lon_0=120 +k=1 +x_0=40500000 +y_0=0 +ellps=GRS80 +units=m +algo=evenden_snyder');
+    expect(approx.epsg).toBe(null);
+    expect(approx.proj4).toContain('+approx');
+    // Far from the central meridian the two algorithms part measurably.
+    const far = (c: typeof exact): [number, number] => createTransform(crsFromEpsg(4490), c).point(128, 30);
+    expect(Math.abs(far(exact)[0] - far(approx)[0]) + Math.abs(far(exact)[1] - far(approx)[1])).toBeGreaterThan(1e-3);
+    expect(parseCrs('+proj=tmerc +lat_0=0 +lon_0=120 +k=1 +x_0=40500000 +y_0=0 +ellps=GRS80 +units=m +algo=poder_engsager').epsg).toBe(4528);
   });
 });
 
@@ -218,5 +292,38 @@ describe('GCJ-02 and BD-09', () => {
       }
     }
     expect(worstDeg * 111_000).toBeLessThan(0.001);
+  });
+});
+
+describe('GeoKeys as other tools write them', () => {
+  const userTm = { GTModelTypeGeoKey: 1, ProjectedCSTypeGeoKey: 32767, GeographicTypeGeoKey: 4490, ProjCoordTransGeoKey: 1, ProjNatOriginLongGeoKey: 120, ProjNatOriginLatGeoKey: 0, ProjScaleAtNatOriginGeoKey: 1, ProjFalseEastingGeoKey: 500000, ProjFalseNorthingGeoKey: 0 };
+
+  it('a user-defined transverse Mercator in feet is refused, in metres it is read', () => {
+    expect(crsFromGeoKeys({ ...userTm, ProjLinearUnitsGeoKey: 9001 }).epsg).toBe(4549);
+    expect(code(() => crsFromGeoKeys({ ...userTm, ProjLinearUnitsGeoKey: 9003 }))).toBe('CRS_UNSUPPORTED_UNIT');
+    expect(code(() => crsFromGeoKeys({ ...userTm, ProjLinearUnitsGeoKey: 9002 }))).toBe('CRS_UNSUPPORTED_UNIT');
+  });
+
+  it('UTM given by ProjectionGeoKey (no ProjCoordTransGeoKey) is read as UTM', () => {
+    expect(crsFromGeoKeys({ GTModelTypeGeoKey: 1, ProjectedCSTypeGeoKey: 32767, GeographicTypeGeoKey: 4326, ProjectionGeoKey: 16050 }).epsg).toBe(32650);
+    const south = crsFromGeoKeys({ GTModelTypeGeoKey: 1, ProjectedCSTypeGeoKey: 32767, GeographicTypeGeoKey: 4326, ProjectionGeoKey: 16150 });
+    expect(south.proj4).toContain('+y_0=10000000');
+    let message = '';
+    try {
+      crsFromGeoKeys({ GTModelTypeGeoKey: 1, ProjectedCSTypeGeoKey: 32767, GeographicTypeGeoKey: 4326 });
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).not.toContain('undefined');
+  });
+
+  it('an ESRI WKT in the citation (as GDAL writes what keys cannot say) is read', () => {
+    const wkt = 'PROJCS["CGCS2000_3_Degree_GK_CM_120E",GEOGCS["GCS_China_Geodetic_Coordinate_System_2000",DATUM["D_China_2000",SPHEROID["CGCS2000",6378137.0,298.257222101]],PRIMEM["Greenwich",0.0],UNIT["Degree",0.0174532925199433]],PROJECTION["Gauss_Kruger"],PARAMETER["False_Easting",500000.0],PARAMETER["False_Northing",0.0],PARAMETER["Central_Meridian",120.0],PARAMETER["Scale_Factor",1.0],PARAMETER["Latitude_Of_Origin",0.0],UNIT["Meter",1.0]]';
+    expect(crsFromGeoKeys({ GTModelTypeGeoKey: 1, ProjectedCSTypeGeoKey: 32767, GTCitationGeoKey: `ESRI PE String = ${wkt}` }).epsg).toBe(4549);
+  });
+
+  it('EPSG codes beyond the shipped ones resolve through the EPSG database', () => {
+    expect(crsFromGeoKeys({ GTModelTypeGeoKey: 1, ProjectedCSTypeGeoKey: 32750 }).name).toBe('WGS 84 / UTM zone 50S');
+    expect(crsFromGeoKeys({ GTModelTypeGeoKey: 1, ProjectedCSTypeGeoKey: 3857 }).epsg).toBe(3857);
   });
 });

@@ -195,3 +195,15 @@ describe('values as GDAL reads them', () => {
     await ov.close();
   });
 });
+
+describe('rasters in CRSs that distort areas', () => {
+  it('a Web Mercator raster is refused for measurement with the warp to use; UTM south is read', async () => {
+    const merc = file([{ tags: baseTags(4, 3, [geoKeys(3857)], 13358338, 3503549), blocks: [pixels(4, 3)] }]);
+    expect(await errorCode(() => RasterReader.open(merc))).toBe('RASTER_CRS_UNSUPPORTED');
+    const r = await run('coverage', '--license', fixture('scene-a/license.geojson'), '--classes', merc);
+    expect(r.stderr).toContain('gdalwarp -t_srs');
+    const south = await RasterReader.open(file([{ tags: baseTags(4, 3, [geoKeys(32750)], 500000, 8000000), blocks: [pixels(4, 3)] }]));
+    expect(south.info.crs.name).toBe('WGS 84 / UTM zone 50S');
+    await south.close();
+  });
+});

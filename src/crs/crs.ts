@@ -8,6 +8,7 @@
 import { GreenmineError } from '../errors.js';
 import { allDefs, ELLIPSOIDS, findGk, lookupEpsg, type CrsDef, type Datum, type GaussKruger } from './registry.js';
 import { child, children, find, nameOf, parseWkt, type WktNode } from './wkt.js';
+import { indexedCrs } from './epsg-index.js';
 
 export type { Datum, GaussKruger } from './registry.js';
 
@@ -47,16 +48,22 @@ function fromDef(def: CrsDef, resolvedBy: Crs['resolvedBy'], towgs84: number[] |
   };
 }
 
-/** A shipped CRS by EPSG code; throws CRS_UNKNOWN_EPSG for codes greenmine does not ship. */
-export function crsFromEpsg(epsg: number): Crs {
+/**
+ * A CRS by EPSG code: the shipped definitions first (exact handling of the
+ * Chinese systems), then the EPSG database (epsg-index); CRS_UNKNOWN_EPSG when
+ * neither knows the code.
+ */
+export function crsFromEpsg(epsg: number, source = 'EPSG code'): Crs {
   const def = lookupEpsg(epsg);
-  if (!def) {
-    throw new GreenmineError(
-      'CRS_UNKNOWN_EPSG',
-      `EPSG:${epsg} is not one of the coordinate systems greenmine ships (CGCS2000 4490–4554, Xian 1980 2327–2390, Beijing 1954 2401–2442 and 21413–21483, WGS 84 4326 and UTM 32643–32653); give its proj4 string or WKT instead`,
-    );
-  }
-  return fromDef(def, 'epsg');
+  if (def) return fromDef(def, 'epsg');
+  const indexed = indexedCrs(epsg, source);
+  if (indexed) return { ...indexed, gk: null, resolvedBy: 'epsg' };
+  throw new GreenmineError('CRS_UNKNOWN_EPSG', `${source}: EPSG:${epsg} is not in the EPSG database; give its proj4 string or WKT instead`, { file: source });
+}
+
+/** The projection method of a CRS as proj4 names it (longlat, tmerc, utm, merc, lcc…). */
+export function crsProjection(crs: Crs): string {
+  return /\+proj=(\S+)/.exec(crs.proj4)?.[1] ?? (crs.geographic ? 'longlat' : 'unknown');
 }
 
 export interface ParseCrsOptions {
@@ -74,11 +81,11 @@ export function parseCrs(input: string | number, options: ParseCrsOptions = {}):
   const source = options.source ?? 'CRS definition';
   const towgs84 = options.towgs84 ? checkTowgs84(options.towgs84, source) : null;
   const withShift = (crs: Crs): Crs => (towgs84 ? { ...crs, towgs84 } : crs);
-  if (typeof input === 'number') return withShift(crsFromEpsg(input));
+  if (typeof input === 'number') return withShift(crsFromEpsg(input, source));
   const text = input.trim().replace(/^\uFEFF/, '');
   if (!text) throw new GreenmineError('CRS_EMPTY', `${source}: the CRS definition is empty`, { file: source });
   const code = /^(?:EPSG:{1,2}|urn:ogc:def:crs:EPSG:[\d.]*:)?(\d{4,5})$/i.exec(text);
-  if (code) return withShift(crsFromEpsg(Number(code[1])));
+  if (code) return withShift(crsFromEpsg(Number(code[1]), source));
   if (/^(?:urn:ogc:def:crs:OGC:[\d.]*:)?CRS84$/i.test(text)) return withShift(crsFromEpsg(4326));
   if (text.startsWith('+')) return withShift(parseProj4(text, source));
   if (/^[A-Z_0-9]+\s*[[(]/i.test(text)) return withShift(crsFromWkt(parseWkt(text, source), source));
@@ -163,9 +170,14 @@ function matchTm(p: TmParams, familyHint: 3 | 6 | null): CrsDef | undefined {
   return undefined;
 }
 
+/** The ellipsoid in proj4 terms: a named datum's, or +a with +rf (+b for a sphere, whose rf is infinite). */
+function ellipsoidProj4(datum: Datum, a: number, rf: number): string {
+  if (datum !== 'custom') return ELLIPSOIDS[datum].proj4;
+  return Number.isFinite(rf) ? `+a=${a} +rf=${rf}` : `+a=${a} +b=${a}`;
+}
+
 function tmProj4(p: TmParams): string {
-  const ellps = p.datum !== 'custom' ? ELLIPSOIDS[p.datum].proj4 : `+a=${p.a} +rf=${p.rf}`;
-  return `+proj=tmerc +lat_0=${p.lat0} +lon_0=${p.lon0} +k=${p.k} +x_0=${p.x0} +y_0=${p.y0} ${ellps} +units=m +no_defs`;
+  return `+proj=tmerc +lat_0=${p.lat0} +lon_0=${p.lon0} +k=${p.k} +x_0=${p.x0} +y_0=${p.y0} ${ellipsoidProj4(p.datum, p.a, p.rf)} +units=m +no_defs`;
 }
 
 function custom(name: string, datum: Datum, proj4: string, geographic: boolean): Crs {
@@ -182,52 +194,123 @@ const PROJ4_ELLIPSOIDS: Record<string, { a: number; rf: number }> = {
   IAU76: { a: 6378140, rf: 298.257 },
 };
 
+/** The proj4 parameters greenmine reads; any other is refused by name rather than ignored. */
+const PROJ4_KEYS = new Set(['proj', 'ellps', 'datum', 'a', 'b', 'rf', 'f', 'es', 'e', 'R', 'lat_0', 'lon_0', 'k', 'k_0', 'x_0', 'y_0', 'zone', 'south', 'units', 'to_meter', 'towgs84', 'no_defs', 'type', 'wktext', 'algo', 'approx']);
+const PROJ4_DATUMS: Record<string, string> = { WGS84: 'WGS84' };
+
+/** A proj4 number: finite, or CRS_PROJ4_SYNTAX naming the parameter. */
+function proj4Number(params: Map<string, string>, key: string, source: string): number | undefined {
+  const v = params.get(key);
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n)) throw new GreenmineError('CRS_PROJ4_SYNTAX', `${source}: +${key}=${v} is not a number`, { file: source });
+  return n;
+}
+
+/**
+ * The ellipsoid of a proj4 string as PROJ reads it: +R (sphere), else +ellps
+ * or +datum for the defaults, +a overriding the semi-major axis, and the shape
+ * from the first of +rf, +f, +es, +e, +b (PROJ's order). Impossible values
+ * (a ≤ 0, rf ≤ 1, f, es or e outside [0, 1), b outside (0, a]) are refused as PROJ refuses them.
+ */
+function proj4Ellipsoid(params: Map<string, string>, source: string): { a: number; rf: number } {
+  const bad = (key: string, why: string): never => {
+    throw new GreenmineError('CRS_PROJ4_INVALID', `${source}: +${key}=${params.get(key)} ${why}; PROJ refuses this definition`, { file: source });
+  };
+  const R = proj4Number(params, 'R', source);
+  if (R !== undefined) {
+    if (!(R > 0)) bad('R', 'is not a positive radius');
+    return { a: R, rf: Infinity };
+  }
+  let a: number | undefined;
+  let rf: number | undefined;
+  const ellps = params.get('ellps');
+  const datumName = params.get('datum');
+  if (datumName !== undefined && PROJ4_DATUMS[datumName] === undefined) {
+    throw new GreenmineError('CRS_UNSUPPORTED', `${source}: +datum=${datumName} is not supported (WGS84; for other datums give +ellps or +a/+rf and +towgs84)`, { file: source });
+  }
+  const named = ellps ?? (datumName ? PROJ4_DATUMS[datumName] : undefined);
+  if (named !== undefined) {
+    const e = PROJ4_ELLIPSOIDS[named];
+    if (!e) throw new GreenmineError('CRS_UNSUPPORTED', `${source}: ellipsoid +ellps=${named} is not supported (GRS80, WGS84, krass, IAU76, or +a/+rf)`, { file: source });
+    ({ a, rf } = e);
+  }
+  const aGiven = proj4Number(params, 'a', source);
+  if (aGiven !== undefined) {
+    if (!(aGiven > 0)) bad('a', 'is not a positive semi-major axis');
+    a = aGiven;
+  }
+  if (a === undefined) throw new GreenmineError('CRS_UNSUPPORTED', `${source}: the proj4 string names no ellipsoid (+ellps, +datum, +R or +a with +rf/+f/+b)`, { file: source });
+  const rfGiven = proj4Number(params, 'rf', source);
+  const f = proj4Number(params, 'f', source);
+  const es = proj4Number(params, 'es', source);
+  const e = proj4Number(params, 'e', source);
+  const b = proj4Number(params, 'b', source);
+  if (rfGiven !== undefined) {
+    if (!(rfGiven > 1)) bad('rf', 'is not an inverse flattening greater than 1');
+    rf = rfGiven;
+  } else if (f !== undefined) {
+    if (!(f >= 0 && f < 1)) bad('f', 'is not a flattening in [0, 1)');
+    rf = f === 0 ? Infinity : 1 / f;
+  } else if (es !== undefined) {
+    if (!(es >= 0 && es < 1)) bad('es', 'is not an eccentricity squared in [0, 1)');
+    rf = es === 0 ? Infinity : 1 / (1 - Math.sqrt(1 - es));
+  } else if (e !== undefined) {
+    if (!(e >= 0 && e < 1)) bad('e', 'is not an eccentricity in [0, 1)');
+    rf = e === 0 ? Infinity : 1 / (1 - Math.sqrt(1 - e * e));
+  } else if (b !== undefined) {
+    if (!(b > 0 && b <= a)) bad('b', `is not a semi-minor axis in (0, a=${a}]`);
+    rf = b === a ? Infinity : a / (a - b);
+  }
+  if (rf === undefined) throw new GreenmineError('CRS_UNSUPPORTED', `${source}: the proj4 string gives +a but no shape (+rf, +f, +es, +e or +b)`, { file: source });
+  return { a, rf };
+}
+
 function parseProj4(text: string, source: string): Crs {
   const params = new Map<string, string>();
   for (const token of text.split(/\s+/)) {
     const m = /^\+([A-Za-z_0-9]+)(?:=(.*))?$/.exec(token);
     if (!m) throw new GreenmineError('CRS_PROJ4_SYNTAX', `${source}: "${token}" is not a +key=value proj4 parameter`, { file: source });
+    if (!PROJ4_KEYS.has(m[1]!)) {
+      throw new GreenmineError('CRS_UNSUPPORTED', `${source}: the proj4 parameter +${m[1]} is not supported; greenmine refuses it rather than ignore it`, { file: source });
+    }
+    if (params.has(m[1]!)) throw new GreenmineError('CRS_PROJ4_SYNTAX', `${source}: +${m[1]} is given twice`, { file: source });
     params.set(m[1]!, m[2] ?? '');
   }
-  const num = (key: string, fallback: number): number => {
-    const v = params.get(key);
-    if (v === undefined) return fallback;
-    const n = Number(v);
-    if (!Number.isFinite(n)) throw new GreenmineError('CRS_PROJ4_SYNTAX', `${source}: +${key}=${v} is not a number`, { file: source });
-    return n;
-  };
-  let a: number;
-  let rf: number;
-  const datumName = params.get('datum');
-  const ellps = params.get('ellps') ?? (datumName === 'WGS84' ? 'WGS84' : undefined);
-  if (ellps !== undefined) {
-    const e = PROJ4_ELLIPSOIDS[ellps];
-    if (!e) throw new GreenmineError('CRS_UNSUPPORTED', `${source}: ellipsoid +ellps=${ellps} is not supported (GRS80, WGS84, krass, IAU76, or +a/+rf)`, { file: source });
-    ({ a, rf } = e);
-  } else if (params.has('a') && (params.has('rf') || params.has('b'))) {
-    a = num('a', NaN);
-    rf = params.has('rf') ? num('rf', NaN) : a / (a - num('b', NaN));
-  } else {
-    throw new GreenmineError('CRS_UNSUPPORTED', `${source}: the proj4 string names no ellipsoid (+ellps, +datum or +a/+rf)`, { file: source });
-  }
+  const num = (key: string, fallback: number): number => proj4Number(params, key, source) ?? fallback;
+  const { a, rf } = proj4Ellipsoid(params, source);
   const datum = datumFromEllipsoid(a, rf);
   const units = params.get('units');
   if (units !== undefined && units !== 'm') {
-    throw new GreenmineError('CRS_UNSUPPORTED', `${source}: units +units=${units} are not supported; greenmine works in metres`, { file: source });
+    throw new GreenmineError('CRS_UNSUPPORTED_UNIT', `${source}: +units=${units}: greenmine works in metres; reproject the data first`, { file: source });
   }
+  const toMeter = proj4Number(params, 'to_meter', source);
+  if (toMeter !== undefined) {
+    if (!(toMeter > 0)) throw new GreenmineError('CRS_PROJ4_INVALID', `${source}: +to_meter=${params.get('to_meter')} is not a positive factor; PROJ refuses this definition`, { file: source });
+    if (toMeter !== 1) throw new GreenmineError('CRS_UNSUPPORTED_UNIT', `${source}: +to_meter=${toMeter}: greenmine works in metres; reproject the data first`, { file: source });
+  }
+  const algo = params.get('algo');
+  if (algo !== undefined && !['poder_engsager', 'evenden_snyder', 'auto'].includes(algo)) {
+    throw new GreenmineError('CRS_PROJ4_INVALID', `${source}: +algo=${algo} is not a transverse Mercator algorithm (poder_engsager, evenden_snyder, auto)`, { file: source });
+  }
+  // The approximate series (Evenden–Snyder): proj4 computes it with +approx; such a CRS is never taken for an EPSG one.
+  const approx = params.has('approx') || algo === 'evenden_snyder';
   const towgs84 = params.has('towgs84') ? params.get('towgs84')!.split(',').map(Number) : null;
   const proj = params.get('proj');
   let crs: Crs;
   if (proj === 'longlat' || proj === 'latlong') {
     const def = [...allDefs()].find((d) => d.geographic && d.datum === datum);
-    crs = def ? fromDef(def, 'parameters') : custom('custom geographic', datum, text, true);
+    crs = def ? fromDef(def, 'parameters') : custom('custom geographic', datum, `+proj=longlat ${ellipsoidProj4(datum, a, rf)} +no_defs`, true);
   } else if (proj === 'tmerc' || proj === 'etmerc' || proj === 'utm') {
+    const zone = num('zone', NaN);
+    if (proj === 'utm' && !(Number.isInteger(zone) && zone >= 1 && zone <= 60)) throw new GreenmineError('CRS_PROJ4_INVALID', `${source}: +zone=${params.get('zone') ?? '(none)'} is not a UTM zone (1–60)`, { file: source });
     const p: TmParams =
       proj === 'utm'
-        ? { datum, a, rf, lon0: num('zone', NaN) * 6 - 183, lat0: 0, k: 0.9996, x0: 500000, y0: params.has('south') ? 10000000 : 0 }
+        ? { datum, a, rf, lon0: zone * 6 - 183, lat0: 0, k: 0.9996, x0: 500000, y0: params.has('south') ? 10000000 : 0 }
         : { datum, a, rf, lon0: num('lon_0', 0), lat0: num('lat_0', 0), k: num('k', num('k_0', 1)), x0: num('x_0', 0), y0: num('y_0', 0) };
-    const def = matchTm(p, null);
-    crs = def ? fromDef(def, 'parameters') : custom('custom transverse Mercator', datum, tmProj4(p), false);
+    if (!(p.k > 0)) throw new GreenmineError('CRS_PROJ4_INVALID', `${source}: the scale factor ${p.k} is not positive`, { file: source });
+    const def = approx ? undefined : matchTm(p, null);
+    crs = def ? fromDef(def, 'parameters') : custom(`custom transverse Mercator${approx ? ' (approximate algorithm)' : ''}`, datum, `${tmProj4(p)}${approx ? ' +approx' : ''}`, false);
   } else {
     throw new GreenmineError('CRS_UNSUPPORTED', `${source}: projection +proj=${proj ?? '(none)'} is not supported (longlat, tmerc, utm)`, { file: source });
   }
@@ -307,7 +390,7 @@ function crsFromWkt(root: WktNode, source: string): Crs {
   const unit = children(root, 'UNIT', 'LENGTHUNIT').at(-1);
   const toMetre = typeof unit?.args[1] === 'number' ? unit.args[1] : 1;
   if (Math.abs(toMetre - 1) > 1e-12) {
-    throw new GreenmineError('CRS_UNSUPPORTED', `${source}: linear unit "${nameOf(unit)}" (${toMetre} m) is not supported; greenmine works in metres`, { file: source });
+    throw new GreenmineError('CRS_UNSUPPORTED_UNIT', `${source}: linear unit "${nameOf(unit)}" (${toMetre} m) is not supported; greenmine works in metres: reproject the data first`, { file: source });
   }
   const projection = nameOf(find(root, 'PROJECTION', 'METHOD')).toLowerCase().replace(/[^a-z]/g, '');
   if (!['gausskruger', 'transversemercator', 'gaussian', 'tmerc'].includes(projection)) {
@@ -346,12 +429,35 @@ export function crsFromGeoKeys(keys: GeoKeys, source = 'GeoTIFF'): Crs {
   const projected = keys.ProjectedCSTypeGeoKey;
   const geographic = keys.GeographicTypeGeoKey;
   const model = keys.GTModelTypeGeoKey;
-  if (typeof projected === 'number' && projected !== USER_DEFINED) return fromDef(requireDef(projected, source), 'epsg');
-  if (model === 2 && typeof geographic === 'number' && geographic !== USER_DEFINED) return fromDef(requireDef(geographic, source), 'epsg');
+  if (typeof projected === 'number' && projected !== USER_DEFINED) return crsByCode(projected, source);
+  if (model === 2 && typeof geographic === 'number' && geographic !== USER_DEFINED) return crsByCode(geographic, source);
+  // GDAL writes a CRS it cannot encode as keys as an ESRI WKT in the citation.
+  const citation = String(keys.PCSCitationGeoKey ?? keys.GTCitationGeoKey ?? '');
+  const pe = /ESRI PE String\s*=\s*(.*)$/s.exec(citation);
+  if (pe) return parseCrs(pe[1]!.trim(), { source: `${source} (ESRI WKT in its citation)` });
   if (projected === USER_DEFINED || model === 1) {
+    const units = keys.ProjLinearUnitsGeoKey;
+    if (units !== undefined && units !== 9001) {
+      const name = units === 9002 ? 'feet' : units === 9003 ? 'US survey feet' : `EPSG unit ${String(units)}`;
+      throw new GreenmineError('CRS_UNSUPPORTED_UNIT', `${source}: the projection is in ${name}; greenmine works in metres: reproject it first (gdalwarp -t_srs EPSG:4549)`, { file: source });
+    }
+    const projection = keys.ProjectionGeoKey;
+    if (typeof projection === 'number' && projection !== USER_DEFINED) {
+      // EPSG projection codes: 16001–16060 UTM zone N, 16101–16160 UTM zone S.
+      const zone = projection % 100;
+      const south = projection >= 16101 && projection <= 16160;
+      if (!((projection >= 16001 && projection <= 16060) || south)) {
+        throw new GreenmineError('CRS_UNSUPPORTED', `${source}: projection EPSG:${projection} (ProjectionGeoKey) is not supported; only UTM zones (16001–16060, 16101–16160) and user-defined transverse Mercator are`, { file: source });
+      }
+      const geog = typeof geographic === 'number' && geographic !== USER_DEFINED ? geographic : 4326;
+      const base = requireDef(geog, source);
+      const p: TmParams = { datum: base.datum, a: ELLIPSOIDS[base.datum as Exclude<Datum, 'custom'>].a, rf: ELLIPSOIDS[base.datum as Exclude<Datum, 'custom'>].rf, lon0: zone * 6 - 183, lat0: 0, k: 0.9996, x0: 500000, y0: south ? 10000000 : 0 };
+      const def = matchTm(p, null);
+      return def ? fromDef(def, 'parameters') : custom(`UTM zone ${zone}${south ? 'S' : 'N'}`, p.datum, tmProj4(p), false);
+    }
     const transform = keys.ProjCoordTransGeoKey;
     if (transform !== 1) {
-      throw new GreenmineError('CRS_UNSUPPORTED', `${source}: user-defined projection with ProjCoordTransGeoKey=${String(transform)} is not supported (1 = transverse Mercator)`, { file: source });
+      throw new GreenmineError('CRS_UNSUPPORTED', `${source}: a user-defined projection ${transform === undefined ? 'that names no method (neither ProjCoordTransGeoKey nor ProjectionGeoKey)' : `with ProjCoordTransGeoKey=${String(transform)}`} is not supported (transverse Mercator is)`, { file: source });
     }
     let datum: Datum = 'custom';
     let a = Number(keys.GeogSemiMajorAxisGeoKey);
@@ -387,4 +493,9 @@ function requireDef(epsg: number, source: string): CrsDef {
   const def = lookupEpsg(epsg);
   if (!def) throw new GreenmineError('CRS_UNKNOWN_EPSG', `${source}: EPSG:${epsg} is not one of the coordinate systems greenmine ships`, { file: source });
   return def;
+}
+
+/** A CRS by code from GeoKeys: shipped or from the EPSG database. */
+function crsByCode(epsg: number, source: string): Crs {
+  return crsFromEpsg(epsg, source);
 }

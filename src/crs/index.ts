@@ -1,4 +1,4 @@
-export { crsFromEpsg, crsFromGeoKeys, crsLabel, parseCrs, type Crs, type Datum, type GaussKruger, type GeoKeys, type ParseCrsOptions } from './crs.js';
+export { crsFromEpsg, crsFromGeoKeys, crsLabel, crsProjection, parseCrs, type Crs, type Datum, type GaussKruger, type GeoKeys, type ParseCrsOptions } from './crs.js';
 export { candidateZones, detectGkCrs, familyOfZone, zonePrefix, ZHEJIANG_BBOX, type GkOptions } from './gk.js';
 export { fromWgs84, toWgs84, type OffsetFrame } from './offsets.js';
 export { lookupEpsg } from './registry.js';

@@ -141,10 +141,13 @@ function checkAreaOfUse(license: License, add: Add): boolean {
         const swapped = inside(toLonLat(y, x));
         const [xName, yName] = crs.geographic ? ['longitude', 'latitude'] : ['easting', 'northing'];
         const at = ll ? ` lands at ${ll[0].toFixed(4)}°E ${ll[1].toFixed(4)}°N,` : ' cannot be placed on the ellipsoid,';
+        // Inside the CRS's own area but outside China: say so, not "outside EPSG:4326's area".
+        const inCrsArea = ll !== null && inBox(ll[0], ll[1], box, crs.geographic ? 0 : AREA_SLACK_DEG);
+        const where = inCrsArea ? `outside China (${CHINA_BBOX.map((v) => v.toFixed(1)).join(', ')}), where greenmine audits mines` : `outside the area of ${crsLabel(crs)} (${box.map((v) => v.toFixed(1)).join(', ')})`;
         add(
           'error',
-          swapped ? 'COORD_XY_SWAPPED' : 'COORD_OUTSIDE_CRS_AREA',
-          `corner (${xName} ${x}, ${yName} ${y})${at} outside the area of ${crsLabel(crs)} (${box.map((v) => v.toFixed(1)).join(', ')})` +
+          swapped ? 'COORD_XY_SWAPPED' : inCrsArea ? 'COORD_OUTSIDE_CHINA' : 'COORD_OUTSIDE_CRS_AREA',
+          `corner (${xName} ${x}, ${yName} ${y})${at} ${where}` +
             (swapped ? `; with the two coordinates swapped it falls inside: the ${crs.geographic ? 'longitude and latitude' : 'X (northing) and Y (easting) columns'} look swapped` : ''),
           { block: bi + 1, ring: ri, vertex: (i >> 1) + 1 },
         );

@@ -11,7 +11,7 @@
 import { promisify } from 'node:util';
 import { inflate } from 'node:zlib';
 import { addDecoder, BaseDecoder, fromFile, getDecoder, type GeoTIFF, type GeoTIFFImage } from 'geotiff';
-import { crsFromGeoKeys, crsLabel, parseCrs, type Crs } from '../crs/index.js';
+import { crsFromGeoKeys, crsLabel, crsProjection, parseCrs, type Crs } from '../crs/index.js';
 import { GreenmineError, type Finding } from '../errors.js';
 import { InflatePool } from './inflate-pool.js';
 import { decodeLzw } from './lzw.js';
@@ -292,6 +292,12 @@ export class RasterReader {
         }
         throw err;
       }
+    }
+
+    const projection = crsProjection(crs);
+    if (!crs.geographic && !['tmerc', 'etmerc', 'utm'].includes(projection)) {
+      // Pixel areas and slopes are read as metres on the ground: true (to a few 10⁻⁴) in transverse Mercator, not in Mercator or conic maps.
+      throw new GreenmineError('RASTER_CRS_UNSUPPORTED', `${file}: ${crsLabel(crs)} (${crs.name}, +proj=${projection}) distorts areas and distances; warp the raster to a Gauss-Krüger or UTM CRS first, e.g. gdalwarp -t_srs EPSG:4549 -r near ${file} out.tif`, { file });
     }
 
     let nodata: number | null = null;
