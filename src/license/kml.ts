@@ -7,7 +7,8 @@
  */
 import { posix } from 'node:path';
 import { unzipSync } from 'fflate';
-import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { XMLParser } from 'fast-xml-parser';
+import { decodeXml, parseXmlText } from '../io/xml.js';
 import { crsFromEpsg, toWgs84, type OffsetFrame } from '../crs/index.js';
 import { GreenmineError, type Finding } from '../errors.js';
 import { licensesFromFeatures, type SourceFeature } from './features.js';
@@ -17,6 +18,10 @@ export interface KmlOptions {
   /** The frame the coordinates are really in (default WGS84). */
   frame?: OffsetFrame;
 }
+
+/** The most KML one document of a KMZ, and all its documents together, may inflate to. */
+const MAX_KML_BYTES = 64 << 20;
+const MAX_KMZ_BYTES = 256 << 20;
 
 const ARRAYS = new Set(['Placemark', 'Polygon', 'innerBoundaryIs', 'Data', 'SimpleData', 'Folder', 'Document', 'MultiGeometry', 'NetworkLink', 'SchemaData']);
 
@@ -31,12 +36,8 @@ const parser = new XMLParser({
 
 type Node = Record<string, unknown>;
 
-function parseXml(text: string, file: string): Node {
-  const valid = XMLValidator.validate(text);
-  if (valid !== true) {
-    throw new GreenmineError('KML_SYNTAX', `${file}, line ${valid.err.line}: not well-formed XML (${valid.err.msg})`, { file, line: valid.err.line });
-  }
-  const doc = parser.parse(text) as Node;
+function parseXml(bytes: Uint8Array, file: string): Node {
+  const doc = parseXmlText(decodeXml(bytes, file, 'KML_SYNTAX'), file, 'KML_SYNTAX', 'KML document', parser) as Node;
   if (!doc.kml) throw new GreenmineError('KML_STRUCTURE', `${file}: not a KML document (no <kml> root element)`, { file });
   return doc.kml as Node;
 }
@@ -126,7 +127,7 @@ function licensesFromPlacemarks(placemarks: Array<{ pm: Node; file: string }>, f
 }
 
 export function parseKmlLicenses(bytes: Uint8Array, file: string, options: KmlOptions = {}): License[] {
-  const kml = parseXml(new TextDecoder('utf-8').decode(bytes), file);
+  const kml = parseXml(bytes, file);
   const placemarks: Node[] = [];
   const links: string[] = [];
   collect(kml, placemarks, links);
@@ -136,10 +137,29 @@ export function parseKmlLicenses(bytes: Uint8Array, file: string, options: KmlOp
 
 export function parseKmzLicenses(bytes: Uint8Array, file: string, options: KmlOptions = {}): License[] {
   let entries: Record<string, Uint8Array>;
+  // Only the KML documents are inflated, each up to a limit and all together up to another: a small
+  // archive declaring gigabytes is refused before anything is inflated (the limits hold during
+  // inflation too: fflate writes into a buffer of the declared size).
+  let total = 0;
+  let refused: string | null = null;
   try {
-    entries = unzipSync(bytes);
-  } catch (err) {
-    throw new GreenmineError('KMZ_BAD_ARCHIVE', `${file}: not a readable KMZ (zip) archive: ${(err as Error).message}`, { file });
+    entries = unzipSync(bytes, {
+      filter: (f) => {
+        if (!f.name.toLowerCase().endsWith('.kml')) return false;
+        total += f.originalSize;
+        if (f.originalSize > MAX_KML_BYTES || total > MAX_KMZ_BYTES) {
+          refused ??= `${f.name} (${f.originalSize} bytes${total > MAX_KMZ_BYTES ? `, ${total} bytes of KML in all` : ''})`;
+          return false;
+        }
+        return true;
+      },
+    });
+  } catch {
+    throw new GreenmineError('KMZ_BAD_ARCHIVE', `${file}: not a readable KMZ (zip) archive`, { file });
+  }
+  if (refused) throw new GreenmineError('KMZ_TOO_LARGE', `${file}: the archive's KML ${refused} is larger than greenmine inflates (${MAX_KML_BYTES >> 20} MiB a document, ${MAX_KMZ_BYTES >> 20} MiB in all)`, { file });
+  for (const [name, data] of Object.entries(entries)) {
+    if (data.length > MAX_KML_BYTES) throw new GreenmineError('KMZ_TOO_LARGE', `${file}: ${name} inflates past ${MAX_KML_BYTES >> 20} MiB`, { file });
   }
   const names = Object.keys(entries);
   const root = names.find((n) => n.toLowerCase() === 'doc.kml') ?? names.find((n) => n.toLowerCase().endsWith('.kml') && !n.includes('/')) ?? names.find((n) => n.toLowerCase().endsWith('.kml'));
@@ -151,7 +171,7 @@ export function parseKmzLicenses(bytes: Uint8Array, file: string, options: KmlOp
     if (seen.has(name)) return;
     seen.add(name);
     const label = `${file}!${name}`;
-    const kml = parseXml(new TextDecoder('utf-8').decode(entries[name]!), label);
+    const kml = parseXml(entries[name]!, label);
     const pms: Node[] = [];
     const links: string[] = [];
     collect(kml, pms, links);

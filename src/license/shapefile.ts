@@ -5,7 +5,8 @@
  * otherwise greenmine refuses rather than guess (GBK read as Latin-1 is
  * silent garbage). The CRS comes from the .prj (ESRI WKT).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { readInput } from '../io/files.js';
 import * as shapefile from 'shapefile';
 import { parseCrs, type Crs } from '../crs/index.js';
 import { GreenmineError, wrapForeignAsync, type Finding } from '../errors.js';
@@ -38,11 +39,40 @@ function sibling(shpPath: string, ext: string): string | null {
   return null;
 }
 
-function read(path: string, what: string): Uint8Array {
-  try {
-    return readFileSync(path);
-  } catch (err) {
-    throw new GreenmineError('FILE_UNREADABLE', `${path}: cannot read the ${what} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, { file: path });
+const read = (path: string, what: string): Uint8Array => readInput(path, what);
+
+/**
+ * A dBASE table holds its header and every record its header counts; a table
+ * cut mid-record would give licenses with silently null attributes.
+ */
+function checkDbf(bytes: Uint8Array, file: string): void {
+  if (bytes.length < 32) throw new GreenmineError('SHP_TRUNCATED', `${file}: ${bytes.length} bytes, shorter than the 32-byte dBASE header`, { file });
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const records = view.getUint32(4, true);
+  const headerBytes = view.getUint16(8, true);
+  const recordBytes = view.getUint16(10, true);
+  if (headerBytes < 33 || recordBytes < 1) throw new GreenmineError('SHP_TRUNCATED', `${file}: the dBASE header is damaged (header ${headerBytes} bytes, records of ${recordBytes})`, { file });
+  const needed = headerBytes + records * recordBytes;
+  if (bytes.length < needed) {
+    const whole = Math.max(0, Math.floor((bytes.length - headerBytes) / recordBytes));
+    throw new GreenmineError('SHP_TRUNCATED', `${file}: truncated: the header counts ${records} records but the file holds ${whole} whole one(s) (${bytes.length} of ${needed} bytes)`, { file });
+  }
+}
+
+/**
+ * The attributes must be text in the encoding chosen: a .cpg saying UTF-8 over
+ * GBK bytes (or GBK over UTF-8 text) would give mojibake names with no finding.
+ */
+function checkEncoding(dbfBytes: Uint8Array, dbfPath: string, encoding: string, source: string): void {
+  const headerBytes = dbfBytes.length >= 10 ? dbfBytes[8]! | (dbfBytes[9]! << 8) : 0;
+  const body = dbfBytes.subarray(32, dbfBytes.length);
+  if (body.every((b) => b < 0x80)) return;
+  const utf8 = isValidUtf8(dbfBytes.subarray(32, Math.max(32, headerBytes))) && isValidUtf8(dbfBytes.subarray(headerBytes));
+  if (encoding === 'utf-8' && !utf8) {
+    throw new GreenmineError('SHP_ENCODING_MISMATCH', `${dbfPath}: ${source} says UTF-8 but the attributes are not UTF-8 (Chinese shapefiles are usually GBK); pass --encoding gbk if that is what they are`, { file: dbfPath });
+  }
+  if ((encoding === 'gbk' || encoding === 'gb18030') && utf8) {
+    throw new GreenmineError('SHP_ENCODING_MISMATCH', `${dbfPath}: ${source} says ${encoding.toUpperCase()} but the attributes are valid UTF-8 text (read as GBK they would be garbled); pass --encoding utf-8 if that is what they are`, { file: dbfPath });
   }
 }
 
@@ -93,8 +123,10 @@ export async function readShapefileLicenses(shpPath: string, options: ShapefileO
   let encoding = 'utf-8';
   if (dbfPath) {
     dbfBytes = read(dbfPath, 'attribute table (.dbf)');
-    if (dbfBytes.length < 32) throw new GreenmineError('SHP_TRUNCATED', `${dbfPath}: ${dbfBytes.length} bytes, shorter than the 32-byte dBASE header`, { file: dbfPath });
+    checkDbf(dbfBytes, dbfPath);
     encoding = chooseEncoding(dbfBytes, dbfPath, shpPath, options.encoding, findings);
+    // What the user named is taken as said; a .cpg or language driver is checked against the bytes.
+    if (!options.encoding) checkEncoding(dbfBytes, dbfPath, encoding, sibling(shpPath, '.cpg') ? 'its .cpg' : 'its language driver byte');
   } else {
     findings.push({ code: 'SHP_NO_DBF', severity: 'warning', message: `${shpPath}: no .dbf beside it; licenses have no attributes`, where: { file: shpPath } });
   }

@@ -3,7 +3,7 @@
  * de-duplicated, offset-corrected typed-array tracks, with the bad rows
  * counted and a file that is mostly bad refused.
  */
-import { toWgs84, type OffsetFrame } from '../crs/index.js';
+import { parseFrame, toWgs84, type FrameName } from '../crs/index.js';
 import { GreenmineError, type Finding } from '../errors.js';
 import type { BadRow, Track, TrackSet } from './model.js';
 
@@ -15,12 +15,23 @@ export interface RawFix {
   ele: number;
   hdop: number;
   speed: number;
+  /** The line (or point) of the file it came from, for bad-row reports. */
+  line?: number;
 }
 
 /** More than this share of bad rows fails the file. */
 const MAX_BAD_SHARE = 0.5;
 
-export function buildTrackSet(source: string, fixes: RawFix[], rows: number, bad: BadRow[], findings: Finding[], frame: OffsetFrame = 'WGS84'): TrackSet {
+export function buildTrackSet(source: string, fixes: RawFix[], rows: number, bad: BadRow[], findings: Finding[], frameName: FrameName = 'WGS84'): TrackSet {
+  const frame = parseFrame(frameName, `${source}: frame`);
+  // Clocks that cannot be right (year 9999, 0001) are bad rows, named, never silently kept.
+  if (fixes.some((f) => badTime(f.t) !== null)) {
+    fixes = fixes.filter((f) => {
+      const reason = badTime(f.t);
+      if (reason) bad.push({ line: f.line ?? 0, reason });
+      return reason === null;
+    });
+  }
   if (rows > 0 && bad.length / rows > MAX_BAD_SHARE) {
     const sample = bad.slice(0, 5).map((b) => `line ${b.line}: ${b.reason}`).join('; ');
     throw new GreenmineError('TRACK_MOSTLY_BAD', `${source}: ${bad.length} of ${rows} rows could not be read (${sample})`, { file: source, line: bad[0]?.line });
@@ -76,9 +87,18 @@ export function buildTrackSet(source: string, fixes: RawFix[], rows: number, bad
   return { source, tracks, rows, bad, duplicates, findings };
 }
 
+/** A decimal number as a GNSS log writes it (no hex, no blanks, no Infinity); NaN otherwise. */
+export function decimal(text: string | undefined): number {
+  if (text === undefined) return NaN;
+  const s = text.trim();
+  return /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(s) ? Number(s) : NaN;
+}
+
 /** A position check shared by the readers: finite, and a plausible lon/lat. */
 export function badPosition(lon: number, lat: number): string | null {
   if (!Number.isFinite(lon) || !Number.isFinite(lat)) return 'position is not a number';
+  // Receivers without a fix report 0, 0: a point in the Gulf of Guinea, not a mine.
+  if (lon === 0 && lat === 0) return 'position 0, 0 (a receiver without a fix)';
   if (Math.abs(lat) > 90 || Math.abs(lon) > 180) {
     return Math.abs(lon) <= 90 && Math.abs(lat) <= 180 ? `latitude ${lat} out of range (longitude and latitude swapped?)` : `position ${lon}, ${lat} out of range`;
   }
@@ -97,15 +117,34 @@ export function parseTime(text: string, defaultOffsetMin: number): { t: number; 
   const m = /^(\d{4})[-/](\d{1,2})[-/](\d{1,2})[T ](\d{1,2}):(\d{2})(?::(\d{2})(\.\d+)?)?\s*(Z|[+-]\d{2}:?\d{2})?$/i.exec(s);
   if (!m) return { t: NaN, zoned: false };
   const [, y, mo, d, h, mi, sec, frac, zone] = m;
+  if (!validDate(Number(y), Number(mo), Number(d)) || Number(h) > 23 || Number(mi) > 59 || Number(sec ?? 0) > 60) return { t: NaN, zoned: false };
   const utcMs = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(sec ?? 0));
   let offsetMin = defaultOffsetMin;
   if (zone) {
     if (zone.toUpperCase() === 'Z') offsetMin = 0;
     else {
       const z = zone.replace(':', '');
-      offsetMin = (z[0] === '-' ? -1 : 1) * (Number(z.slice(1, 3)) * 60 + Number(z.slice(3, 5)));
+      const hours = Number(z.slice(1, 3));
+      const minutes = Number(z.slice(3, 5));
+      // Real offsets run from −12:00 to +14:00 with minutes below 60.
+      if (hours > 14 || minutes > 59) return { t: NaN, zoned: false };
+      offsetMin = (z[0] === '-' ? -1 : 1) * (hours * 60 + minutes);
     }
   }
-  if (Number(mo) < 1 || Number(mo) > 12 || Number(d) < 1 || Number(d) > 31 || Number(h) > 23 || Number(mi) > 59 || Number(sec ?? 0) > 60) return { t: NaN, zoned: false };
   return { t: utcMs / 1000 - offsetMin * 60 + (frac ? Number(frac) : 0), zoned: zone !== undefined };
+}
+
+/** A calendar date that exists (2023-02-31 does not: Date.UTC would roll it into March). */
+export function validDate(year: number, month: number, day: number): boolean {
+  if (!(Number.isInteger(year) && Number.isInteger(month) && Number.isInteger(day) && month >= 1 && month <= 12 && day >= 1)) return false;
+  return day <= new Date(Date.UTC(year, month, 0)).getUTCDate();
+}
+
+/** GNSS time starts in 1980; a fix dated before it, or more than a day ahead of now, is a misread clock. */
+export function badTime(t: number): string | null {
+  const year = new Date(t * 1000).getUTCFullYear();
+  if (!Number.isFinite(t)) return 'time is not a number';
+  if (t < Date.UTC(1980, 0, 6) / 1000) return `time in ${year}, before GNSS time began (1980)`;
+  if (t > Date.now() / 1000 + 86400) return `time in ${year}, in the future`;
+  return null;
 }

@@ -8,7 +8,7 @@ import { basename } from 'node:path';
 import type { OffsetFrame } from '../crs/index.js';
 import { GreenmineError, type Finding } from '../errors.js';
 import { decodeText } from '../io/text.js';
-import { badPosition, buildTrackSet, parseTime, type RawFix } from './build.js';
+import { badPosition, buildTrackSet, decimal, parseTime, type RawFix } from './build.js';
 import type { BadRow, TrackSet } from './model.js';
 import type { TrackReadOptions } from './options.js';
 
@@ -77,7 +77,7 @@ export function parseTrackCsv(bytes: Uint8Array, file: string, options: TrackRea
   const bad: BadRow[] = [];
   let rows = 0;
   let zoneless = 0;
-  const num = (cells: string[], i: number): number => (i >= 0 && cells[i] !== undefined && cells[i]!.trim() !== '' ? Number(cells[i]) : NaN);
+  const num = (cells: string[], i: number): number => (i >= 0 ? decimal(cells[i]) : NaN);
   for (let li = headerIndex + 1; li < lines.length; li++) {
     const line = lines[li]!;
     if (line.trim() === '') continue;
@@ -88,8 +88,8 @@ export function parseTrackCsv(bytes: Uint8Array, file: string, options: TrackRea
       bad.push({ line: lineNo, reason: `${cells.length} field(s), expected ${header.length}` });
       continue;
     }
-    const lon = Number(cells[idx.lon]);
-    const lat = Number(cells[idx.lat]);
+    const lon = decimal(cells[idx.lon]);
+    const lat = decimal(cells[idx.lat]);
     const reason = cells[idx.lon]!.trim() === '' || cells[idx.lat]!.trim() === '' ? 'empty position' : badPosition(lon, lat);
     if (reason) {
       bad.push({ line: lineNo, reason });
@@ -111,6 +111,7 @@ export function parseTrackCsv(bytes: Uint8Array, file: string, options: TrackRea
       ele: num(cells, idx.ele),
       hdop: num(cells, idx.hdop),
       speed: speedIsKmh ? speedKmh / 3.6 : speedKmh,
+      line: lineNo,
     });
   }
   if (zoneless > 0) {

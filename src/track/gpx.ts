@@ -1,6 +1,7 @@
 /** GPX 1.0 and 1.1 tracks, routes and waypoints (fast-xml-parser). GPX times are UTC by the standard. */
 import { basename } from 'node:path';
-import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { XMLParser } from 'fast-xml-parser';
+import { decodeXml, parseXmlText } from '../io/xml.js';
 import { GreenmineError, type Finding } from '../errors.js';
 import { badPosition, buildTrackSet, parseTime, type RawFix } from './build.js';
 import type { BadRow, TrackSet } from './model.js';
@@ -46,10 +47,8 @@ function tagLines(source: string, tag: string): number[] {
 }
 
 export function parseGpx(bytes: Uint8Array, file: string, options: TrackReadOptions = {}): TrackSet {
-  const source = new TextDecoder('utf-8').decode(bytes);
-  const valid = XMLValidator.validate(source);
-  if (valid !== true) throw new GreenmineError('GPX_SYNTAX', `${file}, line ${valid.err.line}: not well-formed XML (${valid.err.msg})`, { file, line: valid.err.line });
-  const parsed = parser.parse(source) as Node;
+  const source = decodeXml(bytes, file, 'GPX_SYNTAX');
+  const parsed = parseXmlText(source, file, 'GPX_SYNTAX', 'GPX document', parser) as Node;
   const gpx = (typeof parsed.gpx === 'object' && parsed.gpx !== null ? parsed.gpx : {}) as Node;
   if (!('gpx' in parsed)) throw new GreenmineError('GPX_STRUCTURE', `${file}: not a GPX document (no <gpx> root element)`, { file });
   const tracks = (gpx.trk as Node[] | undefined) ?? [];

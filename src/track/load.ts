@@ -1,5 +1,6 @@
 import { readInput } from '../io/files.js';
 import { extname } from 'node:path';
+import { parseFrame } from '../crs/index.js';
 import { parseTrackCsv } from './csv.js';
 import { parseTrackGeoJson } from './geojson.js';
 import { parseGpx } from './gpx.js';
@@ -22,7 +23,9 @@ export function detectTrackFormat(file: string, bytes: Uint8Array): TrackFormat 
   return 'csv';
 }
 
-export function loadTracksFromBytes(bytes: Uint8Array, file: string, options: TrackReadOptions & { format?: TrackFormat } = {}): TrackSet {
+export function loadTracksFromBytes(bytes: Uint8Array, file: string, given: TrackReadOptions & { format?: TrackFormat } = {}): TrackSet {
+  // One spelling of the frame from here on (gcj02 and GCJ02 alike; an unknown frame is an error, never BD-09).
+  const options = given.frame === undefined ? given : { ...given, frame: parseFrame(given.frame, `${file}: frame`) };
   switch (options.format ?? detectTrackFormat(file, bytes)) {
     case 'gpx':
       return parseGpx(bytes, file, options);

@@ -5,7 +5,7 @@
  */
 import { basename } from 'node:path';
 import { GreenmineError, type Finding } from '../errors.js';
-import { buildTrackSet, type RawFix } from './build.js';
+import { badPosition, buildTrackSet, validDate, type RawFix } from './build.js';
 import type { BadRow, TrackSet } from './model.js';
 import type { TrackReadOptions } from './options.js';
 
@@ -20,9 +20,11 @@ function checksumOk(sentence: string): boolean | null {
 }
 
 function coordinate(value: string, hemisphere: string, degreeDigits: number): number {
-  if (!value) return NaN;
+  // ddmm.mmmm (latitude) or dddmm.mmmm (longitude): whole degrees, then minutes below 60.
+  if (!new RegExp(`^\\d{${degreeDigits}}\\d{2}(\\.\\d+)?$`).test(value)) return NaN;
   const deg = Number(value.slice(0, degreeDigits));
   const min = Number(value.slice(degreeDigits));
+  if (min >= 60) return NaN;
   const v = deg + min / 60;
   return hemisphere === 'S' || hemisphere === 'W' ? -v : hemisphere === 'N' || hemisphere === 'E' ? v : NaN;
 }
@@ -66,11 +68,13 @@ export function parseNmea(bytes: Uint8Array, file: string, options: TrackReadOpt
     if (type === 'RMC') {
       if (f[2] !== 'A') return void bad.push({ line: lineNo, reason: 'RMC status V (no valid fix)' });
       const date = f[9] ?? '';
-      if (!/^\d{6}$/.test(date)) return void bad.push({ line: lineNo, reason: `unreadable date "${date}"` });
+      if (!/^\d{6}$/.test(date) || !validDate(2000 + Number(date.slice(4, 6)), Number(date.slice(2, 4)), Number(date.slice(0, 2)))) return void bad.push({ line: lineNo, reason: `unreadable date "${date}"` });
       dayS = Date.UTC(2000 + Number(date.slice(4, 6)), Number(date.slice(2, 4)) - 1, Number(date.slice(0, 2))) / 1000;
       const lat = coordinate(f[3] ?? '', f[4] ?? '', 2);
       const lon = coordinate(f[5] ?? '', f[6] ?? '', 3);
       if (!Number.isFinite(lat) || !Number.isFinite(lon)) return void bad.push({ line: lineNo, reason: 'unreadable position' });
+      const off = badPosition(lon, lat);
+      if (off) return void bad.push({ line: lineNo, reason: off });
       const speed = f[7] ? Number(f[7]) * KNOT_MPS : NaN;
       // Date the GGAs that came before the first RMC.
       for (const p of pendingGga.splice(0)) {
@@ -81,7 +85,7 @@ export function parseNmea(bytes: Uint8Array, file: string, options: TrackReadOpt
         last.speed = speed;
         return;
       }
-      last = { device, t: dayS + sod, lon, lat, ele: NaN, hdop: NaN, speed };
+      last = { device, t: dayS + sod, lon, lat, ele: NaN, hdop: NaN, speed, line: lineNo };
       lastSod = sod;
       fixes.push(last);
     } else {
@@ -89,6 +93,8 @@ export function parseNmea(bytes: Uint8Array, file: string, options: TrackReadOpt
       const lat = coordinate(f[2] ?? '', f[3] ?? '', 2);
       const lon = coordinate(f[4] ?? '', f[5] ?? '', 3);
       if (!Number.isFinite(lat) || !Number.isFinite(lon)) return void bad.push({ line: lineNo, reason: 'unreadable position' });
+      const off = badPosition(lon, lat);
+      if (off) return void bad.push({ line: lineNo, reason: off });
       const hdop = f[8] ? Number(f[8]) : NaN;
       const ele = f[9] ? Number(f[9]) : NaN;
       if (last && lastSod === sod) {
@@ -96,7 +102,7 @@ export function parseNmea(bytes: Uint8Array, file: string, options: TrackReadOpt
         last.ele = ele;
         return;
       }
-      const fix: RawFix = { device, t: dayS + sod, lon, lat, ele, hdop, speed: NaN };
+      const fix: RawFix = { device, t: dayS + sod, lon, lat, ele, hdop, speed: NaN, line: lineNo };
       last = fix;
       lastSod = sod;
       if (Number.isNaN(dayS)) pendingGga.push({ fix, sod, line: lineNo });

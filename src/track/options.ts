@@ -1,10 +1,10 @@
-import type { OffsetFrame } from '../crs/index.js';
+import type { FrameName } from '../crs/index.js';
 
 export interface TrackReadOptions {
   /** Device id for files that do not name one (default: a name in the file, else the file name). */
   deviceId?: string;
   /** The frame positions are in (WGS84; GCJ02 or BD09 for Chinese platforms). CSV may also declare it in its header. */
-  frame?: OffsetFrame;
+  frame?: FrameName;
   /** Minutes east of UTC for CSV times without a zone (default +480, Beijing time). */
   defaultOffsetMin?: number;
   /** Text encoding of a CSV file (default: UTF-8, else GBK). */
