@@ -85,3 +85,40 @@ describe('the installed command', () => {
     expect(code).toBe(0);
   });
 });
+
+describe('option values', () => {
+  const lic = fixture('scene-a/license.geojson');
+  const classes = fixture('scene-a/classes.tif');
+
+  it('an empty value is a usage error, never 0', async () => {
+    for (const args of [
+      ['coverage', '--license', lic, '--classes', classes, '--target='],
+      ['coverage', '--license', lic, '--classes', classes, '--buffer='],
+      ['fence', '--license', lic, '--track', fixture('scene-a/excavator.csv'), '--tolerance='],
+      ['slopes', '--license', lic, '--classes', classes, '--dem', fixture('scene-a/dem.tif'), '--min-slope='],
+    ]) {
+      const r = await run(...args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr).toContain('needs a value');
+    }
+  });
+
+  it('values out of range or not numbers are usage errors naming the range', async () => {
+    const slopes = ['slopes', '--license', lic, '--classes', classes, '--dem', fixture('scene-a/dem.tif')];
+    for (const bad of [['--min-slope', '1e12'], ['--min-slope', '0x10'], ['--limit', '2.5'], ['--min-share', '2']]) {
+      const r = await run(...slopes, ...bad);
+      expect(r.code, bad.join(' ')).toBe(2);
+      expect(r.stderr).toMatch(/takes/);
+    }
+    expect((await run('coverage', '--license', lic, '--classes', classes, '--target', '1.5')).code).toBe(2);
+    expect((await run('batch', tmpdir(), '--out', tmpdir(), '--concurrency', '0')).code).toBe(2);
+  });
+
+  it('a negative number after an option is its value (--height-offset -5), as with =', async () => {
+    const track = fixture('scene-a/excavator.csv');
+    const spaced = await run('fence', '--license', lic, '--track', track, '--height-offset', '-5', '--json');
+    const equals = await run('fence', '--license', lic, '--track', track, '--height-offset=-5', '--json');
+    expect(spaced.code).toBe(0);
+    expect(JSON.parse(spaced.stdout).events).toEqual(JSON.parse(equals.stdout).events);
+  });
+});

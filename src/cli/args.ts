@@ -21,20 +21,84 @@ export const processIo: Io = {
 type OptionSpec = NonNullable<ParseArgsConfig['options']>;
 export type ParsedValues<T extends OptionSpec> = { [K in keyof T]?: T[K]['type'] extends 'boolean' ? boolean : string };
 
+/**
+ * Parse a command's arguments. A negative number after an option that takes a
+ * value is that value (`--height-offset -5`, as GDAL's tools read it), and an
+ * empty value (`--target=`) is a usage error, never read as 0.
+ */
 export function parse<T extends OptionSpec>(argv: string[], options: T): { values: ParsedValues<T>; positionals: string[] } {
+  const args: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const next = argv[i + 1];
+    const name = a.startsWith('--') && !a.includes('=') ? a.slice(2) : null;
+    if (name && options[name]?.type === 'string' && next !== undefined && /^-(\d|\.\d)/.test(next)) {
+      args.push(`${a}=${next}`);
+      i++;
+    } else args.push(a);
+  }
+  let parsed: { values: Record<string, unknown>; positionals: string[] };
   try {
-    const { values, positionals } = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
-    return { values: values as ParsedValues<T>, positionals };
+    parsed = parseArgs({ args, options, allowPositionals: true, strict: true });
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
+  for (const [name, value] of Object.entries(parsed.values)) {
+    for (const v of Array.isArray(value) ? value : [value]) {
+      if (typeof v === 'string' && v.trim() === '') throw new UsageError(`--${name} needs a value (it was given an empty one)`);
+    }
+  }
+  return { values: parsed.values as ParsedValues<T>, positionals: parsed.positionals };
+}
+
+/** The numeric options of every command: [min, max, whole number?] with the unit for messages. One table, one rule. */
+const NUMBER_OPTIONS: Record<string, { min: number; max: number; integer?: boolean; unit: string; minExclusive?: boolean }> = {
+  '--zone': { min: 13, max: 45, integer: true, unit: 'a Gauss-Krüger zone' },
+  '--tolerance': { min: 0, max: 10_000, unit: 'metres' },
+  '--min-duration': { min: 0, max: 31_536_000, unit: 'seconds' },
+  '--min-fixes': { min: 1, max: 1_000_000, integer: true, unit: 'fixes' },
+  '--warn': { min: 0, max: 10_000, unit: 'metres' },
+  '--max-gap': { min: 0, max: 31_536_000, unit: 'seconds' },
+  '--vertical-tolerance': { min: 0, max: 10_000, unit: 'metres' },
+  '--height-offset': { min: -10_000, max: 10_000, unit: 'metres' },
+  '--min-wash': { min: 0, max: 86_400, unit: 'seconds' },
+  '--wash-within': { min: 0, max: 86_400, unit: 'seconds' },
+  '--min-slope': { min: 0, max: 90, unit: 'degrees' },
+  '--min-area': { min: 0, max: 1e9, unit: 'm²' },
+  '--limit': { min: 0, max: 1_000_000, integer: true, unit: 'slopes' },
+  '--merge-gap': { min: 0, max: 1_000, unit: 'metres' },
+  '--min-share': { min: 0, max: 1, unit: 'a share from 0 to 1' },
+  '--min-thickness': { min: 0, max: 100, unit: 'metres' },
+  '--max-platform-slope': { min: 0, max: 90, unit: 'degrees' },
+  '--buffer': { min: 0, max: 10_000, unit: 'metres' },
+  '--target': { min: 0, max: 1, unit: 'a ratio from 0 to 1' },
+  '--min-patch': { min: 0, max: 1e9, unit: 'm²' },
+  '--max-patches': { min: 0, max: 10_000_000, integer: true, unit: 'patches' },
+  '--cell-m': { min: 0, max: 1_000, unit: 'metres', minExclusive: true },
+  '--target-height-m': { min: 0, max: 1_000, unit: 'metres' },
+  '--min-uncovered-m2': { min: 0, max: 1e9, unit: 'm²' },
+  '--key-distance': { min: 0, max: 100_000, unit: 'metres' },
+  '--concurrency': { min: 1, max: 256, integer: true, unit: 'audits at once' },
+};
+
+/** A numeric option checked against its row of the table: a number, in range, whole where it must be. */
+export function numberOption(value: string | undefined, name: string): number | undefined;
+export function numberOption(value: string | undefined, name: string, fallback: number): number;
+export function numberOption(value: string | undefined, name: string, fallback?: number): number | undefined {
+  if (value === undefined) return fallback;
+  const spec = NUMBER_OPTIONS[name];
+  if (!spec) throw new Error(`numberOption: ${name} is not in the table of options`);
+  const s = value.trim();
+  const n = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(s) ? Number(s) : NaN;
+  const range = `${spec.minExclusive ? '>' : '≥'} ${spec.min} and ≤ ${spec.max}`;
+  if (!Number.isFinite(n)) throw new UsageError(`${name} takes a number (${spec.unit}, ${range}), got "${value}"`);
+  if (spec.integer && !Number.isInteger(n)) throw new UsageError(`${name} takes a whole number (${spec.unit}), got "${value}"`);
+  if (n < spec.min || n > spec.max || (spec.minExclusive && n === spec.min)) throw new UsageError(`${name} takes ${spec.unit} ${range}, got "${value}"`);
+  return n;
 }
 
 export function intOption(value: string | undefined, name: string): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n)) throw new UsageError(`${name} takes a whole number, got "${value}"`);
-  return n;
+  return numberOption(value, name);
 }
 
 export function numberList(value: string | undefined, name: string): number[] | undefined {

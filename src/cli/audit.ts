@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Presets, SingleBar } from 'cli-progress';
 import { findManifests, initManifest, mergeSummaries, runAudit, runBatch, shard, writeAuditOutputs } from '../audit/index.js';
 import { formatWhere } from '../errors.js';
-import { EXIT_OK, guard, parse, processIo, UsageError, type Io } from './args.js';
+import { EXIT_OK, guard, numberOption, parse, processIo, UsageError, type Io } from './args.js';
 
 export const AUDIT_HELP = `Usage: greenmine audit <mine.json> --out <dir> [--json]
 
@@ -96,8 +96,7 @@ export async function batchCommand(argv: string[], io: Io): Promise<number> {
       if (!m || Number(m[1]) < 1 || Number(m[1]) > Number(m[2])) throw new UsageError('--shard takes i/n with 1 ≤ i ≤ n, e.g. 3/8');
       shardSpec = [Number(m[1]), Number(m[2])];
     }
-    const concurrency = values.concurrency === undefined ? undefined : Number(values.concurrency);
-    if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency >= 1)) throw new UsageError('--concurrency takes a whole number ≥ 1');
+    const concurrency = numberOption(values.concurrency, '--concurrency');
     const manifests = findManifests(positionals[0]!);
     const started = performance.now();
     const tty = process.stderr.isTTY && io === processIo;

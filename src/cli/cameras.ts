@@ -2,7 +2,7 @@ import { checkOutput, writeOutput } from '../io/files.js';
 import { formatWhere } from '../errors.js';
 import { cameraCoverage, loadCameras } from '../cameras/index.js';
 import { loadLicenses } from '../license/index.js';
-import { EXIT_OK, guard, parse, UsageError, type Io } from './args.js';
+import { EXIT_OK, guard, numberOption, parse, UsageError, type Io } from './args.js';
 
 export const CAMERAS_HELP = `Usage: greenmine cameras --license <file> --cameras <file> [--dem <dem>] [--uncovered <out.geojson>] [--json]
 
@@ -28,13 +28,6 @@ Options:
   -h, --help             show this help
 `;
 
-function amountOption(value: string | undefined, name: string, unit = 'metres'): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!(n >= 0) || !Number.isFinite(n)) throw new UsageError(`${name} takes ${unit} ≥ 0, got "${value}"`);
-  return n;
-}
-
 export async function camerasCommand(argv: string[], io: Io): Promise<number> {
   const json = argv.includes('--json');
   return guard(io, json, async () => {
@@ -55,10 +48,9 @@ export async function camerasCommand(argv: string[], io: Io): Promise<number> {
       return EXIT_OK;
     }
     if (!values.license || !values.cameras) throw new UsageError(`cameras needs --license and --cameras\n\n${CAMERAS_HELP}`);
-    const cellM = amountOption(values['cell-m'], '--cell-m');
-    if (cellM === 0) throw new UsageError('--cell-m takes metres > 0');
-    const targetHeightM = amountOption(values['target-height-m'], '--target-height-m');
-    const minUncoveredM2 = amountOption(values['min-uncovered-m2'], '--min-uncovered-m2', 'm²');
+    const cellM = numberOption(values['cell-m'], '--cell-m');
+    const targetHeightM = numberOption(values['target-height-m'], '--target-height-m');
+    const minUncoveredM2 = numberOption(values['min-uncovered-m2'], '--min-uncovered-m2');
     if (values.uncovered) checkOutput(values.uncovered, [values.license, values.cameras, values.dem], '--uncovered GeoJSON');
     const licenses = await loadLicenses(values.license);
     const cameras = loadCameras(values.cameras, values['cameras-crs'] ? { crs: values['cameras-crs'] } : {});

@@ -2,7 +2,7 @@ import { checkOutput, writeOutput } from '../io/files.js';
 import { formatWhere } from '../errors.js';
 import { loadLicenses, type License } from '../license/index.js';
 import { loadScheme, measureCoverage, schemeFromGroups, WORLDCOVER, type CoverageMode } from '../raster/index.js';
-import { EXIT_OK, guard, parse, UsageError, type Io } from './args.js';
+import { EXIT_OK, guard, numberOption, parse, UsageError, type Io } from './args.js';
 
 export const COVERAGE_HELP = `Usage: greenmine coverage --license <file> --classes <raster.tif> [options]
 
@@ -70,10 +70,8 @@ export async function coverageCommand(argv: string[], io: Io): Promise<number> {
     if (!values.license || !values.classes) throw new UsageError(`coverage needs --license and --classes\n\n${COVERAGE_HELP}`);
     const mode = (values.mode ?? 'fractional') as CoverageMode;
     if (!['fractional', 'centre', 'all-touched'].includes(mode)) throw new UsageError('--mode is one of fractional, centre, all-touched');
-    const bufferM = values.buffer === undefined ? 50 : Number(values.buffer);
-    if (!Number.isFinite(bufferM) || bufferM < 0) throw new UsageError('--buffer takes metres ≥ 0');
-    const target = values.target === undefined ? 1 : Number(values.target);
-    if (!(target >= 0 && target <= 1)) throw new UsageError('--target takes a ratio from 0 to 1');
+    const bufferM = numberOption(values.buffer, '--buffer', 50);
+    const target = numberOption(values.target, '--target', 1);
     const nodata = values.nodata === undefined ? undefined : /^[-+]?nan$/i.test(values.nodata) ? NaN : Number(values.nodata);
     if (nodata !== undefined && values.nodata !== undefined && !/nan/i.test(values.nodata) && !Number.isFinite(nodata)) throw new UsageError('--nodata takes a number or nan');
     let scheme = values.scheme ? loadScheme(values.scheme) : WORLDCOVER;
@@ -85,10 +83,8 @@ export async function coverageCommand(argv: string[], io: Io): Promise<number> {
     const licenses = await loadLicenses(values.license);
     const exclude: License[] | undefined = values.exclude ? await loadLicenses(values.exclude) : undefined;
     const greenable: License[] | undefined = values.zones ? await loadLicenses(values.zones) : undefined;
-    const minPatchM2 = values['min-patch'] === undefined ? 50 : Number(values['min-patch']);
-    if (!Number.isFinite(minPatchM2) || minPatchM2 < 0) throw new UsageError('--min-patch takes m² ≥ 0');
-    const maxPatches = values['max-patches'] === undefined ? 10_000 : Number(values['max-patches']);
-    if (!Number.isInteger(maxPatches) || maxPatches < 0) throw new UsageError('--max-patches takes a whole number ≥ 0');
+    const minPatchM2 = numberOption(values['min-patch'], '--min-patch', 50);
+    const maxPatches = numberOption(values['max-patches'], '--max-patches', 10_000);
     const report = await measureCoverage(values.classes, licenses, { mode, scheme, exclude, greenable, bufferM, target, crs: values.crs, nodata, minPatchM2, maxPatches });
     if (values.patches) {
       const fc = {

@@ -6,7 +6,7 @@ import { detectEvents, detectWashViolations, FenceIndex, type EventOptions, type
 import { loadLicenses, type License } from '../license/index.js';
 import { loadTracks, type Track, type TrackFormat } from '../track/index.js';
 import type { OffsetFrame } from '../crs/index.js';
-import { EXIT_OK, guard, parse, UsageError, type Io } from './args.js';
+import { EXIT_OK, guard, numberOption, parse, UsageError, type Io } from './args.js';
 
 export const FENCE_HELP = `Usage: greenmine fence --license <file> --track <file> [options]
 
@@ -43,12 +43,7 @@ Exit codes: 0 done (events are findings, not failures), 1 errors in the data, 2 
 
 const LICENSE_EXTENSIONS = new Set(['.txt', '.csv', '.shp', '.kml', '.kmz', '.geojson', '.json']);
 
-function nonNegative(value: string | undefined, name: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < 0) throw new UsageError(`${name} takes a number ≥ 0, got "${value}"`);
-  return n;
-}
+const nonNegative = (value: string | undefined, name: string, fallback: number): number => numberOption(value, name, fallback);
 
 function frameOption(value: string | undefined): OffsetFrame {
   const v = (value ?? 'wgs84').toLowerCase().replace(/[^a-z0-9]/g, '');
@@ -111,7 +106,7 @@ export async function fenceCommand(argv: string[], io: Io): Promise<number> {
       warnDistanceM: nonNegative(values.warn, '--warn', 0),
       maxGapS: nonNegative(values['max-gap'], '--max-gap', 0),
       verticalToleranceM: nonNegative(values['vertical-tolerance'], '--vertical-tolerance', 1),
-      heightOffsetM: values['height-offset'] === undefined ? 0 : Number(values['height-offset']),
+      heightOffsetM: numberOption(values['height-offset'], '--height-offset', 0),
       segmentCheck: !values['no-segments'],
       mode: values.province ? 'province' : 'license',
     };

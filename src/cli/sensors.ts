@@ -1,7 +1,7 @@
 import { readInput } from '../io/files.js';
 import { formatWhere, GreenmineError } from '../errors.js';
 import { analyseDust, loadReadings, loadStations, parseRule } from '../sensors/index.js';
-import { EXIT_OK, guard, parse, UsageError, type Io } from './args.js';
+import { EXIT_OK, guard, numberOption, parse, UsageError, type Io } from './args.js';
 
 export const DUST_HELP = `Usage: greenmine dust --readings <csv> --stations <csv> [--preset gb16297|gb3095-pm10 | --rule <json>] [--json]
 
@@ -54,10 +54,12 @@ export async function dustCommand(argv: string[], io: Io): Promise<number> {
     const keyPositions = ((values.key as unknown as string[] | undefined) ?? []).map((k) => {
       const m = /^(.+):\s*([-\d.]+)\s*,\s*([-\d.]+)$/.exec(k);
       if (!m) throw new UsageError(`--key takes role:lon,lat, got "${k}"`);
-      return { role: m[1]!.trim(), lon: Number(m[2]), lat: Number(m[3]) };
+      const lon = Number(m[2]);
+      const lat = Number(m[3]);
+      if (!(Math.abs(lon) <= 180 && Math.abs(lat) <= 90)) throw new UsageError(`--key takes role:lon,lat with a longitude and latitude in degrees, got "${k}"`);
+      return { role: m[1]!.trim(), lon, lat };
     });
-    const keyDistanceM = values['key-distance'] === undefined ? 100 : Number(values['key-distance']);
-    if (!(keyDistanceM >= 0)) throw new UsageError('--key-distance takes metres ≥ 0');
+    const keyDistanceM = numberOption(values['key-distance'], '--key-distance', 100);
     const { readings, findings } = loadReadings(values.readings);
     const report = analyseDust(readings, loadStations(values.stations), rule, { keyPositions, keyDistanceM });
     report.findings.unshift(...findings);

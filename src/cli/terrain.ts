@@ -3,7 +3,7 @@ import { formatWhere } from '../errors.js';
 import { loadLicenses } from '../license/index.js';
 import { loadScheme, RasterReader, writeTiledTiff } from '../raster/index.js';
 import { exposedSlopes, exposedSlopesInZones, platformSoil, SlopeRows, type SlopeAlgorithm } from '../terrain/index.js';
-import { EXIT_OK, guard, parse, UsageError, type Io } from './args.js';
+import { EXIT_OK, guard, numberOption, parse, UsageError, type Io } from './args.js';
 
 export const SLOPES_HELP = `Usage: greenmine slopes --license <file> --classes <raster> --dem <raster> [options]
 
@@ -52,12 +52,7 @@ Write the slope raster (degrees, float32, nodata -9999, DEFLATE) in the DEM's
 grid, computed as gdaldem slope -compute_edges does, so the two can be compared.
 `;
 
-function num(value: string | undefined, name: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < 0) throw new UsageError(`${name} takes a number ≥ 0, got "${value}"`);
-  return n;
-}
+const num = (value: string | undefined, name: string, fallback: number): number => numberOption(value, name, fallback);
 
 function algorithmOf(value: string | undefined): SlopeAlgorithm {
   if (value === undefined || value === 'horn') return 'horn';

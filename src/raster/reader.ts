@@ -195,6 +195,16 @@ export class RasterReader {
   }
 
   static async open(file: string, options: OpenOptions = {}): Promise<RasterReader> {
+    try {
+      return await RasterReader.openChecked(file, options);
+    } catch (err) {
+      if (err instanceof GreenmineError) throw err;
+      // geotiff's own failures on a damaged directory (a GeoKey that points nowhere, a tag of the wrong type).
+      throw new GreenmineError('RASTER_DAMAGED', `${file}: the TIFF's directory is damaged (${String((err as Error)?.message ?? err).slice(0, 120)})`, { file });
+    }
+  }
+
+  private static async openChecked(file: string, options: OpenOptions): Promise<RasterReader> {
     let tiff: GeoTIFF;
     let image: GeoTIFFImage;
     let base: GeoTIFFImage;
@@ -545,6 +555,12 @@ function checkDimensions(image: GeoTIFFImage, file: string): void {
   const bw = image.getTileWidth();
   const bh = image.getTileHeight();
   const dims = [width, height, bw, bh];
+  const samples = image.getSamplesPerPixel() as unknown;
+  const bits = image.getFileDirectory().getValue('BitsPerSample') as unknown;
+  const bitsCount = typeof bits === 'number' ? 1 : ArrayBuffer.isView(bits) || Array.isArray(bits) ? (bits as ArrayLike<number>).length : 0;
+  if (!(typeof samples === 'number' && Number.isInteger(samples) && samples >= 1 && samples <= 1024) || (bitsCount !== samples && bitsCount !== 1)) {
+    throw new GreenmineError('RASTER_DAMAGED', `${file}: SamplesPerPixel ${Array.isArray(samples) || ArrayBuffer.isView(samples) ? '(a list)' : String(samples)} with ${bitsCount} BitsPerSample value(s); the directory is damaged`, { file });
+  }
   if (!dims.every((d) => Number.isInteger(d) && d >= 1)) {
     throw new GreenmineError('RASTER_DAMAGED', `${file}: width ${width}, height ${height}, block ${bw}×${bh}: every size must be a whole number ≥ 1`, { file });
   }
