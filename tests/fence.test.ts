@@ -573,3 +573,59 @@ describe('the index at scale and across threads', () => {
     expect(reply.answers).toEqual(points.map(([x, y]) => [fence.locate(x, y), fence.signedDistanceM(x, y)]));
   });
 });
+
+describe('one boundary rule for every API', () => {
+  // A star-like polygon: edges in every orientation, vertices at the top, bottom, left and right extremes.
+  const ring: Array<[number, number]> = [];
+  for (let k = 0; k < 16; k++) {
+    const a = (k / 16) * 2 * Math.PI;
+    const r = k % 2 === 0 ? 0.004 : 0.0025;
+    ring.push([120 + r * Math.cos(a), 30 + r * Math.sin(a)]);
+  }
+  // Axis-aligned extras: a square block beside it with level and vertical edges.
+  const square: Array<[number, number]> = [[120.01, 30], [120.012, 30], [120.012, 30.002], [120.01, 30.002]];
+  const star = lonLatLicense('star', [[[...ring, ring[0]!]], [[...square, square[0]!]]], { min: 0, max: 100 });
+  const fence = FenceIndex.build([star]);
+
+  it('every vertex is inside, and every API agrees at vertices, edge midpoints and points a hair off them', () => {
+    const points: Array<[number, number, boolean]> = [];
+    for (const poly of [ring, square]) {
+      poly.forEach((p, i) => {
+        const q = poly[(i + 1) % poly.length]!;
+        points.push([p[0], p[1], true], [(p[0] + q[0]) / 2, (p[1] + q[1]) / 2, false]);
+        // 1e-11° (≈ 1 µm) around the vertex in eight directions: at the edge of the boundary tolerance.
+        for (let k = 0; k < 8; k++) points.push([p[0] + 1e-11 * Math.cos((k * Math.PI) / 4), p[1] + 1e-11 * Math.sin((k * Math.PI) / 4), false]);
+      });
+    }
+    const lon = Float64Array.from(points, (p) => p[0]);
+    const lat = Float64Array.from(points, (p) => p[1]);
+    const plain = new Int32Array(points.length);
+    const withD = new Int32Array(points.length);
+    const dist = new Float64Array(points.length);
+    fence.locateInto(lon, lat, plain);
+    fence.locateInto(lon, lat, withD, dist);
+    const out = new Int32Array(4);
+    let inside = 0;
+    points.forEach(([x, y, vertex], i) => {
+      const label = `point ${i} (${x}, ${y})`;
+      const answer = fence.locate(x, y);
+      if (vertex) expect(answer, label).toBe(0);
+      expect(plain[i], label).toBe(answer);
+      expect(withD[i], label).toBe(answer);
+      expect(dist[i]! <= 0, label).toBe(answer === 0);
+      expect(fence.containingInto(x, y, out), label).toBe(answer === 0 ? 1 : 0);
+      if (answer === 0) inside++;
+    });
+    expect(inside).toBeGreaterThan(points.length / 3);
+    expect(inside).toBeLessThan(points.length);
+  });
+
+  it('a point a few centimetres outside a vertex is outside for every API', () => {
+    const top = ring[4]!; // the northernmost vertex
+    const x = top[0];
+    const y = top[1] + 0.0000005; // ≈ 5.5 cm north
+    expect(fence.locate(x, y)).toBe(-1);
+    expect(fence.signedDistanceM(x, y)).toBeGreaterThan(0.04);
+    expect(fence.containingInto(x, y, new Int32Array(2))).toBe(0);
+  });
+});

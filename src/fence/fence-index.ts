@@ -427,6 +427,11 @@ export class FenceIndex {
       let d = onEdge ? 0 : Infinity;
       this.nearEdge = -1;
       if (wantDistance && !onEdge) d = this.bandDistance(b, x, y, radius);
+      else if (!onEdge && !crossings) {
+        // One rule for every API: a point within BOUNDARY_EPS_M of an edge is on the boundary (inside),
+        // also where the band test cannot see it (a vertex at the block's top or bottom, a nearly level edge).
+        d = this.bandDistance(b, x, y, BOUNDARY_EPS_M * (1 + 1e-9));
+      }
       const onBoundary = d <= BOUNDARY_EPS_M;
       if (crossings || onBoundary) {
         if (!inside) this.qLicense = blockLicense[b]!;
