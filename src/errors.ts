@@ -4,6 +4,10 @@
  * vertex is at fault. Library errors are caught at the boundary and rethrown as
  * GreenmineError, so users never see a third-party stack trace.
  */
+import type { ErrorCode } from './error-codes.js';
+
+export { ERROR_CODES, errorCatalogueMarkdown, type ErrorCode } from './error-codes.js';
+
 export interface Where {
   file?: string;
   line?: number;
@@ -15,19 +19,19 @@ export interface Where {
 }
 
 export interface Finding {
-  code: string;
+  code: ErrorCode;
   severity: 'error' | 'warning';
   message: string;
   where: Where;
 }
 
 export class GreenmineError extends Error {
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly where: Where;
   /** All error findings when several were collected before giving up (validation). */
   readonly findings: Finding[];
 
-  constructor(code: string, message: string, where: Where = {}, findings?: Finding[]) {
+  constructor(code: ErrorCode, message: string, where: Where = {}, findings?: Finding[]) {
     super(message);
     this.name = 'GreenmineError';
     this.code = code;
@@ -49,7 +53,7 @@ export function formatWhere(where: Where): string {
 }
 
 /** Run `fn`, turning any non-greenmine exception into a GreenmineError with `code` and `where`. */
-export function wrapForeign<T>(code: string, what: string, where: Where, fn: () => T): T {
+export function wrapForeign<T>(code: ErrorCode, what: string, where: Where, fn: () => T): T {
   try {
     return fn();
   } catch (err) {
@@ -59,7 +63,7 @@ export function wrapForeign<T>(code: string, what: string, where: Where, fn: () 
   }
 }
 
-export async function wrapForeignAsync<T>(code: string, what: string, where: Where, fn: () => Promise<T>): Promise<T> {
+export async function wrapForeignAsync<T>(code: ErrorCode, what: string, where: Where, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {

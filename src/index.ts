@@ -4,7 +4,7 @@
  */
 export * from './crs/index.js';
 export * from './license/index.js';
-export { GreenmineError, formatWhere, type Finding, type Where } from './errors.js';
+export { ERROR_CODES, GreenmineError, formatWhere, type ErrorCode, type Finding, type Where } from './errors.js';
 export * from './track/index.js';
 export * from './fence/index.js';
 export * from './raster/index.js';

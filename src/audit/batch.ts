@@ -13,6 +13,7 @@ import { availableParallelism } from 'node:os';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { GreenmineError } from '../errors.js';
+import type { ErrorCode } from '../error-codes.js';
 import { auditInputs, runAudit, type AuditReport } from './audit.js';
 import { loadManifest } from './manifest.js';
 import { writeAuditOutputs } from './outputs.js';
@@ -266,7 +267,7 @@ class AuditPool {
           w.off('message', onMessage);
           w.off('error', onError);
           if (m.row) resolve(m.row);
-          else reject(new GreenmineError(m.error?.code ?? 'AUDIT_WORKER', m.error?.message ?? 'worker failed'));
+          else reject(new GreenmineError((m.error?.code as ErrorCode | undefined) ?? 'AUDIT_WORKER', m.error?.message ?? 'worker failed'));
         };
         const onError = (err: Error): void => {
           w.off('message', onMessage);

@@ -91,7 +91,7 @@ export function detectGkCrs(eastingsM: ArrayLike<number>, northingsM: ArrayLike<
     'CRS_ZONE_AMBIGUOUS',
     `${source}: easting ${eastingsM[0]} has no zone prefix, so its zone is ambiguous` +
       (candidates.length ? `; candidates: ${candidates.map((c) => `${crsLabel(c)} (${c.name})`).join(', ')}` : '') +
-      '. Name the zone (--zone 40) or the CRS (--crs EPSG:4549)',
+      '. Name the zone or the CRS (the zone or crs option: `greenmine license --zone 40`, `licenseOptions.zone` in a manifest)',
     { file: source },
   );
 }

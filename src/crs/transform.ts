@@ -48,7 +48,7 @@ export function createTransform(from: Crs, to: Crs): Transform {
       throw new GreenmineError(
         'CRS_DATUM_SHIFT_REQUIRED',
         `cannot convert ${crsLabel(from)} (${from.datum}) to ${crsLabel(to)} (${to.datum}): no public transformation exists for ${needs.datum}; ` +
-          'give the 7 parameters of your local transformation (--towgs84 dx,dy,dz,rx,ry,rz,ds) or keep the data in its own datum',
+          'give the 7 parameters of your local transformation (the towgs84 option: dx,dy,dz,rx,ry,rz,ds; `greenmine license --towgs84`) or keep the data in its own datum',
       );
     }
     fromDef = withShift(from, fromShift);

@@ -5,6 +5,7 @@
  * recursive reader could overflow the stack.
  */
 import { GreenmineError } from '../errors.js';
+import type { ErrorCode } from '../error-codes.js';
 
 /** Deeper than a MultiPolygon inside a FeatureCollection (7) with plenty to spare. */
 export const MAX_JSON_DEPTH = 64;
@@ -163,7 +164,7 @@ export function jsonDepth(value: unknown, limit = Infinity): number {
 }
 
 /** JSON.parse with a coded error (`code`) naming the file, line and column, and a depth limit. */
-export function parseJson(text: string, file: string, code: string, what: string): unknown {
+export function parseJson(text: string, file: string, code: ErrorCode, what: string): unknown {
   let doc: unknown;
   try {
     doc = JSON.parse(text.replace(/^\uFEFF/, ''));

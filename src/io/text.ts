@@ -63,6 +63,6 @@ export function decodeText(bytes: Uint8Array, source: string, encoding?: string)
   try {
     return { text: new TextDecoder('gb18030', { fatal: true }).decode(bytes), encoding: 'gbk', detected: true };
   } catch {
-    throw new GreenmineError('ENCODING_UNKNOWN', `${source}: the file is neither UTF-8 nor GBK text; name its encoding (--encoding)`, { file: source });
+    throw new GreenmineError('ENCODING_UNKNOWN', `${source}: the file is neither UTF-8 nor GBK text; name its encoding (the encoding option, e.g. "greenmine license --encoding gbk") or save it as UTF-8`, { file: source });
   }
 }

@@ -6,6 +6,7 @@
  */
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { GreenmineError } from '../errors.js';
+import type { ErrorCode } from '../error-codes.js';
 import { jsonDepth } from './json.js';
 import { normaliseEncoding } from './text.js';
 
@@ -13,7 +14,7 @@ import { normaliseEncoding } from './text.js';
 const MAX_XML_DEPTH = 200;
 
 /** The text of an XML document in the encoding its declaration names (UTF-8 when none). */
-export function decodeXml(bytes: Uint8Array, file: string, code: string): string {
+export function decodeXml(bytes: Uint8Array, file: string, code: ErrorCode): string {
   const head = new TextDecoder('latin1').decode(bytes.subarray(0, 200));
   const declared = /^(?:\uFEFF|\xEF\xBB\xBF)?\s*<\?xml[^>]*\bencoding\s*=\s*["']([^"']+)["']/.exec(head)?.[1];
   let encoding = 'utf-8';
@@ -32,7 +33,7 @@ export function decodeXml(bytes: Uint8Array, file: string, code: string): string
 }
 
 /** Parse `text` with `parser`: syntax errors name the line; parser limits and nesting are coded errors. */
-export function parseXmlText(text: string, file: string, code: string, what: string, parser: XMLParser): Record<string, unknown> {
+export function parseXmlText(text: string, file: string, code: ErrorCode, what: string, parser: XMLParser): Record<string, unknown> {
   const trimmed = text.trimStart();
   if (!trimmed.startsWith('<')) throw new GreenmineError(code, `${file}: not a ${what} (not XML)`, { file });
   let valid: ReturnType<typeof XMLValidator.validate>;

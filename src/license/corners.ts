@@ -17,6 +17,7 @@
 import { basename } from 'node:path';
 import { detectGkCrs, familyOfZone, parseCrs, zonePrefix, type Crs, type Datum } from '../crs/index.js';
 import { GreenmineError, type Finding } from '../errors.js';
+import type { ErrorCode } from '../error-codes.js';
 import { decodeText } from '../io/text.js';
 import { pointInRing } from './geometry.js';
 import { ELEVATION_RANGE_M, mapAttributes, parseElevation, parseStatedArea } from './fields.js';
@@ -63,10 +64,10 @@ export function parseCornerTable(bytes: Uint8Array, file: string, options: Corne
   let headerZone: number | undefined;
   let yFirst = false;
 
-  const fail = (code: string, message: string, line: number): never => {
+  const fail = (code: ErrorCode, message: string, line: number): never => {
     throw new GreenmineError(code, `${file}, line ${line}: ${message}`, { file, line });
   };
-  const failRow = (code: string, message: string, line: number): never => {
+  const failRow = (code: ErrorCode, message: string, line: number): never => {
     if (!looksLikeTable()) {
       // Nothing so far was a corner row or a license heading: this is not a corner table, and its text is not quoted.
       throw new GreenmineError('LICENSE_FORMAT_UNKNOWN', `${file}, line ${line}: not a corner-coordinate table (no corner rows or license headings before this line; expected lines of point, X, Y)`, { file, line });
@@ -165,7 +166,7 @@ export function parseCornerTable(bytes: Uint8Array, file: string, options: Corne
   }
   checkColumnOrder(allX, allY, parts, file);
 
-  if (datum === 'WGS84') fail('LICENSE_TABLE_DATUM', 'a WGS 84 corner table needs an explicit --crs', parts[0]!.line);
+  if (datum === 'WGS84') fail('LICENSE_TABLE_DATUM', 'a WGS 84 corner table needs an explicit CRS (the crs option: `greenmine license --crs`, `licenseOptions.crs` in a manifest)', parts[0]!.line);
   if (!options.crs && datum === null) {
     findings.push({ code: 'LICENSE_DATUM_ASSUMED', severity: 'warning', message: 'the table does not name its datum; CGCS2000 (2000国家大地坐标系) assumed', where: { file } });
   }

@@ -69,10 +69,10 @@ function checkEncoding(dbfBytes: Uint8Array, dbfPath: string, encoding: string, 
   if (body.every((b) => b < 0x80)) return;
   const utf8 = isValidUtf8(dbfBytes.subarray(32, Math.max(32, headerBytes))) && isValidUtf8(dbfBytes.subarray(headerBytes));
   if (encoding === 'utf-8' && !utf8) {
-    throw new GreenmineError('SHP_ENCODING_MISMATCH', `${dbfPath}: ${source} says UTF-8 but the attributes are not UTF-8 (Chinese shapefiles are usually GBK); pass --encoding gbk if that is what they are`, { file: dbfPath });
+    throw new GreenmineError('SHP_ENCODING_MISMATCH', `${dbfPath}: ${source} says UTF-8 but the attributes are not UTF-8 (Chinese shapefiles are usually GBK); name the encoding if so (the encoding option: "greenmine license --encoding gbk", "licenseOptions.encoding" in a manifest), or fix the .cpg`, { file: dbfPath });
   }
   if ((encoding === 'gbk' || encoding === 'gb18030') && utf8) {
-    throw new GreenmineError('SHP_ENCODING_MISMATCH', `${dbfPath}: ${source} says ${encoding.toUpperCase()} but the attributes are valid UTF-8 text (read as GBK they would be garbled); pass --encoding utf-8 if that is what they are`, { file: dbfPath });
+    throw new GreenmineError('SHP_ENCODING_MISMATCH', `${dbfPath}: ${source} says ${encoding.toUpperCase()} but the attributes are valid UTF-8 text (read as GBK they would be garbled); name the encoding if so (the encoding option: "greenmine license --encoding utf-8", "licenseOptions.encoding" in a manifest), or fix the .cpg`, { file: dbfPath });
   }
 }
 
@@ -109,7 +109,7 @@ function chooseEncoding(dbfBytes: Uint8Array, dbfPath: string, shpPath: string, 
   throw new GreenmineError(
     'SHP_ENCODING_UNKNOWN',
     `${dbfPath}: the attribute encoding is not declared (no .cpg file, language driver byte 0x${ldid.toString(16).padStart(2, '0')}) and the text is not UTF-8; ` +
-      'Chinese shapefiles are usually GBK: pass --encoding gbk (or add a .cpg file containing GBK)',
+      'Chinese shapefiles are usually GBK: add a .cpg file containing GBK beside it (or name the encoding: "greenmine license --encoding gbk", "licenseOptions.encoding" in a manifest)',
     { file: dbfPath },
   );
 }
@@ -134,7 +134,7 @@ export async function readShapefileLicenses(shpPath: string, options: ShapefileO
   let crs = options.crs;
   if (!crs) {
     const prj = sibling(shpPath, '.prj');
-    if (!prj) throw new GreenmineError('SHP_NO_PRJ', `${shpPath}: no .prj file names the coordinate system; give it with --crs EPSG:n`, { file: shpPath });
+    if (!prj) throw new GreenmineError('SHP_NO_PRJ', `${shpPath}: no .prj file names the coordinate system; give it (the crs option: "greenmine license --crs EPSG:n", "licenseOptions.crs" in a manifest), or copy the .prj`, { file: shpPath });
     crs = parseCrs(new TextDecoder().decode(read(prj, '.prj')), { source: prj, towgs84: options.towgs84 });
   }
 

@@ -6,6 +6,7 @@
  */
 import { crsFromEpsg, crsLabel, createTransform, type Crs } from '../crs/index.js';
 import type { Finding, Where } from '../errors.js';
+import type { ErrorCode } from '../error-codes.js';
 import { dedupe, findIntersections, pointInRing } from './geometry.js';
 import { flatBbox, type License } from './model.js';
 
@@ -17,7 +18,7 @@ const AREA_SLACK_DEG = 1;
 export function validateLicense(license: License): Finding[] {
   const findings: Finding[] = [];
   const file = license.sourceFile;
-  const add = (severity: Finding['severity'], code: string, message: string, where: Where): void => {
+  const add = (severity: Finding['severity'], code: ErrorCode, message: string, where: Where): void => {
     findings.push({ code, severity, message: `${message}`, where: { file, ...where } });
   };
   if (license.blocks.length === 0) {
@@ -104,7 +105,7 @@ function collinear(ring: Float64Array): boolean {
   return true;
 }
 
-type Add = (severity: Finding['severity'], code: string, message: string, where: Where) => void;
+type Add = (severity: Finding['severity'], code: ErrorCode, message: string, where: Where) => void;
 
 function inBox(lon: number, lat: number, box: [number, number, number, number], slack: number): boolean {
   return lon >= box[0] - slack && lon <= box[2] + slack && lat >= box[1] - slack && lat <= box[3] + slack;

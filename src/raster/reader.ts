@@ -298,7 +298,7 @@ export class RasterReader {
         crs = crsFromGeoKeys(keys, file);
       } catch (err) {
         if (err instanceof GreenmineError && err.code === 'CRS_MISSING') {
-          throw new GreenmineError('RASTER_NO_CRS', `${file}: the raster names no coordinate system; give it (--crs EPSG:n)`, { file });
+          throw new GreenmineError('RASTER_NO_CRS', `${file}: the raster names no coordinate system; give it (the crs option, e.g. "greenmine coverage --crs EPSG:4549"), or assign one with gdal_edit.py -a_srs`, { file });
         }
         throw err;
       }

@@ -9,6 +9,7 @@
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { GreenmineError } from '../errors.js';
+import type { ErrorCode } from '../error-codes.js';
 
 /** More images than this in one file is not a GeoTIFF greenmine reads (COGs have a dozen). */
 const MAX_IFDS = 1024;
@@ -29,7 +30,7 @@ export function scanTiffStructure(file: string): TiffStructure {
   const fd = openSync(file, 'r');
   try {
     const fileBytes = fstatSync(fd).size;
-    const bad = (message: string, code = 'RASTER_DAMAGED'): never => {
+    const bad = (message: string, code: ErrorCode = 'RASTER_DAMAGED'): never => {
       throw new GreenmineError(code, `${file}: ${message}`, { file });
     };
     const read = (offset: number, length: number): Buffer => {

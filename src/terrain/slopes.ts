@@ -10,6 +10,7 @@
  */
 import { createTransform, crsFromEpsg, crsLabel } from '../crs/index.js';
 import { GreenmineError, type Finding } from '../errors.js';
+import type { ErrorCode } from '../error-codes.js';
 import type { License } from '../license/model.js';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
@@ -149,7 +150,7 @@ function labelBandInWorker(job: BandJob): Promise<BandResult> {
     worker.once('message', (m: { result?: BandResult; error?: { code: string; message: string } }) => {
       void worker.terminate();
       if (m.result) resolve(m.result);
-      else reject(new GreenmineError(m.error?.code ?? 'TERRAIN_WORKER', m.error?.message ?? 'the slope worker failed'));
+      else reject(new GreenmineError((m.error?.code as ErrorCode | undefined) ?? 'TERRAIN_WORKER', m.error?.message ?? 'the slope worker failed'));
     });
     worker.once('error', reject);
   });

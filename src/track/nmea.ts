@@ -110,7 +110,7 @@ export function parseNmea(bytes: Uint8Array, file: string, options: TrackReadOpt
     }
   });
   if (pendingGga.length > 0) {
-    throw new GreenmineError('TRACK_NMEA_NO_DATE', `${file}: ${pendingGga.length} $GPGGA fix(es) but no $GPRMC gives the date; pass the date (--date YYYY-MM-DD)`, { file, line: pendingGga[0]!.line });
+    throw new GreenmineError('TRACK_NMEA_NO_DATE', `${file}: ${pendingGga.length} $GPGGA fix(es) but no $GPRMC gives the date; give the date (the date option of loadTracks, YYYY-MM-DD)`, { file, line: pendingGga[0]!.line });
   }
   if (rows === 0) throw new GreenmineError('TRACK_EMPTY', `${file}: no $GPRMC or $GPGGA sentence`, { file });
   findings.push({ code: 'TRACK_NMEA_ALTITUDE', severity: 'warning', message: 'NMEA altitudes are above mean sea level (GGA field 9), not ellipsoidal heights', where: { file } });
