@@ -172,3 +172,33 @@ describe('tracks', () => {
     expect(() => loadTracks(csv, { frame: 'mars' as 'gcj02' })).toThrow(/FRAME_UNKNOWN|not a coordinate frame/);
   });
 });
+
+describe('CSV tracks streamed from disk', () => {
+  it('give exactly what the in-memory reader gives, whatever the chunk boundaries (CRLF, CR, multibyte text, GBK)', async () => {
+    const { parseTrackCsv, streamTrackCsv } = await import('../src/track/index.js');
+    const rows = ['时间,经度,纬度,设备', '2023-11-16 10:25:00,119.95,30.577,浙A1', '2023-11-16 10:25:05,119.9501,30.577,浙A1', 'bad,row', '2023-11-16 10:25:10,119.9502,30.5771,浙B2', '2023-11-16 10:25:15,119.9503,30.5772,浙B2'];
+    // GBK bytes of the few Chinese characters used (no encoder needed; checked by decoding below).
+    const gbk = (s: string): Buffer => {
+      const table: Record<string, number[]> = { 时: [0xca, 0xb1], 间: [0xbc, 0xe4], 经: [0xbe, 0xad], 度: [0xb6, 0xc8], 纬: [0xce, 0xb3], 设: [0xc9, 0xe8], 备: [0xb1, 0xb8], 浙: [0xd5, 0xe3] };
+      return Buffer.from(Array.from(s).flatMap((ch) => table[ch] ?? [ch.charCodeAt(0)]));
+    };
+    const variants: Array<[string, Uint8Array]> = [
+      ['crlf', Buffer.from(`\uFEFF${rows.join('\r\n')}\r\n`)],
+      ['lf', Buffer.from(rows.join('\n'))],
+      ['cr', Buffer.from(rows.join('\r'))],
+      ['gbk', gbk(rows.join('\r\n'))],
+    ];
+    expect(new TextDecoder('gb18030').decode(variants[3][1])).toBe(rows.join('\r\n'));
+    for (const [name, bytes] of variants) {
+      const path = text(`stream-${name}.csv`, bytes);
+      const whole = parseTrackCsv(bytes, path, { frame: 'wgs84' });
+      for (const chunk of [1, 2, 3, 5, 7, 16, 64, 1 << 20]) {
+        const streamed = streamTrackCsv(path, { frame: 'wgs84' }, chunk);
+        expect(streamed.tracks.map((t) => [t.deviceId, Array.from(t.timeS), Array.from(t.lon)]), `${name} / ${chunk}`).toEqual(whole.tracks.map((t) => [t.deviceId, Array.from(t.timeS), Array.from(t.lon)]));
+        expect(streamed.bad, `${name} / ${chunk}`).toEqual(whole.bad);
+        expect(streamed.rows).toBe(whole.rows);
+      }
+      expect(whole.tracks.map((t) => t.deviceId)).toEqual(['浙A1', '浙B2']);
+    }
+  });
+});

@@ -135,7 +135,7 @@ export async function fenceCommand(argv: string[], io: Io): Promise<number> {
       const set = loadTracks(file, { frame, deviceId: values.device, format: values.format as TrackFormat | undefined });
       tracks.push(...set.tracks);
       points += set.tracks.reduce((n, t) => n + t.timeS.length, 0);
-      skipped += set.bad.length + set.duplicates;
+      skipped += set.badCount + set.duplicates;
       findings.push(...set.findings);
     }
     const events: Array<FenceEvent & { track: Track }> = [];

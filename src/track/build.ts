@@ -21,70 +21,178 @@ export interface RawFix {
 
 /** More than this share of bad rows fails the file. */
 const MAX_BAD_SHARE = 0.5;
+/** Bad rows kept with their line and reason; all are counted (TrackSet.badCount). */
+export const MAX_BAD_ROWS_KEPT = 10_000;
 
-export function buildTrackSet(source: string, fixes: RawFix[], rows: number, bad: BadRow[], findings: Finding[], frameName: FrameName = 'WGS84'): TrackSet {
+/**
+ * Fixes as growable columns: 8 bytes per value, the optional ones (elevation,
+ * HDOP, speed) only once a row has them. A 10⁷-row CSV costs ≈ 40 bytes per
+ * fix here instead of an object per row.
+ */
+export class FixColumns {
+  length = 0;
+  t = new Float64Array(1024);
+  lon = new Float64Array(1024);
+  lat = new Float64Array(1024);
+  line = new Int32Array(1024);
+  device = new Uint32Array(1024);
+  ele: Float64Array | null = null;
+  hdop: Float64Array | null = null;
+  speed: Float64Array | null = null;
+  readonly deviceNames: string[] = [];
+  private readonly deviceIndex = new Map<string, number>();
+
+  private grow(): void {
+    const cap = Math.ceil(this.t.length * 1.5);
+    const more = <T extends Float64Array | Int32Array | Uint32Array>(a: T): T => {
+      const b = new (a.constructor as new (n: number) => T)(cap);
+      b.set(a);
+      return b;
+    };
+    this.t = more(this.t);
+    this.lon = more(this.lon);
+    this.lat = more(this.lat);
+    this.line = more(this.line);
+    this.device = more(this.device);
+    if (this.ele) this.ele = more(this.ele);
+    if (this.hdop) this.hdop = more(this.hdop);
+    if (this.speed) this.speed = more(this.speed);
+  }
+
+  private optional(which: 'ele' | 'hdop' | 'speed'): Float64Array {
+    const a = new Float64Array(this.t.length).fill(NaN);
+    this[which] = a;
+    return a;
+  }
+
+  push(device: string, t: number, lon: number, lat: number, ele: number, hdop: number, speed: number, line: number): void {
+    if (this.length === this.t.length) this.grow();
+    let d = this.deviceIndex.get(device);
+    if (d === undefined) {
+      d = this.deviceNames.length;
+      this.deviceNames.push(device);
+      this.deviceIndex.set(device, d);
+    }
+    const i = this.length++;
+    this.t[i] = t;
+    this.lon[i] = lon;
+    this.lat[i] = lat;
+    this.line[i] = line;
+    this.device[i] = d;
+    if (!Number.isNaN(ele)) (this.ele ?? this.optional('ele'))[i] = ele;
+    if (!Number.isNaN(hdop)) (this.hdop ?? this.optional('hdop'))[i] = hdop;
+    if (!Number.isNaN(speed)) (this.speed ?? this.optional('speed'))[i] = speed;
+  }
+
+  static from(fixes: RawFix[]): FixColumns {
+    const c = new FixColumns();
+    for (const f of fixes) c.push(f.device, f.t, f.lon, f.lat, f.ele, f.hdop, f.speed, f.line ?? 0);
+    return c;
+  }
+}
+
+/** Bad rows as readers collect them: the first MAX_BAD_ROWS_KEPT with line and reason, and the count of all. */
+export class BadRows {
+  readonly kept: BadRow[] = [];
+  count = 0;
+  push(row: BadRow): void {
+    this.count++;
+    if (this.kept.length < MAX_BAD_ROWS_KEPT) this.kept.push(row);
+  }
+  get length(): number {
+    return this.count;
+  }
+  slice(a: number, b: number): BadRow[] {
+    return this.kept.slice(a, b);
+  }
+}
+
+export function buildTrackSet(source: string, fixes: RawFix[] | FixColumns, rows: number, badRows: BadRow[] | BadRows, findings: Finding[], frameName: FrameName = 'WGS84'): TrackSet {
   const frame = parseFrame(frameName, `${source}: frame`);
+  const cols = fixes instanceof FixColumns ? fixes : FixColumns.from(fixes);
+  const bad = badRows instanceof BadRows ? badRows : new BadRows();
+  if (!(badRows instanceof BadRows)) for (const b of badRows) bad.push(b);
   // Clocks that cannot be right (year 9999, 0001) are bad rows, named, never silently kept.
-  if (fixes.some((f) => badTime(f.t) !== null)) {
-    fixes = fixes.filter((f) => {
-      const reason = badTime(f.t);
-      if (reason) bad.push({ line: f.line ?? 0, reason });
-      return reason === null;
-    });
+  const n0 = cols.length;
+  const keep = new Uint8Array(n0).fill(1);
+  for (let i = 0; i < n0; i++) {
+    const reason = badTime(cols.t[i]!);
+    if (reason) {
+      keep[i] = 0;
+      bad.push({ line: cols.line[i]!, reason });
+    }
   }
-  if (rows > 0 && bad.length / rows > MAX_BAD_SHARE) {
+  if (rows > 0 && bad.count / rows > MAX_BAD_SHARE) {
     const sample = bad.slice(0, 5).map((b) => `line ${b.line}: ${b.reason}`).join('; ');
-    throw new GreenmineError('TRACK_MOSTLY_BAD', `${source}: ${bad.length} of ${rows} rows could not be read (${sample})`, { file: source, line: bad[0]?.line });
+    throw new GreenmineError('TRACK_MOSTLY_BAD', `${source}: ${bad.count} of ${rows} rows could not be read (${sample})`, { file: source, line: bad.kept[0]?.line });
   }
-  if (fixes.length === 0) throw new GreenmineError('TRACK_EMPTY', `${source}: no positions with a time`, { file: source });
-  if (bad.length > 0) {
-    findings.push({ code: 'TRACK_BAD_ROWS', severity: 'warning', message: `${bad.length} row(s) skipped: ${bad.slice(0, 5).map((b) => `line ${b.line} (${b.reason})`).join(', ')}${bad.length > 5 ? ', …' : ''}`, where: { file: source } });
+  if (!keep.some((k) => k === 1)) throw new GreenmineError('TRACK_EMPTY', `${source}: no positions with a time`, { file: source });
+  if (bad.count > 0) {
+    findings.push({ code: 'TRACK_BAD_ROWS', severity: 'warning', message: `${bad.count} row(s) skipped: ${bad.slice(0, 5).map((b) => `line ${b.line} (${b.reason})`).join(', ')}${bad.count > 5 ? ', …' : ''}`, where: { file: source } });
   }
-  const byDevice = new Map<string, RawFix[]>();
-  for (const f of fixes) {
-    let list = byDevice.get(f.device);
-    if (!list) byDevice.set(f.device, (list = []));
-    list.push(f);
-  }
+  // Group by device (counting sort on the device index, file order kept within a device).
+  const nDevices = cols.deviceNames.length;
+  const start = new Int32Array(nDevices + 1);
+  for (let i = 0; i < n0; i++) if (keep[i]) start[cols.device[i]! + 1]!++;
+  for (let d = 0; d < nDevices; d++) start[d + 1]! += start[d]!;
+  const order = new Int32Array(start[nDevices]!);
+  const fill = start.slice(0, nDevices);
+  for (let i = 0; i < n0; i++) if (keep[i]) order[fill[cols.device[i]!]!++] = i;
   let duplicates = 0;
   const tracks: Track[] = [];
-  for (const [device, list] of byDevice) {
+  for (let d = 0; d < nDevices; d++) {
+    const idx = order.subarray(start[d]!, start[d + 1]!);
+    if (idx.length === 0) continue;
+    const device = cols.deviceNames[d]!;
     let outOfOrder = 0;
-    for (let i = 1; i < list.length; i++) if (list[i]!.t < list[i - 1]!.t) outOfOrder++;
+    for (let k = 1; k < idx.length; k++) if (cols.t[idx[k]!]! < cols.t[idx[k - 1]!]!) outOfOrder++;
     if (outOfOrder > 0) {
-      list.sort((a, b) => a.t - b.t);
+      // A stable sort by time (file order among equal times).
+      const sorted = Array.from(idx).sort((a, b) => cols.t[a]! - cols.t[b]! || a - b);
+      idx.set(sorted);
       findings.push({ code: 'TRACK_UNSORTED', severity: 'warning', message: `device ${device}: ${outOfOrder} fix(es) out of time order; sorted`, where: { file: source } });
     }
-    const kept = list.filter((f, i) => {
-      const prev = list[i - 1];
-      const dup = prev !== undefined && prev.t === f.t && prev.lon === f.lon && prev.lat === f.lat;
-      if (dup) duplicates++;
-      return !dup;
-    });
-    const n = kept.length;
+    let n = 0;
+    for (let k = 0; k < idx.length; k++) {
+      const i = idx[k]!;
+      const p = k > 0 ? idx[k - 1]! : -1;
+      if (p >= 0 && cols.t[p] === cols.t[i] && cols.lon[p] === cols.lon[i] && cols.lat[p] === cols.lat[i]) {
+        duplicates++;
+        continue;
+      }
+      idx[n++] = i;
+    }
+    const has = (a: Float64Array | null): boolean => {
+      if (!a) return false;
+      for (let k = 0; k < n; k++) if (!Number.isNaN(a[idx[k]!]!)) return true;
+      return false;
+    };
     const track: Track = {
       deviceId: device,
       timeS: new Float64Array(n),
       lon: new Float64Array(n),
       lat: new Float64Array(n),
-      eleM: kept.some((f) => !Number.isNaN(f.ele)) ? new Float64Array(n) : null,
-      hdop: kept.some((f) => !Number.isNaN(f.hdop)) ? new Float64Array(n) : null,
-      speedMps: kept.some((f) => !Number.isNaN(f.speed)) ? new Float64Array(n) : null,
+      eleM: has(cols.ele) ? new Float64Array(n) : null,
+      hdop: has(cols.hdop) ? new Float64Array(n) : null,
+      speedMps: has(cols.speed) ? new Float64Array(n) : null,
     };
-    kept.forEach((f, i) => {
-      const [lon, lat] = frame === 'WGS84' ? [f.lon, f.lat] : toWgs84(frame, f.lon, f.lat);
-      track.timeS[i] = f.t;
-      track.lon[i] = lon;
-      track.lat[i] = lat;
-      if (track.eleM) track.eleM[i] = f.ele;
-      if (track.hdop) track.hdop[i] = f.hdop;
-      if (track.speedMps) track.speedMps[i] = f.speed;
-    });
+    for (let k = 0; k < n; k++) {
+      const i = idx[k]!;
+      let lon = cols.lon[i]!;
+      let lat = cols.lat[i]!;
+      if (frame !== 'WGS84') [lon, lat] = toWgs84(frame, lon, lat);
+      track.timeS[k] = cols.t[i]!;
+      track.lon[k] = lon;
+      track.lat[k] = lat;
+      if (track.eleM) track.eleM[k] = cols.ele![i]!;
+      if (track.hdop) track.hdop[k] = cols.hdop![i]!;
+      if (track.speedMps) track.speedMps[k] = cols.speed![i]!;
+    }
     tracks.push(track);
   }
   if (duplicates > 0) findings.push({ code: 'TRACK_DUPLICATES', severity: 'warning', message: `${duplicates} duplicate fix(es) removed`, where: { file: source } });
   if (frame !== 'WGS84') findings.push({ code: 'COORD_OFFSET_REMOVED', severity: 'warning', message: `positions declared ${frame} and converted to WGS 84`, where: { file: source } });
-  return { source, tracks, rows, bad, duplicates, findings };
+  return { source, tracks, rows, bad: bad.kept, badCount: bad.count, duplicates, findings };
 }
 
 /** A decimal number as a GNSS log writes it (no hex, no blanks, no Infinity); NaN otherwise. */

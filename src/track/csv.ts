@@ -7,9 +7,11 @@
 import { basename } from 'node:path';
 import type { OffsetFrame } from '../crs/index.js';
 import { GreenmineError, type Finding } from '../errors.js';
-import { decodeText } from '../io/text.js';
-import { badPosition, buildTrackSet, decimal, parseTime, type RawFix } from './build.js';
-import type { BadRow, TrackSet } from './model.js';
+import { closeSync, openSync, readSync } from 'node:fs';
+import { checkInputFile } from '../io/files.js';
+import { decodeText, normaliseEncoding } from '../io/text.js';
+import { BadRows, badPosition, buildTrackSet, decimal, FixColumns, parseTime } from './build.js';
+import type { TrackSet } from './model.js';
 import type { TrackReadOptions } from './options.js';
 
 const COLUMNS: Record<'time' | 'lon' | 'lat' | 'device' | 'speed' | 'ele' | 'hdop', RegExp> = {
@@ -51,73 +53,162 @@ function frameFromHeader(header: string): OffsetFrame | null {
   return null;
 }
 
-export function parseTrackCsv(bytes: Uint8Array, file: string, options: TrackReadOptions = {}): TrackSet {
-  const { text } = decodeText(bytes, file, options.encoding);
-  const lines = text.split(/\r\n|\r|\n/);
-  const headerIndex = lines.findIndex((l) => l.trim() !== '');
-  if (headerIndex < 0) throw new GreenmineError('TRACK_EMPTY', `${file}: empty file`, { file });
-  const headerLine = lines[headerIndex]!;
-  const sep = [',', ';', '\t'].map((s) => [s, headerLine.split(s).length] as const).sort((a, b) => b[1] - a[1])[0]![0];
-  const header = splitLine(headerLine, sep).map((h) => h.trim().replace(/^\uFEFF/, ''));
-  const col = (key: keyof typeof COLUMNS): number => header.findIndex((h) => COLUMNS[key].test(h));
-  const idx = { time: col('time'), lon: col('lon'), lat: col('lat'), device: col('device'), speed: col('speed'), ele: col('ele'), hdop: col('hdop') };
-  const missing = (['time', 'lon', 'lat'] as const).filter((k) => idx[k] < 0);
-  if (missing.length) {
-    throw new GreenmineError('TRACK_CSV_COLUMNS', `${file}, line ${headerIndex + 1}: no ${missing.join(', ')} column in the header "${headerLine.slice(0, 120)}" (expected e.g. time/时间/定位时间, lon/经度, lat/纬度)`, { file, line: headerIndex + 1 });
+/**
+ * A CSV track read line by line (from bytes in memory or streamed from disk):
+ * the header names the columns, every row is a fix or a bad row with its
+ * reason. Fixes go into typed columns, so memory follows the fixes, not the text.
+ */
+class CsvTrackReader {
+  private readonly file: string;
+  private readonly options: TrackReadOptions;
+  private headerIndex = -1;
+  private header: string[] = [];
+  private sep = ',';
+  private idx = { time: -1, lon: -1, lat: -1, device: -1, speed: -1, ele: -1, hdop: -1 };
+  private speedIsKmh = false;
+  private frame: OffsetFrame | null = null;
+  private readonly findings: Finding[] = [];
+  private readonly fixes = new FixColumns();
+  private readonly bad = new BadRows();
+  private rows = 0;
+  private zoneless = 0;
+  private readonly offsetMin: number;
+  private readonly device: string;
+
+  constructor(file: string, options: TrackReadOptions) {
+    this.file = file;
+    this.options = options;
+    this.offsetMin = options.defaultOffsetMin ?? 480;
+    this.device = options.deviceId ?? basename(file).replace(/\.[^.]+$/, '');
   }
-  const findings: Finding[] = [];
-  let frame = options.frame ?? frameFromHeader(`${header[idx.lon]} ${header[idx.lat]}`);
-  if (!frame) {
-    frame = 'WGS84';
-    findings.push({ code: 'TRACK_FRAME_ASSUMED', severity: 'warning', message: 'the coordinate frame is not declared; WGS 84 assumed (declare --frame gcj02 or bd09 for Chinese platform exports)', where: { file } });
+
+  private readHeader(headerLine: string, lineNo: number): void {
+    const { file } = this;
+    this.headerIndex = lineNo;
+    this.sep = [',', ';', '\t'].map((s) => [s, headerLine.split(s).length] as const).sort((a, b) => b[1] - a[1])[0]![0];
+    const header = splitLine(headerLine, this.sep).map((h) => h.trim().replace(/^\uFEFF/, ''));
+    this.header = header;
+    const col = (key: keyof typeof COLUMNS): number => header.findIndex((h) => COLUMNS[key].test(h));
+    const idx = { time: col('time'), lon: col('lon'), lat: col('lat'), device: col('device'), speed: col('speed'), ele: col('ele'), hdop: col('hdop') };
+    this.idx = idx;
+    const missing = (['time', 'lon', 'lat'] as const).filter((k) => idx[k] < 0);
+    if (missing.length) {
+      throw new GreenmineError('TRACK_CSV_COLUMNS', `${file}, line ${lineNo}: no ${missing.join(', ')} column in the header "${headerLine.slice(0, 120)}" (expected e.g. time/时间/定位时间, lon/经度, lat/纬度)`, { file, line: lineNo });
+    }
+    this.speedIsKmh = idx.speed >= 0 && /km|公里/i.test(header[idx.speed]!);
+    this.frame = this.options.frame ? (this.options.frame as OffsetFrame) : frameFromHeader(`${header[idx.lon]} ${header[idx.lat]}`);
+    if (!this.frame) {
+      this.frame = 'WGS84';
+      this.findings.push({ code: 'TRACK_FRAME_ASSUMED', severity: 'warning', message: 'the coordinate frame is not declared; WGS 84 assumed (declare the gcj02 or bd09 frame for Chinese platform exports)', where: { file } });
+    }
   }
-  const offsetMin = options.defaultOffsetMin ?? 480;
-  const device = options.deviceId ?? basename(file).replace(/\.[^.]+$/, '');
-  const fixes: RawFix[] = [];
-  const bad: BadRow[] = [];
-  let rows = 0;
-  let zoneless = 0;
-  const num = (cells: string[], i: number): number => (i >= 0 ? decimal(cells[i]) : NaN);
-  for (let li = headerIndex + 1; li < lines.length; li++) {
-    const line = lines[li]!;
-    if (line.trim() === '') continue;
-    rows++;
-    const cells = splitLine(line, sep);
-    const lineNo = li + 1;
-    if (cells.length < header.length - 0 && cells.length <= Math.max(idx.time, idx.lon, idx.lat)) {
-      bad.push({ line: lineNo, reason: `${cells.length} field(s), expected ${header.length}` });
-      continue;
+
+  line(line: string, lineNo: number): void {
+    if (line.trim() === '') return;
+    if (this.headerIndex < 0) return this.readHeader(line, lineNo);
+    this.rows++;
+    const { idx, header } = this;
+    const cells = splitLine(line, this.sep);
+    if (cells.length < header.length && cells.length <= Math.max(idx.time, idx.lon, idx.lat)) {
+      this.bad.push({ line: lineNo, reason: `${cells.length} field(s), expected ${header.length}` });
+      return;
     }
     const lon = decimal(cells[idx.lon]);
     const lat = decimal(cells[idx.lat]);
     const reason = cells[idx.lon]!.trim() === '' || cells[idx.lat]!.trim() === '' ? 'empty position' : badPosition(lon, lat);
     if (reason) {
-      bad.push({ line: lineNo, reason });
-      continue;
+      this.bad.push({ line: lineNo, reason });
+      return;
     }
-    const { t, zoned } = parseTime(cells[idx.time]!, offsetMin);
+    const { t, zoned } = parseTime(cells[idx.time]!, this.offsetMin);
     if (Number.isNaN(t)) {
-      bad.push({ line: lineNo, reason: `unreadable time "${cells[idx.time]}"` });
-      continue;
+      this.bad.push({ line: lineNo, reason: `unreadable time "${cells[idx.time]!.slice(0, 40)}"` });
+      return;
     }
-    if (!zoned) zoneless++;
-    const speedKmh = num(cells, idx.speed);
-    const speedIsKmh = idx.speed >= 0 && /km|公里/i.test(header[idx.speed]!);
-    fixes.push({
-      device: idx.device >= 0 && cells[idx.device]!.trim() ? cells[idx.device]!.trim() : device,
-      t,
-      lon,
-      lat,
-      ele: num(cells, idx.ele),
-      hdop: num(cells, idx.hdop),
-      speed: speedIsKmh ? speedKmh / 3.6 : speedKmh,
-      line: lineNo,
-    });
+    if (!zoned) this.zoneless++;
+    const num = (i: number): number => (i >= 0 ? decimal(cells[i]) : NaN);
+    const speed = num(idx.speed);
+    const device = idx.device >= 0 && cells[idx.device]!.trim() ? cells[idx.device]!.trim() : this.device;
+    this.fixes.push(device, t, lon, lat, num(idx.ele), num(idx.hdop), this.speedIsKmh ? speed / 3.6 : speed, lineNo);
   }
-  if (zoneless > 0) {
-    const sign = offsetMin >= 0 ? '+' : '-';
-    const hh = String(Math.floor(Math.abs(offsetMin) / 60)).padStart(2, '0');
-    findings.push({ code: 'TRACK_TIME_ZONE_ASSUMED', severity: 'warning', message: `${zoneless} time(s) without a zone read as UTC${sign}${hh}:${String(Math.abs(offsetMin) % 60).padStart(2, '0')}`, where: { file } });
+
+  finish(): TrackSet {
+    const { file } = this;
+    if (this.headerIndex < 0) throw new GreenmineError('TRACK_EMPTY', `${file}: empty file`, { file });
+    if (this.zoneless > 0) {
+      const m = this.offsetMin;
+      const sign = m >= 0 ? '+' : '-';
+      const hh = String(Math.floor(Math.abs(m) / 60)).padStart(2, '0');
+      this.findings.push({ code: 'TRACK_TIME_ZONE_ASSUMED', severity: 'warning', message: `${this.zoneless} time(s) without a zone read as UTC${sign}${hh}:${String(Math.abs(m) % 60).padStart(2, '0')}`, where: { file } });
+    }
+    return buildTrackSet(file, this.fixes, this.rows, this.bad, this.findings, this.frame ?? 'WGS84');
   }
-  return buildTrackSet(file, fixes, rows, bad, findings, frame);
+}
+
+/** Feed `text` to `sink` line by line (\r\n, \n or \r); returns the unfinished last line when `partial`. */
+function eachLine(text: string, first: number, sink: (line: string, lineNo: number) => void, partial: boolean): { rest: string; next: number } {
+  let lineNo = first;
+  let start = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c !== 10 && c !== 13) continue;
+    if (c === 13 && i + 1 === text.length && partial) break; // a \r that may be half of \r\n
+    sink(text.slice(start, i), lineNo++);
+    if (c === 13 && text.charCodeAt(i + 1) === 10) i++;
+    start = i + 1;
+  }
+  const rest = text.slice(start);
+  if (!partial && rest.length) sink(rest, lineNo++);
+  return { rest: partial ? rest : '', next: lineNo };
+}
+
+export function parseTrackCsv(bytes: Uint8Array, file: string, options: TrackReadOptions = {}): TrackSet {
+  const { text } = decodeText(bytes, file, options.encoding);
+  const reader = new CsvTrackReader(file, options);
+  eachLine(text, 1, (l, n) => reader.line(l, n), false);
+  return reader.finish();
+}
+
+/** Bytes read from disk at a time by the streaming reader. */
+const CHUNK_BYTES = 8 << 20;
+
+/**
+ * A CSV track streamed from disk in chunks: memory follows the fixes (typed
+ * columns), never the size of the text. UTF-8 unless the encoding is named;
+ * a file that is not UTF-8 is read again as GBK.
+ */
+export function streamTrackCsv(file: string, options: TrackReadOptions = {}, chunkBytes = CHUNK_BYTES): TrackSet {
+  checkInputFile(file, 'track');
+  const encodings = options.encoding ? [normaliseEncoding(options.encoding, file)] : ['utf-8', 'gb18030'];
+  for (const encoding of encodings) {
+    const decoder = new TextDecoder(encoding, { fatal: true });
+    const reader = new CsvTrackReader(file, options);
+    const fd = openSync(file, 'r');
+    const chunk = Buffer.allocUnsafe(chunkBytes);
+    let carried = '';
+    let lineNo = 1;
+    let first = true;
+    try {
+      for (;;) {
+        const n = readSync(fd, chunk, 0, chunkBytes, null);
+        let text = decoder.decode(chunk.subarray(0, n), { stream: n > 0 });
+        if (first) text = text.replace(/^\uFEFF/, '');
+        first = false;
+        const r = eachLine(carried + text, lineNo, (l, k) => reader.line(l, k), n > 0);
+        carried = r.rest;
+        lineNo = r.next;
+        if (n === 0) break;
+      }
+    } catch (err) {
+      if (err instanceof TypeError && encoding !== encodings.at(-1)) continue; // not this encoding: try the next
+      if (err instanceof TypeError) {
+        throw new GreenmineError(options.encoding ? 'ENCODING_MISMATCH' : 'ENCODING_UNKNOWN', `${file}: the file is not ${options.encoding ? `valid ${encoding}` : 'UTF-8 or GBK'} text`, { file });
+      }
+      throw err;
+    } finally {
+      closeSync(fd);
+    }
+    return reader.finish();
+  }
+  throw new GreenmineError('ENCODING_UNKNOWN', `${file}: the file is neither UTF-8 nor GBK text`, { file });
 }

@@ -1,5 +1,5 @@
 export { parseTime } from './build.js';
-export { parseTrackCsv } from './csv.js';
+export { parseTrackCsv, streamTrackCsv } from './csv.js';
 export { parseTrackGeoJson } from './geojson.js';
 export { parseGpx } from './gpx.js';
 export { detectTrackFormat, loadTracks, loadTracksFromBytes, type TrackFormat } from './load.js';

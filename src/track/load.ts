@@ -1,7 +1,8 @@
-import { readInput } from '../io/files.js';
+import { closeSync, openSync, readSync } from 'node:fs';
+import { checkInputFile, readInput } from '../io/files.js';
 import { extname } from 'node:path';
 import { parseFrame } from '../crs/index.js';
-import { parseTrackCsv } from './csv.js';
+import { parseTrackCsv, streamTrackCsv } from './csv.js';
 import { parseTrackGeoJson } from './geojson.js';
 import { parseGpx } from './gpx.js';
 import type { TrackSet } from './model.js';
@@ -38,7 +39,21 @@ export function loadTracksFromBytes(bytes: Uint8Array, file: string, given: Trac
   }
 }
 
-/** Read a track file (GPX, CSV, NMEA or GeoJSON) into per-device tracks. */
+/** Read a track file (GPX, CSV, NMEA or GeoJSON) into per-device tracks. CSV is streamed from disk (fleet exports run to millions of rows). */
 export function loadTracks(file: string, options: TrackReadOptions & { format?: TrackFormat } = {}): TrackSet {
-  return loadTracksFromBytes(readInput(file), file, options);
+  const format = options.format ?? detectTrackFormat(file, readHead(file));
+  if (format === 'csv') return streamTrackCsv(file, options.frame === undefined ? options : { ...options, frame: parseFrame(options.frame, `${file}: frame`) });
+  return loadTracksFromBytes(readInput(file, 'track'), file, { ...options, format });
+}
+
+/** The first bytes of a file (to tell its format), through the same checks as every input. */
+function readHead(file: string): Uint8Array {
+  checkInputFile(file, 'track');
+  const fd = openSync(file, 'r');
+  try {
+    const head = Buffer.alloc(256);
+    return head.subarray(0, readSync(fd, head, 0, 256, 0));
+  } finally {
+    closeSync(fd);
+  }
 }

@@ -29,8 +29,10 @@ export interface TrackSet {
   tracks: Track[];
   /** Rows or points read (good and bad). */
   rows: number;
-  /** Every row that was not used, with its line (or point) number and why. */
+  /** Rows that were not used, with their line (or point) number and why: the first 10 000 (all are counted in badCount). */
   bad: BadRow[];
+  /** How many rows were not used. */
+  badCount: number;
   /** Exact duplicate fixes (same device, time and position) removed. */
   duplicates: number;
   findings: Finding[];
