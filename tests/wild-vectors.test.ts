@@ -188,7 +188,7 @@ describe('CSV tracks streamed from disk', () => {
       ['cr', Buffer.from(rows.join('\r'))],
       ['gbk', gbk(rows.join('\r\n'))],
     ];
-    expect(new TextDecoder('gb18030').decode(variants[3][1])).toBe(rows.join('\r\n'));
+    expect(new TextDecoder('gb18030').decode(variants[3]![1])).toBe(rows.join('\r\n'));
     for (const [name, bytes] of variants) {
       const path = text(`stream-${name}.csv`, bytes);
       const whole = parseTrackCsv(bytes, path, { frame: 'wgs84' });
