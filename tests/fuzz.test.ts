@@ -123,4 +123,18 @@ describe('fuzz: hostile files under an address-space limit', () => {
       expect(r.stderr).not.toContain('internal error');
     }
   }, 120_000);
+
+  it.runIf(prlimit && existsSync(cli))('a raster large enough for the inflate pool is measured under a 4 GiB address-space limit (the SIMD kernel falls back when V8 cannot reserve its memory)', async () => {
+    const { writeTiledTiff } = await import('../src/raster/index.js');
+    const big = join(dir, 'pooled.tif');
+    await writeTiledTiff(big, { width: 2100, height: 2100, tileSize: 256, type: 'uint8', deflate: true, originX: 494400, originY: 3384800, pixelSize: 1, epsg: 4549, nodata: '0' }, (_x, _y, out) => {
+      for (let i = 0; i < out.length; i++) out[i] = i % 7 ? 10 : 60;
+    });
+    const args = [cli, 'coverage', '--license', LICENSE, '--classes', big, '--json'];
+    const free = spawnSync(process.execPath, args, { encoding: 'utf8', timeout: 60_000 });
+    const limited = spawnSync('prlimit', [`--as=${4 * 2 ** 30}`, process.execPath, ...args], { encoding: 'utf8', timeout: 60_000 });
+    expect(free.status, free.stderr).toBe(0);
+    expect(limited.status, limited.stderr).toBe(0);
+    expect(JSON.parse(limited.stdout).areaM2).toEqual(JSON.parse(free.stdout).areaM2);
+  }, 120_000);
 });
