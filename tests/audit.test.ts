@@ -336,3 +336,23 @@ describe('dust monitors and cameras in the audit (R4.1, R5.3, R5.4)', () => {
     expect(a.checks.find((x) => x.id === 'R4.1')!.status).toBe('not-assessed');
   });
 });
+
+describe('an honest form', () => {
+  it('a row whose checks did not run never reads clean, and says why in Chinese', () => {
+    for (const r of [report, demoReport]) {
+      for (const row of r.form) {
+        const checks = r.checks.filter((c) => c.row === row.row);
+        const unassessed = checks.filter((c) => c.status === 'not-assessed');
+        if (unassessed.length) {
+          expect(row.problems, `row ${row.row}`).not.toContain('未发现可量测问题');
+          for (const c of unassessed) expect(row.problems).toContain(`${c.id} ${c.title.zh}：未评估`);
+        }
+        if (checks.length && checks.every((c) => c.status === 'pass')) expect(row.problems).toBe('未发现可量测问题');
+        // No English sentence in the Chinese column (codes like RASTER_NO_OVERLAP are allowed).
+        expect(row.problems.replace(/\b[A-Z][A-Z0-9_]+\b|R\d\.\d/g, '')).not.toMatch(/[a-z]{3,}/);
+      }
+    }
+    // scene-a has no dust monitors nor trucks: row 4 lists both as not assessed.
+    expect(report.form.find((f) => f.row === 4)!.problems).toMatch(/R4\.1.*未评估.*R4\.2.*未评估/);
+  });
+});

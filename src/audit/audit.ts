@@ -75,6 +75,13 @@ const ON_SITE = [
 
 const m2 = (v: number): string => `${v.toFixed(1)} m²`;
 
+/** Why a check did not run, in Chinese for the form: a missing input of the manifest, or data that could not be read (with its code). */
+export function reasonZh(reason: string | undefined): string {
+  const code = reason ? /\b([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)\b/.exec(reason)?.[1] : undefined;
+  if (code) return `数据无法读取或不可用，错误代码 ${code}`;
+  return '清单未提供所需数据';
+}
+
 function notAssessed(id: string, row: number, title: Check['title'], reason: string): Check {
   return { id, row, title, status: 'not-assessed', reason, values: {}, threshold: {}, problem: null, measure: null, evidence: [] };
 }
@@ -151,7 +158,7 @@ async function dustChecks(manifest: LoadedManifest['manifest'], loaded: LoadedMa
   const minCompleteness = Math.min(1, ...report.stations.map((st) => st.completeness));
   const fail41 = alarms.length > 0 || silent.length > 0;
   const problems: Array<{ zh: string; en: string }> = [];
-  if (alarms.length) problems.push({ zh: `粉尘超标报警${alarms.length}次（${report.rule.name}），峰值${Math.max(...report.alarms.map((a) => a.peakUgM3)).toFixed(0)}μg/m³`, en: `${alarms.length} over-limit alarm(s) (${report.rule.name}), peak ${Math.max(...report.alarms.map((a) => a.peakUgM3)).toFixed(0)} µg/m³` });
+  if (alarms.length) problems.push({ zh: `粉尘超标报警${alarms.length}次（${report.rule.pollutant} ${report.rule.windowMin}分钟${report.rule.window === 'rolling' ? '滑动' : '时段'}均值限值${report.rule.limitUgM3}μg/m³），峰值${Math.max(...report.alarms.map((a) => a.peakUgM3)).toFixed(0)}μg/m³`, en: `${alarms.length} over-limit alarm(s) (${report.rule.name}), peak ${Math.max(...report.alarms.map((a) => a.peakUgM3)).toFixed(0)} µg/m³` });
   if (silent.length) problems.push({ zh: `监测站${silent.map((st) => st.id).join('、')}数据不完整（低于${(t.minMonitorCompleteness * 100).toFixed(0)}%）`, en: `monitor(s) ${silent.map((st) => st.id).join(', ')} below ${(t.minMonitorCompleteness * 100).toFixed(0)} % of expected readings` });
   const checks: Check[] = [
     {
@@ -489,9 +496,12 @@ export async function runAudit(manifestPath: string, options: ManifestOptions = 
   const form = [1, 2, 3, 4, 5, 6].map((row) => {
     const rowChecks = checks.filter((c) => c.row === row);
     const problems = rowChecks.filter((c) => c.problem).map((c) => `${c.id} ${c.problem!.zh}`);
+    // A row never reads clean when one of its checks did not run: say which, and why, in Chinese.
+    const unassessed = rowChecks.filter((c) => c.status === 'not-assessed').map((c) => `${c.id} ${c.title.zh}：未评估（${reasonZh(c.reason)}）`);
     const measures = rowChecks.filter((c) => c.measure).map((c) => `${c.id} ${c.measure!.zh}`);
     const onSite = ON_SITE.filter((o) => o.row === row).map((o) => `${o.id} ${o.zh}`);
-    return { row, category: ROWS[row]!, problems: problems.length ? problems.join('；') : '未发现可量测问题', measures: [...measures, ...onSite].join('；'), dueDate: '' };
+    const text = [...problems, ...unassessed];
+    return { row, category: ROWS[row]!, problems: text.length ? text.join('；') : rowChecks.length ? '未发现可量测问题' : '无可量测项目，需现场核查', measures: [...measures, ...onSite].join('；'), dueDate: '' };
   });
   return {
     version: REPORT_VERSION,

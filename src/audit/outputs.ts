@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { csvText } from '../io/csv.js';
 import { writeOutputSet } from '../io/files.js';
-import type { AuditReport, Check } from './audit.js';
+import { reasonZh, type AuditReport, type Check } from './audit.js';
 import { GreenmineError } from '../errors.js';
 
 export interface AuditFiles {
@@ -105,7 +105,7 @@ export function reportHtml(report: AuditReport): string {
     ['填报日期 Date', report.generatedAt.slice(0, 10)],
   ];
   const checksRows = report.checks
-    .map((c) => `<tr><td>${esc(c.id)}</td><td>${esc(c.title.zh)}<br><span class="en">${esc(c.title.en)}</span></td><td class="${STATUS[c.status].cls}">${STATUS[c.status].zh}<br><span class="en">${esc(c.status)}</span></td><td>${esc(c.problem?.zh ?? c.reason ?? '')}${c.problem ? `<br><span class="en">${esc(c.problem.en)}</span>` : ''}</td></tr>`)
+    .map((c) => `<tr><td>${esc(c.id)}</td><td>${esc(c.title.zh)}<br><span class="en">${esc(c.title.en)}</span></td><td class="${STATUS[c.status].cls}">${STATUS[c.status].zh}<br><span class="en">${esc(c.status)}</span></td><td>${esc(c.problem?.zh ?? (c.status === 'not-assessed' ? `未评估：${reasonZh(c.reason)}` : ''))}${c.problem ? `<br><span class="en">${esc(c.problem.en)}</span>` : c.reason ? `<br><span class="en">${esc(c.reason)}</span>` : ''}</td></tr>`)
     .join('');
   const formRows = report.form.map((r) => `<tr><td>${r.row}</td><td>${esc(r.category)}</td><td>${esc(r.problems)}</td><td>${esc(r.measures)}</td><td>${esc(r.dueDate)}</td></tr>`).join('');
   const onSite = report.onSite.map((o) => `<li><b>${esc(o.id)}</b> ${esc(o.zh)} <span class="en">${esc(o.en)}</span> ☐</li>`).join('');
