@@ -83,7 +83,7 @@ export async function benchFence(licenseCount: number, fixCount: number): Promis
   const outLicense = new Int32Array(n);
   const outDistance = new Float64Array(n);
 
-  const buildTiming = await time('greenmine FenceIndex.build', () => consume(FenceIndex.build(scene.licenses).data.byteLength), { repeats: 5 });
+  const buildTiming = await time('greenmine FenceIndex.build', () => consume(FenceIndex.build(scene.licenses).data.byteLength), { repeats: 15, warmup: 3 });
   const fence = FenceIndex.build(scene.licenses);
   const geojson = {
     type: 'FeatureCollection' as const,
