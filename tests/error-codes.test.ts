@@ -32,3 +32,21 @@ describe('error codes', () => {
     expect(readFileSync(join(root, 'docs/errors.md'), 'utf8')).toBe(errorCatalogueMarkdown());
   });
 });
+
+describe('the option table', () => {
+  it('schemas/mine.schema.json carries exactly the generated thresholds (node scripts/schema.mjs after a build)', async () => {
+    const { thresholdsSchema, DEFAULT_THRESHOLDS, THRESHOLD_OPTIONS } = await import('../src/audit/options.js');
+    const schema = JSON.parse(readFileSync(join(root, 'schemas/mine.schema.json'), 'utf8'));
+    expect(schema.properties.thresholds).toEqual(thresholdsSchema());
+    expect(Object.keys(DEFAULT_THRESHOLDS)).toEqual(Object.keys(THRESHOLD_OPTIONS));
+  });
+
+  it('a CLI flag that sets a threshold takes its range and default from the table', async () => {
+    const { numberOption } = await import('../src/cli/args.js');
+    const { DEFAULT_THRESHOLDS } = await import('../src/audit/options.js');
+    expect(numberOption(undefined, '--tolerance')).toBe(DEFAULT_THRESHOLDS.fenceToleranceM);
+    expect(numberOption(undefined, '--min-thickness')).toBe(DEFAULT_THRESHOLDS.minSoilM);
+    expect(() => numberOption('91', '--min-slope')).toThrow(/≤ 90/);
+    expect(() => numberOption('2.5', '--limit')).toThrow(/whole number/);
+  });
+});

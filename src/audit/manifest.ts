@@ -5,53 +5,13 @@
 import { parseJson } from '../io/json.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { readInput, resolveInside } from '../io/files.js';
+import { DEFAULT_THRESHOLDS, type Thresholds } from './options.js';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv } from 'ajv';
 import { GreenmineError, type Finding } from '../errors.js';
 
-export interface Thresholds {
-  greenRatio: number;
-  maxExposedSlopes: number;
-  minSlopeDeg: number;
-  minSlopeAreaM2: number;
-  minSoilM: number;
-  bufferM: number;
-  maxOutsideBareM2: number;
-  maxRestoredBareM2: number;
-  fenceToleranceM: number;
-  minExcursionFixes: number;
-  maxGapS: number;
-  minWashS: number;
-  washWithinS: number;
-  heightOffsetM: number;
-  minPatchM2: number;
-  maxPlatformSlopeDeg: number;
-  minVideoCoverage: number;
-  minMonitorCompleteness: number;
-}
-
-/** Defaults from the action plan (R1.1 100 %, R2.2 ≤ 2 slopes, R2.3 ≥ 0.30 m) and greenmine's GNSS and raster conventions. */
-export const DEFAULT_THRESHOLDS: Thresholds = {
-  greenRatio: 1,
-  maxExposedSlopes: 2,
-  minSlopeDeg: 25,
-  minSlopeAreaM2: 50,
-  minSoilM: 0.3,
-  bufferM: 50,
-  maxOutsideBareM2: 0,
-  maxRestoredBareM2: 0,
-  fenceToleranceM: 5,
-  minExcursionFixes: 1,
-  maxGapS: 300,
-  minWashS: 60,
-  washWithinS: 600,
-  heightOffsetM: 0,
-  minPatchM2: 50,
-  maxPlatformSlopeDeg: 5,
-  minVideoCoverage: 1,
-  minMonitorCompleteness: 0.9,
-};
+export { DEFAULT_THRESHOLDS, type Thresholds } from './options.js';
 
 export interface Manifest {
   /** A folder (relative to the manifest) that its paths may reach instead of the manifest's own folder (shared data). */

@@ -1,5 +1,6 @@
 /** Shared CLI plumbing: argument parsing on node:util parseArgs, usage errors, exit codes. */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { flagRange } from '../audit/options.js';
 import { GreenmineError, formatWhere } from '../errors.js';
 
 export const EXIT_OK = 0;
@@ -51,28 +52,14 @@ export function parse<T extends OptionSpec>(argv: string[], options: T): { value
   return { values: parsed.values as ParsedValues<T>, positionals: parsed.positionals };
 }
 
-/** The numeric options of every command: [min, max, whole number?] with the unit for messages. One table, one rule. */
+/** The numeric options that set no audit threshold (those come from src/audit/options.ts): range, whole number?, unit for messages. */
 const NUMBER_OPTIONS: Record<string, { min: number; max: number; integer?: boolean; unit: string; minExclusive?: boolean }> = {
   '--zone': { min: 13, max: 45, integer: true, unit: 'a Gauss-Krüger zone' },
-  '--tolerance': { min: 0, max: 10_000, unit: 'metres' },
   '--min-duration': { min: 0, max: 31_536_000, unit: 'seconds' },
-  '--min-fixes': { min: 1, max: 1_000_000, integer: true, unit: 'fixes' },
   '--warn': { min: 0, max: 10_000, unit: 'metres' },
-  '--max-gap': { min: 0, max: 31_536_000, unit: 'seconds' },
   '--vertical-tolerance': { min: 0, max: 10_000, unit: 'metres' },
-  '--height-offset': { min: -10_000, max: 10_000, unit: 'metres' },
-  '--min-wash': { min: 0, max: 86_400, unit: 'seconds' },
-  '--wash-within': { min: 0, max: 86_400, unit: 'seconds' },
-  '--min-slope': { min: 0, max: 90, unit: 'degrees' },
-  '--min-area': { min: 0, max: 1e9, unit: 'm²' },
-  '--limit': { min: 0, max: 1_000_000, integer: true, unit: 'slopes' },
   '--merge-gap': { min: 0, max: 1_000, unit: 'metres' },
   '--min-share': { min: 0, max: 1, unit: 'a share from 0 to 1' },
-  '--min-thickness': { min: 0, max: 100, unit: 'metres' },
-  '--max-platform-slope': { min: 0, max: 90, unit: 'degrees' },
-  '--buffer': { min: 0, max: 10_000, unit: 'metres' },
-  '--target': { min: 0, max: 1, unit: 'a ratio from 0 to 1' },
-  '--min-patch': { min: 0, max: 1e9, unit: 'm²' },
   '--max-patches': { min: 0, max: 10_000_000, integer: true, unit: 'patches' },
   '--cell-m': { min: 0, max: 1_000, unit: 'metres', minExclusive: true },
   '--target-height-m': { min: 0, max: 1_000, unit: 'metres' },
@@ -81,12 +68,13 @@ const NUMBER_OPTIONS: Record<string, { min: number; max: number; integer?: boole
   '--concurrency': { min: 1, max: 256, integer: true, unit: 'audits at once' },
 };
 
-/** A numeric option checked against its row of the table: a number, in range, whole where it must be. */
+/** A numeric option checked against its row of a table: a number, in range, whole where it must be; absent, the fallback or the threshold's default. */
 export function numberOption(value: string | undefined, name: string): number | undefined;
 export function numberOption(value: string | undefined, name: string, fallback: number): number;
 export function numberOption(value: string | undefined, name: string, fallback?: number): number | undefined {
-  if (value === undefined) return fallback;
-  const spec = NUMBER_OPTIONS[name];
+  const table = flagRange(name);
+  if (value === undefined) return fallback ?? table?.default;
+  const spec: { min: number; max: number; integer?: boolean; unit: string; minExclusive?: boolean } | undefined = table ?? NUMBER_OPTIONS[name];
   if (!spec) throw new Error(`numberOption: ${name} is not in the table of options`);
   const s = value.trim();
   const n = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(s) ? Number(s) : NaN;

@@ -70,8 +70,8 @@ export async function coverageCommand(argv: string[], io: Io): Promise<number> {
     if (!values.license || !values.classes) throw new UsageError(`coverage needs --license and --classes\n\n${COVERAGE_HELP}`);
     const mode = (values.mode ?? 'fractional') as CoverageMode;
     if (!['fractional', 'centre', 'all-touched'].includes(mode)) throw new UsageError('--mode is one of fractional, centre, all-touched');
-    const bufferM = numberOption(values.buffer, '--buffer', 50);
-    const target = numberOption(values.target, '--target', 1);
+    const bufferM = numberOption(values.buffer, '--buffer')!;
+    const target = numberOption(values.target, '--target')!;
     const nodata = values.nodata === undefined ? undefined : /^[-+]?nan$/i.test(values.nodata) ? NaN : Number(values.nodata);
     if (nodata !== undefined && values.nodata !== undefined && !/nan/i.test(values.nodata) && !Number.isFinite(nodata)) throw new UsageError('--nodata takes a number or nan');
     let scheme = values.scheme ? loadScheme(values.scheme) : WORLDCOVER;
@@ -83,7 +83,7 @@ export async function coverageCommand(argv: string[], io: Io): Promise<number> {
     const licenses = await loadLicenses(values.license);
     const exclude: License[] | undefined = values.exclude ? await loadLicenses(values.exclude) : undefined;
     const greenable: License[] | undefined = values.zones ? await loadLicenses(values.zones) : undefined;
-    const minPatchM2 = numberOption(values['min-patch'], '--min-patch', 50);
+    const minPatchM2 = numberOption(values['min-patch'], '--min-patch')!;
     const maxPatches = numberOption(values['max-patches'], '--max-patches', 10_000);
     const report = await measureCoverage(values.classes, licenses, { mode, scheme, exclude, greenable, bufferM, target, crs: values.crs, nodata, minPatchM2, maxPatches });
     if (values.patches) {

@@ -1,3 +1,4 @@
+import { DEFAULT_THRESHOLDS } from '../audit/options.js';
 import { readdirSync } from 'node:fs';
 import { checkOutput, writeOutput } from '../io/files.js';
 import { extname, join } from 'node:path';
@@ -7,6 +8,8 @@ import { loadLicenses, type License } from '../license/index.js';
 import { loadTracks, type Track, type TrackFormat } from '../track/index.js';
 import type { OffsetFrame } from '../crs/index.js';
 import { EXIT_OK, guard, numberOption, parse, UsageError, type Io } from './args.js';
+
+const D = DEFAULT_THRESHOLDS;
 
 export const FENCE_HELP = `Usage: greenmine fence --license <file> --track <file> [options]
 
@@ -21,19 +24,19 @@ Options:
   --format <f>           force the track format: gpx, csv, nmea, geojson
   --frame <f>            track coordinate frame: wgs84 (default), gcj02, bd09
   --device <id>          device id for track files that do not name one
-  --tolerance <m>        GNSS allowance before a fix counts as outside (default 5)
+  --tolerance <m>        GNSS allowance before a fix counts as outside (default ${D.fenceToleranceM})
   --min-duration <s>     drop excursions shorter than this (default 0)
-  --min-fixes <n>        drop excursions with fewer fixes (default 1)
+  --min-fixes <n>        drop excursions with fewer fixes (default ${D.minExcursionFixes})
   --warn <m>             pre-warn inside within this distance of the boundary (default 0: off)
   --max-gap <s>          report feed gaps longer than this (default 0: off)
-  --height-offset <m>    added to licensed elevations before comparing with fix heights (default 0)
+  --height-offset <m>    added to licensed elevations before comparing with fix heights (default ${D.heightOffsetM})
   --vertical-tolerance <m>  allowance below the licensed floor (default 1)
   --no-segments          do not check the segments between consecutive inside fixes
   --province             report runs inside no license ("outside-all") instead of excursions
   --wash-zones <file>    wash-zone polygons: check every exit from the site for a wash (R4.2)
   --exits <file>         site-exit polygons: only leaving through them counts as an exit
-  --min-wash <s>         shortest acceptable wash dwell before an exit (default 60)
-  --wash-within <s>      the dwell must fall within this long before the exit (default 600)
+  --min-wash <s>         shortest acceptable wash dwell before an exit (default ${D.minWashS})
+  --wash-within <s>      the dwell must fall within this long before the exit (default ${D.washWithinS})
   --geojson <file>       write the events with their fixes as GeoJSON
   --json                 print {"points","skipped","outside","events":[…]} as JSON
   -h, --help             show this help
@@ -100,13 +103,14 @@ export async function fenceCommand(argv: string[], io: Io): Promise<number> {
     if (values.geojson) checkOutput(values.geojson, [...licenseFiles, ...trackFiles, values['wash-zones'], values.exits], '--geojson');
     if (values.format && !['gpx', 'csv', 'nmea', 'geojson'].includes(values.format)) throw new UsageError('--format is one of gpx, csv, nmea, geojson');
     const options: EventOptions = {
-      toleranceM: nonNegative(values.tolerance, '--tolerance', 5),
+      toleranceM: numberOption(values.tolerance, '--tolerance')!,
       minDurationS: nonNegative(values['min-duration'], '--min-duration', 0),
-      minFixes: nonNegative(values['min-fixes'], '--min-fixes', 1),
+      minFixes: numberOption(values['min-fixes'], '--min-fixes')!,
       warnDistanceM: nonNegative(values.warn, '--warn', 0),
+      // Off unless asked: the command reports gaps on request; the audit (R5.2) uses the table's default.
       maxGapS: nonNegative(values['max-gap'], '--max-gap', 0),
       verticalToleranceM: nonNegative(values['vertical-tolerance'], '--vertical-tolerance', 1),
-      heightOffsetM: numberOption(values['height-offset'], '--height-offset', 0),
+      heightOffsetM: numberOption(values['height-offset'], '--height-offset')!,
       segmentCheck: !values['no-segments'],
       mode: values.province ? 'province' : 'license',
     };
@@ -115,15 +119,15 @@ export async function fenceCommand(argv: string[], io: Io): Promise<number> {
 
     const licenses: License[] = [];
     for (const file of licenseFiles) licenses.push(...(await loadLicenses(file)));
-    const fence = FenceIndex.build(licenses, { searchRadiusM: Math.max(100, 2 * (options.warnDistanceM ?? 0), 4 * (options.toleranceM ?? 5)) });
+    const fence = FenceIndex.build(licenses, { searchRadiusM: Math.max(100, 2 * (options.warnDistanceM ?? 0), 4 * options.toleranceM!) });
     const floors = licenses.map((l) => l.elevationM?.min ?? NaN);
 
     if (values.exits && !values['wash-zones']) throw new UsageError('--exits goes with --wash-zones');
     const washZones = values['wash-zones'] ? FenceIndex.build(await loadLicenses(values['wash-zones'])) : null;
     const exitZones = values.exits ? FenceIndex.build(await loadLicenses(values.exits)) : undefined;
     const washOptions = {
-      minWashS: nonNegative(values['min-wash'], '--min-wash', 60),
-      withinS: nonNegative(values['wash-within'], '--wash-within', 600),
+      minWashS: numberOption(values['min-wash'], '--min-wash')!,
+      withinS: numberOption(values['wash-within'], '--wash-within')!,
       toleranceM: options.toleranceM,
     };
 
@@ -140,7 +144,7 @@ export async function fenceCommand(argv: string[], io: Io): Promise<number> {
     }
     const events: Array<FenceEvent & { track: Track }> = [];
     let outside = 0;
-    const tolerance = options.toleranceM ?? 5;
+    const tolerance = options.toleranceM!;
     for (const track of tracks) {
       for (const e of detectEvents(fence, track, options, floors)) events.push({ ...e, track });
       if (washZones) for (const e of detectWashViolations(fence, washZones, track, washOptions, exitZones)) events.push({ ...e, track });

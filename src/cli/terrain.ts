@@ -85,9 +85,9 @@ export async function slopesCommand(argv: string[], io: Io): Promise<number> {
     }
     if (!values.license || !values.classes || !values.dem) throw new UsageError(`slopes needs --license, --classes and --dem\n\n${SLOPES_HELP}`);
     const options = {
-      minSlopeDeg: num(values['min-slope'], '--min-slope', 25),
-      minAreaM2: num(values['min-area'], '--min-area', 50),
-      limit: num(values.limit, '--limit', 2),
+      minSlopeDeg: numberOption(values['min-slope'], '--min-slope')!,
+      minAreaM2: numberOption(values['min-area'], '--min-area')!,
+      limit: numberOption(values.limit, '--limit')!,
       algorithm: algorithmOf(values.algorithm),
       scheme: values.scheme ? loadScheme(values.scheme) : undefined,
       mergeGapM: num(values['merge-gap'], '--merge-gap', 0),
@@ -135,8 +135,8 @@ export async function soilCommand(argv: string[], io: Io): Promise<number> {
       return EXIT_OK;
     }
     if ((!values.platforms && !values.license) || !values.before || !values.after) throw new UsageError(`soil needs --platforms (or --license), --before and --after\n\n${SOIL_HELP}`);
-    const minThicknessM = num(values['min-thickness'], '--min-thickness', 0.3);
-    const maxSlopeDeg = values.platforms ? undefined : num(values['max-platform-slope'], '--max-platform-slope', 5);
+    const minThicknessM = numberOption(values['min-thickness'], '--min-thickness')!;
+    const maxSlopeDeg = values.platforms ? undefined : numberOption(values['max-platform-slope'], '--max-platform-slope')!;
     if (values.thin) checkOutput(values.thin, [values.platforms, values.license, values.before, values.after], '--thin GeoJSON');
     const platforms = await loadLicenses((values.platforms ?? values.license)!);
     const report = await platformSoil(platforms, values.before, values.after, { minThicknessM, maxSlopeDeg });

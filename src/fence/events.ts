@@ -7,6 +7,7 @@
  * (`detectEvents`, which locates all fixes first in one typed-array pass) and
  * the streaming monitor (`FenceMonitor.push`), so both give the same events.
  */
+import { DEFAULT_THRESHOLDS } from '../audit/options.js';
 import { GreenmineError } from '../errors.js';
 import type { Track } from '../track/model.js';
 import type { FenceIndex } from './fence-index.js';
@@ -65,7 +66,7 @@ type Resolved = Required<EventOptions>;
 
 function resolve(options: EventOptions): Resolved {
   const r: Resolved = {
-    toleranceM: options.toleranceM ?? 5,
+    toleranceM: options.toleranceM ?? DEFAULT_THRESHOLDS.fenceToleranceM,
     minDurationS: options.minDurationS ?? 0,
     minFixes: options.minFixes ?? 1,
     warnDistanceM: options.warnDistanceM ?? 0,

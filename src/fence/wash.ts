@@ -7,6 +7,7 @@
  * fix beyond it, lies in an exit zone count as exits (other steps out of the
  * site are excursions, reported by the fence).
  */
+import { DEFAULT_THRESHOLDS } from '../audit/options.js';
 import { GreenmineError } from '../errors.js';
 import type { Track } from '../track/model.js';
 import type { FenceEvent } from './events.js';
@@ -28,7 +29,7 @@ export interface WashEvent extends FenceEvent {
 }
 
 function resolveWash(options: WashOptions): Required<WashOptions> {
-  const r = { minWashS: options.minWashS ?? 60, withinS: options.withinS ?? 600, toleranceM: options.toleranceM ?? 5 };
+  const r = { minWashS: options.minWashS ?? DEFAULT_THRESHOLDS.minWashS, withinS: options.withinS ?? DEFAULT_THRESHOLDS.washWithinS, toleranceM: options.toleranceM ?? DEFAULT_THRESHOLDS.fenceToleranceM };
   for (const [key, v] of Object.entries(r)) {
     if (!(v >= 0) || !Number.isFinite(v)) throw new GreenmineError('FENCE_BAD_OPTION', `${key} must be a finite number ≥ 0, got ${v}`);
   }
