@@ -189,6 +189,7 @@ export const ERROR_CODES = {
   // Audit, batch, merge
   MANIFEST_SYNTAX: ['The manifest is not JSON.', 'Fix mine.json (line and column named).'],
   MANIFEST_INVALID: ['The manifest does not follow schemas/mine.schema.json.', 'Fix the JSON paths named.'],
+  INPUT_MISSING: ['A check is not assessed: the manifest lacks an input it needs (named in Chinese and English).', 'Add the input to the manifest if the check should run.'],
   MANIFEST_FILE_MISSING: ['A file the manifest names does not exist; its checks are not assessed.', 'Add the file or remove the entry.'],
   AUDIT_SCHEMA_MISSING: ['The installation lacks schemas/mine.schema.json.', 'Reinstall greenmine.'],
   AUDIT_LICENSE: ['The license could not be read, so nothing can be audited.', 'Fix the license (the cause is quoted).'],

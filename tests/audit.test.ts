@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadManifest, runAudit, writeAuditOutputs } from '../src/audit/index.js';
+import { loadManifest, REPORT_VERSION, runAudit, writeAuditOutputs } from '../src/audit/index.js';
 import { main } from '../src/cli/main.js';
 import { loadLicenses } from '../src/license/index.js';
 import { measureCoverage } from '../src/raster/index.js';
@@ -60,7 +60,7 @@ describe('audit of the reference scene (scene-a/mine.json)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'greenmine-audit-'));
     const files = writeAuditOutputs(report, dir);
     const json = JSON.parse(readFileSync(files.json, 'utf8'));
-    expect(json.version).toBe('1.0.0');
+    expect(json.version).toBe(REPORT_VERSION);
     const evidence = JSON.parse(readFileSync(files.geojson, 'utf8'));
     expect(evidence.features.length).toBeGreaterThanOrEqual(10);
     expect(evidence.features.every((f: { properties: { finding: string } }) => /^R\d\.\d$/.test(f.properties.finding))).toBe(true);
@@ -135,7 +135,9 @@ describe('bad manifests', () => {
     expect(r.findings.map((f) => f.code)).toContain('MANIFEST_FILE_MISSING');
     const c = (id: string) => r.checks.find((x) => x.id === id)!;
     expect(c('R1.1').status).toBe('not-assessed');
-    expect(c('R1.1').reason).toContain('RASTER_NO_OVERLAP');
+    expect(c('R1.1').reason!.code).toBe('RASTER_NO_OVERLAP');
+    expect(c('R2.2').reason!.code).toBe('FILE_NOT_FOUND'); // named, but not there
+    expect(c('R2.3').reason).toMatchObject({ code: 'INPUT_MISSING', zh: expect.stringContaining('soil') });
     expect(c('R2.2').status).toBe('not-assessed');
     expect(c('R5.1').status).toBe('fail');
     expect(r.overriddenThresholds).toEqual(['fenceToleranceM']);
@@ -315,7 +317,7 @@ describe('dust monitors and cameras in the audit (R4.1, R5.3, R5.4)', () => {
     for (const id of ['R4.1', 'R5.4']) {
       const check = b.checks.find((x) => x.id === id)!;
       expect(check.status).toBe('not-assessed');
-      expect(check.reason).toContain('FILE_NOT_FOUND');
+      expect(check.reason!.code).toBe('FILE_NOT_FOUND');
     }
   });
 
@@ -349,7 +351,7 @@ describe('an honest form', () => {
         }
         if (checks.length && checks.every((c) => c.status === 'pass')) expect(row.problems).toBe('未发现可量测问题');
         // No English sentence in the Chinese column (codes like RASTER_NO_OVERLAP are allowed).
-        expect(row.problems.replace(/\b[A-Z][A-Z0-9_]+\b|R\d\.\d/g, '')).not.toMatch(/[a-z]{3,}/);
+        expect(row.problems.replace(/\b[A-Z][A-Z0-9_]+\b|R\d\.\d|\b(classes|dem|soil|zones\.\w+|tracks|type|truck|sensors(\.\w+)?|cameras|keyPositions)\b/g, '')).not.toMatch(/[a-z]{3,}/);
       }
     }
     // scene-a has no dust monitors nor trucks: row 4 lists both as not assessed.

@@ -10,6 +10,7 @@ import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { runAudit, writeAuditOutputs } from '../src/audit/index.js';
+import { CHECKS } from '../src/audit/checks/index.js';
 import { fixture } from './helpers.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -39,7 +40,10 @@ describe('report.html in a browser', () => {
       await page.goto(pathToFileURL(files.html).href);
       expect(errors).toEqual([]);
       expect(await page.locator('svg path.license').count()).toBe(2); // two license blocks
-      expect(await page.locator('svg text.label').count()).toBe(evidence.filter((e) => e.id === 'R2.2').length); // numbered exposed slopes
+      // Numbered evidence (exposed slopes, bare patches: the form refers to their numbers), as the registry says.
+      const numbered = new Set(CHECKS.filter((c) => c.map?.numbered).map((c) => c.id));
+      expect(numbered).toEqual(new Set(['R1.1', 'R2.2']));
+      expect(await page.locator('svg text.label').count()).toBe(evidence.filter((e) => numbered.has(e.id) && e.type === 'MultiPolygon').length);
       expect(await page.locator('svg polyline').count()).toBe(evidence.filter((e) => e.type === 'LineString').length); // excursions, unwashed exits
       expect(evidence.filter((e) => e.type === 'LineString').length).toBe(4); // three fence excursions and an unwashed exit
       expect(await page.locator('td.fail').count()).toBe(report.checks.filter((c) => c.status === 'fail').length);

@@ -15,11 +15,13 @@ import { Worker } from 'node:worker_threads';
 import { GreenmineError } from '../errors.js';
 import type { ErrorCode } from '../error-codes.js';
 import { auditInputs, runAudit, type AuditReport } from './audit.js';
+import { CHECKS } from './checks/index.js';
 import { loadManifest } from './manifest.js';
 import { writeAuditOutputs } from './outputs.js';
 import { workerExecArgv } from '../io/worker-argv.js';
 
-export const SUMMARY_IDS = ['R1.1', 'R2.1', 'R2.2', 'R2.3', 'R3.1', 'R3.3', 'R4.1', 'R4.2', 'R5.1', 'R5.2', 'R5.3', 'R5.4'];
+/** The summary's status columns: every check of the registry, in form order. */
+export const SUMMARY_IDS: readonly string[] = CHECKS.map((c) => c.id);
 
 export interface SummaryRow {
   manifest: string;

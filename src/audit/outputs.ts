@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { csvText } from '../io/csv.js';
 import { writeOutputSet } from '../io/files.js';
 import { reasonZh, type AuditReport, type Check } from './audit.js';
+import { CHECKS } from './checks/index.js';
 import { GreenmineError } from '../errors.js';
 
 export interface AuditFiles {
@@ -30,9 +31,8 @@ const STATUS: Record<Check['status'], { zh: string; cls: string }> = {
   'not-assessed': { zh: '未评估', cls: 'na' },
 };
 
-const COLORS: Record<string, string> = { 'R3.1': '#e8590c', 'R1.1': '#d9480f', 'R2.2': '#e67700', 'R2.3': '#862e9c', 'R5.1': '#1864ab', 'R4.2': '#0b7285', 'R5.3': '#868e96' };
-/** Evidence drawn as a light wash under the rest (large areas such as the parts no camera sees). */
-const UNDERLAY = new Set(['R5.3']);
+/** Colours, numbering and underlays of the evidence, from the registry (a colour-blind-safe palette). */
+const MAP = new Map(CHECKS.filter((c) => c.map).map((c) => [c.id, c.map!]));
 
 /** An inline SVG map of the license and the evidence, with a scale bar and a north arrow. */
 export function mapSvg(report: AuditReport, width = 760, height = 520): string {
@@ -43,11 +43,12 @@ export function mapSvg(report: AuditReport, width = 760, height = 520): string {
   const under: typeof polygons = [];
   for (const c of report.checks) {
     c.evidence.forEach((f, i) => {
-      const color = COLORS[c.id] ?? '#c92a2a';
+      const style = MAP.get(c.id);
+      const color = style?.colour ?? '#d55e00';
       if (f.geometry.type === 'MultiPolygon') {
         for (const poly of f.geometry.coordinates as number[][][][]) {
-          if (UNDERLAY.has(c.id)) under.push({ rings: poly, cls: 'evidence', color, opacity: 0.25 });
-          else polygons.push({ rings: poly, cls: 'evidence', color, label: c.id === 'R2.2' ? String(i + 1) : undefined });
+          if (style?.underlay) under.push({ rings: poly, cls: 'evidence', color, opacity: 0.25 });
+          else polygons.push({ rings: poly, cls: 'evidence', color, label: style?.numbered ? String(i + 1) : undefined });
         }
       }
       else if (f.geometry.type === 'LineString') lines.push({ coords: f.geometry.coordinates as number[][], color });
@@ -105,7 +106,7 @@ export function reportHtml(report: AuditReport): string {
     ['填报日期 Date', report.generatedAt.slice(0, 10)],
   ];
   const checksRows = report.checks
-    .map((c) => `<tr><td>${esc(c.id)}</td><td>${esc(c.title.zh)}<br><span class="en">${esc(c.title.en)}</span></td><td class="${STATUS[c.status].cls}">${STATUS[c.status].zh}<br><span class="en">${esc(c.status)}</span></td><td>${esc(c.problem?.zh ?? (c.status === 'not-assessed' ? `未评估：${reasonZh(c.reason)}` : ''))}${c.problem ? `<br><span class="en">${esc(c.problem.en)}</span>` : c.reason ? `<br><span class="en">${esc(c.reason)}</span>` : ''}</td></tr>`)
+    .map((c) => `<tr><td>${esc(c.id)}</td><td>${esc(c.title.zh)}<br><span class="en">${esc(c.title.en)}</span></td><td class="${STATUS[c.status].cls}">${STATUS[c.status].zh}<br><span class="en">${esc(c.status)}</span></td><td>${esc(c.problem?.zh ?? (c.status === 'not-assessed' ? `未评估：${reasonZh(c.reason)}` : ''))}${c.problem ? `<br><span class="en">${esc(c.problem.en)}</span>` : c.reason ? `<br><span class="en">${esc(c.reason.en)}</span>` : ''}</td></tr>`)
     .join('');
   const formRows = report.form.map((r) => `<tr><td>${r.row}</td><td>${esc(r.category)}</td><td>${esc(r.problems)}</td><td>${esc(r.measures)}</td><td>${esc(r.dueDate)}</td></tr>`).join('');
   const onSite = report.onSite.map((o) => `<li><b>${esc(o.id)}</b> ${esc(o.zh)} <span class="en">${esc(o.en)}</span> ☐</li>`).join('');

@@ -42,7 +42,7 @@ export async function auditCommand(argv: string[], io: Io): Promise<number> {
     else {
       const mark = { pass: '✔', fail: '✘', 'not-assessed': '·' } as const;
       io.stdout(`${report.mine.name}: ${report.checks.filter((c) => c.status === 'fail').length} failed, ${report.checks.filter((c) => c.status === 'pass').length} passed, ${report.checks.filter((c) => c.status === 'not-assessed').length} not assessed (${((performance.now() - started) / 1000).toFixed(1)} s)\n`);
-      for (const c of report.checks) io.stdout(`  ${mark[c.status]} ${c.id.padEnd(5)} ${c.title.en}${c.status === 'fail' && c.problem ? ` — ${c.problem.en}` : c.reason ? ` — ${c.reason}` : ''}\n`);
+      for (const c of report.checks) io.stdout(`  ${mark[c.status]} ${c.id.padEnd(5)} ${c.title.en}${c.status === 'fail' && c.problem ? ` — ${c.problem.en}` : c.reason ? ` — ${c.reason.en}` : ''}\n`);
       io.stdout(`report: ${files.html}\n        ${files.json}\n        ${files.geojson}\n        ${files.csv}\n`);
     }
     for (const f of report.findings) io.stderr(`${f.severity} ${f.code}: ${f.message} [${formatWhere(f.where)}]\n`);

@@ -1,0 +1,80 @@
+/**
+ * A check of the audit: one requirement ID, its form row, its title quoting
+ * the thresholds in force, the manifest inputs it needs, how its evidence is
+ * drawn, and `run`, which decides pass or fail from what the engines measure.
+ * Each lives in checks/<id>.ts; checks/index.ts lists them (the registry).
+ */
+import type { FenceEvent } from '../fence/index.js';
+import type { Track } from '../track/index.js';
+import type { AuditContext, InputName, Reason } from './context.js';
+import type { Thresholds } from './manifest.js';
+
+export type Status = 'pass' | 'fail' | 'not-assessed';
+
+export interface Text {
+  zh: string;
+  en: string;
+}
+
+export interface EvidenceFeature {
+  type: 'Feature';
+  properties: Record<string, unknown> & { finding: string };
+  geometry: { type: string; coordinates: unknown };
+}
+
+/** A check's result in the report. */
+export interface Check {
+  id: string;
+  /** Form row 1–6. */
+  row: number;
+  title: Text;
+  status: Status;
+  /** Why a check was not assessed: a code and the reason in both languages. */
+  reason?: Reason;
+  values: Record<string, number | string | boolean | null>;
+  threshold: Record<string, number | string | boolean>;
+  problem: Text | null;
+  measure: Text | null;
+  evidence: EvidenceFeature[];
+  events?: Array<Record<string, unknown>>;
+}
+
+/** What a check's run returns: its verdict and what backs it (id, row and title come from the definition). */
+export type CheckResult = Omit<Check, 'id' | 'row' | 'title'>;
+
+export interface CheckDef {
+  id: string;
+  row: number;
+  title(t: Thresholds): Text;
+  /** Manifest inputs without which the check is not assessed (the reason comes from INPUTS). */
+  needs: InputName[];
+  /** How the evidence is drawn on the map: colour, legend text, slopes numbered, large areas as an outline underneath. */
+  map?: { colour: string; legend: Text; numbered?: boolean; underlay?: boolean };
+  run(ctx: AuditContext): Promise<CheckResult>;
+}
+
+export const m2 = (v: number): string => `${v.toFixed(1)} m²`;
+
+/** A verdict: fail with its problem and measure, or pass with neither. */
+export function verdict(fail: boolean, result: Omit<CheckResult, 'status' | 'problem' | 'measure'>, problem: () => Text, measure: Text): CheckResult {
+  return { status: fail ? 'fail' : 'pass', ...result, problem: fail ? problem() : null, measure: fail ? measure : null };
+}
+
+/** Not assessed for a reason found while measuring (nothing to measure). */
+export function notAssessedResult(reason: Reason): CheckResult {
+  return { status: 'not-assessed', reason, values: {}, threshold: {}, problem: null, measure: null, evidence: [] };
+}
+
+export function polygonFeature(finding: string, coordinates: number[][][][], properties: Record<string, unknown> = {}): EvidenceFeature {
+  return { type: 'Feature', properties: { finding, ...properties }, geometry: { type: 'MultiPolygon', coordinates } };
+}
+
+export function trackFeature(finding: string, track: Track, e: FenceEvent): EvidenceFeature {
+  const last = e.firstBackIndex ?? e.endIndex;
+  const coords: number[][] = [];
+  for (let i = e.startIndex; i <= last && i < track.lon.length; i++) coords.push([track.lon[i]!, track.lat[i]!]);
+  const properties = { type: e.type, device: e.device, start: new Date(e.startS * 1000).toISOString(), end: new Date(e.endS * 1000).toISOString(), fixes: e.fixes, maxDistanceM: e.maxDistanceM };
+  return coords.length > 1 ? { type: 'Feature', properties: { finding, ...properties }, geometry: { type: 'LineString', coordinates: coords } } : { type: 'Feature', properties: { finding, ...properties }, geometry: { type: 'Point', coordinates: coords[0] ?? [] } };
+}
+
+export const iso = (s: number): string => new Date(s * 1000).toISOString();

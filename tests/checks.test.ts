@@ -1,0 +1,126 @@
+/**
+ * The checks of the registry decide from measurements: each tested here with a
+ * small fake context (no raster, no track file), at and around its threshold,
+ * with overridden thresholds quoted in its title, and not assessed when an
+ * input is missing or a measurement fails.
+ */
+import { describe, expect, it } from 'vitest';
+import { runCheck } from '../src/audit/audit.js';
+import { CHECKS } from '../src/audit/checks/index.js';
+import type { AuditContext } from '../src/audit/context.js';
+import { DEFAULT_THRESHOLDS, type Thresholds } from '../src/audit/options.js';
+import { GreenmineError } from '../src/errors.js';
+
+const def = (id: string) => CHECKS.find((c) => c.id === id)!;
+const manifest = { mine: { name: 'x' }, license: 'l.txt', classes: [{ path: 'a.tif', date: '2024-01-01' }], dem: 'd.tif', tracks: [{ path: 't.csv', type: 'excavator' }], sensors: { readings: 'r.csv', stations: 's.csv', keyPositions: [{ role: '破碎站', lon: 120, lat: 30 }] }, cameras: { path: 'c.csv' } };
+
+function fake(over: Record<string, unknown>, thresholds: Partial<Thresholds> = {}, m: Record<string, unknown> = manifest): AuditContext {
+  return {
+    manifest: m,
+    t: { ...DEFAULT_THRESHOLDS, ...thresholds },
+    licenses: [],
+    findings: [],
+    latest: { path: 'a.tif', date: '2024-01-01' },
+    previous: null,
+    file: (p: string) => p,
+    zones: async () => undefined,
+    change: async () => null,
+    tracks: async () => [{ track: { deviceId: 'e1' }, type: 'excavator' }],
+    ...over,
+  } as unknown as AuditContext;
+}
+
+const coverage = (greenRatio: number | null, bare = 10, outside: { bufferM: number; bareM2: number; builtM2: number } | null = { bufferM: 50, bareM2: 0, builtM2: 0 }) => async () => ({
+  greenRatio,
+  areaM2: { green: 990, bare, excluded: 0, license: 1000 },
+  beforeExclusionM2: { bare },
+  barePatches: [],
+  patches: 0,
+  mode: 'fractional',
+  outsideLicense: outside,
+});
+
+describe('checks decide from measurements', () => {
+  it('R1.1 against the target in force, quoted in its title', async () => {
+    expect((await runCheck(def('R1.1'), fake({ coverage: coverage(1) }))).status).toBe('pass');
+    expect((await runCheck(def('R1.1'), fake({ coverage: coverage(0.999) }))).status).toBe('fail');
+    const lowered = await runCheck(def('R1.1'), fake({ coverage: coverage(0.999) }, { greenRatio: 0.95 }));
+    expect(lowered.status).toBe('pass');
+    expect(lowered.title.zh).toContain('95%');
+    const none = await runCheck(def('R1.1'), fake({ coverage: coverage(null) }));
+    expect(none.status).toBe('not-assessed');
+    expect(none.reason!.zh).toMatch(/可绿化/);
+  });
+
+  it('R3.3 with a zero buffer is not assessed; bare ground outside fails above the allowance', async () => {
+    expect((await runCheck(def('R3.3'), fake({ coverage: coverage(1, 0, null) }))).status).toBe('not-assessed');
+    expect((await runCheck(def('R3.3'), fake({ coverage: coverage(1, 0, { bufferM: 50, bareM2: 12, builtM2: 0 }) }))).status).toBe('fail');
+    expect((await runCheck(def('R3.3'), fake({ coverage: coverage(1, 0, { bufferM: 50, bareM2: 12, builtM2: 0 }) }, { maxOutsideBareM2: 20 }))).status).toBe('pass');
+  });
+
+  it('R3.1 fails when bare ground grew between surveys', async () => {
+    const change = (before: number, now: number) => async () => ({ bareBeforeM2: before, bareNowM2: now, newBareM2: Math.max(0, now - before), regreenedM2: 0, patches: [] });
+    const two = { ...manifest, classes: [{ path: 'a.tif' }, { path: 'b.tif' }] };
+    expect((await runCheck(def('R3.1'), fake({ coverage: coverage(1), change: change(100, 150), previous: { path: 'a.tif' } }, {}, two))).status).toBe('fail');
+    expect((await runCheck(def('R3.1'), fake({ coverage: coverage(1), change: change(150, 100), previous: { path: 'a.tif' } }, {}, two))).status).toBe('pass');
+  });
+
+  it('R5.1 and R5.2 from the fence events; R5.2 quotes the gap limit', async () => {
+    const e = (type: string, maxDistanceM = 12) => ({ e: { type, device: 'e1', startS: 0, endS: 60, durationS: 60, fixes: 3, maxDistanceM, startIndex: 0, endIndex: 0 }, track: { lon: [120], lat: [30] } });
+    const events = (fence: unknown[], gaps: unknown[]) => async () => ({ fence, gaps });
+    expect((await runCheck(def('R5.1'), fake({ fenceEvents: events([], []) }))).status).toBe('pass');
+    const fail = await runCheck(def('R5.1'), fake({ fenceEvents: events([e('out-of-bounds', 48), e('below-floor', 3)], []) }));
+    expect(fail.status).toBe('fail');
+    expect(fail.values).toMatchObject({ excursions: 1, belowFloor: 1, maxDistanceM: 48 });
+    const gaps = await runCheck(def('R5.2'), fake({ fenceEvents: events([], [e('gap')]) }, { maxGapS: 120 }));
+    expect(gaps.status).toBe('fail');
+    expect(gaps.threshold).toEqual({ maxGapS: 120 });
+  });
+
+  it('R4.1 and R5.4 from the dust analysis', async () => {
+    const dust = (alarms: unknown[], stations: unknown[], keyPositions: unknown[]) => async () => ({ rule: { name: 'r', pollutant: 'TSP', window: 'rolling', windowMin: 60, limitUgM3: 1000 }, alarms, stations, keyPositions, findings: [] });
+    const clean = fake({ dust: dust([], [{ id: 'D1', silent: false, completeness: 1 }], [{ role: '破碎站', covered: true, station: 'D1' }]) });
+    expect((await runCheck(def('R4.1'), clean)).status).toBe('pass');
+    expect((await runCheck(def('R5.4'), clean)).status).toBe('pass');
+    const bad = fake({ dust: dust([{ station: 'D1', start: 0, end: 3600, peakUgM3: 1800, meanUgM3: 1200 }], [{ id: 'D1', silent: false, completeness: 1 }], [{ role: '破碎站', covered: true, station: 'D1' }, { role: '道路', covered: false }]) });
+    const r41 = await runCheck(def('R4.1'), bad);
+    expect(r41.status).toBe('fail');
+    expect(r41.problem!.zh).toContain('1800');
+    const r54 = await runCheck(def('R5.4'), bad);
+    expect(r54.problem!.zh).toContain('道路未设粉尘监测');
+  });
+
+  it('R5.3 passes within 0.1 % of the share in force; its title follows an override', async () => {
+    const cams = (share: number) => async () => ({ mode: 'line-of-sight', cameras: [], coveredShare: share, coveredM2: share * 100, licenseM2: 100, uncoveredM2: 100 - share * 100, uncovered: { features: [] } });
+    expect((await runCheck(def('R5.3'), fake({ cameraCoverage: cams(0.9995) }))).status).toBe('pass');
+    expect((await runCheck(def('R5.3'), fake({ cameraCoverage: cams(0.99) }))).status).toBe('fail');
+    const lowered = await runCheck(def('R5.3'), fake({ cameraCoverage: cams(0.8) }, { minVideoCoverage: 0.75 }));
+    expect(lowered.status).toBe('pass');
+    expect(lowered.title.zh).toContain('75%');
+  });
+});
+
+describe('not assessed, with a coded reason', () => {
+  it('derived from the inputs a check declares', async () => {
+    for (const c of CHECKS) {
+      const r = await runCheck(c, fake({}, {}, { mine: { name: 'x' }, license: 'l.txt' }));
+      expect(r.status, c.id).toBe('not-assessed');
+      expect(r.reason!.code, c.id).toBe('INPUT_MISSING');
+      expect(r.reason!.zh, c.id).toMatch(/清单未提供/);
+    }
+  });
+
+  it('when a measurement fails, with its error code', async () => {
+    const failing = fake({ coverage: async () => { throw new GreenmineError('RASTER_DAMAGED', 'a.tif: damaged'); } });
+    const r = await runCheck(def('R1.1'), failing);
+    expect(r.status).toBe('not-assessed');
+    expect(r.reason).toMatchObject({ code: 'RASTER_DAMAGED' });
+    expect(r.reason!.en).toContain('a.tif');
+  });
+
+  it('titles quote the thresholds in force', () => {
+    expect(def('R2.2').title({ ...DEFAULT_THRESHOLDS, maxExposedSlopes: 3 }).zh).toBe('露天矿山裸露终了边坡不超过3个');
+    expect(def('R2.3').title({ ...DEFAULT_THRESHOLDS, minSoilM: 0.5 }).zh).toBe('平台覆土不低于50cm');
+    expect(def('R2.2').title(DEFAULT_THRESHOLDS).zh).toBe('露天矿山裸露终了边坡不超过2个');
+  });
+});
