@@ -124,3 +124,34 @@ describe('not assessed, with a coded reason', () => {
     expect(def('R2.2').title(DEFAULT_THRESHOLDS).zh).toBe('露天矿山裸露终了边坡不超过2个');
   });
 });
+
+describe('R3.2 against the shapely reference (fixtures/make_roadside.py)', async () => {
+  const { readFileSync } = await import('node:fs');
+  const { fixture } = await import('./helpers.js');
+  const { measureRoadside } = await import('../src/raster/index.js');
+  const { loadLicenses, loadLines } = await import('../src/license/index.js');
+  const { runAudit } = await import('../src/audit/index.js');
+  const ref = JSON.parse(readFileSync(fixture('demo-mine/EXPECTED_R3.2.json'), 'utf8'));
+  const rel = (a: number, b: number): number => Math.abs(a - b) / b;
+
+  it('the roadside strip and its bare and netted ground within 0.5 % of the exact areas', async () => {
+    const r = await measureRoadside(fixture('demo-mine/classes_2024.tif'), loadLines(fixture('demo-mine/roads.geojson')), { halfWidthM: ref.halfWidthM, stripM: ref.stripM, netted: await loadLicenses(fixture('demo-mine/netted.geojson')) });
+    expect(rel(r.stripM2, ref.roadsideM2)).toBeLessThan(0.005);
+    expect(rel(r.bareM2, ref.roadsideBareM2)).toBeLessThan(0.005);
+    expect(rel(r.nettedM2, ref.roadsideNettedM2)).toBeLessThan(0.005);
+    expect(r.unknownM2).toBe(0);
+  });
+
+  it('the demo mine exercises R3.2: roads, idle ground and a netted patch', async () => {
+    const report = await runAudit(fixture('demo-mine/mine.json'));
+    const c = report.checks.find((x) => x.id === 'R3.2')!;
+    expect(c.status).toBe('fail');
+    expect(c.values.roadsSource).toBe('manifest');
+    expect(rel(c.values.roadsideBareM2 as number, ref.roadsideBareM2)).toBeLessThan(0.005);
+    expect(rel(c.values.idleM2 as number, ref.idleM2)).toBeLessThan(0.005);
+    expect(rel(c.values.idleBareM2 as number, ref.idleBareM2)).toBeLessThan(0.01);
+    expect(c.values.nettedM2 as number).toBeGreaterThan(0);
+    expect(c.evidence.some((f) => f.geometry.type === 'LineString')).toBe(true);
+    expect(c.problem!.zh).toContain('运输道路两侧');
+  });
+});

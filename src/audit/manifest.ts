@@ -22,7 +22,7 @@ export interface Manifest {
   classes?: Array<{ path: string; date?: string }>;
   dem?: string;
   soil?: { before: string; after: string };
-  zones?: { excluded?: string; greenable?: string; platforms?: string; finalSlopes?: string; wash?: string; exits?: string };
+  zones?: { excluded?: string; greenable?: string; platforms?: string; finalSlopes?: string; wash?: string; exits?: string; roads?: string; idle?: string; netted?: string };
   tracks?: Array<{ path: string; device?: string; type: 'excavator' | 'truck' | 'person' | 'other'; frame?: 'wgs84' | 'gcj02' | 'bd09' }>;
   sensors?: { readings: string; stations: string; preset?: 'gb16297' | 'gb3095-pm10'; rule?: Record<string, unknown>; keyPositions?: Array<{ role: string; lon: number; lat: number }>; keyDistanceM?: number };
   cameras?: { path: string; crs?: string; dem?: string | null; targetHeightM?: number };

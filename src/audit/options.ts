@@ -35,6 +35,10 @@ export const THRESHOLD_OPTIONS = {
   minPatchM2: { unit: 'm²', default: 50, min: 0, max: 1e9, zh: '最小图斑面积', en: 'Smallest bare or unseen patch listed as evidence (m²).', flag: '--min-patch' },
   maxPlatformSlopeDeg: { unit: '°', default: 5, min: 0, max: 90, zh: '平台最大坡度', en: 'Steepest ground taken for a platform without a platform layer (degrees).', flag: '--max-platform-slope' },
   minVideoCoverage: { unit: 'ratio', default: 1, min: 0, max: 1, zh: '视频监控覆盖率下限', en: 'Share of the license the cameras must see (R5.3: the whole mining area).' },
+  roadHalfWidthM: { unit: 'm', default: 4, min: 0, max: 100, zh: '运输道路半宽', en: 'Half the width of a haul road: the roadside strip starts this far from the centreline (R3.2, m).' },
+  roadsideM: { unit: 'm', default: 10, min: 0.5, max: 1_000, zh: '道路两侧检查带宽', en: 'Width of the strip on each side of a haul road, from its edge outward (R3.2, m).' },
+  maxRoadsideBareM2: { unit: 'm²', default: 50, min: 0, max: 1e9, zh: '道路两侧允许裸露面积', en: 'Bare ground allowed along the haul roads before R3.2 fails (m²; below it is noise).' },
+  maxIdleBareM2: { unit: 'm²', default: 50, min: 0, max: 1e9, zh: '暂不开采区域允许裸露面积', en: 'Bare ground allowed on ground not mined for now before R3.2 fails (m²).' },
   minMonitorCompleteness: { unit: 'ratio', default: 0.9, min: 0, max: 1, zh: '粉尘监测数据完整率下限', en: 'Share of expected dust readings a monitor must deliver (R4.1).' },
 } as const satisfies Record<string, ThresholdOption>;
 

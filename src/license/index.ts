@@ -2,6 +2,7 @@ export { licenseArea, gkZoneFor, type LicenseArea } from './area.js';
 export { parseCornerTable, type CornerTableOptions } from './corners.js';
 export { mapAttributes, parseElevation, parseStatedArea } from './fields.js';
 export { parseGeoJsonLicenses } from './geojson.js';
+export { loadLines, parseLinesGeoJson } from './lines.js';
 export { parseKmlLicenses, parseKmzLicenses, type KmlOptions } from './kml.js';
 export { detectFormat, loadLicenses, loadLicensesFromBytes, type LicenseFormat, type LoadOptions } from './load.js';
 export { flatBbox, holeCount, vertexCount, type Block, type License, type Ring, type StatedArea } from './model.js';

@@ -6,3 +6,4 @@ export { toPixelPolygons, zonalClassAreas, type ClassSums, type ZonalOptions, ty
 export { writeTiledTiff, type TiffSpec } from './writer.js';
 export { outlineRuns, StreamingLabeler, type Component } from './components.js';
 export { bareChange, type BareChange, type ChangePatch } from './change.js';
+export { measureRoadside, type RoadsideOptions, type RoadsideReport } from './roadside.js';

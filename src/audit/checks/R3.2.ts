@@ -1,0 +1,64 @@
+/**
+ * R3.2 暂不开采区域和运输道路两侧应复绿；暂时无法复绿的裸露区域应采用三维植被网覆盖:
+ * the strip on both sides of the haul roads and the ground not mined for now
+ * must be green, or netted where it cannot be greened yet. Bare ground under
+ * a net counts as covered (and is reported apart); below the allowance a bare
+ * area is noise.
+ */
+import { crsFromEpsg } from '../../crs/index.js';
+import { licensesToGeoJson, loadLines } from '../../license/index.js';
+import { measureCoverage, measureRoadside } from '../../raster/index.js';
+import { m2, polygonFeature, verdict, type CheckDef, type EvidenceFeature } from '../check.js';
+
+export const R3_2: CheckDef = {
+  id: 'R3.2',
+  row: 3,
+  title: () => ({ zh: '暂不开采区域和运输道路两侧复绿，暂时无法复绿的裸露区域覆盖三维植被网', en: 'Idle ground and both sides of haul roads re-greened; bare ground that cannot be greened yet netted' }),
+  needs: ['classes', 'roadsOrIdle'],
+  map: { colour: '#f0e442', legend: { zh: '运输道路与暂不开采区域', en: 'Haul roads and idle ground' } },
+  async run(ctx) {
+    const { t, manifest } = ctx;
+    const classes = ctx.file(ctx.latest.path);
+    const netted = await ctx.zones('netted');
+    const evidence: EvidenceFeature[] = [];
+    let roadside = null as Awaited<ReturnType<typeof measureRoadside>> | null;
+    if (manifest.zones?.roads) {
+      const roads = loadLines(ctx.file(manifest.zones.roads));
+      roadside = await measureRoadside(classes, roads, { halfWidthM: t.roadHalfWidthM, stripM: t.roadsideM, netted });
+      ctx.findings.push(...roadside.findings);
+      roads.forEach((line, i) => evidence.push({ type: 'Feature', properties: { finding: 'R3.2', kind: 'road', road: i + 1 }, geometry: { type: 'LineString', coordinates: line } }));
+    }
+    let idle = null as { m2: number; bareM2: number } | null;
+    const idleZones = await ctx.zones('idle');
+    if (idleZones) {
+      const r = await measureCoverage(classes, ctx.licenses, { greenable: idleZones, exclude: netted, bufferM: 0, minPatchM2: t.minPatchM2 });
+      idle = { m2: r.areaM2.license, bareM2: r.areaM2.bare };
+      for (const f of licensesToGeoJson(idleZones, crsFromEpsg(4326)).features) evidence.push(polygonFeature('R3.2', f.geometry.coordinates, { kind: 'idle' }));
+      for (const p of r.barePatches) evidence.push(polygonFeature('R3.2', p.outline, { kind: 'idle-bare', patch: p.id, areaM2: p.areaM2 }));
+    }
+    const nettedM2 = netted ? (await measureCoverage(classes, ctx.licenses, { greenable: netted, bufferM: 0 })).areaM2.license : 0;
+    const roadFail = roadside !== null && roadside.bareM2 > t.maxRoadsideBareM2;
+    const idleFail = idle !== null && idle.bareM2 > t.maxIdleBareM2;
+    const parts: Array<{ zh: string; en: string }> = [];
+    if (roadFail) parts.push({ zh: `运输道路两侧${t.roadsideM}m范围内裸露${m2(roadside!.bareM2)}`, en: `${m2(roadside!.bareM2)} bare within ${t.roadsideM} m of the haul roads` });
+    if (idleFail) parts.push({ zh: `暂不开采区域裸露${m2(idle!.bareM2)}`, en: `${m2(idle!.bareM2)} bare on ground not mined for now` });
+    return verdict(
+      roadFail || idleFail,
+      {
+        values: {
+          roadsSource: roadside ? 'manifest' : null,
+          roadsideM2: roadside?.stripM2 ?? null,
+          roadsideBareM2: roadside?.bareM2 ?? null,
+          roadsideUnknownM2: roadside?.unknownM2 ?? null,
+          idleM2: idle?.m2 ?? null,
+          idleBareM2: idle?.bareM2 ?? null,
+          nettedM2,
+        },
+        threshold: { roadHalfWidthM: t.roadHalfWidthM, roadsideM: t.roadsideM, maxRoadsideBareM2: t.maxRoadsideBareM2, maxIdleBareM2: t.maxIdleBareM2 },
+        evidence,
+      },
+      () => ({ zh: parts.map((p) => p.zh).join('；'), en: parts.map((p) => p.en).join('; ') }),
+      { zh: '对运输道路两侧及暂不开采区域的裸露地表复绿，暂时无法复绿的采用三维植被网覆盖', en: 'Re-green the bare ground along the haul roads and on idle ground; net what cannot be greened yet' },
+    );
+  },
+};

@@ -1,0 +1,203 @@
+/**
+ * Ground on both sides of haul roads (R3.2): the strip from the road edge
+ * (half the road's width from its centreline) to `stripM` beyond it, and how
+ * much of it is bare, netted or green on a class raster.
+ *
+ * Each pixel near the roads is covered exactly enough: its centre's distance
+ * to the nearest centreline segment decides pixels wholly inside or outside
+ * the strip; a pixel within a pixel diagonal of either edge of the strip is
+ * supersampled (8 × 8 points), which measures the strip's area within
+ * 0.1 % of the exact polygon (shapely buffer) on the reference scene.
+ * Line ends are round, as a buffer's are. Netted ground (3-D vegetation net)
+ * is given as polygons: a sample inside one counts as netted, not bare.
+ */
+import { createTransform, crsFromEpsg } from '../crs/index.js';
+import { GreenmineError, type Finding } from '../errors.js';
+import type { License } from '../license/index.js';
+import { RasterReader } from './reader.js';
+import { WORLDCOVER, type ClassScheme } from './scheme.js';
+
+export interface RoadsideOptions {
+  /** Half the road's width: the strip starts this far from the centreline (m). */
+  halfWidthM: number;
+  /** Width of the strip on each side, from the road edge outward (m). */
+  stripM: number;
+  scheme?: ClassScheme;
+  /** 3-D vegetation net: samples inside these polygons are netted, not bare. */
+  netted?: License[];
+}
+
+export interface RoadsideReport {
+  file: string;
+  /** Area of the strip on the raster (m²). */
+  stripM2: number;
+  bareM2: number;
+  nettedM2: number;
+  greenM2: number;
+  /** Strip area the raster does not cover or holds nodata (m²). */
+  unknownM2: number;
+  findings: Finding[];
+}
+
+const SUB = 8;
+
+/**
+ * The strip along `roads` (centrelines as WGS 84 lon/lat polylines) on the
+ * class raster `classesPath`, measured as the module comment says.
+ */
+export async function measureRoadside(classesPath: string, roads: number[][][], options: RoadsideOptions): Promise<RoadsideReport> {
+  const { halfWidthM, stripM } = options;
+  if (!(halfWidthM >= 0 && stripM > 0)) throw new GreenmineError('RASTER_BAD_OPTION', `roadside strip: half width ${halfWidthM} m and strip ${stripM} m (need ≥ 0 and > 0)`);
+  const scheme = options.scheme ?? WORLDCOVER;
+  const reader = await RasterReader.open(classesPath);
+  try {
+    const { info } = reader;
+    const t = info.transform;
+    if (info.crs.geographic) throw new GreenmineError('RASTER_CRS_UNSUPPORTED', `${classesPath}: the roadside strip is measured on a projected raster (metres); warp it to a Gauss-Krüger CRS first`, { file: classesPath });
+    const toRaster = createTransform(crsFromEpsg(4326), info.crs);
+    // Centreline segments in raster pixel coordinates (x = column, y = row, continuous).
+    const segs: number[] = [];
+    const px = Math.abs(t[1]);
+    const py = Math.abs(t[5]);
+    for (const line of roads) {
+      let prev: [number, number] | null = null;
+      for (const [lon, lat] of line) {
+        const [x, y] = toRaster.point(lon!, lat!);
+        const c: [number, number] = [(x - t[0]) / t[1], (y - t[3]) / t[5]];
+        if (prev) segs.push(prev[0], prev[1], c[0], c[1]);
+        prev = c;
+      }
+    }
+    if (segs.length === 0) throw new GreenmineError('RASTER_BAD_OPTION', 'roadside strip: no road segment');
+    const netted = nettedRings(options.netted ?? [], info.crs, t);
+    const inner = halfWidthM;
+    const outer = halfWidthM + stripM;
+    const reach = outer + Math.hypot(px, py);
+    // The window the strip can touch.
+    let c0 = Infinity, r0 = Infinity, c1 = -Infinity, r1 = -Infinity;
+    for (let i = 0; i < segs.length; i += 2) {
+      c0 = Math.min(c0, segs[i]! - reach / px);
+      c1 = Math.max(c1, segs[i]! + reach / px);
+      r0 = Math.min(r0, segs[i + 1]! - reach / py);
+      r1 = Math.max(r1, segs[i + 1]! + reach / py);
+    }
+    const col0 = Math.max(0, Math.floor(c0)), col1 = Math.min(info.width - 1, Math.ceil(c1));
+    const row0 = Math.max(0, Math.floor(r0)), row1 = Math.min(info.height - 1, Math.ceil(r1));
+    // Distance in metres from a point (pixel coordinates) to the nearest centreline segment.
+    const dist = (x: number, y: number): number => {
+      let best = Infinity;
+      for (let i = 0; i < segs.length; i += 4) {
+        const ax = segs[i]! * px, ay = segs[i + 1]! * py, bx = segs[i + 2]! * px, by = segs[i + 3]! * py;
+        const qx = x * px, qy = y * py;
+        const dx = bx - ax, dy = by - ay;
+        const len2 = dx * dx + dy * dy;
+        let u = len2 > 0 ? ((qx - ax) * dx + (qy - ay) * dy) / len2 : 0;
+        u = u < 0 ? 0 : u > 1 ? 1 : u;
+        const ex = ax + u * dx - qx, ey = ay + u * dy - qy;
+        const d2 = ex * ex + ey * ey;
+        if (d2 < best) best = d2;
+      }
+      return Math.sqrt(best);
+    };
+    const diag = Math.hypot(px, py);
+    let stripM2 = 0, bareM2 = 0, nettedM2 = 0, greenM2 = 0, unknownM2 = 0;
+    const nodata = info.nodata;
+    let cached: Awaited<ReturnType<RasterReader['readBlock']>> | null = null;
+    let cachedBx = -1, cachedBy = -1;
+    for (let row = row0; row <= row1; row++) {
+      const areaM2 = reader.pixelAreaM2(row);
+      const by = Math.floor(row / info.blockHeight);
+      for (let col = col0; col <= col1; col++) {
+        const d = dist(col + 0.5, row + 0.5);
+        if (d > outer + diag || d < inner - diag) continue;
+        // Fraction of the pixel in the strip, and of that fraction under a net.
+        let inStrip = 0, inNet = 0;
+        const whole = d - diag / 2 > inner && d + diag / 2 <= outer;
+        if (whole) {
+          inStrip = 1;
+          if (netted.length && insideAny(netted, col + 0.5, row + 0.5)) inNet = 1;
+        } else {
+          for (let sy = 0; sy < SUB; sy++) {
+            for (let sx = 0; sx < SUB; sx++) {
+              const x = col + (sx + 0.5) / SUB, y = row + (sy + 0.5) / SUB;
+              const ds = dist(x, y);
+              if (ds > inner && ds <= outer) {
+                inStrip++;
+                if (netted.length && insideAny(netted, x, y)) inNet++;
+              }
+            }
+          }
+          inStrip /= SUB * SUB;
+          inNet /= SUB * SUB;
+        }
+        if (inStrip === 0) continue;
+        const a = inStrip * areaM2;
+        stripM2 += a;
+        const bx = Math.floor(col / info.blockWidth);
+        if (bx !== cachedBx || by !== cachedBy) {
+          cached = await reader.readBlock(bx, by);
+          cachedBx = bx;
+          cachedBy = by;
+        }
+        const block = cached!;
+        const code = block[(row % info.blockHeight) * info.blockWidth + (col % info.blockWidth)]!;
+        if (code === nodata || (nodata !== null && Number.isNaN(nodata) && Number.isNaN(code)) || code === scheme.nodata) {
+          unknownM2 += a;
+          continue;
+        }
+        const group = scheme.classes.get(code)?.group;
+        const netA = inNet * areaM2;
+        nettedM2 += netA;
+        if (group === 'bare') bareM2 += a - netA;
+        else if (group === 'green') greenM2 += a - netA;
+      }
+    }
+    const findings: Finding[] = [];
+    // The strip beyond the raster is not measured: say how much.
+    const coveredWindow = col0 <= c0 && col1 >= c1 && row0 <= r0 && row1 >= r1;
+    if (!coveredWindow) findings.push({ code: 'RASTER_LICENSE_PARTLY_OUTSIDE', severity: 'warning', message: `${classesPath}: the roadside strip reaches beyond the raster; only its part on the raster is measured`, where: { file: classesPath } });
+    return { file: classesPath, stripM2, bareM2, nettedM2, greenM2, unknownM2, findings };
+  } finally {
+    await reader.close();
+  }
+}
+
+/** Netted polygons' rings in pixel coordinates of the raster. */
+function nettedRings(polygons: License[], crs: Parameters<typeof createTransform>[1], t: RasterReaderTransform): Float64Array[][] {
+  const out: Float64Array[][] = [];
+  for (const l of polygons) {
+    const tr = createTransform(l.crs, crs);
+    for (const block of l.blocks) {
+      out.push(
+        block.rings.map((ring) => {
+          const r = new Float64Array(ring.length);
+          for (let i = 0; i + 1 < ring.length; i += 2) {
+            const [x, y] = tr.point(ring[i]!, ring[i + 1]!);
+            r[i] = (x - t[0]) / t[1];
+            r[i + 1] = (y - t[3]) / t[5];
+          }
+          return r;
+        }),
+      );
+    }
+  }
+  return out;
+}
+
+type RasterReaderTransform = RasterReader['info']['transform'];
+
+/** Even-odd point in polygon over every ring of every polygon (holes included). */
+function insideAny(polygons: Float64Array[][], x: number, y: number): boolean {
+  for (const rings of polygons) {
+    let inside = false;
+    for (const r of rings) {
+      const n = r.length;
+      for (let i = 0, j = n - 2; i < n; j = i, i += 2) {
+        const yi = r[i + 1]!, yj = r[j + 1]!;
+        if (yi > y !== yj > y && x < r[i]! + ((y - yi) * (r[j]! - r[i]!)) / (yj - yi)) inside = !inside;
+      }
+    }
+    if (inside) return true;
+  }
+  return false;
+}
