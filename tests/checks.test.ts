@@ -155,3 +155,30 @@ describe('R3.2 against the shapely reference (fixtures/make_roadside.py)', async
     expect(c.problem!.zh).toContain('运输道路两侧');
   });
 });
+
+describe('R3.2 with roads derived from trucks', () => {
+  it('without zones.roads, the truck tracks give the roads (roadsSource "tracks")', async () => {
+    const { R3_2 } = await import('../src/audit/checks/R3.2.js');
+    const road = [[119.948, 30.575], [119.951, 30.5755], [119.954, 30.577]];
+    const derived: Array<{ track: unknown; type: string }> = [];
+    // Ten passes along the road, a fix every 8 m.
+    for (let k = 0; k < 10; k++) {
+      const lon: number[] = [], lat: number[] = [], time: number[] = [];
+      for (let i = 0; i + 1 < road.length; i++) {
+        for (let s = 0; s < 1; s += 0.03) {
+          lon.push(road[i]![0]! + s * (road[i + 1]![0]! - road[i]![0]!));
+          lat.push(road[i]![1]! + s * (road[i + 1]![1]! - road[i]![1]!) + (k % 2 ? 1e-5 : -1e-5));
+          time.push(k * 3600 + time.length);
+        }
+      }
+      derived.push({ type: 'truck', track: { deviceId: `t${k}`, timeS: Float64Array.from(time), lon: Float64Array.from(lon), lat: Float64Array.from(lat), eleM: null, hdop: null, speedMps: null } });
+    }
+    const { fixture } = await import('./helpers.js');
+    const ctx = fake({ tracks: async () => derived, file: (p: string) => fixture(`demo-mine/${p}`), zones: async () => undefined }, {}, { ...manifest, classes: [{ path: 'classes_2024.tif' }], tracks: [{ path: 't.csv', type: 'truck' }] });
+    (ctx as unknown as { latest: unknown }).latest = { path: 'classes_2024.tif' };
+    const r = await runCheck(R3_2, ctx);
+    expect(r.values.roadsSource).toBe('tracks');
+    expect(r.values.roadsideM2 as number).toBeGreaterThan(2 * 10 * 500); // two 10 m strips along ≥ 500 m of road
+    expect(r.evidence.filter((f) => f.geometry.type === 'LineString').length).toBeGreaterThan(0);
+  });
+});

@@ -6,3 +6,4 @@ export { detectTrackFormat, loadTracks, loadTracksFromBytes, type TrackFormat } 
 export { fixCount, type BadRow, type Track, type TrackSet } from './model.js';
 export { parseNmea } from './nmea.js';
 export type { TrackReadOptions } from './options.js';
+export { deriveRoads, type RoadOptions } from './roads.js';

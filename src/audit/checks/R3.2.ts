@@ -8,6 +8,7 @@
 import { crsFromEpsg } from '../../crs/index.js';
 import { licensesToGeoJson, loadLines } from '../../license/index.js';
 import { measureCoverage, measureRoadside } from '../../raster/index.js';
+import { deriveRoads } from '../../track/index.js';
 import { m2, polygonFeature, verdict, type CheckDef, type EvidenceFeature } from '../check.js';
 
 export const R3_2: CheckDef = {
@@ -22,8 +23,18 @@ export const R3_2: CheckDef = {
     const netted = await ctx.zones('netted');
     const evidence: EvidenceFeature[] = [];
     let roadside = null as Awaited<ReturnType<typeof measureRoadside>> | null;
+    // Roads from the manifest, else derived from the truck tracks (cells passed repeatedly: src/track/roads.ts).
+    let roadsSource: 'manifest' | 'tracks' | null = null;
+    let roads: number[][][] = [];
     if (manifest.zones?.roads) {
-      const roads = loadLines(ctx.file(manifest.zones.roads));
+      roads = loadLines(ctx.file(manifest.zones.roads));
+      roadsSource = 'manifest';
+    } else if ((manifest.tracks ?? []).some((x) => x.type === 'truck')) {
+      roads = deriveRoads((await ctx.tracks()).filter((x) => x.type === 'truck').map((x) => x.track));
+      roadsSource = 'tracks';
+      if (roads.length === 0) ctx.findings.push({ code: 'INPUT_MISSING', severity: 'warning', message: 'no haul road could be derived from the truck tracks (no cell passed 3 times over 30 m); the roadside strip is not measured', where: { file: ctx.manifestPath, path: 'zones.roads' } });
+    }
+    if (roads.length) {
       roadside = await measureRoadside(classes, roads, { halfWidthM: t.roadHalfWidthM, stripM: t.roadsideM, netted });
       ctx.findings.push(...roadside.findings);
       roads.forEach((line, i) => evidence.push({ type: 'Feature', properties: { finding: 'R3.2', kind: 'road', road: i + 1 }, geometry: { type: 'LineString', coordinates: line } }));
@@ -46,7 +57,7 @@ export const R3_2: CheckDef = {
       roadFail || idleFail,
       {
         values: {
-          roadsSource: roadside ? 'manifest' : null,
+          roadsSource: roadside ? roadsSource : null,
           roadsideM2: roadside?.stripM2 ?? null,
           roadsideBareM2: roadside?.bareM2 ?? null,
           roadsideUnknownM2: roadside?.unknownM2 ?? null,
