@@ -45,7 +45,8 @@ describe('report.html in a browser', () => {
       expect(numbered).toEqual(new Set(['R1.1', 'R2.2']));
       expect(await page.locator('svg text.label').count()).toBe(evidence.filter((e) => numbered.has(e.id) && e.type === 'MultiPolygon').length);
       expect(await page.locator('svg polyline').count()).toBe(evidence.filter((e) => e.type === 'LineString').length); // excursions, unwashed exits
-      expect(evidence.filter((e) => e.type === 'LineString').length).toBe(4); // three fence excursions and an unwashed exit
+      expect(evidence.filter((e) => e.type === 'LineString' && (e.id === 'R5.1' || e.id === 'R4.2')).length).toBe(4); // three fence excursions and an unwashed exit
+      expect(evidence.filter((e) => e.type === 'LineString' && e.id === 'R3.2').length).toBe(1); // the haul road
       expect(await page.locator('td.fail').count()).toBe(report.checks.filter((c) => c.status === 'fail').length);
       mkdirSync('test-artifacts', { recursive: true });
       await page.screenshot({ path: 'test-artifacts/report.png', fullPage: true });
