@@ -10,6 +10,7 @@ import { CHECKS } from '../src/audit/checks/index.js';
 import type { AuditContext } from '../src/audit/context.js';
 import { DEFAULT_THRESHOLDS, type Thresholds } from '../src/audit/options.js';
 import { GreenmineError } from '../src/errors.js';
+import { WORLDCOVER } from '../src/raster/index.js';
 
 const def = (id: string) => CHECKS.find((c) => c.id === id)!;
 const manifest = { mine: { name: 'x' }, license: 'l.txt', classes: [{ path: 'a.tif', date: '2024-01-01' }], dem: 'd.tif', tracks: [{ path: 't.csv', type: 'excavator' }], sensors: { readings: 'r.csv', stations: 's.csv', keyPositions: [{ role: '破碎站', lon: 120, lat: 30 }] }, cameras: { path: 'c.csv' } };
@@ -24,13 +25,14 @@ function fake(over: Record<string, unknown>, thresholds: Partial<Thresholds> = {
     previous: null,
     file: (p: string) => p,
     zones: async () => undefined,
+    scheme: async () => WORLDCOVER,
     change: async () => null,
     tracks: async () => [{ track: { deviceId: 'e1' }, type: 'excavator' }],
     ...over,
   } as unknown as AuditContext;
 }
 
-const coverage = (greenRatio: number | null, bare = 10, outside: { bufferM: number; bareM2: number; builtM2: number } | null = { bufferM: 50, bareM2: 0, builtM2: 0 }) => async () => ({
+const coverage = (greenRatio: number | null, bare = 10, outside: { bufferM: number; bareM2: number; nongreenableM2: number } | null = { bufferM: 50, bareM2: 0, nongreenableM2: 0 }) => async () => ({
   greenRatio,
   areaM2: { green: 990, bare, excluded: 0, license: 1000 },
   beforeExclusionM2: { bare },
@@ -54,8 +56,8 @@ describe('checks decide from measurements', () => {
 
   it('R3.3 with a zero buffer is not assessed; bare ground outside fails above the allowance', async () => {
     expect((await runCheck(def('R3.3'), fake({ coverage: coverage(1, 0, null) }))).status).toBe('not-assessed');
-    expect((await runCheck(def('R3.3'), fake({ coverage: coverage(1, 0, { bufferM: 50, bareM2: 12, builtM2: 0 }) }))).status).toBe('fail');
-    expect((await runCheck(def('R3.3'), fake({ coverage: coverage(1, 0, { bufferM: 50, bareM2: 12, builtM2: 0 }) }, { maxOutsideBareM2: 20 }))).status).toBe('pass');
+    expect((await runCheck(def('R3.3'), fake({ coverage: coverage(1, 0, { bufferM: 50, bareM2: 12, nongreenableM2: 0 }) }))).status).toBe('fail');
+    expect((await runCheck(def('R3.3'), fake({ coverage: coverage(1, 0, { bufferM: 50, bareM2: 12, nongreenableM2: 0 }) }, { maxOutsideBareM2: 20 }))).status).toBe('pass');
   });
 
   it('R3.1 fails when bare ground grew between surveys', async () => {
@@ -180,5 +182,25 @@ describe('R3.2 with roads derived from trucks', () => {
     expect(r.values.roadsSource).toBe('tracks');
     expect(r.values.roadsideM2 as number).toBeGreaterThan(2 * 10 * 500); // two 10 m strips along ≥ 500 m of road
     expect(r.evidence.filter((f) => f.geometry.type === 'LineString').length).toBeGreaterThan(0);
+  });
+});
+
+describe('the manifest's class scheme reaches every raster check', () => {
+  it('a scheme calling code 60 green turns the demo's bare patches green (R1.1 passes, R3.2 finds no bare roadside)', async () => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { fixture } = await import('./helpers.js');
+    const { runAudit } = await import('../src/audit/index.js');
+    const dir = mkdtempSync(join(tmpdir(), 'gm-scheme-'));
+    const classes = Object.fromEntries([...WORLDCOVER.classes].map(([code, c]) => [String(code), { name: c.name, group: code === 60 ? 'green' : c.group }]));
+    writeFileSync(join(dir, 'scheme.json'), JSON.stringify({ name: 'all green', nodata: 0, classes }));
+    const demo = fixture('demo-mine');
+    writeFileSync(join(dir, 'mine.json'), JSON.stringify({ mine: { name: 's' }, license: join(demo, '../scene-a/license_corners.txt'), classes: [{ path: join(demo, 'classes_2024.tif') }], scheme: 'scheme.json', zones: { roads: join(demo, 'roads.geojson') } }));
+    const r = await runAudit(join(dir, 'mine.json'), { allowOutside: true });
+    const c = (id: string) => r.checks.find((x) => x.id === id)!;
+    expect(c('R1.1').status).toBe('pass');
+    expect(c('R3.2').values.roadsideBareM2).toBe(0);
+    expect(r.inputs.map((i) => i.role)).toContain('scheme');
   });
 });

@@ -9,7 +9,7 @@ import { toWgs84 } from '../crs/index.js';
 import { GreenmineError, type ErrorCode, type Finding } from '../errors.js';
 import { detectEvents, FenceIndex, type FenceEvent } from '../fence/index.js';
 import { loadLicenses, type License } from '../license/index.js';
-import { bareChange, measureCoverage, type BareChange as ChangeReport, type CoverageReport } from '../raster/index.js';
+import { bareChange, loadScheme, measureCoverage, WORLDCOVER, type BareChange as ChangeReport, type ClassScheme, type CoverageReport } from '../raster/index.js';
 import { analyseDust, loadReadings, loadStations, parseRule, type DustReport } from '../sensors/index.js';
 import { loadTracks, type Track } from '../track/index.js';
 import type { LoadedManifest, Manifest, Thresholds } from './manifest.js';
@@ -92,11 +92,16 @@ export class AuditContext {
     return classes.length >= 2 ? classes.at(-2)! : null;
   }
 
+  /** The class scheme every raster check uses: the manifest's, else ESA WorldCover. */
+  scheme(): Promise<ClassScheme> {
+    return this.once('scheme', async () => (this.manifest.scheme ? loadScheme(this.file(this.manifest.scheme)) : WORLDCOVER));
+  }
+
   /** Coverage of the license by the latest survey (R1.1, R3.1, R3.3). */
   coverage(): Promise<CoverageReport> {
     return this.once('coverage', async () => {
       const t = this.t;
-      const report = await measureCoverage(this.file(this.latest.path), this.licenses, { exclude: await this.zones('excluded'), greenable: await this.zones('greenable'), bufferM: t.bufferM, target: t.greenRatio, minPatchM2: t.minPatchM2 });
+      const report = await measureCoverage(this.file(this.latest.path), this.licenses, { exclude: await this.zones('excluded'), greenable: await this.zones('greenable'), bufferM: t.bufferM, target: t.greenRatio, minPatchM2: t.minPatchM2, scheme: await this.scheme() });
       this.findings.push(...report.findings);
       return report;
     });
@@ -108,7 +113,7 @@ export class AuditContext {
       const previous = this.previous;
       if (!previous) return null;
       try {
-        return await bareChange(this.file(previous.path), this.file(this.latest.path), this.licenses, { exclude: await this.zones('excluded'), minPatchM2: this.t.minPatchM2 });
+        return await bareChange(this.file(previous.path), this.file(this.latest.path), this.licenses, { exclude: await this.zones('excluded'), minPatchM2: this.t.minPatchM2, scheme: await this.scheme() });
       } catch (err) {
         const r = reasonOf(err);
         this.findings.push({ code: 'AUDIT_CHANGE', severity: 'warning', message: `bare-ground change between surveys not measured: ${r.en}`, where: { file: this.manifestPath, path: 'classes' } });

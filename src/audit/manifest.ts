@@ -20,6 +20,8 @@ export interface Manifest {
   license: string;
   licenseOptions?: { crs?: string; zone?: number; encoding?: string };
   classes?: Array<{ path: string; date?: string }>;
+  /** The class scheme of the class rasters (JSON, see src/raster/scheme.ts); ESA WorldCover when absent. */
+  scheme?: string;
   dem?: string;
   soil?: { before: string; after: string };
   zones?: { excluded?: string; greenable?: string; platforms?: string; finalSlopes?: string; wash?: string; exits?: string; roads?: string; idle?: string; netted?: string };
@@ -56,6 +58,7 @@ export function manifestPaths(manifest: Manifest): Array<{ role: string; path: s
   };
   add('license', manifest.license);
   manifest.classes?.forEach((c, i) => add(`classes[${i}]`, c.path));
+  add('scheme', manifest.scheme);
   add('dem', manifest.dem);
   add('soil.before', manifest.soil?.before);
   add('soil.after', manifest.soil?.after);

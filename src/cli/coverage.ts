@@ -112,7 +112,7 @@ export async function coverageCommand(argv: string[], io: Io): Promise<number> {
           `  not greenable ${m2(a.nongreenable)}, other ${m2(a.other)}, nodata ${m2(a.nodata)}`,
           `  green ratio  ${report.greenRatio === null ? '—' : `${(report.greenRatio * 100).toFixed(2)} %`} (target ${(report.target * 100).toFixed(0)} %): ${report.pass === null ? 'not assessed' : report.pass ? 'PASS' : 'FAIL'}`,
           report.patches !== null ? `  bare patches ${report.patches} of at least ${minPatchM2} m²${report.barePatches.slice(0, 5).map((p) => `\n    #${p.id} ${p.areaM2.toFixed(0)} m² at ${p.centroid[0].toFixed(6)}, ${p.centroid[1].toFixed(6)}`).join('')}` : '',
-          report.outsideLicense ? `  outside the license within ${report.outsideLicense.bufferM} m: bare ${m2(report.outsideLicense.bareM2)}, built-up ${m2(report.outsideLicense.builtM2)}` : '',
+          report.outsideLicense ? `  outside the license within ${report.outsideLicense.bufferM} m: bare ${m2(report.outsideLicense.bareM2)}, not greenable (built-up, water…) ${m2(report.outsideLicense.nongreenableM2)}` : '',
         ]
           .filter(Boolean)
           .join('\n') + '\n',

@@ -69,7 +69,8 @@ export interface CoverageReport {
   pass: boolean | null;
   /** Bare area that keeps the ratio from the target. */
   bareToTargetM2: number;
-  outsideLicense: { bufferM: number; bareM2: number; builtM2: number } | null;
+  /** Bare and not-greenable ground (built-up, water… as the scheme groups them) within the buffer outside the license. */
+  outsideLicense: { bufferM: number; bareM2: number; nongreenableM2: number } | null;
   /** Number of bare patches of at least `minPatchM2` (null when not asked for); `barePatches` lists the `maxPatches` largest. */
   patches: number | null;
   barePatches: BarePatch[];
@@ -166,7 +167,7 @@ export async function measureCoverage(classesPath: string, licenses: License[], 
     let outsideLicense: CoverageReport['outsideLicense'] = null;
     if (zonal.outsideBuffer) {
       const ring = group(zonal.outsideBuffer, scheme, {});
-      outsideLicense = { bufferM, bareM2: ring.bare, builtM2: ring.byClass['50'] ?? 0 };
+      outsideLicense = { bufferM, bareM2: ring.bare, nongreenableM2: ring.nongreenable };
     }
     const t = reader.info.transform;
     const barePatches: BarePatch[] = [];

@@ -35,19 +35,19 @@ export const R3_2: CheckDef = {
       if (roads.length === 0) ctx.findings.push({ code: 'INPUT_MISSING', severity: 'warning', message: 'no haul road could be derived from the truck tracks (no cell passed 3 times over 30 m); the roadside strip is not measured', where: { file: ctx.manifestPath, path: 'zones.roads' } });
     }
     if (roads.length) {
-      roadside = await measureRoadside(classes, roads, { halfWidthM: t.roadHalfWidthM, stripM: t.roadsideM, netted });
+      roadside = await measureRoadside(classes, roads, { halfWidthM: t.roadHalfWidthM, stripM: t.roadsideM, netted, scheme: await ctx.scheme() });
       ctx.findings.push(...roadside.findings);
       roads.forEach((line, i) => evidence.push({ type: 'Feature', properties: { finding: 'R3.2', kind: 'road', road: i + 1 }, geometry: { type: 'LineString', coordinates: line } }));
     }
     let idle = null as { m2: number; bareM2: number } | null;
     const idleZones = await ctx.zones('idle');
     if (idleZones) {
-      const r = await measureCoverage(classes, ctx.licenses, { greenable: idleZones, exclude: netted, bufferM: 0, minPatchM2: t.minPatchM2 });
+      const r = await measureCoverage(classes, ctx.licenses, { greenable: idleZones, exclude: netted, bufferM: 0, minPatchM2: t.minPatchM2, scheme: await ctx.scheme() });
       idle = { m2: r.areaM2.license, bareM2: r.areaM2.bare };
       for (const f of licensesToGeoJson(idleZones, crsFromEpsg(4326)).features) evidence.push(polygonFeature('R3.2', f.geometry.coordinates, { kind: 'idle' }));
       for (const p of r.barePatches) evidence.push(polygonFeature('R3.2', p.outline, { kind: 'idle-bare', patch: p.id, areaM2: p.areaM2 }));
     }
-    const nettedM2 = netted ? (await measureCoverage(classes, ctx.licenses, { greenable: netted, bufferM: 0 })).areaM2.license : 0;
+    const nettedM2 = netted ? (await measureCoverage(classes, ctx.licenses, { greenable: netted, bufferM: 0, scheme: await ctx.scheme() })).areaM2.license : 0;
     const roadFail = roadside !== null && roadside.bareM2 > t.maxRoadsideBareM2;
     const idleFail = idle !== null && idle.bareM2 > t.maxIdleBareM2;
     const parts: Array<{ zh: string; en: string }> = [];

@@ -12,7 +12,7 @@ export const R3_3: CheckDef = {
     if (outside === null) return notAssessedResult({ code: 'RASTER_BAD_OPTION', zh: '矿区外检查带宽为0', en: 'the buffer outside the license is 0 m (thresholds.bufferM)' });
     return verdict(
       outside.bareM2 > t.maxOutsideBareM2,
-      { values: { bufferM: outside.bufferM, bareOutsideM2: outside.bareM2, builtOutsideM2: outside.builtM2 }, threshold: { maxOutsideBareM2: t.maxOutsideBareM2 }, evidence: [] },
+      { values: { bufferM: outside.bufferM, bareOutsideM2: outside.bareM2, nongreenableOutsideM2: outside.nongreenableM2 }, threshold: { maxOutsideBareM2: t.maxOutsideBareM2 }, evidence: [] },
       () => ({ zh: `矿区范围外${outside.bufferM}m内有裸露地表${m2(outside.bareM2)}`, en: `${m2(outside.bareM2)} of bare ground within ${outside.bufferM} m outside the license` }),
       { zh: '查明越界破坏原因，清理外溢渣土并复绿', en: 'Find the cause, clear spilled spoil and re-green outside the boundary' },
     );
