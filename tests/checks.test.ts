@@ -185,8 +185,8 @@ describe('R3.2 with roads derived from trucks', () => {
   });
 });
 
-describe('the manifest's class scheme reaches every raster check', () => {
-  it('a scheme calling code 60 green turns the demo's bare patches green (R1.1 passes, R3.2 finds no bare roadside)', async () => {
+describe("the manifest's class scheme reaches every raster check", () => {
+  it("a scheme calling code 60 green turns the demo's bare patches green (R1.1 passes, R3.2 finds no bare roadside)", async () => {
     const { mkdtempSync, writeFileSync } = await import('node:fs');
     const { tmpdir } = await import('node:os');
     const { join } = await import('node:path');
