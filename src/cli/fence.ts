@@ -5,7 +5,7 @@ import { extname, join } from 'node:path';
 import { formatWhere, type Finding } from '../errors.js';
 import { detectEvents, detectWashViolations, FenceIndex, type EventOptions, type FenceEvent } from '../fence/index.js';
 import { loadLicenses, type License } from '../license/index.js';
-import { loadTracks, type Track, type TrackFormat } from '../track/index.js';
+import { loadTracks, TRACK_FORMAT_NAMES, type Track, type TrackFormat } from '../track/index.js';
 import type { OffsetFrame } from '../crs/index.js';
 import { EXIT_OK, guard, numberOption, parse, UsageError, type Io } from './args.js';
 
@@ -21,7 +21,7 @@ Options:
   --license <file>       a license file (repeatable; a file may hold many licenses)
   --licenses <folder>    every license file in a folder (.txt .csv .shp .kml .kmz .geojson .json)
   --track <file>         a track file: GPX, CSV, NMEA or GeoJSON (repeatable)
-  --format <f>           force the track format: gpx, csv, nmea, geojson
+  --format <f>           force the track format: ${TRACK_FORMAT_NAMES.join(', ')}
   --frame <f>            track coordinate frame: wgs84 (default), gcj02, bd09
   --device <id>          device id for track files that do not name one
   --tolerance <m>        GNSS allowance before a fix counts as outside (default ${D.fenceToleranceM})
@@ -101,7 +101,7 @@ export async function fenceCommand(argv: string[], io: Io): Promise<number> {
     if (licenseFiles.length === 0) throw new UsageError(`fence needs --license <file> or --licenses <folder>\n\n${FENCE_HELP}`);
     if (trackFiles.length === 0) throw new UsageError(`fence needs --track <file>\n\n${FENCE_HELP}`);
     if (values.geojson) checkOutput(values.geojson, [...licenseFiles, ...trackFiles, values['wash-zones'], values.exits], '--geojson');
-    if (values.format && !['gpx', 'csv', 'nmea', 'geojson'].includes(values.format)) throw new UsageError('--format is one of gpx, csv, nmea, geojson');
+    if (values.format && !(TRACK_FORMAT_NAMES as readonly string[]).includes(values.format)) throw new UsageError(`--format is one of ${TRACK_FORMAT_NAMES.join(', ')}`);
     const options: EventOptions = {
       toleranceM: numberOption(values.tolerance, '--tolerance')!,
       minDurationS: nonNegative(values['min-duration'], '--min-duration', 0),
