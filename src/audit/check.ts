@@ -4,7 +4,7 @@
  * drawn, and `run`, which decides pass or fail from what the engines measure.
  * Each lives in checks/<id>.ts; checks/index.ts lists them (the registry).
  */
-import type { FenceEvent } from '../fence/index.js';
+import { eventFeature, type FenceEvent } from '../fence/index.js';
 import type { Track } from '../track/index.js';
 import type { AuditContext, InputName, Reason } from './context.js';
 import type { Thresholds } from './manifest.js';
@@ -69,12 +69,11 @@ export function polygonFeature(finding: string, coordinates: number[][][][], pro
   return { type: 'Feature', properties: { finding, ...properties }, geometry: { type: 'MultiPolygon', coordinates } };
 }
 
+/** An event's evidence: the fence's one event-to-GeoJSON rule, with the finding it backs. */
 export function trackFeature(finding: string, track: Track, e: FenceEvent): EvidenceFeature {
-  const last = e.firstBackIndex ?? e.endIndex;
-  const coords: number[][] = [];
-  for (let i = e.startIndex; i <= last && i < track.lon.length; i++) coords.push([track.lon[i]!, track.lat[i]!]);
-  const properties = { type: e.type, device: e.device, start: new Date(e.startS * 1000).toISOString(), end: new Date(e.endS * 1000).toISOString(), fixes: e.fixes, maxDistanceM: e.maxDistanceM };
-  return coords.length > 1 ? { type: 'Feature', properties: { finding, ...properties }, geometry: { type: 'LineString', coordinates: coords } } : { type: 'Feature', properties: { finding, ...properties }, geometry: { type: 'Point', coordinates: coords[0] ?? [] } };
+  const f = eventFeature(track, e);
+  const p = f.properties as unknown as FenceEvent & { start: string; end: string };
+  return { ...f, properties: { finding, type: p.type, device: p.device, start: p.start, end: p.end, fixes: p.fixes, maxDistanceM: p.maxDistanceM } };
 }
 
 export const iso = (s: number): string => new Date(s * 1000).toISOString();

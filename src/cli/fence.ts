@@ -3,7 +3,7 @@ import { readdirSync } from 'node:fs';
 import { checkOutput, writeOutput } from '../io/files.js';
 import { extname, join } from 'node:path';
 import { formatWhere, type Finding } from '../errors.js';
-import { detectEvents, detectWashViolations, FenceIndex, type EventOptions, type FenceEvent } from '../fence/index.js';
+import { countOutside, detectEvents, detectWashViolations, eventsGeoJson, FenceIndex, fenceSearchRadiusM, type EventOptions, type FenceEvent } from '../fence/index.js';
 import { loadLicenses, type License } from '../license/index.js';
 import { loadTracks, TRACK_FORMAT_NAMES, type Track, type TrackFormat } from '../track/index.js';
 import type { OffsetFrame } from '../crs/index.js';
@@ -119,7 +119,7 @@ export async function fenceCommand(argv: string[], io: Io): Promise<number> {
 
     const licenses: License[] = [];
     for (const file of licenseFiles) licenses.push(...(await loadLicenses(file)));
-    const fence = FenceIndex.build(licenses, { searchRadiusM: Math.max(100, 2 * (options.warnDistanceM ?? 0), 4 * options.toleranceM!) });
+    const fence = FenceIndex.build(licenses, { searchRadiusM: fenceSearchRadiusM(options) });
     const floors = licenses.map((l) => l.elevationM?.min ?? NaN);
 
     if (values.exits && !values['wash-zones']) throw new UsageError('--exits goes with --wash-zones');
@@ -148,10 +148,7 @@ export async function fenceCommand(argv: string[], io: Io): Promise<number> {
     for (const track of tracks) {
       for (const e of detectEvents(fence, track, options, floors)) events.push({ ...e, track });
       if (washZones) for (const e of detectWashViolations(fence, washZones, track, washOptions, exitZones)) events.push({ ...e, track });
-      const lic = new Int32Array(track.timeS.length);
-      const dist = new Float64Array(track.timeS.length);
-      fence.locateInto(track.lon, track.lat, lic, dist);
-      for (let i = 0; i < dist.length; i++) if (dist[i]! > tolerance) outside++;
+      outside += countOutside(fence, track, tolerance);
     }
     events.sort((a, b) => a.startS - b.startS || a.device.localeCompare(b.device) || a.type.localeCompare(b.type));
     const iso = (s: number): string => new Date(s * 1000).toISOString();
@@ -187,20 +184,4 @@ export async function fenceCommand(argv: string[], io: Io): Promise<number> {
     for (const f of findings) io.stderr(`warning ${f.code}: ${f.message} [${formatWhere(f.where)}]\n`);
     return EXIT_OK;
   });
-}
-
-function eventsGeoJson(events: Array<FenceEvent & { track: Track }>): object {
-  return {
-    type: 'FeatureCollection',
-    features: events.map(({ track, ...e }) => {
-      const last = e.type === 'crossing' || e.type === 'gap' ? e.endIndex : e.firstBackIndex ?? e.endIndex;
-      const coords: number[][] = [];
-      for (let i = e.startIndex; i <= last && i < track.lon.length; i++) coords.push([track.lon[i]!, track.lat[i]!]);
-      return {
-        type: 'Feature',
-        properties: { ...e, start: new Date(e.startS * 1000).toISOString(), end: new Date(e.endS * 1000).toISOString() },
-        geometry: coords.length === 1 ? { type: 'Point', coordinates: coords[0] } : { type: 'LineString', coordinates: coords },
-      };
-    }),
-  };
 }

@@ -1,8 +1,8 @@
 import { checkOutput, writeOutput } from '../io/files.js';
 import { formatWhere } from '../errors.js';
 import { loadLicenses } from '../license/index.js';
-import { loadScheme, RasterReader, writeTiledTiff } from '../raster/index.js';
-import { exposedSlopes, exposedSlopesInZones, platformSoil, SlopeRows, type SlopeAlgorithm } from '../terrain/index.js';
+import { loadScheme } from '../raster/index.js';
+import { exposedSlopes, exposedSlopesInZones, platformSoil, writeSlopeRaster, type SlopeAlgorithm } from '../terrain/index.js';
 import { EXIT_OK, guard, numberOption, parse, UsageError, type Io } from './args.js';
 
 export const SLOPES_HELP = `Usage: greenmine slopes --license <file> --classes <raster> --dem <raster> [options]
@@ -168,36 +168,8 @@ export async function slopeCommand(argv: string[], io: Io): Promise<number> {
       return EXIT_OK;
     }
     if (!values.dem || !values.out) throw new UsageError(`slope needs --dem and --out\n\n${SLOPE_HELP}`);
-    checkOutput(values.out, [values.dem], 'slope raster');
-    const reader = await RasterReader.open(values.dem);
-    const { width, height, transform, crs } = reader.info;
-    if (crs.epsg === null) throw new UsageError('slope writes EPSG-coded CRSs only; this DEM has a custom CRS');
-    const slopes = new SlopeRows(reader, algorithmOf(values.algorithm));
-    const tile = 256;
-    // One band of 256 rows in memory at a time: computed before its tiles are written.
-    const band = new Float32Array(width * tile);
-    await writeTiledTiff(
-      values.out,
-      { width, height, tileSize: tile, type: 'float32', deflate: true, originX: transform[0], originY: transform[3], pixelSize: transform[1], epsg: crs.epsg, geographic: crs.geographic, nodata: '-9999' },
-      (tx, _ty, out) => {
-        for (let r = 0; r < tile; r++) {
-          for (let c = 0; c < tile; c++) {
-            const x = tx * tile + c;
-            out[r * tile + c] = x < width ? band[r * width + x]! : -9999;
-          }
-        }
-      },
-      async (ty) => {
-        band.fill(-9999);
-        const rows = Math.min(tile, height - ty * tile);
-        for (let r = 0; r < rows; r++) {
-          const s = await slopes.row(ty * tile + r);
-          for (let c = 0; c < width; c++) band[r * width + c] = Number.isNaN(s[c]!) ? -9999 : s[c]!;
-        }
-      },
-    );
+    const { width, height } = await writeSlopeRaster(values.dem, values.out, { algorithm: algorithmOf(values.algorithm) });
     io.stdout(`wrote ${values.out} (${width}×${height} slope in degrees)\n`);
-    await reader.close();
     return EXIT_OK;
   });
 }
