@@ -204,3 +204,51 @@ describe("the manifest's class scheme reaches every raster check", () => {
     expect(r.inputs.map((i) => i.role)).toContain('scheme');
   });
 });
+
+describe('R3.2 idle ground derived from two surveys', () => {
+  it('is bare in both surveys, outside the working floor and away from the tracks; checked pixel by pixel', async () => {
+    const { fixture } = await import('./helpers.js');
+    const { bareChange, RasterReader } = await import('../src/raster/index.js');
+    const { loadLicenses } = await import('../src/license/index.js');
+    const { FenceIndex } = await import('../src/fence/index.js');
+    const { createTransform, crsFromEpsg } = await import('../src/crs/index.js');
+    const before = fixture('scene-a/classes.tif');
+    const now = fixture('demo-mine/classes_2024.tif');
+    const licenses = await loadLicenses(fixture('scene-a/license_corners.txt'));
+    const excluded = await loadLicenses(fixture('scene-a/excluded_zones.geojson'));
+    const free = await bareChange(before, now, licenses, { exclude: excluded, worked: new Float64Array(0), minPatchM2: 1 });
+    // Independently: pixel centres inside the license and outside the excluded zones, bare (60) in both.
+    const a = await RasterReader.open(before);
+    const b = await RasterReader.open(now);
+    const lic = FenceIndex.build(licenses);
+    const exc = FenceIndex.build(excluded);
+    const toLonLat = createTransform(b.info.crs, crsFromEpsg(4326));
+    const t = b.info.transform;
+    let expectedM2 = 0;
+    const p: [number, number] = [0, 0];
+    for (let by = 0; by < b.blocksDown; by++) for (let bx = 0; bx < b.blocksAcross; bx++) {
+      const ba = await a.readBlock(bx, by);
+      const bb = await b.readBlock(bx, by);
+      for (let r = 0; r < b.info.blockHeight; r++) for (let c = 0; c < b.info.blockWidth; c++) {
+        const col = bx * b.info.blockWidth + c, row = by * b.info.blockHeight + r;
+        if (col >= b.info.width || row >= b.info.height) continue;
+        const i = r * b.info.blockWidth + c;
+        if (ba[i] !== 60 || bb[i] !== 60) continue;
+        toLonLat.point(t[0] + (col + 0.5) * t[1], t[3] + (row + 0.5) * t[5], p);
+        if (lic.locate(p[0], p[1]) < 0 || exc.locate(p[0], p[1]) >= 0) continue;
+        expectedM2 += b.pixelAreaM2(row);
+      }
+    }
+    await a.close();
+    await b.close();
+    expect(free.idleBareM2!).toBeGreaterThan(0);
+    // Centre-in rules agree but for pixels whose centre sits on an edge.
+    expect(Math.abs(free.idleBareM2! - expectedM2)).toBeLessThanOrEqual(Math.max(3, expectedM2 * 0.002));
+    // A machine working on that ground makes it not idle.
+    const patch = free.patches.filter((x) => x.kind === 'idle').sort((x, y) => y.areaM2 - x.areaM2)[0];
+    expect(patch).toBeDefined();
+    const worked = await bareChange(before, now, licenses, { exclude: excluded, worked: Float64Array.from(patch!.centroid), workedRadiusM: 10, minPatchM2: 1 });
+    expect(worked.idleBareM2!).toBeLessThan(free.idleBareM2!);
+    expect(free.idleBareM2! - worked.idleBareM2!).toBeLessThanOrEqual(3 * 10 * 3 * 10 * 1.01); // at most the 3×3 worked cells of 10 m
+  });
+});

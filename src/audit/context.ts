@@ -26,7 +26,11 @@ export const INPUTS = {
   wash: { present: (m: Manifest) => m.zones?.wash !== undefined, en: 'no wash-zone layer in the manifest (zones.wash)', zh: '清单未提供洗车平台图层（zones.wash）' },
   sensors: { present: (m: Manifest) => m.sensors !== undefined, en: 'no dust monitors in the manifest (sensors)', zh: '清单未提供粉尘监测数据（sensors）' },
   keyPositions: { present: (m: Manifest) => (m.sensors?.keyPositions?.length ?? 0) > 0, en: 'no key positions in the manifest (sensors.keyPositions)', zh: '清单未提供重点部位（sensors.keyPositions）' },
-  roadsOrIdle: { present: (m: Manifest) => m.zones?.roads !== undefined || m.zones?.idle !== undefined || (m.tracks ?? []).some((t) => t.type === 'truck'), en: 'neither haul roads (zones.roads, or truck tracks to derive them from) nor idle ground (zones.idle) in the manifest', zh: '清单未提供运输道路（zones.roads，或可推导道路的车辆轨迹）及暂不开采区域（zones.idle）' },
+  roadsOrIdle: {
+    present: (m: Manifest) => m.zones?.roads !== undefined || m.zones?.idle !== undefined || (m.tracks ?? []).some((t) => t.type === 'truck') || (m.classes?.length ?? 0) >= 2,
+    en: 'neither haul roads (zones.roads, or truck tracks to derive them from) nor idle ground (zones.idle, or two surveys to derive it from) in the manifest',
+    zh: '清单未提供运输道路（zones.roads，或可推导道路的车辆轨迹）及暂不开采区域（zones.idle，或可推导的两期影像）',
+  },
   cameras: { present: (m: Manifest) => m.cameras !== undefined, en: 'no cameras in the manifest (cameras)', zh: '清单未提供监控摄像头（cameras）' },
 } as const;
 

@@ -14,7 +14,8 @@ import { WORLDCOVER, type ClassScheme } from './scheme.js';
 import { toPixelPolygons } from './zonal.js';
 
 export interface ChangePatch {
-  kind: 'new-bare' | 'regreened';
+  /** new-bare: bare now, not before; regreened: green now, bare before; idle: bare in both surveys and not worked (only with `worked`). */
+  kind: 'new-bare' | 'regreened' | 'idle';
   id: number;
   areaM2: number;
   centroid: [number, number];
@@ -27,10 +28,21 @@ export interface BareChange {
   bareNowM2: number;
   newBareM2: number;
   regreenedM2: number;
+  /** Bare in both surveys, outside the excluded zones, and no worked position near it (only when `worked` was given). */
+  idleBareM2: number | null;
   patches: ChangePatch[];
 }
 
-export async function bareChange(beforePath: string, nowPath: string, licenses: License[], options: { scheme?: ClassScheme; exclude?: License[]; minPatchM2?: number } = {}): Promise<BareChange> {
+export interface ChangeOptions {
+  scheme?: ClassScheme;
+  exclude?: License[];
+  minPatchM2?: number;
+  /** Positions (WGS 84 lon/lat, interleaved) where machines worked during the period: bare ground within `workedRadiusM` of one is not idle. */
+  worked?: Float64Array;
+  workedRadiusM?: number;
+}
+
+export async function bareChange(beforePath: string, nowPath: string, licenses: License[], options: ChangeOptions = {}): Promise<BareChange> {
   const before = await RasterReader.open(beforePath);
   const now = await RasterReader.open(nowPath);
   try {
@@ -52,6 +64,11 @@ export async function bareChange(beforePath: string, nowPath: string, licenses: 
     const newBare = new StreamingLabeler(w, 8, c0);
     const regreened = new StreamingLabeler(w, 8, c0);
     const maskNew = new Uint8Array(w), maskGreen = new Uint8Array(w);
+    // Worked ground: a coarse grid of cells of the worked radius, each position marking its cell and the eight around it.
+    const worked = options.worked ? workedGrid(options.worked, options.workedRadiusM ?? 10, now, c0, r0, c1, r1) : null;
+    const idle = worked ? new StreamingLabeler(w, 8, c0) : null;
+    const maskIdle = new Uint8Array(w);
+    let idleArea = 0;
     const weights = new Float64Array(w);
     const covRow = new Float64Array(cov.width);
     const excRow = new Float64Array(exc ? exc.width : 0);
@@ -69,6 +86,7 @@ export async function bareChange(beforePath: string, nowPath: string, licenses: 
         const area = now.pixelAreaM2(r);
         maskNew.fill(0);
         maskGreen.fill(0);
+        maskIdle.fill(0);
         for (let c = c0; c < c1; c++) {
           if (covRow[c - cov.colMin] !== 1) continue;
           if (exc && c >= exc.colMin && c < exc.colMax && r >= exc.rowMin && r < exc.rowMax && excRow[c - exc.colMin] === 1) continue;
@@ -86,10 +104,14 @@ export async function bareChange(beforePath: string, nowPath: string, licenses: 
           } else if (gOld === 1 && gNew === 2) {
             maskGreen[c - c0] = 1;
             greenArea += area;
+          } else if (worked && gOld === 1 && gNew === 1 && !worked.at(c, r)) {
+            maskIdle[c - c0] = 1;
+            idleArea += area;
           }
         }
         newBare.pushRow(r, maskNew, weights);
         regreened.pushRow(r, maskGreen, weights);
+        idle?.pushRow(r, maskIdle, weights);
       }
     }
     const t = b.transform;
@@ -106,9 +128,30 @@ export async function bareChange(beforePath: string, nowPath: string, licenses: 
     };
     add('new-bare', newBare.finish());
     add('regreened', regreened.finish());
-    return { crs: crsLabel(b.crs), bareBeforeM2: bareBefore, bareNowM2: bareNow, newBareM2: newArea, regreenedM2: greenArea, patches };
+    if (idle) add('idle', idle.finish());
+    return { crs: crsLabel(b.crs), bareBeforeM2: bareBefore, bareNowM2: bareNow, newBareM2: newArea, regreenedM2: greenArea, idleBareM2: worked ? idleArea : null, patches };
   } finally {
     await before.close();
     await now.close();
   }
+}
+
+/** Which pixels of the window lie near a worked position, on a grid of cells as wide as the radius (memory: the window ÷ radius²). */
+function workedGrid(lonLat: Float64Array, radiusM: number, reader: RasterReader, c0: number, r0: number, c1: number, r1: number): { at(c: number, r: number): boolean } {
+  const t = reader.info.transform;
+  const cellPx = Math.max(1, Math.floor(radiusM / Math.max(Math.abs(t[1]), Math.abs(t[5]))));
+  const W = Math.ceil((c1 - c0) / cellPx) + 2, H = Math.ceil((r1 - r0) / cellPx) + 2;
+  const grid = new Uint8Array(W * H);
+  const tr = createTransform(crsFromEpsg(4326), reader.info.crs);
+  const p: [number, number] = [0, 0];
+  for (let i = 0; i + 1 < lonLat.length; i += 2) {
+    tr.point(lonLat[i]!, lonLat[i + 1]!, p);
+    const gc = Math.floor(((p[0] - t[0]) / t[1] - c0) / cellPx) + 1;
+    const gr = Math.floor(((p[1] - t[3]) / t[5] - r0) / cellPx) + 1;
+    for (let dr = -1; dr <= 1; dr++) for (let dc = -1; dc <= 1; dc++) {
+      const x = gc + dc, y = gr + dr;
+      if (x >= 0 && y >= 0 && x < W && y < H) grid[y * W + x] = 1;
+    }
+  }
+  return { at: (c, r) => grid[(Math.floor((r - r0) / cellPx) + 1) * W + Math.floor((c - c0) / cellPx) + 1] === 1 };
 }

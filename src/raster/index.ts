@@ -5,5 +5,5 @@ export { loadScheme, parseScheme, schemeFromGroups, WORLDCOVER, type ClassGroup,
 export { toPixelPolygons, zonalClassAreas, type ClassSums, type ZonalOptions, type ZonalResult } from './zonal.js';
 export { writeTiledTiff, type TiffSpec } from './writer.js';
 export { outlineRuns, StreamingLabeler, type Component } from './components.js';
-export { bareChange, type BareChange, type ChangePatch } from './change.js';
+export { bareChange, type BareChange, type ChangeOptions, type ChangePatch } from './change.js';
 export { measureRoadside, type RoadsideOptions, type RoadsideReport } from './roadside.js';

@@ -7,7 +7,7 @@
  */
 import { crsFromEpsg } from '../../crs/index.js';
 import { licensesToGeoJson, loadLines } from '../../license/index.js';
-import { measureCoverage, measureRoadside } from '../../raster/index.js';
+import { bareChange, measureCoverage, measureRoadside } from '../../raster/index.js';
 import { deriveRoads } from '../../track/index.js';
 import { m2, polygonFeature, verdict, type CheckDef, type EvidenceFeature } from '../check.js';
 
@@ -40,8 +40,25 @@ export const R3_2: CheckDef = {
       roads.forEach((line, i) => evidence.push({ type: 'Feature', properties: { finding: 'R3.2', kind: 'road', road: i + 1 }, geometry: { type: 'LineString', coordinates: line } }));
     }
     let idle = null as { m2: number; bareM2: number } | null;
+    let idleSource: 'manifest' | 'surveys' | null = null;
     const idleZones = await ctx.zones('idle');
+    if (!idleZones && ctx.previous) {
+      // Idle ground derived: bare in both surveys, outside the working floor (zones.excluded) and nets, with no track fix within 10 m.
+      let worked: Float64Array = new Float64Array(0);
+      if ((manifest.tracks?.length ?? 0) > 0) {
+        const tracks = await ctx.tracks().catch(() => []);
+        const n = tracks.reduce((s, x) => s + x.track.lon.length, 0);
+        worked = new Float64Array(2 * n);
+        let k = 0;
+        for (const { track } of tracks) for (let i = 0; i < track.lon.length; i++) (worked[k++] = track.lon[i]!), (worked[k++] = track.lat[i]!);
+      }
+      const change = await bareChange(ctx.file(ctx.previous.path), classes, ctx.licenses, { exclude: [...((await ctx.zones('excluded')) ?? []), ...(netted ?? [])], minPatchM2: t.minPatchM2, scheme: await ctx.scheme(), worked, workedRadiusM: 10 });
+      idle = { m2: change.idleBareM2!, bareM2: change.idleBareM2! };
+      idleSource = 'surveys';
+      for (const p of change.patches.filter((x) => x.kind === 'idle')) evidence.push(polygonFeature('R3.2', p.outline, { kind: 'idle-bare', patch: p.id, areaM2: p.areaM2 }));
+    }
     if (idleZones) {
+      idleSource = 'manifest';
       const r = await measureCoverage(classes, ctx.licenses, { greenable: idleZones, exclude: netted, bufferM: 0, minPatchM2: t.minPatchM2, scheme: await ctx.scheme() });
       idle = { m2: r.areaM2.license, bareM2: r.areaM2.bare };
       for (const f of licensesToGeoJson(idleZones, crsFromEpsg(4326)).features) evidence.push(polygonFeature('R3.2', f.geometry.coordinates, { kind: 'idle' }));
@@ -61,6 +78,7 @@ export const R3_2: CheckDef = {
           roadsideM2: roadside?.stripM2 ?? null,
           roadsideBareM2: roadside?.bareM2 ?? null,
           roadsideUnknownM2: roadside?.unknownM2 ?? null,
+          idleSource,
           idleM2: idle?.m2 ?? null,
           idleBareM2: idle?.bareM2 ?? null,
           nettedM2,
