@@ -358,3 +358,13 @@ describe('an honest form', () => {
     expect(report.form.find((f) => f.row === 4)!.problems).toMatch(/R4\.1.*未评估.*R4\.2.*未评估/);
   });
 });
+
+describe('init names', () => {
+  it('places the wash pad, exits, roads, idle ground and nets by their Chinese names', async () => {
+    const { initManifest } = await import('../src/audit/index.js');
+    const dir = mkdtempSync(join(tmpdir(), 'gm-init-names-'));
+    for (const name of ['洗车平台.geojson', '出入口.geojson', '运输道路.geojson', '暂不开采区域.geojson', '三维植被网.geojson', '复绿平台.geojson']) writeFileSync(join(dir, name), '{}');
+    const { manifest } = initManifest(dir);
+    expect(manifest.zones).toEqual({ wash: '洗车平台.geojson', exits: '出入口.geojson', roads: '运输道路.geojson', idle: '暂不开采区域.geojson', netted: '三维植被网.geojson', platforms: '复绿平台.geojson' });
+  });
+});

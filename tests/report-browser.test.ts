@@ -47,6 +47,11 @@ describe('report.html in a browser', () => {
       expect(await page.locator('svg polyline').count()).toBe(evidence.filter((e) => e.type === 'LineString').length); // excursions, unwashed exits
       expect(evidence.filter((e) => e.type === 'LineString' && (e.id === 'R5.1' || e.id === 'R4.2')).length).toBe(4); // three fence excursions and an unwashed exit
       expect(evidence.filter((e) => e.type === 'LineString' && e.id === 'R3.2').length).toBe(1); // the haul road
+      // The legend lists exactly the layers drawn: the license and each check with evidence on the map.
+      const drawn = CHECKS.filter((c) => c.map && report.checks.find((x) => x.id === c.id)!.evidence.length > 0).map((c) => c.id);
+      const legend = await page.locator('ul.legend li').allTextContents();
+      expect(legend).toHaveLength(drawn.length + 1);
+      for (const id of drawn) expect(legend.some((t) => t.startsWith(id))).toBe(true);
       expect(await page.locator('td.fail').count()).toBe(report.checks.filter((c) => c.status === 'fail').length);
       mkdirSync('test-artifacts', { recursive: true });
       await page.screenshot({ path: 'test-artifacts/report.png', fullPage: true });

@@ -95,10 +95,14 @@ export function initManifest(dir: string): InitResult {
       tracks.push({ path: rel(path), type });
       continue;
     }
-    if (is(/excluded|exclude|working|扣除|采场|作业面/)) zones.excluded = rel(path);
+    // The most specific names first: 洗车平台 is the wash pad, not a platform.
+    if (is(/wash|洗车|冲洗/)) zones.wash = rel(path);
+    else if (is(/exit|gate|出口|出入口|大门|卡口/)) zones.exits = rel(path);
+    else if (is(/netted|vegetation.?net|植被网|挂网/)) zones.netted = rel(path);
+    else if (is(/idle|暂不开采|闲置/)) zones.idle = rel(path);
+    else if (is(/road|haul|道路|运输线|运矿/)) zones.roads = rel(path);
+    else if (is(/excluded|exclude|working|扣除|采场|作业面/)) zones.excluded = rel(path);
     else if (is(/platform|平台/)) zones.platforms = rel(path);
-    else if (is(/wash|洗车|冲洗/)) zones.wash = rel(path);
-    else if (is(/exit|gate|出口|大门/)) zones.exits = rel(path);
     else if (is(/greenable|可绿化/)) zones.greenable = rel(path);
     else if (is(/final.?slope|终了边坡|边坡/)) zones.finalSlopes = rel(path);
     else if (!manifest.license && (is(/licen[cs]e|许可|拐点|矿区范围|corner/) || ext === '.kml' || ext === '.kmz' || ext === '.shp')) manifest.license = rel(path);
@@ -122,6 +126,7 @@ export function initManifest(dir: string): InitResult {
     !manifest.zones?.platforms && 'zones.platforms',
     !manifest.zones?.excluded && 'zones.excluded',
     !manifest.tracks && 'tracks',
+    !manifest.zones?.roads && 'zones.roads',
     !manifest.sensors && 'sensors',
     !manifest.cameras && 'cameras',
   ].filter((x): x is string => Boolean(x));

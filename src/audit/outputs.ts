@@ -92,6 +92,17 @@ export function mapSvg(report: AuditReport, width = 760, height = 520): string {
   return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="map">${parts.join('')}</svg>`;
 }
 
+/** The legend: exactly the layers drawn (the license and each check with evidence on the map), from the registry, in Chinese and English. */
+export function legendHtml(report: AuditReport): string {
+  const items = [`<li><span class="sw" style="background:#d3f9d8;border-color:#2b8a3e"></span>采矿许可范围 <span class="en">License blocks</span></li>`];
+  for (const c of report.checks) {
+    const style = MAP.get(c.id);
+    if (!style || c.evidence.length === 0) continue;
+    items.push(`<li><span class="sw" style="background:${style.colour};border-color:${style.colour}"></span>${esc(c.id)} ${esc(style.legend.zh)} <span class="en">${esc(style.legend.en)}</span></li>`);
+  }
+  return `<ul class="legend">${items.join('')}</ul>`;
+}
+
 export function reportHtml(report: AuditReport): string {
   const m = report.mine;
   const yesNo = (v: boolean | undefined): string => (v === undefined ? '—' : v ? '是 (yes)' : '否 (no)');
@@ -119,7 +130,7 @@ table{border-collapse:collapse;width:100%;font-size:12px}td,th{border:1px solid 
 .pass{color:#2b8a3e;font-weight:bold}.fail{color:#c92a2a;font-weight:bold}.na{color:#868e96}
 svg{border:1px solid #ccc;max-width:100%;height:auto;box-sizing:border-box}td{overflow-wrap:anywhere}.license{fill:#d3f9d8;stroke:#2b8a3e;stroke-width:1.5;fill-rule:evenodd}
 .label{font-size:14px;font-weight:bold;fill:#000;text-anchor:middle}.scale line{stroke:#000;stroke-width:3}.scale text,.north text{font-size:11px;text-anchor:start}.north text{text-anchor:middle}
-ul{font-size:12px}
+ul{font-size:12px}.legend{list-style:none;padding:0;display:flex;flex-wrap:wrap;gap:4px 16px}.sw{display:inline-block;width:14px;height:10px;border:1px solid;margin-right:4px;vertical-align:middle;opacity:.8}
 @media print{@page{size:A4;margin:12mm}body{margin:0}svg{width:100%;height:auto}h2{break-after:avoid}tr{break-inside:avoid}}
 </style></head><body>
 <h1>矿山企业整治提升表</h1><div class="en">Remediation form — Zhejiang green mine quality upgrade (2021–2023) · greenmine report ${esc(report.version)}</div>
@@ -127,8 +138,9 @@ ul{font-size:12px}
 <table>${header.map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(v)}</td></tr>`).join('')}</table>
 <h2>整治提升表 <span class="en">The form</span></h2>
 <table><tr><th>序号</th><th>整治提升内容</th><th>存在的问题 <span class="en">Problems</span></th><th>整改提升措施 <span class="en">Measures</span></th><th>计划完成时间 <span class="en">Due</span></th></tr>${formRows}</table>
-<h2>地图 <span class="en">Map: license (green), bare patches (red), exposed final slopes (orange, numbered), thin platform soil (purple), fence excursions (blue), not seen by any camera (grey wash)</span></h2>
+<h2>地图 <span class="en">Map</span></h2>
 ${mapSvg(report)}
+${legendHtml(report)}
 <h2>量测检查 <span class="en">Measured checks</span></h2>
 <table><tr><th>ID</th><th>要求 <span class="en">Requirement</span></th><th>结论 <span class="en">Status</span></th><th>说明 <span class="en">Finding</span></th></tr>${checksRows}</table>
 <h2>现场核查清单 <span class="en">On-site checklist (never marked passed here)</span></h2><ul>${onSite}</ul>
