@@ -117,6 +117,227 @@ function unpack(buffer: ArrayBuffer, header?: Float64Array): Arrays {
   return out as Arrays;
 }
 
+/** What projecting the blocks gives: per block its license, local frame, padded box, bands and edges. */
+interface ProjectedBlocks {
+  nBlocks: number;
+  blockLicense: Int32Array;
+  affine: Float64Array;
+  boxes: Float64Array;
+  /** Per block: minY, band height, band count. */
+  band: Float64Array;
+  bandStart: Int32Array;
+  edgeStart: Int32Array;
+  /** Edges in each block's local metres: x1, y1, x2, y2. */
+  edges: Float64Array;
+  licenseBlockStart: Int32Array;
+  /** Per block, edges per band (for the CSR fill). */
+  bandCounts: Int32Array[];
+}
+
+/**
+ * Phase 1: each block into its local frame (a second-order Taylor expansion
+ * of its Gauss-Krüger zone's projection at the block centre, by central
+ * differences), its box padded by the search radius, its edges in local
+ * metres, and how many edges fall in each of its horizontal bands.
+ */
+function projectBlocks(licenses: License[], radiusM: number): ProjectedBlocks {
+  const geographic = crsFromEpsg(4490);
+  // Sizes first, so every array is allocated once.
+  let nBlocks = 0;
+  let edgeCapacity = 0;
+  for (const license of licenses) {
+    for (const block of license.blocks) {
+      nBlocks++;
+      for (const r of block.rings) edgeCapacity += r.length / 2 - 1;
+    }
+  }
+  const out: ProjectedBlocks = {
+    nBlocks,
+    blockLicense: new Int32Array(nBlocks),
+    affine: new Float64Array(nBlocks * AFFINE),
+    boxes: new Float64Array(nBlocks * 4),
+    band: new Float64Array(nBlocks * 3),
+    bandStart: new Int32Array(nBlocks + 1),
+    edgeStart: new Int32Array(nBlocks + 1),
+    edges: new Float64Array(edgeCapacity * 4),
+    licenseBlockStart: new Int32Array(licenses.length + 1),
+    bandCounts: [],
+  };
+  let nEdges = 0;
+  let b = 0;
+  const gkCache = new Map<number, ReturnType<typeof createTransform>>();
+  licenses.forEach((license, li) => {
+    const identity = license.crs.geographic && (license.crs.datum === 'WGS84' || license.crs.datum === 'CGCS2000');
+    const toGeo = identity ? null : createTransform(license.crs, geographic);
+    for (const block of license.blocks) {
+      const rings = toGeo
+        ? block.rings.map((r) => {
+            const o = new Float64Array(r.length);
+            toGeo.flatInto(r, o);
+            return o;
+          })
+        : block.rings;
+      const frame = blockFrame(rings, geographic, gkCache);
+      out.blockLicense[b] = li;
+      out.affine.set(frame.affine, b * AFFINE);
+      const padLat = radiusM / METRES_PER_DEG_LAT + 1e-9;
+      const padLon = padLat / Math.cos((Math.max(Math.abs(frame.minLat), Math.abs(frame.maxLat)) * Math.PI) / 180);
+      out.boxes.set([frame.minLon - padLon, frame.minLat - padLat, frame.maxLon + padLon, frame.maxLat + padLat], 4 * b);
+      const first = nEdges;
+      nEdges = localEdges(rings, frame.affine, out.edges, nEdges);
+      out.edgeStart[b + 1] = nEdges;
+      out.bandCounts.push(bandBlock(out, b, first, nEdges));
+      b++;
+    }
+    out.licenseBlockStart[li + 1] = b;
+  });
+  out.edges = out.edges.subarray(0, nEdges * 4);
+  return out;
+}
+
+/** A block's lon/lat box and its local frame: [lon0, lat0, ax, bx, cx, dx, ex, ay, by, cy, dy, ey]. */
+function blockFrame(rings: ArrayLike<number>[], geographic: ReturnType<typeof crsFromEpsg>, gkCache: Map<number, ReturnType<typeof createTransform>>): { minLon: number; minLat: number; maxLon: number; maxLat: number; affine: number[] } {
+  let minLon = Infinity, minLat = Infinity, maxLon = -Infinity, maxLat = -Infinity;
+  for (const r of rings) {
+    for (let i = 0; i < r.length; i += 2) {
+      const lon = r[i]!, lat = r[i + 1]!;
+      if (lon < minLon) minLon = lon;
+      if (lon > maxLon) maxLon = lon;
+      if (lat < minLat) minLat = lat;
+      if (lat > maxLat) maxLat = lat;
+    }
+  }
+  const lon0 = (minLon + maxLon) / 2;
+  const lat0 = (minLat + maxLat) / 2;
+  const zone = gkZoneFor(lon0, 'CGCS2000');
+  let gk = gkCache.get(zone.epsg!);
+  if (!gk) gkCache.set(zone.epsg!, (gk = createTransform(geographic, zone)));
+  const h = 0.01;
+  const f = (i: number, j: number): [number, number] => gk!.point(lon0 + i * h, lat0 + j * h);
+  const [x00, y00] = f(0, 0);
+  const [xe, ye] = f(1, 0), [xw, yw] = f(-1, 0), [xn, yn] = f(0, 1), [xs, ys] = f(0, -1);
+  const [xne, yne] = f(1, 1), [xse, yse] = f(1, -1), [xnw, ynw] = f(-1, 1), [xsw, ysw] = f(-1, -1);
+  const ax = (xe - xw) / (2 * h), bx = (xn - xs) / (2 * h), cx = (xe - 2 * x00 + xw) / (2 * h * h), dx = (xne - xse - xnw + xsw) / (4 * h * h), ex = (xn - 2 * x00 + xs) / (2 * h * h);
+  const ay = (ye - yw) / (2 * h), by = (yn - ys) / (2 * h), cy = (ye - 2 * y00 + yw) / (2 * h * h), dy = (yne - yse - ynw + ysw) / (4 * h * h), ey = (yn - 2 * y00 + ys) / (2 * h * h);
+  return { minLon, minLat, maxLon, maxLat, affine: [lon0, lat0, ax, bx, cx, dx, ex, ay, by, cy, dy, ey] };
+}
+
+/** The rings' edges in the local frame, appended to `edges` from edge `n` on (repeated vertices skipped); returns the new count. */
+function localEdges(rings: ArrayLike<number>[], a: number[], edges: Float64Array, n: number): number {
+  const [lon0, lat0, ax, bx, cx, dx, ex, ay, by, cy, dy, ey] = a as [number, number, number, number, number, number, number, number, number, number, number, number];
+  for (const r of rings) {
+    let px = 0, py = 0;
+    for (let i = 0; i < r.length; i += 2) {
+      const dl = r[i]! - lon0, dp = r[i + 1]! - lat0;
+      const ll = dl * dl, lp = dl * dp, pp = dp * dp;
+      const x = ax * dl + bx * dp + cx * ll + dx * lp + ex * pp;
+      const y = ay * dl + by * dp + cy * ll + dy * lp + ey * pp;
+      if (i > 0 && (x !== px || y !== py)) {
+        const o = 4 * n++;
+        edges[o] = px;
+        edges[o + 1] = py;
+        edges[o + 2] = x;
+        edges[o + 3] = y;
+      }
+      px = x;
+      py = y;
+    }
+  }
+  return n;
+}
+
+/** The bands of block `b` (about two edges each, at most 512) over its edges first…end: sets its band parameters and returns the edges per band. */
+function bandBlock(out: ProjectedBlocks, b: number, first: number, end: number): Int32Array {
+  const { edges } = out;
+  let minY = Infinity, maxY = -Infinity;
+  for (let e = first; e < end; e++) {
+    const y1 = edges[4 * e + 1]!, y2 = edges[4 * e + 3]!;
+    minY = Math.min(minY, y1, y2);
+    maxY = Math.max(maxY, y1, y2);
+  }
+  const nBands = Math.max(1, Math.min(512, Math.ceil((end - first) / 2)));
+  const height = Math.max((maxY - minY) / nBands, 1e-9);
+  out.band[3 * b] = minY;
+  out.band[3 * b + 1] = height;
+  out.band[3 * b + 2] = nBands;
+  out.bandStart[b + 1] = out.bandStart[b]! + nBands;
+  const counts = new Int32Array(nBands);
+  for (let e = first; e < end; e++) {
+    const [b0, b1] = bandSpan(edges, e, minY, height, nBands);
+    for (let k = b0; k <= b1; k++) counts[k]!++;
+  }
+  return counts;
+}
+
+/** The first and last band edge `e` meets. */
+function bandSpan(edges: Float64Array, e: number, minY: number, height: number, nBands: number): [number, number] {
+  const y1 = edges[4 * e + 1]!, y2 = edges[4 * e + 3]!;
+  return [
+    Math.max(0, Math.min(nBands - 1, Math.floor(((y1 < y2 ? y1 : y2) - minY) / height))),
+    Math.max(0, Math.min(nBands - 1, Math.floor(((y1 < y2 ? y2 : y1) - minY) / height))),
+  ];
+}
+
+/** Phase 2: each band's edges (CSR) and its x-range. */
+function fillBands(blocks: ProjectedBlocks): { bandItemStart: Int32Array; bandItems: Int32Array; bandX: Float64Array } {
+  const { nBlocks, band, bandStart, edgeStart, edges, bandCounts } = blocks;
+  const nBandsTotal = bandStart[nBlocks]!;
+  const bandItemStart = new Int32Array(nBandsTotal + 1);
+  for (let k = 0, g = 0; k < nBlocks; k++) for (const c of bandCounts[k]!) (bandItemStart[g + 1] = bandItemStart[g]! + c), g++;
+  const bandItems = new Int32Array(bandItemStart[nBandsTotal]!);
+  const bandX = new Float64Array(nBandsTotal * 2);
+  for (let k = 0; k < nBandsTotal; k++) {
+    bandX[2 * k] = Infinity;
+    bandX[2 * k + 1] = -Infinity;
+  }
+  const cursor = bandItemStart.slice(0, nBandsTotal);
+  for (let k = 0; k < nBlocks; k++) {
+    const minY = band[3 * k]!, height = band[3 * k + 1]!, nBands = band[3 * k + 2]!, first = bandStart[k]!;
+    for (let e = edgeStart[k]!; e < edgeStart[k + 1]!; e++) {
+      const [b0, b1] = bandSpan(edges, e, minY, height, nBands);
+      const x1 = edges[4 * e]!, x2 = edges[4 * e + 2]!;
+      for (let q = b0; q <= b1; q++) {
+        const g = first + q;
+        bandItems[cursor[g]!++] = e;
+        bandX[2 * g] = Math.min(bandX[2 * g]!, x1, x2);
+        bandX[2 * g + 1] = Math.max(bandX[2 * g + 1]!, x1, x2);
+      }
+    }
+  }
+  return { bandItemStart, bandItems, bandX };
+}
+
+/** Phase 3: a grid over the union of the blocks' boxes; each cell lists (CSR, sorted) the blocks whose box meets it. */
+function gridBlocks(flatbush: Flatbush, boxes: Float64Array, nBlocks: number, cellsPerBlock: number): { cols: number; rows: number; minLon: number; minLat: number; cellLon: number; cellLat: number; cellStart: Int32Array; cellItems: Int32Array } {
+  const minLon = flatbush.minX, minLat = flatbush.minY, maxLon = flatbush.maxX, maxLat = flatbush.maxY;
+  const targetCells = Math.min(4_000_000, Math.max(64, nBlocks * cellsPerBlock));
+  const aspect = (maxLon - minLon) / Math.max(maxLat - minLat, 1e-9);
+  const cols = Math.max(1, Math.min(4096, Math.round(Math.sqrt(targetCells * aspect))));
+  const rows = Math.max(1, Math.min(4096, Math.round(targetCells / cols)));
+  const cellLon = (maxLon - minLon) / cols || 1e-9;
+  const cellLat = (maxLat - minLat) / rows || 1e-9;
+  const cellStart = new Int32Array(cols * rows + 1);
+  const span = (b: number): [number, number, number, number] => [
+    Math.max(0, Math.min(cols - 1, Math.floor((boxes[4 * b]! - minLon) / cellLon))),
+    Math.max(0, Math.min(rows - 1, Math.floor((boxes[4 * b + 1]! - minLat) / cellLat))),
+    Math.max(0, Math.min(cols - 1, Math.floor((boxes[4 * b + 2]! - minLon) / cellLon))),
+    Math.max(0, Math.min(rows - 1, Math.floor((boxes[4 * b + 3]! - minLat) / cellLat))),
+  ];
+  for (let b = 0; b < nBlocks; b++) {
+    const [c0, r0, c1, r1] = span(b);
+    for (let r = r0; r <= r1; r++) for (let c = c0; c <= c1; c++) cellStart[r * cols + c + 1]!++;
+  }
+  for (let i = 1; i < cellStart.length; i++) cellStart[i]! += cellStart[i - 1]!;
+  const cellItems = new Int32Array(cellStart[cellStart.length - 1]!);
+  const fill = cellStart.slice(0, cols * rows);
+  for (let b = 0; b < nBlocks; b++) {
+    const [c0, r0, c1, r1] = span(b);
+    for (let r = r0; r <= r1; r++) for (let c = c0; c <= c1; c++) cellItems[fill[r * cols + c]!++] = b;
+  }
+  for (let cell = 0; cell < cols * rows; cell++) cellItems.subarray(cellStart[cell]!, cellStart[cell + 1]!).sort();
+  return { cols, rows, minLon, minLat, cellLon, cellLat, cellStart, cellItems };
+}
+
 export class FenceIndex {
   /** The license ids, by license index (the order given to `build`). */
   readonly licenseIds: string[];
@@ -145,215 +366,57 @@ export class FenceIndex {
     return new FenceIndex(data, unpack(data));
   }
 
+  /**
+   * Build the index in four named phases: project each block into its local
+   * frame and band its edges (`projectBlocks`), list each band's edges
+   * (`fillBands`), grid the blocks' boxes (`gridBlocks`), and pack everything
+   * into one ArrayBuffer.
+   */
   static build(licenses: License[], options: FenceBuildOptions = {}): FenceIndex {
     const radiusM = options.searchRadiusM ?? 100;
     if (!(radiusM >= 0) || !Number.isFinite(radiusM)) throw new GreenmineError('FENCE_BAD_OPTION', `searchRadiusM must be a finite number ≥ 0, got ${radiusM}`);
     if (licenses.length === 0) throw new GreenmineError('FENCE_NO_LICENSES', 'a fence needs at least one license');
-    const geographic = crsFromEpsg(4490);
-    // First pass: sizes, so every array is allocated once.
-    let nBlocks = 0;
-    let edgeCapacity = 0;
-    for (const license of licenses) {
-      for (const block of license.blocks) {
-        nBlocks++;
-        for (const r of block.rings) edgeCapacity += r.length / 2 - 1;
-      }
-    }
-    const blockLicense = new Int32Array(nBlocks);
-    const affine = new Float64Array(nBlocks * AFFINE);
-    const boxes = new Float64Array(nBlocks * 4);
-    const band = new Float64Array(nBlocks * 3);
-    const bandStart = new Int32Array(nBlocks + 1);
-    const edgeStart = new Int32Array(nBlocks + 1);
-    let edges = new Float64Array(edgeCapacity * 4);
-    const licenseBlockStart = new Int32Array(licenses.length + 1);
-    const bandCounts: Int32Array[] = [];
-    let nEdges = 0;
-    let b = 0;
-    const gkCache = new Map<number, ReturnType<typeof createTransform>>();
-    licenses.forEach((license, li) => {
-      const identity = license.crs.geographic && (license.crs.datum === 'WGS84' || license.crs.datum === 'CGCS2000');
-      const toGeo = identity ? null : createTransform(license.crs, geographic);
-      for (const block of license.blocks) {
-        const rings = toGeo
-          ? block.rings.map((r) => {
-              const out = new Float64Array(r.length);
-              toGeo.flatInto(r, out);
-              return out;
-            })
-          : block.rings;
-        let minLon = Infinity, minLat = Infinity, maxLon = -Infinity, maxLat = -Infinity;
-        for (const r of rings) {
-          for (let i = 0; i < r.length; i += 2) {
-            const lon = r[i]!, lat = r[i + 1]!;
-            if (lon < minLon) minLon = lon;
-            if (lon > maxLon) maxLon = lon;
-            if (lat < minLat) minLat = lat;
-            if (lat > maxLat) maxLat = lat;
-          }
-        }
-        const lon0 = (minLon + maxLon) / 2;
-        const lat0 = (minLat + maxLat) / 2;
-        // Second-order Taylor expansion of the GK projection at the block centre (central differences).
-        const zone = gkZoneFor(lon0, 'CGCS2000');
-        let gk = gkCache.get(zone.epsg!);
-        if (!gk) gkCache.set(zone.epsg!, (gk = createTransform(geographic, zone)));
-        const h = 0.01;
-        const f = (i: number, j: number): [number, number] => gk!.point(lon0 + i * h, lat0 + j * h);
-        const [x00, y00] = f(0, 0);
-        const [xe, ye] = f(1, 0), [xw, yw] = f(-1, 0), [xn, yn] = f(0, 1), [xs, ys] = f(0, -1);
-        const [xne, yne] = f(1, 1), [xse, yse] = f(1, -1), [xnw, ynw] = f(-1, 1), [xsw, ysw] = f(-1, -1);
-        const ax = (xe - xw) / (2 * h), bx = (xn - xs) / (2 * h), cx = (xe - 2 * x00 + xw) / (2 * h * h), dx = (xne - xse - xnw + xsw) / (4 * h * h), ex = (xn - 2 * x00 + xs) / (2 * h * h);
-        const ay = (ye - yw) / (2 * h), by = (yn - ys) / (2 * h), cy = (ye - 2 * y00 + yw) / (2 * h * h), dy = (yne - yse - ynw + ysw) / (4 * h * h), ey = (yn - 2 * y00 + ys) / (2 * h * h);
-        blockLicense[b] = li;
-        affine.set([lon0, lat0, ax, bx, cx, dx, ex, ay, by, cy, dy, ey], b * AFFINE);
-        const padLat = radiusM / METRES_PER_DEG_LAT + 1e-9;
-        const padLon = padLat / Math.cos((Math.max(Math.abs(minLat), Math.abs(maxLat)) * Math.PI) / 180);
-        boxes[4 * b] = minLon - padLon;
-        boxes[4 * b + 1] = minLat - padLat;
-        boxes[4 * b + 2] = maxLon + padLon;
-        boxes[4 * b + 3] = maxLat + padLat;
-        // Edges in local metres.
-        const first = nEdges;
-        let minY = Infinity, maxY = -Infinity;
-        for (const r of rings) {
-          let px = 0, py = 0;
-          for (let i = 0; i < r.length; i += 2) {
-            const dl = r[i]! - lon0, dp = r[i + 1]! - lat0;
-            const ll = dl * dl, lp = dl * dp, pp = dp * dp;
-            const x = ax * dl + bx * dp + cx * ll + dx * lp + ex * pp;
-            const y = ay * dl + by * dp + cy * ll + dy * lp + ey * pp;
-            if (i > 0 && (x !== px || y !== py)) {
-              const o = 4 * nEdges++;
-              edges[o] = px;
-              edges[o + 1] = py;
-              edges[o + 2] = x;
-              edges[o + 3] = y;
-              if (py < minY) minY = py;
-              if (py > maxY) maxY = py;
-              if (y < minY) minY = y;
-              if (y > maxY) maxY = y;
-            }
-            px = x;
-            py = y;
-          }
-        }
-        edgeStart[b + 1] = nEdges;
-        const count = nEdges - first;
-        const nBands = Math.max(1, Math.min(512, Math.ceil(count / 2)));
-        const height = Math.max((maxY - minY) / nBands, 1e-9);
-        band[3 * b] = minY;
-        band[3 * b + 1] = height;
-        band[3 * b + 2] = nBands;
-        bandStart[b + 1] = bandStart[b]! + nBands;
-        const counts = new Int32Array(nBands);
-        for (let e = first; e < nEdges; e++) {
-          const y1 = edges[4 * e + 1]!, y2 = edges[4 * e + 3]!;
-          const b0 = Math.max(0, Math.min(nBands - 1, Math.floor(((y1 < y2 ? y1 : y2) - minY) / height)));
-          const b1 = Math.max(0, Math.min(nBands - 1, Math.floor(((y1 < y2 ? y2 : y1) - minY) / height)));
-          for (let k = b0; k <= b1; k++) counts[k]!++;
-        }
-        bandCounts.push(counts);
-        b++;
-      }
-      licenseBlockStart[li + 1] = b;
-    });
-    edges = edges.subarray(0, nEdges * 4);
-    // Band items (CSR), filled in a second pass over the edges.
-    const nBandsTotal = bandStart[nBlocks]!;
-    const bandItemStart = new Int32Array(nBandsTotal + 1);
-    for (let k = 0, g = 0; k < nBlocks; k++) for (const c of bandCounts[k]!) bandItemStart[g + 1] = bandItemStart[g]! + c, g++;
-    const bandItems = new Int32Array(bandItemStart[nBandsTotal]!);
-    const bandX = new Float64Array(nBandsTotal * 2);
-    for (let k = 0; k < nBandsTotal; k++) {
-      bandX[2 * k] = Infinity;
-      bandX[2 * k + 1] = -Infinity;
-    }
-    const cursor = bandItemStart.slice(0, nBandsTotal);
-    for (let k = 0; k < nBlocks; k++) {
-      const minY = band[3 * k]!, height = band[3 * k + 1]!, nBands = band[3 * k + 2]!, first = bandStart[k]!;
-      for (let e = edgeStart[k]!; e < edgeStart[k + 1]!; e++) {
-        const y1 = edges[4 * e + 1]!, y2 = edges[4 * e + 3]!;
-        const b0 = Math.max(0, Math.min(nBands - 1, Math.floor(((y1 < y2 ? y1 : y2) - minY) / height)));
-        const b1 = Math.max(0, Math.min(nBands - 1, Math.floor(((y1 < y2 ? y2 : y1) - minY) / height)));
-        const x1 = edges[4 * e]!, x2 = edges[4 * e + 2]!;
-        for (let q = b0; q <= b1; q++) {
-          const g = first + q;
-          bandItems[cursor[g]!++] = e;
-          if (x1 < bandX[2 * g]!) bandX[2 * g] = x1;
-          if (x2 < bandX[2 * g]!) bandX[2 * g] = x2;
-          if (x1 > bandX[2 * g + 1]!) bandX[2 * g + 1] = x1;
-          if (x2 > bandX[2 * g + 1]!) bandX[2 * g + 1] = x2;
-        }
-      }
-    }
-
-    const flatbush = new Flatbush(nBlocks);
-    for (let b = 0; b < nBlocks; b++) flatbush.add(boxes[4 * b]!, boxes[4 * b + 1]!, boxes[4 * b + 2]!, boxes[4 * b + 3]!);
+    const blocks = projectBlocks(licenses, radiusM);
+    const bands = fillBands(blocks);
+    const flatbush = new Flatbush(blocks.nBlocks);
+    for (let b = 0; b < blocks.nBlocks; b++) flatbush.add(blocks.boxes[4 * b]!, blocks.boxes[4 * b + 1]!, blocks.boxes[4 * b + 2]!, blocks.boxes[4 * b + 3]!);
     flatbush.finish();
-
-    // Grid over the union of block boxes; each cell lists the blocks whose box meets it (found with Flatbush).
-    const minLon = flatbush.minX, minLat = flatbush.minY, maxLon = flatbush.maxX, maxLat = flatbush.maxY;
-    const targetCells = Math.min(4_000_000, Math.max(64, nBlocks * (options.cellsPerBlock ?? 16)));
-    const aspect = (maxLon - minLon) / Math.max(maxLat - minLat, 1e-9);
-    const cols = Math.max(1, Math.min(4096, Math.round(Math.sqrt(targetCells * aspect))));
-    const rows = Math.max(1, Math.min(4096, Math.round(targetCells / cols)));
-    const cellLon = (maxLon - minLon) / cols || 1e-9;
-    const cellLat = (maxLat - minLat) / rows || 1e-9;
-    const counts = new Int32Array(cols * rows + 1);
-    const span = (b: number): [number, number, number, number] => [
-      Math.max(0, Math.min(cols - 1, Math.floor((boxes[4 * b]! - minLon) / cellLon))),
-      Math.max(0, Math.min(rows - 1, Math.floor((boxes[4 * b + 1]! - minLat) / cellLat))),
-      Math.max(0, Math.min(cols - 1, Math.floor((boxes[4 * b + 2]! - minLon) / cellLon))),
-      Math.max(0, Math.min(rows - 1, Math.floor((boxes[4 * b + 3]! - minLat) / cellLat))),
-    ];
-    for (let b = 0; b < nBlocks; b++) {
-      const [c0, r0, c1, r1] = span(b);
-      for (let r = r0; r <= r1; r++) for (let c = c0; c <= c1; c++) counts[r * cols + c + 1]!++;
-    }
-    for (let i = 1; i < counts.length; i++) counts[i]! += counts[i - 1]!;
-    const cellItems = new Int32Array(counts[counts.length - 1]!);
-    const fill = counts.slice(0, cols * rows);
-    for (let b = 0; b < nBlocks; b++) {
-      const [c0, r0, c1, r1] = span(b);
-      for (let r = r0; r <= r1; r++) for (let c = c0; c <= c1; c++) cellItems[fill[r * cols + c]!++] = b;
-    }
-    for (let cell = 0; cell < cols * rows; cell++) cellItems.subarray(counts[cell]!, counts[cell + 1]!).sort();
+    const grid = gridBlocks(flatbush, blocks.boxes, blocks.nBlocks, options.cellsPerBlock ?? 16);
 
     const header = new Float64Array(HEADER_LENGTH);
     header[H_MAGIC] = MAGIC;
     header[H_VERSION] = VERSION;
     header[H_LICENSES] = licenses.length;
-    header[H_BLOCKS] = nBlocks;
-    header[H_EDGES] = nEdges;
-    header[H_BANDS] = nBandsTotal;
-    header[H_BAND_ITEMS] = bandItems.length;
-    header[H_COLS] = cols;
-    header[H_ROWS] = rows;
-    header[H_MIN_LON] = minLon;
-    header[H_MIN_LAT] = minLat;
-    header[H_CELL_LON] = cellLon;
-    header[H_CELL_LAT] = cellLat;
+    header[H_BLOCKS] = blocks.nBlocks;
+    header[H_EDGES] = blocks.edges.length / 4;
+    header[H_BANDS] = bands.bandX.length / 2;
+    header[H_BAND_ITEMS] = bands.bandItems.length;
+    header[H_COLS] = grid.cols;
+    header[H_ROWS] = grid.rows;
+    header[H_MIN_LON] = grid.minLon;
+    header[H_MIN_LAT] = grid.minLat;
+    header[H_CELL_LON] = grid.cellLon;
+    header[H_CELL_LAT] = grid.cellLat;
     header[H_RADIUS] = radiusM;
-    header[H_CELL_ITEMS] = cellItems.length;
+    header[H_CELL_ITEMS] = grid.cellItems.length;
     const flatbushBytes = new Uint8Array(flatbush.data as ArrayBuffer);
     const ids = new TextEncoder().encode(JSON.stringify(licenses.map((l) => l.id)));
     header[H_FLATBUSH_BYTES] = flatbushBytes.length;
     header[H_IDS_BYTES] = ids.length;
     const { buffer, arrays } = pack(header, {
-      blockLicense,
-      blockAffine: affine,
-      blockBox: boxes,
-      blockBand: band,
-      blockBandStart: bandStart,
-      blockEdgeStart: edgeStart,
-      edges,
-      bandItemStart,
-      bandX,
-      bandItems,
-      licenseBlockStart,
-      cellStart: counts,
-      cellItems,
+      blockLicense: blocks.blockLicense,
+      blockAffine: blocks.affine,
+      blockBox: blocks.boxes,
+      blockBand: blocks.band,
+      blockBandStart: blocks.bandStart,
+      blockEdgeStart: blocks.edgeStart,
+      edges: blocks.edges,
+      bandItemStart: bands.bandItemStart,
+      bandX: bands.bandX,
+      bandItems: bands.bandItems,
+      licenseBlockStart: blocks.licenseBlockStart,
+      cellStart: grid.cellStart,
+      cellItems: grid.cellItems,
       flatbush: flatbushBytes,
       ids,
     });
