@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createTransform, crsFromEpsg, fromWgs84, parseCrs } from '../src/crs/index.js';
-import { GreenmineError } from '../src/errors.js';
+import type { GreenmineError } from '../src/errors.js';
 import {
   licenseArea,
   licensesToGeoJson,

@@ -219,7 +219,7 @@ describe('bad raster input', () => {
   const dir = mkdtempSync(join(tmpdir(), 'greenmine-raster-'));
   const small = async (name: string, epsg: number | null, originX = 494671, originY = 3384582): Promise<string> => {
     const path = join(dir, name);
-    await writeTiledTiff(path, { width: 300, height: 300, tileSize: 128, type: 'uint8', deflate: true, originX, originY, pixelSize: 4, epsg, nodata: '0' }, (tx, ty, out) => out.fill(tx === 0 ? 60 : 10));
+    await writeTiledTiff(path, { width: 300, height: 300, tileSize: 128, type: 'uint8', deflate: true, originX, originY, pixelSize: 4, epsg, nodata: '0' }, (tx, _ty, out) => out.fill(tx === 0 ? 60 : 10));
     return path;
   };
 

@@ -1,6 +1,6 @@
 import { readInput } from '../io/files.js';
 import { formatWhere, GreenmineError } from '../errors.js';
-import { analyseDust, loadReadings, loadStations, parseRule } from '../sensors/index.js';
+import { analyseDust, loadReadings, loadStations, parseRule, type DustRule } from '../sensors/index.js';
 import { EXIT_OK, guard, numberOption, parse, UsageError, type Io } from './args.js';
 
 export const DUST_HELP = `Usage: greenmine dust --readings <csv> --stations <csv> [--preset gb16297|gb3095-pm10 | --rule <json>] [--json]
@@ -39,7 +39,7 @@ export async function dustCommand(argv: string[], io: Io): Promise<number> {
     }
     if (!values.readings || !values.stations) throw new UsageError(`dust needs --readings and --stations\n\n${DUST_HELP}`);
     if (values.preset && values.rule) throw new UsageError('--preset and --rule exclude each other');
-    let rule;
+    let rule: DustRule;
     // A local standard kept as a JSON file is a preset of its own: --rule local-standard.json.
     let ruleText = values.rule;
     if (ruleText !== undefined && /\.json$/i.test(ruleText.trim())) {

@@ -149,7 +149,7 @@ function matchTm(p: TmParams, familyHint: 3 | 6 | null): CrsDef | undefined {
   if (Math.abs(p.k - 0.9996) < 1e-9 && p.datum === 'WGS84' && p.x0 === 500000) {
     const zone = Math.round((p.lon0 + 183) / 6);
     const def = lookupEpsg(32600 + zone);
-    return def && def.proj4.includes(`+zone=${zone}`) && zone * 6 - 183 === p.lon0 ? def : undefined;
+    return def?.proj4.includes(`+zone=${zone}`) && zone * 6 - 183 === p.lon0 ? def : undefined;
   }
   if (Math.abs(p.k - 1) > 1e-12 || p.datum === 'custom' || p.datum === 'WGS84') return undefined;
   const prefixed = p.x0 !== 500000;

@@ -85,7 +85,7 @@ export function indexedCrs(code: number, source: string): IndexedCrs | null {
     datum,
     geographic,
     proj4: proj,
-    towgs84: towgs && towgs.every(Number.isFinite) && (towgs.length === 3 || towgs.length === 7) ? towgs : null,
+    towgs84: towgs?.every(Number.isFinite) && (towgs.length === 3 || towgs.length === 7) ? towgs : null,
     areaOfUse: b ? [b[1], b[2], b[3], b[0]] : null,
   };
 }

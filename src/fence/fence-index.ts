@@ -273,8 +273,8 @@ function bandBlock(out: ProjectedBlocks, b: number, first: number, end: number):
 function bandSpan(edges: Float64Array, e: number, minY: number, height: number, nBands: number): [number, number] {
   const y1 = edges[4 * e + 1]!, y2 = edges[4 * e + 3]!;
   return [
-    Math.max(0, Math.min(nBands - 1, Math.floor(((y1 < y2 ? y1 : y2) - minY) / height))),
-    Math.max(0, Math.min(nBands - 1, Math.floor(((y1 < y2 ? y2 : y1) - minY) / height))),
+    Math.max(0, Math.min(nBands - 1, Math.floor((Math.min(y1, y2) - minY) / height))),
+    Math.max(0, Math.min(nBands - 1, Math.floor((Math.max(y1, y2) - minY) / height))),
   ];
 }
 
@@ -665,7 +665,7 @@ export class FenceIndex {
     let best2 = limitM * limitM;
     const pb = Math.floor((y - minY) / height);
     for (let dir = 0; dir < 2; dir++) {
-      let k = dir === 0 ? (pb < 0 ? 0 : pb) : (pb > nBands ? nBands : pb) - 1;
+      let k = dir === 0 ? Math.max(pb, 0) : Math.min(pb, nBands) - 1;
       for (; k >= 0 && k < nBands; k += dir === 0 ? 1 : -1) {
         const gap = dir === 0 ? (k > pb ? minY + k * height - y : 0) : y - (minY + (k + 1) * height);
         if (gap > best) break;
@@ -679,7 +679,7 @@ export class FenceIndex {
           if ((x1 < x - best && x2 < x - best) || (x1 > x + best && x2 > x + best) || (y1 < y - best && y2 < y - best) || (y1 > y + best && y2 > y + best)) continue;
           const dx = x2 - x1, dy = y2 - y1;
           let t = ((x - x1) * dx + (y - y1) * dy) / (dx * dx + dy * dy);
-          t = t < 0 ? 0 : t > 1 ? 1 : t;
+          t = t < 0 ? 0 : Math.min(t, 1);
           const ex = x1 + t * dx - x, ey = y1 + t * dy - y;
           const d2 = ex * ex + ey * ey;
           if (d2 < best2) {

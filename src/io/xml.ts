@@ -4,7 +4,7 @@
  * every failure of the parser (entity limits, nesting) as a coded error.
  * External entities are never resolved (fast-xml-parser does not fetch).
  */
-import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { type XMLParser, XMLValidator } from 'fast-xml-parser';
 import { GreenmineError } from '../errors.js';
 import type { ErrorCode } from '../error-codes.js';
 import { jsonDepth } from './json.js';

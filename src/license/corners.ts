@@ -91,9 +91,14 @@ class CornerTableReader {
     // Exponent notation (3.384e6, as spreadsheets export) is one number, not two.
     const numbers = [...line.matchAll(/[-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?/g)].map((m) => ({ value: Number(m[0]), index: m.index! }));
     const large = numbers.filter((n) => Math.abs(n.value) >= MIN_COORDINATE);
-    if (ELEVATION.test(line) && large.length === 0) return this.elevation(line, lineNo);
-    if (AREA.test(line) && !/坐标/.test(line)) return this.area(line, lineNo);
-    if (large.length === 0) return this.heading(line, lineNo);
+    if (ELEVATION.test(line) && large.length === 0) this.elevation(line, lineNo);
+    else if (AREA.test(line) && !/坐标/.test(line)) this.area(line, lineNo);
+    else if (large.length === 0) this.heading(line, lineNo);
+    else this.rowOrField(line, lineNo, numbers, large);
+  }
+
+  /** A license-number field (its value has digits), else a corner row. */
+  private rowOrField(line: string, lineNo: number, numbers: Array<{ value: number; index: number }>, large: Array<{ value: number; index: number }>): void {
     const kv = /^([^:：\d]{1,20})[:：]\s*(.+)$/.exec(line);
     if (kv && /证号|编号|号码|license|permit|代码/i.test(kv[1]!)) {
       this.attributes[kv[1]!.trim()] = kv[2]!.trim();
@@ -105,13 +110,13 @@ class CornerTableReader {
   private elevation(line: string, lineNo: number): void {
     this.elevationM = parseElevation(line.replace(/^[^:：]*[:：]/, ''));
     if (!this.elevationM) this.fail('LICENSE_TABLE_ELEVATION', `cannot read the elevation range in "${line}" (expected e.g. 开采标高：由+290米至+68米, both between ${ELEVATION_RANGE_M.min} and ${ELEVATION_RANGE_M.max} m)`, lineNo);
-    this.attributes['开采标高'] = line.replace(/^[^:：]*[:：]\s*/, '');
+    this.attributes.开采标高 = line.replace(/^[^:：]*[:：]\s*/, '');
   }
 
   private area(line: string, lineNo: number): void {
     this.statedArea = parseStatedArea(line);
     if (!this.statedArea) this.fail('LICENSE_TABLE_AREA', `cannot read the area in "${line}" (expected e.g. 矿区面积：0.7290平方公里, in 平方公里, 平方米, 公顷 or 亩)`, lineNo);
-    this.attributes['矿区面积'] = this.statedArea!.text;
+    this.attributes.矿区面积 = this.statedArea!.text;
   }
 
   /** Headings: datum, zone, central meridian, column order, blocks, excluded areas, or key：value metadata. */

@@ -154,8 +154,8 @@ export class PolygonCoverage {
         const x = top === ay ? ax : ax + (top - ay) * dxdy;
         const xNext = bottom === by ? bx : ax + (bottom - ay) * dxdy;
         const d = dy * dir;
-        const xa = x < xNext ? x : xNext;
-        const xb = x < xNext ? xNext : x;
+        const xa = Math.min(x, xNext);
+        const xb = Math.max(x, xNext);
         const xaFloor = Math.floor(xa);
         const xbCeil = Math.ceil(xb);
         const ri = y - row0;

@@ -142,7 +142,7 @@ export async function measureCoverage(classesPath: string, licenses: License[], 
   try {
     const scheme = options.scheme ?? WORLDCOVER;
     const clipFindings: Finding[] = [];
-    const measured = options.greenable && options.greenable.length ? clipToLicenses(options.greenable, licenses, clipFindings) : polygonsOf(licenses);
+    const measured = options.greenable?.length ? clipToLicenses(options.greenable, licenses, clipFindings) : polygonsOf(licenses);
     const zones = measured.flatMap(({ polygons, crs }) => toPixelPolygons(polygons, crs, reader));
     const exclude = options.exclude ? polygonsOf(options.exclude).flatMap(({ polygons, crs }) => toPixelPolygons(polygons, crs, reader)) : undefined;
     const bufferM = options.bufferM ?? 50;

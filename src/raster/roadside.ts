@@ -92,7 +92,7 @@ export async function measureRoadside(classesPath: string, roads: number[][][], 
         const dx = bx - ax, dy = by - ay;
         const len2 = dx * dx + dy * dy;
         let u = len2 > 0 ? ((qx - ax) * dx + (qy - ay) * dy) / len2 : 0;
-        u = u < 0 ? 0 : u > 1 ? 1 : u;
+        u = u < 0 ? 0 : Math.min(u, 1);
         const ex = ax + u * dx - qx, ey = ay + u * dy - qy;
         const d2 = ex * ex + ey * ey;
         if (d2 < best) best = d2;

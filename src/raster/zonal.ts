@@ -109,7 +109,7 @@ export async function zonalClassAreas(reader: RasterReader, zones: PixelPolygons
   const { width: W, height: H, blockWidth: bw, blockHeight: bh, nodata } = info;
   const findings: Finding[] = [];
   const zone = new PolygonCoverage(zones, mode);
-  const exclude = options.exclude && options.exclude.length ? new PolygonCoverage(options.exclude, mode) : null;
+  const exclude = options.exclude?.length ? new PolygonCoverage(options.exclude, mode) : null;
   const pixelM = Math.sqrt(reader.pixelAreaM2(Math.floor(H / 2)));
   const bufferPx = options.bufferM ? options.bufferM / pixelM : 0;
   const pad = Math.ceil(bufferPx) + 1;
@@ -292,7 +292,7 @@ export async function zonalClassAreas(reader: RasterReader, zones: PixelPolygons
             for (let c = ca; c < cb; c++) {
               const w = rowInZone && c >= zone.colMin && c < zone.colMax ? covZ[zRow + c]! : 0;
               if (w === 0) {
-                if (ringMask && ringMask[c - c0]) {
+                if (ringMask?.[c - c0]) {
                   const v = block[bRow + c]!;
                   if (v === nodata || (nodata !== null && Number.isNaN(nodata) && Number.isNaN(v))) nodataRing += areaM2;
                   else add(ring, v, areaM2, small);
@@ -548,7 +548,7 @@ function sumRowDense(block: Uint8Array | Uint16Array, bRow: number, from: number
   for (let c = from; c < to; c++) {
     const w = c >= d.zFrom && c < d.zTo ? covZ[d.zOffset + c]! : 0;
     if (w === 0) {
-      if (d.ringMask && d.ringMask[c - x.c0]) {
+      if (d.ringMask?.[c - x.c0]) {
         const v = block[bRow + c]!;
         d.ringAcc[v] = d.ringAcc[v]! + areaM2;
       }

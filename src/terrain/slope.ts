@@ -102,7 +102,7 @@ export class DemRows {
 const DEG = 180 / Math.PI;
 
 /** Slope from a 3×3 window (a b c / d e f / g h i), nodata neighbours already replaced. */
-function slopeOf(a: number, b: number, c: number, d: number, f: number, g: number, h: number, i: number, e: number, ewresM: number, nsresM: number, horn: boolean): number {
+function slopeOf(a: number, b: number, c: number, d: number, f: number, g: number, h: number, i: number, _e: number, ewresM: number, nsresM: number, horn: boolean): number {
   let dx: number, dy: number;
   if (horn) {
     dx = (c + 2 * f + i - (a + 2 * d + g)) / (8 * ewresM);

@@ -105,7 +105,10 @@ class CsvTrackReader {
 
   line(line: string, lineNo: number): void {
     if (line.trim() === '') return;
-    if (this.headerIndex < 0) return this.readHeader(line, lineNo);
+    if (this.headerIndex < 0) {
+      this.readHeader(line, lineNo);
+      return;
+    }
     this.rows++;
     const { idx, header } = this;
     const cells = splitLine(line, this.sep);
