@@ -72,46 +72,17 @@ export async function cameraCoverage(licenses: License[], cameras: Camera[], opt
   }
 }
 
+type Transform6 = [number, number, number, number, number, number];
+
+/**
+ * Camera coverage in named phases: the analysis grid (`analysisGrid`), the
+ * cameras placed on it, the window that holds the license and the cameras
+ * that reach it (`analysisWindow`), the license cover and DEM of that window
+ * (`loadWindow`), line of sight camera by camera (`traceVisibility`), and the
+ * parts no camera sees (`uncoveredParts`).
+ */
 async function measure(licenses: License[], cameras: Camera[], reader: RasterReader | null, options: CameraCoverageOptions, findings: Finding[]): Promise<CameraCoverage> {
-  const maxCells = options.maxCells ?? 100e6;
-  // The analysis grid: its CRS, geotransform and extent.
-  let gridCrs: Crs;
-  let t: [number, number, number, number, number, number];
-  let gridW: number, gridH: number;
-  if (reader) {
-    const info = reader.info;
-    if (info.transform[2] !== 0 || info.transform[4] !== 0 || info.transform[5] >= 0) {
-      throw new GreenmineError('CAMERA_DEM_ROTATED', `${info.file}: the DEM must be north-up (no rotation, rows running south)`, { file: info.file });
-    }
-    gridCrs = info.crs;
-    t = info.transform;
-    gridW = info.width;
-    gridH = info.height;
-  } else {
-    const first = licenses[0]!;
-    const bbox = licenseArea(first).bboxLonLat;
-    gridCrs = first.crs.geographic ? gkZoneFor((bbox[0] + bbox[2]) / 2, first.crs.datum) : first.crs;
-    const box = [Infinity, Infinity, -Infinity, -Infinity];
-    for (const license of licenses) {
-      const tr = createTransform(license.crs, gridCrs);
-      for (const block of license.blocks) {
-        for (const ring of block.rings) {
-          for (let i = 0; i + 1 < ring.length; i += 2) {
-            const [x, y] = tr.point(ring[i]!, ring[i + 1]!);
-            box[0] = Math.min(box[0]!, x);
-            box[1] = Math.min(box[1]!, y);
-            box[2] = Math.max(box[2]!, x);
-            box[3] = Math.max(box[3]!, y);
-          }
-        }
-      }
-    }
-    const cellM = options.cellM ?? Math.max(0.1, Math.sqrt(((box[2]! - box[0]!) * (box[3]! - box[1]!)) / 4e6));
-    if (!(cellM > 0)) throw new GreenmineError('CAMERA_BAD_OPTION', `cell size ${cellM} m: expected a positive number of metres`);
-    gridW = Math.ceil((box[2]! - box[0]!) / cellM) + 2;
-    gridH = Math.ceil((box[3]! - box[1]!) / cellM) + 2;
-    t = [box[0]! - cellM, cellM, 0, box[3]! + cellM, 0, -cellM];
-  }
+  const { gridCrs, t, gridW, gridH } = analysisGrid(licenses, reader, options);
   const grid = { info: { transform: t, crs: gridCrs } };
   const pixel: PixelPolygons = licenses.flatMap((l) => toPixelPolygons(l.blocks.map((b) => b.rings), l.crs, grid));
   const cover = new PolygonCoverage(pixel, 'fractional');
@@ -125,8 +96,7 @@ async function measure(licenses: License[], cameras: Camera[], reader: RasterRea
     cellYM *= my;
   }
 
-  // Cameras in pixel coordinates; which of them reach the license.
-  // Metres from a pixel position to the license's box.
+  // Cameras in pixel coordinates; which of them reach the license (metres from a pixel position to the license's box).
   const gapM = (p: { col: number; row: number }): number =>
     Math.hypot(Math.max(cover.colMin - p.col, 0, p.col - cover.colMax) * cellXM, Math.max(cover.rowMin - p.row, 0, p.row - cover.rowMax) * cellYM);
   const placed = cameras.map((cam) => placeCamera(cam, gridCrs, t, gapM, findings));
@@ -137,7 +107,82 @@ async function measure(licenses: License[], cameras: Camera[], reader: RasterRea
     return ok;
   });
 
-  // The window: the license's box, and with a DEM also the cameras (the terrain between a camera and the license lies in their joint box).
+  const win = analysisWindow(cover, placed, reaching, reader, gridW, gridH, gridCrs, options.maxCells ?? 100e6, findings);
+  const { frac, dem } = await loadWindow(cover, reader, win);
+  const view: ViewGrid = { dem, width: win.w, height: win.h, cellXM, cellYM };
+  const seen = traceVisibility(view, cameras, placed, reaching, frac, win, options.targetHeightM ?? 0, reader !== null, findings);
+
+  // Areas: cell sums scaled so the license sums to its ellipsoidal area.
+  let licenseCells = 0;
+  for (let i = 0; i < frac.length; i++) licenseCells += frac[i]!;
+  const licenseM2 = licenses.reduce((a, l) => a + licenseArea(l).ellipsoidalM2, 0);
+  const m2PerCell = licenseCells > 0 ? licenseM2 / licenseCells : 0;
+  const toWgs = createTransform(gridCrs, WGS84);
+  const toMap = (p: number[]): [number, number] => toWgs.point(t[0] + (p[0]! + win.c0) * t[1], t[3] + (p[1]! + win.r0) * t[5]);
+  const features = uncoveredParts(frac, seen.covered, win.w, win.h, m2PerCell, toMap, options.minUncoveredM2 ?? 0);
+
+  const coveredM2 = seen.coveredCells * m2PerCell;
+  return {
+    mode: reader ? 'line-of-sight' : 'sectors',
+    coveredShare: licenseCells > 0 ? seen.coveredCells / licenseCells : 0,
+    coveredM2,
+    licenseM2,
+    uncoveredM2: licenseM2 - coveredM2,
+    cameras: cameras.map((cam, k) => ({ id: cam.id, visibleM2: seen.visibleCells[k]! * m2PerCell, reachesLicense: reaching[k]!, lensElevationM: seen.lens[k]! })),
+    uncovered: { type: 'FeatureCollection', features },
+    grid: { crs: crsLabel(gridCrs), cellXM, cellYM, width: win.w, height: win.h },
+    findings,
+  };
+}
+
+/** The analysis grid: the DEM's (north-up), or without one a grid in the license's GK plane fine enough for ~4 million cells. */
+function analysisGrid(licenses: License[], reader: RasterReader | null, options: CameraCoverageOptions): { gridCrs: Crs; t: Transform6; gridW: number; gridH: number } {
+  if (reader) {
+    const info = reader.info;
+    if (info.transform[2] !== 0 || info.transform[4] !== 0 || info.transform[5] >= 0) {
+      throw new GreenmineError('CAMERA_DEM_ROTATED', `${info.file}: the DEM must be north-up (no rotation, rows running south)`, { file: info.file });
+    }
+    return { gridCrs: info.crs, t: info.transform, gridW: info.width, gridH: info.height };
+  }
+  const first = licenses[0]!;
+  const bbox = licenseArea(first).bboxLonLat;
+  const gridCrs = first.crs.geographic ? gkZoneFor((bbox[0] + bbox[2]) / 2, first.crs.datum) : first.crs;
+  const box = [Infinity, Infinity, -Infinity, -Infinity];
+  for (const license of licenses) {
+    const tr = createTransform(license.crs, gridCrs);
+    for (const block of license.blocks) {
+      for (const ring of block.rings) {
+        for (let i = 0; i + 1 < ring.length; i += 2) {
+          const [x, y] = tr.point(ring[i]!, ring[i + 1]!);
+          box[0] = Math.min(box[0]!, x);
+          box[1] = Math.min(box[1]!, y);
+          box[2] = Math.max(box[2]!, x);
+          box[3] = Math.max(box[3]!, y);
+        }
+      }
+    }
+  }
+  const cellM = options.cellM ?? Math.max(0.1, Math.sqrt(((box[2]! - box[0]!) * (box[3]! - box[1]!)) / 4e6));
+  if (!(cellM > 0)) throw new GreenmineError('CAMERA_BAD_OPTION', `cell size ${cellM} m: expected a positive number of metres`);
+  return {
+    gridCrs,
+    t: [box[0]! - cellM, cellM, 0, box[3]! + cellM, 0, -cellM],
+    gridW: Math.ceil((box[2]! - box[0]!) / cellM) + 2,
+    gridH: Math.ceil((box[3]! - box[1]!) / cellM) + 2,
+  };
+}
+
+interface AnalysisWindow {
+  c0: number;
+  r0: number;
+  c1: number;
+  r1: number;
+  w: number;
+  h: number;
+}
+
+/** The window: the license's box, and with a DEM also the cameras that reach it (the terrain between lies in their joint box). */
+function analysisWindow(cover: PolygonCoverage, placed: Array<{ col: number; row: number }>, reaching: boolean[], reader: RasterReader | null, gridW: number, gridH: number, gridCrs: Crs, maxCells: number, findings: Finding[]): AnalysisWindow {
   let c0 = cover.colMin, r0 = cover.rowMin, c1 = cover.colMax, r1 = cover.rowMax;
   if (reader) {
     placed.forEach((p, k) => {
@@ -160,8 +205,12 @@ async function measure(licenses: License[], cameras: Camera[], reader: RasterRea
   if (w * h > maxCells) {
     throw new GreenmineError('CAMERA_WINDOW_TOO_LARGE', `the analysis window is ${w} × ${h} cells (limit ${maxCells}); use a coarser DEM (or --cell-m) or fewer distant cameras`);
   }
+  return { c0, r0, c1, r1, w, h };
+}
 
-  // License cover per cell, and the DEM window.
+/** The license's cover of each cell of the window, and the DEM window (null without a DEM). */
+async function loadWindow(cover: PolygonCoverage, reader: RasterReader | null, win: AnalysisWindow): Promise<{ frac: Float32Array; dem: Float32Array | null }> {
+  const { c0, r0, c1, r1, w, h } = win;
   const frac = new Float32Array(w * h);
   const band = Math.max(1, Math.min(h, Math.floor(4e6 / Math.max(1, cover.width))));
   const rowsOut = new Float64Array(band * cover.width);
@@ -172,18 +221,18 @@ async function measure(licenses: License[], cameras: Camera[], reader: RasterRea
       for (let c = Math.max(c0, cover.colMin); c < Math.min(c1, cover.colMax); c++) frac[(r - r0) * w + (c - c0)] = rowsOut[(r - rb) * cover.width + (c - cover.colMin)]!;
     }
   }
-  let dem: Float32Array | null = null;
-  if (reader) {
-    dem = new Float32Array(w * h);
-    const rows = new DemRows(reader, c0, c1);
-    for (let r = r0; r < r1; r++) dem.set(await rows.row(r), (r - r0) * w);
-  }
-  const view: ViewGrid = { dem, width: w, height: h, cellXM, cellYM };
+  if (!reader) return { frac, dem: null };
+  const dem = new Float32Array(w * h);
+  const rows = new DemRows(reader, c0, c1);
+  for (let r = r0; r < r1; r++) dem.set(await rows.row(r), (r - r0) * w);
+  return { frac, dem };
+}
 
-  // Visibility, camera by camera; a stamp per cell de-duplicates the rays of one camera.
+/** Line of sight camera by camera; a stamp per cell de-duplicates the rays of one camera. */
+function traceVisibility(view: ViewGrid, cameras: Camera[], placed: Array<{ col: number; row: number }>, reaching: boolean[], frac: Float32Array, win: AnalysisWindow, targetHeightM: number, withDem: boolean, findings: Finding[]): { covered: Uint8Array; coveredCells: number; visibleCells: Float64Array; lens: Array<number | null> } {
   if (cameras.length > 65535) throw new GreenmineError('CAMERA_TOO_MANY', `${cameras.length} cameras: at most 65535 per run`);
-  const stamp = new Uint16Array(w * h);
-  const covered = new Uint8Array(w * h);
+  const stamp = new Uint16Array(win.w * win.h);
+  const covered = new Uint8Array(win.w * win.h);
   let coveredCells = 0;
   const visibleCells = new Float64Array(cameras.length);
   const lens: Array<number | null> = cameras.map(() => null);
@@ -194,7 +243,7 @@ async function measure(licenses: License[], cameras: Camera[], reader: RasterRea
     let seen = 0;
     const zo = viewshed(
       view,
-      { col: placed[k]!.col - c0, row: placed[k]!.row - r0, heightM: cam.heightM, headingDeg: cam.headingDeg, hfovDeg: cam.hfovDeg, rangeM: cam.rangeM, tiltDeg: cam.tiltDeg, vfovDeg: cam.vfovDeg, targetHeightM: options.targetHeightM ?? 0 },
+      { col: placed[k]!.col - win.c0, row: placed[k]!.row - win.r0, heightM: cam.heightM, headingDeg: cam.headingDeg, hfovDeg: cam.hfovDeg, rangeM: cam.rangeM, tiltDeg: cam.tiltDeg, vfovDeg: cam.vfovDeg, targetHeightM },
       (i) => {
         if (stamp[i] === s) return;
         stamp[i] = s;
@@ -212,16 +261,13 @@ async function measure(licenses: License[], cameras: Camera[], reader: RasterRea
       continue;
     }
     visibleCells[k] = seen;
-    lens[k] = reader ? zo : null;
+    lens[k] = withDem ? zo : null;
   }
+  return { covered, coveredCells, visibleCells, lens };
+}
 
-  // Areas: cell sums scaled so the license sums to its ellipsoidal area.
-  let licenseCells = 0;
-  for (let i = 0; i < frac.length; i++) licenseCells += frac[i]!;
-  const licenseM2 = licenses.reduce((a, l) => a + licenseArea(l).ellipsoidalM2, 0);
-  const m2PerCell = licenseCells > 0 ? licenseM2 / licenseCells : 0;
-
-  // Uncovered parts: cells mostly inside the license that no camera sees.
+/** The parts no camera sees: cells at least half inside the license, 8-connected, outlined along cell edges, from `minM2` up. */
+function uncoveredParts(frac: Float32Array, covered: Uint8Array, w: number, h: number, m2PerCell: number, toMap: (p: number[]) => [number, number], minM2: number): UncoveredFeature[] {
   const labeler = new StreamingLabeler(w, 8, 0);
   const mask = new Uint8Array(w);
   const weights = new Float64Array(w);
@@ -233,10 +279,7 @@ async function measure(licenses: License[], cameras: Camera[], reader: RasterRea
     }
     labeler.pushRow(r, mask, weights);
   }
-  const toWgs = createTransform(gridCrs, WGS84);
-  const toMap = (p: number[]): [number, number] => toWgs.point(t[0] + (p[0]! + c0) * t[1], t[3] + (p[1]! + r0) * t[5]);
-  const minM2 = options.minUncoveredM2 ?? 0;
-  const features: UncoveredFeature[] = labeler
+  return labeler
     .finish()
     .filter((comp) => comp.weight >= minM2 && comp.weight > 0)
     .map((comp, i) => ({
@@ -244,19 +287,6 @@ async function measure(licenses: License[], cameras: Camera[], reader: RasterRea
       properties: { id: i + 1, areaM2: comp.weight },
       geometry: { type: 'MultiPolygon', coordinates: outlineRuns(comp.runs).map((poly) => poly.map((ring) => ring.map(toMap))) },
     }));
-
-  const coveredM2 = coveredCells * m2PerCell;
-  return {
-    mode: reader ? 'line-of-sight' : 'sectors',
-    coveredShare: licenseCells > 0 ? coveredCells / licenseCells : 0,
-    coveredM2,
-    licenseM2,
-    uncoveredM2: licenseM2 - coveredM2,
-    cameras: cameras.map((cam, k) => ({ id: cam.id, visibleM2: visibleCells[k]! * m2PerCell, reachesLicense: reaching[k]!, lensElevationM: lens[k]! })),
-    uncovered: { type: 'FeatureCollection', features },
-    grid: { crs: crsLabel(gridCrs), cellXM, cellYM, width: w, height: h },
-    findings,
-  };
 }
 
 /** A camera's position in the grid's pixel coordinates; plain X/Y columns are read in whichever order lands nearer the license. */
