@@ -400,6 +400,21 @@ export class StreamingLabeler {
  * `minHoleAreaPx` leaves out holes smaller than that many pixels.
  */
 export function outlineRuns(runs: Int32Array, options: { minHoleAreaPx?: number } = {}): number[][][][] {
+  const rows = indexRuns(runs);
+  return assignHoles(chainRings(boundaryEdges(rows)), options.minHoleAreaPx ?? 0);
+}
+
+interface IndexedRuns {
+  /** Runs (row, start, end) sorted by row then start. */
+  r: Int32Array;
+  /** Each row present: its number and the range of its runs in `r`. */
+  rowValue: number[];
+  rowFirst: number[];
+  rowEnd: number[];
+}
+
+/** Runs by row then start (as components give them; sorted here otherwise), and each row's range of runs. */
+function indexRuns(runs: Int32Array): IndexedRuns {
   // Runs by row then start (as components give them; sorted here otherwise), and each row's range of runs.
   let r = runs;
   for (let i = 3; i < r.length; i += 3) {
@@ -419,9 +434,15 @@ export function outlineRuns(runs: Int32Array, options: { minHoleAreaPx?: number 
     }
   }
   rowEnd.push(r.length);
-  // Directed boundary edges (flat x0, y0, x1, y1) with the inside on their right in screen coordinates
-  // (y down): top edges run left→right along y = row, bottom edges right→left along y = row + 1, left
-  // ends bottom→top, right ends top→bottom.
+  return { r, rowValue, rowFirst, rowEnd };
+}
+
+/**
+ * Directed boundary edges (flat x0, y0, x1, y1) with the inside on their right in screen coordinates
+ * (y down): top edges run left→right along y = row, bottom edges right→left along y = row + 1, left
+ * ends bottom→top, right ends top→bottom.
+ */
+function boundaryEdges({ r, rowValue, rowFirst, rowEnd }: IndexedRuns): number[] {
   const edges: number[] = [];
   /** The parts of [a, b) that the runs r[from…end) (one row, sorted) leave uncovered, as edges on line y. */
   const uncovered = (from: number, end: number, a: number, b: number, y: number, top: boolean): void => {
@@ -451,8 +472,15 @@ export function outlineRuns(runs: Int32Array, options: { minHoleAreaPx?: number 
       edges.push(a, row + 1, a, row, b, row, b, row + 1);
     }
   }
-  // Chain edges into rings. At a vertex with two outgoing edges (two pixels touching at a
-  // corner) take the right-most turn, which keeps corner-touching pixels apart.
+  return edges;
+}
+
+/**
+ * Chain edges into rings. At a vertex with two outgoing edges (two pixels touching at a
+ * corner) take the right-most turn, which keeps corner-touching pixels apart. Collinear
+ * vertices are dropped.
+ */
+function chainRings(edges: number[]): number[][][] {
   const count = edges.length / 4;
   // Outgoing edges by start vertex: an open-addressing table of vertices (x, y) → first edge, chained.
   const size = 1 << Math.max(4, Math.ceil(Math.log2(2 * count + 1)));
@@ -508,11 +536,20 @@ export function outlineRuns(runs: Int32Array, options: { minHoleAreaPx?: number 
     simplified.push(simplified[0]!);
     rings.push(simplified);
   }
+  return rings;
+}
+
+/**
+ * Shells (positive screen-space shoelace area, clockwise on screen) become polygons; each hole
+ * (negative) goes to the shell containing one of its pixel centres; holes smaller than
+ * `minHoleAreaPx` are left out (filled).
+ */
+function assignHoles(rings: number[][][], minHoleAreaPx: number): number[][][][] {
   // Shells have positive screen-space shoelace area (clockwise on screen), holes negative.
   const area2 = (r: number[][]): number => r.slice(1).reduce((s, p, k) => s + (r[k]![0]! * p[1]! - p[0]! * r[k]![1]!), 0);
   const shells = rings.filter((r) => area2(r) > 0);
   // Holes smaller than minHoleAreaPx pixels are left out (filled): specks of another class inside a patch.
-  const minHole2 = 2 * (options.minHoleAreaPx ?? 0);
+  const minHole2 = 2 * minHoleAreaPx;
   const holes = rings.filter((r) => area2(r) < 0 && -area2(r) >= minHole2);
   const polygons: number[][][][] = shells.map((s) => [s]);
   // Shell boxes, and for the shells a hole may lie in, their vertical edges by row: the rings run along
