@@ -122,3 +122,15 @@ describe('option values', () => {
     expect(JSON.parse(spaced.stdout).events).toEqual(JSON.parse(equals.stdout).events);
   });
 });
+
+describe('verdicts in the JSON contract come from the checks', () => {
+  it('coverage and slopes --json carry pass as R1.1 and R2.2 decide it (the engines do not)', async () => {
+    const lic = fixture('scene-a/license.geojson');
+    const cov = JSON.parse((await run('coverage', '--license', lic, '--classes', fixture('scene-a/classes.tif'), '--json')).stdout);
+    expect(cov.pass).toBe(false);
+    expect(JSON.parse((await run('coverage', '--license', lic, '--classes', fixture('scene-a/classes.tif'), '--target', '0.5', '--json')).stdout).pass).toBe(true);
+    const sl = JSON.parse((await run('slopes', '--license', lic, '--classes', fixture('scene-a/classes.tif'), '--dem', fixture('scene-a/dem.tif'), '--json')).stdout);
+    expect(sl.pass).toBe(sl.count <= 2);
+    expect(JSON.parse((await run('slopes', '--license', lic, '--classes', fixture('scene-a/classes.tif'), '--dem', fixture('scene-a/dem.tif'), '--limit', '1000', '--json')).stdout).pass).toBe(true);
+  });
+});

@@ -95,7 +95,7 @@ describe('exposed final slopes against the reference', () => {
       expect(r.componentsBeforeAreaFilter).toBe(ref.components_before_area_filter);
       expect(r.connectivity).toBe(8);
       expect(r.limit).toBe(2);
-      expect(r.pass).toBe(ref.count <= 2);
+      expect(r).not.toHaveProperty("pass"); // engines measure; the check decides (R2.2)
       const areas = r.slopes.map((s) => s.areaM2).sort((a, b) => b - a);
       const surfaces = r.slopes.map((s) => s.surfaceAreaM2).sort((a, b) => b - a);
       areas.forEach((a, i) => expect(relative(a, ref.areas_m2[i]!)).toBeLessThan(0.01));
@@ -223,7 +223,7 @@ describe('zone mode (final-slope polygons)', () => {
     const zones = loadLicensesFromBytes(new TextEncoder().encode(JSON.stringify({ type: 'FeatureCollection', features })), 'final_slopes.geojson');
     const r = await exposedSlopesInZones(fixture('scene-a/classes.tif'), fixture('scene-a/dem.tif'), zones, { minAreaM2: 50 });
     expect(r.count).toBe(3);
-    expect(r.pass).toBe(false);
+    expect(r.count).toBeGreaterThan(2);
     const areas = r.slopes.map((s) => s.areaM2).sort((a, b) => a - b);
     const derivedAreas = derived.slopes.map((s) => s.areaM2).sort((a, b) => a - b);
     areas.forEach((a, i) => expect(relative(a, derivedAreas[i]!)).toBeLessThan(0.05));

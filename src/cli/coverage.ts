@@ -1,3 +1,4 @@
+import { greenCoveragePasses } from '../audit/checks/R1.1.js';
 import { checkOutput, writeOutput } from '../io/files.js';
 import { formatWhere } from '../errors.js';
 import { loadLicenses, type License } from '../license/index.js';
@@ -98,7 +99,9 @@ export async function coverageCommand(argv: string[], io: Io): Promise<number> {
       writeOutput(values.patches, `${JSON.stringify(fc)}\n`, inputs, '--patches GeoJSON');
     }
     // On stdout the patches go without their outlines (those are in --patches).
-    const printable = { ...report, barePatches: report.barePatches.map(({ outline: _o, outlineRasterCrs: _r, ...rest }) => rest) };
+    // The verdict is the audit's rule (R1.1), kept in the JSON contract.
+    const pass = greenCoveragePasses(report.greenRatio, target);
+    const printable = { ...report, pass, barePatches: report.barePatches.map(({ outline: _o, outlineRasterCrs: _r, ...rest }) => rest) };
     if (json) io.stdout(`${JSON.stringify(printable, null, 2)}\n`);
     else {
       const m2 = (v: number): string => `${v.toFixed(1)} m²`;
@@ -110,7 +113,7 @@ export async function coverageCommand(argv: string[], io: Io): Promise<number> {
           `  green        ${m2(a.green)}`,
           `  bare         ${m2(a.bare)}`,
           `  not greenable ${m2(a.nongreenable)}, other ${m2(a.other)}, nodata ${m2(a.nodata)}`,
-          `  green ratio  ${report.greenRatio === null ? '—' : `${(report.greenRatio * 100).toFixed(2)} %`} (target ${(report.target * 100).toFixed(0)} %): ${report.pass === null ? 'not assessed' : report.pass ? 'PASS' : 'FAIL'}`,
+          `  green ratio  ${report.greenRatio === null ? '—' : `${(report.greenRatio * 100).toFixed(2)} %`} (target ${(report.target * 100).toFixed(0)} %): ${pass === null ? 'not assessed' : pass ? 'PASS' : 'FAIL'}`,
           report.patches !== null ? `  bare patches ${report.patches} of at least ${minPatchM2} m²${report.barePatches.slice(0, 5).map((p) => `\n    #${p.id} ${p.areaM2.toFixed(0)} m² at ${p.centroid[0].toFixed(6)}, ${p.centroid[1].toFixed(6)}`).join('')}` : '',
           report.outsideLicense ? `  outside the license within ${report.outsideLicense.bufferM} m: bare ${m2(report.outsideLicense.bareM2)}, not greenable (built-up, water…) ${m2(report.outsideLicense.nongreenableM2)}` : '',
         ]

@@ -1,3 +1,4 @@
+import { exposedSlopesPass } from '../audit/checks/R2.2.js';
 import { checkOutput, writeOutput } from '../io/files.js';
 import { formatWhere } from '../errors.js';
 import { loadLicenses } from '../license/index.js';
@@ -102,10 +103,12 @@ export async function slopesCommand(argv: string[], io: Io): Promise<number> {
       const fc = { type: 'FeatureCollection', features: report.slopes.map(({ outline, ...p }) => ({ type: 'Feature', properties: p, geometry: { type: 'MultiPolygon', coordinates: outline } })) };
       writeOutput(values.patches, `${JSON.stringify(fc)}\n`, [values.license, values.classes, values.dem, values['slope-zones'], values.scheme], '--patches GeoJSON');
     }
-    const printable = { ...report, slopes: report.slopes.map(({ outline: _o, ...rest }) => rest) };
+    // The verdict is the audit's rule (R2.2), kept in the JSON contract.
+    const pass = exposedSlopesPass(report.count, report.limit);
+    const printable = { ...report, pass, slopes: report.slopes.map(({ outline: _o, ...rest }) => rest) };
     if (json) io.stdout(`${JSON.stringify(printable, null, 2)}\n`);
     else {
-      io.stdout(`exposed final slopes: ${report.count} (limit ${report.limit}): ${report.pass ? 'PASS' : 'FAIL'}  (slope ≥ ${report.minSlopeDeg}°, area ≥ ${report.minAreaM2} m², 8-connected)\n`);
+      io.stdout(`exposed final slopes: ${report.count} (limit ${report.limit}): ${pass ? 'PASS' : 'FAIL'}  (slope ≥ ${report.minSlopeDeg}°, area ≥ ${report.minAreaM2} m², 8-connected)\n`);
       io.stdout(`bare steep ground: ${report.bareSlopeAreaM2.planar.toFixed(1)} m² planimetric, ${report.bareSlopeAreaM2.surface.toFixed(1)} m² surface, in ${report.componentsBeforeAreaFilter} patch(es)\n`);
       for (const s of report.slopes) {
         io.stdout(`  #${s.id} ${s.areaM2.toFixed(0)} m² (surface ${s.surfaceAreaM2.toFixed(0)} m²), slope mean ${s.meanSlopeDeg.toFixed(1)}° max ${s.maxSlopeDeg.toFixed(1)}°, ${s.elevationM.min.toFixed(1)}–${s.elevationM.max.toFixed(1)} m, at ${s.centroid[0].toFixed(6)}, ${s.centroid[1].toFixed(6)}\n`);

@@ -66,7 +66,6 @@ export interface CoverageReport {
   beforeExclusionM2: GroupAreas;
   greenRatio: number | null;
   target: number;
-  pass: boolean | null;
   /** Bare area that keeps the ratio from the target. */
   bareToTargetM2: number;
   /** Bare and not-greenable ground (built-up, water… as the scheme groups them) within the buffer outside the license. */
@@ -200,7 +199,6 @@ export async function measureCoverage(classesPath: string, licenses: License[], 
       beforeExclusionM2: inside,
       greenRatio,
       target,
-      pass: greenRatio === null ? null : greenRatio >= target - 1e-12,
       bareToTargetM2: after.bare,
       outsideLicense,
       patches: zonal.patches ? zonal.patchCount : null,

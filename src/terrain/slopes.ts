@@ -319,7 +319,6 @@ export interface ExposedSlope {
 export interface SlopesReport {
   count: number;
   limit: number;
-  pass: boolean;
   connectivity: 8;
   minSlopeDeg: number;
   minAreaM2: number;
@@ -437,7 +436,6 @@ export async function exposedSlopes(classesPath: string, demPath: string, licens
     return {
       count: exposed.length,
       limit,
-      pass: exposed.length <= limit,
       connectivity: 8,
       minSlopeDeg,
       minAreaM2,
@@ -542,7 +540,6 @@ export async function exposedSlopesInZones(classesPath: string, demPath: string,
     return {
       count: out.length,
       limit,
-      pass: out.length <= limit,
       connectivity: 8,
       minSlopeDeg: 0,
       minAreaM2,

@@ -2,6 +2,11 @@
 import { m2, notAssessedResult, polygonFeature, verdict, type CheckDef } from '../check.js';
 import { quote } from '../options.js';
 
+/** The rule: the green ratio reaches the target (to rounding); null when there is nothing greenable to judge. */
+export function greenCoveragePasses(greenRatio: number | null, target: number): boolean | null {
+  return greenRatio === null ? null : greenRatio >= target - 1e-12;
+}
+
 export const R1_1: CheckDef = {
   id: 'R1.1',
   row: 1,
@@ -16,7 +21,7 @@ export const R1_1: CheckDef = {
     const ratio = coverage.greenRatio;
     // Checks decide: the ratio against the target in force (the engine measures, it does not judge).
     return verdict(
-      ratio < t.greenRatio - 1e-12,
+      !greenCoveragePasses(ratio, t.greenRatio),
       {
         values: { greenRatio: ratio, greenM2: a.green, bareM2: a.bare, excludedM2: a.excluded, survey: ctx.latest.date ?? ctx.latest.path, mode: coverage.mode },
         threshold: { greenRatio: t.greenRatio },

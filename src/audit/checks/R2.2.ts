@@ -2,6 +2,11 @@
 import { exposedSlopes, exposedSlopesInZones } from '../../terrain/index.js';
 import { m2, polygonFeature, verdict, type CheckDef } from '../check.js';
 
+/** The rule: no more exposed final slopes than the limit. */
+export function exposedSlopesPass(count: number, limit: number): boolean {
+  return count <= limit;
+}
+
 export const R2_2: CheckDef = {
   id: 'R2.2',
   row: 2,
@@ -18,7 +23,7 @@ export const R2_2: CheckDef = {
     const slopes = zones ? await exposedSlopesInZones(classes, dem, zones, options) : await exposedSlopes(classes, dem, ctx.licenses, options);
     ctx.findings.push(...slopes.findings);
     return verdict(
-      slopes.count > t.maxExposedSlopes,
+      !exposedSlopesPass(slopes.count, t.maxExposedSlopes),
       {
         values: { count: slopes.count, bareSlopePlanarM2: slopes.bareSlopeAreaM2.planar, bareSlopeSurfaceM2: slopes.bareSlopeAreaM2.surface, connectivity: 8 },
         threshold: { maxExposedSlopes: t.maxExposedSlopes, minSlopeDeg: t.minSlopeDeg, minSlopeAreaM2: t.minSlopeAreaM2 },
