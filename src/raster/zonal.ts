@@ -103,7 +103,14 @@ function sums(): { acc: Float64Array; other: Map<number, number> } {
   return { acc: new Float64Array(65536), other: new Map() };
 }
 
-export async function zonalClassAreas(reader: RasterReader, zones: PixelPolygons, options: ZonalOptions = {}): Promise<ZonalResult> {
+/**
+ * The plan of a zonal pass: the window the zone (and its buffer) covers, the
+ * coverage of the zone and the excluded zones, which path sums the rows
+ * (fused: fractional uint8/uint16 classes, edges deposited; dense otherwise),
+ * how block rows are read (the inflate pool's plan: blocks counted in the
+ * workers, blocks skipped), and the accumulators.
+ */
+function planZonal(reader: RasterReader, zones: PixelPolygons, options: ZonalOptions) {
   const mode = options.mode ?? 'fractional';
   const info = reader.info;
   const { width: W, height: H, blockWidth: bw, blockHeight: bh, nodata } = info;
@@ -127,10 +134,8 @@ export async function zonalClassAreas(reader: RasterReader, zones: PixelPolygons
   const inside = sums();
   const insideEx = sums();
   const ring = sums();
-  let nodataIn = 0, nodataEx = 0, nodataRing = 0;
+  const acc = { nodataIn: 0, nodataEx: 0, nodataRing: 0, patchCount: 0 };
   const zw = zone.width;
-  let covZ = new Float64Array(0);
-  let covE = new Float64Array(0);
   // All blocks of a block row are requested at once, so their inflates queue on the libuv thread pool.
   const concurrency = Math.max(1, options.concurrency ?? 1024);
   const edgesForBuffer = bufferPx ? bufferEdges(zones) : null;
@@ -169,10 +174,9 @@ export async function zonalClassAreas(reader: RasterReader, zones: PixelPolygons
   if (!(Number.isInteger(maxPatches) && maxPatches >= 0)) throw new GreenmineError('RASTER_BAD_OPTION', `maxPatches must be a whole number ≥ 0, got ${maxPatches}`);
   // Patches as they close: the largest maxPatches are kept (trimmed whenever twice as many are held), the rest counted.
   const kept: Component[] = [];
-  let patchCount = 0;
   const byWeight = (a: Component, b: Component): number => b.weight - a.weight || a.bbox[1] - b.bbox[1] || a.bbox[0] - b.bbox[0];
   const onPatch = (c: Component): void => {
-    patchCount++;
+    acc.patchCount++;
     kept.push(c);
     if (kept.length >= 2 * maxPatches + 1024) kept.sort(byWeight).length = maxPatches;
   };
@@ -190,155 +194,175 @@ export async function zonalClassAreas(reader: RasterReader, zones: PixelPolygons
   // too large to flush every row), and partial areas.
   const shared = new Float64Array(65536);
   const counts = info.dataType === 'uint8' || !info.crs.geographic ? new FullCounts(info.dataType === 'uint8', shared) : null;
+  return { mode, info, W, H, bw, bh, nodata, findings, zone, exclude, bufferPx, r0, r1, c0, c1, integer, small, nodataIsInteger, inside, insideEx, ring, acc, zw, edgesForBuffer, ahead, pool, fused, session, readRow, patchClasses, maxPatches, kept, byWeight, labeler, patchMask, patchWeight, ringList, ringMask, extras, shared, counts };
+}
+
+type ZonalPlan = ReturnType<typeof planZonal>;
+
+/** Sum the zone's rows block row by block row (prefetching the next rows), on the fused or the dense path. */
+async function sumBlockRows(reader: RasterReader, plan: ZonalPlan): Promise<void> {
+  const { W, H, bw, bh, zone, exclude, bufferPx, r0, r1, c0, c1, inside, insideEx, ring, zw, edgesForBuffer, ahead, pool, fused, readRow, labeler, patchMask, patchWeight, ringList, ringMask, extras, shared, counts } = plan;
+  let covZ = new Float64Array(0);
+  let covE = new Float64Array(0);
   let depositRow0 = 0;
-  try {
-    for (let by = Math.floor(r0 / bh); by * bh < r1; by++) {
-      const ra = Math.max(r0, by * bh);
-      const rb = Math.min(r1, (by + 1) * bh, H);
-      // The fused path deposits the edges only (DEPOSIT_ROWS rows at a time, below, so its deposit array
-      // stays small and warm) and turns running sums into class sums in one pass per row; the others take
-      // dense coverage rows.
-      if (!fused) {
-        if (covZ.length < (rb - ra) * zw) covZ = new Float64Array((rb - ra) * zw);
-        zone.rows(ra, rb, covZ);
+  for (let by = Math.floor(r0 / bh); by * bh < r1; by++) {
+    const ra = Math.max(r0, by * bh);
+    const rb = Math.min(r1, (by + 1) * bh, H);
+    // The fused path deposits the edges only (DEPOSIT_ROWS rows at a time, below, so its deposit array
+    // stays small and warm) and turns running sums into class sums in one pass per row; the others take
+    // dense coverage rows.
+    if (!fused) {
+      if (covZ.length < (rb - ra) * zw) covZ = new Float64Array((rb - ra) * zw);
+      zone.rows(ra, rb, covZ);
+    }
+    if (exclude) {
+      if (covE.length < (rb - ra) * exclude.width) covE = new Float64Array((rb - ra) * exclude.width);
+      exclude.rows(ra, rb, covE);
+    }
+    // Buffer ring: the edges near this block row, and per row the x-intervals they can reach.
+    let bandEdges: Float64Array | null = null;
+    if (edgesForBuffer) {
+      const list: number[] = [];
+      for (let i = 0; i < edgesForBuffer.length; i += 4) {
+        const y1 = edgesForBuffer[i + 1]!, y2 = edgesForBuffer[i + 3]!;
+        if (Math.max(y1, y2) >= ra - bufferPx && Math.min(y1, y2) <= rb + bufferPx) list.push(edgesForBuffer[i]!, y1, edgesForBuffer[i + 2]!, y2);
       }
-      if (exclude) {
-        if (covE.length < (rb - ra) * exclude.width) covE = new Float64Array((rb - ra) * exclude.width);
-        exclude.rows(ra, rb, covE);
+      bandEdges = Float64Array.from(list);
+    }
+    const bxFirst = Math.floor(c0 / bw);
+    const bxLast = Math.floor((c1 - 1) / bw);
+    // The blocks of this row were requested while earlier rows were summed; request the next rows'
+    // now (one ahead on the libuv pool, three with the inflate workers), then sum this one in row-major
+    // order over the whole row, so the sums do not depend on the block layout.
+    const depth = pool ? 3 : 1;
+    for (let k = by; k <= by + depth && k < reader.blocksDown && k * bh < r1; k++) {
+      if (ahead.has(k)) continue;
+      const row = readRow(k, bxFirst, bxLast);
+      // If a row fails before its turn, the prefetch must not surface later as an unhandled rejection.
+      row.catch(() => undefined);
+      ahead.set(k, row);
+    }
+    const blocks = await ahead.get(by)!;
+    ahead.delete(by);
+    const words = fused && counts?.u8 ? wordViews(blocks) : [];
+    for (let r = ra; r < rb; r++) {
+      // Yield to the event loop now and then, so finished reads of the next block row can start inflating.
+      if ((r - ra) % 32 === 31) await yieldToEventLoop();
+      const areaM2 = reader.pixelAreaM2(r);
+      const zRow = (r - ra) * zw - zone.colMin;
+      const eRow = exclude ? (r - ra) * exclude.width - exclude.colMin : 0;
+      const rowInZone = r >= zone.rowMin && r < zone.rowMax;
+      const rowInExclude = exclude !== null && r >= exclude.rowMin && r < exclude.rowMax;
+      // The fused loop walks the ring's intervals; the dense loops read them as a mask.
+      const maskRing = bandEdges !== null && (!fused || rowInExclude);
+      if (bandEdges) {
+        ringIntervals(bandEdges, r + 0.5, bufferPx, c0, c1, ringList);
+        if (maskRing) for (let i = 0; i < ringList.length; i += 2) ringMask!.fill(1, ringList[i]! - c0, ringList[i + 1]! - c0);
       }
-      // Buffer ring: the edges near this block row, and per row the x-intervals they can reach.
-      let bandEdges: Float64Array | null = null;
-      if (edgesForBuffer) {
-        const list: number[] = [];
-        for (let i = 0; i < edgesForBuffer.length; i += 4) {
-          const y1 = edgesForBuffer[i + 1]!, y2 = edgesForBuffer[i + 3]!;
-          if (Math.max(y1, y2) >= ra - bufferPx && Math.min(y1, y2) <= rb + bufferPx) list.push(edgesForBuffer[i]!, y1, edgesForBuffer[i + 2]!, y2);
+      if (fused) {
+        if ((r - ra) % DEPOSIT_ROWS === 0) {
+          depositRow0 = r;
+          zone.deposit(r, Math.min(r + DEPOSIT_ROWS, rb));
         }
-        bandEdges = Float64Array.from(list);
-      }
-      const bxFirst = Math.floor(c0 / bw);
-      const bxLast = Math.floor((c1 - 1) / bw);
-      // The blocks of this row were requested while earlier rows were summed; request the next rows'
-      // now (one ahead on the libuv pool, three with the inflate workers), then sum this one in row-major
-      // order over the whole row, so the sums do not depend on the block layout.
-      const depth = pool ? 3 : 1;
-      for (let k = by; k <= by + depth && k < reader.blocksDown && k * bh < r1; k++) {
-        if (ahead.has(k)) continue;
-        const row = readRow(k, bxFirst, bxLast);
-        // If a row fails before its turn, the prefetch must not surface later as an unhandled rejection.
-        row.catch(() => undefined);
-        ahead.set(k, row);
-      }
-      const blocks = await ahead.get(by)!;
-      ahead.delete(by);
-      const words = fused && counts?.u8 ? wordViews(blocks) : [];
-      for (let r = ra; r < rb; r++) {
-        // Yield to the event loop now and then, so finished reads of the next block row can start inflating.
-        if ((r - ra) % 32 === 31) await yieldToEventLoop();
-        const areaM2 = reader.pixelAreaM2(r);
-        const zRow = (r - ra) * zw - zone.colMin;
-        const eRow = exclude ? (r - ra) * exclude.width - exclude.colMin : 0;
-        const rowInZone = r >= zone.rowMin && r < zone.rowMax;
-        const rowInExclude = exclude !== null && r >= exclude.rowMin && r < exclude.rowMax;
-        // The fused loop walks the ring's intervals; the dense loops read them as a mask.
-        const maskRing = bandEdges !== null && (!fused || rowInExclude);
-        if (bandEdges) {
-          ringIntervals(bandEdges, r + 0.5, bufferPx, c0, c1, ringList);
-          if (maskRing) for (let i = 0; i < ringList.length; i += 2) ringMask!.fill(1, ringList[i]! - c0, ringList[i + 1]! - c0);
-        }
-        if (fused) {
-          if ((r - ra) % DEPOSIT_ROWS === 0) {
-            depositRow0 = r;
-            zone.deposit(r, Math.min(r + DEPOSIT_ROWS, rb));
-          }
-          const ri = r - depositRow0;
-          if (rowInExclude) {
-            // Rows that meet an excluded zone take the dense coverage of the row.
-            if (covZ.length < zw) covZ = new Float64Array(zw);
-            if (rowInZone) zone.prefixRow(ri, covZ, 0);
-            else covZ.fill(0, 0, zw);
-            const dense: DenseRow = { covZ, zOffset: -zone.colMin, zFrom: zone.colMin, zTo: zone.colMax, covE, eOffset: eRow, eFrom: exclude!.colMin, eTo: exclude!.colMax, ringMask, areaM2, inside: inside.acc, insideEx: insideEx.acc, ringAcc: ring.acc };
-            for (let bx = bxFirst; bx <= bxLast; bx++) {
-              const from = Math.max(c0, bx * bw);
-              const to = Math.min(c1, (bx + 1) * bw, W);
-              if (from < to) sumRowDense(blocks[bx - bxFirst] as Uint8Array | Uint16Array, (r - by * bh) * bw - bx * bw, from, to, dense, extras);
-            }
-          } else {
-            // Projected rasters have one pixel area: count full pixels; geographic ones add areas row by row.
-            counts?.setArea(areaM2);
-            extras.ring = bandEdges ? ringList : null;
-            extras.ringCursor = 0;
-            sumRowFused(zone, ri, rowInZone, c0, c1, bw, blocks as Array<Uint8Array | Uint16Array | null>, words, bxFirst, (r - by * bh) * bw, areaM2, counts, shared, extras);
+        const ri = r - depositRow0;
+        if (rowInExclude) {
+          // Rows that meet an excluded zone take the dense coverage of the row.
+          if (covZ.length < zw) covZ = new Float64Array(zw);
+          if (rowInZone) zone.prefixRow(ri, covZ, 0);
+          else covZ.fill(0, 0, zw);
+          const dense: DenseRow = { covZ, zOffset: -zone.colMin, zFrom: zone.colMin, zTo: zone.colMax, covE, eOffset: eRow, eFrom: exclude!.colMin, eTo: exclude!.colMax, ringMask, areaM2, inside: inside.acc, insideEx: insideEx.acc, ringAcc: ring.acc };
+          for (let bx = bxFirst; bx <= bxLast; bx++) {
+            const from = Math.max(c0, bx * bw);
+            const to = Math.min(c1, (bx + 1) * bw, W);
+            if (from < to) sumRowDense(blocks[bx - bxFirst] as Uint8Array | Uint16Array, (r - by * bh) * bw - bx * bw, from, to, dense, extras);
           }
         } else {
-          for (let bx = bxFirst; bx <= bxLast; bx++) {
-            const block = blocks[bx - bxFirst]!;
-            const ca = Math.max(c0, bx * bw);
-            const cb = Math.min(c1, (bx + 1) * bw, W);
-            const bRow = (r - by * bh) * bw - bx * bw;
-            if (small && !ringMask && nodataIsInteger && !labeler) {
-              // uint8/uint16 classes in centre or all-touched mode, no buffer: a tight loop over the zone's columns.
-              if (!rowInZone) continue;
-              const from = Math.max(ca, zone.colMin + zone.rowFrom[r - ra]!);
-              const to = Math.min(cb, zone.colMin + zone.rowTo[r - ra]!);
-              if (from >= to) continue;
-              if (rowInExclude && to > exclude!.colMin && from < exclude!.colMax) {
-                sumRowSmall(block as Uint8Array | Uint16Array, bRow, covZ, zRow, covE, eRow, from, to, exclude!.colMin, exclude!.colMax, areaM2, inside.acc, insideEx.acc);
-              } else {
-                sumRowSmallPlain(block as Uint8Array | Uint16Array, bRow, covZ, zRow, from, to, areaM2, inside.acc, exclude ? insideEx.acc : null);
-              }
-              continue;
-            }
-            for (let c = ca; c < cb; c++) {
-              const w = rowInZone && c >= zone.colMin && c < zone.colMax ? covZ[zRow + c]! : 0;
-              if (w === 0) {
-                if (ringMask?.[c - c0]) {
-                  const v = block[bRow + c]!;
-                  if (v === nodata || (nodata !== null && Number.isNaN(nodata) && Number.isNaN(v))) nodataRing += areaM2;
-                  else add(ring, v, areaM2, small);
-                }
-                continue;
-              }
-              const v = block[bRow + c]!;
-              let we = w;
-              if (rowInExclude && c >= exclude!.colMin && c < exclude!.colMax) {
-                we = w - covE[eRow + c]!;
-                if (we < 0) we = 0;
-              }
-              const a = w * areaM2;
-              const ae = we * areaM2;
-              if (patchMask && we >= 0.5 && patchClasses!.has(v)) {
-                patchMask[c - c0] = 1;
-                patchWeight![c - c0] = ae;
-                if (c - c0 < extras.dirtyFrom) extras.dirtyFrom = c - c0;
-                if (c - c0 + 1 > extras.dirtyTo) extras.dirtyTo = c - c0 + 1;
-              }
-              if (v === nodata || (nodata !== null && Number.isNaN(nodata) && Number.isNaN(v)) || (!integer && Number.isNaN(v))) {
-                nodataIn += a;
-                nodataEx += ae;
-              } else {
-                add(inside, v, a, small);
-                if (ae > 0) add(insideEx, v, ae, small);
-              }
-            }
-          }
+          // Projected rasters have one pixel area: count full pixels; geographic ones add areas row by row.
+          counts?.setArea(areaM2);
+          extras.ring = bandEdges ? ringList : null;
+          extras.ringCursor = 0;
+          sumRowFused(zone, ri, rowInZone, c0, c1, bw, blocks as Array<Uint8Array | Uint16Array | null>, words, bxFirst, (r - by * bh) * bw, areaM2, counts, shared, extras);
         }
-        if (maskRing) for (let i = 0; i < ringList.length; i += 2) ringMask!.fill(0, ringList[i]! - c0, ringList[i + 1]! - c0);
-        if (labeler) {
-          labeler.pushRow(r, patchMask!, patchWeight!);
-          // Only the mask needs clearing: the labeler reads weights where the mask is set.
-          if (extras.dirtyFrom < extras.dirtyTo) patchMask!.fill(0, extras.dirtyFrom, extras.dirtyTo);
-          extras.dirtyFrom = Infinity;
-          extras.dirtyTo = -Infinity;
-        }
+      } else sumRowPixels(plan, blocks, { r, ra, by, bxFirst, bxLast, covZ, zRow, covE, eRow, areaM2, rowInZone, rowInExclude });
+      if (maskRing) for (let i = 0; i < ringList.length; i += 2) ringMask!.fill(0, ringList[i]! - c0, ringList[i + 1]! - c0);
+      if (labeler) {
+        labeler.pushRow(r, patchMask!, patchWeight!);
+        // Only the mask needs clearing: the labeler reads weights where the mask is set.
+        if (extras.dirtyFrom < extras.dirtyTo) patchMask!.fill(0, extras.dirtyFrom, extras.dirtyTo);
+        extras.dirtyFrom = Infinity;
+        extras.dirtyTo = -Infinity;
       }
     }
-  } catch (err) {
-    // Free the workers' tables of this session before giving up.
-    if (session) await pool!.collect(session).catch(() => null);
-    throw err;
   }
+}
 
+/**
+ * One row on the dense path (centre or all-touched coverage, or float classes): each pixel's
+ * coverage of the zone less the excluded zones, its class or nodata, the buffer ring, bare patches.
+ */
+function sumRowPixels(
+  plan: ZonalPlan,
+  blocks: Array<RasterBlock | null>,
+  row: { r: number; ra: number; by: number; bxFirst: number; bxLast: number; covZ: Float64Array; zRow: number; covE: Float64Array; eRow: number; areaM2: number; rowInZone: boolean; rowInExclude: boolean },
+): void {
+  const { W, bw, bh, c0, c1, zone, exclude, small, nodataIsInteger, integer, nodata, labeler, ringMask, inside, insideEx, ring, acc, patchMask, patchWeight, patchClasses, extras } = plan;
+  const { r, ra, by, bxFirst, bxLast, covZ, zRow, covE, eRow, areaM2, rowInZone, rowInExclude } = row;
+  for (let bx = bxFirst; bx <= bxLast; bx++) {
+    const block = blocks[bx - bxFirst]!;
+    const ca = Math.max(c0, bx * bw);
+    const cb = Math.min(c1, (bx + 1) * bw, W);
+    const bRow = (r - by * bh) * bw - bx * bw;
+    if (small && !ringMask && nodataIsInteger && !labeler) {
+      // uint8/uint16 classes in centre or all-touched mode, no buffer: a tight loop over the zone's columns.
+      if (!rowInZone) continue;
+      const from = Math.max(ca, zone.colMin + zone.rowFrom[r - ra]!);
+      const to = Math.min(cb, zone.colMin + zone.rowTo[r - ra]!);
+      if (from >= to) continue;
+      if (rowInExclude && to > exclude!.colMin && from < exclude!.colMax) {
+        sumRowSmall(block as Uint8Array | Uint16Array, bRow, covZ, zRow, covE, eRow, from, to, exclude!.colMin, exclude!.colMax, areaM2, inside.acc, insideEx.acc);
+      } else {
+        sumRowSmallPlain(block as Uint8Array | Uint16Array, bRow, covZ, zRow, from, to, areaM2, inside.acc, exclude ? insideEx.acc : null);
+      }
+      continue;
+    }
+    for (let c = ca; c < cb; c++) {
+      const w = rowInZone && c >= zone.colMin && c < zone.colMax ? covZ[zRow + c]! : 0;
+      if (w === 0) {
+        if (ringMask?.[c - c0]) {
+          const v = block[bRow + c]!;
+          if (v === nodata || (nodata !== null && Number.isNaN(nodata) && Number.isNaN(v))) acc.nodataRing += areaM2;
+          else add(ring, v, areaM2, small);
+        }
+        continue;
+      }
+      const v = block[bRow + c]!;
+      let we = w;
+      if (rowInExclude && c >= exclude!.colMin && c < exclude!.colMax) {
+        we = w - covE[eRow + c]!;
+        if (we < 0) we = 0;
+      }
+      const a = w * areaM2;
+      const ae = we * areaM2;
+      if (patchMask && we >= 0.5 && patchClasses!.has(v)) {
+        patchMask[c - c0] = 1;
+        patchWeight![c - c0] = ae;
+        if (c - c0 < extras.dirtyFrom) extras.dirtyFrom = c - c0;
+        if (c - c0 + 1 > extras.dirtyTo) extras.dirtyTo = c - c0 + 1;
+      }
+      if (v === nodata || (nodata !== null && Number.isNaN(nodata) && Number.isNaN(v)) || (!integer && Number.isNaN(v))) {
+        acc.nodataIn += a;
+        acc.nodataEx += ae;
+      } else {
+        add(inside, v, a, small);
+        if (ae > 0) add(insideEx, v, ae, small);
+      }
+    }
+  }
+}
+
+/** After the rows: the workers' counts, nodata moved apart from the classes, patches numbered, and the zone's part outside the raster. */
+async function finishZonal(reader: RasterReader, zones: PixelPolygons, plan: ZonalPlan): Promise<ZonalResult> {
+  const { mode, info, findings, zone, exclude, bufferPx, small, nodataIsInteger, nodata, inside, insideEx, ring, acc, pool, session, maxPatches, kept, byWeight, labeler, shared, counts } = plan;
   if (session) {
     const workerCounts = await pool!.collect(session);
     if (workerCounts) {
@@ -354,9 +378,9 @@ export async function zonalClassAreas(reader: RasterReader, zones: PixelPolygons
   }
   // The tight loops summed nodata pixels under the nodata code: move them apart.
   if (small && nodataIsInteger && nodata !== null && nodata >= 0 && nodata < 65536) {
-    nodataIn += inside.acc[nodata]!;
-    nodataEx += insideEx.acc[nodata]!;
-    nodataRing += ring.acc[nodata]!;
+    acc.nodataIn += inside.acc[nodata]!;
+    acc.nodataEx += insideEx.acc[nodata]!;
+    acc.nodataRing += ring.acc[nodata]!;
     inside.acc[nodata] = 0;
     insideEx.acc[nodata] = 0;
     ring.acc[nodata] = 0;
@@ -368,7 +392,7 @@ export async function zonalClassAreas(reader: RasterReader, zones: PixelPolygons
     return kept.sort((a, b) => a.bbox[1] - b.bbox[1] || a.bbox[0] - b.bbox[0]).map((c, i) => ({ ...c, id: i + 1 }));
   };
   const zoneAreaM2 = polygonAreaPx(zones) * reader.pixelAreaM2(Math.floor((zone.rowMin + zone.rowMax) / 2));
-  const insideTotalM2 = finish(inside, nodataIn).totalM2;
+  const insideTotalM2 = finish(inside, acc.nodataIn).totalM2;
   const outsideRasterM2 = Math.max(0, zoneAreaM2 - insideTotalM2);
   if (outsideRasterM2 > reader.pixelAreaM2(0) * 0.5 && mode === 'fractional') {
     findings.push({
@@ -380,15 +404,32 @@ export async function zonalClassAreas(reader: RasterReader, zones: PixelPolygons
   }
   return {
     mode,
-    inside: finish(inside, nodataIn),
-    insideExcluded: finish(exclude ? insideEx : inside, exclude ? nodataEx : nodataIn),
-    outsideBuffer: bufferPx ? finish(ring, nodataRing) : null,
+    inside: finish(inside, acc.nodataIn),
+    insideExcluded: finish(exclude ? insideEx : inside, exclude ? acc.nodataEx : acc.nodataIn),
+    outsideBuffer: bufferPx ? finish(ring, acc.nodataRing) : null,
     zoneAreaM2,
     outsideRasterM2,
     findings,
     patches: labeler ? finishPatches() : null,
-    patchCount,
+    patchCount: acc.patchCount,
   };
+}
+
+/**
+ * Class areas inside the zone (and inside it less the excluded zones, and in
+ * the buffer ring around it), with bare patches when asked: planned
+ * (`planZonal`), summed row by row (`sumBlockRows`), finished (`finishZonal`).
+ */
+export async function zonalClassAreas(reader: RasterReader, zones: PixelPolygons, options: ZonalOptions = {}): Promise<ZonalResult> {
+  const plan = planZonal(reader, zones, options);
+  try {
+    await sumBlockRows(reader, plan);
+  } catch (err) {
+    // Free the workers' tables of this session before giving up.
+    if (plan.session) await plan.pool!.collect(plan.session).catch(() => null);
+    throw err;
+  }
+  return finishZonal(reader, zones, plan);
 }
 
 /** What the fused and dense row loops add besides class sums: the buffer ring and bare patches. */
