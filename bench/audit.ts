@@ -41,31 +41,49 @@ function province(count: number): string {
 }
 
 export async function benchAudit(count: number): Promise<void> {
-  const single = await time('one audit of the demo mine', async () => {
-    const report = await runAudit(join(ROOT, 'fixtures/demo-mine/mine.json'));
-    // What users run: every check assessed, or the figure measures less than an audit.
-    const skipped = report.checks.filter((c) => c.status === 'not-assessed');
-    if (skipped.length) throw new Error(`audit benchmark: ${skipped.map((c) => `${c.id} (${c.reason})`).join(', ')} not assessed`);
-    consume(report.checks.length);
-  }, { repeats: 3, warmup: 1 });
+  const single = await time(
+    'one audit of the demo mine',
+    async () => {
+      const report = await runAudit(join(ROOT, 'fixtures/demo-mine/mine.json'));
+      // What users run: every check assessed, or the figure measures less than an audit.
+      const skipped = report.checks.filter((c) => c.status === 'not-assessed');
+      if (skipped.length) throw new Error(`audit benchmark: ${skipped.map((c) => `${c.id} (${c.reason})`).join(', ')} not assessed`);
+      consume(report.checks.length);
+    },
+    { repeats: 3, warmup: 1 },
+  );
   console.log(`\nOne audit of the demo mine: median ${single.medianMs.toFixed(0)} ms`);
   const dir = province(count);
   const manifests = findManifests(dir);
   const out = join(dir, 'out');
-  const batch = await time(`greenmine batch (worker threads, one per core)`, async () => {
-    rmSync(out, { recursive: true, force: true });
-    const rows = await runBatch(manifests, { out });
-    // The worker-thread path runs only from the built JavaScript: make its breakage loud here.
-    const failed = rows.filter((r) => r.outcome !== 'audited');
-    if (failed.length) throw new Error(`batch benchmark: ${failed.length} mine(s) not audited: ${failed[0]!.error}`);
-    const partial = rows.filter((r) => Object.values(r.statuses).includes('not-assessed'));
-    if (partial.length) throw new Error(`batch benchmark: ${partial.length} mine(s) with checks not assessed (${Object.entries(partial[0]!.statuses).filter(([, v]) => v === 'not-assessed').map(([k]) => k).join(', ')})`);
-    consume(rows.length);
-  }, { repeats: 1, warmup: 0 });
-  const sequential = await time('anchor: the same audits one at a time', async () => {
-    rmSync(out, { recursive: true, force: true });
-    consume((await runBatch(manifests, { out, concurrency: 1 })).length);
-  }, { repeats: 1, warmup: 0 });
+  const batch = await time(
+    `greenmine batch (worker threads, one per core)`,
+    async () => {
+      rmSync(out, { recursive: true, force: true });
+      const rows = await runBatch(manifests, { out });
+      // The worker-thread path runs only from the built JavaScript: make its breakage loud here.
+      const failed = rows.filter((r) => r.outcome !== 'audited');
+      if (failed.length) throw new Error(`batch benchmark: ${failed.length} mine(s) not audited: ${failed[0]!.error}`);
+      const partial = rows.filter((r) => Object.values(r.statuses).includes('not-assessed'));
+      if (partial.length)
+        throw new Error(
+          `batch benchmark: ${partial.length} mine(s) with checks not assessed (${Object.entries(partial[0]!.statuses)
+            .filter(([, v]) => v === 'not-assessed')
+            .map(([k]) => k)
+            .join(', ')})`,
+        );
+      consume(rows.length);
+    },
+    { repeats: 1, warmup: 0 },
+  );
+  const sequential = await time(
+    'anchor: the same audits one at a time',
+    async () => {
+      rmSync(out, { recursive: true, force: true });
+      consume((await runBatch(manifests, { out, concurrency: 1 })).length);
+    },
+    { repeats: 1, warmup: 0 },
+  );
   report(`Province of ${count} mines`, batch, sequential, count, 'mines');
   console.log(`  ${((count / batch.medianMs) * 60000).toFixed(0)} mines per minute; peak RSS ${peakRssMiB().toFixed(0)} MiB`);
   rmSync(dir, { recursive: true, force: true });

@@ -7,8 +7,8 @@
  * a separate ray to every cell), on the same cameras, with their agreement.
  */
 import { statSync } from 'node:fs';
+import { type Camera, cameraCoverage, type ViewGrid, type ViewParams, viewshed } from '../src/cameras/index.js';
 import { crsFromEpsg } from '../src/crs/index.js';
-import { cameraCoverage, viewshed, type Camera, type ViewGrid, type ViewParams } from '../src/cameras/index.js';
 import { decodeAll } from './decode.js';
 import { consume, report, rng, time } from './harness.js';
 import { elevation, rasters, squareLicense, X0, Y0 } from './terrain.js';
@@ -30,21 +30,30 @@ function makeCameras(size: number, count: number, rangeM: number): Camera[] {
 /** The exact line of sight: one ray per cell, to its centre, sampled as the R2 rays are (a step per cell along the major axis). */
 function exactViewshed(grid: ViewGrid, view: ViewParams, onVisible: (i: number) => void): void {
   const { dem, width, height, cellXM, cellYM } = grid;
-  const oc = Math.floor(view.col), or = Math.floor(view.row);
+  const oc = Math.floor(view.col),
+    or = Math.floor(view.row);
   const zo = dem![or * width + oc]! + view.heightM;
   const rc = Math.ceil(view.rangeM / cellXM);
-  const heading = (view.headingDeg * Math.PI) / 180, cosHalf = Math.cos((view.hfovDeg * Math.PI) / 360);
+  const heading = (view.headingDeg * Math.PI) / 180,
+    cosHalf = Math.cos((view.hfovDeg * Math.PI) / 360);
   for (let tr = Math.max(0, or - rc); tr <= Math.min(height - 1, or + rc); tr++) {
     for (let tc = Math.max(0, oc - rc); tc <= Math.min(width - 1, oc + rc); tc++) {
-      const e = (tc + 0.5 - view.col) * cellXM, n = (view.row - tr - 0.5) * cellYM;
+      const e = (tc + 0.5 - view.col) * cellXM,
+        n = (view.row - tr - 0.5) * cellYM;
       const d = Math.hypot(e, n);
       if (d > view.rangeM || (view.hfovDeg < 360 && d > 0 && (e * Math.sin(heading) + n * Math.cos(heading)) / d < cosHalf - 1e-12)) continue;
-      const dc = tc - oc, dr = tr - or, steps = Math.max(Math.abs(dc), Math.abs(dr));
+      const dc = tc - oc,
+        dr = tr - or,
+        steps = Math.max(Math.abs(dc), Math.abs(dr));
       let horizon = -Infinity;
       for (let k = 1; k < steps; k++) {
         // The ray's exact point, elevation interpolated between the two cells it passes between (as R2 does).
-        const fc = oc + (k * dc) / steps, fr = or + (k * dr) / steps;
-        const c0 = Math.floor(fc), r0 = Math.floor(fr), u = fc - c0, v = fr - r0;
+        const fc = oc + (k * dc) / steps,
+          fr = or + (k * dr) / steps;
+        const c0 = Math.floor(fc),
+          r0 = Math.floor(fr),
+          u = fc - c0,
+          v = fr - r0;
         const z = u > 0 ? (1 - u) * dem![r0 * width + c0]! + u * dem![r0 * width + c0 + 1]! : v > 0 ? (1 - v) * dem![r0 * width + c0]! + v * dem![(r0 + 1) * width + c0]! : dem![r0 * width + c0]!;
         const g = (z - zo) / Math.hypot((fc + 0.5 - view.col) * cellXM, (view.row - fr - 0.5) * cellYM);
         if (g > horizon) horizon = g;
@@ -61,11 +70,15 @@ export async function benchCameras(size: number, rangeM: number): Promise<void> 
   const license = squareLicense(size);
   const cameras = makeCameras(size, 20, rangeM);
   let share = 0;
-  const e2e = await time('greenmine cameraCoverage (20 cameras, line of sight)', async () => {
-    const r = await cameraCoverage([license], cameras, { dem });
-    share = r.coveredShare;
-    consume(r.coveredM2);
-  }, { repeats: 3, warmup: 1 });
+  const e2e = await time(
+    'greenmine cameraCoverage (20 cameras, line of sight)',
+    async () => {
+      const r = await cameraCoverage([license], cameras, { dem });
+      share = r.coveredShare;
+      consume(r.coveredM2);
+    },
+    { repeats: 3, warmup: 1 },
+  );
   const decode = await time('anchor: decode the DEM alone', () => decodeAll(dem), { repeats: 3, warmup: 0 });
   report(`Video coverage, ${size} × ${size} DEM, 20 cameras of range ${rangeM} m (covered ${(share * 100).toFixed(1)} %)`, e2e, decode, 20, 'cameras');
 
@@ -74,16 +87,26 @@ export async function benchCameras(size: number, rangeM: number): Promise<void> 
   for (let r = 0; r < size; r++) for (let c = 0; c < size; c++) grid.dem![r * size + c] = elevation(c, r, size);
   const views: ViewParams[] = cameras.map((cam) => ({ col: cam.x - X0, row: Y0 - cam.y, heightM: cam.heightM, headingDeg: cam.headingDeg, hfovDeg: cam.hfovDeg, rangeM: cam.rangeM, tiltDeg: null, vfovDeg: null, targetHeightM: 0 }));
   const subset = views.slice(0, size > 1000 ? 2 : 4);
-  const a = new Uint8Array(size * size), b = new Uint8Array(size * size);
-  const r2 = await time('greenmine viewshed (R2: rays to the range border)', () => {
-    a.fill(0);
-    for (const v of subset) viewshed(grid, v, (i) => (a[i] = 1));
-  }, { repeats: 3, warmup: 1 });
-  const r3 = await time('anchor: exact line of sight per cell (R3)', () => {
-    b.fill(0);
-    for (const v of subset) exactViewshed(grid, v, (i) => (b[i] = 1));
-  }, { repeats: 1, warmup: 0 });
-  let agree = 0, either = 0;
+  const a = new Uint8Array(size * size),
+    b = new Uint8Array(size * size);
+  const r2 = await time(
+    'greenmine viewshed (R2: rays to the range border)',
+    () => {
+      a.fill(0);
+      for (const v of subset) viewshed(grid, v, (i) => (a[i] = 1));
+    },
+    { repeats: 3, warmup: 1 },
+  );
+  const r3 = await time(
+    'anchor: exact line of sight per cell (R3)',
+    () => {
+      b.fill(0);
+      for (const v of subset) exactViewshed(grid, v, (i) => (b[i] = 1));
+    },
+    { repeats: 1, warmup: 0 },
+  );
+  let agree = 0,
+    either = 0;
   for (let i = 0; i < a.length; i++) {
     if (a[i] || b[i]) either++;
     if (a[i] && b[i]) agree++;

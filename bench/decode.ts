@@ -1,5 +1,5 @@
 import type { License } from '../src/license/index.js';
-import { PolygonCoverage, RasterReader, toPixelPolygons, type RasterBlock } from '../src/raster/index.js';
+import { PolygonCoverage, type RasterBlock, RasterReader, toPixelPolygons } from '../src/raster/index.js';
 import { consume } from './harness.js';
 
 /**
@@ -12,7 +12,16 @@ export async function decodeAll(path: string, license?: License): Promise<number
   const reader = await RasterReader.open(path);
   const last = reader.blocksAcross - 1;
   const { blockWidth: bw, blockHeight: bh } = reader.info;
-  const zone = license ? new PolygonCoverage(toPixelPolygons(license.blocks.map((b) => b.rings), license.crs, reader), 'fractional') : null;
+  const zone = license
+    ? new PolygonCoverage(
+        toPixelPolygons(
+          license.blocks.map((b) => b.rings),
+          license.crs,
+          reader,
+        ),
+        'fractional',
+      )
+    : null;
   let decoded = 0;
   const row = (by: number): Promise<Array<RasterBlock | null>> => {
     const plan = zone ? Uint8Array.from({ length: last + 1 }, (_, bx) => (zone.rectangle(bx * bw, by * bh, (bx + 1) * bw, (by + 1) * bh) === 0 ? 2 : 0)) : null;

@@ -57,7 +57,8 @@ export function makeScene(licenseCount: number, fixCount: number): Scene {
   }
   const lon = new Float64Array(fixCount);
   const lat = new Float64Array(fixCount);
-  let x = 0, y = 0;
+  let x = 0,
+    y = 0;
   for (let i = 0; i < fixCount; i++) {
     if (i < fixCount / 2) {
       lon[i] = 118.0 + random() * 5.2;
@@ -107,7 +108,10 @@ export async function benchFence(licenseCount: number, fixCount: number): Promis
 
   const boxes = new Flatbush(geojson.features.length);
   for (const f of geojson.features) {
-    let a = Infinity, b = Infinity, c = -Infinity, d = -Infinity;
+    let a = Infinity,
+      b = Infinity,
+      c = -Infinity,
+      d = -Infinity;
     for (const [px, py] of f.geometry.coordinates[0]!) {
       a = Math.min(a, px!);
       b = Math.min(b, py!);
@@ -154,7 +158,7 @@ export async function benchFence(licenseCount: number, fixCount: number): Promis
     for (let i = 0; i < oLon.length; i++) if (query([oLon[i]!, oLat[i]!])) inside++;
     consume(inside);
   });
-  report(`"Inside no license" (${(oLon.length / n * 100).toFixed(0)} % of the fixes)`, outside, outsideWp, oLon.length, 'fixes');
+  report(`"Inside no license" (${((oLon.length / n) * 100).toFixed(0)} % of the fixes)`, outside, outsideWp, oLon.length, 'fixes');
 
   // Event extraction on one long track (a random walk restarting near licenses) against locating its fixes.
   const half = n;
@@ -218,7 +222,8 @@ export function workTrack(scene: Scene, n: number): Track {
 /** Percentage of a track's fixes more than 5 m outside every license. */
 function share(fence: FenceIndex, track: Track): string {
   const n = track.lon.length;
-  const license = new Int32Array(n), d = new Float64Array(n);
+  const license = new Int32Array(n),
+    d = new Float64Array(n);
   fence.locateInto(track.lon, track.lat, license, d);
   let out = 0;
   for (let i = 0; i < n; i++) if (d[i]! > 5) out++;

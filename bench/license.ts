@@ -12,7 +12,7 @@
 import turfArea from '@turf/area';
 import geodesic from 'geographiclib-geodesic';
 import proj4 from 'proj4';
-import { crsFromEpsg, createTransform } from '../src/crs/index.js';
+import { createTransform, crsFromEpsg } from '../src/crs/index.js';
 import { licenseArea, loadLicensesFromBytes } from '../src/license/index.js';
 import { consume, report, rng, time } from './harness.js';
 

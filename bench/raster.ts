@@ -5,17 +5,16 @@
  * against decoding alone, so the cost of masking and counting shows; and, at
  * 4 000 × 4 000, against geoblaze (parse + histogram) in the same process.
  */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readFileSync } from 'node:fs';
 import { crsFromEpsg } from '../src/crs/index.js';
 import type { License } from '../src/license/index.js';
 import { measureCoverage } from '../src/raster/index.js';
+import { writeTiledTiff } from '../src/raster/writer.js';
 import { decodeAll } from './decode.js';
 import { consume, peakRssMiB, report, rng, time } from './harness.js';
-import { writeTiledTiff } from '../src/raster/writer.js';
 
 const ORIGIN_X = 450_000;
 const ORIGIN_Y = 3_400_000;
@@ -71,7 +70,6 @@ export function licenseCovering(size: number): License {
   return { id: 'bench', name: null, licenseNo: null, holder: null, blocks: [{ name: null, rings: [ring] }], elevationM: null, statedArea: null, crs: crsFromEpsg(4549), sourceFile: 'bench', attributes: {}, findings: [] };
 }
 
-
 export async function benchRaster(size: number, geoblazeSize: number): Promise<void> {
   const t0 = performance.now();
   const path = await classRaster(size);
@@ -79,10 +77,14 @@ export async function benchRaster(size: number, geoblazeSize: number): Promise<v
   const license = licenseCovering(size);
   const mpx = (size * size) / 1e6;
   const repeats = size > 5000 ? 3 : 5;
-  const e2e = await time('greenmine measureCoverage (open, decode, mask, count)', async () => {
-    const r = await measureCoverage(path, [license], { bufferM: 0 });
-    consume(r.areaM2.green);
-  }, { repeats, warmup: 1 });
+  const e2e = await time(
+    'greenmine measureCoverage (open, decode, mask, count)',
+    async () => {
+      const r = await measureCoverage(path, [license], { bufferM: 0 });
+      consume(r.areaM2.green);
+    },
+    { repeats, warmup: 1 },
+  );
   // The pipeline never reads blocks wholly outside the license: the anchor decodes the blocks it reads.
   const decode = await time('anchor: decode the blocks the license meets, alone (same reader)', async () => consume(await decodeAll(path, license)), { repeats, warmup: 1 });
   report(`Class areas, ${size} × ${size} (${mpx.toFixed(0)} Mpx)`, e2e, decode, Math.round(mpx), 'Mpx');
@@ -99,12 +101,16 @@ export async function benchRaster(size: number, geoblazeSize: number): Promise<v
   const geoblaze = require('geoblaze') as { parse(b: ArrayBuffer): Promise<unknown>; histogram(g: unknown, geom: unknown, o: unknown): Promise<Array<Record<string, number>>> };
   const ring = smallLicense.blocks[0]!.rings[0]!;
   const coordinates = [Array.from({ length: ring.length / 2 }, (_, i) => [ring[2 * i]!, ring[2 * i + 1]!])];
-  const anchor = await time('anchor: geoblaze parse + histogram', async () => {
-    const bytes = readFileSync(small);
-    const georaster = await geoblaze.parse(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
-    const h = await geoblaze.histogram(georaster, { type: 'Polygon', coordinates }, { scaleType: 'nominal' });
-    consume(Object.keys(h[0] ?? {}).length);
-  }, { repeats: 2, warmup: 0 });
+  const anchor = await time(
+    'anchor: geoblaze parse + histogram',
+    async () => {
+      const bytes = readFileSync(small);
+      const georaster = await geoblaze.parse(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
+      const h = await geoblaze.histogram(georaster, { type: 'Polygon', coordinates }, { scaleType: 'nominal' });
+      consume(Object.keys(h[0] ?? {}).length);
+    },
+    { repeats: 2, warmup: 0 },
+  );
   report(`Class areas, ${geoblazeSize} × ${geoblazeSize} (${smallMpx.toFixed(0)} Mpx)`, ours, anchor, Math.round(smallMpx), 'Mpx');
   console.log(`  peak RSS of this process: ${peakRssMiB().toFixed(0)} MiB`);
 }

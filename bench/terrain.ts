@@ -51,7 +51,8 @@ export async function rasters(size: number): Promise<{ dem: string; classes: str
     await writeTiledTiff(classes, { width: size, height: size, tileSize: tile, type: 'uint8', deflate: true, originX: X0, originY: Y0, pixelSize: 1, epsg: 4549, nodata: '0' }, (tx, ty, out) => {
       for (let r = 0; r < tile; r++) {
         for (let c = 0; c < tile; c++) {
-          const x = tx * tile + c, y = ty * tile + r;
+          const x = tx * tile + c,
+            y = ty * tile + r;
           const inPit = Math.hypot(x - size / 2, y - size / 2) < size / 6;
           // Bare in the pit (with some regrowth), green elsewhere (with some bare scars).
           const h = hash(x >> 4, y >> 4) & 255;
@@ -69,7 +70,6 @@ export function squareLicense(size: number): License {
   return { id: 'bench', name: null, licenseNo: null, holder: null, blocks: [{ name: null, rings: [ring] }], elevationM: null, statedArea: null, crs: crsFromEpsg(4549), sourceFile: 'bench', attributes: {}, findings: [] };
 }
 
-
 export async function benchTerrain(size: number): Promise<void> {
   const t0 = performance.now();
   const { dem, classes } = await rasters(size);
@@ -77,11 +77,15 @@ export async function benchTerrain(size: number): Promise<void> {
   const license = squareLicense(size);
   const mpx = (size * size) / 1e6;
   let count = 0;
-  const e2e = await time('greenmine exposedSlopes (decode, slope, mask, components)', async () => {
-    const r = await exposedSlopes(classes, dem, [license]);
-    count = r.componentsBeforeAreaFilter;
-    consume(r.bareSlopeAreaM2.surface);
-  }, { repeats: size > 5000 ? 1 : 3, warmup: size > 5000 ? 0 : 1 });
+  const e2e = await time(
+    'greenmine exposedSlopes (decode, slope, mask, components)',
+    async () => {
+      const r = await exposedSlopes(classes, dem, [license]);
+      count = r.componentsBeforeAreaFilter;
+      consume(r.bareSlopeAreaM2.surface);
+    },
+    { repeats: size > 5000 ? 1 : 3, warmup: size > 5000 ? 0 : 1 },
+  );
   const decode = await time('anchor: decode the DEM alone', () => decodeAll(dem), { repeats: size > 5000 ? 1 : 3, warmup: 0 });
   report(`Exposed final slopes, ${size} × ${size} (${mpx.toFixed(0)} Mpx, ${count} components)`, e2e, decode, Math.round(mpx), 'Mpx');
   if (size <= 5000) {
@@ -93,7 +97,6 @@ export async function benchTerrain(size: number): Promise<void> {
     console.log('  two-thread split (forced) agrees with one thread');
   }
   console.log(`  peak RSS after the slope pipeline: ${peakRssMiB().toFixed(0)} MiB`);
-
 }
 
 /** Component labelling alone, in its own process (run after the slope pipeline in one process it measured 40 % slower). */
@@ -106,26 +109,34 @@ export async function benchLabelling(maskSize: number): Promise<void> {
     for (let x = 0; x < w; x++) row[x] = (hash(x >> 3, y >> 3) & 255) < 100 || (hash(x, y) & 255) < 8 ? 1 : 0;
   };
   let components = 0;
-  const labelling = await time('greenmine StreamingLabeler (8-connected, areas, bounded memory)', () => {
-    components = 0;
-    // Components are handed on as they close; labels are recycled.
-    const labeler = new StreamingLabeler(w, 8, 0, 0, false, (c) => {
-      components++;
-      consume(c.weight);
-    });
-    for (let y = 0; y < w; y++) {
-      fillRow(y);
-      labeler.pushRow(y, row, weights);
-    }
-    labeler.finish();
-  }, { repeats: 1, warmup: 0 });
+  const labelling = await time(
+    'greenmine StreamingLabeler (8-connected, areas, bounded memory)',
+    () => {
+      components = 0;
+      // Components are handed on as they close; labels are recycled.
+      const labeler = new StreamingLabeler(w, 8, 0, 0, false, (c) => {
+        components++;
+        consume(c.weight);
+      });
+      for (let y = 0; y < w; y++) {
+        fillRow(y);
+        labeler.pushRow(y, row, weights);
+      }
+      labeler.finish();
+    },
+    { repeats: 1, warmup: 0 },
+  );
   const rssAfterOurs = peakRssMiB();
-  const generateOnly = await time('anchor: generating the mask rows alone', () => {
-    for (let y = 0; y < w; y++) {
-      fillRow(y);
-      consume(row[0]!);
-    }
-  }, { repeats: 1, warmup: 0 });
+  const generateOnly = await time(
+    'anchor: generating the mask rows alone',
+    () => {
+      for (let y = 0; y < w; y++) {
+        fillRow(y);
+        consume(row[0]!);
+      }
+    },
+    { repeats: 1, warmup: 0 },
+  );
   report(`Component labelling, ${w} × ${w} (${((w * w) / 1e6).toFixed(0)} Mpx, ${components} components)`, labelling, generateOnly, Math.round((w * w) / 1e6), 'Mpx');
   console.log(`  labelling throughput net of mask generation: ${((w * w) / 1e6 / ((labelling.medianMs - generateOnly.medianMs) / 1000)).toFixed(0)} Mpx/s; peak RSS ${rssAfterOurs.toFixed(0)} MiB`);
 }

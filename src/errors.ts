@@ -6,7 +6,7 @@
  */
 import type { ErrorCode } from './error-codes.js';
 
-export { ERROR_CODES, errorCatalogueMarkdown, type ErrorCode } from './error-codes.js';
+export { ERROR_CODES, type ErrorCode, errorCatalogueMarkdown } from './error-codes.js';
 
 export interface Where {
   file?: string;

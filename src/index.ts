@@ -2,13 +2,14 @@
  * greenmine: audit open-pit mines against Zhejiang's green-mine requirements.
  * Library entry point; the CLI (src/cli) is a thin layer over these exports.
  */
-export * from './crs/index.js';
-export * from './license/index.js';
-export { ERROR_CODES, GreenmineError, formatWhere, type ErrorCode, type Finding, type Where } from './errors.js';
-export * from './track/index.js';
-export * from './fence/index.js';
-export * from './raster/index.js';
-export * from './terrain/index.js';
+
 export * from './audit/index.js';
-export * from './sensors/index.js';
 export * from './cameras/index.js';
+export * from './crs/index.js';
+export { ERROR_CODES, type ErrorCode, type Finding, formatWhere, GreenmineError, type Where } from './errors.js';
+export * from './fence/index.js';
+export * from './license/index.js';
+export * from './raster/index.js';
+export * from './sensors/index.js';
+export * from './terrain/index.js';
+export * from './track/index.js';

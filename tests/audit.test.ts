@@ -243,14 +243,32 @@ describe('batch, merge and init', () => {
   it('init guesses roles from names and lists what it could not place', async () => {
     const { initManifest } = await import('../src/audit/index.js');
     const dir = mkdtempSync(join(tmpdir(), 'greenmine-init-'));
-    for (const name of ['采矿许可证拐点.txt', 'classes_2023.tif', 'dem.tif', 'dem_before_soil.tif', 'dem_after_soil.tif', '平台.geojson', '洗车.geojson', 'excavator.gpx', 'truck_gps.csv', '粉尘监测数据.csv', 'stations.csv', '摄像头.csv', 'notes.txt']) writeFileSync(join(dir, name), 'x');
+    for (const name of [
+      '采矿许可证拐点.txt',
+      'classes_2023.tif',
+      'dem.tif',
+      'dem_before_soil.tif',
+      'dem_after_soil.tif',
+      '平台.geojson',
+      '洗车.geojson',
+      'excavator.gpx',
+      'truck_gps.csv',
+      '粉尘监测数据.csv',
+      'stations.csv',
+      '摄像头.csv',
+      'notes.txt',
+    ])
+      writeFileSync(join(dir, name), 'x');
     const { manifest, unplaced, missingRoles } = initManifest(dir);
     expect(manifest.license).toBe('采矿许可证拐点.txt');
     expect(manifest.classes).toEqual([{ path: 'classes_2023.tif' }]);
     expect(manifest.dem).toBe('dem.tif');
     expect(manifest.soil).toEqual({ before: 'dem_before_soil.tif', after: 'dem_after_soil.tif' });
     expect(manifest.zones).toMatchObject({ platforms: '平台.geojson', wash: '洗车.geojson' });
-    expect(manifest.tracks).toEqual([{ path: 'excavator.gpx', type: 'excavator' }, { path: 'truck_gps.csv', type: 'truck' }]);
+    expect(manifest.tracks).toEqual([
+      { path: 'excavator.gpx', type: 'excavator' },
+      { path: 'truck_gps.csv', type: 'truck' },
+    ]);
     expect(manifest.sensors).toEqual({ readings: '粉尘监测数据.csv', stations: 'stations.csv' });
     expect(manifest.cameras).toEqual({ path: '摄像头.csv' });
     expect(unplaced).toEqual(['notes.txt']);
@@ -280,7 +298,10 @@ describe('dust monitors and cameras in the audit (R4.1, R5.3, R5.4)', () => {
   it('R4.1 and R5.4 are what the dust library gives for the manifest', async () => {
     const { analyseDust, loadReadings, parseStations, PRESETS } = await import('../src/sensors/index.js');
     const manifest = JSON.parse(readFileSync(DEMO, 'utf8'));
-    const dust = analyseDust(loadReadings(fixture('sensors/readings.csv')).readings, parseStations(readFileSync(fixture('sensors/stations.csv')), 's.csv'), PRESETS.gb16297!, { keyPositions: manifest.sensors.keyPositions, minCompleteness: 0.9 });
+    const dust = analyseDust(loadReadings(fixture('sensors/readings.csv')).readings, parseStations(readFileSync(fixture('sensors/stations.csv')), 's.csv'), PRESETS.gb16297!, {
+      keyPositions: manifest.sensors.keyPositions,
+      minCompleteness: 0.9,
+    });
     expect(c('R4.1').values.alarms).toBe(dust.alarms.length);
     expect(c('R4.1').status).toBe(dust.alarms.length > 0 || dust.stations.some((s) => s.silent) ? 'fail' : 'pass');
     expect(c('R4.1').problem!.zh).toMatch(/粉尘超标报警/);

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cameraCoverage, loadCameras, parseCamerasCsv, parseCamerasGeoJson, viewshed, type ViewGrid } from '../src/cameras/index.js';
+import { cameraCoverage, loadCameras, parseCamerasCsv, parseCamerasGeoJson, type ViewGrid, viewshed } from '../src/cameras/index.js';
 import { main } from '../src/cli/main.js';
 import { loadLicenses } from '../src/license/index.js';
 import { RasterReader } from '../src/raster/index.js';
@@ -43,7 +43,11 @@ describe('camera files', () => {
     expect(await errorCode(() => parseCamerasGeoJson('{"type":"FeatureCollection","features":[{"type":"Feature","geometry":{"type":"LineString","coordinates":[]}}]}', 'c.geojson'))).toBe('CAMERA_BAD_GEOMETRY');
     expect(await errorCode(() => parseCamerasGeoJson('{', 'c.geojson'))).toBe('CAMERA_BAD_JSON');
     const point = (x: number, y: number, crs?: string): string =>
-      JSON.stringify({ type: 'FeatureCollection', ...(crs ? { crs: { type: 'name', properties: { name: crs } } } : {}), features: [{ type: 'Feature', properties: { id: 'P', height: 5, hfov: 360, range: 50 }, geometry: { type: 'Point', coordinates: [x, y] } }] });
+      JSON.stringify({
+        type: 'FeatureCollection',
+        ...(crs ? { crs: { type: 'name', properties: { name: crs } } } : {}),
+        features: [{ type: 'Feature', properties: { id: 'P', height: 5, hfov: 360, range: 50 }, geometry: { type: 'Point', coordinates: [x, y] } }],
+      });
     expect(await errorCode(() => parseCamerasGeoJson(point(500300, 3380200), 'c.geojson'))).toBe('CAMERA_BAD_GEOMETRY');
     expect(parseCamerasGeoJson(point(500300, 3380200, 'urn:ogc:def:crs:EPSG::4549'), 'c.geojson')[0]).toMatchObject({ x: 500300, y: 3380200, heightM: 5 });
     expect(await errorCode(() => parseCamerasGeoJson(point(1, 2, 'EPSG:999999'), 'c.geojson'))).toBe('CAMERA_BAD_CRS');
@@ -59,14 +63,21 @@ describe('viewshed on known terrain', () => {
   // A 1-D cross-section: flat ground at 0, a trench of depth D from x = d; observer at height H over x = 0.
   // A floor cell at distance d + s is visible iff s ≥ d·D/H (similar triangles).
   it('hides the trench floor near its wall for d·D/H and shows the rest', () => {
-    const width = 400, height = 3, d = 100, D = 6, H = 12;
+    const width = 400,
+      height = 3,
+      d = 100,
+      D = 6,
+      H = 12;
     const dem = new Float32Array(width * height);
     for (let r = 0; r < height; r++) for (let c = d; c < 300; c++) dem[r * width + c] = -D;
     const grid: ViewGrid = { dem, width, height, cellXM: 1, cellYM: 1 };
     const seen = new Uint8Array(width * height);
     viewshed(grid, { col: 0.5, row: 1.5, heightM: H, headingDeg: 90, hfovDeg: 360, rangeM: 350, tiltDeg: null, vfovDeg: null, targetHeightM: 0 }, (i) => (seen[i] = 1));
     const row = Array.from(seen.subarray(width, 2 * width));
-    const hidden = row.slice(0, 300).map((v, c) => (v ? -1 : c)).filter((c) => c >= 0);
+    const hidden = row
+      .slice(0, 300)
+      .map((v, c) => (v ? -1 : c))
+      .filter((c) => c >= 0);
     // Cell c's centre is c metres from the observer; the rim is the last ground cell, at 99 m.
     // Floor cell c is hidden while (−D − H)/c < −H/99, i.e. c < 99·(H + D)/H = 148.5.
     expect(hidden).toEqual(Array.from({ length: 49 }, (_, k) => 100 + k));
@@ -75,7 +86,8 @@ describe('viewshed on known terrain', () => {
   });
 
   it('a target height sees over a low wall; a tilt limits the near and far view', () => {
-    const width = 200, height = 1;
+    const width = 200,
+      height = 1;
     const dem = new Float32Array(width);
     dem[50] = 5; // a 5 m wall at 50 m
     const grid: ViewGrid = { dem, width, height, cellXM: 1, cellYM: 1 };
@@ -117,10 +129,16 @@ describe('viewshed against gdal_viewshed', () => {
     const cams = loadCameras(fixture('cameras/hills-cameras.csv'), { crs: 'EPSG:4549' });
     for (const cam of cams) {
       const gdal = await readGrid(fixture(`cameras/hills-viewshed-${cam.id}.tif`));
-      const dc = gdal.originX - dem.originX, dr = dem.originY - gdal.originY;
+      const dc = gdal.originX - dem.originX,
+        dr = dem.originY - gdal.originY;
       const ours = new Uint8Array(dem.width * dem.height);
       viewshed(grid, { col: cam.x - dem.originX, row: dem.originY - cam.y, heightM: cam.heightM, headingDeg: 0, hfovDeg: 360, rangeM: cam.rangeM, tiltDeg: null, vfovDeg: null, targetHeightM: 0 }, (i) => (ours[i] = 1));
-      let both = 0, either = 0, inRange = 0, agree = 0, oursOnly = 0, gdalOnly = 0;
+      let both = 0,
+        either = 0,
+        inRange = 0,
+        agree = 0,
+        oursOnly = 0,
+        gdalOnly = 0;
       for (let r = 0; r < dem.height; r++) {
         for (let c = 0; c < dem.width; c++) {
           const g = c - dc >= 0 && c - dc < gdal.width && r - dr >= 0 && r - dr < gdal.height ? gdal.values[(r - dr) * gdal.width + (c - dc)]! : 0;
@@ -244,7 +262,8 @@ describe('video coverage of the license', () => {
 
 describe('greenmine cameras', () => {
   const run = async (args: string[]): Promise<{ code: number; out: string; err: string }> => {
-    let out = '', err = '';
+    let out = '',
+      err = '';
     const code = await main(args, { stdout: (s) => (out += s), stderr: (s) => (err += s) });
     return { code, out, err };
   };
@@ -252,7 +271,20 @@ describe('greenmine cameras', () => {
   it('prints the contract JSON and writes the uncovered parts', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'gm-cam-'));
     const uncovered = join(dir, 'uncovered.geojson');
-    const { code, out } = await run(['cameras', '--license', fixture('cameras/license.geojson'), '--cameras', fixture('cameras/camera-t.csv'), '--cameras-crs', 'EPSG:4549', '--dem', fixture('cameras/trench.tif'), '--uncovered', uncovered, '--json']);
+    const { code, out } = await run([
+      'cameras',
+      '--license',
+      fixture('cameras/license.geojson'),
+      '--cameras',
+      fixture('cameras/camera-t.csv'),
+      '--cameras-crs',
+      'EPSG:4549',
+      '--dem',
+      fixture('cameras/trench.tif'),
+      '--uncovered',
+      uncovered,
+      '--json',
+    ]);
     expect(code).toBe(0);
     const r = JSON.parse(out);
     expect(Object.keys(r)).toEqual(expect.arrayContaining(['coveredShare', 'coveredM2', 'licenseM2', 'cameras']));
@@ -262,7 +294,22 @@ describe('greenmine cameras', () => {
     expect(geo.features.length).toBe(r.uncoveredParts);
     // Small parts left out of the GeoJSON (but still in the area):
     const big = join(dir, 'big.geojson');
-    const second = await run(['cameras', '--license', fixture('cameras/license.geojson'), '--cameras', fixture('cameras/camera-t.csv'), '--cameras-crs', 'EPSG:4549', '--dem', fixture('cameras/trench.tif'), '--uncovered', big, '--min-uncovered-m2', String(r.uncoveredM2 + 1), '--json']);
+    const second = await run([
+      'cameras',
+      '--license',
+      fixture('cameras/license.geojson'),
+      '--cameras',
+      fixture('cameras/camera-t.csv'),
+      '--cameras-crs',
+      'EPSG:4549',
+      '--dem',
+      fixture('cameras/trench.tif'),
+      '--uncovered',
+      big,
+      '--min-uncovered-m2',
+      String(r.uncoveredM2 + 1),
+      '--json',
+    ]);
     expect(JSON.parse(second.out).uncoveredM2).toBeCloseTo(r.uncoveredM2, 6);
     expect(JSON.parse(readFileSync(big, 'utf8')).features).toEqual([]);
     const [lon, lat] = geo.features[0].geometry.coordinates[0][0][0];

@@ -13,7 +13,15 @@ import { GreenmineError } from '../src/errors.js';
 import { WORLDCOVER } from '../src/raster/index.js';
 
 const def = (id: string) => CHECKS.find((c) => c.id === id)!;
-const manifest = { mine: { name: 'x' }, license: 'l.txt', classes: [{ path: 'a.tif', date: '2024-01-01' }], dem: 'd.tif', tracks: [{ path: 't.csv', type: 'excavator' }], sensors: { readings: 'r.csv', stations: 's.csv', keyPositions: [{ role: '破碎站', lon: 120, lat: 30 }] }, cameras: { path: 'c.csv' } };
+const manifest = {
+  mine: { name: 'x' },
+  license: 'l.txt',
+  classes: [{ path: 'a.tif', date: '2024-01-01' }],
+  dem: 'd.tif',
+  tracks: [{ path: 't.csv', type: 'excavator' }],
+  sensors: { readings: 'r.csv', stations: 's.csv', keyPositions: [{ role: '破碎站', lon: 120, lat: 30 }] },
+  cameras: { path: 'c.csv' },
+};
 
 function fake(over: Record<string, unknown>, thresholds: Partial<Thresholds> = {}, m: Record<string, unknown> = manifest): AuditContext {
   return {
@@ -32,15 +40,17 @@ function fake(over: Record<string, unknown>, thresholds: Partial<Thresholds> = {
   } as unknown as AuditContext;
 }
 
-const coverage = (greenRatio: number | null, bare = 10, outside: { bufferM: number; bareM2: number; nongreenableM2: number } | null = { bufferM: 50, bareM2: 0, nongreenableM2: 0 }) => async () => ({
-  greenRatio,
-  areaM2: { green: 990, bare, excluded: 0, license: 1000 },
-  beforeExclusionM2: { bare },
-  barePatches: [],
-  patches: 0,
-  mode: 'fractional',
-  outsideLicense: outside,
-});
+const coverage =
+  (greenRatio: number | null, bare = 10, outside: { bufferM: number; bareM2: number; nongreenableM2: number } | null = { bufferM: 50, bareM2: 0, nongreenableM2: 0 }) =>
+  async () => ({
+    greenRatio,
+    areaM2: { green: 990, bare, excluded: 0, license: 1000 },
+    beforeExclusionM2: { bare },
+    barePatches: [],
+    patches: 0,
+    mode: 'fractional',
+    outsideLicense: outside,
+  });
 
 describe('checks decide from measurements', () => {
   it('R1.1 against the target in force, quoted in its title', async () => {
@@ -84,7 +94,16 @@ describe('checks decide from measurements', () => {
     const clean = fake({ dust: dust([], [{ id: 'D1', silent: false, completeness: 1 }], [{ role: '破碎站', covered: true, station: 'D1' }]) });
     expect((await runCheck(def('R4.1'), clean)).status).toBe('pass');
     expect((await runCheck(def('R5.4'), clean)).status).toBe('pass');
-    const bad = fake({ dust: dust([{ station: 'D1', start: 0, end: 3600, peakUgM3: 1800, meanUgM3: 1200 }], [{ id: 'D1', silent: false, completeness: 1 }], [{ role: '破碎站', covered: true, station: 'D1' }, { role: '道路', covered: false }]) });
+    const bad = fake({
+      dust: dust(
+        [{ station: 'D1', start: 0, end: 3600, peakUgM3: 1800, meanUgM3: 1200 }],
+        [{ id: 'D1', silent: false, completeness: 1 }],
+        [
+          { role: '破碎站', covered: true, station: 'D1' },
+          { role: '道路', covered: false },
+        ],
+      ),
+    });
     const r41 = await runCheck(def('R4.1'), bad);
     expect(r41.status).toBe('fail');
     expect(r41.problem!.zh).toContain('1800');
@@ -113,7 +132,11 @@ describe('not assessed, with a coded reason', () => {
   });
 
   it('when a measurement fails, with its error code', async () => {
-    const failing = fake({ coverage: async () => { throw new GreenmineError('RASTER_DAMAGED', 'a.tif: damaged'); } });
+    const failing = fake({
+      coverage: async () => {
+        throw new GreenmineError('RASTER_DAMAGED', 'a.tif: damaged');
+      },
+    });
     const r = await runCheck(def('R1.1'), failing);
     expect(r.status).toBe('not-assessed');
     expect(r.reason).toMatchObject({ code: 'RASTER_DAMAGED' });
@@ -161,11 +184,17 @@ describe('R3.2 against the shapely reference (fixtures/make_roadside.py)', async
 describe('R3.2 with roads derived from trucks', () => {
   it('without zones.roads, the truck tracks give the roads (roadsSource "tracks")', async () => {
     const { R3_2 } = await import('../src/audit/checks/R3.2.js');
-    const road = [[119.948, 30.575], [119.951, 30.5755], [119.954, 30.577]];
+    const road = [
+      [119.948, 30.575],
+      [119.951, 30.5755],
+      [119.954, 30.577],
+    ];
     const derived: Array<{ track: unknown; type: string }> = [];
     // Ten passes along the road, a fix every 8 m.
     for (let k = 0; k < 10; k++) {
-      const lon: number[] = [], lat: number[] = [], time: number[] = [];
+      const lon: number[] = [],
+        lat: number[] = [],
+        time: number[] = [];
       for (let i = 0; i + 1 < road.length; i++) {
         for (let s = 0; s < 1; s += 0.03) {
           lon.push(road[i]![0]! + s * (road[i + 1]![0]! - road[i]![0]!));
@@ -196,7 +225,10 @@ describe("the manifest's class scheme reaches every raster check", () => {
     const classes = Object.fromEntries([...WORLDCOVER.classes].map(([code, c]) => [String(code), { name: c.name, group: code === 60 ? 'green' : c.group }]));
     writeFileSync(join(dir, 'scheme.json'), JSON.stringify({ name: 'all green', nodata: 0, classes }));
     const demo = fixture('demo-mine');
-    writeFileSync(join(dir, 'mine.json'), JSON.stringify({ mine: { name: 's' }, license: join(demo, '../scene-a/license_corners.txt'), classes: [{ path: join(demo, 'classes_2024.tif') }], scheme: 'scheme.json', zones: { roads: join(demo, 'roads.geojson') } }));
+    writeFileSync(
+      join(dir, 'mine.json'),
+      JSON.stringify({ mine: { name: 's' }, license: join(demo, '../scene-a/license_corners.txt'), classes: [{ path: join(demo, 'classes_2024.tif') }], scheme: 'scheme.json', zones: { roads: join(demo, 'roads.geojson') } }),
+    );
     const r = await runAudit(join(dir, 'mine.json'), { allowOutside: true });
     const c = (id: string) => r.checks.find((x) => x.id === id)!;
     expect(c('R1.1').status).toBe('pass');
@@ -226,19 +258,22 @@ describe('R3.2 idle ground derived from two surveys', () => {
     const t = b.info.transform;
     let expectedM2 = 0;
     const p: [number, number] = [0, 0];
-    for (let by = 0; by < b.blocksDown; by++) for (let bx = 0; bx < b.blocksAcross; bx++) {
-      const ba = await a.readBlock(bx, by);
-      const bb = await b.readBlock(bx, by);
-      for (let r = 0; r < b.info.blockHeight; r++) for (let c = 0; c < b.info.blockWidth; c++) {
-        const col = bx * b.info.blockWidth + c, row = by * b.info.blockHeight + r;
-        if (col >= b.info.width || row >= b.info.height) continue;
-        const i = r * b.info.blockWidth + c;
-        if (ba[i] !== 60 || bb[i] !== 60) continue;
-        toLonLat.point(t[0] + (col + 0.5) * t[1], t[3] + (row + 0.5) * t[5], p);
-        if (lic.locate(p[0], p[1]) < 0 || exc.locate(p[0], p[1]) >= 0) continue;
-        expectedM2 += b.pixelAreaM2(row);
+    for (let by = 0; by < b.blocksDown; by++)
+      for (let bx = 0; bx < b.blocksAcross; bx++) {
+        const ba = await a.readBlock(bx, by);
+        const bb = await b.readBlock(bx, by);
+        for (let r = 0; r < b.info.blockHeight; r++)
+          for (let c = 0; c < b.info.blockWidth; c++) {
+            const col = bx * b.info.blockWidth + c,
+              row = by * b.info.blockHeight + r;
+            if (col >= b.info.width || row >= b.info.height) continue;
+            const i = r * b.info.blockWidth + c;
+            if (ba[i] !== 60 || bb[i] !== 60) continue;
+            toLonLat.point(t[0] + (col + 0.5) * t[1], t[3] + (row + 0.5) * t[5], p);
+            if (lic.locate(p[0], p[1]) < 0 || exc.locate(p[0], p[1]) >= 0) continue;
+            expectedM2 += b.pixelAreaM2(row);
+          }
       }
-    }
     await a.close();
     await b.close();
     expect(free.idleBareM2!).toBeGreaterThan(0);

@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { expected, fixture, run } from './helpers.js';
 
-
 describe('greenmine license', () => {
   it('--json prints exactly the contract object', async () => {
     const r = await run('license', fixture('scene-a/license_corners.txt'), '--json');
@@ -105,7 +104,12 @@ describe('option values', () => {
 
   it('values out of range or not numbers are usage errors naming the range', async () => {
     const slopes = ['slopes', '--license', lic, '--classes', classes, '--dem', fixture('scene-a/dem.tif')];
-    for (const bad of [['--min-slope', '1e12'], ['--min-slope', '0x10'], ['--limit', '2.5'], ['--min-share', '2']]) {
+    for (const bad of [
+      ['--min-slope', '1e12'],
+      ['--min-slope', '0x10'],
+      ['--limit', '2.5'],
+      ['--min-share', '2'],
+    ]) {
       const r = await run(...slopes, ...bad);
       expect(r.code, bad.join(' ')).toBe(2);
       expect(r.stderr).toMatch(/takes/);

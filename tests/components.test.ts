@@ -1,7 +1,6 @@
-import { rng } from './helpers.js';
 import { describe, expect, it } from 'vitest';
 import { outlineRuns, StreamingLabeler } from '../src/raster/components.js';
-
+import { rng } from './helpers.js';
 
 /** Whole-raster labelling by flood fill: the simple reference. */
 function floodFill(mask: Uint8Array, w: number, h: number, connectivity: 4 | 8): Int32Array {
@@ -14,11 +13,13 @@ function floodFill(mask: Uint8Array, w: number, h: number, connectivity: 4 | 8):
     stack.push(i);
     while (stack.length) {
       const p = stack.pop()!;
-      const x = p % w, y = Math.floor(p / w);
+      const x = p % w,
+        y = Math.floor(p / w);
       for (let dy = -1; dy <= 1; dy++) {
         for (let dx = -1; dx <= 1; dx++) {
           if ((dx === 0 && dy === 0) || (connectivity === 4 && dx !== 0 && dy !== 0)) continue;
-          const nx = x + dx, ny = y + dy;
+          const nx = x + dx,
+            ny = y + dy;
           if (nx < 0 || ny < 0 || nx >= w || ny >= h) continue;
           const q = ny * w + nx;
           if (mask[q] && !labels[q]) {
@@ -39,10 +40,16 @@ function shoelace(ring: number[][]): number {
 }
 
 describe('streaming connected components', () => {
-  for (const [density, connectivity] of [[0.3, 8], [0.45, 8], [0.55, 4], [0.6, 8]] as const) {
+  for (const [density, connectivity] of [
+    [0.3, 8],
+    [0.45, 8],
+    [0.55, 4],
+    [0.6, 8],
+  ] as const) {
     it(`random mask, density ${density}, ${connectivity}-connectivity: same components as a whole-raster flood fill`, () => {
       const random = rng(Math.round(density * 1000) + connectivity);
-      const w = 97, h = 83;
+      const w = 97,
+        h = 83;
       const mask = new Uint8Array(w * h).map(() => (random() < density ? 1 : 0));
       const reference = floodFill(mask, w, h, connectivity);
       const labeler = new StreamingLabeler(w, connectivity);
@@ -96,7 +103,11 @@ describe('streaming connected components', () => {
     const components = all.finish();
     expect(components.map((c) => c.pixels)).toEqual([26, 1]);
     const big = components[0]!;
-    const holes = (minHoleAreaPx?: number): number[] => outlineRuns(big.runs, { minHoleAreaPx })[0]!.slice(1).map((h) => -shoelace(h)).sort((a, b) => a - b);
+    const holes = (minHoleAreaPx?: number): number[] =>
+      outlineRuns(big.runs, { minHoleAreaPx })[0]!
+        .slice(1)
+        .map((h) => -shoelace(h))
+        .sort((a, b) => a - b);
     expect(holes()).toEqual([1, 1, 9]);
     expect(holes(2)).toEqual([9]);
     expect(holes(10)).toEqual([]);
@@ -123,7 +134,8 @@ describe('streaming labelling with recycled labels (no runs kept)', () => {
   for (const connectivity of [4, 8] as const) {
     it(`${connectivity}-connectivity: the same components as flood fill, closed as soon as they end`, () => {
       const random = rng(4242 + connectivity);
-      const w = 120, h = 150;
+      const w = 120,
+        h = 150;
       const mask = new Uint8Array(w * h).map(() => (random() < 0.5 ? 1 : 0));
       const reference = floodFill(mask, w, h, connectivity);
       const sizes = new Map<number, number>();
@@ -149,7 +161,7 @@ describe('streaming labelling with recycled labels (no runs kept)', () => {
       expect(list.length).toBe(sizes.size);
       for (let i = 1; i < list.length; i++) {
         const [a, b] = [list[i - 1]!, list[i]!];
-        expect(a.bbox[1] < b.bbox[1] || (a.bbox[1] === b.bbox[1])).toBe(true);
+        expect(a.bbox[1] < b.bbox[1] || a.bbox[1] === b.bbox[1]).toBe(true);
       }
     });
   }

@@ -108,7 +108,12 @@ describe('proj strings: every parameter honoured or refused', () => {
 
   it('shape parameters after +ellps override it, as in PROJ', () => {
     const grs = toGeo(`${tm} +ellps=GRS80`);
-    for (const [extra, a, rf] of [['+rf=300', 6378137, 300], ['+f=0.0033333333333333335', 6378137, 300], ['+b=6356000', 6378137, 6378137 / (6378137 - 6356000)], ['+a=6378245 +rf=298.3', 6378245, 298.3]] as const) {
+    for (const [extra, a, rf] of [
+      ['+rf=300', 6378137, 300],
+      ['+f=0.0033333333333333335', 6378137, 300],
+      ['+b=6356000', 6378137, 6378137 / (6378137 - 6356000)],
+      ['+a=6378245 +rf=298.3', 6378245, 298.3],
+    ] as const) {
       const crs = parseCrs(`${tm} +ellps=GRS80 ${extra}`);
       expect(crs.datum, extra).not.toBe('CGCS2000');
       const explicit = toGeo(`${tm} +a=${a} +rf=${rf}`);
@@ -128,7 +133,10 @@ describe('proj strings: every parameter honoured or refused', () => {
 
   it('impossible values are refused as PROJ refuses them', () => {
     for (const bad of ['+to_meter=0', '+ellps=GRS80 +rf=0', '+ellps=GRS80 +e=1', '+ellps=GRS80 +b=0', '+a=0 +rf=298', '+ellps=GRS80 +f=1', '+ellps=GRS80 +es=-0.1', '+ellps=GRS80 +algo=fast']) {
-      expect(code(() => parseCrs(`${tm} ${bad.includes('ellps') || bad.includes('+a=') ? '' : '+ellps=GRS80 '}${bad}`)), bad).toBe('CRS_PROJ4_INVALID');
+      expect(
+        code(() => parseCrs(`${tm} ${bad.includes('ellps') || bad.includes('+a=') ? '' : '+ellps=GRS80 '}${bad}`)),
+        bad,
+      ).toBe('CRS_PROJ4_INVALID');
     }
   });
 
@@ -296,7 +304,17 @@ describe('GCJ-02 and BD-09', () => {
 });
 
 describe('GeoKeys as other tools write them', () => {
-  const userTm = { GTModelTypeGeoKey: 1, ProjectedCSTypeGeoKey: 32767, GeographicTypeGeoKey: 4490, ProjCoordTransGeoKey: 1, ProjNatOriginLongGeoKey: 120, ProjNatOriginLatGeoKey: 0, ProjScaleAtNatOriginGeoKey: 1, ProjFalseEastingGeoKey: 500000, ProjFalseNorthingGeoKey: 0 };
+  const userTm = {
+    GTModelTypeGeoKey: 1,
+    ProjectedCSTypeGeoKey: 32767,
+    GeographicTypeGeoKey: 4490,
+    ProjCoordTransGeoKey: 1,
+    ProjNatOriginLongGeoKey: 120,
+    ProjNatOriginLatGeoKey: 0,
+    ProjScaleAtNatOriginGeoKey: 1,
+    ProjFalseEastingGeoKey: 500000,
+    ProjFalseNorthingGeoKey: 0,
+  };
 
   it('a user-defined transverse Mercator in feet is refused, in metres it is read', () => {
     expect(crsFromGeoKeys({ ...userTm, ProjLinearUnitsGeoKey: 9001 }).epsg).toBe(4549);
@@ -318,7 +336,8 @@ describe('GeoKeys as other tools write them', () => {
   });
 
   it('an ESRI WKT in the citation (as GDAL writes what keys cannot say) is read', () => {
-    const wkt = 'PROJCS["CGCS2000_3_Degree_GK_CM_120E",GEOGCS["GCS_China_Geodetic_Coordinate_System_2000",DATUM["D_China_2000",SPHEROID["CGCS2000",6378137.0,298.257222101]],PRIMEM["Greenwich",0.0],UNIT["Degree",0.0174532925199433]],PROJECTION["Gauss_Kruger"],PARAMETER["False_Easting",500000.0],PARAMETER["False_Northing",0.0],PARAMETER["Central_Meridian",120.0],PARAMETER["Scale_Factor",1.0],PARAMETER["Latitude_Of_Origin",0.0],UNIT["Meter",1.0]]';
+    const wkt =
+      'PROJCS["CGCS2000_3_Degree_GK_CM_120E",GEOGCS["GCS_China_Geodetic_Coordinate_System_2000",DATUM["D_China_2000",SPHEROID["CGCS2000",6378137.0,298.257222101]],PRIMEM["Greenwich",0.0],UNIT["Degree",0.0174532925199433]],PROJECTION["Gauss_Kruger"],PARAMETER["False_Easting",500000.0],PARAMETER["False_Northing",0.0],PARAMETER["Central_Meridian",120.0],PARAMETER["Scale_Factor",1.0],PARAMETER["Latitude_Of_Origin",0.0],UNIT["Meter",1.0]]';
     expect(crsFromGeoKeys({ GTModelTypeGeoKey: 1, ProjectedCSTypeGeoKey: 32767, GTCitationGeoKey: `ESRI PE String = ${wkt}` }).epsg).toBe(4549);
   });
 

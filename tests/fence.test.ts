@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { createTransform, crsFromEpsg, fromWgs84 } from '../src/crs/index.js';
-import { detectEvents, detectWashViolations, FenceIndex, FenceMonitor, WashMonitor, type FenceEvent } from '../src/fence/index.js';
+import { detectEvents, detectWashViolations, type FenceEvent, FenceIndex, FenceMonitor, WashMonitor } from '../src/fence/index.js';
 import { gkZoneFor } from '../src/license/area.js';
-import { loadLicenses, type License } from '../src/license/index.js';
+import { type License, loadLicenses } from '../src/license/index.js';
 import { loadTracks, loadTracksFromBytes, type Track } from '../src/track/index.js';
 import { fixture, rng, run } from './helpers.js';
 
@@ -129,21 +129,65 @@ function trackOf(points: Array<[number, number, number, number?]>): Track {
 
 describe('event rules', () => {
   // A U-shaped license: two arms 100 m apart (about 0.001° of longitude), joined at the south.
-  const u = lonLatLicense('U', [[[
-    [120.0, 30.0], [120.004, 30.0], [120.004, 30.004], [120.003, 30.004], [120.003, 30.001], [120.001, 30.001], [120.001, 30.004], [120.0, 30.004], [120.0, 30.0],
-  ]]], { min: 50, max: 200 });
+  const u = lonLatLicense(
+    'U',
+    [
+      [
+        [
+          [120.0, 30.0],
+          [120.004, 30.0],
+          [120.004, 30.004],
+          [120.003, 30.004],
+          [120.003, 30.001],
+          [120.001, 30.001],
+          [120.001, 30.004],
+          [120.0, 30.004],
+          [120.0, 30.0],
+        ],
+      ],
+    ],
+    { min: 50, max: 200 },
+  );
   const fence = FenceIndex.build([u]);
 
   it('a segment between two inside fixes that leaves the fence is a crossing', () => {
-    const events = detectEvents(fence, trackOf([[0, 120.0005, 30.003], [10, 120.0035, 30.003]]));
+    const events = detectEvents(
+      fence,
+      trackOf([
+        [0, 120.0005, 30.003],
+        [10, 120.0035, 30.003],
+      ]),
+    );
     expect(events.map((e) => e.type)).toEqual(['crossing']);
     expect(events[0]!.maxDistanceM!).toBeGreaterThan(40);
-    expect(detectEvents(fence, trackOf([[0, 120.0005, 30.003], [10, 120.0035, 30.003]]), { segmentCheck: false })).toEqual([]);
-    expect(detectEvents(fence, trackOf([[0, 120.0005, 30.0005], [10, 120.0035, 30.0005]]))).toEqual([]); // along the base, inside
+    expect(
+      detectEvents(
+        fence,
+        trackOf([
+          [0, 120.0005, 30.003],
+          [10, 120.0035, 30.003],
+        ]),
+        { segmentCheck: false },
+      ),
+    ).toEqual([]);
+    expect(
+      detectEvents(
+        fence,
+        trackOf([
+          [0, 120.0005, 30.0005],
+          [10, 120.0035, 30.0005],
+        ]),
+      ),
+    ).toEqual([]); // along the base, inside
   });
 
   it('below the licensed floor, with the height offset and the vertical tolerance', () => {
-    const track = trackOf([[0, 120.0005, 30.002, 60], [10, 120.0005, 30.002, 49.5], [20, 120.0005, 30.002, 45], [30, 120.0005, 30.002, 55]]);
+    const track = trackOf([
+      [0, 120.0005, 30.002, 60],
+      [10, 120.0005, 30.002, 49.5],
+      [20, 120.0005, 30.002, 45],
+      [30, 120.0005, 30.002, 55],
+    ]);
     const events = detectEvents(fence, track, {}, [50]);
     expect(events.map((e) => [e.type, e.fixes, e.maxDistanceM])).toEqual([['below-floor', 1, 5]]);
     expect(detectEvents(fence, track, { heightOffsetM: 10 }, [50]).map((e) => e.fixes)).toEqual([3]);
@@ -151,19 +195,37 @@ describe('event rules', () => {
   });
 
   it('debounces single-fix spikes with minFixes and minDurationS', () => {
-    const spike = trackOf([[0, 120.0005, 30.002], [5, 120.0015, 30.002], [10, 120.0005, 30.002]]);
+    const spike = trackOf([
+      [0, 120.0005, 30.002],
+      [5, 120.0015, 30.002],
+      [10, 120.0005, 30.002],
+    ]);
     expect(detectEvents(fence, spike, { segmentCheck: false }).map((e) => e.type)).toEqual(['out-of-bounds']);
     expect(detectEvents(fence, spike, { minFixes: 2, segmentCheck: false })).toEqual([]);
     expect(detectEvents(fence, spike, { minDurationS: 1, segmentCheck: false })).toEqual([]);
   });
 
   it('province mode reports runs inside no license', () => {
-    const events = detectEvents(fence, trackOf([[0, 120.0005, 30.002], [5, 120.1, 30.1], [10, 120.1, 30.1]]), { mode: 'province' });
+    const events = detectEvents(
+      fence,
+      trackOf([
+        [0, 120.0005, 30.002],
+        [5, 120.1, 30.1],
+        [10, 120.1, 30.1],
+      ]),
+      { mode: 'province' },
+    );
     expect(events.map((e) => [e.type, e.fixes, e.maxDistanceM])).toEqual([['outside-all', 2, null]]);
   });
 
   it('an excursion far beyond the search radius still reports its true distance', () => {
-    const [e] = detectEvents(fence, trackOf([[0, 120.0005, 30.002], [5, 120.0005, 30.02]]));
+    const [e] = detectEvents(
+      fence,
+      trackOf([
+        [0, 120.0005, 30.002],
+        [5, 120.0005, 30.02],
+      ]),
+    );
     expect(e!.maxDistanceM!).toBeGreaterThan(1700);
     expect(e!.maxDistanceM!).toBeLessThan(1800);
     expect(e!.firstBackIndex).toBeNull();
@@ -176,9 +238,45 @@ describe('event rules', () => {
 
 describe('truck washing (R4.2)', () => {
   // Site: a 400 m square; wash zone: a 40 m square inside its east edge; exit zone: a 60 m square straddling the east edge.
-  const site = FenceIndex.build([lonLatLicense('site', [[[[120.0, 30.0], [120.004, 30.0], [120.004, 30.004], [120.0, 30.004], [120.0, 30.0]]]])]);
-  const wash = FenceIndex.build([lonLatLicense('wash', [[[[120.0034, 30.0018], [120.0038, 30.0018], [120.0038, 30.0022], [120.0034, 30.0022], [120.0034, 30.0018]]]])]);
-  const exits = FenceIndex.build([lonLatLicense('gate', [[[[120.0037, 30.0017], [120.0043, 30.0017], [120.0043, 30.0023], [120.0037, 30.0023], [120.0037, 30.0017]]]])]);
+  const site = FenceIndex.build([
+    lonLatLicense('site', [
+      [
+        [
+          [120.0, 30.0],
+          [120.004, 30.0],
+          [120.004, 30.004],
+          [120.0, 30.004],
+          [120.0, 30.0],
+        ],
+      ],
+    ]),
+  ]);
+  const wash = FenceIndex.build([
+    lonLatLicense('wash', [
+      [
+        [
+          [120.0034, 30.0018],
+          [120.0038, 30.0018],
+          [120.0038, 30.0022],
+          [120.0034, 30.0022],
+          [120.0034, 30.0018],
+        ],
+      ],
+    ]),
+  ]);
+  const exits = FenceIndex.build([
+    lonLatLicense('gate', [
+      [
+        [
+          [120.0037, 30.0017],
+          [120.0043, 30.0017],
+          [120.0043, 30.0023],
+          [120.0037, 30.0023],
+          [120.0037, 30.0017],
+        ],
+      ],
+    ]),
+  ]);
   const inside: [number, number] = [120.002, 30.002];
   const washing: [number, number] = [120.0036, 30.002];
   const gate: [number, number] = [120.0039, 30.002];
@@ -186,23 +284,50 @@ describe('truck washing (R4.2)', () => {
   const track = (steps: Array<[number, [number, number]]>): Track => trackOf(steps.map(([t, [x, y]]) => [t, x, y]));
 
   it('an exit after a long enough wash is fine; without one it is an event', () => {
-    const washed = track([[0, inside], [100, washing], [130, washing], [190, washing], [200, gate], [210, outside]]);
+    const washed = track([
+      [0, inside],
+      [100, washing],
+      [130, washing],
+      [190, washing],
+      [200, gate],
+      [210, outside],
+    ]);
     expect(detectWashViolations(site, wash, washed, { minWashS: 60 })).toEqual([]);
-    const unwashed = track([[0, inside], [100, inside], [200, gate], [210, outside]]);
+    const unwashed = track([
+      [0, inside],
+      [100, inside],
+      [200, gate],
+      [210, outside],
+    ]);
     const [event] = detectWashViolations(site, wash, unwashed, { minWashS: 60 });
     expect(event).toMatchObject({ type: 'wash', startS: 200, endS: 210, washDwellS: 0, licenseId: 'site' });
-    const short = track([[0, inside], [100, washing], [130, washing], [200, gate], [210, outside]]);
+    const short = track([
+      [0, inside],
+      [100, washing],
+      [130, washing],
+      [200, gate],
+      [210, outside],
+    ]);
     expect(detectWashViolations(site, wash, short, { minWashS: 60 })[0]!.washDwellS).toBe(30);
   });
 
   it('a wash too long before the exit does not count', () => {
-    const early = track([[0, washing], [100, washing], [200, inside], [1000, gate], [1010, outside]]);
+    const early = track([
+      [0, washing],
+      [100, washing],
+      [200, inside],
+      [1000, gate],
+      [1010, outside],
+    ]);
     expect(detectWashViolations(site, wash, early, { minWashS: 60, withinS: 600 })).toHaveLength(1);
     expect(detectWashViolations(site, wash, early, { minWashS: 60, withinS: 1000 })).toEqual([]);
   });
 
   it('with exit zones, leaving elsewhere is not an exit', () => {
-    const overTheFence = track([[0, inside], [10, [120.002, 30.0045]]]);
+    const overTheFence = track([
+      [0, inside],
+      [10, [120.002, 30.0045]],
+    ]);
     expect(detectWashViolations(site, wash, overTheFence, {}, exits)).toEqual([]);
     expect(detectWashViolations(site, wash, overTheFence, {})).toHaveLength(1);
   });
@@ -223,7 +348,11 @@ describe('truck washing (R4.2)', () => {
       return { ...trackOf(steps), deviceId: device };
     });
     for (const exitFence of [undefined, exits]) {
-      for (const options of [{ minWashS: 60, withinS: 600 }, { minWashS: 30, withinS: 120 }, { minWashS: 600, withinS: 1e6 }]) {
+      for (const options of [
+        { minWashS: 60, withinS: 600 },
+        { minWashS: 30, withinS: 120 },
+        { minWashS: 600, withinS: 1e6 },
+      ]) {
         const batch = tracks.flatMap((tr) => detectWashViolations(site, wash, tr, options, exitFence));
         expect(batch.length).toBeGreaterThan(3);
         const monitor = new WashMonitor(site, wash, options, exitFence);
@@ -240,12 +369,14 @@ describe('truck washing (R4.2)', () => {
   });
 });
 
-
 /** Brute-force point in ring (ray casting over every edge). */
 function inRing(x: number, y: number, r: Float64Array): boolean {
   let inside = false;
   for (let i = 0; i + 3 < r.length; i += 2) {
-    const x1 = r[i]!, y1 = r[i + 1]!, x2 = r[i + 2]!, y2 = r[i + 3]!;
+    const x1 = r[i]!,
+      y1 = r[i + 1]!,
+      x2 = r[i + 2]!,
+      y2 = r[i + 3]!;
     if (y1 > y !== y2 > y && x < x1 + ((y - y1) * (x2 - x1)) / (y2 - y1)) inside = !inside;
   }
   return inside;
@@ -280,7 +411,10 @@ describe('the index agrees with brute force', () => {
   const geographic = crsFromEpsg(4490);
   const blocks = licenses.map((l, li) => {
     const rings = l.blocks[0]!.rings;
-    let minLon = Infinity, maxLon = -Infinity, minLat = Infinity, maxLat = -Infinity;
+    let minLon = Infinity,
+      maxLon = -Infinity,
+      minLat = Infinity,
+      maxLat = -Infinity;
     for (let i = 0; i < rings[0]!.length; i += 2) {
       minLon = Math.min(minLon, rings[0]![i]!);
       maxLon = Math.max(maxLon, rings[0]![i]!);
@@ -298,7 +432,10 @@ describe('the index agrees with brute force', () => {
   const ringDistance = (x: number, y: number, r: Float64Array): number => {
     let best = Infinity;
     for (let i = 0; i + 3 < r.length; i += 2) {
-      const x1 = r[i]!, y1 = r[i + 1]!, dx = r[i + 2]! - x1, dy = r[i + 3]! - y1;
+      const x1 = r[i]!,
+        y1 = r[i + 1]!,
+        dx = r[i + 2]! - x1,
+        dy = r[i + 3]! - y1;
       const t = Math.max(0, Math.min(1, ((x - x1) * dx + (y - y1) * dy) / (dx * dx + dy * dy)));
       best = Math.min(best, Math.hypot(x1 + t * dx - x, y1 + t * dy - y));
     }
@@ -324,7 +461,9 @@ describe('the index agrees with brute force', () => {
     const license = new Int32Array(n);
     const distance = new Float64Array(n);
     fence.locateInto(lon, lat, license, distance);
-    let inside = 0, measured = 0, worstM = 0;
+    let inside = 0,
+      measured = 0,
+      worstM = 0;
     const pad = 0.0015;
     for (let i = 0; i < n; i++) {
       let expected = -1;
@@ -385,7 +524,6 @@ describe('the index agrees with brute force', () => {
 });
 
 describe('greenmine fence', () => {
-
   it('--json prints the contract object and --geojson writes the events', async () => {
     const out = join(mkdtempSync(join(tmpdir(), 'greenmine-fence-')), 'events.geojson');
     const r = await run('fence', '--license', fixture('scene-a/license_corners.txt'), '--track', fixture('scene-a/excavator.gpx'), '--json', '--geojson', out);
@@ -433,7 +571,8 @@ describe('events against brute force on boundary-hugging walks', () => {
   const random = rng(77);
   const licenses: License[] = [];
   for (let i = 0; i < 30; i++) {
-    const lon = 120 + (i % 6) * 0.05, lat = 30 + Math.floor(i / 6) * 0.05;
+    const lon = 120 + (i % 6) * 0.05,
+      lat = 30 + Math.floor(i / 6) * 0.05;
     licenses.push(lonLatLicense(`W${i}`, [[star(random, lon, lat, 4 + Math.floor(random() * 57), 0.004 + random() * 0.006)]]));
   }
   const fence = FenceIndex.build(licenses, { searchRadiusM: 100 });
@@ -443,7 +582,8 @@ describe('events against brute force on boundary-hugging walks', () => {
     it(`walk ${seed}: excursion maxima and crossings`, () => {
       const walk = rng(seed);
       const steps: Array<[number, number, number]> = [];
-      let x = 0, y = 0;
+      let x = 0,
+        y = 0;
       for (let i = 0; i < 6000; i++) {
         if (i % 600 === 0) {
           const ring = licenses[Math.floor(walk() * licenses.length)]!.blocks[0]!.rings[0]!;
@@ -495,18 +635,24 @@ describe('events against brute force on boundary-hugging walks', () => {
         // Runs that never leave the search radius have no far fixes; the others are measured exactly.
         if (Number.isFinite(runs[k]!.max)) expect(e.maxDistanceM!).toBeCloseTo(runs[k]!.max, 6);
       });
-      expect(runs.some((r) => r.max > 150), 'some runs go far beyond the search radius').toBe(true);
+      expect(
+        runs.some((r) => r.max > 150),
+        'some runs go far beyond the search radius',
+      ).toBe(true);
 
       // Crossings: sample every segment between two fixes within the fence at 1 m steps.
       const crossings = new Set(events.filter((e) => e.type === 'crossing').map((e) => e.endIndex));
-      let clear = 0, crossed = 0;
+      let clear = 0,
+        crossed = 0;
       for (let i = 1; i < n; i++) {
         if (d[i]! > toleranceM || d[i - 1]! > toleranceM) continue;
-        const [, x0, y0] = steps[i - 1]!, [, x1, y1] = steps[i]!;
+        const [, x0, y0] = steps[i - 1]!,
+          [, x1, y1] = steps[i]!;
         const samples = 40;
         let max = -Infinity;
         for (let k = 1; k < samples; k++) {
-          const sx = x0 + ((x1 - x0) * k) / samples, sy = y0 + ((y1 - y0) * k) / samples;
+          const sx = x0 + ((x1 - x0) * k) / samples,
+            sy = y0 + ((y1 - y0) * k) / samples;
           let v = fence.signedDistanceM(sx, sy);
           if (v === Infinity) v = fence.searchRadiusM;
           max = Math.max(max, v);
@@ -527,7 +673,8 @@ describe('the index at scale and across threads', () => {
   const random = rng(10_000);
   const licenses: License[] = [];
   for (let i = 0; i < 10_000; i++) {
-    const lon = 118.1 + random() * 4.8, lat = 27.1 + random() * 4.0;
+    const lon = 118.1 + random() * 4.8,
+      lat = 27.1 + random() * 4.0;
     const radius = 0.002 + random() * 0.006;
     const shell = star(random, lon, lat, 4 + Math.floor(random() * 60), radius);
     licenses.push(lonLatLicense(`T${i}`, [random() < 0.1 ? [shell, star(random, lon, lat, 5, radius * 0.3, true)] : [shell]]));
@@ -583,7 +730,12 @@ describe('one boundary rule for every API', () => {
     ring.push([120 + r * Math.cos(a), 30 + r * Math.sin(a)]);
   }
   // Axis-aligned extras: a square block beside it with level and vertical edges.
-  const square: Array<[number, number]> = [[120.01, 30], [120.012, 30], [120.012, 30.002], [120.01, 30.002]];
+  const square: Array<[number, number]> = [
+    [120.01, 30],
+    [120.012, 30],
+    [120.012, 30.002],
+    [120.01, 30.002],
+  ];
   const star = lonLatLicense('star', [[[...ring, ring[0]!]], [[...square, square[0]!]]], { min: 0, max: 100 });
   const fence = FenceIndex.build([star]);
 

@@ -61,10 +61,11 @@ function mutant(path: string, bytes: Uint8Array, tag: string): string {
   mkdirSync(sub, { recursive: true });
   const name = path.split('/').pop()!;
   const target = join(sub, name);
-  if (name.endsWith('.shp')) for (const ext of ['.dbf', '.prj', '.cpg', '.shx']) {
-    const sibling = path.replace(/\.shp$/, ext);
-    if (existsSync(sibling)) copyFileSync(sibling, target.replace(/\.shp$/, ext));
-  }
+  if (name.endsWith('.shp'))
+    for (const ext of ['.dbf', '.prj', '.cpg', '.shx']) {
+      const sibling = path.replace(/\.shp$/, ext);
+      if (existsSync(sibling)) copyFileSync(sibling, target.replace(/\.shp$/, ext));
+    }
   if (name === 'mine.json') for (const f of ['license_corners.txt', 'classes.tif', 'excavator.gpx']) copyFileSync(fixture(`scene-a/${f}`), join(sub, f));
   writeFileSync(target, bytes);
   return target;
@@ -109,32 +110,45 @@ describe('fuzz: hostile files under an address-space limit', () => {
   const cli = fileURLToPath(new URL('../dist/src/cli/main.js', import.meta.url));
   const prlimit = spawnSync('prlimit', ['--version']).status === 0;
 
-  it.runIf(prlimit && existsSync(cli))('an IFD loop, a huge declared raster, an LZW of garbage and /dev/zero answer with a code within 4 GiB of address space', () => {
-    const loop = join(dir, 'loop.tif');
-    writeFileSync(loop, craftTiff([{ tags: baseTags(4, 3), blocks: [new Uint8Array(12)] }], { loop: true }));
-    const huge = join(dir, 'huge.tif');
-    writeFileSync(huge, craftTiff([{ tags: baseTags(4_000_000, 1000), blocks: [new Uint8Array(64)] }]));
-    const lzw = join(dir, 'lzw.tif');
-    writeFileSync(lzw, craftTiff([{ tags: baseTags(256, 256, [{ tag: 259, type: 3, values: [5] }]), blocks: [Uint8Array.from({ length: 5000 }, () => Math.floor(random() * 256))] }]));
-    for (const [file, code] of [[loop, 'RASTER_DAMAGED'], [huge, 'RASTER_TOO_LARGE'], [lzw, 'RASTER_'], ['/dev/zero', 'FILE_NOT_REGULAR']] as const) {
-      const r = spawnSync('prlimit', [`--as=${4 * 2 ** 30}`, process.execPath, cli, 'coverage', '--license', LICENSE, '--classes', file], { encoding: 'utf8', timeout: 60_000 });
-      expect(r.status, `${file}: ${r.stderr}`).toBe(1);
-      expect(r.stderr).toContain(code);
-      expect(r.stderr).not.toContain('internal error');
-    }
-  }, 120_000);
+  it.runIf(prlimit && existsSync(cli))(
+    'an IFD loop, a huge declared raster, an LZW of garbage and /dev/zero answer with a code within 4 GiB of address space',
+    () => {
+      const loop = join(dir, 'loop.tif');
+      writeFileSync(loop, craftTiff([{ tags: baseTags(4, 3), blocks: [new Uint8Array(12)] }], { loop: true }));
+      const huge = join(dir, 'huge.tif');
+      writeFileSync(huge, craftTiff([{ tags: baseTags(4_000_000, 1000), blocks: [new Uint8Array(64)] }]));
+      const lzw = join(dir, 'lzw.tif');
+      writeFileSync(lzw, craftTiff([{ tags: baseTags(256, 256, [{ tag: 259, type: 3, values: [5] }]), blocks: [Uint8Array.from({ length: 5000 }, () => Math.floor(random() * 256))] }]));
+      for (const [file, code] of [
+        [loop, 'RASTER_DAMAGED'],
+        [huge, 'RASTER_TOO_LARGE'],
+        [lzw, 'RASTER_'],
+        ['/dev/zero', 'FILE_NOT_REGULAR'],
+      ] as const) {
+        const r = spawnSync('prlimit', [`--as=${4 * 2 ** 30}`, process.execPath, cli, 'coverage', '--license', LICENSE, '--classes', file], { encoding: 'utf8', timeout: 60_000 });
+        expect(r.status, `${file}: ${r.stderr}`).toBe(1);
+        expect(r.stderr).toContain(code);
+        expect(r.stderr).not.toContain('internal error');
+      }
+    },
+    120_000,
+  );
 
-  it.runIf(prlimit && existsSync(cli))('a raster large enough for the inflate pool is measured under a 4 GiB address-space limit (the SIMD kernel falls back when V8 cannot reserve its memory)', async () => {
-    const { writeTiledTiff } = await import('../src/raster/index.js');
-    const big = join(dir, 'pooled.tif');
-    await writeTiledTiff(big, { width: 2100, height: 2100, tileSize: 256, type: 'uint8', deflate: true, originX: 494400, originY: 3384800, pixelSize: 1, epsg: 4549, nodata: '0' }, (_x, _y, out) => {
-      for (let i = 0; i < out.length; i++) out[i] = i % 7 ? 10 : 60;
-    });
-    const args = [cli, 'coverage', '--license', LICENSE, '--classes', big, '--json'];
-    const free = spawnSync(process.execPath, args, { encoding: 'utf8', timeout: 60_000 });
-    const limited = spawnSync('prlimit', [`--as=${4 * 2 ** 30}`, process.execPath, ...args], { encoding: 'utf8', timeout: 60_000 });
-    expect(free.status, free.stderr).toBe(0);
-    expect(limited.status, limited.stderr).toBe(0);
-    expect(JSON.parse(limited.stdout).areaM2).toEqual(JSON.parse(free.stdout).areaM2);
-  }, 120_000);
+  it.runIf(prlimit && existsSync(cli))(
+    'a raster large enough for the inflate pool is measured under a 4 GiB address-space limit (the SIMD kernel falls back when V8 cannot reserve its memory)',
+    async () => {
+      const { writeTiledTiff } = await import('../src/raster/index.js');
+      const big = join(dir, 'pooled.tif');
+      await writeTiledTiff(big, { width: 2100, height: 2100, tileSize: 256, type: 'uint8', deflate: true, originX: 494400, originY: 3384800, pixelSize: 1, epsg: 4549, nodata: '0' }, (_x, _y, out) => {
+        for (let i = 0; i < out.length; i++) out[i] = i % 7 ? 10 : 60;
+      });
+      const args = [cli, 'coverage', '--license', LICENSE, '--classes', big, '--json'];
+      const free = spawnSync(process.execPath, args, { encoding: 'utf8', timeout: 60_000 });
+      const limited = spawnSync('prlimit', [`--as=${4 * 2 ** 30}`, process.execPath, ...args], { encoding: 'utf8', timeout: 60_000 });
+      expect(free.status, free.stderr).toBe(0);
+      expect(limited.status, limited.stderr).toBe(0);
+      expect(JSON.parse(limited.stdout).areaM2).toEqual(JSON.parse(free.stdout).areaM2);
+    },
+    120_000,
+  );
 });

@@ -8,7 +8,10 @@ import { describe, expect, it } from 'vitest';
 import { RasterReader } from '../src/raster/index.js';
 import { fixture } from './helpers.js';
 
-const expected = JSON.parse(readFileSync(fixture('wild-tiffs/EXPECTED.json'), 'utf8')) as Record<string, { refused?: string; message?: string; nodata?: number; nodataPixels?: number; geotransform?: number[]; overview1?: { width: number; geotransform: number[] }; crsName?: string }>;
+const expected = JSON.parse(readFileSync(fixture('wild-tiffs/EXPECTED.json'), 'utf8')) as Record<
+  string,
+  { refused?: string; message?: string; nodata?: number; nodataPixels?: number; geotransform?: number[]; overview1?: { width: number; geotransform: number[] }; crsName?: string }
+>;
 
 describe('GDAL-written wild TIFFs', () => {
   for (const [name, e] of Object.entries(expected)) {

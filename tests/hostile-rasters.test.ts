@@ -12,7 +12,7 @@ import { measureCoverage, RasterReader } from '../src/raster/index.js';
 import { decodeLzw } from '../src/raster/lzw.js';
 import { exposedSlopes } from '../src/terrain/index.js';
 import { errorCode, fixture, rng, run } from './helpers.js';
-import { baseTags, craftTiff, geoKeys, type CraftIfd } from './tiff-craft.js';
+import { baseTags, type CraftIfd, craftTiff, geoKeys } from './tiff-craft.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'gm-hostile-'));
 let n = 0;
@@ -57,7 +57,10 @@ describe('hostile TIFF structure', () => {
   });
 
   it('zero tile width, a missing block and an uncompressed block cut short are RASTER_DAMAGED', async () => {
-    const tiled = baseTags(4, 4, [{ tag: 322, type: 4, values: [0] }, { tag: 323, type: 4, values: [16] }]);
+    const tiled = baseTags(4, 4, [
+      { tag: 322, type: 4, values: [0] },
+      { tag: 323, type: 4, values: [16] },
+    ]);
     expect(await errorCode(() => RasterReader.open(file([{ tags: tiled.filter((t) => t.tag !== 278), blocks: [pixels(16, 16)] }])))).toBe('RASTER_DAMAGED');
     // 3 strips declared (RowsPerStrip 1), one listed.
     expect(await errorCode(() => RasterReader.open(file([{ tags: baseTags(4, 3, [{ tag: 278, type: 4, values: [1] }]), blocks: [pixels(4, 1)] }])))).toBe('RASTER_DAMAGED');
@@ -69,9 +72,25 @@ describe('hostile TIFF structure', () => {
 
   it('predictors GDAL refuses are refused', async () => {
     const deflated = [deflateSync(pixels(4, 3))];
-    const p9 = file([{ tags: baseTags(4, 3, [{ tag: 259, type: 3, values: [8] }, { tag: 317, type: 3, values: [9] }]), blocks: deflated }]);
+    const p9 = file([
+      {
+        tags: baseTags(4, 3, [
+          { tag: 259, type: 3, values: [8] },
+          { tag: 317, type: 3, values: [9] },
+        ]),
+        blocks: deflated,
+      },
+    ]);
     expect(await errorCode(() => RasterReader.open(p9))).toBe('RASTER_BAD_PREDICTOR');
-    const p3 = file([{ tags: baseTags(4, 3, [{ tag: 259, type: 3, values: [8] }, { tag: 317, type: 3, values: [3] }]), blocks: deflated }]);
+    const p3 = file([
+      {
+        tags: baseTags(4, 3, [
+          { tag: 259, type: 3, values: [8] },
+          { tag: 317, type: 3, values: [3] },
+        ]),
+        blocks: deflated,
+      },
+    ]);
     expect(await errorCode(() => RasterReader.open(p3))).toBe('RASTER_BAD_PREDICTOR');
   });
 
@@ -81,16 +100,48 @@ describe('hostile TIFF structure', () => {
     const infTie = file([{ tags: baseTags(4, 3, [{ tag: 33922, type: 12, values: [0, 0, 0, Infinity, 3384582, 0] }]), blocks: [pixels(4, 3)] }]);
     expect(await errorCode(() => RasterReader.open(infTie))).toBe('RASTER_BAD_GEOREF');
     const f32 = (w: number, h: number): Uint8Array => new Uint8Array(new Float32Array(w * h).fill(100).buffer);
-    const dem = file([{ tags: baseTags(4, 3, [{ tag: 258, type: 3, values: [32] }, { tag: 339, type: 3, values: [3] }, { tag: 33550, type: 12, values: [Infinity, Infinity, 0] }]), blocks: [f32(4, 3)] }]);
+    const dem = file([
+      {
+        tags: baseTags(4, 3, [
+          { tag: 258, type: 3, values: [32] },
+          { tag: 339, type: 3, values: [3] },
+          { tag: 33550, type: 12, values: [Infinity, Infinity, 0] },
+        ]),
+        blocks: [f32(4, 3)],
+      },
+    ]);
     const licenses = await loadLicenses(fixture('scene-a/license.geojson'));
     expect(await errorCode(() => exposedSlopes(fixture('scene-a/classes.tif'), dem, licenses))).toBe('RASTER_BAD_GEOREF');
   });
 
   it('sample types greenmine does not read are named as what they are', async () => {
-    const typed = (bits: number, format: number): Promise<string> => errorCode(() => RasterReader.open(file([{ tags: baseTags(4, 3, [{ tag: 258, type: 3, values: [bits] }, { tag: 339, type: 3, values: [format] }]), blocks: [new Uint8Array(Math.ceil((4 * 3 * bits) / 8))] }])));
+    const typed = (bits: number, format: number): Promise<string> =>
+      errorCode(() =>
+        RasterReader.open(
+          file([
+            {
+              tags: baseTags(4, 3, [
+                { tag: 258, type: 3, values: [bits] },
+                { tag: 339, type: 3, values: [format] },
+              ]),
+              blocks: [new Uint8Array(Math.ceil((4 * 3 * bits) / 8))],
+            },
+          ]),
+        ),
+      );
     const message = async (bits: number, format: number): Promise<string> => {
       try {
-        await RasterReader.open(file([{ tags: baseTags(4, 3, [{ tag: 258, type: 3, values: [bits] }, { tag: 339, type: 3, values: [format] }]), blocks: [new Uint8Array(Math.ceil((4 * 3 * bits) / 8))] }]));
+        await RasterReader.open(
+          file([
+            {
+              tags: baseTags(4, 3, [
+                { tag: 258, type: 3, values: [bits] },
+                { tag: 339, type: 3, values: [format] },
+              ]),
+              blocks: [new Uint8Array(Math.ceil((4 * 3 * bits) / 8))],
+            },
+          ]),
+        );
       } catch (err) {
         return (err as Error).message;
       }
@@ -141,7 +192,13 @@ describe('LZW', () => {
     for (let by = 0; by < a.blocksDown; by++) rowsA.push(...(await a.readBlock(0, by)).subarray(0, a.info.blockWidth * a.blockRows(by)));
     // Compare pixel by pixel through the block grids.
     const pixelB = async (x: number, y: number): Promise<number> => (await b.readBlock(Math.floor(x / b.info.blockWidth), Math.floor(y / b.info.blockHeight)))[(y % b.info.blockHeight) * b.info.blockWidth + (x % b.info.blockWidth)]!;
-    for (const [x, y] of [[0, 0], [100, 200], [1199, 999], [600, 500], [37, 911]] as const) {
+    for (const [x, y] of [
+      [0, 0],
+      [100, 200],
+      [1199, 999],
+      [600, 500],
+      [37, 911],
+    ] as const) {
       rowsB.push(await pixelB(x, y));
       expect(rowsA[y * a.info.width + x]).toBe(rowsB.at(-1));
     }
@@ -156,7 +213,16 @@ describe('values as GDAL reads them', () => {
     const data = new Float32Array(12).fill(5);
     data[0] = nodata;
     data[5] = nodata;
-    const p = file([{ tags: baseTags(4, 3, [{ tag: 258, type: 3, values: [32] }, { tag: 339, type: 3, values: [3] }, { tag: 42113, type: 2, values: '-3.4e+38\0' }]), blocks: [new Uint8Array(data.buffer)] }]);
+    const p = file([
+      {
+        tags: baseTags(4, 3, [
+          { tag: 258, type: 3, values: [32] },
+          { tag: 339, type: 3, values: [3] },
+          { tag: 42113, type: 2, values: '-3.4e+38\0' },
+        ]),
+        blocks: [new Uint8Array(data.buffer)],
+      },
+    ]);
     const r = await RasterReader.open(p);
     expect(r.info.nodata).toBe(nodata);
     const block = await r.readBlock(0, 0);
@@ -185,7 +251,10 @@ describe('values as GDAL reads them', () => {
       { tag: 278, type: 4 as const, values: [4] },
       { tag: 339, type: 3 as const, values: [1] },
     ];
-    const p = file([{ tags: base, blocks: [pixels(8, 8)] }, { tags: overview, blocks: [pixels(4, 4)] }]);
+    const p = file([
+      { tags: base, blocks: [pixels(8, 8)] },
+      { tags: overview, blocks: [pixels(4, 4)] },
+    ]);
     const full = await RasterReader.open(p);
     const ov = await RasterReader.open(p, { overview: 1 });
     // GDAL: the corner is half a full-resolution pixel up and left of the tie point, at every level.

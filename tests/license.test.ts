@@ -1,19 +1,10 @@
-import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createTransform, crsFromEpsg, fromWgs84, parseCrs } from '../src/crs/index.js';
 import type { GreenmineError } from '../src/errors.js';
-import {
-  licenseArea,
-  licensesToGeoJson,
-  loadLicenses,
-  loadLicensesFromBytes,
-  parseElevation,
-  parseStatedArea,
-  summarizeLicense,
-  type License,
-} from '../src/license/index.js';
+import { type License, licenseArea, licensesToGeoJson, loadLicenses, loadLicensesFromBytes, parseElevation, parseStatedArea, summarizeLicense } from '../src/license/index.js';
 import { errorCode, expected, fixture, metresBetween } from './helpers.js';
 
 const ref = expected.license;
@@ -73,7 +64,13 @@ describe('the reference license in every format', () => {
     const lonLat = async (path: string): Promise<number[][]> => {
       const license = await one(path);
       const toGeo = createTransform(license.crs, crsFromEpsg(4490));
-      return license.blocks.flatMap((b) => b.rings.map((r) => Array.from(r, (_, i) => i).filter((i) => i % 2 === 0).flatMap((i) => toGeo.point(r[i]!, r[i + 1]!))));
+      return license.blocks.flatMap((b) =>
+        b.rings.map((r) =>
+          Array.from(r, (_, i) => i)
+            .filter((i) => i % 2 === 0)
+            .flatMap((i) => toGeo.point(r[i]!, r[i + 1]!)),
+        ),
+      );
     };
     const base = await lonLat(FORMATS[0]!);
     for (const path of FORMATS.slice(1)) {
@@ -128,7 +125,7 @@ describe('corner-table variants', () => {
     expect(license.blocks.map((b) => b.name)).toEqual(['A区', 'B区']);
   });
 
-  it('a Xi\'an 1980 table loads in its own datum but is not converted without parameters', async () => {
+  it("a Xi'an 1980 table loads in its own datum but is not converted without parameters", async () => {
     const license = await one('variants/corners_xian80.txt');
     expect(license.crs.epsg).toBe(2364);
     expect(license.elevationM).toEqual({ min: 5, max: 27 });

@@ -12,10 +12,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { crsFromEpsg } from '../src/crs/index.js';
-import { loadLicenses, type License } from '../src/license/index.js';
-import { measureCoverage, RasterReader, type CoverageReport } from '../src/raster/index.js';
+import { type License, loadLicenses } from '../src/license/index.js';
 import { BlockCounts, countRun } from '../src/raster/counts.js';
 import { PolygonCoverage } from '../src/raster/coverage.js';
+import { type CoverageReport, measureCoverage, RasterReader } from '../src/raster/index.js';
 import { writeTiledTiff } from '../src/raster/writer.js';
 import { fixture, rng } from './helpers.js';
 
@@ -39,7 +39,12 @@ function areas(r: CoverageReport): unknown {
 }
 
 describe('class areas through the inflate pool equal the in-thread path exactly', () => {
-  const rasters = ['scene-a/classes.tif', 'scene-a/variants/classes_bigtiff.tif', 'scene-a/variants/classes_cog.tif', ...['deflate_strips', 'uint16_pred2', 'tiled512', 'int16_strips', 'float32_pred3', 'sparse16'].map((v) => `raster-variants/classes_${v}.tif`)];
+  const rasters = [
+    'scene-a/classes.tif',
+    'scene-a/variants/classes_bigtiff.tif',
+    'scene-a/variants/classes_cog.tif',
+    ...['deflate_strips', 'uint16_pred2', 'tiled512', 'int16_strips', 'float32_pred3', 'sparse16'].map((v) => `raster-variants/classes_${v}.tif`),
+  ];
   for (const raster of rasters) {
     it(raster, async () => {
       const path = fixture(raster);
@@ -64,7 +69,16 @@ describe('class areas through the inflate pool equal the in-thread path exactly'
     });
     const ring = (x0: number, y0: number, x1: number, y1: number): Float64Array => Float64Array.from([x0, y0, x1, y0, x1, y1, x0, y1, x0, y0]);
     const license: License = {
-      id: 'holed', name: null, licenseNo: null, holder: null, elevationM: null, statedArea: null, crs: crsFromEpsg(4549), sourceFile: 'test', attributes: {}, findings: [],
+      id: 'holed',
+      name: null,
+      licenseNo: null,
+      holder: null,
+      elevationM: null,
+      statedArea: null,
+      crs: crsFromEpsg(4549),
+      sourceFile: 'test',
+      attributes: {},
+      findings: [],
       blocks: [{ name: null, rings: [ring(500050.3, 3399050.7, 500960.2, 3399980.1), ring(500300.5, 3399300.5, 500700.5, 3399700.5)] }],
     };
     const pooled = await built.measureCoverage(path, [license], { bufferM: 0 });
@@ -82,7 +96,8 @@ describe('class areas through the inflate pool equal the in-thread path exactly'
       for (let by = 0; by < plain.blocksDown; by++) {
         const rows = await pooled.readBlockRowPooled(by, 0, pooled.blocksAcross - 1);
         for (let bx = 0; bx < plain.blocksAcross; bx++) {
-          const a = rows[bx]!, b = await plain.readBlock(bx, by);
+          const a = rows[bx]!,
+            b = await plain.readBlock(bx, by);
           expect(a.constructor).toBe(b.constructor);
           expect(Buffer.from(a.buffer, a.byteOffset, b.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength)), `${raster} block ${bx},${by}`).toBe(true);
         }
@@ -94,7 +109,11 @@ describe('class areas through the inflate pool equal the in-thread path exactly'
 
   it('refuses rows outside the raster, and rasters the pool cannot decode', async () => {
     const reader = await built.RasterReader.open(fixture('scene-a/classes.tif'));
-    const codeOf = (p: Promise<unknown>): Promise<string | undefined> => p.then(() => undefined, (e: { code?: string }) => e.code);
+    const codeOf = (p: Promise<unknown>): Promise<string | undefined> =>
+      p.then(
+        () => undefined,
+        (e: { code?: string }) => e.code,
+      );
     expect(await codeOf(reader.readBlockRowPooled(reader.blocksDown, 0, 0))).toBe('RASTER_BAD_BLOCK');
     expect(await codeOf(reader.readBlockRowPooled(0, 0, reader.blocksAcross))).toBe('RASTER_BAD_BLOCK');
     await reader.close();
@@ -160,7 +179,14 @@ describe('counting kernels', () => {
     const random = rng(3);
     const data = new Uint8Array(4099).map(() => Math.floor(random() * 7) * 17);
     const words = new Uint32Array(data.buffer, 0, data.length >> 2);
-    for (const [from, to] of [[0, 4099], [1, 2], [3, 9], [5, 4096], [4095, 4099], [7, 7]] as const) {
+    for (const [from, to] of [
+      [0, 4099],
+      [1, 2],
+      [3, 9],
+      [5, 4096],
+      [4095, 4099],
+      [7, 7],
+    ] as const) {
       const hist = new Uint32Array(1024);
       countRun(data, words, from, to, hist);
       expect(lanesToMap(hist, 4, 256)).toEqual(naive(data, from, to));
@@ -196,7 +222,10 @@ describe('counting kernels', () => {
       make(4099, [10, 20, 30, 60]), // a tail after the last vector
       make(65536, [10, 20, 30, 60, 95]), // a code not learnt: counted by the scalar path, then learnt
       make(65536, [10, 95]),
-      make(70000, Array.from({ length: 40 }, (_, i) => i * 5)), // too many codes for the kernel
+      make(
+        70000,
+        Array.from({ length: 40 }, (_, i) => i * 5),
+      ), // too many codes for the kernel
       make(15, [80]), // shorter than a vector
       make(300_000, [0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 95, 100]), // larger than the kernel's first memory
     ];
@@ -249,7 +278,8 @@ describe('counting kernels', () => {
       dense.rows(dense.rowMin, dense.rowMax, cov);
       const at = (x: number, y: number): number => (x < dense.colMin || x >= dense.colMax || y < dense.rowMin || y >= dense.rowMax ? 0 : cov[(y - dense.rowMin) * dense.width + x - dense.colMin]!);
       const probe = new PolygonCoverage(polygons, 'fractional');
-      let inside = 0, outside = 0;
+      let inside = 0,
+        outside = 0;
       const wrong: number[][] = [];
       for (let y0 = 0; y0 < 200; y0 += 8) {
         for (let x0 = 0; x0 < 200; x0 += 8) {
@@ -275,7 +305,10 @@ describe('a failing inflate pool (last: it leaves the process without a pool)', 
     const reader = await built.RasterReader.open(path);
     // Kill the workers as the first block row is sent: its jobs are never answered.
     for (const slot of (pool as unknown as { slots: Array<{ worker: { terminate(): Promise<number> } }> }).slots) void slot.worker.terminate();
-    const err = await reader.readBlockRowPooled(0, 0, reader.blocksAcross - 1).then(() => null, (e: { code?: string; message: string }) => e);
+    const err = await reader.readBlockRowPooled(0, 0, reader.blocksAcross - 1).then(
+      () => null,
+      (e: { code?: string; message: string }) => e,
+    );
     expect(err?.code).toBe('RASTER_WORKER');
     expect(err?.message).toContain('classes.tif');
     expect(InflatePool.shared()).toBeNull();

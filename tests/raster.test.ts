@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import geodesic from 'geographiclib-geodesic';
 import { describe, expect, it } from 'vitest';
-import { writeTiledTiff } from '../src/raster/writer.js';
 import { crsFromEpsg } from '../src/crs/index.js';
-import { loadLicenses, type License } from '../src/license/index.js';
-import { ellipsoidBandAreaM2, measureCoverage, parseScheme, PolygonCoverage, RasterReader, schemeFromGroups, WORLDCOVER, type CoverageReport } from '../src/raster/index.js';
+import { type License, loadLicenses } from '../src/license/index.js';
+import { type CoverageReport, ellipsoidBandAreaM2, measureCoverage, PolygonCoverage, parseScheme, RasterReader, schemeFromGroups, WORLDCOVER } from '../src/raster/index.js';
+import { writeTiledTiff } from '../src/raster/writer.js';
 import { errorCode, fixture, rng, run } from './helpers.js';
 
 const reference = JSON.parse(readFileSync(fixture('scene-a/EXPECTED.json'), 'utf8')).coverage as {
@@ -35,7 +35,7 @@ describe('green coverage against the reference', () => {
     expect(relative(r.areaM2.nongreenable, reference.nongreenable_m2)).toBeLessThan(1e-3);
     expect(r.areaM2.nodata).toBeCloseTo(reference.nodata_m2, 6);
     expect(Math.abs(r.greenRatio! - reference.green_ratio)).toBeLessThan(0.001);
-    expect(r).not.toHaveProperty("pass"); // engines measure; the check decides (R1.1)
+    expect(r).not.toHaveProperty('pass'); // engines measure; the check decides (R1.1)
     expect(r.findings).toEqual([]);
   });
 
@@ -111,7 +111,6 @@ describe('green coverage against the reference', () => {
   });
 });
 
-
 function starRing(random: () => number, cx: number, cy: number, n: number, r: number, clockwise: boolean): Float64Array {
   const out: number[] = [];
   for (let i = 0; i < n; i++) {
@@ -132,7 +131,8 @@ function areaOf(r: Float64Array): number {
 describe('coverage fractions (property tests)', () => {
   const random = rng(77);
   for (let trial = 0; trial < 12; trial++) {
-    const cx = 20 + random() * 10, cy = 20 + random() * 10;
+    const cx = 20 + random() * 10,
+      cy = 20 + random() * 10;
     const shell = starRing(random, cx, cy, 5 + Math.floor(random() * 60), 8 + random() * 10, random() < 0.5);
     const hole = starRing(random, cx, cy, 7, 2, random() < 0.5);
     it(`trial ${trial}: fractions sum to the area; polygon + complement = 1 per pixel; any band split gives the same`, () => {
@@ -143,7 +143,10 @@ describe('coverage fractions (property tests)', () => {
       const sum = out.reduce((s, v) => s + v, 0);
       expect(Math.abs(sum - (areaOf(shell) - areaOf(hole))) / sum).toBeLessThan(1e-9);
       // Complement inside a box that contains the polygon: box with the polygon as a hole (and the hole as an island).
-      const x0 = cov.colMin - 2, y0 = cov.rowMin - 2, x1 = cov.colMax + 2, y1 = cov.rowMax + 2;
+      const x0 = cov.colMin - 2,
+        y0 = cov.rowMin - 2,
+        x1 = cov.colMax + 2,
+        y1 = cov.rowMax + 2;
       const box = Float64Array.from([x0, y0, x1, y0, x1, y1, x0, y1, x0, y0]);
       const complement = new PolygonCoverage([[box, shell], [hole]], 'fractional');
       const cout = new Float64Array((y1 - y0) * complement.width);
@@ -174,7 +177,10 @@ describe('coverage fractions (property tests)', () => {
       const cov = new PolygonCoverage([[ring]], mode);
       const out = new Float64Array((cov.rowMax - cov.rowMin) * cov.width);
       cov.rows(cov.rowMin, cov.rowMax, out);
-      expect(out.reduce((s, v) => s + v, 0), mode).toBe(75);
+      expect(
+        out.reduce((s, v) => s + v, 0),
+        mode,
+      ).toBe(75);
       expect(out.every((v) => v === 0 || v === 1)).toBe(true);
     }
   });
@@ -182,7 +188,13 @@ describe('coverage fractions (property tests)', () => {
   it('pixel areas of a geographic raster come from the ellipsoid', () => {
     const g = new geodesic.Geodesic.Geodesic(6378137, 1 / 298.257222101);
     const p = g.Polygon(false);
-    for (const [lat, lon] of [[30, 120], [30, 120.001], [30.001, 120.001], [30.001, 120]] as const) p.AddPoint(lat, lon);
+    for (const [lat, lon] of [
+      [30, 120],
+      [30, 120.001],
+      [30.001, 120.001],
+      [30.001, 120],
+    ] as const)
+      p.AddPoint(lat, lon);
     const expected = Math.abs(p.Compute(false, true).area!);
     const fromBands = ellipsoidBandAreaM2(30, 30.001) * (0.001 / 360);
     expect(relative(fromBands, expected)).toBeLessThan(1e-6);
@@ -204,7 +216,7 @@ describe('class schemes', () => {
     const scheme = schemeFromGroups(WORLDCOVER, { green: [10, 20, 30, 60] });
     const r = await measureCoverage(fixture('scene-a/classes.tif'), licenses, { scheme, bufferM: 0 });
     expect(r.greenRatio).toBe(1);
-    expect(r).not.toHaveProperty("pass");
+    expect(r).not.toHaveProperty('pass');
   });
 
   it('codes the scheme does not know are reported', async () => {
@@ -266,7 +278,7 @@ describe('bad raster input', () => {
   it('a geographic raster is measured on the ellipsoid', async () => {
     // The reference license over a lon/lat raster of 1e-5° pixels.
     const path = join(dir, 'geographic.tif');
-    await writeTiledTiff(path, { width: 1400, height: 1000, tileSize: 256, type: 'uint8', deflate: true, originX: 119.944, originY: 30.5820, pixelSize: 0.00001, epsg: 4490, geographic: true, nodata: '0' }, (_tx, _ty, out) => out.fill(30));
+    await writeTiledTiff(path, { width: 1400, height: 1000, tileSize: 256, type: 'uint8', deflate: true, originX: 119.944, originY: 30.582, pixelSize: 0.00001, epsg: 4490, geographic: true, nodata: '0' }, (_tx, _ty, out) => out.fill(30));
     const r = await measureCoverage(path, licenses, { bufferM: 0 });
     expect(r.crs).toBe('EPSG:4490');
     expect(relative(r.areaM2.green, 729028.37)).toBeLessThan(1e-3);
@@ -322,7 +334,10 @@ describe('bare patches', () => {
     const two = await measureCoverage(fixture('scene-a/classes.tif'), licenses, { bufferM: 0, minPatchM2: 0, maxPatches: 2 });
     expect(two.patches).toBe(all.patches);
     expect(two.barePatches).toHaveLength(2);
-    const largest = all.barePatches.map((p) => p.areaM2).sort((a, b) => b - a).slice(0, 2);
+    const largest = all.barePatches
+      .map((p) => p.areaM2)
+      .sort((a, b) => b - a)
+      .slice(0, 2);
     expect(two.barePatches.map((p) => p.areaM2).sort((a, b) => b - a)).toEqual(largest);
     expect(two.barePatches.map((p) => p.id)).toEqual([1, 2]);
     expect(two.findings.find((f) => f.code === 'PATCHES_TRUNCATED')?.message).toContain(`${all.patches} bare patches`);
@@ -365,7 +380,15 @@ describe('greenable zones', () => {
     const { licenseArea } = await import('../src/license/index.js');
     const [w, s, e, n] = licenseArea(licenses[0]!).bboxLonLat;
     // A zone around the whole license: clipped, it is the license (its excluded areas stay out).
-    const around = await loadLicenses(zoneFile('around.geojson', [[w - 0.001, s - 0.001], [e + 0.001, s - 0.001], [e + 0.001, n + 0.001], [w - 0.001, n + 0.001], [w - 0.001, s - 0.001]]));
+    const around = await loadLicenses(
+      zoneFile('around.geojson', [
+        [w - 0.001, s - 0.001],
+        [e + 0.001, s - 0.001],
+        [e + 0.001, n + 0.001],
+        [w - 0.001, n + 0.001],
+        [w - 0.001, s - 0.001],
+      ]),
+    );
     const whole = await measureCoverage(fixture('scene-a/classes.tif'), licenses, { bufferM: 0 });
     const clipped = await measureCoverage(fixture('scene-a/classes.tif'), licenses, { bufferM: 0, greenable: around });
     expect(relative(clipped.areaM2.license, whole.areaM2.license)).toBeLessThan(1e-9);
@@ -373,7 +396,15 @@ describe('greenable zones', () => {
     expect(clipped.findings.map((f) => f.code)).toContain('ZONE_OUTSIDE_LICENSE');
     // The western half of that zone: less than the zone itself measured as a license, more than nothing.
     const mid = (w + e) / 2;
-    const west = await loadLicenses(zoneFile('west.geojson', [[w - 0.001, s - 0.001], [mid, s - 0.001], [mid, n + 0.001], [w - 0.001, n + 0.001], [w - 0.001, s - 0.001]]));
+    const west = await loadLicenses(
+      zoneFile('west.geojson', [
+        [w - 0.001, s - 0.001],
+        [mid, s - 0.001],
+        [mid, n + 0.001],
+        [w - 0.001, n + 0.001],
+        [w - 0.001, s - 0.001],
+      ]),
+    );
     const westIn = await measureCoverage(fixture('scene-a/classes.tif'), licenses, { bufferM: 0, greenable: west });
     const westAll = await measureCoverage(fixture('scene-a/classes.tif'), west, { bufferM: 0 });
     expect(westIn.areaM2.license).toBeLessThan(whole.areaM2.license);

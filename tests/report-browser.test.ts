@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { runAudit, writeAuditOutputs } from '../src/audit/index.js';
 import { CHECKS } from '../src/audit/checks/index.js';
+import { runAudit, writeAuditOutputs } from '../src/audit/index.js';
 import { fixture } from './helpers.js';
 
 const CHROMIUM = '/usr/bin/chromium';

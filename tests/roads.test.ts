@@ -27,7 +27,9 @@ function fleet(trips: number, noiseM: number, seed: number): Track[] {
     return [truth[i - 1]![0] + u * (truth[i]![0] - truth[i - 1]![0]), truth[i - 1]![1] + u * (truth[i]![1] - truth[i - 1]![1])];
   };
   for (let k = 0; k < trips; k++) {
-    const lon: number[] = [], lat: number[] = [], time: number[] = [];
+    const lon: number[] = [],
+      lat: number[] = [],
+      time: number[] = [];
     const speed = 6 + 4 * random();
     const lane = (k % 2 ? 1 : -1) * 1.5; // two-way traffic, one lane each side
     const total = cum.at(-1)!;
@@ -35,7 +37,8 @@ function fleet(trips: number, noiseM: number, seed: number): Track[] {
       const [x, y] = at(k % 2 ? total - s : s);
       const [x2, y2] = at(Math.min(total, (k % 2 ? total - s : s) + 1));
       const len = Math.hypot(x2 - x, y2 - y) || 1;
-      const nx = -(y2 - y) / len, ny = (x2 - x) / len;
+      const nx = -(y2 - y) / len,
+        ny = (x2 - x) / len;
       const [lo, la] = toLonLat.point(x + nx * lane + noiseM * gauss(), y + ny * lane + noiseM * gauss());
       lon.push(lo);
       lat.push(la);
@@ -49,12 +52,15 @@ function fleet(trips: number, noiseM: number, seed: number): Track[] {
 /** Metres from (x, y) to the nearest of the polylines (in EPSG:4549). */
 function distanceTo(lines: Array<Array<[number, number]>>, x: number, y: number): number {
   let best = Infinity;
-  for (const l of lines) for (let i = 1; i < l.length; i++) {
-    const [ax, ay] = l[i - 1]!, [bx, by] = l[i]!;
-    const dx = bx - ax, dy = by - ay;
-    const u = Math.max(0, Math.min(1, ((x - ax) * dx + (y - ay) * dy) / (dx * dx + dy * dy || 1)));
-    best = Math.min(best, Math.hypot(ax + u * dx - x, ay + u * dy - y));
-  }
+  for (const l of lines)
+    for (let i = 1; i < l.length; i++) {
+      const [ax, ay] = l[i - 1]!,
+        [bx, by] = l[i]!;
+      const dx = bx - ax,
+        dy = by - ay;
+      const u = Math.max(0, Math.min(1, ((x - ax) * dx + (y - ay) * dy) / (dx * dx + dy * dy || 1)));
+      best = Math.min(best, Math.hypot(ax + u * dx - x, ay + u * dy - y));
+    }
   return best;
 }
 
@@ -65,9 +71,11 @@ describe('roads derived from truck tracks', () => {
       expect(roads.length).toBeGreaterThan(0);
       const derived = roads.map((l) => l.map(([lon, lat]) => toGk.point(lon!, lat!)));
       // Sample the truth every metre.
-      let near = 0, total = 0;
+      let near = 0,
+        total = 0;
       for (let i = 1; i < truth.length; i++) {
-        const [ax, ay] = truth[i - 1]!, [bx, by] = truth[i]!;
+        const [ax, ay] = truth[i - 1]!,
+          [bx, by] = truth[i]!;
         const n = Math.ceil(Math.hypot(bx - ax, by - ay));
         for (let k = 0; k < n; k++) {
           total++;

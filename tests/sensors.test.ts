@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { main } from '../src/cli/main.js';
-import { analyseDust, DustMonitor, loadReadings, parseReadings, parseRule, parseStations, PRESETS, type DustAlarm } from '../src/sensors/index.js';
+import { analyseDust, type DustAlarm, DustMonitor, loadReadings, PRESETS, parseReadings, parseRule, parseStations } from '../src/sensors/index.js';
 import { errorCode, fixture } from './helpers.js';
 
 const { readings, bad } = loadReadings(fixture('sensors/readings.csv'));
@@ -53,8 +53,16 @@ describe('dust alarms', () => {
   });
 
   it('key positions need a monitor within the distance', () => {
-    const r = analyseDust(readings, stations, PRESETS.gb16297!, { keyPositions: [{ role: 'processing plant', lon: 119.9481, lat: 30.579 }, { role: 'crusher', lon: 119.96, lat: 30.59 }] });
-    expect(r.keyPositions.map((k) => [k.role, k.station, k.covered])).toEqual([['processing plant', 'D3', true], ['crusher', 'D1', false]]);
+    const r = analyseDust(readings, stations, PRESETS.gb16297!, {
+      keyPositions: [
+        { role: 'processing plant', lon: 119.9481, lat: 30.579 },
+        { role: 'crusher', lon: 119.96, lat: 30.59 },
+      ],
+    });
+    expect(r.keyPositions.map((k) => [k.role, k.station, k.covered])).toEqual([
+      ['processing plant', 'D3', true],
+      ['crusher', 'D1', false],
+    ]);
   });
 
   it('streaming: readings pushed one at a time, stations in any interleaving, give the batch alarms', () => {

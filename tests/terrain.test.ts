@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadLicenses } from '../src/license/index.js';
 import { RasterReader, writeTiledTiff } from '../src/raster/index.js';
-import { exposedSlopes, exposedSlopesInZones, metresPerDegree, platformSoil, SlopeRows, type SlopeAlgorithm } from '../src/terrain/index.js';
+import { exposedSlopes, exposedSlopesInZones, metresPerDegree, platformSoil, type SlopeAlgorithm, SlopeRows } from '../src/terrain/index.js';
 import { errorCode, fixture, run } from './helpers.js';
 
 const expected = JSON.parse(readFileSync(fixture('scene-a/EXPECTED.json'), 'utf8')) as {
@@ -57,7 +57,7 @@ describe('slope agrees with gdaldem -compute_edges at every pixel', () => {
         worst = Math.max(worst, Math.abs(ours[i]! - e));
       }
       expect(worst).toBeLessThan(0.01);
-      if (dem.includes("hole")) expect(nodata).toBe(1245);
+      if (dem.includes('hole')) expect(nodata).toBe(1245);
     });
   }
 
@@ -69,7 +69,9 @@ describe('slope agrees with gdaldem -compute_edges at every pixel', () => {
     const dir = mkdtempSync(join(tmpdir(), 'greenmine-geodem-'));
     const path = join(dir, 'plane.tif');
     // A plane rising 1 m per 10 m eastwards, in lon/lat pixels of 1e-5°.
-    const lon0 = 119.95, lat0 = 30.58, px = 0.00001;
+    const lon0 = 119.95,
+      lat0 = 30.58,
+      px = 0.00001;
     await writeTiledTiff(path, { width: 300, height: 300, tileSize: 128, type: 'float32', deflate: true, originX: lon0, originY: lat0, pixelSize: px, epsg: 4490, geographic: true }, (tx, ty, out) => {
       for (let r = 0; r < 128; r++) {
         const lat = lat0 - (ty * 128 + r + 0.5) * px;
@@ -95,7 +97,7 @@ describe('exposed final slopes against the reference', () => {
       expect(r.componentsBeforeAreaFilter).toBe(ref.components_before_area_filter);
       expect(r.connectivity).toBe(8);
       expect(r.limit).toBe(2);
-      expect(r).not.toHaveProperty("pass"); // engines measure; the check decides (R2.2)
+      expect(r).not.toHaveProperty('pass'); // engines measure; the check decides (R2.2)
       const areas = r.slopes.map((s) => s.areaM2).sort((a, b) => b - a);
       const surfaces = r.slopes.map((s) => s.surfaceAreaM2).sort((a, b) => b - a);
       areas.forEach((a, i) => expect(relative(a, ref.areas_m2[i]!)).toBeLessThan(0.01));
@@ -165,7 +167,28 @@ describe('platform soil thickness against the reference', () => {
     await writeTiledTiff(after, { width: 90, height: 90, tileSize: 64, type: 'float32', deflate: true, originX: 494990.5, originY: 3384310.5, pixelSize: 2.5, epsg: 4549 }, (tx, ty, out) => {
       for (let r = 0; r < 64; r++) for (let c = 0; c < 64; c++) out[r * 64 + c] = 0.5 + plane(494990.5 + (tx * 64 + c + 0.5) * 2.5, 3384310.5 - (ty * 64 + r + 0.5) * 2.5);
     });
-    const square = { type: 'FeatureCollection', crs: { type: 'name', properties: { name: 'urn:ogc:def:crs:EPSG::4549' } }, features: [{ type: 'Feature', properties: { id: 7 }, geometry: { type: 'Polygon', coordinates: [[[495050, 3384250], [495100, 3384250], [495100, 3384200], [495050, 3384200], [495050, 3384250]]] } }] };
+    const square = {
+      type: 'FeatureCollection',
+      crs: { type: 'name', properties: { name: 'urn:ogc:def:crs:EPSG::4549' } },
+      features: [
+        {
+          type: 'Feature',
+          properties: { id: 7 },
+          geometry: {
+            type: 'Polygon',
+            coordinates: [
+              [
+                [495050, 3384250],
+                [495100, 3384250],
+                [495100, 3384200],
+                [495050, 3384200],
+                [495050, 3384250],
+              ],
+            ],
+          },
+        },
+      ],
+    };
     const { loadLicensesFromBytes } = await import('../src/license/index.js');
     const platforms = loadLicensesFromBytes(new TextEncoder().encode(JSON.stringify(square)), 'square.geojson');
     const r = await platformSoil(platforms, before, after);
@@ -175,7 +198,15 @@ describe('platform soil thickness against the reference', () => {
     expect(Math.abs(r.platforms[0]!.minM! - 0.5)).toBeLessThan(1e-3);
     // A platform off the DEMs is reported, not passed.
     const off = JSON.parse(JSON.stringify(square));
-    off.features[0].geometry.coordinates = [[[490000, 3380000], [490010, 3380000], [490010, 3379990], [490000, 3379990], [490000, 3380000]]];
+    off.features[0].geometry.coordinates = [
+      [
+        [490000, 3380000],
+        [490010, 3380000],
+        [490010, 3379990],
+        [490000, 3379990],
+        [490000, 3380000],
+      ],
+    ];
     const offReport = await platformSoil(loadLicensesFromBytes(new TextEncoder().encode(JSON.stringify(off)), 'off.geojson'), before, after);
     expect(offReport.platforms[0]!.pass).toBeNull();
     expect(offReport.findings.map((f) => f.code)).toContain('TERRAIN_PLATFORM_OUTSIDE');
@@ -219,7 +250,24 @@ describe('zone mode (final-slope polygons)', () => {
     const features = derived.slopes.map((s, i) => ({ type: 'Feature', properties: { name: `slope ${i + 1}` }, geometry: { type: 'MultiPolygon', coordinates: s.outline } }));
     // A square of green ground inside the license, near its south-west.
     const [lon, lat] = [119.9486, 30.5755];
-    features.push({ type: 'Feature', properties: { name: 'green' }, geometry: { type: 'MultiPolygon', coordinates: [[[[lon, lat], [lon + 0.0003, lat], [lon + 0.0003, lat + 0.0003], [lon, lat + 0.0003], [lon, lat]]]] } });
+    features.push({
+      type: 'Feature',
+      properties: { name: 'green' },
+      geometry: {
+        type: 'MultiPolygon',
+        coordinates: [
+          [
+            [
+              [lon, lat],
+              [lon + 0.0003, lat],
+              [lon + 0.0003, lat + 0.0003],
+              [lon, lat + 0.0003],
+              [lon, lat],
+            ],
+          ],
+        ],
+      },
+    });
     const zones = loadLicensesFromBytes(new TextEncoder().encode(JSON.stringify({ type: 'FeatureCollection', features })), 'final_slopes.geojson');
     const r = await exposedSlopesInZones(fixture('scene-a/classes.tif'), fixture('scene-a/dem.tif'), zones, { minAreaM2: 50 });
     expect(r.count).toBe(3);
@@ -236,9 +284,25 @@ describe('the slope pipeline split in bands', () => {
     const { labelBand, mergeBands } = await import('../src/terrain/slopes.js');
     const { toPixelPolygons, RasterReader: Reader, PolygonCoverage } = await import('../src/raster/index.js');
     const classes = await Reader.open(fixture('scene-a/classes.tif'));
-    const zones = licenses.flatMap((l) => toPixelPolygons(l.blocks.map((b) => b.rings), l.crs, classes));
+    const zones = licenses.flatMap((l) =>
+      toPixelPolygons(
+        l.blocks.map((b) => b.rings),
+        l.crs,
+        classes,
+      ),
+    );
     const cov = new PolygonCoverage(zones, 'centre');
-    const job = { classesPath: fixture('scene-a/classes.tif'), demPath: fixture('scene-a/dem.tif'), zones, bareCodes: [60], minSlopeDeg: 25, maxSlopeDeg: 85, algorithm: 'horn' as const, rowStart: Math.max(0, cov.rowMin), rowEnd: Math.min(1000, cov.rowMax) };
+    const job = {
+      classesPath: fixture('scene-a/classes.tif'),
+      demPath: fixture('scene-a/dem.tif'),
+      zones,
+      bareCodes: [60],
+      minSlopeDeg: 25,
+      maxSlopeDeg: 85,
+      algorithm: 'horn' as const,
+      rowStart: Math.max(0, cov.rowMin),
+      rowEnd: Math.min(1000, cov.rowMax),
+    };
     const whole = await labelBand(job);
     const summary = (b: Awaited<ReturnType<typeof labelBand>>) => b.components.map((c) => [c.pixels, Math.round(c.weight), Math.round(c.channels[0]!.sum * 1000), c.bbox.join(',')]).sort();
     for (const seam of [256, 300, 301, 512]) {
@@ -266,10 +330,21 @@ describe('merge gap', () => {
     const joined = await exposedSlopes(fixture('scene-a/classes.tif'), fixture('scene-a/dem.tif'), licenses, { minAreaM2: 0, mergeGapM: 3 });
     expect(joined.count).toBeLessThan(base.count);
     expect(joined.bareSlopeAreaM2.planar).toBe(base.bareSlopeAreaM2.planar);
-    expect(joined.slopes.reduce((s, x) => s + x.areaM2, 0)).toBeCloseTo(base.slopes.reduce((s, x) => s + x.areaM2, 0), 6);
+    expect(joined.slopes.reduce((s, x) => s + x.areaM2, 0)).toBeCloseTo(
+      base.slopes.reduce((s, x) => s + x.areaM2, 0),
+      6,
+    );
     const { mergeByGap } = await import('../src/terrain/slopes.js');
     // Two single pixels three columns apart: two pixels between them.
-    const px = (row: number, col: number) => ({ id: 0, pixels: 1, weight: 1, centroid: [col + 0.5, row + 0.5] as [number, number], bbox: [col, row, col + 1, row + 1] as [number, number, number, number], runs: Int32Array.from([row, col, col + 1]), channels: [] });
+    const px = (row: number, col: number) => ({
+      id: 0,
+      pixels: 1,
+      weight: 1,
+      centroid: [col + 0.5, row + 0.5] as [number, number],
+      bbox: [col, row, col + 1, row + 1] as [number, number, number, number],
+      runs: Int32Array.from([row, col, col + 1]),
+      channels: [],
+    });
     expect(mergeByGap([px(0, 0), px(0, 3)], 2)).toHaveLength(2);
     expect(mergeByGap([px(0, 0), px(0, 3)], 2.5)).toHaveLength(1);
     expect(mergeByGap([px(0, 0), px(0, 3)], 0)).toHaveLength(2);

@@ -68,7 +68,11 @@ describe('inputs', () => {
     writeFileSync(f, 'x'.repeat(1000));
     expect(await errorCode(() => readInput(f, 'file', 999))).toBe('FILE_TOO_LARGE');
     expect(readInput(f, 'file', 1000)).toHaveLength(1000);
-    for (const args of [['license', '/dev/zero'], ['license', '/dev/urandom'], ['coverage', '--license', fixture('scene-a/license.geojson'), '--classes', '/dev/zero']]) {
+    for (const args of [
+      ['license', '/dev/zero'],
+      ['license', '/dev/urandom'],
+      ['coverage', '--license', fixture('scene-a/license.geojson'), '--classes', '/dev/zero'],
+    ]) {
       const r = await run(...args);
       expect(r.code).toBe(1);
       expect(r.stderr).toContain('FILE_NOT_REGULAR');

@@ -1,9 +1,8 @@
-import { rng } from './helpers.js';
 import { describe, expect, it } from 'vitest';
 import { crsFromEpsg } from '../src/crs/index.js';
 import { findIntersections, pointInRing, ringArea2 } from '../src/license/geometry.js';
-import { licenseArea, validateLicense, type License } from '../src/license/index.js';
-
+import { type License, licenseArea, validateLicense } from '../src/license/index.js';
+import { rng } from './helpers.js';
 
 /** A star-shaped (hence simple) polygon around (cx, cy) in GK metres. */
 function star(random: () => number, cx: number, cy: number, n: number, radiusM: number): Float64Array {
@@ -69,11 +68,7 @@ describe('validation and area are invariant under ring start, direction and tran
       const base = license([[shell, hole]]);
       expect(validateLicense(base)).toEqual([]);
       const area = licenseArea(base);
-      for (const variant of [
-        license([[rotateStart(shell, 3 % n), hole]]),
-        license([[reverse(shell), reverse(hole)]]),
-        license([[rotateStart(reverse(shell), 1), rotateStart(hole, 2)]]),
-      ]) {
+      for (const variant of [license([[rotateStart(shell, 3 % n), hole]]), license([[reverse(shell), reverse(hole)]]), license([[rotateStart(reverse(shell), 1), rotateStart(hole, 2)]])]) {
         expect(validateLicense(variant)).toEqual([]);
         const a = licenseArea(variant);
         expect(Math.abs(a.planarM2 - area.planarM2)).toBeLessThan(1e-6 * area.planarM2);

@@ -194,7 +194,10 @@ describe('CSV tracks streamed from disk', () => {
       const whole = parseTrackCsv(bytes, path, { frame: 'wgs84' });
       for (const chunk of [1, 2, 3, 5, 7, 16, 64, 1 << 20]) {
         const streamed = streamTrackCsv(path, { frame: 'wgs84' }, chunk);
-        expect(streamed.tracks.map((t) => [t.deviceId, Array.from(t.timeS), Array.from(t.lon)]), `${name} / ${chunk}`).toEqual(whole.tracks.map((t) => [t.deviceId, Array.from(t.timeS), Array.from(t.lon)]));
+        expect(
+          streamed.tracks.map((t) => [t.deviceId, Array.from(t.timeS), Array.from(t.lon)]),
+          `${name} / ${chunk}`,
+        ).toEqual(whole.tracks.map((t) => [t.deviceId, Array.from(t.timeS), Array.from(t.lon)]));
         expect(streamed.bad, `${name} / ${chunk}`).toEqual(whole.bad);
         expect(streamed.rows).toBe(whole.rows);
       }

@@ -8,7 +8,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { PolygonCoverage, RasterReader, zonalClassAreas, type PixelPolygons } from '../src/raster/index.js';
+import { type PixelPolygons, PolygonCoverage, RasterReader, zonalClassAreas } from '../src/raster/index.js';
 import { writeTiledTiff } from '../src/raster/writer.js';
 import { rng } from './helpers.js';
 
@@ -28,10 +28,12 @@ async function raster(seed: number): Promise<{ path: string; values: Uint8Array 
   }
   const path = join(dir, `r${seed}.tif`);
   await writeTiledTiff(path, { width: SIZE, height: SIZE, tileSize: 32, type: 'uint8', deflate: true, originX: 0, originY: 0, pixelSize: 1, epsg: 4549 }, (tx, ty, out) => {
-    for (let y = 0; y < 32; y++) for (let x = 0; x < 32; x++) {
-      const gx = tx * 32 + x, gy = ty * 32 + y;
-      out[y * 32 + x] = gx < SIZE && gy < SIZE ? values[gy * SIZE + gx]! : 0;
-    }
+    for (let y = 0; y < 32; y++)
+      for (let x = 0; x < 32; x++) {
+        const gx = tx * 32 + x,
+          gy = ty * 32 + y;
+        out[y * 32 + x] = gx < SIZE && gy < SIZE ? values[gy * SIZE + gx]! : 0;
+      }
   });
   return { path, values };
 }
@@ -61,13 +63,19 @@ function dense(polygons: PixelPolygons): Float64Array {
 
 function distanceToEdges(polygons: PixelPolygons, px: number, py: number): number {
   let best = Infinity;
-  for (const rings of polygons) for (const r of rings) for (let i = 0; i + 3 < r.length; i += 2) {
-    const x1 = r[i]!, y1 = r[i + 1]!, x2 = r[i + 2]!, y2 = r[i + 3]!;
-    const dx = x2 - x1, dy = y2 - y1;
-    const len2 = dx * dx + dy * dy;
-    const t = len2 > 0 ? Math.max(0, Math.min(1, ((px - x1) * dx + (py - y1) * dy) / len2)) : 0;
-    best = Math.min(best, Math.hypot(x1 + t * dx - px, y1 + t * dy - py));
-  }
+  for (const rings of polygons)
+    for (const r of rings)
+      for (let i = 0; i + 3 < r.length; i += 2) {
+        const x1 = r[i]!,
+          y1 = r[i + 1]!,
+          x2 = r[i + 2]!,
+          y2 = r[i + 3]!;
+        const dx = x2 - x1,
+          dy = y2 - y1;
+        const len2 = dx * dx + dy * dy;
+        const t = len2 > 0 ? Math.max(0, Math.min(1, ((px - x1) * dx + (py - y1) * dy) / len2)) : 0;
+        best = Math.min(best, Math.hypot(x1 + t * dx - px, y1 + t * dy - py));
+      }
   return best;
 }
 
@@ -77,23 +85,27 @@ function components(mask: Uint8Array, weight: Float64Array): Array<[number, numb
   const out: Array<[number, number]> = [];
   for (let i = 0; i < mask.length; i++) {
     if (!mask[i] || seen[i]) continue;
-    let pixels = 0, w = 0;
+    let pixels = 0,
+      w = 0;
     const stack = [i];
     seen[i] = 1;
     while (stack.length) {
       const j = stack.pop()!;
       pixels++;
       w += weight[j]!;
-      const x = j % SIZE, y = Math.floor(j / SIZE);
-      for (let dy = -1; dy <= 1; dy++) for (let dx = -1; dx <= 1; dx++) {
-        const nx = x + dx, ny = y + dy;
-        if (nx < 0 || ny < 0 || nx >= SIZE || ny >= SIZE) continue;
-        const k = ny * SIZE + nx;
-        if (mask[k] && !seen[k]) {
-          seen[k] = 1;
-          stack.push(k);
+      const x = j % SIZE,
+        y = Math.floor(j / SIZE);
+      for (let dy = -1; dy <= 1; dy++)
+        for (let dx = -1; dx <= 1; dx++) {
+          const nx = x + dx,
+            ny = y + dy;
+          if (nx < 0 || ny < 0 || nx >= SIZE || ny >= SIZE) continue;
+          const k = ny * SIZE + nx;
+          if (mask[k] && !seen[k]) {
+            seen[k] = 1;
+            stack.push(k);
+          }
         }
-      }
     }
     out.push([pixels, w]);
   }

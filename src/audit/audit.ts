@@ -7,14 +7,14 @@
  * with a coded reason; the rest of the audit still runs.
  */
 import { resolve } from 'node:path';
-import { GreenmineError, type Finding } from '../errors.js';
 import { crsFromEpsg } from '../crs/index.js';
-import { licensesToGeoJson, loadLicenses, summarizeLicense, type License, type LicenseFeatureCollection, type LicenseSummary } from '../license/index.js';
-import { stampInput, type InputStamp } from '../io/files.js';
+import { type Finding, GreenmineError } from '../errors.js';
+import { type InputStamp, stampInput } from '../io/files.js';
+import { type License, type LicenseFeatureCollection, type LicenseSummary, licensesToGeoJson, loadLicenses, summarizeLicense } from '../license/index.js';
 import type { Check, CheckDef } from './check.js';
 import { CHECKS } from './checks/index.js';
-import { AuditContext, INPUTS, reasonOf, type Reason } from './context.js';
-import { loadManifest, type LoadedManifest, type ManifestOptions, type Thresholds } from './manifest.js';
+import { AuditContext, INPUTS, type Reason, reasonOf } from './context.js';
+import { type LoadedManifest, loadManifest, type ManifestOptions, type Thresholds } from './manifest.js';
 
 export type { Check, CheckDef, CheckResult, EvidenceFeature, Status, Text } from './check.js';
 export type { Reason } from './context.js';
@@ -45,7 +45,12 @@ const ROWS: Record<number, string> = { 1: '矿区环境', 2: '治理复绿', 3: 
 const ON_SITE = [
   { id: 'R1.2', row: 1, zh: '矿区界线、大门与门卫，标识标牌、警示牌、绿色矿山旗帜，道路整洁，物料堆放有序（需现场核查）', en: 'Site boundary, gate and guard, signs and flag, tidy roads and storage (on-site check)' },
   { id: 'R2.4', row: 2, zh: '喷灌或滴灌设施，植物群落与周边协调、可自我维持（需现场核查）', en: 'Irrigation installed; self-sustaining plant communities (on-site check)' },
-  { id: 'R4.3', row: 4, zh: '加工封闭、皮带廊道封闭、道路硬化保洁、车辆苫盖，雨污分流与废水回用，表土与废石综合利用（需现场核查）', en: 'Enclosed processing and conveyors, hardened roads, covered trucks, water recycling, waste reuse (on-site check)' },
+  {
+    id: 'R4.3',
+    row: 4,
+    zh: '加工封闭、皮带廊道封闭、道路硬化保洁、车辆苫盖，雨污分流与废水回用，表土与废石综合利用（需现场核查）',
+    en: 'Enclosed processing and conveyors, hardened roads, covered trucks, water recycling, waste reuse (on-site check)',
+  },
   { id: 'R5.5', row: 5, zh: '数据中心与一屏展示，生产数据自动采集（需现场核查）', en: 'Data centre and single-screen display, automatic production data (on-site check)' },
   { id: 'R6.1', row: 6, zh: '管理制度、组织与培训、职工宿舍及文体设施、统一着装、社区共建（需现场核查）', en: 'Management systems, training, dormitories and facilities, uniforms, community work (on-site check)' },
 ];
@@ -117,4 +122,3 @@ export async function runAudit(manifestPath: string, options: ManifestOptions = 
     findings,
   };
 }
-

@@ -5,20 +5,21 @@
  * (the i-th of n deterministic slices, so any job runner can spread a province
  * over machines; `greenmine merge` joins the summaries).
  */
-import { parseJson } from '../io/json.js';
-import { mkdirSync, readdirSync, readFileSync, statSync, type Dirent, type Stats } from 'node:fs';
-import { csvText } from '../io/csv.js';
-import { readInput, stampsCurrent, writeOutputSet } from '../io/files.js';
+
+import { type Dirent, mkdirSync, readdirSync, readFileSync, type Stats, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { GreenmineError } from '../errors.js';
 import type { ErrorCode } from '../error-codes.js';
-import { auditInputs, runAudit, type AuditReport } from './audit.js';
+import { GreenmineError } from '../errors.js';
+import { csvText } from '../io/csv.js';
+import { readInput, stampsCurrent, writeOutputSet } from '../io/files.js';
+import { parseJson } from '../io/json.js';
+import { workerExecArgv } from '../io/worker-argv.js';
+import { type AuditReport, auditInputs, runAudit } from './audit.js';
 import { CHECKS } from './checks/index.js';
 import { loadManifest } from './manifest.js';
 import { writeAuditOutputs } from './outputs.js';
-import { workerExecArgv } from '../io/worker-argv.js';
 
 /** The summary's status columns: every check of the registry, in form order. */
 export const SUMMARY_IDS: readonly string[] = CHECKS.map((c) => c.id);
@@ -56,7 +57,12 @@ export function findManifests(input: string): string[] {
   }
   if (st.isFile() && extname(input) !== '.json') {
     const text = new TextDecoder().decode(readInput(input, 'list of manifests', 64 << 20));
-    return text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('#')).map((l) => resolve(dirname(input), l)).sort();
+    return text
+      .split(/\r?\n/)
+      .map((l) => l.trim())
+      .filter((l) => l && !l.startsWith('#'))
+      .map((l) => resolve(dirname(input), l))
+      .sort();
   }
   if (st.isFile()) return [resolve(input)];
   if (!st.isDirectory()) throw new GreenmineError('FILE_NOT_REGULAR', `${input}: neither a folder nor a list of manifests`, { file: input });
@@ -139,7 +145,10 @@ function summaryOf(manifest: string, report: AuditReport, reportPath: string): S
 
 export function summaryCsv(rows: SummaryRow[]): string {
   const head = ['manifest', 'mine', 'licenseNo', 'outcome', 'failed', ...SUMMARY_IDS, 'greenRatio', 'exposedSlopes', 'excursions', 'bareOutsideM2', 'report', 'error', 'shard', 'batch'];
-  return csvText([head, ...rows.map((r) => [r.manifest, r.mine, r.licenseNo, r.outcome, r.failed, ...SUMMARY_IDS.map((id) => r.statuses[id] ?? ''), r.greenRatio, r.exposedSlopes, r.excursions, r.bareOutsideM2, r.report, r.error, r.shard ?? '', r.batch ?? ''])]);
+  return csvText([
+    head,
+    ...rows.map((r) => [r.manifest, r.mine, r.licenseNo, r.outcome, r.failed, ...SUMMARY_IDS.map((id) => r.statuses[id] ?? ''), r.greenRatio, r.exposedSlopes, r.excursions, r.bareOutsideM2, r.report, r.error, r.shard ?? '', r.batch ?? '']),
+  ]);
 }
 
 /** summary.json and summary.csv in `out`, written as one set (atomically). */
@@ -315,7 +324,7 @@ export function mergeSummaries(dirs: string[], out: string): SummaryRow[] {
     if (!first.batch || !first.shard) throw new GreenmineError('MERGE_NO_IDENTITY', `${path}: the summary names no batch and shard (written by an older greenmine); run the batch again`, { file: path });
     if (batch !== undefined && first.batch !== batch) throw new GreenmineError('MERGE_OTHER_BATCH', `${path}: a shard of another batch (${first.batch}, not ${batch}): the shards were run over different manifest lists`, { file: path });
     batch = first.batch;
-    const n = Number(first.shard.split("/")[1]);
+    const n = Number(first.shard.split('/')[1]);
     if (of !== undefined && n !== of) throw new GreenmineError('MERGE_SHARD_MISMATCH', `${path}: shard ${first.shard} does not slice the batch like the others (…/${of})`, { file: path });
     of = n;
     const seen = shards.get(first.shard);

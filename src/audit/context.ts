@@ -4,13 +4,13 @@
  * made once on first use (the coverage of the latest survey, the fence
  * events of the tracks, the dust analysis). Checks ask; engines measure once.
  */
-import { cameraCoverage, loadCameras, type CameraCoverage as CameraReport } from '../cameras/index.js';
+import { type CameraCoverage as CameraReport, cameraCoverage, loadCameras } from '../cameras/index.js';
 import { toWgs84 } from '../crs/index.js';
-import { GreenmineError, type ErrorCode, type Finding } from '../errors.js';
-import { detectEvents, FenceIndex, type FenceEvent } from '../fence/index.js';
-import { loadLicenses, type License } from '../license/index.js';
-import { bareChange, loadScheme, measureCoverage, WORLDCOVER, type BareChange as ChangeReport, type ClassScheme, type CoverageReport } from '../raster/index.js';
-import { analyseDust, loadReadings, loadStations, parseRule, type DustReport } from '../sensors/index.js';
+import { type ErrorCode, type Finding, GreenmineError } from '../errors.js';
+import { detectEvents, type FenceEvent, FenceIndex } from '../fence/index.js';
+import { type License, loadLicenses } from '../license/index.js';
+import { bareChange, type BareChange as ChangeReport, type ClassScheme, type CoverageReport, loadScheme, measureCoverage, WORLDCOVER } from '../raster/index.js';
+import { analyseDust, type DustReport, loadReadings, loadStations, parseRule } from '../sensors/index.js';
 import { loadTracks, type Track } from '../track/index.js';
 import type { LoadedManifest, Manifest, Thresholds } from './manifest.js';
 
@@ -105,7 +105,14 @@ export class AuditContext {
   coverage(): Promise<CoverageReport> {
     return this.once('coverage', async () => {
       const t = this.t;
-      const report = await measureCoverage(this.file(this.latest.path), this.licenses, { exclude: await this.zones('excluded'), greenable: await this.zones('greenable'), bufferM: t.bufferM, target: t.greenRatio, minPatchM2: t.minPatchM2, scheme: await this.scheme() });
+      const report = await measureCoverage(this.file(this.latest.path), this.licenses, {
+        exclude: await this.zones('excluded'),
+        greenable: await this.zones('greenable'),
+        bufferM: t.bufferM,
+        target: t.greenRatio,
+        minPatchM2: t.minPatchM2,
+        scheme: await this.scheme(),
+      });
       this.findings.push(...report.findings);
       return report;
     });
@@ -206,7 +213,8 @@ function frameOffsetHint(fence: FenceIndex, track: Track): string | null {
   if (n < 10) return null;
   const step = Math.max(1, Math.floor(n / 500));
   const near = (lon: number, lat: number): boolean => fence.signedDistanceM(lon, lat) <= 50;
-  let asRead = 0, total = 0;
+  let asRead = 0,
+    total = 0;
   const converted = { GCJ02: 0, BD09: 0 };
   for (let i = 0; i < n; i += step) {
     total++;

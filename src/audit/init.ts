@@ -3,7 +3,7 @@
  * guessed from file types and names (Chinese or English), with the files it
  * could not place listed.
  */
-import { readdirSync, realpathSync, statSync, type Dirent } from 'node:fs';
+import { type Dirent, readdirSync, realpathSync, statSync } from 'node:fs';
 import { basename, extname, isAbsolute, join, relative } from 'node:path';
 import type { Manifest } from './manifest.js';
 

@@ -2,14 +2,15 @@
  * The mine manifest (`mine.json`), validated against schemas/mine.schema.json
  * with Ajv: every problem is reported with its JSON path.
  */
-import { parseJson } from '../io/json.js';
+
 import { existsSync, readFileSync } from 'node:fs';
-import { readInput, resolveInside } from '../io/files.js';
-import { DEFAULT_THRESHOLDS, type Thresholds } from './options.js';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv } from 'ajv';
-import { GreenmineError, type Finding } from '../errors.js';
+import { type Finding, GreenmineError } from '../errors.js';
+import { readInput, resolveInside } from '../io/files.js';
+import { parseJson } from '../io/json.js';
+import { DEFAULT_THRESHOLDS, type Thresholds } from './options.js';
 
 export { DEFAULT_THRESHOLDS, type Thresholds } from './options.js';
 

@@ -1,11 +1,11 @@
 /** Audit outputs: report.json, evidence.geojson, form.csv (UTF-8 with BOM) and a self-contained report.html. */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { GreenmineError } from '../errors.js';
 import { csvText } from '../io/csv.js';
 import { writeOutputSet } from '../io/files.js';
-import { reasonZh, type AuditReport, type Check } from './audit.js';
+import { type AuditReport, type Check, reasonZh } from './audit.js';
 import { CHECKS } from './checks/index.js';
-import { GreenmineError } from '../errors.js';
 
 export interface AuditFiles {
   json: string;
@@ -50,14 +50,16 @@ export function mapSvg(report: AuditReport, width = 760, height = 520): string {
           if (style?.underlay) under.push({ rings: poly, cls: 'evidence', color, opacity: 0.25 });
           else polygons.push({ rings: poly, cls: 'evidence', color, label: style?.numbered ? String(i + 1) : undefined });
         }
-      }
-      else if (f.geometry.type === 'LineString') lines.push({ coords: f.geometry.coordinates as number[][], color });
+      } else if (f.geometry.type === 'LineString') lines.push({ coords: f.geometry.coordinates as number[][], color });
     });
   }
   polygons.splice(licenseCount, 0, ...under);
   const all = [...polygons.flatMap((p) => p.rings.flat()), ...lines.flatMap((l) => l.coords)];
   if (all.length === 0) return '<p>无地图数据 (no map data)</p>';
-  let minLon = Infinity, minLat = Infinity, maxLon = -Infinity, maxLat = -Infinity;
+  let minLon = Infinity,
+    minLat = Infinity,
+    maxLon = -Infinity,
+    maxLat = -Infinity;
   for (const [lon, lat] of all as Array<[number, number]>) {
     minLon = Math.min(minLon, lon);
     maxLon = Math.max(maxLon, lon);
@@ -85,7 +87,12 @@ export function mapSvg(report: AuditReport, width = 760, height = 520): string {
   // Scale bar: a round length near a fifth of the map width.
   const metresPerPx = 110_574 / scale;
   const target = (width / 5) * metresPerPx;
-  const nice = [1, 2, 5].flatMap((d) => [1, 10, 100, 1000, 10000].map((m) => d * m)).sort((a, b) => a - b).filter((v) => v <= target).at(-1) ?? 1;
+  const nice =
+    [1, 2, 5]
+      .flatMap((d) => [1, 10, 100, 1000, 10000].map((m) => d * m))
+      .sort((a, b) => a - b)
+      .filter((v) => v <= target)
+      .at(-1) ?? 1;
   const barPx = nice / metresPerPx;
   parts.push(`<g class="scale"><line x1="${margin}" y1="${height - 12}" x2="${(margin + barPx).toFixed(1)}" y2="${height - 12}"/><text x="${margin}" y="${height - 16}">${nice >= 1000 ? `${nice / 1000} km` : `${nice} m`}</text></g>`);
   parts.push(`<g class="north" transform="translate(${width - 28},40)"><path d="M0,-22L8,6L0,0L-8,6Z"/><text x="0" y="20">N</text></g>`);
@@ -117,7 +124,10 @@ export function reportHtml(report: AuditReport): string {
     ['填报日期 Date', report.generatedAt.slice(0, 10)],
   ];
   const checksRows = report.checks
-    .map((c) => `<tr><td>${esc(c.id)}</td><td>${esc(c.title.zh)}<br><span class="en">${esc(c.title.en)}</span></td><td class="${STATUS[c.status].cls}">${STATUS[c.status].zh}<br><span class="en">${esc(c.status)}</span></td><td>${esc(c.problem?.zh ?? (c.status === 'not-assessed' ? `未评估：${reasonZh(c.reason)}` : ''))}${c.problem ? `<br><span class="en">${esc(c.problem.en)}</span>` : c.reason ? `<br><span class="en">${esc(c.reason.en)}</span>` : ''}</td></tr>`)
+    .map(
+      (c) =>
+        `<tr><td>${esc(c.id)}</td><td>${esc(c.title.zh)}<br><span class="en">${esc(c.title.en)}</span></td><td class="${STATUS[c.status].cls}">${STATUS[c.status].zh}<br><span class="en">${esc(c.status)}</span></td><td>${esc(c.problem?.zh ?? (c.status === 'not-assessed' ? `未评估：${reasonZh(c.reason)}` : ''))}${c.problem ? `<br><span class="en">${esc(c.problem.en)}</span>` : c.reason ? `<br><span class="en">${esc(c.reason.en)}</span>` : ''}</td></tr>`,
+    )
     .join('');
   const formRows = report.form.map((r) => `<tr><td>${r.row}</td><td>${esc(r.category)}</td><td>${esc(r.problems)}</td><td>${esc(r.measures)}</td><td>${esc(r.dueDate)}</td></tr>`).join('');
   const onSite = report.onSite.map((o) => `<li><b>${esc(o.id)}</b> ${esc(o.zh)} <span class="en">${esc(o.en)}</span> ☐</li>`).join('');

@@ -3,10 +3,11 @@
  * fields of view and range, read from CSV (Chinese or English headers) or
  * GeoJSON points.
  */
-import { parseJson } from '../io/json.js';
-import { readInput } from '../io/files.js';
-import { crsFromEpsg, parseCrs, type Crs } from '../crs/index.js';
+
+import { type Crs, crsFromEpsg, parseCrs } from '../crs/index.js';
 import { GreenmineError, type Where } from '../errors.js';
+import { readInput } from '../io/files.js';
+import { parseJson } from '../io/json.js';
 import { decodeText } from '../io/text.js';
 import { splitLine } from '../track/csv.js';
 import type { Optics } from './viewshed.js';
@@ -54,7 +55,14 @@ function number(raw: unknown, what: string, where: Where, file: string, required
     if (!required) return null;
     throw new GreenmineError('CAMERA_MISSING_FIELD', `${file}${where.line ? `, line ${where.line}` : ` feature ${where.feature}`}: ${what} is missing`, where);
   }
-  const n = typeof raw === 'number' ? raw : Number(String(raw).trim().replace(/\s*(m|米|°|度)$/i, ''));
+  const n =
+    typeof raw === 'number'
+      ? raw
+      : Number(
+          String(raw)
+            .trim()
+            .replace(/\s*(m|米|°|度)$/i, ''),
+        );
   if (!Number.isFinite(n)) throw new GreenmineError('CAMERA_BAD_FIELD', `${file}${where.line ? `, line ${where.line}` : ` feature ${where.feature}`}: ${what} "${String(raw)}" is not a number`, where);
   return n;
 }

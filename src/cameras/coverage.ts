@@ -6,13 +6,13 @@
  * analysis grid (the DEM's, or a synthetic one in the license's plane), so
  * areas are exact up to the cells the view boundaries cut.
  */
-import { createTransform, crsFromEpsg, crsLabel, type Crs } from '../crs/index.js';
-import { GreenmineError, type Finding } from '../errors.js';
-import { gkZoneFor, licenseArea, type License } from '../license/index.js';
-import { outlineRuns, PolygonCoverage, RasterReader, StreamingLabeler, toPixelPolygons, type PixelPolygons } from '../raster/index.js';
+import { type Crs, createTransform, crsFromEpsg, crsLabel } from '../crs/index.js';
+import { type Finding, GreenmineError } from '../errors.js';
+import { gkZoneFor, type License, licenseArea } from '../license/index.js';
+import { outlineRuns, type PixelPolygons, PolygonCoverage, RasterReader, StreamingLabeler, toPixelPolygons } from '../raster/index.js';
 import { DemRows, metresPerDegree } from '../terrain/index.js';
 import type { Camera } from './cameras.js';
-import { viewshed, type ViewGrid } from './viewshed.js';
+import { type ViewGrid, viewshed } from './viewshed.js';
 
 export interface CameraCoverageOptions {
   /** DEM (path or open reader) for line-of-sight visibility; without it, flat ground. */
@@ -84,7 +84,13 @@ type Transform6 = [number, number, number, number, number, number];
 async function measure(licenses: License[], cameras: Camera[], reader: RasterReader | null, options: CameraCoverageOptions, findings: Finding[]): Promise<CameraCoverage> {
   const { gridCrs, t, gridW, gridH } = analysisGrid(licenses, reader, options);
   const grid = { info: { transform: t, crs: gridCrs } };
-  const pixel: PixelPolygons = licenses.flatMap((l) => toPixelPolygons(l.blocks.map((b) => b.rings), l.crs, grid));
+  const pixel: PixelPolygons = licenses.flatMap((l) =>
+    toPixelPolygons(
+      l.blocks.map((b) => b.rings),
+      l.crs,
+      grid,
+    ),
+  );
   const cover = new PolygonCoverage(pixel, 'fractional');
 
   // Cell size in metres (geographic DEMs: at the license's centre latitude).
@@ -97,8 +103,7 @@ async function measure(licenses: License[], cameras: Camera[], reader: RasterRea
   }
 
   // Cameras in pixel coordinates; which of them reach the license (metres from a pixel position to the license's box).
-  const gapM = (p: { col: number; row: number }): number =>
-    Math.hypot(Math.max(cover.colMin - p.col, 0, p.col - cover.colMax) * cellXM, Math.max(cover.rowMin - p.row, 0, p.row - cover.rowMax) * cellYM);
+  const gapM = (p: { col: number; row: number }): number => Math.hypot(Math.max(cover.colMin - p.col, 0, p.col - cover.colMax) * cellXM, Math.max(cover.rowMin - p.row, 0, p.row - cover.rowMax) * cellYM);
   const placed = cameras.map((cam) => placeCamera(cam, gridCrs, t, gapM, findings));
   const reaching = placed.map((p, k) => {
     const gap = gapM(p);
@@ -182,8 +187,21 @@ interface AnalysisWindow {
 }
 
 /** The window: the license's box, and with a DEM also the cameras that reach it (the terrain between lies in their joint box). */
-function analysisWindow(cover: PolygonCoverage, placed: Array<{ col: number; row: number }>, reaching: boolean[], reader: RasterReader | null, gridW: number, gridH: number, gridCrs: Crs, maxCells: number, findings: Finding[]): AnalysisWindow {
-  let c0 = cover.colMin, r0 = cover.rowMin, c1 = cover.colMax, r1 = cover.rowMax;
+function analysisWindow(
+  cover: PolygonCoverage,
+  placed: Array<{ col: number; row: number }>,
+  reaching: boolean[],
+  reader: RasterReader | null,
+  gridW: number,
+  gridH: number,
+  gridCrs: Crs,
+  maxCells: number,
+  findings: Finding[],
+): AnalysisWindow {
+  let c0 = cover.colMin,
+    r0 = cover.rowMin,
+    c1 = cover.colMax,
+    r1 = cover.rowMax;
   if (reader) {
     placed.forEach((p, k) => {
       if (!reaching[k]) return;
@@ -201,7 +219,8 @@ function analysisWindow(cover: PolygonCoverage, placed: Array<{ col: number; row
       findings.push({ code: 'CAMERA_DEM_PARTIAL', severity: 'warning', message: `${reader.info.file}: the DEM covers only part of the license; the rest counts as not seen`, where: { file: reader.info.file } });
     }
   }
-  const w = c1 - c0, h = r1 - r0;
+  const w = c1 - c0,
+    h = r1 - r0;
   if (w * h > maxCells) {
     throw new GreenmineError('CAMERA_WINDOW_TOO_LARGE', `the analysis window is ${w} × ${h} cells (limit ${maxCells}); use a coarser DEM (or --cell-m) or fewer distant cameras`);
   }
@@ -229,7 +248,17 @@ async function loadWindow(cover: PolygonCoverage, reader: RasterReader | null, w
 }
 
 /** Line of sight camera by camera; a stamp per cell de-duplicates the rays of one camera. */
-function traceVisibility(view: ViewGrid, cameras: Camera[], placed: Array<{ col: number; row: number }>, reaching: boolean[], frac: Float32Array, win: AnalysisWindow, targetHeightM: number, withDem: boolean, findings: Finding[]): { covered: Uint8Array; coveredCells: number; visibleCells: Float64Array; lens: Array<number | null> } {
+function traceVisibility(
+  view: ViewGrid,
+  cameras: Camera[],
+  placed: Array<{ col: number; row: number }>,
+  reaching: boolean[],
+  frac: Float32Array,
+  win: AnalysisWindow,
+  targetHeightM: number,
+  withDem: boolean,
+  findings: Finding[],
+): { covered: Uint8Array; coveredCells: number; visibleCells: Float64Array; lens: Array<number | null> } {
   if (cameras.length > 65535) throw new GreenmineError('CAMERA_TOO_MANY', `${cameras.length} cameras: at most 65535 per run`);
   const stamp = new Uint16Array(win.w * win.h);
   const covered = new Uint8Array(win.w * win.h);

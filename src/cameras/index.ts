@@ -1,3 +1,3 @@
-export { loadCameras, parseCamerasCsv, parseCamerasGeoJson, type Camera, type CameraReadOptions } from './cameras.js';
-export { cameraCoverage, type CameraCoverage, type CameraCoverageOptions, type CameraVisibility, type UncoveredFeature } from './coverage.js';
-export { viewshed, type Optics, type ViewGrid, type ViewParams } from './viewshed.js';
+export { type Camera, type CameraReadOptions, loadCameras, parseCamerasCsv, parseCamerasGeoJson } from './cameras.js';
+export { type CameraCoverage, type CameraCoverageOptions, type CameraVisibility, cameraCoverage, type UncoveredFeature } from './coverage.js';
+export { type Optics, type ViewGrid, type ViewParams, viewshed } from './viewshed.js';

@@ -70,12 +70,15 @@ export function viewshed(grid: ViewGrid, view: ViewParams, onVisible: (index: nu
   const full = view.hfovDeg >= 360;
   const halfFov = (view.hfovDeg * RAD) / 2;
   const heading = view.headingDeg * RAD;
-  const sinH = Math.sin(heading), cosH = Math.cos(heading);
+  const sinH = Math.sin(heading),
+    cosH = Math.cos(heading);
   const cosHalf = Math.cos(halfFov);
   // Vertical window as gradients (tan of elevation angle): [tan(−tilt − vfov/2), tan(−tilt + vfov/2)].
-  let gMin = -Infinity, gMax = Infinity;
+  let gMin = -Infinity,
+    gMax = Infinity;
   if (view.tiltDeg !== null && view.vfovDeg !== null) {
-    const lo = -view.tiltDeg - view.vfovDeg / 2, hi = -view.tiltDeg + view.vfovDeg / 2;
+    const lo = -view.tiltDeg - view.vfovDeg / 2,
+      hi = -view.tiltDeg + view.vfovDeg / 2;
     gMin = lo <= -90 ? -Infinity : Math.tan(lo * RAD);
     gMax = hi >= 90 ? Infinity : Math.tan(hi * RAD);
   }
@@ -85,29 +88,33 @@ export function viewshed(grid: ViewGrid, view: ViewParams, onVisible: (index: nu
   // A ray is cast when its direction is within the field of view plus the angle of one border cell.
   const margin = 2 / Math.min(rc, rr);
   const cosRay = full || halfFov + margin >= Math.PI ? -2 : Math.cos(halfFov + margin);
-  const ox = view.col, oy = view.row;
+  const ox = view.col,
+    oy = view.row;
   // Past this distance a ray has left the range for good.
   const beyond = rangeM + 2 * Math.hypot(cellXM, cellYM);
   const beyond2 = beyond * beyond;
 
   /** Within range, the horizontal field of view and the vertical window: a cell's centre (e, n) at distance d (d² = d2), seen at gradient g. */
-  const inView = (e: number, n: number, d2: number, d: number, g: number): boolean =>
-    d2 <= range2 && g >= gMin && g <= gMax && (full || d === 0 || e * sinH + n * cosH >= (cosHalf - 1e-12) * d);
+  const inView = (e: number, n: number, d2: number, d: number, g: number): boolean => d2 <= range2 && g >= gMin && g <= gMax && (full || d === 0 || e * sinH + n * cosH >= (cosHalf - 1e-12) * d);
 
   // The camera's own cell (seen straight down).
   if (oc >= 0 && or >= 0 && oc < width && or < height) {
-    const e = (oc + 0.5 - ox) * cellXM, n = (oy - or - 0.5) * cellYM;
+    const e = (oc + 0.5 - ox) * cellXM,
+      n = (oy - or - 0.5) * cellYM;
     if (inView(e, n, e * e + n * n, Math.sqrt(e * e + n * n), -Infinity)) onVisible(or * width + oc);
   }
 
   const cast = (tc: number, tr: number): void => {
-    const dc = tc - oc, dr = tr - or;
+    const dc = tc - oc,
+      dr = tr - or;
     // Direction of the ray in metres (east, north).
-    const de = dc * cellXM, dn = -dr * cellYM;
+    const de = dc * cellXM,
+      dn = -dr * cellYM;
     if (cosRay > -2 && (de * sinH + dn * cosH) / Math.sqrt(de * de + dn * dn) < cosRay) return;
     const n = Math.max(Math.abs(dc), Math.abs(dr));
     // One step per cell along the major axis (whose coordinate stays whole); the minor one is fractional.
-    const sc = dc / n, sr = dr / n;
+    const sc = dc / n,
+      sr = dr / n;
     const alongColumns = Math.abs(dc) >= Math.abs(dr);
     let horizon = -Infinity;
     for (let k = 1; k <= n; k++) {
@@ -133,14 +140,17 @@ export function viewshed(grid: ViewGrid, view: ViewParams, onVisible: (index: nu
       if (dem) {
         let zi = z;
         if (alongColumns) {
-          const r0 = Math.floor(fr), t = fr - r0;
+          const r0 = Math.floor(fr),
+            t = fr - r0;
           if (t > 0 && r0 >= 0 && r0 + 1 < height) zi = (1 - t) * dem[r0 * width + c]! + t * dem[(r0 + 1) * width + c]!;
         } else {
-          const c0 = Math.floor(fc), t = fc - c0;
+          const c0 = Math.floor(fc),
+            t = fc - c0;
           if (t > 0 && c0 >= 0 && c0 + 1 < width) zi = (1 - t) * dem[r * width + c0]! + t * dem[r * width + c0 + 1]!;
         }
         if (zi === zi) {
-          const ei = (fc + 0.5 - ox) * cellXM, ni = (oy - fr - 0.5) * cellYM;
+          const ei = (fc + 0.5 - ox) * cellXM,
+            ni = (oy - fr - 0.5) * cellYM;
           g = (zi - zo) / Math.sqrt(ei * ei + ni * ni);
         }
       }

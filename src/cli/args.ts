@@ -1,7 +1,7 @@
 /** Shared CLI plumbing: argument parsing on node:util parseArgs, usage errors, exit codes. */
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { flagRange } from '../audit/options.js';
-import { GreenmineError, formatWhere } from '../errors.js';
+import { formatWhere, GreenmineError } from '../errors.js';
 
 export const EXIT_OK = 0;
 export const EXIT_DATA = 1;

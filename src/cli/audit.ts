@@ -1,10 +1,10 @@
 import { existsSync, statSync } from 'node:fs';
-import { writeOutput } from '../io/files.js';
 import { join } from 'node:path';
 import { Presets, SingleBar } from 'cli-progress';
 import { findManifests, initManifest, mergeSummaries, runAudit, runBatch, shard, writeAuditOutputs } from '../audit/index.js';
 import { formatWhere } from '../errors.js';
-import { EXIT_OK, guard, numberOption, parse, processIo, UsageError, type Io } from './args.js';
+import { writeOutput } from '../io/files.js';
+import { EXIT_OK, guard, type Io, numberOption, parse, processIo, UsageError } from './args.js';
 
 export const AUDIT_HELP = `Usage: greenmine audit <mine.json> --out <dir> [--json]
 
@@ -41,7 +41,9 @@ export async function auditCommand(argv: string[], io: Io): Promise<number> {
     if (json) io.stdout(`${JSON.stringify(report, null, 2)}\n`);
     else {
       const mark = { pass: '✔', fail: '✘', 'not-assessed': '·' } as const;
-      io.stdout(`${report.mine.name}: ${report.checks.filter((c) => c.status === 'fail').length} failed, ${report.checks.filter((c) => c.status === 'pass').length} passed, ${report.checks.filter((c) => c.status === 'not-assessed').length} not assessed (${((performance.now() - started) / 1000).toFixed(1)} s)\n`);
+      io.stdout(
+        `${report.mine.name}: ${report.checks.filter((c) => c.status === 'fail').length} failed, ${report.checks.filter((c) => c.status === 'pass').length} passed, ${report.checks.filter((c) => c.status === 'not-assessed').length} not assessed (${((performance.now() - started) / 1000).toFixed(1)} s)\n`,
+      );
       for (const c of report.checks) io.stdout(`  ${mark[c.status]} ${c.id.padEnd(5)} ${c.title.en}${c.status === 'fail' && c.problem ? ` — ${c.problem.en}` : c.reason ? ` — ${c.reason.en}` : ''}\n`);
       io.stdout(`report: ${files.html}\n        ${files.json}\n        ${files.geojson}\n        ${files.csv}\n`);
     }
@@ -84,7 +86,14 @@ types and names; lists the files it could not place and the roles left empty.
 
 export async function batchCommand(argv: string[], io: Io): Promise<number> {
   return guard(io, false, async () => {
-    const { values, positionals } = parse(argv, { out: { type: 'string' }, concurrency: { type: 'string' }, shard: { type: 'string' }, resume: { type: 'boolean' }, 'allow-outside': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } });
+    const { values, positionals } = parse(argv, {
+      out: { type: 'string' },
+      concurrency: { type: 'string' },
+      shard: { type: 'string' },
+      resume: { type: 'boolean' },
+      'allow-outside': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    });
     if (values.help) {
       io.stdout(BATCH_HELP);
       return EXIT_OK;
@@ -116,7 +125,9 @@ export async function batchCommand(argv: string[], io: Io): Promise<number> {
     });
     bar?.stop();
     const secs = (performance.now() - started) / 1000;
-    io.stdout(`${rows.length} mine(s): ${rows.filter((r) => r.outcome === 'audited').length} audited, ${rows.filter((r) => r.outcome === 'skipped').length} skipped (current), ${rows.filter((r) => r.outcome === 'failed').length} failed, in ${secs.toFixed(1)} s (${((rows.length / secs) * 60).toFixed(0)} mines/min)\nsummary: ${values.out}/summary.csv\n`);
+    io.stdout(
+      `${rows.length} mine(s): ${rows.filter((r) => r.outcome === 'audited').length} audited, ${rows.filter((r) => r.outcome === 'skipped').length} skipped (current), ${rows.filter((r) => r.outcome === 'failed').length} failed, in ${secs.toFixed(1)} s (${((rows.length / secs) * 60).toFixed(0)} mines/min)\nsummary: ${values.out}/summary.csv\n`,
+    );
     return EXIT_OK;
   });
 }

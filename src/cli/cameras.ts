@@ -1,8 +1,8 @@
-import { checkOutput, writeOutput } from '../io/files.js';
-import { formatWhere } from '../errors.js';
 import { cameraCoverage, loadCameras } from '../cameras/index.js';
+import { formatWhere } from '../errors.js';
+import { checkOutput, writeOutput } from '../io/files.js';
 import { loadLicenses } from '../license/index.js';
-import { EXIT_OK, guard, numberOption, parse, UsageError, type Io } from './args.js';
+import { EXIT_OK, guard, type Io, numberOption, parse, UsageError } from './args.js';
 
 export const CAMERAS_HELP = `Usage: greenmine cameras --license <file> --cameras <file> [--dem <dem>] [--uncovered <out.geojson>] [--json]
 

@@ -1,9 +1,9 @@
 import { greenCoveragePasses } from '../audit/checks/R1.1.js';
-import { checkOutput, writeOutput } from '../io/files.js';
 import { formatWhere } from '../errors.js';
-import { loadLicenses, type License } from '../license/index.js';
-import { loadScheme, measureCoverage, schemeFromGroups, WORLDCOVER, type CoverageMode } from '../raster/index.js';
-import { EXIT_OK, guard, numberOption, parse, UsageError, type Io } from './args.js';
+import { checkOutput, writeOutput } from '../io/files.js';
+import { type License, loadLicenses } from '../license/index.js';
+import { type CoverageMode, loadScheme, measureCoverage, schemeFromGroups, WORLDCOVER } from '../raster/index.js';
+import { EXIT_OK, guard, type Io, numberOption, parse, UsageError } from './args.js';
 
 export const COVERAGE_HELP = `Usage: greenmine coverage --license <file> --classes <raster.tif> [options]
 
@@ -114,7 +114,12 @@ export async function coverageCommand(argv: string[], io: Io): Promise<number> {
           `  bare         ${m2(a.bare)}`,
           `  not greenable ${m2(a.nongreenable)}, other ${m2(a.other)}, nodata ${m2(a.nodata)}`,
           `  green ratio  ${report.greenRatio === null ? '—' : `${(report.greenRatio * 100).toFixed(2)} %`} (target ${(report.target * 100).toFixed(0)} %): ${pass === null ? 'not assessed' : pass ? 'PASS' : 'FAIL'}`,
-          report.patches !== null ? `  bare patches ${report.patches} of at least ${minPatchM2} m²${report.barePatches.slice(0, 5).map((p) => `\n    #${p.id} ${p.areaM2.toFixed(0)} m² at ${p.centroid[0].toFixed(6)}, ${p.centroid[1].toFixed(6)}`).join('')}` : '',
+          report.patches !== null
+            ? `  bare patches ${report.patches} of at least ${minPatchM2} m²${report.barePatches
+                .slice(0, 5)
+                .map((p) => `\n    #${p.id} ${p.areaM2.toFixed(0)} m² at ${p.centroid[0].toFixed(6)}, ${p.centroid[1].toFixed(6)}`)
+                .join('')}`
+            : '',
           report.outsideLicense ? `  outside the license within ${report.outsideLicense.bufferM} m: bare ${m2(report.outsideLicense.bareM2)}, not greenable (built-up, water…) ${m2(report.outsideLicense.nongreenableM2)}` : '',
         ]
           .filter(Boolean)

@@ -1,13 +1,13 @@
-import { DEFAULT_THRESHOLDS } from '../audit/options.js';
 import { readdirSync } from 'node:fs';
-import { checkOutput, writeOutput } from '../io/files.js';
 import { extname, join } from 'node:path';
-import { formatWhere, type Finding } from '../errors.js';
-import { countOutside, detectEvents, detectWashViolations, eventsGeoJson, FenceIndex, fenceSearchRadiusM, type EventOptions, type FenceEvent } from '../fence/index.js';
-import { loadLicenses, type License } from '../license/index.js';
-import { loadTracks, TRACK_FORMAT_NAMES, type Track, type TrackFormat } from '../track/index.js';
+import { DEFAULT_THRESHOLDS } from '../audit/options.js';
 import type { OffsetFrame } from '../crs/index.js';
-import { EXIT_OK, guard, numberOption, parse, UsageError, type Io } from './args.js';
+import { type Finding, formatWhere } from '../errors.js';
+import { countOutside, detectEvents, detectWashViolations, type EventOptions, eventsGeoJson, type FenceEvent, FenceIndex, fenceSearchRadiusM } from '../fence/index.js';
+import { checkOutput, writeOutput } from '../io/files.js';
+import { type License, loadLicenses } from '../license/index.js';
+import { loadTracks, TRACK_FORMAT_NAMES, type Track, type TrackFormat } from '../track/index.js';
+import { EXIT_OK, guard, type Io, numberOption, parse, UsageError } from './args.js';
 
 const D = DEFAULT_THRESHOLDS;
 

@@ -1,8 +1,8 @@
-import { checkOutput, writeOutput } from '../io/files.js';
 import { parseCrs } from '../crs/index.js';
 import { formatWhere } from '../errors.js';
-import { licensesToGeoJson, loadLicenses, summarizeLicense, type LicenseFormat, type LicenseSummary } from '../license/index.js';
-import { EXIT_OK, guard, intOption, numberList, parse, UsageError, type Io } from './args.js';
+import { checkOutput, writeOutput } from '../io/files.js';
+import { type LicenseFormat, type LicenseSummary, licensesToGeoJson, loadLicenses, summarizeLicense } from '../license/index.js';
+import { EXIT_OK, guard, type Io, intOption, numberList, parse, UsageError } from './args.js';
 
 export const LICENSE_HELP = `Usage: greenmine license <file> [options]
 

@@ -1,15 +1,15 @@
 #!/usr/bin/env node
+import { realpathSync } from 'node:fs';
 /** The greenmine command line: a thin layer over the library. */
 import { fileURLToPath } from 'node:url';
-import { realpathSync } from 'node:fs';
-import { EXIT_OK, EXIT_USAGE, processIo, type Io } from './args.js';
-import { auditCommand, AUDIT_HELP, batchCommand, BATCH_HELP, initCommand, INIT_HELP, mergeCommand, MERGE_HELP } from './audit.js';
-import { coverageCommand, COVERAGE_HELP } from './coverage.js';
-import { fenceCommand, FENCE_HELP } from './fence.js';
-import { camerasCommand, CAMERAS_HELP } from './cameras.js';
-import { dustCommand, DUST_HELP } from './sensors.js';
-import { licenseCommand, LICENSE_HELP } from './license.js';
-import { slopeCommand, slopesCommand, soilCommand, SLOPE_HELP, SLOPES_HELP, SOIL_HELP } from './terrain.js';
+import { EXIT_OK, EXIT_USAGE, type Io, processIo } from './args.js';
+import { AUDIT_HELP, auditCommand, BATCH_HELP, batchCommand, INIT_HELP, initCommand, MERGE_HELP, mergeCommand } from './audit.js';
+import { CAMERAS_HELP, camerasCommand } from './cameras.js';
+import { COVERAGE_HELP, coverageCommand } from './coverage.js';
+import { FENCE_HELP, fenceCommand } from './fence.js';
+import { LICENSE_HELP, licenseCommand } from './license.js';
+import { DUST_HELP, dustCommand } from './sensors.js';
+import { SLOPE_HELP, SLOPES_HELP, SOIL_HELP, slopeCommand, slopesCommand, soilCommand } from './terrain.js';
 
 const COMMANDS: Record<string, { summary: string; help: string; run: (argv: string[], io: Io) => Promise<number> }> = {
   audit: { summary: 'audit a mine and fill the remediation form (the main job)', help: AUDIT_HELP, run: auditCommand },

@@ -1,7 +1,7 @@
-import { readInput } from '../io/files.js';
 import { formatWhere, GreenmineError } from '../errors.js';
-import { analyseDust, loadReadings, loadStations, parseRule, type DustRule } from '../sensors/index.js';
-import { EXIT_OK, guard, numberOption, parse, UsageError, type Io } from './args.js';
+import { readInput } from '../io/files.js';
+import { analyseDust, type DustRule, loadReadings, loadStations, parseRule } from '../sensors/index.js';
+import { EXIT_OK, guard, type Io, numberOption, parse, UsageError } from './args.js';
 
 export const DUST_HELP = `Usage: greenmine dust --readings <csv> --stations <csv> [--preset gb16297|gb3095-pm10 | --rule <json>] [--json]
 

@@ -1,10 +1,10 @@
 import { exposedSlopesPass } from '../audit/checks/R2.2.js';
-import { checkOutput, writeOutput } from '../io/files.js';
 import { formatWhere } from '../errors.js';
+import { checkOutput, writeOutput } from '../io/files.js';
 import { loadLicenses } from '../license/index.js';
 import { loadScheme } from '../raster/index.js';
-import { exposedSlopes, exposedSlopesInZones, platformSoil, writeSlopeRaster, type SlopeAlgorithm } from '../terrain/index.js';
-import { EXIT_OK, guard, numberOption, parse, UsageError, type Io } from './args.js';
+import { exposedSlopes, exposedSlopesInZones, platformSoil, type SlopeAlgorithm, writeSlopeRaster } from '../terrain/index.js';
+import { EXIT_OK, guard, type Io, numberOption, parse, UsageError } from './args.js';
 
 export const SLOPES_HELP = `Usage: greenmine slopes --license <file> --classes <raster> --dem <raster> [options]
 
@@ -96,9 +96,7 @@ export async function slopesCommand(argv: string[], io: Io): Promise<number> {
     const minShare = num(values['min-share'], '--min-share', 0.5);
     if (values.patches) checkOutput(values.patches, [values.license, values.classes, values.dem, values['slope-zones'], values.scheme], '--patches GeoJSON');
     const licenses = await loadLicenses(values.license);
-    const report = values['slope-zones']
-      ? await exposedSlopesInZones(values.classes, values.dem, await loadLicenses(values['slope-zones']), { ...options, minShare })
-      : await exposedSlopes(values.classes, values.dem, licenses, options);
+    const report = values['slope-zones'] ? await exposedSlopesInZones(values.classes, values.dem, await loadLicenses(values['slope-zones']), { ...options, minShare }) : await exposedSlopes(values.classes, values.dem, licenses, options);
     if (values.patches) {
       const fc = { type: 'FeatureCollection', features: report.slopes.map(({ outline, ...p }) => ({ type: 'Feature', properties: p, geometry: { type: 'MultiPolygon', coordinates: outline } })) };
       writeOutput(values.patches, `${JSON.stringify(fc)}\n`, [values.license, values.classes, values.dem, values['slope-zones'], values.scheme], '--patches GeoJSON');
@@ -111,7 +109,9 @@ export async function slopesCommand(argv: string[], io: Io): Promise<number> {
       io.stdout(`exposed final slopes: ${report.count} (limit ${report.limit}): ${pass ? 'PASS' : 'FAIL'}  (slope ≥ ${report.minSlopeDeg}°, area ≥ ${report.minAreaM2} m², 8-connected)\n`);
       io.stdout(`bare steep ground: ${report.bareSlopeAreaM2.planar.toFixed(1)} m² planimetric, ${report.bareSlopeAreaM2.surface.toFixed(1)} m² surface, in ${report.componentsBeforeAreaFilter} patch(es)\n`);
       for (const s of report.slopes) {
-        io.stdout(`  #${s.id} ${s.areaM2.toFixed(0)} m² (surface ${s.surfaceAreaM2.toFixed(0)} m²), slope mean ${s.meanSlopeDeg.toFixed(1)}° max ${s.maxSlopeDeg.toFixed(1)}°, ${s.elevationM.min.toFixed(1)}–${s.elevationM.max.toFixed(1)} m, at ${s.centroid[0].toFixed(6)}, ${s.centroid[1].toFixed(6)}\n`);
+        io.stdout(
+          `  #${s.id} ${s.areaM2.toFixed(0)} m² (surface ${s.surfaceAreaM2.toFixed(0)} m²), slope mean ${s.meanSlopeDeg.toFixed(1)}° max ${s.maxSlopeDeg.toFixed(1)}°, ${s.elevationM.min.toFixed(1)}–${s.elevationM.max.toFixed(1)} m, at ${s.centroid[0].toFixed(6)}, ${s.centroid[1].toFixed(6)}\n`,
+        );
       }
     }
     for (const f of report.findings) io.stderr(`warning ${f.code}: ${f.message} [${formatWhere(f.where)}]\n`);
@@ -155,7 +155,9 @@ export async function soilCommand(argv: string[], io: Io): Promise<number> {
     else {
       io.stdout(`platform soil ≥ ${report.minThicknessM} m: ${report.pass === null ? 'not assessed' : report.pass ? 'PASS' : 'FAIL'}  (${report.resampling})\n`);
       for (const p of report.platforms) {
-        io.stdout(`  platform ${p.id}: ${p.areaM2.toFixed(0)} m², mean ${p.meanM?.toFixed(3) ?? '—'} m, min ${p.minM?.toFixed(3) ?? '—'} m, 5th percentile ${p.p05M?.toFixed(3) ?? '—'} m, below ${p.fractionBelow === null ? '—' : `${(p.fractionBelow * 100).toFixed(1)} %`}\n`);
+        io.stdout(
+          `  platform ${p.id}: ${p.areaM2.toFixed(0)} m², mean ${p.meanM?.toFixed(3) ?? '—'} m, min ${p.minM?.toFixed(3) ?? '—'} m, 5th percentile ${p.p05M?.toFixed(3) ?? '—'} m, below ${p.fractionBelow === null ? '—' : `${(p.fractionBelow * 100).toFixed(1)} %`}\n`,
+        );
       }
     }
     for (const f of report.findings) io.stderr(`warning ${f.code}: ${f.message} [${formatWhere(f.where)}]\n`);

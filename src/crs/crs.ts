@@ -6,9 +6,9 @@
  * parameters match one.
  */
 import { GreenmineError } from '../errors.js';
-import { allDefs, ELLIPSOIDS, findGk, lookupEpsg, type CrsDef, type Datum, type GaussKruger } from './registry.js';
-import { child, children, find, nameOf, parseWkt, type WktNode } from './wkt.js';
 import { indexedCrs } from './epsg-index.js';
+import { allDefs, type CrsDef, type Datum, ELLIPSOIDS, findGk, type GaussKruger, lookupEpsg } from './registry.js';
+import { child, children, find, nameOf, parseWkt, type WktNode } from './wkt.js';
 
 export type { Datum, GaussKruger } from './registry.js';
 
@@ -89,19 +89,12 @@ export function parseCrs(input: string | number, options: ParseCrsOptions = {}):
   if (/^(?:urn:ogc:def:crs:OGC:[\d.]*:)?CRS84$/i.test(text)) return withShift(crsFromEpsg(4326));
   if (text.startsWith('+')) return withShift(parseProj4(text, source));
   if (/^[A-Z_0-9]+\s*[[(]/i.test(text)) return withShift(crsFromWkt(parseWkt(text, source), source));
-  throw new GreenmineError(
-    'CRS_UNRECOGNISED',
-    `${source}: cannot read "${text.slice(0, 80)}" as a CRS: expected EPSG:n, a proj4 string (+proj=…) or WKT`,
-    { file: source },
-  );
+  throw new GreenmineError('CRS_UNRECOGNISED', `${source}: cannot read "${text.slice(0, 80)}" as a CRS: expected EPSG:n, a proj4 string (+proj=…) or WKT`, { file: source });
 }
 
 function checkTowgs84(values: number[], source: string): number[] {
   if ((values.length !== 3 && values.length !== 7) || !values.every(Number.isFinite)) {
-    throw new GreenmineError(
-      'CRS_BAD_TOWGS84',
-      `${source}: a datum shift needs 3 or 7 finite numbers (dx,dy,dz[,rx,ry,rz,ds] as in proj4 +towgs84), got ${JSON.stringify(values)}`,
-    );
+    throw new GreenmineError('CRS_BAD_TOWGS84', `${source}: a datum shift needs 3 or 7 finite numbers (dx,dy,dz[,rx,ry,rz,ds] as in proj4 +towgs84), got ${JSON.stringify(values)}`);
   }
   return [...values];
 }
@@ -334,7 +327,9 @@ function authorityCode(node: WktNode): number | null {
 function parameter(node: WktNode, ...names: string[]): number | undefined {
   const wanted = names.map((n) => n.toLowerCase().replace(/[^a-z]/g, ''));
   for (const p of children(node, 'PARAMETER')) {
-    const key = nameOf(p).toLowerCase().replace(/[^a-z]/g, '');
+    const key = nameOf(p)
+      .toLowerCase()
+      .replace(/[^a-z]/g, '');
     if (wanted.includes(key) && typeof p.args[1] === 'number') return p.args[1];
   }
   const conversion = child(node, 'CONVERSION');
@@ -392,7 +387,9 @@ function crsFromWkt(root: WktNode, source: string): Crs {
   if (Math.abs(toMetre - 1) > 1e-12) {
     throw new GreenmineError('CRS_UNSUPPORTED_UNIT', `${source}: linear unit "${nameOf(unit)}" (${toMetre} m) is not supported; greenmine works in metres: reproject the data first`, { file: source });
   }
-  const projection = nameOf(find(root, 'PROJECTION', 'METHOD')).toLowerCase().replace(/[^a-z]/g, '');
+  const projection = nameOf(find(root, 'PROJECTION', 'METHOD'))
+    .toLowerCase()
+    .replace(/[^a-z]/g, '');
   if (!['gausskruger', 'transversemercator', 'gaussian', 'tmerc'].includes(projection)) {
     throw new GreenmineError('CRS_UNSUPPORTED', `${source}: projection "${nameOf(find(root, 'PROJECTION', 'METHOD'))}" is not supported (Gauss-Krüger / Transverse Mercator)`, { file: source });
   }
@@ -451,13 +448,26 @@ export function crsFromGeoKeys(keys: GeoKeys, source = 'GeoTIFF'): Crs {
       }
       const geog = typeof geographic === 'number' && geographic !== USER_DEFINED ? geographic : 4326;
       const base = requireDef(geog, source);
-      const p: TmParams = { datum: base.datum, a: ELLIPSOIDS[base.datum as Exclude<Datum, 'custom'>].a, rf: ELLIPSOIDS[base.datum as Exclude<Datum, 'custom'>].rf, lon0: zone * 6 - 183, lat0: 0, k: 0.9996, x0: 500000, y0: south ? 10000000 : 0 };
+      const p: TmParams = {
+        datum: base.datum,
+        a: ELLIPSOIDS[base.datum as Exclude<Datum, 'custom'>].a,
+        rf: ELLIPSOIDS[base.datum as Exclude<Datum, 'custom'>].rf,
+        lon0: zone * 6 - 183,
+        lat0: 0,
+        k: 0.9996,
+        x0: 500000,
+        y0: south ? 10000000 : 0,
+      };
       const def = matchTm(p, null);
       return def ? fromDef(def, 'parameters') : custom(`UTM zone ${zone}${south ? 'S' : 'N'}`, p.datum, tmProj4(p), false);
     }
     const transform = keys.ProjCoordTransGeoKey;
     if (transform !== 1) {
-      throw new GreenmineError('CRS_UNSUPPORTED', `${source}: a user-defined projection ${transform === undefined ? 'that names no method (neither ProjCoordTransGeoKey nor ProjectionGeoKey)' : `with ProjCoordTransGeoKey=${String(transform)}`} is not supported (transverse Mercator is)`, { file: source });
+      throw new GreenmineError(
+        'CRS_UNSUPPORTED',
+        `${source}: a user-defined projection ${transform === undefined ? 'that names no method (neither ProjCoordTransGeoKey nor ProjectionGeoKey)' : `with ProjCoordTransGeoKey=${String(transform)}`} is not supported (transverse Mercator is)`,
+        { file: source },
+      );
     }
     let datum: Datum = 'custom';
     let a = Number(keys.GeogSemiMajorAxisGeoKey);

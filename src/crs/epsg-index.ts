@@ -61,7 +61,11 @@ export function indexedCrs(code: number, source: string): IndexedCrs | null {
   if (!e.proj4) throw new GreenmineError('CRS_UNSUPPORTED', `${source}: EPSG:${code} (${e.name}) has no proj4 form that greenmine can run`, { file: source });
   const unit = (e.unit ?? '').toLowerCase();
   if (!geographic && unit !== 'metre' && unit !== 'meter') {
-    throw new GreenmineError('CRS_UNSUPPORTED_UNIT', `${source}: EPSG:${code} (${e.name}) measures in ${e.unit ?? 'an unknown unit'}; greenmine works in metres: reproject the data first (e.g. gdalwarp -t_srs EPSG:4549, ogr2ogr -t_srs EPSG:4549)`, { file: source });
+    throw new GreenmineError(
+      'CRS_UNSUPPORTED_UNIT',
+      `${source}: EPSG:${code} (${e.name}) measures in ${e.unit ?? 'an unknown unit'}; greenmine works in metres: reproject the data first (e.g. gdalwarp -t_srs EPSG:4549, ogr2ogr -t_srs EPSG:4549)`,
+      { file: source },
+    );
   }
   const tokens = e.proj4.split(/\s+/).filter((t) => t && t !== '+type=crs' && t !== '+wktext');
   const get = (key: string): string | undefined => tokens.find((t) => t.startsWith(`+${key}=`))?.slice(key.length + 2);

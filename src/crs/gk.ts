@@ -5,7 +5,7 @@
  * China, 6° zones 13–23, so the prefix alone tells the zone width.
  */
 import { GreenmineError } from '../errors.js';
-import { crsFromEpsg, crsLabel, type Crs, type Datum } from './crs.js';
+import { type Crs, crsFromEpsg, crsLabel, type Datum } from './crs.js';
 import { findGk } from './registry.js';
 import { createTransform } from './transform.js';
 
@@ -56,21 +56,13 @@ export function detectGkCrs(eastingsM: ArrayLike<number>, northingsM: ArrayLike<
   const prefixes = new Set<number | null>();
   for (let i = 0; i < eastingsM.length; i++) prefixes.add(zonePrefix(eastingsM[i]!));
   if (prefixes.size > 1) {
-    throw new GreenmineError(
-      'GK_MIXED_ZONES',
-      `${source}: eastings carry different zone prefixes (${[...prefixes].map((z) => z ?? 'none').join(', ')}); every corner of one license must be in one zone`,
-      { file: source },
-    );
+    throw new GreenmineError('GK_MIXED_ZONES', `${source}: eastings carry different zone prefixes (${[...prefixes].map((z) => z ?? 'none').join(', ')}); every corner of one license must be in one zone`, { file: source });
   }
   const prefix = [...prefixes][0]!;
   if (prefix !== null) {
     const family = familyOfZone(prefix);
     if (!family) {
-      throw new GreenmineError(
-        'GK_BAD_ZONE_PREFIX',
-        `${source}: easting ${eastingsM[0]} carries zone prefix ${prefix}, which is neither a 3° zone (25–45) nor a 6° zone (13–23) in China`,
-        { file: source },
-      );
+      throw new GreenmineError('GK_BAD_ZONE_PREFIX', `${source}: easting ${eastingsM[0]} carries zone prefix ${prefix}, which is neither a 3° zone (25–45) nor a 6° zone (13–23) in China`, { file: source });
     }
     if (options.zone !== undefined && options.zone !== prefix) {
       throw new GreenmineError('GK_ZONE_MISMATCH', `${source}: the eastings carry zone ${prefix} but zone ${options.zone} was named`, { file: source });

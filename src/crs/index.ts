@@ -1,5 +1,5 @@
-export { crsFromEpsg, crsFromGeoKeys, crsLabel, crsProjection, parseCrs, type Crs, type Datum, type GaussKruger, type GeoKeys, type ParseCrsOptions } from './crs.js';
-export { candidateZones, detectGkCrs, familyOfZone, zonePrefix, ZHEJIANG_BBOX, type GkOptions } from './gk.js';
-export { fromWgs84, parseFrame, toWgs84, type FrameName, type OffsetFrame } from './offsets.js';
+export { type Crs, crsFromEpsg, crsFromGeoKeys, crsLabel, crsProjection, type Datum, type GaussKruger, type GeoKeys, type ParseCrsOptions, parseCrs } from './crs.js';
+export { candidateZones, detectGkCrs, familyOfZone, type GkOptions, ZHEJIANG_BBOX, zonePrefix } from './gk.js';
+export { type FrameName, fromWgs84, type OffsetFrame, parseFrame, toWgs84 } from './offsets.js';
 export { lookupEpsg } from './registry.js';
 export { createTransform, type Transform } from './transform.js';

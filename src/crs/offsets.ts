@@ -23,7 +23,9 @@ export type FrameName = OffsetFrame | 'wgs84' | 'gcj02' | 'bd09';
  * never read as one of the others).
  */
 export function parseFrame(value: string, source = 'frame'): OffsetFrame {
-  const n = String(value).toUpperCase().replace(/[-_\s]/g, '');
+  const n = String(value)
+    .toUpperCase()
+    .replace(/[-_\s]/g, '');
   if (n === 'WGS84' || n === 'GCJ02' || n === 'BD09') return n;
   throw new GreenmineError('FRAME_UNKNOWN', `${source}: "${String(value).slice(0, 40)}" is not a coordinate frame (wgs84, gcj02, bd09)`, {});
 }

@@ -129,13 +129,7 @@ export function allDefs(): IterableIterator<CrsDef> {
 /** The EPSG code of a Gauss-Krüger CRS by datum, zone width, zone or central meridian, and prefix. */
 export function findGk(datum: Datum, family: 3 | 6, centralMeridianDeg: number, prefixed: boolean): CrsDef | undefined {
   for (const def of registry.values()) {
-    if (
-      def.gk &&
-      def.datum === datum &&
-      def.gk.family === family &&
-      def.gk.prefixed === prefixed &&
-      Math.abs(def.gk.centralMeridianDeg - centralMeridianDeg) < 1e-9
-    ) {
+    if (def.gk && def.datum === datum && def.gk.family === family && def.gk.prefixed === prefixed && Math.abs(def.gk.centralMeridianDeg - centralMeridianDeg) < 1e-9) {
       return def;
     }
   }

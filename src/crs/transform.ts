@@ -9,7 +9,7 @@
  */
 import proj4 from 'proj4';
 import { GreenmineError } from '../errors.js';
-import { crsLabel, type Crs } from './crs.js';
+import { type Crs, crsLabel } from './crs.js';
 
 export interface Transform {
   readonly from: Crs;

@@ -147,7 +147,11 @@ export class EventEngine {
   private readonly plain: boolean;
 
   /** `floorsM[license]`: the licensed floor (开采标高 min) per license index, NaN when not licensed. */
-  constructor(readonly fence: FenceIndex, options: EventOptions = {}, floorsM?: ArrayLike<number>) {
+  constructor(
+    readonly fence: FenceIndex,
+    options: EventOptions = {},
+    floorsM?: ArrayLike<number>,
+  ) {
     this.o = resolve(options);
     this.floorsM = new Float64Array(fence.licenseCount).fill(NaN);
     if (floorsM) this.floorsM.set(floorsM);
@@ -189,7 +193,8 @@ export class EventEngine {
    * license, and the events are the same as when every fix is located.
    */
   advance(s: DeviceState, fix: Float64Array, out: FenceEvent[]): void {
-    const lon = fix[FIX_LON]!, lat = fix[FIX_LAT]!;
+    const lon = fix[FIX_LON]!,
+      lat = fix[FIX_LAT]!;
     const r = s.out;
     if (r && s.index > 0) {
       // cos(latitude), at most, over a 0.1° band (recomputed when the fixes leave it).
@@ -197,9 +202,11 @@ export class EventEngine {
         s.cosLat = lat;
         s.cosMax = Math.cos((Math.max(0, Math.abs(lat) - 0.05) * Math.PI) / 180);
       }
-      const mx = (lon - s.prevLon) * 111_320 * s.cosMax, my = (lat - s.prevLat) * MAX_METRES_PER_DEG_LAT;
+      const mx = (lon - s.prevLon) * 111_320 * s.cosMax,
+        my = (lat - s.prevLat) * MAX_METRES_PER_DEG_LAT;
       const movedM = Math.sqrt(mx * mx + my * my) * MOVE_FACTOR;
-      const low = s.lowD - movedM, high = s.highD + movedM;
+      const low = s.lowD - movedM,
+        high = s.highD + movedM;
       if (low > this.o.toleranceM && (this.o.mode === 'province' || (s.home >= 0 && high <= r.extreme))) {
         if (this.plain && !(this.o.maxGapS > 0)) {
           // What `step` does with such a fix when there are no pre-warnings, floors or gap checks, inline.
@@ -239,8 +246,14 @@ export class EventEngine {
    * Closed events go to `out`.
    */
   step(s: DeviceState, fix: Float64Array, out: FenceEvent[]): void {
-    const t = fix[FIX_T]!, lon = fix[FIX_LON]!, lat = fix[FIX_LAT]!, ele = fix[FIX_ELE]!;
-    const license = fix[FIX_LICENSE]!, d = fix[FIX_LICENSE + 1]!, nearest = fix[FIX_LICENSE + 2]!, edge = fix[FIX_LICENSE + 3]!;
+    const t = fix[FIX_T]!,
+      lon = fix[FIX_LON]!,
+      lat = fix[FIX_LAT]!,
+      ele = fix[FIX_ELE]!;
+    const license = fix[FIX_LICENSE]!,
+      d = fix[FIX_LICENSE + 1]!,
+      nearest = fix[FIX_LICENSE + 2]!,
+      edge = fix[FIX_LICENSE + 3]!;
     // Not measured (see `advance`): d is a lower bound beyond the tolerance, high an upper bound within the run's maximum.
     const high = fix[FIX_HIGH]!;
     const measured = Number.isNaN(high);
@@ -347,8 +360,10 @@ export class EventEngine {
    */
   private checkSegment(s: DeviceState, t: number, lon: number, lat: number, d: number, license: number, i: number, out: FenceEvent[]): void {
     const o = this.o;
-    const dLon = Math.abs(lon - s.prevLon), dLat = Math.abs(lat - s.prevLat);
-    const ex = dLon * 111_320 * Math.cos((lat * Math.PI) / 180), ey = dLat * METRES_PER_DEG_LAT;
+    const dLon = Math.abs(lon - s.prevLon),
+      dLat = Math.abs(lat - s.prevLat);
+    const ex = dLon * 111_320 * Math.cos((lat * Math.PI) / 180),
+      ey = dLat * METRES_PER_DEG_LAT;
     const lengthM = Math.sqrt(ex * ex + ey * ey);
     const stack = this.stack;
     let top = 0;
@@ -360,7 +375,10 @@ export class EventEngine {
     top = 4;
     while (top > 0) {
       top -= 4;
-      const a = stack[top]!, b = stack[top + 1]!, da = stack[top + 2]!, db = stack[top + 3]!;
+      const a = stack[top]!,
+        b = stack[top + 1]!,
+        da = stack[top + 2]!,
+        db = stack[top + 3]!;
       const h = (b - a) * lengthM;
       const bound = (da + db + h) / 2;
       if (bound <= o.toleranceM || bound <= best + 0.01 || h < 0.01) continue;
@@ -407,7 +425,8 @@ export function detectEvents(fence: FenceIndex, track: Track, options: EventOpti
   // Locate and step fix by fix: no per-track arrays, and each fix is still in cache when stepped.
   const fix = new Float64Array(FIX_SLOTS);
   for (let i = 0; i < n; i++) {
-    const x = lon[i]!, y = lat[i]!;
+    const x = lon[i]!,
+      y = lat[i]!;
     fix[FIX_T] = timeS[i]!;
     fix[FIX_LON] = x;
     fix[FIX_LAT] = y;
@@ -430,7 +449,11 @@ export class FenceMonitor {
   private readonly devices = new Map<string, DeviceState>();
   private readonly scratch = new Float64Array(FIX_SLOTS);
 
-  constructor(readonly fence: FenceIndex, options: EventOptions = {}, floorsM?: ArrayLike<number>) {
+  constructor(
+    readonly fence: FenceIndex,
+    options: EventOptions = {},
+    floorsM?: ArrayLike<number>,
+  ) {
     this.engine = new EventEngine(fence, options, floorsM);
   }
 

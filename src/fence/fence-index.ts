@@ -23,7 +23,7 @@
  * thread loads with `FenceIndex.from(data)` without rebuilding.
  */
 import Flatbush from 'flatbush';
-import { crsFromEpsg, createTransform } from '../crs/index.js';
+import { createTransform, crsFromEpsg } from '../crs/index.js';
 import { GreenmineError } from '../errors.js';
 import { gkZoneFor } from '../license/area.js';
 import type { License } from '../license/model.js';
@@ -63,8 +63,23 @@ interface Arrays {
 }
 
 // header fields
-const H_MAGIC = 0, H_VERSION = 1, H_LICENSES = 2, H_BLOCKS = 3, H_EDGES = 4, H_BANDS = 5, H_BAND_ITEMS = 6, H_COLS = 7, H_ROWS = 8;
-const H_MIN_LON = 9, H_MIN_LAT = 10, H_CELL_LON = 11, H_CELL_LAT = 12, H_RADIUS = 13, H_CELL_ITEMS = 14, H_FLATBUSH_BYTES = 15, H_IDS_BYTES = 16;
+const H_MAGIC = 0,
+  H_VERSION = 1,
+  H_LICENSES = 2,
+  H_BLOCKS = 3,
+  H_EDGES = 4,
+  H_BANDS = 5,
+  H_BAND_ITEMS = 6,
+  H_COLS = 7,
+  H_ROWS = 8;
+const H_MIN_LON = 9,
+  H_MIN_LAT = 10,
+  H_CELL_LON = 11,
+  H_CELL_LAT = 12,
+  H_RADIUS = 13,
+  H_CELL_ITEMS = 14,
+  H_FLATBUSH_BYTES = 15,
+  H_IDS_BYTES = 16;
 const HEADER_LENGTH = 17;
 const AFFINE = 12;
 
@@ -197,10 +212,14 @@ function projectBlocks(licenses: License[], radiusM: number): ProjectedBlocks {
 
 /** A block's lon/lat box and its local frame: [lon0, lat0, ax, bx, cx, dx, ex, ay, by, cy, dy, ey]. */
 function blockFrame(rings: ArrayLike<number>[], geographic: ReturnType<typeof crsFromEpsg>, gkCache: Map<number, ReturnType<typeof createTransform>>): { minLon: number; minLat: number; maxLon: number; maxLat: number; affine: number[] } {
-  let minLon = Infinity, minLat = Infinity, maxLon = -Infinity, maxLat = -Infinity;
+  let minLon = Infinity,
+    minLat = Infinity,
+    maxLon = -Infinity,
+    maxLat = -Infinity;
   for (const r of rings) {
     for (let i = 0; i < r.length; i += 2) {
-      const lon = r[i]!, lat = r[i + 1]!;
+      const lon = r[i]!,
+        lat = r[i + 1]!;
       if (lon < minLon) minLon = lon;
       if (lon > maxLon) maxLon = lon;
       if (lat < minLat) minLat = lat;
@@ -215,10 +234,24 @@ function blockFrame(rings: ArrayLike<number>[], geographic: ReturnType<typeof cr
   const h = 0.01;
   const f = (i: number, j: number): [number, number] => gk!.point(lon0 + i * h, lat0 + j * h);
   const [x00, y00] = f(0, 0);
-  const [xe, ye] = f(1, 0), [xw, yw] = f(-1, 0), [xn, yn] = f(0, 1), [xs, ys] = f(0, -1);
-  const [xne, yne] = f(1, 1), [xse, yse] = f(1, -1), [xnw, ynw] = f(-1, 1), [xsw, ysw] = f(-1, -1);
-  const ax = (xe - xw) / (2 * h), bx = (xn - xs) / (2 * h), cx = (xe - 2 * x00 + xw) / (2 * h * h), dx = (xne - xse - xnw + xsw) / (4 * h * h), ex = (xn - 2 * x00 + xs) / (2 * h * h);
-  const ay = (ye - yw) / (2 * h), by = (yn - ys) / (2 * h), cy = (ye - 2 * y00 + yw) / (2 * h * h), dy = (yne - yse - ynw + ysw) / (4 * h * h), ey = (yn - 2 * y00 + ys) / (2 * h * h);
+  const [xe, ye] = f(1, 0),
+    [xw, yw] = f(-1, 0),
+    [xn, yn] = f(0, 1),
+    [xs, ys] = f(0, -1);
+  const [xne, yne] = f(1, 1),
+    [xse, yse] = f(1, -1),
+    [xnw, ynw] = f(-1, 1),
+    [xsw, ysw] = f(-1, -1);
+  const ax = (xe - xw) / (2 * h),
+    bx = (xn - xs) / (2 * h),
+    cx = (xe - 2 * x00 + xw) / (2 * h * h),
+    dx = (xne - xse - xnw + xsw) / (4 * h * h),
+    ex = (xn - 2 * x00 + xs) / (2 * h * h);
+  const ay = (ye - yw) / (2 * h),
+    by = (yn - ys) / (2 * h),
+    cy = (ye - 2 * y00 + yw) / (2 * h * h),
+    dy = (yne - yse - ynw + ysw) / (4 * h * h),
+    ey = (yn - 2 * y00 + ys) / (2 * h * h);
   return { minLon, minLat, maxLon, maxLat, affine: [lon0, lat0, ax, bx, cx, dx, ex, ay, by, cy, dy, ey] };
 }
 
@@ -226,10 +259,14 @@ function blockFrame(rings: ArrayLike<number>[], geographic: ReturnType<typeof cr
 function localEdges(rings: ArrayLike<number>[], a: number[], edges: Float64Array, n: number): number {
   const [lon0, lat0, ax, bx, cx, dx, ex, ay, by, cy, dy, ey] = a as [number, number, number, number, number, number, number, number, number, number, number, number];
   for (const r of rings) {
-    let px = 0, py = 0;
+    let px = 0,
+      py = 0;
     for (let i = 0; i < r.length; i += 2) {
-      const dl = r[i]! - lon0, dp = r[i + 1]! - lat0;
-      const ll = dl * dl, lp = dl * dp, pp = dp * dp;
+      const dl = r[i]! - lon0,
+        dp = r[i + 1]! - lat0;
+      const ll = dl * dl,
+        lp = dl * dp,
+        pp = dp * dp;
       const x = ax * dl + bx * dp + cx * ll + dx * lp + ex * pp;
       const y = ay * dl + by * dp + cy * ll + dy * lp + ey * pp;
       if (i > 0 && (x !== px || y !== py)) {
@@ -249,9 +286,11 @@ function localEdges(rings: ArrayLike<number>[], a: number[], edges: Float64Array
 /** The bands of block `b` (about two edges each, at most 512) over its edges first…end: sets its band parameters and returns the edges per band. */
 function bandBlock(out: ProjectedBlocks, b: number, first: number, end: number): Int32Array {
   const { edges } = out;
-  let minY = Infinity, maxY = -Infinity;
+  let minY = Infinity,
+    maxY = -Infinity;
   for (let e = first; e < end; e++) {
-    const y1 = edges[4 * e + 1]!, y2 = edges[4 * e + 3]!;
+    const y1 = edges[4 * e + 1]!,
+      y2 = edges[4 * e + 3]!;
     minY = Math.min(minY, y1, y2);
     maxY = Math.max(maxY, y1, y2);
   }
@@ -271,11 +310,9 @@ function bandBlock(out: ProjectedBlocks, b: number, first: number, end: number):
 
 /** The first and last band edge `e` meets. */
 function bandSpan(edges: Float64Array, e: number, minY: number, height: number, nBands: number): [number, number] {
-  const y1 = edges[4 * e + 1]!, y2 = edges[4 * e + 3]!;
-  return [
-    Math.max(0, Math.min(nBands - 1, Math.floor((Math.min(y1, y2) - minY) / height))),
-    Math.max(0, Math.min(nBands - 1, Math.floor((Math.max(y1, y2) - minY) / height))),
-  ];
+  const y1 = edges[4 * e + 1]!,
+    y2 = edges[4 * e + 3]!;
+  return [Math.max(0, Math.min(nBands - 1, Math.floor((Math.min(y1, y2) - minY) / height))), Math.max(0, Math.min(nBands - 1, Math.floor((Math.max(y1, y2) - minY) / height)))];
 }
 
 /** Phase 2: each band's edges (CSR) and its x-range. */
@@ -292,10 +329,14 @@ function fillBands(blocks: ProjectedBlocks): { bandItemStart: Int32Array; bandIt
   }
   const cursor = bandItemStart.slice(0, nBandsTotal);
   for (let k = 0; k < nBlocks; k++) {
-    const minY = band[3 * k]!, height = band[3 * k + 1]!, nBands = band[3 * k + 2]!, first = bandStart[k]!;
+    const minY = band[3 * k]!,
+      height = band[3 * k + 1]!,
+      nBands = band[3 * k + 2]!,
+      first = bandStart[k]!;
     for (let e = edgeStart[k]!; e < edgeStart[k + 1]!; e++) {
       const [b0, b1] = bandSpan(edges, e, minY, height, nBands);
-      const x1 = edges[4 * e]!, x2 = edges[4 * e + 2]!;
+      const x1 = edges[4 * e]!,
+        x2 = edges[4 * e + 2]!;
       for (let q = b0; q <= b1; q++) {
         const g = first + q;
         bandItems[cursor[g]!++] = e;
@@ -308,8 +349,16 @@ function fillBands(blocks: ProjectedBlocks): { bandItemStart: Int32Array; bandIt
 }
 
 /** Phase 3: a grid over the union of the blocks' boxes; each cell lists (CSR, sorted) the blocks whose box meets it. */
-function gridBlocks(flatbush: Flatbush, boxes: Float64Array, nBlocks: number, cellsPerBlock: number): { cols: number; rows: number; minLon: number; minLat: number; cellLon: number; cellLat: number; cellStart: Int32Array; cellItems: Int32Array } {
-  const minLon = flatbush.minX, minLat = flatbush.minY, maxLon = flatbush.maxX, maxLat = flatbush.maxY;
+function gridBlocks(
+  flatbush: Flatbush,
+  boxes: Float64Array,
+  nBlocks: number,
+  cellsPerBlock: number,
+): { cols: number; rows: number; minLon: number; minLat: number; cellLon: number; cellLat: number; cellStart: Int32Array; cellItems: Int32Array } {
+  const minLon = flatbush.minX,
+    minLat = flatbush.minY,
+    maxLon = flatbush.maxX,
+    maxLat = flatbush.maxY;
   const targetCells = Math.min(4_000_000, Math.max(64, nBlocks * cellsPerBlock));
   const aspect = (maxLon - minLon) / Math.max(maxLat - minLat, 1e-9);
   const cols = Math.max(1, Math.min(4096, Math.round(Math.sqrt(targetCells * aspect))));
@@ -438,7 +487,8 @@ export class FenceIndex {
     this.qLicense = OUTSIDE;
     this.qNearestLicense = OUTSIDE;
     this.qEdge = -1;
-    let edgeIn = -1, edgeOut = -1;
+    let edgeIn = -1,
+      edgeOut = -1;
     let inside = false;
     let bestOut = Infinity;
     let bestIn = Infinity;
@@ -459,7 +509,9 @@ export class FenceIndex {
       const o = AFFINE * b;
       const dl = lon - blockAffine[o]!;
       const dp = lat - blockAffine[o + 1]!;
-      const ll = dl * dl, lp = dl * dp, pp = dp * dp;
+      const ll = dl * dl,
+        lp = dl * dp,
+        pp = dp * dp;
       const x = blockAffine[o + 2]! * dl + blockAffine[o + 3]! * dp + blockAffine[o + 4]! * ll + blockAffine[o + 5]! * lp + blockAffine[o + 6]! * pp;
       const y = blockAffine[o + 7]! * dl + blockAffine[o + 8]! * dp + blockAffine[o + 9]! * ll + blockAffine[o + 10]! * lp + blockAffine[o + 11]! * pp;
       const minY = blockBand[3 * b]!;
@@ -475,14 +527,17 @@ export class FenceIndex {
         const band = firstBand + bandIndex;
         for (let e = bandItemStart[band]!, eEnd = bandItemStart[band + 1]!; e < eEnd; e++) {
           const i = 4 * bandItems[e]!;
-          const y1 = edges[i + 1]!, y2 = edges[i + 3]!;
+          const y1 = edges[i + 1]!,
+            y2 = edges[i + 3]!;
           if (y1 > y !== y2 > y) {
-            const x1 = edges[i]!, x2 = edges[i + 2]!;
+            const x1 = edges[i]!,
+              x2 = edges[i + 2]!;
             const xCross = x1 + ((y - y1) * (x2 - x1)) / (y2 - y1);
             if (x < xCross) crossings = !crossings;
             if (Math.abs(x - xCross) <= BOUNDARY_EPS_M) onEdge = true;
           } else if (y1 === y && y2 === y) {
-            const x1 = edges[i]!, x2 = edges[i + 2]!;
+            const x1 = edges[i]!,
+              x2 = edges[i + 2]!;
             if (x >= Math.min(x1, x2) - BOUNDARY_EPS_M && x <= Math.max(x1, x2) + BOUNDARY_EPS_M) onEdge = true;
           }
         }
@@ -628,7 +683,8 @@ export class FenceIndex {
    */
   witnessDistanceM(witness: Float64Array, lon: number, lat: number): number {
     this.toBlock(witness[0]!, lon, lat);
-    const dx = this.localX - witness[1]!, dy = this.localY - witness[2]!;
+    const dx = this.localX - witness[1]!,
+      dy = this.localY - witness[2]!;
     return Math.sqrt(dx * dx + dy * dy);
   }
 
@@ -644,7 +700,9 @@ export class FenceIndex {
     const o = AFFINE * b;
     const dl = lon - blockAffine[o]!;
     const dp = lat - blockAffine[o + 1]!;
-    const ll = dl * dl, lp = dl * dp, pp = dp * dp;
+    const ll = dl * dl,
+      lp = dl * dp,
+      pp = dp * dp;
     this.localX = blockAffine[o + 2]! * dl + blockAffine[o + 3]! * dp + blockAffine[o + 4]! * ll + blockAffine[o + 5]! * lp + blockAffine[o + 6]! * pp;
     this.localY = blockAffine[o + 7]! * dl + blockAffine[o + 8]! * dp + blockAffine[o + 9]! * ll + blockAffine[o + 10]! * lp + blockAffine[o + 11]! * pp;
   }
@@ -675,12 +733,17 @@ export class FenceIndex {
         if (gapX * gapX + gap * gap >= best2) continue;
         for (let e = bandItemStart[band]!, eEnd = bandItemStart[band + 1]!; e < eEnd; e++) {
           const i = 4 * bandItems[e]!;
-          const x1 = edges[i]!, y1 = edges[i + 1]!, x2 = edges[i + 2]!, y2 = edges[i + 3]!;
+          const x1 = edges[i]!,
+            y1 = edges[i + 1]!,
+            x2 = edges[i + 2]!,
+            y2 = edges[i + 3]!;
           if ((x1 < x - best && x2 < x - best) || (x1 > x + best && x2 > x + best) || (y1 < y - best && y2 < y - best) || (y1 > y + best && y2 > y + best)) continue;
-          const dx = x2 - x1, dy = y2 - y1;
+          const dx = x2 - x1,
+            dy = y2 - y1;
           let t = ((x - x1) * dx + (y - y1) * dy) / (dx * dx + dy * dy);
           t = t < 0 ? 0 : Math.min(t, 1);
-          const ex = x1 + t * dx - x, ey = y1 + t * dy - y;
+          const ex = x1 + t * dx - x,
+            ey = y1 + t * dy - y;
           const d2 = ex * ex + ey * ey;
           if (d2 < best2) {
             best2 = d2;
@@ -698,7 +761,8 @@ export class FenceIndex {
   private exactBlockDistance(b: number, lon: number, lat: number): number {
     const { blockBand, blockBandStart, bandItemStart, bandItems, edges } = this.a;
     this.toBlock(b, lon, lat);
-    const x = this.localX, y = this.localY;
+    const x = this.localX,
+      y = this.localY;
     // Inside? Crossings with the edges of the point's band.
     let crossings = false;
     const k = Math.floor((y - blockBand[3 * b]!) / blockBand[3 * b + 1]!);
@@ -706,7 +770,10 @@ export class FenceIndex {
       const band = blockBandStart[b]! + k;
       for (let e = bandItemStart[band]!, eEnd = bandItemStart[band + 1]!; e < eEnd; e++) {
         const i = 4 * bandItems[e]!;
-        const x1 = edges[i]!, y1 = edges[i + 1]!, x2 = edges[i + 2]!, y2 = edges[i + 3]!;
+        const x1 = edges[i]!,
+          y1 = edges[i + 1]!,
+          x2 = edges[i + 2]!,
+          y2 = edges[i + 3]!;
         if (y1 > y !== y2 > y && x < x1 + ((y - y1) * (x2 - x1)) / (y2 - y1)) crossings = !crossings;
       }
     }

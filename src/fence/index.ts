@@ -1,4 +1,4 @@
-export { FenceIndex, OUTSIDE, type FenceBuildOptions } from './fence-index.js';
-export { detectEvents, EventEngine, FenceMonitor, type EventOptions, type FenceEvent, type FenceEventType } from './events.js';
-export { detectWashViolations, WashMonitor, type WashEvent, type WashOptions } from './wash.js';
+export { detectEvents, EventEngine, type EventOptions, type FenceEvent, type FenceEventType, FenceMonitor } from './events.js';
+export { type FenceBuildOptions, FenceIndex, OUTSIDE } from './fence-index.js';
 export { countOutside, eventFeature, eventsGeoJson, fenceSearchRadiusM } from './report.js';
+export { detectWashViolations, type WashEvent, WashMonitor, type WashOptions } from './wash.js';

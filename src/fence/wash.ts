@@ -98,7 +98,8 @@ export class WashMonitor {
     }
     if (timeS < s.prevT) throw new GreenmineError('FENCE_OUT_OF_ORDER', `device ${deviceId}: fix at ${timeS} is earlier than the previous one (${s.prevT}); push fixes in time order`);
     const q = this.site.query3(lon, lat, this.scratch);
-    const license = q[0]!, distance = q[1]!;
+    const license = q[0]!,
+      distance = q[1]!;
     const inWash = this.washZones.locate(lon, lat) >= 0;
     const inExit = this.exits ? this.exits.locate(lon, lat) >= 0 : true;
     const i = s.index++;
@@ -112,7 +113,22 @@ export class WashMonitor {
         // The cumulative wash time at the previous fix is the last one queued.
         const dwellS = s.washed[s.tail - 1]! - s.washed[s.head]!;
         if (dwellS < this.minWashS) {
-          out = [{ type: 'wash', device: deviceId, licenseId: s.home >= 0 ? this.site.licenseIds[s.home]! : null, startS: exitT, endS: timeS, durationS: timeS - exitT, fixes: 2, maxDistanceM: null, startIndex: i - 1, endIndex: i, firstBackIndex: null, washDwellS: dwellS }];
+          out = [
+            {
+              type: 'wash',
+              device: deviceId,
+              licenseId: s.home >= 0 ? this.site.licenseIds[s.home]! : null,
+              startS: exitT,
+              endS: timeS,
+              durationS: timeS - exitT,
+              fixes: 2,
+              maxDistanceM: null,
+              startIndex: i - 1,
+              endIndex: i,
+              firstBackIndex: null,
+              washDwellS: dwellS,
+            },
+          ];
         }
       }
     }
@@ -121,7 +137,8 @@ export class WashMonitor {
     if (s.tail === s.times.length) {
       const live = s.tail - s.head;
       const size = live * 2 > s.times.length ? s.times.length * 2 : s.times.length;
-      const times = new Float64Array(size), washed = new Float64Array(size);
+      const times = new Float64Array(size),
+        washed = new Float64Array(size);
       times.set(s.times.subarray(s.head, s.tail));
       washed.set(s.washed.subarray(s.head, s.tail));
       [s.times, s.washed, s.head, s.tail] = [times, washed, 0, live];

@@ -10,7 +10,7 @@
  * - a path taken from a manifest or config stays inside its root (after
  *   symlinks) unless the user allowed otherwise.
  */
-import { closeSync, fstatSync, openSync, readSync, realpathSync, renameSync, statSync, unlinkSync, writeFileSync, type Stats } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, realpathSync, renameSync, type Stats, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { GreenmineError } from '../errors.js';
 
@@ -183,11 +183,10 @@ export function resolveInside(root: string, path: string, source: string, role: 
   const real = realOrNearest(full);
   const rel = relative(realRoot, real);
   if (rel === '' || (!rel.startsWith('..') && !isAbsolute(rel))) return full;
-  throw new GreenmineError(
-    'PATH_OUTSIDE_ROOT',
-    `${source}: ${role} "${path}" resolves outside ${root}; a manifest's files must be inside its folder (allow shared folders with --allow-outside or a "root" entry in the manifest)`,
-    { file: source, path: role },
-  );
+  throw new GreenmineError('PATH_OUTSIDE_ROOT', `${source}: ${role} "${path}" resolves outside ${root}; a manifest's files must be inside its folder (allow shared folders with --allow-outside or a "root" entry in the manifest)`, {
+    file: source,
+    path: role,
+  });
 }
 
 function realOrSelf(p: string): string {

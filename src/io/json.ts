@@ -4,8 +4,9 @@
  * deeper than any real GeoJSON, manifest or scheme are refused before a
  * recursive reader could overflow the stack.
  */
-import { GreenmineError } from '../errors.js';
+
 import type { ErrorCode } from '../error-codes.js';
+import { GreenmineError } from '../errors.js';
 
 /** Deeper than a MultiPolygon inside a FeatureCollection (7) with plenty to spare. */
 export const MAX_JSON_DEPTH = 64;
@@ -139,7 +140,7 @@ function scanString(text: string, start: number): number {
       if (i >= text.length) break;
       const e = text[i]!;
       if (e === 'u') {
-        if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 1, i + 5))) return -1 - Math.min(text.length, i + 1 + (/^[0-9a-fA-F]*/.exec(text.slice(i + 1, i + 5))![0].length));
+        if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 1, i + 5))) return -1 - Math.min(text.length, i + 1 + /^[0-9a-fA-F]*/.exec(text.slice(i + 1, i + 5))![0].length);
         i += 4;
       } else if (!'"\\/bfnrt'.includes(e)) return -1 - i;
     } else if (c < 32) return -1 - i;
@@ -174,11 +175,10 @@ export function parseJson(text: string, file: string, code: ErrorCode, what: str
     const at = offset >= 0 ? lineColumn(text.replace(/^\uFEFF/, ''), offset) : null;
     const trimmed = text.trimStart();
     const looksJson = trimmed.startsWith('{') || trimmed.startsWith('[');
-    throw new GreenmineError(
-      code,
-      looksJson && at ? `${file}, line ${at.line}, column ${at.column}: invalid JSON in the ${what}` : looksJson ? `${file}: invalid JSON in the ${what} (cut short?)` : `${file}: not a ${what} (not JSON)`,
-      { file, ...(looksJson && at ? { line: at.line } : {}) },
-    );
+    throw new GreenmineError(code, looksJson && at ? `${file}, line ${at.line}, column ${at.column}: invalid JSON in the ${what}` : looksJson ? `${file}: invalid JSON in the ${what} (cut short?)` : `${file}: not a ${what} (not JSON)`, {
+      file,
+      ...(looksJson && at ? { line: at.line } : {}),
+    });
   }
   if (jsonDepth(doc, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) {
     throw new GreenmineError(code, `${file}: the ${what} nests arrays or objects more than ${MAX_JSON_DEPTH} deep; not a document greenmine reads`, { file });

@@ -12,7 +12,10 @@ export interface DecodedText {
 }
 
 export function normaliseEncoding(name: string, source: string): string {
-  const n = name.trim().toLowerCase().replace(/[^a-z0-9]/g, '');
+  const n = name
+    .trim()
+    .toLowerCase()
+    .replace(/[^a-z0-9]/g, '');
   const map: Record<string, string> = {
     utf8: 'utf-8',
     gbk: 'gbk',

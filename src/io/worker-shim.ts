@@ -11,4 +11,5 @@ if (typeof g.Worker !== 'function') {
     }
   };
 }
+
 export {};

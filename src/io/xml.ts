@@ -5,8 +5,8 @@
  * External entities are never resolved (fast-xml-parser does not fetch).
  */
 import { type XMLParser, XMLValidator } from 'fast-xml-parser';
-import { GreenmineError } from '../errors.js';
 import type { ErrorCode } from '../error-codes.js';
+import { GreenmineError } from '../errors.js';
 import { jsonDepth } from './json.js';
 import { normaliseEncoding } from './text.js';
 

@@ -4,8 +4,8 @@
  * license's Gauss-Krüger zone (shoelace).
  */
 import geodesic from 'geographiclib-geodesic';
-import { crsFromEpsg, crsLabel, createTransform, type Crs } from '../crs/index.js';
-import { findGk, ELLIPSOIDS } from '../crs/registry.js';
+import { type Crs, createTransform, crsFromEpsg, crsLabel } from '../crs/index.js';
+import { ELLIPSOIDS, findGk } from '../crs/registry.js';
 import { GreenmineError } from '../errors.js';
 import { ringArea2 } from './geometry.js';
 import type { License } from './model.js';
@@ -111,6 +111,6 @@ function computeArea(license: License): LicenseArea {
     );
   }
   let planarM2 = 0;
-  for (const rings of planarRings) rings.forEach((r, ri) => (planarM2 += (ri === 0 ? 1 : -1) * Math.abs(ringArea2(r)) / 2));
+  for (const rings of planarRings) rings.forEach((r, ri) => (planarM2 += ((ri === 0 ? 1 : -1) * Math.abs(ringArea2(r))) / 2));
   return { ellipsoidalM2, planarM2, planarCrs: crsLabel(planarCrs), ellipsoid: name, bboxLonLat: bbox };
 }

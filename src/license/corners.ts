@@ -15,12 +15,12 @@
  * does not read as `point, X, Y` is an error with its line number.
  */
 import { basename } from 'node:path';
-import { detectGkCrs, familyOfZone, parseCrs, zonePrefix, type Crs, type Datum } from '../crs/index.js';
-import { GreenmineError, type Finding } from '../errors.js';
+import { type Crs, type Datum, detectGkCrs, familyOfZone, parseCrs, zonePrefix } from '../crs/index.js';
 import type { ErrorCode } from '../error-codes.js';
+import { type Finding, GreenmineError } from '../errors.js';
 import { decodeText } from '../io/text.js';
-import { pointInRing } from './geometry.js';
 import { ELEVATION_RANGE_M, mapAttributes, parseElevation, parseStatedArea } from './fields.js';
+import { pointInRing } from './geometry.js';
 import type { License, StatedArea } from './model.js';
 
 export interface CornerTableOptions {
@@ -250,8 +250,7 @@ function checkColumnOrder(xs: number[], ys: number[], parts: Part[], file: strin
     const line = parts.find((p) => p.xs.length)!.lines[0]!;
     throw new GreenmineError(
       'COORD_XY_SWAPPED',
-      `${file}, line ${line}: X=${x} and Y=${y} look swapped: on a license X is the northing (7 digits in China) and Y the easting (6 digits, or 8 with the zone prefix). ` +
-        'Fix the column order, or label the header row "点号, Y, X"',
+      `${file}, line ${line}: X=${x} and Y=${y} look swapped: on a license X is the northing (7 digits in China) and Y the easting (6 digits, or 8 with the zone prefix). ` + 'Fix the column order, or label the header row "点号, Y, X"',
       { file, line },
     );
   }

@@ -5,7 +5,7 @@
  */
 import { basename } from 'node:path';
 import type { Crs } from '../crs/index.js';
-import { GreenmineError, type Finding, type Where } from '../errors.js';
+import { type Finding, GreenmineError, type Where } from '../errors.js';
 import { mapAttributes } from './fields.js';
 import type { Block, License } from './model.js';
 
@@ -25,11 +25,7 @@ export function flatRing(ring: unknown, where: Where): Float64Array {
   const out = new Float64Array(ring.length * 2);
   ring.forEach((pos, i) => {
     if (!Array.isArray(pos) || pos.length < 2 || typeof pos[0] !== 'number' || typeof pos[1] !== 'number' || !Number.isFinite(pos[0]) || !Number.isFinite(pos[1])) {
-      throw new GreenmineError(
-        'LICENSE_BAD_COORDINATE',
-        `${describe({ ...where, vertex: i + 1 })}: expected a position [x, y] of finite numbers, got ${JSON.stringify(pos)?.slice(0, 60)}`,
-        { ...where, vertex: i + 1 },
-      );
+      throw new GreenmineError('LICENSE_BAD_COORDINATE', `${describe({ ...where, vertex: i + 1 })}: expected a position [x, y] of finite numbers, got ${JSON.stringify(pos)?.slice(0, 60)}`, { ...where, vertex: i + 1 });
     }
     out[2 * i] = pos[0];
     out[2 * i + 1] = pos[1];
@@ -38,7 +34,13 @@ export function flatRing(ring: unknown, where: Where): Float64Array {
 }
 
 function describe(where: Where): string {
-  const parts = [where.file, where.feature !== undefined ? `feature ${where.feature}` : '', where.block !== undefined ? `polygon ${where.block}` : '', where.ring !== undefined ? (where.ring === 0 ? 'outer ring' : `hole ${where.ring}`) : '', where.vertex !== undefined ? `position ${where.vertex}` : ''];
+  const parts = [
+    where.file,
+    where.feature !== undefined ? `feature ${where.feature}` : '',
+    where.block !== undefined ? `polygon ${where.block}` : '',
+    where.ring !== undefined ? (where.ring === 0 ? 'outer ring' : `hole ${where.ring}`) : '',
+    where.vertex !== undefined ? `position ${where.vertex}` : '',
+  ];
   return parts.filter(Boolean).join(', ');
 }
 

@@ -1,7 +1,8 @@
 /** GeoJSON licenses: RFC 7946 (WGS 84 lon/lat) or the legacy `crs` member (urn:ogc:def:crs:EPSG::4549). */
+
+import { type Crs, crsFromEpsg, parseCrs } from '../crs/index.js';
+import { type Finding, GreenmineError } from '../errors.js';
 import { parseJson } from '../io/json.js';
-import { crsFromEpsg, parseCrs, type Crs } from '../crs/index.js';
-import { GreenmineError, type Finding } from '../errors.js';
 import { decodeText } from '../io/text.js';
 import { licensesFromFeatures, polygonsOf, type SourceFeature } from './features.js';
 import type { License } from './model.js';

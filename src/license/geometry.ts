@@ -101,15 +101,22 @@ export function findIntersections(rings: Float64Array[], limit = 10): Intersecti
     const i = order[oi]!;
     const r1 = rings[ringOf[i]!]!;
     const e1 = edgeOf[i]!;
-    const ax = r1[2 * e1]!, ay = r1[2 * e1 + 1]!, bx = r1[2 * e1 + 2]!, by = r1[2 * e1 + 3]!;
+    const ax = r1[2 * e1]!,
+      ay = r1[2 * e1 + 1]!,
+      bx = r1[2 * e1 + 2]!,
+      by = r1[2 * e1 + 3]!;
     const maxX1 = Math.max(ax, bx);
-    const minY1 = Math.min(ay, by), maxY1 = Math.max(ay, by);
+    const minY1 = Math.min(ay, by),
+      maxY1 = Math.max(ay, by);
     for (let oj = oi + 1; oj < order.length; oj++) {
       const j = order[oj]!;
       if (minX[j]! > maxX1) break;
       const r2 = rings[ringOf[j]!]!;
       const e2 = edgeOf[j]!;
-      const cx = r2[2 * e2]!, cy = r2[2 * e2 + 1]!, dx = r2[2 * e2 + 2]!, dy = r2[2 * e2 + 3]!;
+      const cx = r2[2 * e2]!,
+        cy = r2[2 * e2 + 1]!,
+        dx = r2[2 * e2 + 2]!,
+        dy = r2[2 * e2 + 3]!;
       if (Math.max(cy, dy) < minY1 || Math.min(cy, dy) > maxY1) continue;
       const sameRing = ringOf[i] === ringOf[j];
       const edges = r1.length / 2 - 1;

@@ -6,11 +6,11 @@
  * multi-layer exports do; those are followed.
  */
 import { posix } from 'node:path';
-import { unzipSync } from 'fflate';
 import { XMLParser } from 'fast-xml-parser';
+import { unzipSync } from 'fflate';
+import { crsFromEpsg, type OffsetFrame, toWgs84 } from '../crs/index.js';
+import { type Finding, GreenmineError } from '../errors.js';
 import { decodeXml, parseXmlText } from '../io/xml.js';
-import { crsFromEpsg, toWgs84, type OffsetFrame } from '../crs/index.js';
-import { GreenmineError, type Finding } from '../errors.js';
 import { licensesFromFeatures, type SourceFeature } from './features.js';
 import type { License } from './model.js';
 
@@ -132,7 +132,12 @@ export function parseKmlLicenses(bytes: Uint8Array, file: string, options: KmlOp
   const links: string[] = [];
   collect(kml, placemarks, links);
   const findings: Finding[] = links.map((href) => ({ code: 'KML_LINK_NOT_FOLLOWED', severity: 'warning' as const, message: `NetworkLink to ${href} not followed (only links inside a KMZ are)`, where: { file } }));
-  return licensesFromPlacemarks(placemarks.map((pm) => ({ pm, file })), file, options.frame ?? 'WGS84', findings);
+  return licensesFromPlacemarks(
+    placemarks.map((pm) => ({ pm, file })),
+    file,
+    options.frame ?? 'WGS84',
+    findings,
+  );
 }
 
 export function parseKmzLicenses(bytes: Uint8Array, file: string, options: KmlOptions = {}): License[] {

@@ -26,9 +26,11 @@ export function parseLinesGeoJson(bytes: Uint8Array, file: string): number[][][]
       lines.push(
         part.map((p, k) => {
           const [x, y] = Array.isArray(p) ? (p as unknown[]) : [];
-          if (typeof x !== 'number' || typeof y !== 'number' || !Number.isFinite(x) || !Number.isFinite(y)) throw new GreenmineError('LICENSE_BAD_COORDINATE', `${file}, feature ${i + 1}, position ${k + 1}: not [x, y] numbers`, { file, feature: i + 1 });
+          if (typeof x !== 'number' || typeof y !== 'number' || !Number.isFinite(x) || !Number.isFinite(y))
+            throw new GreenmineError('LICENSE_BAD_COORDINATE', `${file}, feature ${i + 1}, position ${k + 1}: not [x, y] numbers`, { file, feature: i + 1 });
           const [lon, lat] = transform ? transform.point(x, y) : [x, y];
-          if (!(Math.abs(lon) <= 180 && Math.abs(lat) <= 90)) throw new GreenmineError('COORD_OUTSIDE_CRS_AREA', `${file}, feature ${i + 1}, position ${k + 1}: not a longitude and latitude (give the layer's CRS in a "crs" member)`, { file, feature: i + 1 });
+          if (!(Math.abs(lon) <= 180 && Math.abs(lat) <= 90))
+            throw new GreenmineError('COORD_OUTSIDE_CRS_AREA', `${file}, feature ${i + 1}, position ${k + 1}: not a longitude and latitude (give the layer's CRS in a "crs" member)`, { file, feature: i + 1 });
           return [lon, lat];
         }),
       );

@@ -3,10 +3,11 @@
  * the data stop loading with a GreenmineError whose `findings` list every
  * error found; warnings travel on each license's `findings`.
  */
-import { readInput } from '../io/files.js';
+
 import { extname } from 'node:path';
-import { parseCrs, type Crs, type OffsetFrame } from '../crs/index.js';
-import { GreenmineError, type Finding } from '../errors.js';
+import { type Crs, type OffsetFrame, parseCrs } from '../crs/index.js';
+import { type Finding, GreenmineError } from '../errors.js';
+import { readInput } from '../io/files.js';
 import { licenseArea } from './area.js';
 import { parseCornerTable } from './corners.js';
 import { parseGeoJsonLicenses } from './geojson.js';
@@ -44,7 +45,10 @@ export function detectFormat(file: string, bytes: Uint8Array | null): LicenseFor
   }
   if (bytes) {
     if (bytes[0] === 0x50 && bytes[1] === 0x4b) return 'kmz';
-    const head = new TextDecoder().decode(bytes.subarray(0, 200)).replace(/^\uFEFF/, '').trimStart();
+    const head = new TextDecoder()
+      .decode(bytes.subarray(0, 200))
+      .replace(/^\uFEFF/, '')
+      .trimStart();
     if (head.startsWith('{')) return 'geojson';
     if (head.startsWith('<')) return 'kml';
     if (bytes.subarray(0, 512).includes(0)) {

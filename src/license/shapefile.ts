@@ -6,10 +6,10 @@
  * silent garbage). The CRS comes from the .prj (ESRI WKT).
  */
 import { existsSync } from 'node:fs';
-import { readInput } from '../io/files.js';
 import * as shapefile from 'shapefile';
-import { parseCrs, type Crs } from '../crs/index.js';
-import { GreenmineError, wrapForeignAsync, type Finding } from '../errors.js';
+import { type Crs, parseCrs } from '../crs/index.js';
+import { type Finding, GreenmineError, wrapForeignAsync } from '../errors.js';
+import { readInput } from '../io/files.js';
 import { isValidUtf8, normaliseEncoding } from '../io/text.js';
 import { licensesFromFeatures, polygonsOf, type SourceFeature } from './features.js';
 import type { License } from './model.js';
@@ -69,10 +69,18 @@ function checkEncoding(dbfBytes: Uint8Array, dbfPath: string, encoding: string, 
   if (body.every((b) => b < 0x80)) return;
   const utf8 = isValidUtf8(dbfBytes.subarray(32, Math.max(32, headerBytes))) && isValidUtf8(dbfBytes.subarray(headerBytes));
   if (encoding === 'utf-8' && !utf8) {
-    throw new GreenmineError('SHP_ENCODING_MISMATCH', `${dbfPath}: ${source} says UTF-8 but the attributes are not UTF-8 (Chinese shapefiles are usually GBK); name the encoding if so (the encoding option: "greenmine license --encoding gbk", "licenseOptions.encoding" in a manifest), or fix the .cpg`, { file: dbfPath });
+    throw new GreenmineError(
+      'SHP_ENCODING_MISMATCH',
+      `${dbfPath}: ${source} says UTF-8 but the attributes are not UTF-8 (Chinese shapefiles are usually GBK); name the encoding if so (the encoding option: "greenmine license --encoding gbk", "licenseOptions.encoding" in a manifest), or fix the .cpg`,
+      { file: dbfPath },
+    );
   }
   if ((encoding === 'gbk' || encoding === 'gb18030') && utf8) {
-    throw new GreenmineError('SHP_ENCODING_MISMATCH', `${dbfPath}: ${source} says ${encoding.toUpperCase()} but the attributes are valid UTF-8 text (read as GBK they would be garbled); name the encoding if so (the encoding option: "greenmine license --encoding utf-8", "licenseOptions.encoding" in a manifest), or fix the .cpg`, { file: dbfPath });
+    throw new GreenmineError(
+      'SHP_ENCODING_MISMATCH',
+      `${dbfPath}: ${source} says ${encoding.toUpperCase()} but the attributes are valid UTF-8 text (read as GBK they would be garbled); name the encoding if so (the encoding option: "greenmine license --encoding utf-8", "licenseOptions.encoding" in a manifest), or fix the .cpg`,
+      { file: dbfPath },
+    );
   }
 }
 
@@ -134,13 +142,12 @@ export async function readShapefileLicenses(shpPath: string, options: ShapefileO
   let crs = options.crs;
   if (!crs) {
     const prj = sibling(shpPath, '.prj');
-    if (!prj) throw new GreenmineError('SHP_NO_PRJ', `${shpPath}: no .prj file names the coordinate system; give it (the crs option: "greenmine license --crs EPSG:n", "licenseOptions.crs" in a manifest), or copy the .prj`, { file: shpPath });
+    if (!prj)
+      throw new GreenmineError('SHP_NO_PRJ', `${shpPath}: no .prj file names the coordinate system; give it (the crs option: "greenmine license --crs EPSG:n", "licenseOptions.crs" in a manifest), or copy the .prj`, { file: shpPath });
     crs = parseCrs(new TextDecoder().decode(read(prj, '.prj')), { source: prj, towgs84: options.towgs84 });
   }
 
-  const collection = await wrapForeignAsync('SHP_READ', `${shpPath}: cannot read the shapefile`, { file: shpPath }, () =>
-    shapefile.read(shpBytes, dbfBytes, { encoding }),
-  );
+  const collection = await wrapForeignAsync('SHP_READ', `${shpPath}: cannot read the shapefile`, { file: shpPath }, () => shapefile.read(shpBytes, dbfBytes, { encoding }));
   const features: SourceFeature[] = [];
   collection.features.forEach((f, i) => {
     const where = { file: shpPath, feature: i + 1 };

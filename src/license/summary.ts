@@ -1,7 +1,7 @@
 import { crsLabel } from '../crs/index.js';
 import type { Finding } from '../errors.js';
 import { licenseArea } from './area.js';
-import { holeCount, vertexCount, type License } from './model.js';
+import { holeCount, type License, vertexCount } from './model.js';
 
 /** The JSON summary of one license (the `greenmine license --json` contract). */
 export interface LicenseSummary {

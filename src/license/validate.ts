@@ -4,9 +4,9 @@
  * outer ring, 1… the excluded areas). Errors stop loading; warnings travel
  * with the license.
  */
-import { crsFromEpsg, crsLabel, createTransform, type Crs } from '../crs/index.js';
-import type { Finding, Where } from '../errors.js';
+import { type Crs, createTransform, crsFromEpsg, crsLabel } from '../crs/index.js';
 import type { ErrorCode } from '../error-codes.js';
+import type { Finding, Where } from '../errors.js';
 import { dedupe, findIntersections, pointInRing } from './geometry.js';
 import { flatBbox, type License } from './model.js';
 
@@ -67,7 +67,12 @@ export function validateLicense(license: License): Finding[] {
   license.blocks.forEach((block, bi) => {
     const rings = block.rings.map(dedupe);
     for (const hit of findIntersections(rings)) {
-      const what = hit.ringA === hit.ringB ? (hit.ringA === 0 ? 'the outer ring crosses itself' : `excluded area ${hit.ringA} crosses itself`) : `${hit.ringA === 0 ? 'the outer ring' : `excluded area ${hit.ringA}`} and excluded area ${hit.ringB} cross`;
+      const what =
+        hit.ringA === hit.ringB
+          ? hit.ringA === 0
+            ? 'the outer ring crosses itself'
+            : `excluded area ${hit.ringA} crosses itself`
+          : `${hit.ringA === 0 ? 'the outer ring' : `excluded area ${hit.ringA}`} and excluded area ${hit.ringB} cross`;
       add('error', 'LICENSE_SELF_INTERSECTION', `${what} near (${hit.x.toFixed(3)}, ${hit.y.toFixed(3)}), at edges ${hit.edgeA + 1} and ${hit.edgeB + 1}`, {
         block: bi + 1,
         ring: hit.ringA,
@@ -148,8 +153,7 @@ function checkAreaOfUse(license: License, add: Add): boolean {
         add(
           'error',
           swapped ? 'COORD_XY_SWAPPED' : inCrsArea ? 'COORD_OUTSIDE_CHINA' : 'COORD_OUTSIDE_CRS_AREA',
-          `corner (${xName} ${x}, ${yName} ${y})${at} ${where}` +
-            (swapped ? `; with the two coordinates swapped it falls inside: the ${crs.geographic ? 'longitude and latitude' : 'X (northing) and Y (easting) columns'} look swapped` : ''),
+          `corner (${xName} ${x}, ${yName} ${y})${at} ${where}` + (swapped ? `; with the two coordinates swapped it falls inside: the ${crs.geographic ? 'longitude and latitude' : 'X (northing) and Y (easting) columns'} look swapped` : ''),
           { block: bi + 1, ring: ri, vertex: (i >> 1) + 1 },
         );
         return false;
@@ -167,7 +171,7 @@ function checkBlockOverlap(license: License, add: Add): void {
       const sa = dedupe(blocks[a]!.rings[0]!);
       const sb = dedupe(blocks[b]!.rings[0]!);
       const crossing = findIntersections([sa, sb]).find((h) => h.ringA !== h.ringB && h.proper);
-      const probe = crossing ? null : firstInteriorProbe(sa, blocks[b]!.rings) ?? firstInteriorProbe(sb, blocks[a]!.rings);
+      const probe = crossing ? null : (firstInteriorProbe(sa, blocks[b]!.rings) ?? firstInteriorProbe(sb, blocks[a]!.rings));
       if (crossing || probe) {
         const x = crossing ? crossing.x : probe![0];
         const y = crossing ? crossing.y : probe![1];

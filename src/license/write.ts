@@ -1,5 +1,5 @@
 /** Licenses out as GeoJSON in any supported CRS. */
-import { crsLabel, createTransform, type Crs } from '../crs/index.js';
+import { type Crs, createTransform, crsLabel } from '../crs/index.js';
 import { licenseArea } from './area.js';
 import { ringArea2 } from './geometry.js';
 import type { License } from './model.js';

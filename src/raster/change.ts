@@ -7,10 +7,10 @@
 import { createTransform, crsFromEpsg, crsLabel } from '../crs/index.js';
 import { GreenmineError } from '../errors.js';
 import type { License } from '../license/model.js';
-import { outlineRuns, StreamingLabeler, type Component } from './components.js';
-import { PolygonCoverage, type PixelPolygons } from './coverage.js';
+import { type Component, outlineRuns, StreamingLabeler } from './components.js';
+import { type PixelPolygons, PolygonCoverage } from './coverage.js';
 import { RasterReader } from './reader.js';
-import { WORLDCOVER, type ClassScheme } from './scheme.js';
+import { type ClassScheme, WORLDCOVER } from './scheme.js';
 import { toPixelPolygons } from './zonal.js';
 
 export interface ChangePatch {
@@ -46,24 +46,40 @@ export async function bareChange(beforePath: string, nowPath: string, licenses: 
   const before = await RasterReader.open(beforePath);
   const now = await RasterReader.open(nowPath);
   try {
-    const a = before.info, b = now.info;
+    const a = before.info,
+      b = now.info;
     if (a.width !== b.width || a.height !== b.height || a.transform.some((v, i) => Math.abs(v - b.transform[i]!) > 1e-9) || a.crs.proj4 !== b.crs.proj4) {
       throw new GreenmineError('RASTER_GRID_MISMATCH', `${nowPath} and ${beforePath} are not on the same grid; warp one onto the other to compare surveys`, { file: nowPath });
     }
     const scheme = options.scheme ?? WORLDCOVER;
     const group = new Uint8Array(65536); // 1 bare, 2 green
     for (const [code, c] of scheme.classes) group[code] = c.group === 'bare' ? 1 : c.group === 'green' ? 2 : 0;
-    const zones = licenses.flatMap((l) => toPixelPolygons(l.blocks.map((blk) => blk.rings), l.crs, now));
-    const excluded: PixelPolygons = (options.exclude ?? []).flatMap((l) => toPixelPolygons(l.blocks.map((blk) => blk.rings), l.crs, now));
+    const zones = licenses.flatMap((l) =>
+      toPixelPolygons(
+        l.blocks.map((blk) => blk.rings),
+        l.crs,
+        now,
+      ),
+    );
+    const excluded: PixelPolygons = (options.exclude ?? []).flatMap((l) =>
+      toPixelPolygons(
+        l.blocks.map((blk) => blk.rings),
+        l.crs,
+        now,
+      ),
+    );
     const cov = new PolygonCoverage(zones, 'centre');
     const exc = excluded.length ? new PolygonCoverage(excluded, 'centre') : null;
-    const r0 = Math.max(0, cov.rowMin), r1 = Math.min(b.height, cov.rowMax);
-    const c0 = Math.max(0, cov.colMin), c1 = Math.min(b.width, cov.colMax);
+    const r0 = Math.max(0, cov.rowMin),
+      r1 = Math.min(b.height, cov.rowMax);
+    const c0 = Math.max(0, cov.colMin),
+      c1 = Math.min(b.width, cov.colMax);
     if (r0 >= r1 || c0 >= c1) throw new GreenmineError('RASTER_NO_OVERLAP', `${nowPath}: the license does not overlap the raster`, { file: nowPath });
     const w = c1 - c0;
     const newBare = new StreamingLabeler(w, 8, c0);
     const regreened = new StreamingLabeler(w, 8, c0);
-    const maskNew = new Uint8Array(w), maskGreen = new Uint8Array(w);
+    const maskNew = new Uint8Array(w),
+      maskGreen = new Uint8Array(w);
     // Worked ground: a coarse grid of cells of the worked radius, each position marking its cell and the eight around it.
     const worked = options.worked ? workedGrid(options.worked, options.workedRadiusM ?? 10, now, c0, r0, c1, r1) : null;
     const idle = worked ? new StreamingLabeler(w, 8, c0) : null;
@@ -72,14 +88,15 @@ export async function bareChange(beforePath: string, nowPath: string, licenses: 
     const weights = new Float64Array(w);
     const covRow = new Float64Array(cov.width);
     const excRow = new Float64Array(exc ? exc.width : 0);
-    let bareBefore = 0, bareNow = 0, newArea = 0, greenArea = 0;
+    let bareBefore = 0,
+      bareNow = 0,
+      newArea = 0,
+      greenArea = 0;
     const { blockWidth: bw, blockHeight: bh } = b;
     for (let by = Math.floor(r0 / bh); by * bh < r1; by++) {
-      const bx0 = Math.floor(c0 / bw), bx1 = Math.floor((c1 - 1) / bw);
-      const [oldBlocks, newBlocks] = await Promise.all([
-        Promise.all(Array.from({ length: bx1 - bx0 + 1 }, (_, k) => before.readBlock(bx0 + k, by))),
-        Promise.all(Array.from({ length: bx1 - bx0 + 1 }, (_, k) => now.readBlock(bx0 + k, by))),
-      ]);
+      const bx0 = Math.floor(c0 / bw),
+        bx1 = Math.floor((c1 - 1) / bw);
+      const [oldBlocks, newBlocks] = await Promise.all([Promise.all(Array.from({ length: bx1 - bx0 + 1 }, (_, k) => before.readBlock(bx0 + k, by))), Promise.all(Array.from({ length: bx1 - bx0 + 1 }, (_, k) => now.readBlock(bx0 + k, by)))]);
       for (let r = Math.max(r0, by * bh); r < Math.min(r1, (by + 1) * bh); r++) {
         cov.rows(r, r + 1, covRow);
         if (exc) exc.rows(r, r + 1, excRow);
@@ -92,9 +109,11 @@ export async function bareChange(beforePath: string, nowPath: string, licenses: 
           if (exc && c >= exc.colMin && c < exc.colMax && r >= exc.rowMin && r < exc.rowMax && excRow[c - exc.colMin] === 1) continue;
           const bx = Math.floor(c / bw);
           const i = (r - by * bh) * bw + (c - bx * bw);
-          const vOld = oldBlocks[bx - bx0]![i]!, vNew = newBlocks[bx - bx0]![i]!;
+          const vOld = oldBlocks[bx - bx0]![i]!,
+            vNew = newBlocks[bx - bx0]![i]!;
           if (vOld === a.nodata || vNew === b.nodata) continue;
-          const gOld = group[vOld]!, gNew = group[vNew]!;
+          const gOld = group[vOld]!,
+            gNew = group[vNew]!;
           if (gOld === 1) bareBefore += area;
           if (gNew === 1) bareNow += area;
           weights[c - c0] = area;
@@ -140,7 +159,8 @@ export async function bareChange(beforePath: string, nowPath: string, licenses: 
 function workedGrid(lonLat: Float64Array, radiusM: number, reader: RasterReader, c0: number, r0: number, c1: number, r1: number): { at(c: number, r: number): boolean } {
   const t = reader.info.transform;
   const cellPx = Math.max(1, Math.floor(radiusM / Math.max(Math.abs(t[1]), Math.abs(t[5]))));
-  const W = Math.ceil((c1 - c0) / cellPx) + 2, H = Math.ceil((r1 - r0) / cellPx) + 2;
+  const W = Math.ceil((c1 - c0) / cellPx) + 2,
+    H = Math.ceil((r1 - r0) / cellPx) + 2;
   const grid = new Uint8Array(W * H);
   const tr = createTransform(crsFromEpsg(4326), reader.info.crs);
   const p: [number, number] = [0, 0];
@@ -148,10 +168,12 @@ function workedGrid(lonLat: Float64Array, radiusM: number, reader: RasterReader,
     tr.point(lonLat[i]!, lonLat[i + 1]!, p);
     const gc = Math.floor(((p[0] - t[0]) / t[1] - c0) / cellPx) + 1;
     const gr = Math.floor(((p[1] - t[3]) / t[5] - r0) / cellPx) + 1;
-    for (let dr = -1; dr <= 1; dr++) for (let dc = -1; dc <= 1; dc++) {
-      const x = gc + dc, y = gr + dr;
-      if (x >= 0 && y >= 0 && x < W && y < H) grid[y * W + x] = 1;
-    }
+    for (let dr = -1; dr <= 1; dr++)
+      for (let dc = -1; dc <= 1; dc++) {
+        const x = gc + dc,
+          y = gr + dr;
+        if (x >= 0 && y >= 0 && x < W && y < H) grid[y * W + x] = 1;
+      }
   }
   return { at: (c, r) => grid[(Math.floor((r - r0) / cellPx) + 1) * W + Math.floor((c - c0) / cellPx) + 1] === 1 };
 }

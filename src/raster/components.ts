@@ -92,7 +92,8 @@ class RunPool {
       const order = new Int32Array(n);
       n = 0;
       for (let k = head; k !== -1; k = this.next[k]!) order[n++] = k;
-      const rowOf = this.row, startOf = this.start;
+      const rowOf = this.row,
+        startOf = this.start;
       order.sort((a, b) => rowOf[a]! - rowOf[b]! || startOf[a]! - startOf[b]!);
       out = new Int32Array(3 * n);
       for (let i = 0; i < n; i++) {
@@ -243,7 +244,9 @@ export class StreamingLabeler {
     this.weight[keep]! += this.weight[gone]!;
     this.sumX[keep]! += this.sumX[gone]!;
     this.sumY[keep]! += this.sumY[gone]!;
-    const k = 4 * keep, g = 4 * gone, box = this.box;
+    const k = 4 * keep,
+      g = 4 * gone,
+      box = this.box;
     if (box[g]! < box[k]!) box[k] = box[g]!;
     if (box[g + 1]! < box[k + 1]!) box[k + 1] = box[g + 1]!;
     if (box[g + 2]! > box[k + 2]!) box[k + 2] = box[g + 2]!;
@@ -262,8 +265,13 @@ export class StreamingLabeler {
     this.row = row;
     const reach = this.connectivity === 8 ? 1 : 0;
     const width = this.width;
-    const pS = this.prevStart, pE = this.prevEnd, pL = this.prevLabel, pN = this.prevCount;
-    const cS = this.curStart, cE = this.curEnd, cL = this.curLabel;
+    const pS = this.prevStart,
+      pE = this.prevEnd,
+      pL = this.prevLabel,
+      pN = this.prevCount;
+    const cS = this.curStart,
+      cE = this.curEnd,
+      cL = this.curLabel;
     let n = 0;
     let k = 0; // first previous run that may still overlap
     for (let c = 0; c < width; ) {
@@ -301,7 +309,9 @@ export class StreamingLabeler {
       if (channels) {
         for (let ch = 0; ch < this.channelCount; ch++) {
           const values = channels[ch]!;
-          let sum = 0, min = Infinity, max = -Infinity;
+          let sum = 0,
+            min = Infinity,
+            max = -Infinity;
           for (let i = start; i < end; i++) {
             const v = values[i]!;
             sum += v;
@@ -425,7 +435,9 @@ function indexRuns(runs: Int32Array): IndexedRuns {
       break;
     }
   }
-  const rowValue: number[] = [], rowFirst: number[] = [], rowEnd: number[] = [];
+  const rowValue: number[] = [],
+    rowFirst: number[] = [],
+    rowEnd: number[] = [];
   for (let i = 0; i < r.length; i += 3) {
     if (rowValue.length === 0 || rowValue[rowValue.length - 1] !== r[i]) {
       if (rowValue.length) rowEnd.push(i);
@@ -448,7 +460,8 @@ function boundaryEdges({ r, rowValue, rowFirst, rowEnd }: IndexedRuns): number[]
   const uncovered = (from: number, end: number, a: number, b: number, y: number, top: boolean): void => {
     let x = a;
     for (let i = from; i < end && x < b; i += 3) {
-      const s0 = r[i + 1]!, e0 = r[i + 2]!;
+      const s0 = r[i + 1]!,
+        e0 = r[i + 2]!;
       if (e0 <= x || s0 >= b) continue;
       if (s0 > x) edge(x, Math.min(s0, b), y, top);
       if (e0 > x) x = e0;
@@ -464,7 +477,8 @@ function boundaryEdges({ r, rowValue, rowFirst, rowEnd }: IndexedRuns): number[]
     const above = k > 0 && rowValue[k - 1] === row - 1 ? k - 1 : -1;
     const below = k + 1 < rowValue.length && rowValue[k + 1] === row + 1 ? k + 1 : -1;
     for (let i = rowFirst[k]!; i < rowEnd[k]!; i += 3) {
-      const a = r[i + 1]!, b = r[i + 2]!;
+      const a = r[i + 1]!,
+        b = r[i + 2]!;
       if (above >= 0) uncovered(rowFirst[above]!, rowEnd[above]!, a, b, row, true);
       else edge(a, b, row, true);
       if (below >= 0) uncovered(rowFirst[below]!, rowEnd[below]!, a, b, row + 1, false);
@@ -485,7 +499,9 @@ function chainRings(edges: number[]): number[][][] {
   // Outgoing edges by start vertex: an open-addressing table of vertices (x, y) → first edge, chained.
   const size = 1 << Math.max(4, Math.ceil(Math.log2(2 * count + 1)));
   const mask = size - 1;
-  const slotX = new Int32Array(size), slotY = new Int32Array(size), slotEdge = new Int32Array(size).fill(-1);
+  const slotX = new Int32Array(size),
+    slotY = new Int32Array(size),
+    slotEdge = new Int32Array(size).fill(-1);
   const slotOf = (x: number, y: number): number => {
     let h = (Math.imul(x, 73_856_093) ^ Math.imul(y, 19_349_663)) & mask;
     while (slotEdge[h] !== -1 && (slotX[h] !== x || slotY[h] !== y)) h = (h + 1) & mask;
@@ -508,11 +524,16 @@ function chainRings(edges: number[]): number[][][] {
     let current = i;
     while (!used[current]) {
       used[current] = 1;
-      const x0 = edges[4 * current]!, y0 = edges[4 * current + 1]!, x1 = edges[4 * current + 2]!, y1 = edges[4 * current + 3]!;
+      const x0 = edges[4 * current]!,
+        y0 = edges[4 * current + 1]!,
+        x1 = edges[4 * current + 2]!,
+        y1 = edges[4 * current + 3]!;
       ring.push([x0, y0]);
       // Right-most turn relative to the incoming direction (screen coordinates): cross > 0 turns right.
-      const dx = Math.sign(x1 - x0), dy = Math.sign(y1 - y0);
-      let best = -1, bestScore = -1;
+      const dx = Math.sign(x1 - x0),
+        dy = Math.sign(y1 - y0);
+      let best = -1,
+        bestScore = -1;
       for (let j = slotEdge[slotOf(x1, y1)]!; j >= 0; j = nextOut[j]!) {
         if (used[j]) continue;
         const cross = dx * Math.sign(edges[4 * j + 3]! - y1) - dy * Math.sign(edges[4 * j + 2]! - x1);
@@ -556,7 +577,10 @@ function assignHoles(rings: number[][][], minHoleAreaPx: number): number[][][][]
   // pixel edges, so whether a pixel centre is inside is a count of the crossings left of it in its row
   // (a component of speckled pixels has thousands of holes in shells of thousands of vertices).
   const boxes = shells.map((r) => {
-    let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+    let x0 = Infinity,
+      y0 = Infinity,
+      x1 = -Infinity,
+      y1 = -Infinity;
     for (const [x, y] of r as Array<[number, number]>) {
       if (x < x0) x0 = x;
       if (x > x1) x1 = x;

@@ -157,7 +157,8 @@ export class BlockCounts {
     const words = new Uint32Array(block.buffer, block.byteOffset, block.length >> 2);
     const pairs = words.length & ~1;
     for (let k = 0; k < pairs; k += 2) {
-      const w = words[k]!, x = words[k + 1]!;
+      const w = words[k]!,
+        x = words[k + 1]!;
       t[w & 0xffff]!++;
       t[65536 | (w >>> 16)]!++;
       t[131072 | (x & 0xffff)]!++;
@@ -204,7 +205,10 @@ export class FullCounts {
   /** Pixels counted since the last flush (flushed before a lane could overflow). */
   private counted = 0;
   private static readonly LIMIT = 2 ** 32 - 1;
-  constructor(readonly u8: boolean, private readonly into: Float64Array) {
+  constructor(
+    readonly u8: boolean,
+    private readonly into: Float64Array,
+  ) {
     this.hist = new Uint32Array(u8 ? 1024 : 65536);
   }
 
@@ -259,4 +263,3 @@ export class FullCounts {
 export function wordViews(blocks: Array<RasterBlock | null>): Array<Uint32Array | null> {
   return blocks.map((b) => (b instanceof Uint8Array && b.byteOffset % 4 === 0 ? new Uint32Array(b.buffer, b.byteOffset, b.length >> 2) : null));
 }
-

@@ -36,7 +36,10 @@ export class PolygonCoverage {
     polygons: PixelPolygons,
     readonly mode: CoverageMode,
   ) {
-    let minX = Infinity, minY = Infinity, maxX = -Infinity, maxY = -Infinity;
+    let minX = Infinity,
+      minY = Infinity,
+      maxX = -Infinity,
+      maxY = -Infinity;
     let n = 0;
     for (const rings of polygons) for (const r of rings) n += r.length / 2 - 1;
     const edges = new Float64Array(n * 5);
@@ -131,7 +134,10 @@ export class PolygonCoverage {
     const e = this.edges;
     const x0 = this.colMin;
     for (let k = 0; k < e.length; k += 5) {
-      let ax = e[k]! - x0, ay = e[k + 1]!, bx = e[k + 2]! - x0, by = e[k + 3]!;
+      let ax = e[k]! - x0,
+        ay = e[k + 1]!,
+        bx = e[k + 2]! - x0,
+        by = e[k + 3]!;
       if (ay === by) continue;
       let dir = e[k + 4]!;
       if (ay > by) {
@@ -273,7 +279,8 @@ export class PolygonCoverage {
     let i = 0;
     for (let k = this.rowHead[ri]!; k >= 0; k = this.touchNext[k]!) {
       // Insertion sort by start (rows cross few edges).
-      const s0 = this.touchStart[k]!, e0 = this.touchEnd[k]!;
+      const s0 = this.touchStart[k]!,
+        e0 = this.touchEnd[k]!;
       let j = i;
       while (j > 0 && list[2 * (j - 1)]! > s0) {
         list[2 * j] = list[2 * (j - 1)]!;
@@ -308,10 +315,14 @@ export class PolygonCoverage {
    */
   rectangle(x0: number, y0: number, x1: number, y1: number): -1 | 0 | 1 {
     const e = this.edges;
-    const cx = (x0 + x1) / 2, cy = (y0 + y1) / 2;
+    const cx = (x0 + x1) / 2,
+      cy = (y0 + y1) / 2;
     let winding = 0;
     for (let k = 0; k < e.length; k += 5) {
-      const ax = e[k]!, ay = e[k + 1]!, bx = e[k + 2]!, by = e[k + 3]!;
+      const ax = e[k]!,
+        ay = e[k + 1]!,
+        bx = e[k + 2]!,
+        by = e[k + 3]!;
       if (Math.max(ax, bx) >= x0 && Math.min(ax, bx) <= x1 && Math.max(ay, by) >= y0 && Math.min(ay, by) <= y1) return -1;
       if (ay > cy !== by > cy && ax + ((cy - ay) * (bx - ax)) / (by - ay) < cx) winding += ay < by ? e[k + 4]! : -e[k + 4]!;
     }
@@ -329,7 +340,8 @@ export class PolygonCoverage {
       const y = row + 0.5;
       let n = 0;
       for (let k = 0; k < e.length; k += 5) {
-        const ay = e[k + 1]!, by = e[k + 3]!;
+        const ay = e[k + 1]!,
+          by = e[k + 3]!;
         if (ay > y !== by > y) xs[n++] = e[k]! + ((y - ay) * (e[k + 2]! - e[k]!)) / (by - ay) - this.colMin;
       }
       const sorted = xs.subarray(0, n).sort();
@@ -341,5 +353,4 @@ export class PolygonCoverage {
       }
     }
   }
-
 }

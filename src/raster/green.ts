@@ -4,17 +4,18 @@
  * the green-coverage ratio green ÷ (green + bare) against the 100 % target, and
  * bare ground outside the license within a buffer.
  */
-import { createTransform, crsFromEpsg, crsLabel, type Crs } from '../crs/index.js';
-import { outlineRuns } from './components.js';
-import { GreenmineError, type Finding } from '../errors.js';
-import intersect from '@turf/intersect';
+
 import { featureCollection, multiPolygon } from '@turf/helpers';
+import intersect from '@turf/intersect';
+import { type Crs, createTransform, crsFromEpsg, crsLabel } from '../crs/index.js';
+import { type Finding, GreenmineError } from '../errors.js';
 import { ringArea2 } from '../license/geometry.js';
 import type { License } from '../license/model.js';
+import { outlineRuns } from './components.js';
 import type { CoverageMode } from './coverage.js';
-import { RasterReader, type OpenOptions } from './reader.js';
-import { WORLDCOVER, type ClassGroup, type ClassScheme } from './scheme.js';
-import { toPixelPolygons, zonalClassAreas, type ClassSums } from './zonal.js';
+import { type OpenOptions, RasterReader } from './reader.js';
+import { type ClassGroup, type ClassScheme, WORLDCOVER } from './scheme.js';
+import { type ClassSums, toPixelPolygons, zonalClassAreas } from './zonal.js';
 
 export interface CoverageOptions extends OpenOptions {
   mode?: CoverageMode;
@@ -99,7 +100,7 @@ function clipToLicenses(zones: License[], licenses: License[], findings: Finding
     );
   };
   const licenseArea = multiPolygon(licenses.flatMap(rings));
-  const area = (polys: number[][][][]): number => polys.reduce((a, p) => a + p.reduce((b, r, k) => b + (k === 0 ? 1 : -1) * Math.abs(ringArea2(r.flat())) / 2, 0), 0);
+  const area = (polys: number[][][][]): number => polys.reduce((a, p) => a + p.reduce((b, r, k) => b + ((k === 0 ? 1 : -1) * Math.abs(ringArea2(r.flat()))) / 2, 0), 0);
   const polygons: Float64Array[][] = [];
   zones.forEach((zone, zi) => {
     const own = rings(zone);
@@ -113,7 +114,12 @@ function clipToLicenses(zones: License[], licenses: License[], findings: Finding
     const ownArea = area(own);
     const outside = ownArea - area(clipped);
     if (outside > Math.max(1e-6 * ownArea, crs.geographic ? 1e-12 : 0.01)) {
-      findings.push({ code: 'ZONE_OUTSIDE_LICENSE', severity: 'warning', message: `${zone.sourceFile}: greenable zone ${zone.name ?? zi + 1} reaches outside the license (${((outside / ownArea) * 100).toFixed(1)} % of it); only the part inside is measured`, where: { file: zone.sourceFile, feature: zi } });
+      findings.push({
+        code: 'ZONE_OUTSIDE_LICENSE',
+        severity: 'warning',
+        message: `${zone.sourceFile}: greenable zone ${zone.name ?? zi + 1} reaches outside the license (${((outside / ownArea) * 100).toFixed(1)} % of it); only the part inside is measured`,
+        where: { file: zone.sourceFile, feature: zi },
+      });
     }
     for (const poly of clipped) polygons.push(poly.map((r) => Float64Array.from(r.flat())));
   });

@@ -1,9 +1,9 @@
-export { PolygonCoverage, type CoverageMode, type PixelPolygons } from './coverage.js';
-export { measureCoverage, type CoverageOptions, type CoverageReport, type GroupAreas } from './green.js';
-export { ellipsoidBandAreaM2, RasterReader, type RasterBlock, type DataType, type OpenOptions, type RasterInfo } from './reader.js';
-export { loadScheme, parseScheme, schemeFromGroups, WORLDCOVER, type ClassGroup, type ClassScheme } from './scheme.js';
-export { toPixelPolygons, zonalClassAreas, type ClassSums, type ZonalOptions, type ZonalResult } from './zonal.js';
-export { writeTiledTiff, type TiffSpec } from './writer.js';
-export { outlineRuns, StreamingLabeler, type Component } from './components.js';
-export { bareChange, type BareChange, type ChangeOptions, type ChangePatch } from './change.js';
+export { type BareChange, bareChange, type ChangeOptions, type ChangePatch } from './change.js';
+export { type Component, outlineRuns, StreamingLabeler } from './components.js';
+export { type CoverageMode, type PixelPolygons, PolygonCoverage } from './coverage.js';
+export { type CoverageOptions, type CoverageReport, type GroupAreas, measureCoverage } from './green.js';
+export { type DataType, ellipsoidBandAreaM2, type OpenOptions, type RasterBlock, type RasterInfo, RasterReader } from './reader.js';
 export { measureRoadside, type RoadsideOptions, type RoadsideReport } from './roadside.js';
+export { type ClassGroup, type ClassScheme, loadScheme, parseScheme, schemeFromGroups, WORLDCOVER } from './scheme.js';
+export { type TiffSpec, writeTiledTiff } from './writer.js';
+export { type ClassSums, toPixelPolygons, type ZonalOptions, type ZonalResult, zonalClassAreas } from './zonal.js';

@@ -6,8 +6,8 @@
  * caller collects them), so those blocks never travel back.
  */
 import { closeSync, openSync, readSync } from 'node:fs';
-import { inflateSync } from 'node:zlib';
 import { parentPort } from 'node:worker_threads';
+import { inflateSync } from 'node:zlib';
 import { BlockCounts } from './counts.js';
 import type { InflateJob, InflateResult, PoolMessage } from './inflate-pool.js';
 import { unpredict } from './predictor.js';
@@ -46,7 +46,9 @@ function run(job: InflateJob): InflateResult {
     sessions.set(job.session, counts);
   }
   // One read for the whole run of blocks when they lie together in the file (as GDAL writes them).
-  let lo = Infinity, hi = 0, sum = 0;
+  let lo = Infinity,
+    hi = 0,
+    sum = 0;
   for (let i = 0; i < n; i++) {
     lo = Math.min(lo, job.offsets[i]!);
     hi = Math.max(hi, job.offsets[i]! + job.counts[i]!);
@@ -83,6 +85,9 @@ parentPort!.on('message', (m: PoolMessage) => {
     parentPort!.postMessage({ id: m.id, blocks: [], counts: result }, result ? [result.buffer as ArrayBuffer] : []);
   } else {
     const result = run(m.job);
-    parentPort!.postMessage(result, result.blocks.filter((b): b is ArrayBuffer => b !== null));
+    parentPort!.postMessage(
+      result,
+      result.blocks.filter((b): b is ArrayBuffer => b !== null),
+    );
   }
 });

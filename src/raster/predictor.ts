@@ -25,7 +25,10 @@ export function unpredict(data: ArrayBufferLike, predictor: number, width: numbe
       const o = r * rowBytes;
       let acc = 0;
       for (let k = o; k < o + rowBytes; k++) src[k] = acc = (acc + src[k]!) & 0xff;
-      const o1 = o + width, o2 = o + 2 * width, o3 = o + 3 * width, d = r * width;
+      const o1 = o + width,
+        o2 = o + 2 * width,
+        o3 = o + 3 * width,
+        d = r * width;
       for (let i = 0; i < width; i++) out[d + i] = ((src[o + i]! << 24) | (src[o1 + i]! << 16) | (src[o2 + i]! << 8) | src[o3 + i]!) >>> 0;
     }
     return out.buffer;

@@ -10,14 +10,14 @@
  */
 import { promisify } from 'node:util';
 import { inflate } from 'node:zlib';
-import { addDecoder, BaseDecoder, fromFile, getDecoder, type GeoTIFF, type GeoTIFFImage } from 'geotiff';
-import { crsFromGeoKeys, crsLabel, crsProjection, parseCrs, type Crs } from '../crs/index.js';
-import { GreenmineError, type Finding } from '../errors.js';
+import { addDecoder, BaseDecoder, fromFile, type GeoTIFF, type GeoTIFFImage, getDecoder } from 'geotiff';
+import { type Crs, crsFromGeoKeys, crsLabel, crsProjection, parseCrs } from '../crs/index.js';
+import { type Finding, GreenmineError } from '../errors.js';
+import { checkInputFile } from '../io/files.js';
 import { InflatePool } from './inflate-pool.js';
 import { decodeLzw } from './lzw.js';
-import { scanTiffStructure } from './tiff-structure.js';
-import { checkInputFile } from '../io/files.js';
 import { unpredict } from './predictor.js';
+import { scanTiffStructure } from './tiff-structure.js';
 
 const inflateAsync = promisify(inflate);
 
@@ -243,10 +243,18 @@ export class RasterReader {
     const compression = COMPRESSION_NAMES[compressionCode] ?? `code ${compressionCode}`;
     if (compressionCode === 6 || compressionCode === 7) {
       // geotiff's JPEG decoder differs from libjpeg (GDAL): YCbCr tiles by up to 91 per channel. Refused rather than measured wrongly.
-      throw new GreenmineError('RASTER_JPEG_UNSUPPORTED', `${file}: JPEG-compressed TIFFs are not decoded (their colours would differ from GDAL's); convert it losslessly first: gdal_translate -co COMPRESS=DEFLATE -co TILED=YES ${file} out.tif`, { file });
+      throw new GreenmineError(
+        'RASTER_JPEG_UNSUPPORTED',
+        `${file}: JPEG-compressed TIFFs are not decoded (their colours would differ from GDAL's); convert it losslessly first: gdal_translate -co COMPRESS=DEFLATE -co TILED=YES ${file} out.tif`,
+        { file },
+      );
     }
     if (!SUPPORTED.has(compressionCode)) {
-      throw new GreenmineError('RASTER_UNSUPPORTED_COMPRESSION', `${file}: ${compression} compression cannot be decoded here (supported: none, LZW, DEFLATE, PackBits, ZSTD, LERC, JPEG); convert it, e.g. gdal_translate -co COMPRESS=DEFLATE`, { file });
+      throw new GreenmineError(
+        'RASTER_UNSUPPORTED_COMPRESSION',
+        `${file}: ${compression} compression cannot be decoded here (supported: none, LZW, DEFLATE, PackBits, ZSTD, LERC, JPEG); convert it, e.g. gdal_translate -co COMPRESS=DEFLATE`,
+        { file },
+      );
     }
     const bands = image.getSamplesPerPixel();
     const band = options.band ?? 1;
@@ -307,7 +315,11 @@ export class RasterReader {
     const projection = crsProjection(crs);
     if (!crs.geographic && !['tmerc', 'etmerc', 'utm'].includes(projection)) {
       // Pixel areas and slopes are read as metres on the ground: true (to a few 10⁻⁴) in transverse Mercator, not in Mercator or conic maps.
-      throw new GreenmineError('RASTER_CRS_UNSUPPORTED', `${file}: ${crsLabel(crs)} (${crs.name}, +proj=${projection}) distorts areas and distances; warp the raster to a Gauss-Krüger or UTM CRS first, e.g. gdalwarp -t_srs EPSG:4549 -r near ${file} out.tif`, { file });
+      throw new GreenmineError(
+        'RASTER_CRS_UNSUPPORTED',
+        `${file}: ${crsLabel(crs)} (${crs.name}, +proj=${projection}) distorts areas and distances; warp the raster to a Gauss-Krüger or UTM CRS first, e.g. gdalwarp -t_srs EPSG:4549 -r near ${file} out.tif`,
+        { file },
+      );
     }
 
     let nodata: number | null = null;
@@ -382,7 +394,8 @@ export class RasterReader {
       if (uncompressed) {
         const by = Math.floor((k % (this.blocksAcross * this.blocksDown)) / this.blocksAcross);
         const rows = info.tiled ? info.blockHeight : this.blockRows(by);
-        if (counts[k]! < info.blockWidth * rows * bytesPerPixel) throw new GreenmineError('RASTER_DAMAGED', `${info.file}: uncompressed block ${k} holds ${counts[k]} bytes, fewer than its ${info.blockWidth * rows * bytesPerPixel}; the file is damaged`, { file: info.file });
+        if (counts[k]! < info.blockWidth * rows * bytesPerPixel)
+          throw new GreenmineError('RASTER_DAMAGED', `${info.file}: uncompressed block ${k} holds ${counts[k]} bytes, fewer than its ${info.blockWidth * rows * bytesPerPixel}; the file is damaged`, { file: info.file });
       }
     }
     this.blockIndex = { offsets, counts };
@@ -508,20 +521,23 @@ export class RasterReader {
         u8: info.dataType === 'uint8',
       });
       jobs.push(
-        job.then((r) => {
-          if (r.error) {
-            const bx = bxFirst + part[r.error.block]!;
-            throw new GreenmineError('RASTER_DECODE', `${info.file}: cannot read block ${bx},${by} (${r.error.message}); the file may be truncated or corrupt`, { file: info.file, path: `block ${bx},${by}` });
-          }
-          part.forEach((i, k) => {
-            const data = r.blocks[k];
-            if (data) blocks[i] = this.image.getArrayForSample(this.band - 1, data) as RasterBlock;
-          });
-        }, (err: unknown) => {
-          // The pool's own failure (a worker died): name the raster.
-          if (err instanceof GreenmineError && err.code === 'RASTER_WORKER') throw new GreenmineError(err.code, `${info.file}: ${err.message}`, { file: info.file });
-          throw err;
-        }),
+        job.then(
+          (r) => {
+            if (r.error) {
+              const bx = bxFirst + part[r.error.block]!;
+              throw new GreenmineError('RASTER_DECODE', `${info.file}: cannot read block ${bx},${by} (${r.error.message}); the file may be truncated or corrupt`, { file: info.file, path: `block ${bx},${by}` });
+            }
+            part.forEach((i, k) => {
+              const data = r.blocks[k];
+              if (data) blocks[i] = this.image.getArrayForSample(this.band - 1, data) as RasterBlock;
+            });
+          },
+          (err: unknown) => {
+            // The pool's own failure (a worker died): name the raster.
+            if (err instanceof GreenmineError && err.code === 'RASTER_WORKER') throw new GreenmineError(err.code, `${info.file}: ${err.message}`, { file: info.file });
+            throw err;
+          },
+        ),
       );
     }
     await Promise.all(jobs);

@@ -12,10 +12,10 @@
  * is given as polygons: a sample inside one counts as netted, not bare.
  */
 import { createTransform, crsFromEpsg } from '../crs/index.js';
-import { GreenmineError, type Finding } from '../errors.js';
+import { type Finding, GreenmineError } from '../errors.js';
 import type { License } from '../license/index.js';
 import { RasterReader } from './reader.js';
-import { WORLDCOVER, type ClassScheme } from './scheme.js';
+import { type ClassScheme, WORLDCOVER } from './scheme.js';
 
 export interface RoadsideOptions {
   /** Half the road's width: the strip starts this far from the centreline (m). */
@@ -74,36 +74,52 @@ export async function measureRoadside(classesPath: string, roads: number[][][], 
     const outer = halfWidthM + stripM;
     const reach = outer + Math.hypot(px, py);
     // The window the strip can touch.
-    let c0 = Infinity, r0 = Infinity, c1 = -Infinity, r1 = -Infinity;
+    let c0 = Infinity,
+      r0 = Infinity,
+      c1 = -Infinity,
+      r1 = -Infinity;
     for (let i = 0; i < segs.length; i += 2) {
       c0 = Math.min(c0, segs[i]! - reach / px);
       c1 = Math.max(c1, segs[i]! + reach / px);
       r0 = Math.min(r0, segs[i + 1]! - reach / py);
       r1 = Math.max(r1, segs[i + 1]! + reach / py);
     }
-    const col0 = Math.max(0, Math.floor(c0)), col1 = Math.min(info.width - 1, Math.ceil(c1));
-    const row0 = Math.max(0, Math.floor(r0)), row1 = Math.min(info.height - 1, Math.ceil(r1));
+    const col0 = Math.max(0, Math.floor(c0)),
+      col1 = Math.min(info.width - 1, Math.ceil(c1));
+    const row0 = Math.max(0, Math.floor(r0)),
+      row1 = Math.min(info.height - 1, Math.ceil(r1));
     // Distance in metres from a point (pixel coordinates) to the nearest centreline segment.
     const dist = (x: number, y: number): number => {
       let best = Infinity;
       for (let i = 0; i < segs.length; i += 4) {
-        const ax = segs[i]! * px, ay = segs[i + 1]! * py, bx = segs[i + 2]! * px, by = segs[i + 3]! * py;
-        const qx = x * px, qy = y * py;
-        const dx = bx - ax, dy = by - ay;
+        const ax = segs[i]! * px,
+          ay = segs[i + 1]! * py,
+          bx = segs[i + 2]! * px,
+          by = segs[i + 3]! * py;
+        const qx = x * px,
+          qy = y * py;
+        const dx = bx - ax,
+          dy = by - ay;
         const len2 = dx * dx + dy * dy;
         let u = len2 > 0 ? ((qx - ax) * dx + (qy - ay) * dy) / len2 : 0;
         u = u < 0 ? 0 : Math.min(u, 1);
-        const ex = ax + u * dx - qx, ey = ay + u * dy - qy;
+        const ex = ax + u * dx - qx,
+          ey = ay + u * dy - qy;
         const d2 = ex * ex + ey * ey;
         if (d2 < best) best = d2;
       }
       return Math.sqrt(best);
     };
     const diag = Math.hypot(px, py);
-    let stripM2 = 0, bareM2 = 0, nettedM2 = 0, greenM2 = 0, unknownM2 = 0;
+    let stripM2 = 0,
+      bareM2 = 0,
+      nettedM2 = 0,
+      greenM2 = 0,
+      unknownM2 = 0;
     const nodata = info.nodata;
     let cached: Awaited<ReturnType<RasterReader['readBlock']>> | null = null;
-    let cachedBx = -1, cachedBy = -1;
+    let cachedBx = -1,
+      cachedBy = -1;
     for (let row = row0; row <= row1; row++) {
       const areaM2 = reader.pixelAreaM2(row);
       const by = Math.floor(row / info.blockHeight);
@@ -111,7 +127,8 @@ export async function measureRoadside(classesPath: string, roads: number[][][], 
         const d = dist(col + 0.5, row + 0.5);
         if (d > outer + diag || d < inner - diag) continue;
         // Fraction of the pixel in the strip, and of that fraction under a net.
-        let inStrip = 0, inNet = 0;
+        let inStrip = 0,
+          inNet = 0;
         const whole = d - diag / 2 > inner && d + diag / 2 <= outer;
         if (whole) {
           inStrip = 1;
@@ -119,7 +136,8 @@ export async function measureRoadside(classesPath: string, roads: number[][][], 
         } else {
           for (let sy = 0; sy < SUB; sy++) {
             for (let sx = 0; sx < SUB; sx++) {
-              const x = col + (sx + 0.5) / SUB, y = row + (sy + 0.5) / SUB;
+              const x = col + (sx + 0.5) / SUB,
+                y = row + (sy + 0.5) / SUB;
               const ds = dist(x, y);
               if (ds > inner && ds <= outer) {
                 inStrip++;
@@ -155,7 +173,8 @@ export async function measureRoadside(classesPath: string, roads: number[][][], 
     const findings: Finding[] = [];
     // The strip beyond the raster is not measured: say how much.
     const coveredWindow = col0 <= c0 && col1 >= c1 && row0 <= r0 && row1 >= r1;
-    if (!coveredWindow) findings.push({ code: 'RASTER_LICENSE_PARTLY_OUTSIDE', severity: 'warning', message: `${classesPath}: the roadside strip reaches beyond the raster; only its part on the raster is measured`, where: { file: classesPath } });
+    if (!coveredWindow)
+      findings.push({ code: 'RASTER_LICENSE_PARTLY_OUTSIDE', severity: 'warning', message: `${classesPath}: the roadside strip reaches beyond the raster; only its part on the raster is measured`, where: { file: classesPath } });
     return { file: classesPath, stripM2, bareM2, nettedM2, greenM2, unknownM2, findings };
   } finally {
     await reader.close();
@@ -193,7 +212,8 @@ function insideAny(polygons: Float64Array[][], x: number, y: number): boolean {
     for (const r of rings) {
       const n = r.length;
       for (let i = 0, j = n - 2; i < n; j = i, i += 2) {
-        const yi = r[i + 1]!, yj = r[j + 1]!;
+        const yi = r[i + 1]!,
+          yj = r[j + 1]!;
         if (yi > y !== yj > y && x < r[i]! + ((y - yi) * (r[j]! - r[i]!)) / (yj - yi)) inside = !inside;
       }
     }

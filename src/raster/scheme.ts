@@ -3,9 +3,10 @@
  * The default is ESA WorldCover; any other scheme is a small JSON file
  * `{"name", "nodata"?, "classes": {"10": {"name": "tree", "group": "green"}, …}}`.
  */
-import { parseJson } from '../io/json.js';
-import { readInput } from '../io/files.js';
+
 import { GreenmineError } from '../errors.js';
+import { readInput } from '../io/files.js';
+import { parseJson } from '../io/json.js';
 
 export type ClassGroup = 'green' | 'bare' | 'nongreenable' | 'other';
 

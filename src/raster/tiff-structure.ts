@@ -8,8 +8,8 @@
  * directories themselves: a few hundred bytes per IFD.
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { GreenmineError } from '../errors.js';
 import type { ErrorCode } from '../error-codes.js';
+import { GreenmineError } from '../errors.js';
 
 /** More images than this in one file is not a GeoTIFF greenmine reads (COGs have a dozen). */
 const MAX_IFDS = 1024;

@@ -6,8 +6,8 @@
  * (projected or geographic) or none at all.
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
-import { commitTemp, discardTemp, tempPathFor } from '../io/files.js';
 import { deflateSync } from 'node:zlib';
+import { commitTemp, discardTemp, tempPathFor } from '../io/files.js';
 
 export interface TiffSpec {
   width: number;
@@ -52,12 +52,7 @@ function floatPredict(tile: Float32Array, width: number, height: number, out: Ui
  * `beforeTileRow(ty)`, when given, is awaited before the tiles of each tile row
  * (so a producer can compute one band of rows at a time).
  */
-export async function writeTiledTiff(
-  path: string,
-  spec: TiffSpec,
-  fill: (tx: number, ty: number, out: Uint8Array | Float32Array) => void,
-  beforeTileRow?: (ty: number) => Promise<void>,
-): Promise<void> {
+export async function writeTiledTiff(path: string, spec: TiffSpec, fill: (tx: number, ty: number, out: Uint8Array | Float32Array) => void, beforeTileRow?: (ty: number) => Promise<void>): Promise<void> {
   const { width, height, tileSize } = spec;
   const across = Math.ceil(width / tileSize);
   const down = Math.ceil(height / tileSize);

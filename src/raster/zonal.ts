@@ -4,12 +4,12 @@
  * (decoded concurrently), weighted and summed per class. Memory is one block
  * row of coverage and blocks, whatever the raster's size.
  */
-import { createTransform, type Crs } from '../crs/index.js';
-import { GreenmineError, type Finding } from '../errors.js';
-import { PolygonCoverage, type CoverageMode, type PixelPolygons } from './coverage.js';
-import type { RasterBlock, RasterReader } from './reader.js';
-import { StreamingLabeler, type Component } from './components.js';
+import { type Crs, createTransform } from '../crs/index.js';
+import { type Finding, GreenmineError } from '../errors.js';
+import { type Component, StreamingLabeler } from './components.js';
 import { FullCounts, wordViews } from './counts.js';
+import { type CoverageMode, type PixelPolygons, PolygonCoverage } from './coverage.js';
+import type { RasterBlock, RasterReader } from './reader.js';
 
 /** Sums per class code (m²), with nodata apart. */
 export interface ClassSums {
@@ -58,12 +58,13 @@ export interface ZonalOptions {
  * coordinates, densifying edges so the reprojected edge is within 0.1 pixel
  * of the true curve.
  */
-export function toPixelPolygons(polygons: Float64Array[][], crs: Crs, reader: { info: Pick<RasterReader["info"], "transform" | "crs"> }): PixelPolygons {
+export function toPixelPolygons(polygons: Float64Array[][], crs: Crs, reader: { info: Pick<RasterReader['info'], 'transform' | 'crs'> }): PixelPolygons {
   const t = reader.info.transform;
   const same = crs.epsg !== null && crs.epsg === reader.info.crs.epsg && crs.proj4 === reader.info.crs.proj4;
   const transform = same ? null : createTransform(crs, reader.info.crs);
   const toPixel = (x: number, y: number, out: number[]): void => {
-    let px = x, py = y;
+    let px = x,
+      py = y;
     if (transform) [px, py] = transform.point(x, y);
     out.push((px - t[0]) / t[1], (py - t[3]) / t[5]);
   };
@@ -72,15 +73,20 @@ export function toPixelPolygons(polygons: Float64Array[][], crs: Crs, reader: { 
     rings.map((ring) => {
       const out: number[] = [];
       for (let i = 0; i + 3 < ring.length; i += 2) {
-        const ax = ring[i]!, ay = ring[i + 1]!, bx = ring[i + 2]!, by = ring[i + 3]!;
+        const ax = ring[i]!,
+          ay = ring[i + 1]!,
+          bx = ring[i + 2]!,
+          by = ring[i + 3]!;
         toPixel(ax, ay, out);
         if (!transform) continue;
         // Bisect until the midpoint of every piece lands within the tolerance of the straight pixel segment.
         const densify = (x0: number, y0: number, x1: number, y1: number, p0: [number, number], p1: [number, number], depth: number): void => {
-          const mx = (x0 + x1) / 2, my = (y0 + y1) / 2;
+          const mx = (x0 + x1) / 2,
+            my = (y0 + y1) / 2;
           const m: number[] = [];
           toPixel(mx, my, m);
-          const dx = (p0[0] + p1[0]) / 2 - m[0]!, dy = (p0[1] + p1[1]) / 2 - m[1]!;
+          const dx = (p0[0] + p1[0]) / 2 - m[0]!,
+            dy = (p0[1] + p1[1]) / 2 - m[1]!;
           if (depth < 16 && Math.hypot(dx, dy) > tolerancePx) {
             densify(x0, y0, mx, my, p0, [m[0]!, m[1]!], depth + 1);
             out.push(m[0]!, m[1]!);
@@ -156,7 +162,8 @@ function planZonal(reader: RasterReader, zones: PixelPolygons, options: ZonalOpt
   const readRow = (by: number, bxFirst: number, bxLast: number): Promise<Array<RasterBlock | null>> => {
     if (!pool) return readBlockRow(reader, by, bxFirst, bxLast, concurrency);
     let plan: Uint8Array | null = null;
-    const y0 = by * bh, y1 = y0 + bh;
+    const y0 = by * bh,
+      y1 = y0 + bh;
     if (session && y1 <= H && !(exclude && y1 > exclude.rowMin && y0 < exclude.rowMax)) {
       plan = new Uint8Array(bxLast - bxFirst + 1);
       for (let bx = bxFirst; bx <= bxLast; bx++) {
@@ -194,7 +201,49 @@ function planZonal(reader: RasterReader, zones: PixelPolygons, options: ZonalOpt
   // too large to flush every row), and partial areas.
   const shared = new Float64Array(65536);
   const counts = info.dataType === 'uint8' || !info.crs.geographic ? new FullCounts(info.dataType === 'uint8', shared) : null;
-  return { mode, info, W, H, bw, bh, nodata, findings, zone, exclude, bufferPx, r0, r1, c0, c1, integer, small, nodataIsInteger, inside, insideEx, ring, acc, zw, edgesForBuffer, ahead, pool, fused, session, readRow, patchClasses, maxPatches, kept, byWeight, labeler, patchMask, patchWeight, ringList, ringMask, extras, shared, counts };
+  return {
+    mode,
+    info,
+    W,
+    H,
+    bw,
+    bh,
+    nodata,
+    findings,
+    zone,
+    exclude,
+    bufferPx,
+    r0,
+    r1,
+    c0,
+    c1,
+    integer,
+    small,
+    nodataIsInteger,
+    inside,
+    insideEx,
+    ring,
+    acc,
+    zw,
+    edgesForBuffer,
+    ahead,
+    pool,
+    fused,
+    session,
+    readRow,
+    patchClasses,
+    maxPatches,
+    kept,
+    byWeight,
+    labeler,
+    patchMask,
+    patchWeight,
+    ringList,
+    ringMask,
+    extras,
+    shared,
+    counts,
+  };
 }
 
 type ZonalPlan = ReturnType<typeof planZonal>;
@@ -224,7 +273,8 @@ async function sumBlockRows(reader: RasterReader, plan: ZonalPlan): Promise<void
     if (edgesForBuffer) {
       const list: number[] = [];
       for (let i = 0; i < edgesForBuffer.length; i += 4) {
-        const y1 = edgesForBuffer[i + 1]!, y2 = edgesForBuffer[i + 3]!;
+        const y1 = edgesForBuffer[i + 1]!,
+          y2 = edgesForBuffer[i + 3]!;
         if (Math.max(y1, y2) >= ra - bufferPx && Math.min(y1, y2) <= rb + bufferPx) list.push(edgesForBuffer[i]!, y1, edgesForBuffer[i + 2]!, y2);
       }
       bandEdges = Float64Array.from(list);
@@ -270,7 +320,21 @@ async function sumBlockRows(reader: RasterReader, plan: ZonalPlan): Promise<void
           if (covZ.length < zw) covZ = new Float64Array(zw);
           if (rowInZone) zone.prefixRow(ri, covZ, 0);
           else covZ.fill(0, 0, zw);
-          const dense: DenseRow = { covZ, zOffset: -zone.colMin, zFrom: zone.colMin, zTo: zone.colMax, covE, eOffset: eRow, eFrom: exclude!.colMin, eTo: exclude!.colMax, ringMask, areaM2, inside: inside.acc, insideEx: insideEx.acc, ringAcc: ring.acc };
+          const dense: DenseRow = {
+            covZ,
+            zOffset: -zone.colMin,
+            zFrom: zone.colMin,
+            zTo: zone.colMax,
+            covE,
+            eOffset: eRow,
+            eFrom: exclude!.colMin,
+            eTo: exclude!.colMax,
+            ringMask,
+            areaM2,
+            inside: inside.acc,
+            insideEx: insideEx.acc,
+            ringAcc: ring.acc,
+          };
           for (let bx = bxFirst; bx <= bxLast; bx++) {
             const from = Math.max(c0, bx * bw);
             const to = Math.min(c1, (bx + 1) * bw, W);
@@ -535,7 +599,9 @@ function sumRowFused(
   }
 
   function markPatches(block: Uint8Array | Uint16Array, offset: number, from: number, to: number, m2: number): void {
-    const isPatch = x.isPatch!, mask = x.patchMask!, weight = x.patchWeight!;
+    const isPatch = x.isPatch!,
+      mask = x.patchMask!,
+      weight = x.patchWeight!;
     const shift = colMin - x.c0;
     for (let c = from; c < to; c++) {
       if (isPatch[block[offset + c]!] === 0) continue;
@@ -625,10 +691,17 @@ function ringIntervals(edges: Float64Array, y: number, bufferPx: number, c0: num
   const b = bufferPx;
   const pieces: Array<[number, number]> = [];
   for (let i = 0; i < edges.length; i += 4) {
-    const x1 = edges[i]!, y1 = edges[i + 1]!, x2 = edges[i + 2]!, y2 = edges[i + 3]!;
+    const x1 = edges[i]!,
+      y1 = edges[i + 1]!,
+      x2 = edges[i + 2]!,
+      y2 = edges[i + 3]!;
     if ((y1 < y - b && y2 < y - b) || (y1 > y + b && y2 > y + b)) continue;
-    let lo = Infinity, hi = -Infinity;
-    for (const [px, py] of [[x1, y1], [x2, y2]] as const) {
+    let lo = Infinity,
+      hi = -Infinity;
+    for (const [px, py] of [
+      [x1, y1],
+      [x2, y2],
+    ] as const) {
       const dy = y - py;
       if (Math.abs(dy) > b) continue;
       const half = Math.sqrt(b * b - dy * dy);
@@ -636,24 +709,30 @@ function ringIntervals(edges: Float64Array, y: number, bufferPx: number, c0: num
       if (px + half > hi) hi = px + half;
     }
     // The band: 0 ≤ (p − A)·(B − A) ≤ L² and |(p − A) × (B − A)| ≤ b·L, each an x-interval on the line.
-    const dx = x2 - x1, dyE = y2 - y1;
+    const dx = x2 - x1,
+      dyE = y2 - y1;
     const len2 = dx * dx + dyE * dyE;
     if (len2 > 0) {
       const len = Math.sqrt(len2);
       const ry = y - y1;
-      let a0 = -Infinity, a1 = Infinity;
+      let a0 = -Infinity,
+        a1 = Infinity;
       if (dx !== 0) {
-        const u = (0 - ry * dyE) / dx, v = (len2 - ry * dyE) / dx;
+        const u = (0 - ry * dyE) / dx,
+          v = (len2 - ry * dyE) / dx;
         a0 = x1 + Math.min(u, v);
         a1 = x1 + Math.max(u, v);
       } else if (ry * dyE < 0 || ry * dyE > len2) a1 = -Infinity;
-      let b0 = -Infinity, b1 = Infinity;
+      let b0 = -Infinity,
+        b1 = Infinity;
       if (dyE !== 0) {
-        const u = (-b * len + ry * dx) / dyE, v = (b * len + ry * dx) / dyE;
+        const u = (-b * len + ry * dx) / dyE,
+          v = (b * len + ry * dx) / dyE;
         b0 = x1 + Math.min(u, v);
         b1 = x1 + Math.max(u, v);
       } else if (Math.abs(ry * dx) > b * len) b1 = -Infinity;
-      const from = Math.max(a0, b0), to = Math.min(a1, b1);
+      const from = Math.max(a0, b0),
+        to = Math.min(a1, b1);
       if (from <= to) {
         if (from < lo) lo = from;
         if (to > hi) hi = to;

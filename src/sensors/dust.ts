@@ -5,8 +5,9 @@
  * key positions. One rule engine serves the batch run and the streaming
  * monitor (`DustMonitor.push`), so both give the same alarms.
  */
+
+import { type Finding, GreenmineError } from '../errors.js';
 import { readInput } from '../io/files.js';
-import { GreenmineError, type Finding } from '../errors.js';
 import { decodeText } from '../io/text.js';
 import { parseTime } from '../track/build.js';
 
@@ -63,7 +64,14 @@ export function parseRule(text: string, source = 'rule'): DustRule {
   if (!['PM10', 'PM2.5', 'TSP'].includes(String(r.pollutant)) || !['rolling', 'calendar'].includes(String(r.window)) || !(Number(r.windowMin) > 0) || !(Number(r.limitUgM3) > 0)) {
     throw new GreenmineError('DUST_RULE', `${source}: a rule needs pollutant (PM10, PM2.5, TSP), window (rolling, calendar), windowMin > 0 and limitUgM3 > 0`);
   }
-  return { name: r.name ?? `${r.pollutant} ${r.limitUgM3} µg/m³ ${r.window} ${r.windowMin} min`, pollutant: r.pollutant as Pollutant, window: r.window as DustRule['window'], windowMin: Number(r.windowMin), limitUgM3: Number(r.limitUgM3), allowedPerDay: r.allowedPerDay ?? 0 };
+  return {
+    name: r.name ?? `${r.pollutant} ${r.limitUgM3} µg/m³ ${r.window} ${r.windowMin} min`,
+    pollutant: r.pollutant as Pollutant,
+    window: r.window as DustRule['window'],
+    windowMin: Number(r.windowMin),
+    limitUgM3: Number(r.limitUgM3),
+    allowedPerDay: r.allowedPerDay ?? 0,
+  };
 }
 
 const COLUMNS = {
@@ -85,7 +93,9 @@ export function parseReadings(bytes: Uint8Array, file: string): { readings: Read
   const findings: Finding[] = [];
   // The header may come again further down (exports appended to each other), possibly with other units.
   let sep = ',';
-  let iTime = -1, iStation = -1, iUnit = -1;
+  let iTime = -1,
+    iStation = -1,
+    iUnit = -1;
   let pollutants: Array<{ index: number; pollutant: Pollutant; factor: number | null }> = [];
   const readHeader = (headerLine: string, lineNo: number): void => {
     sep = [',', ';', '\t'].map((x) => [x, headerLine.split(x).length] as const).sort((a, b) => b[1] - a[1])[0]![0];
@@ -140,7 +150,16 @@ export function parseReadings(bytes: Uint8Array, file: string): { readings: Read
       readings.push({ station, timeS: t, pollutant: p.pollutant, valueUgM3: v * (p.factor ?? rowFactor ?? 1) });
     }
   }
-  if (bad.length) findings.push({ code: 'DUST_BAD_ROWS', severity: 'warning', message: `${bad.length} row(s) skipped: ${bad.slice(0, 5).map((b) => `line ${b.line} (${b.reason})`).join(', ')}`, where: { file } });
+  if (bad.length)
+    findings.push({
+      code: 'DUST_BAD_ROWS',
+      severity: 'warning',
+      message: `${bad.length} row(s) skipped: ${bad
+        .slice(0, 5)
+        .map((b) => `line ${b.line} (${b.reason})`)
+        .join(', ')}`,
+      where: { file },
+    });
   readings.sort((a, b) => a.timeS - b.timeS || a.station.localeCompare(b.station));
   return { readings, bad, findings };
 }
@@ -251,11 +270,15 @@ export function parseStations(bytes: Uint8Array, file: string): Station[] {
   const lines = text.split(/\r\n|\r|\n/).filter((l) => l.trim());
   const header = (lines[0] ?? '').split(',').map((h) => h.trim().replace(/^\uFEFF/, ''));
   const col = (re: RegExp): number => header.findIndex((h) => re.test(h));
-  const iId = col(COLUMNS.station), iLon = col(/^(lon|lng|longitude|经度)/i), iLat = col(/^(lat|latitude|纬度)/i), iRole = col(/^(role|position|type|位置|类型|部位)/i);
+  const iId = col(COLUMNS.station),
+    iLon = col(/^(lon|lng|longitude|经度)/i),
+    iLat = col(/^(lat|latitude|纬度)/i),
+    iRole = col(/^(role|position|type|位置|类型|部位)/i);
   if (iId < 0 || iLon < 0 || iLat < 0) throw new GreenmineError('DUST_STATIONS', `${file}, line 1: expected station, lon and lat columns`, { file, line: 1 });
   return lines.slice(1).map((l, i) => {
     const c = l.split(',');
-    const lon = Number(c[iLon]), lat = Number(c[iLat]);
+    const lon = Number(c[iLon]),
+      lat = Number(c[iLat]);
     if (!Number.isFinite(lon) || !Number.isFinite(lat)) throw new GreenmineError('DUST_STATIONS', `${file}, line ${i + 2}: position "${c[iLon]}, ${c[iLat]}" is not lon, lat`, { file, line: i + 2 });
     return { id: c[iId]!.trim(), lon, lat, role: iRole >= 0 ? (c[iRole] ?? '').trim() || null : null };
   });
@@ -271,12 +294,7 @@ export interface DustReport {
 }
 
 /** Alarms, completeness and key positions for a set of readings. */
-export function analyseDust(
-  readings: Reading[],
-  stations: Station[],
-  rule: DustRule,
-  options: { keyPositions?: Array<{ role: string; lon: number; lat: number }>; keyDistanceM?: number; minCompleteness?: number } = {},
-): DustReport {
+export function analyseDust(readings: Reading[], stations: Station[], rule: DustRule, options: { keyPositions?: Array<{ role: string; lon: number; lat: number }>; keyDistanceM?: number; minCompleteness?: number } = {}): DustReport {
   const monitor = new DustMonitor(rule);
   const alarms: DustAlarm[] = [];
   for (const r of readings) alarms.push(...monitor.push(r.station, r.timeS, r.pollutant, r.valueUgM3));
@@ -289,7 +307,10 @@ export function analyseDust(
   const last = readings.length ? readings[readings.length - 1]!.timeS : 0;
   const perStation = [...ids].sort().map((id) => {
     const times = [...new Set(readings.filter((r) => r.station === id && r.pollutant === rule.pollutant).map((r) => r.timeS))].sort((a, b) => a - b);
-    const gaps = times.slice(1).map((t, i) => t - times[i]!).sort((a, b) => a - b);
+    const gaps = times
+      .slice(1)
+      .map((t, i) => t - times[i]!)
+      .sort((a, b) => a - b);
     const intervalS = gaps.length ? gaps[Math.floor(gaps.length / 2)]! : null;
     const expected = intervalS ? Math.floor((last - first) / intervalS) + 1 : 0;
     const completeness = expected ? Math.min(1, times.length / expected) : 0;
@@ -298,8 +319,7 @@ export function analyseDust(
     return { id, role: stations.find((s) => s.id === id)?.role ?? null, readings: times.length, completeness, intervalS, silent };
   });
   const keyDistanceM = options.keyDistanceM ?? 100;
-  const metres = (a: { lon: number; lat: number }, b: { lon: number; lat: number }): number =>
-    Math.hypot((a.lon - b.lon) * 111_320 * Math.cos((((a.lat + b.lat) / 2) * Math.PI) / 180), (a.lat - b.lat) * 110_574);
+  const metres = (a: { lon: number; lat: number }, b: { lon: number; lat: number }): number => Math.hypot((a.lon - b.lon) * 111_320 * Math.cos((((a.lat + b.lat) / 2) * Math.PI) / 180), (a.lat - b.lat) * 110_574);
   const keyPositions = (options.keyPositions ?? []).map((k) => {
     let best: Station | null = null;
     let bestM = Infinity;
@@ -308,7 +328,13 @@ export function analyseDust(
       if (d < bestM) [best, bestM] = [s, d];
     }
     const covered = best !== null && bestM <= keyDistanceM;
-    if (!covered) findings.push({ code: 'DUST_KEY_POSITION_UNMONITORED', severity: 'warning', message: `no dust monitor within ${keyDistanceM} m of the ${k.role}${best ? ` (nearest: ${best.id}, ${bestM.toFixed(0)} m)` : ''}`, where: { path: k.role } });
+    if (!covered)
+      findings.push({
+        code: 'DUST_KEY_POSITION_UNMONITORED',
+        severity: 'warning',
+        message: `no dust monitor within ${keyDistanceM} m of the ${k.role}${best ? ` (nearest: ${best.id}, ${bestM.toFixed(0)} m)` : ''}`,
+        where: { path: k.role },
+      });
     return { role: k.role, station: best?.id ?? null, distanceM: best ? bestM : null, covered };
   });
   return { rule, stations: perStation, alarms, keyPositions, findings };

@@ -1,1 +1,1 @@
-export { analyseDust, DustMonitor, loadReadings, loadStations, parseReadings, parseRule, parseStations, PRESETS, type DustAlarm, type DustReport, type DustRule, type Pollutant, type Reading, type Station } from './dust.js';
+export { analyseDust, type DustAlarm, DustMonitor, type DustReport, type DustRule, loadReadings, loadStations, type Pollutant, PRESETS, parseReadings, parseRule, parseStations, type Reading, type Station } from './dust.js';

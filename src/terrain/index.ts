@@ -1,4 +1,4 @@
-export { demPixelMetres, DemRows, metresPerDegree, SlopeRows, slopeRow, type SlopeAlgorithm } from './slope.js';
-export { exposedSlopes, exposedSlopesInZones, type ExposedSlope, type SlopesOptions, type SlopesReport, type ZoneSlopesOptions } from './slopes.js';
-export { platformSoil, type PlatformSoil, type SoilOptions, type SoilReport } from './soil.js';
+export { DemRows, demPixelMetres, metresPerDegree, type SlopeAlgorithm, SlopeRows, slopeRow } from './slope.js';
 export { writeSlopeRaster } from './slope-raster.js';
+export { type ExposedSlope, exposedSlopes, exposedSlopesInZones, type SlopesOptions, type SlopesReport, type ZoneSlopesOptions } from './slopes.js';
+export { type PlatformSoil, platformSoil, type SoilOptions, type SoilReport } from './soil.js';

@@ -7,7 +7,7 @@
 import { GreenmineError } from '../errors.js';
 import { checkOutput } from '../io/files.js';
 import { RasterReader, writeTiledTiff } from '../raster/index.js';
-import { SlopeRows, type SlopeAlgorithm } from './slope.js';
+import { type SlopeAlgorithm, SlopeRows } from './slope.js';
 
 export async function writeSlopeRaster(demPath: string, outPath: string, options: { algorithm?: SlopeAlgorithm } = {}): Promise<{ width: number; height: number }> {
   checkOutput(outPath, [demPath], 'slope raster');

@@ -129,9 +129,14 @@ export function slopeRow(above: Float32Array | null, row: Float32Array, below: F
         out[c] = NaN;
         continue;
       }
-      let a = above[c - 1]!, b = above[c]!, cc = above[c + 1]!;
-      let d = row[c - 1]!, f = row[c + 1]!;
-      let g = below[c - 1]!, h = below[c]!, i = below[c + 1]!;
+      let a = above[c - 1]!,
+        b = above[c]!,
+        cc = above[c + 1]!;
+      let d = row[c - 1]!,
+        f = row[c + 1]!;
+      let g = below[c - 1]!,
+        h = below[c]!,
+        i = below[c + 1]!;
       if (a !== a) a = e;
       if (b !== b) b = e;
       if (cc !== cc) cc = e;

@@ -8,19 +8,20 @@
  * The class raster leads: each class pixel takes the slope of the DEM cell
  * under its centre (nearest cell); both rasters must share a CRS.
  */
-import { createTransform, crsFromEpsg, crsLabel } from '../crs/index.js';
-import { GreenmineError, type Finding } from '../errors.js';
-import type { ErrorCode } from '../error-codes.js';
-import type { License } from '../license/model.js';
+
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { outlineRuns, StreamingLabeler, type Component } from '../raster/components.js';
-import { PolygonCoverage, type PixelPolygons } from '../raster/coverage.js';
-import { RasterReader, type OpenOptions } from '../raster/reader.js';
-import { WORLDCOVER, type ClassScheme } from '../raster/scheme.js';
-import { toPixelPolygons } from '../raster/zonal.js';
-import { SlopeRows, type SlopeAlgorithm } from './slope.js';
+import { createTransform, crsFromEpsg, crsLabel } from '../crs/index.js';
+import type { ErrorCode } from '../error-codes.js';
+import { type Finding, GreenmineError } from '../errors.js';
 import { workerExecArgv } from '../io/worker-argv.js';
+import type { License } from '../license/model.js';
+import { type Component, outlineRuns, StreamingLabeler } from '../raster/components.js';
+import { type PixelPolygons, PolygonCoverage } from '../raster/coverage.js';
+import { type OpenOptions, RasterReader } from '../raster/reader.js';
+import { type ClassScheme, WORLDCOVER } from '../raster/scheme.js';
+import { toPixelPolygons } from '../raster/zonal.js';
+import { type SlopeAlgorithm, SlopeRows } from './slope.js';
 
 export interface SlopesOptions {
   minSlopeDeg?: number;
@@ -80,7 +81,8 @@ export async function labelBand(job: BandJob): Promise<BandResult> {
     const c1 = Math.min(W, job.colEnd ?? cov.colMax);
     // DEM columns under the class pixel centres, and the DEM columns this band needs.
     const demCol = new Int32Array(c1 - c0);
-    let dcMin = Infinity, dcMax = -Infinity;
+    let dcMin = Infinity,
+      dcMax = -Infinity;
     for (let c = c0; c < c1; c++) {
       const dc = Math.floor((ct[0] + (c + 0.5) * ct[1] - dt[0]) / dt[1]);
       demCol[c - c0] = dc;
@@ -164,7 +166,8 @@ function unionFind(n: number): { find: (i: number) => number; union: (a: number,
     return i;
   };
   const union = (a: number, b: number): void => {
-    const ra = find(a), rb = find(b);
+    const ra = find(a),
+      rb = find(b);
     if (ra !== rb) parent[Math.max(ra, rb)] = Math.min(ra, rb);
   };
   return { find, union };
@@ -364,7 +367,13 @@ export async function exposedSlopes(classesPath: string, demPath: string, licens
     const findings: Finding[] = [...classes.info.findings, ...dem.info.findings];
     const ct = classes.info.transform;
     const dt = dem.info.transform;
-    const zones = licenses.flatMap((l) => toPixelPolygons(l.blocks.map((b) => b.rings), l.crs, classes));
+    const zones = licenses.flatMap((l) =>
+      toPixelPolygons(
+        l.blocks.map((b) => b.rings),
+        l.crs,
+        classes,
+      ),
+    );
     // The reference rule: a pixel belongs to the license when its centre does.
     const cov = new PolygonCoverage(zones, 'centre');
     const { width: W, height: H, blockWidth: bw } = classes.info;
@@ -374,10 +383,14 @@ export async function exposedSlopes(classesPath: string, demPath: string, licens
     const c1 = Math.min(W, cov.colMax);
     if (r0 >= r1 || c0 >= c1) throw new GreenmineError('RASTER_NO_OVERLAP', `${classesPath}: the license does not overlap the class raster`, { file: classesPath });
     // The DEM must cover some of the license.
-    const demMinX = dt[0], demMaxX = dt[0] + dem.info.width * dt[1];
-    const demMaxY = dt[3], demMinY = dt[3] + dem.info.height * dt[5];
-    const licMinX = ct[0] + c0 * ct[1], licMaxX = ct[0] + c1 * ct[1];
-    const licMaxY = ct[3] + r0 * ct[5], licMinY = ct[3] + r1 * ct[5];
+    const demMinX = dt[0],
+      demMaxX = dt[0] + dem.info.width * dt[1];
+    const demMaxY = dt[3],
+      demMinY = dt[3] + dem.info.height * dt[5];
+    const licMinX = ct[0] + c0 * ct[1],
+      licMaxX = ct[0] + c1 * ct[1];
+    const licMaxY = ct[3] + r0 * ct[5],
+      licMinY = ct[3] + r1 * ct[5];
     if (demMaxX <= licMinX || demMinX >= licMaxX || demMaxY <= licMinY || demMinY >= licMaxY) {
       throw new GreenmineError('TERRAIN_NO_OVERLAP', `${demPath} does not cover the license's part of ${classesPath}`, { file: demPath });
     }
@@ -475,14 +488,27 @@ export async function exposedSlopesInZones(classesPath: string, demPath: string,
     const toWgs = createTransform(classes.info.crs, crsFromEpsg(4326));
     const cosCap = Math.cos((maxSlopeDeg * Math.PI) / 180);
     const out: ExposedSlope[] = [];
-    let totalPlanar = 0, totalSurface = 0;
+    let totalPlanar = 0,
+      totalSurface = 0;
     const findings: Finding[] = [...classes.info.findings, ...dem.info.findings];
     for (const [zi, zone] of zones.entries()) {
-      const polygons = toPixelPolygons(zone.blocks.map((b) => b.rings), zone.crs, classes);
+      const polygons = toPixelPolygons(
+        zone.blocks.map((b) => b.rings),
+        zone.crs,
+        classes,
+      );
       const cov = new PolygonCoverage(polygons, 'centre');
       const row = new Float64Array(cov.width);
-      let areaM2 = 0, bareM2 = 0, surface = 0, slopeSum = 0, slopeMax = -Infinity, zMin = Infinity, zMax = -Infinity, n = 0;
-      let sx = 0, sy = 0;
+      let areaM2 = 0,
+        bareM2 = 0,
+        surface = 0,
+        slopeSum = 0,
+        slopeMax = -Infinity,
+        zMin = Infinity,
+        zMax = -Infinity,
+        n = 0;
+      let sx = 0,
+        sy = 0;
       for (let r = Math.max(0, cov.rowMin); r < Math.min(classes.info.height, cov.rowMax); r++) {
         cov.rows(r, r + 1, row);
         const pa = classes.pixelAreaM2(r);

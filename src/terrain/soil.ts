@@ -5,7 +5,7 @@
  * "after" DEM is resampled bilinearly at those centres (stated in the report).
  */
 import { createTransform, crsFromEpsg, crsLabel } from '../crs/index.js';
-import { GreenmineError, type Finding } from '../errors.js';
+import { type Finding, GreenmineError } from '../errors.js';
 import type { License } from '../license/model.js';
 import { outlineRuns, StreamingLabeler } from '../raster/components.js';
 import { PolygonCoverage } from '../raster/coverage.js';
@@ -82,10 +82,16 @@ export async function platformSoil(platforms: License[], beforePath: string, aft
     const results: PlatformSoil[] = [];
     for (const [index, platform] of platforms.entries()) {
       const id = options.maxSlopeDeg !== undefined ? `flat cells (< ${options.maxSlopeDeg}°) of ${platform.id}` : String(platform.attributes.id ?? platform.name ?? index + 1);
-      const polygons = toPixelPolygons(platform.blocks.map((b) => b.rings), platform.crs, before);
+      const polygons = toPixelPolygons(
+        platform.blocks.map((b) => b.rings),
+        platform.crs,
+        before,
+      );
       const cov = new PolygonCoverage(polygons, 'centre');
-      const r0 = Math.max(0, cov.rowMin), r1 = Math.min(before.info.height, cov.rowMax);
-      const c0 = Math.max(0, cov.colMin), c1 = Math.min(before.info.width, cov.colMax);
+      const r0 = Math.max(0, cov.rowMin),
+        r1 = Math.min(before.info.height, cov.rowMax);
+      const c0 = Math.max(0, cov.colMin),
+        c1 = Math.min(before.info.width, cov.colMax);
       const values: number[] = [];
       let missing = 0;
       let areaM2 = 0;

@@ -3,8 +3,8 @@
  * de-duplicated, offset-corrected typed-array tracks, with the bad rows
  * counted and a file that is mostly bad refused.
  */
-import { parseFrame, toWgs84, type FrameName } from '../crs/index.js';
-import { GreenmineError, type Finding } from '../errors.js';
+import { type FrameName, parseFrame, toWgs84 } from '../crs/index.js';
+import { type Finding, GreenmineError } from '../errors.js';
 import type { BadRow, Track, TrackSet } from './model.js';
 
 export interface RawFix {
@@ -123,12 +123,23 @@ export function buildTrackSet(source: string, fixes: RawFix[] | FixColumns, rows
     }
   }
   if (rows > 0 && bad.count / rows > MAX_BAD_SHARE) {
-    const sample = bad.slice(0, 5).map((b) => `line ${b.line}: ${b.reason}`).join('; ');
+    const sample = bad
+      .slice(0, 5)
+      .map((b) => `line ${b.line}: ${b.reason}`)
+      .join('; ');
     throw new GreenmineError('TRACK_MOSTLY_BAD', `${source}: ${bad.count} of ${rows} rows could not be read (${sample})`, { file: source, line: bad.kept[0]?.line });
   }
   if (!keep.some((k) => k === 1)) throw new GreenmineError('TRACK_EMPTY', `${source}: no positions with a time`, { file: source });
   if (bad.count > 0) {
-    findings.push({ code: 'TRACK_BAD_ROWS', severity: 'warning', message: `${bad.count} row(s) skipped: ${bad.slice(0, 5).map((b) => `line ${b.line} (${b.reason})`).join(', ')}${bad.count > 5 ? ', …' : ''}`, where: { file: source } });
+    findings.push({
+      code: 'TRACK_BAD_ROWS',
+      severity: 'warning',
+      message: `${bad.count} row(s) skipped: ${bad
+        .slice(0, 5)
+        .map((b) => `line ${b.line} (${b.reason})`)
+        .join(', ')}${bad.count > 5 ? ', …' : ''}`,
+      where: { file: source },
+    });
   }
   // Group by device (counting sort on the device index, file order kept within a device).
   const nDevices = cols.deviceNames.length;

@@ -4,10 +4,11 @@
  * declared (option) or read from the header (经度(GCJ02), 百度…); otherwise
  * WGS 84 is assumed, with a warning.
  */
+
+import { closeSync, openSync, readSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { OffsetFrame } from '../crs/index.js';
-import { GreenmineError, type Finding } from '../errors.js';
-import { closeSync, openSync, readSync } from 'node:fs';
+import { type Finding, GreenmineError } from '../errors.js';
 import { checkInputFile } from '../io/files.js';
 import { decodeText, normaliseEncoding } from '../io/text.js';
 import { BadRows, badPosition, buildTrackSet, decimal, FixColumns, parseTime } from './build.js';

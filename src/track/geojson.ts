@@ -1,7 +1,8 @@
 /** GeoJSON tracks: Points with `properties.time`, or (Multi)LineStrings with `properties.times` or `coordTimes`. */
-import { parseJson } from '../io/json.js';
+
 import { basename } from 'node:path';
-import { GreenmineError, type Finding } from '../errors.js';
+import { type Finding, GreenmineError } from '../errors.js';
+import { parseJson } from '../io/json.js';
 import { badPosition, buildTrackSet, parseTime, type RawFix } from './build.js';
 import type { BadRow, TrackSet } from './model.js';
 import type { TrackReadOptions } from './options.js';

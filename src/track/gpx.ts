@@ -1,8 +1,8 @@
 /** GPX 1.0 and 1.1 tracks, routes and waypoints (fast-xml-parser). GPX times are UTC by the standard. */
 import { basename } from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
+import { type Finding, GreenmineError } from '../errors.js';
 import { decodeXml, parseXmlText } from '../io/xml.js';
-import { GreenmineError, type Finding } from '../errors.js';
 import { badPosition, buildTrackSet, parseTime, type RawFix } from './build.js';
 import type { BadRow, TrackSet } from './model.js';
 import type { TrackReadOptions } from './options.js';

@@ -1,7 +1,7 @@
 import { closeSync, openSync, readSync } from 'node:fs';
-import { checkInputFile, readInput } from '../io/files.js';
 import { extname } from 'node:path';
 import { parseFrame } from '../crs/index.js';
+import { checkInputFile, readInput } from '../io/files.js';
 import { parseTrackCsv, streamTrackCsv } from './csv.js';
 import { parseTrackGeoJson } from './geojson.js';
 import { parseGpx } from './gpx.js';
@@ -44,7 +44,10 @@ export function detectTrackFormat(file: string, bytes: Uint8Array): TrackFormat 
   const ext = extname(file).toLowerCase();
   const byExtension = TRACK_FORMATS.find((f) => (f.extensions as readonly string[]).includes(ext));
   if (byExtension) return byExtension.name;
-  const head = new TextDecoder().decode(bytes.subarray(0, 200)).replace(/^\uFEFF/, '').trimStart();
+  const head = new TextDecoder()
+    .decode(bytes.subarray(0, 200))
+    .replace(/^\uFEFF/, '')
+    .trimStart();
   return TRACK_FORMATS.find((f) => f.sniff(head))!.name;
 }
 

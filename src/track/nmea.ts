@@ -4,8 +4,8 @@
  * a GGA and an RMC of the same second become one fix.
  */
 import { basename } from 'node:path';
-import { GreenmineError, type Finding } from '../errors.js';
-import { badPosition, buildTrackSet, validDate, type RawFix } from './build.js';
+import { type Finding, GreenmineError } from '../errors.js';
+import { badPosition, buildTrackSet, type RawFix, validDate } from './build.js';
 import type { BadRow, TrackSet } from './model.js';
 import type { TrackReadOptions } from './options.js';
 

@@ -16,7 +16,7 @@
  * With 1 m cells and GNSS noise of 1–3 m, the centrelines lie within 2 m of
  * the true one over ≥ 90 % of its length (tests/roads.test.ts).
  */
-import { createTransform, crsFromEpsg, type Crs } from '../crs/index.js';
+import { type Crs, createTransform, crsFromEpsg } from '../crs/index.js';
 import type { Track } from './model.js';
 
 export interface RoadOptions {
@@ -38,10 +38,11 @@ export function deriveRoads(tracks: Track[], options: RoadOptions = {}): number[
   const minLengthM = options.minLengthM ?? 30;
   const maxGapS = options.maxGapS ?? 60;
   const maxJumpM = options.maxJumpM ?? 200;
-  let sumLon = 0, n = 0;
+  let sumLon = 0,
+    n = 0;
   for (const t of tracks) for (let i = 0; i < t.lon.length; i++) (sumLon += t.lon[i]!), n++;
   if (n < 2) return [];
-  const crs = options.crs ?? crsFromEpsg(4513 + Math.round((sumLon / n) / 3) - 25);
+  const crs = options.crs ?? crsFromEpsg(4513 + Math.round(sumLon / n / 3) - 25);
   const fwd = createTransform(crsFromEpsg(4326), crs);
   const inv = createTransform(crs, crsFromEpsg(4326));
   // Project every fix once.
@@ -55,13 +56,17 @@ export function deriveRoads(tracks: Track[], options: RoadOptions = {}): number[
     }
     return out;
   });
-  let minX = Infinity, minY = Infinity, maxX = -Infinity, maxY = -Infinity;
-  for (const a of xy) for (let i = 0; i < a.length; i += 2) {
-    minX = Math.min(minX, a[i]!);
-    maxX = Math.max(maxX, a[i]!);
-    minY = Math.min(minY, a[i + 1]!);
-    maxY = Math.max(maxY, a[i + 1]!);
-  }
+  let minX = Infinity,
+    minY = Infinity,
+    maxX = -Infinity,
+    maxY = -Infinity;
+  for (const a of xy)
+    for (let i = 0; i < a.length; i += 2) {
+      minX = Math.min(minX, a[i]!);
+      maxX = Math.max(maxX, a[i]!);
+      minY = Math.min(minY, a[i + 1]!);
+      maxY = Math.max(maxY, a[i + 1]!);
+    }
   const pad = 4;
   const W = Math.ceil((maxX - minX) / cellM) + 2 * pad + 1;
   const H = Math.ceil((maxY - minY) / cellM) + 2 * pad + 1;
@@ -79,10 +84,12 @@ export function deriveRoads(tracks: Track[], options: RoadOptions = {}): number[
     let length = 0;
     for (let i = 1; i < chain.length; i++) length += Math.hypot(chain[i]![0] - chain[i - 1]![0], chain[i]![1] - chain[i - 1]![1]) * cellM;
     if (length < minLengthM) continue;
-    out.push(simplify(chain, 0.5).map(([c, r]) => {
-      inv.point(ox + (c + 0.5) * cellM, oy + (r + 0.5) * cellM, p);
-      return [p[0], p[1]];
-    }));
+    out.push(
+      simplify(chain, 0.5).map(([c, r]) => {
+        inv.point(ox + (c + 0.5) * cellM, oy + (r + 0.5) * cellM, p);
+        return [p[0], p[1]];
+      }),
+    );
   }
   return out;
 }
@@ -113,8 +120,10 @@ function countPasses(tracks: Track[], xy: Float64Array[], g: { W: number; H: num
   tracks.forEach((t, k) => {
     const a = xy[k]!;
     for (let i = 0; i < t.lon.length; i++) {
-      const x = a[2 * i]!, y = a[2 * i + 1]!;
-      const px = i > 0 ? a[2 * i - 2]! : x, py = i > 0 ? a[2 * i - 1]! : y;
+      const x = a[2 * i]!,
+        y = a[2 * i + 1]!;
+      const px = i > 0 ? a[2 * i - 2]! : x,
+        py = i > 0 ? a[2 * i - 1]! : y;
       const len = Math.hypot(x - px, y - py);
       // A new pass at the start of a track and after a gap or a jump (the truck was not seen in between).
       if (i === 0 || t.timeS[i]! - t.timeS[i - 1]! > g.maxGapS || len > g.maxJumpM) {
@@ -135,16 +144,18 @@ function smooth(a: Float32Array, W: number, H: number): Float32Array {
   const k = [1 / 16, 4 / 16, 6 / 16, 4 / 16, 1 / 16];
   const tmp = new Float32Array(a.length);
   const out = new Float32Array(a.length);
-  for (let r = 0; r < H; r++) for (let c = 2; c < W - 2; c++) {
-    let s = 0;
-    for (let j = 0; j < 5; j++) s += k[j]! * a[r * W + c + j - 2]!;
-    tmp[r * W + c] = s;
-  }
-  for (let r = 2; r < H - 2; r++) for (let c = 0; c < W; c++) {
-    let s = 0;
-    for (let j = 0; j < 5; j++) s += k[j]! * tmp[(r + j - 2) * W + c]!;
-    out[r * W + c] = s;
-  }
+  for (let r = 0; r < H; r++)
+    for (let c = 2; c < W - 2; c++) {
+      let s = 0;
+      for (let j = 0; j < 5; j++) s += k[j]! * a[r * W + c + j - 2]!;
+      tmp[r * W + c] = s;
+    }
+  for (let r = 2; r < H - 2; r++)
+    for (let c = 0; c < W; c++) {
+      let s = 0;
+      for (let j = 0; j < 5; j++) s += k[j]! * tmp[(r + j - 2) * W + c]!;
+      out[r * W + c] = s;
+    }
   return out;
 }
 
@@ -165,7 +176,14 @@ function thin(m: Uint8Array, W: number, H: number): void {
         for (let c = 1; c < W - 1; c++) {
           const i = r * W + c;
           if (!m[i]) continue;
-          const p2 = m[i - W]!, p3 = m[i - W + 1]!, p4 = m[i + 1]!, p5 = m[i + W + 1]!, p6 = m[i + W]!, p7 = m[i + W - 1]!, p8 = m[i - 1]!, p9 = m[i - W - 1]!;
+          const p2 = m[i - W]!,
+            p3 = m[i - W + 1]!,
+            p4 = m[i + 1]!,
+            p5 = m[i + W + 1]!,
+            p6 = m[i + W]!,
+            p7 = m[i + W - 1]!,
+            p8 = m[i - 1]!,
+            p9 = m[i - W - 1]!;
           const b = p2 + p3 + p4 + p5 + p6 + p7 + p8 + p9;
           if (b < 2 || b > 6) continue;
           const seq = [p2, p3, p4, p5, p6, p7, p8, p9, p2];
@@ -184,7 +202,16 @@ function thin(m: Uint8Array, W: number, H: number): void {
 /** A pass counts the cells this near its path (m). */
 const NEAR_M = 3;
 
-const N8 = [[-1, -1], [0, -1], [1, -1], [-1, 0], [1, 0], [-1, 1], [0, 1], [1, 1]] as const;
+const N8 = [
+  [-1, -1],
+  [0, -1],
+  [1, -1],
+  [-1, 0],
+  [1, 0],
+  [-1, 1],
+  [0, 1],
+  [1, 1],
+] as const;
 
 /**
  * Thin cells into chains of [col, row]: walked from the ends (cells with one neighbour) first,
@@ -243,7 +270,8 @@ function simplify(points: Array<[number, number]>, tol: number): Array<[number, 
     const [ax, ay] = points[a]!;
     const [bx, by] = points[b]!;
     const len = Math.hypot(bx - ax, by - ay) || 1;
-    let worst = -1, at = -1;
+    let worst = -1,
+      at = -1;
     for (let i = a + 1; i < b; i++) {
       const d = Math.abs((bx - ax) * (ay - points[i]![1]) - (ax - points[i]![0]) * (by - ay)) / len;
       if (d > worst) (worst = d), (at = i);

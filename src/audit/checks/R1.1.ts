@@ -1,5 +1,5 @@
 /** R1.1 可绿化区域绿化覆盖率达到100%: green ÷ (green + bare) in the greenable area of the latest survey. */
-import { m2, notAssessedResult, polygonFeature, verdict, type CheckDef } from '../check.js';
+import { type CheckDef, m2, notAssessedResult, polygonFeature, verdict } from '../check.js';
 import { quote } from '../options.js';
 
 /** The rule: the green ratio reaches the target (to rounding); null when there is nothing greenable to judge. */

@@ -1,6 +1,6 @@
 /** R2.1 治理区域无岩石土壤裸露: bare ground on the restored platforms. */
 import { measureCoverage } from '../../raster/index.js';
-import { m2, verdict, type CheckDef } from '../check.js';
+import { type CheckDef, m2, verdict } from '../check.js';
 
 export const R2_1: CheckDef = {
   id: 'R2.1',

@@ -1,6 +1,6 @@
 /** R2.3 平台覆土不低于30cm: soil thickness on the platforms from the DEMs before and after. */
 import { platformSoil } from '../../terrain/index.js';
-import { notAssessedResult, polygonFeature, verdict, type CheckDef } from '../check.js';
+import { type CheckDef, notAssessedResult, polygonFeature, verdict } from '../check.js';
 import { quote } from '../options.js';
 
 export const R2_3: CheckDef = {
@@ -26,7 +26,10 @@ export const R2_3: CheckDef = {
         threshold: { minSoilM: t.minSoilM },
         evidence: failing.flatMap((p) => p.thinPatches.map((c) => polygonFeature('R2.3', c, { platform: p.id }))),
       },
-      () => ({ zh: `${failing.length}个平台覆土不足${quote('minSoilM', t.minSoilM)}（平台${failing.map((p) => p.id).join('、')}）`, en: `${failing.length} platform(s) with soil under ${quote('minSoilM', t.minSoilM)} (${failing.map((p) => p.id).join(', ')})` }),
+      () => ({
+        zh: `${failing.length}个平台覆土不足${quote('minSoilM', t.minSoilM)}（平台${failing.map((p) => p.id).join('、')}）`,
+        en: `${failing.length} platform(s) with soil under ${quote('minSoilM', t.minSoilM)} (${failing.map((p) => p.id).join(', ')})`,
+      }),
       { zh: `对覆土不足处补充覆土至${quote('minSoilM', t.minSoilM)}以上后复绿`, en: `Top up the soil to at least ${quote('minSoilM', t.minSoilM)} where thin, then re-green` },
     );
   },

@@ -1,5 +1,5 @@
 /** R3.1 裸露山体最小化: bare ground inside the license, and whether it grew since the previous survey. */
-import { m2, polygonFeature, type CheckDef } from '../check.js';
+import { type CheckDef, m2, polygonFeature } from '../check.js';
 
 export const R3_1: CheckDef = {
   id: 'R3.1',
@@ -25,7 +25,10 @@ export const R3_1: CheckDef = {
       },
       threshold: { rule: c ? 'bare area outside the excluded zones must not grow between surveys' : 'reported (one survey)' },
       problem: grew
-        ? { zh: `与上期相比，裸露面积由${m2(c!.bareBeforeM2)}增至${m2(c!.bareNowM2)}，新增裸露${m2(c!.newBareM2)}`, en: `Bare area grew from ${m2(c!.bareBeforeM2)} to ${m2(c!.bareNowM2)} since the previous survey (${m2(c!.newBareM2)} newly bare)` }
+        ? {
+            zh: `与上期相比，裸露面积由${m2(c!.bareBeforeM2)}增至${m2(c!.bareNowM2)}，新增裸露${m2(c!.newBareM2)}`,
+            en: `Bare area grew from ${m2(c!.bareBeforeM2)} to ${m2(c!.bareNowM2)} since the previous survey (${m2(c!.newBareM2)} newly bare)`,
+          }
         : reportOnly
           ? { zh: `矿区范围内裸露面积${m2(insideBare)}`, en: `${m2(insideBare)} of bare ground inside the license` }
           : null,

@@ -9,7 +9,7 @@ import { crsFromEpsg } from '../../crs/index.js';
 import { licensesToGeoJson, loadLines } from '../../license/index.js';
 import { bareChange, measureCoverage, measureRoadside } from '../../raster/index.js';
 import { deriveRoads } from '../../track/index.js';
-import { m2, polygonFeature, verdict, type CheckDef, type EvidenceFeature } from '../check.js';
+import { type CheckDef, type EvidenceFeature, m2, polygonFeature, verdict } from '../check.js';
 
 export const R3_2: CheckDef = {
   id: 'R3.2',
@@ -32,7 +32,13 @@ export const R3_2: CheckDef = {
     } else if ((manifest.tracks ?? []).some((x) => x.type === 'truck')) {
       roads = deriveRoads((await ctx.tracks()).filter((x) => x.type === 'truck').map((x) => x.track));
       roadsSource = 'tracks';
-      if (roads.length === 0) ctx.findings.push({ code: 'INPUT_MISSING', severity: 'warning', message: 'no haul road could be derived from the truck tracks (no cell passed 3 times over 30 m); the roadside strip is not measured', where: { file: ctx.manifestPath, path: 'zones.roads' } });
+      if (roads.length === 0)
+        ctx.findings.push({
+          code: 'INPUT_MISSING',
+          severity: 'warning',
+          message: 'no haul road could be derived from the truck tracks (no cell passed 3 times over 30 m); the roadside strip is not measured',
+          where: { file: ctx.manifestPath, path: 'zones.roads' },
+        });
     }
     if (roads.length) {
       roadside = await measureRoadside(classes, roads, { halfWidthM: t.roadHalfWidthM, stripM: t.roadsideM, netted, scheme: await ctx.scheme() });
@@ -52,7 +58,13 @@ export const R3_2: CheckDef = {
         let k = 0;
         for (const { track } of tracks) for (let i = 0; i < track.lon.length; i++) (worked[k++] = track.lon[i]!), (worked[k++] = track.lat[i]!);
       }
-      const change = await bareChange(ctx.file(ctx.previous.path), classes, ctx.licenses, { exclude: [...((await ctx.zones('excluded')) ?? []), ...(netted ?? [])], minPatchM2: t.minPatchM2, scheme: await ctx.scheme(), worked, workedRadiusM: 10 });
+      const change = await bareChange(ctx.file(ctx.previous.path), classes, ctx.licenses, {
+        exclude: [...((await ctx.zones('excluded')) ?? []), ...(netted ?? [])],
+        minPatchM2: t.minPatchM2,
+        scheme: await ctx.scheme(),
+        worked,
+        workedRadiusM: 10,
+      });
       idle = { m2: change.idleBareM2!, bareM2: change.idleBareM2! };
       idleSource = 'surveys';
       for (const p of change.patches.filter((x) => x.kind === 'idle')) evidence.push(polygonFeature('R3.2', p.outline, { kind: 'idle-bare', patch: p.id, areaM2: p.areaM2 }));

@@ -1,5 +1,5 @@
 /** R3.3 矿区范围外无开采破坏: bare ground in a ring outside the license. */
-import { m2, notAssessedResult, verdict, type CheckDef } from '../check.js';
+import { type CheckDef, m2, notAssessedResult, verdict } from '../check.js';
 
 export const R3_3: CheckDef = {
   id: 'R3.3',

@@ -1,5 +1,5 @@
 /** R4.1 粉尘实时监测与超标报警: over-limit alarms and monitor completeness. */
-import { iso, type CheckDef } from '../check.js';
+import { type CheckDef, iso } from '../check.js';
 import type { AuditContext } from '../context.js';
 
 /** The dust alarms as report events (shared with R5.4). */
@@ -22,8 +22,16 @@ export const R4_1: CheckDef = {
     const rule = report.rule;
     const parts: Array<{ zh: string; en: string }> = [];
     const peak = Math.max(...report.alarms.map((a) => a.peakUgM3)).toFixed(0);
-    if (alarms.length) parts.push({ zh: `粉尘超标报警${alarms.length}次（${rule.pollutant} ${rule.windowMin}分钟${rule.window === 'rolling' ? '滑动' : '时段'}均值限值${rule.limitUgM3}μg/m³），峰值${peak}μg/m³`, en: `${alarms.length} over-limit alarm(s) (${rule.name}), peak ${peak} µg/m³` });
-    if (silent.length) parts.push({ zh: `监测站${silent.map((st) => st.id).join('、')}数据不完整（低于${(t.minMonitorCompleteness * 100).toFixed(0)}%）`, en: `monitor(s) ${silent.map((st) => st.id).join(', ')} below ${(t.minMonitorCompleteness * 100).toFixed(0)} % of expected readings` });
+    if (alarms.length)
+      parts.push({
+        zh: `粉尘超标报警${alarms.length}次（${rule.pollutant} ${rule.windowMin}分钟${rule.window === 'rolling' ? '滑动' : '时段'}均值限值${rule.limitUgM3}μg/m³），峰值${peak}μg/m³`,
+        en: `${alarms.length} over-limit alarm(s) (${rule.name}), peak ${peak} µg/m³`,
+      });
+    if (silent.length)
+      parts.push({
+        zh: `监测站${silent.map((st) => st.id).join('、')}数据不完整（低于${(t.minMonitorCompleteness * 100).toFixed(0)}%）`,
+        en: `monitor(s) ${silent.map((st) => st.id).join(', ')} below ${(t.minMonitorCompleteness * 100).toFixed(0)} % of expected readings`,
+      });
     return {
       status: fail ? 'fail' : 'pass',
       values: { stations: report.stations.length, alarms: alarms.length, minCompleteness, rule: rule.name },

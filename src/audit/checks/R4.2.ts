@@ -1,6 +1,6 @@
 /** R4.2 车辆驶离矿区必须进行有效冲洗: trucks that leave without a wash dwell. */
 import { detectWashViolations, FenceIndex } from '../../fence/index.js';
-import { trackFeature, verdict, type CheckDef } from '../check.js';
+import { type CheckDef, trackFeature, verdict } from '../check.js';
 
 export const R4_2: CheckDef = {
   id: 'R4.2',

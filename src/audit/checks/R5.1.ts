@@ -1,5 +1,5 @@
 /** R5.1 矿区范围边界电子围栏，越界及时预警: excursions of working machines beyond the boundary or below the floor. */
-import { iso, trackFeature, verdict, type CheckDef } from '../check.js';
+import { type CheckDef, iso, trackFeature, verdict } from '../check.js';
 
 export const R5_1: CheckDef = {
   id: 'R5.1',

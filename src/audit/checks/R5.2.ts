@@ -1,5 +1,5 @@
 /** R5.2 人员车辆实时定位: positioning gaps longer than the limit in force. */
-import { iso, verdict, type CheckDef } from '../check.js';
+import { type CheckDef, iso, verdict } from '../check.js';
 
 export const R5_2: CheckDef = {
   id: 'R5.2',

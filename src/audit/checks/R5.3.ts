@@ -1,11 +1,14 @@
 /** R5.3 视频监控全覆盖: the share of the license the cameras see (line of sight on the DEM when there is one). */
-import { m2, polygonFeature, verdict, type CheckDef } from '../check.js';
+import { type CheckDef, m2, polygonFeature, verdict } from '../check.js';
 import { quote } from '../options.js';
 
 export const R5_3: CheckDef = {
   id: 'R5.3',
   row: 5,
-  title: (t) => ({ zh: t.minVideoCoverage >= 1 ? '视频监控全覆盖' : `视频监控覆盖不低于${quote('minVideoCoverage', t.minVideoCoverage)}`, en: t.minVideoCoverage >= 1 ? 'Video surveillance of the whole mining area' : `Video surveillance of at least ${quote('minVideoCoverage', t.minVideoCoverage)} of the mining area` }),
+  title: (t) => ({
+    zh: t.minVideoCoverage >= 1 ? '视频监控全覆盖' : `视频监控覆盖不低于${quote('minVideoCoverage', t.minVideoCoverage)}`,
+    en: t.minVideoCoverage >= 1 ? 'Video surveillance of the whole mining area' : `Video surveillance of at least ${quote('minVideoCoverage', t.minVideoCoverage)} of the mining area`,
+  }),
   needs: ['cameras'],
   map: { colour: '#56b4e9', legend: { zh: '视频监控未覆盖区域', en: 'Not seen by any camera' }, underlay: true },
   async run(ctx) {
