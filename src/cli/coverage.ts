@@ -1,9 +1,13 @@
 import { greenCoveragePasses } from '../audit/checks/R1.1.js';
+import { DEFAULT_THRESHOLDS } from '../audit/options.js';
 import { formatWhere } from '../errors.js';
 import { checkOutput, writeOutput } from '../io/files.js';
 import { type License, loadLicenses } from '../license/index.js';
 import { type CoverageMode, loadScheme, measureCoverage, schemeFromGroups, WORLDCOVER } from '../raster/index.js';
 import { EXIT_OK, guard, type Io, numberOption, parse, UsageError } from './args.js';
+
+/** Defaults quoted in the help come from the option table. */
+const D = DEFAULT_THRESHOLDS;
 
 export const COVERAGE_HELP = `Usage: greenmine coverage --license <file> --classes <raster.tif> [options]
 
@@ -21,11 +25,11 @@ Options:
   --bare <codes>        override the bare codes (e.g. 60)
   --nongreen <codes>    override the non-greenable codes (e.g. 50,80)
   --mode <m>            fractional (default: exact pixel coverage), centre, all-touched
-  --buffer <m>          buffer outside the license for R3.3 (default 50; 0 = off)
+  --buffer <m>          buffer outside the license for R3.3 (default ${D.bufferM}; 0 = off)
   --crs <crs>           the raster's CRS when its GeoKeys name none
   --nodata <value>      override the raster's nodata value
-  --target <ratio>      target green-coverage ratio (default 1)
-  --min-patch <m²>      smallest bare patch reported (default 50)
+  --target <ratio>      target green-coverage ratio (default ${D.greenRatio})
+  --min-patch <m²>      smallest bare patch reported (default ${D.minPatchM2})
   --max-patches <n>     list at most the n largest patches (default 10000); all are counted
   --patches <file>      write the bare patches (8-connected, with outlines) as GeoJSON (WGS 84)
   --json                print the report as JSON

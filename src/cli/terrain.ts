@@ -1,10 +1,14 @@
 import { exposedSlopesPass } from '../audit/checks/R2.2.js';
+import { DEFAULT_THRESHOLDS } from '../audit/options.js';
 import { formatWhere } from '../errors.js';
 import { checkOutput, writeOutput } from '../io/files.js';
 import { loadLicenses } from '../license/index.js';
 import { loadScheme } from '../raster/index.js';
 import { exposedSlopes, exposedSlopesInZones, platformSoil, type SlopeAlgorithm, writeSlopeRaster } from '../terrain/index.js';
 import { EXIT_OK, guard, type Io, numberOption, parse, UsageError } from './args.js';
+
+/** Defaults quoted in the help come from the option table. */
+const D = DEFAULT_THRESHOLDS;
 
 export const SLOPES_HELP = `Usage: greenmine slopes --license <file> --classes <raster> --dem <raster> [options]
 
@@ -16,9 +20,9 @@ Options:
   --license <file>     the license
   --classes <tif>      class raster (ESA WorldCover codes unless --scheme)
   --dem <tif>          DEM (same CRS as the classes; any grid)
-  --min-slope <deg>    slope threshold (default 25)
-  --min-area <m²>      smallest exposed slope (default 50)
-  --limit <n>          allowed exposed final slopes (default 2)
+  --min-slope <deg>    slope threshold (default ${D.minSlopeDeg})
+  --min-area <m²>      smallest exposed slope (default ${D.minSlopeAreaM2})
+  --limit <n>          allowed exposed final slopes (default ${D.maxExposedSlopes})
   --algorithm <a>      horn (default, as gdaldem) or zevenbergen
   --scheme <json>      class scheme (bare group = bare)
   --slope-zones <file> final-slope polygons (zone mode): each is exposed when its bare
@@ -38,10 +42,10 @@ centres inside each platform polygon.
 Options:
   --platforms <file>     platform polygons (GeoJSON, shapefile, KML…)
   --license <file>       without a platform layer: the license's flat cells stand in for platforms
-  --max-platform-slope <deg>  what counts as flat with --license (default 5)
+  --max-platform-slope <deg>  what counts as flat with --license (default ${D.maxPlatformSlopeDeg})
   --before <tif>         DEM before soil spreading
   --after <tif>          DEM after soil spreading (resampled bilinearly if on another grid)
-  --min-thickness <m>    minimum thickness (default 0.30)
+  --min-thickness <m>    minimum thickness (default ${D.minSoilM})
   --thin <file>          write the thin places as GeoJSON (WGS 84)
   --json                 print the report as JSON
   -h, --help             show this help
