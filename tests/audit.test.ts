@@ -259,7 +259,7 @@ describe('batch, merge and init', () => {
       'notes.txt',
     ])
       writeFileSync(join(dir, name), 'x');
-    const { manifest, unplaced, missingRoles } = initManifest(dir);
+    const { manifest, unplaced, missingRoles, unassessable } = initManifest(dir);
     expect(manifest.license).toBe('采矿许可证拐点.txt');
     expect(manifest.classes).toEqual([{ path: 'classes_2023.tif' }]);
     expect(manifest.dem).toBe('dem.tif');
@@ -274,6 +274,12 @@ describe('batch, merge and init', () => {
     expect(unplaced).toEqual(['notes.txt']);
     expect(missingRoles).toContain('zones.excluded');
     expect(missingRoles).not.toContain('cameras');
+    // What the draft cannot run comes from the registry's declared inputs.
+    const { CHECKS } = await import('../src/audit/checks/index.js');
+    for (const u of unassessable) expect(CHECKS.find((c) => c.id === u.id)!.needs).toContain(u.input);
+    const { INPUTS } = await import('../src/audit/context.js');
+    for (const u of unassessable) expect(INPUTS[u.input as keyof typeof INPUTS].present(manifest)).toBe(false);
+    expect(unassessable.length).toBeGreaterThan(0);
   });
 });
 

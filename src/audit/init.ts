@@ -5,6 +5,8 @@
  */
 import { type Dirent, readdirSync, realpathSync, statSync } from 'node:fs';
 import { basename, extname, isAbsolute, join, relative } from 'node:path';
+import { CHECKS } from './checks/index.js';
+import { INPUTS } from './context.js';
 import type { Manifest } from './manifest.js';
 
 export interface InitResult {
@@ -13,6 +15,8 @@ export interface InitResult {
   unplaced: string[];
   /** Roles the draft leaves empty. */
   missingRoles: string[];
+  /** The registry's checks the draft cannot run, each with the first input it lacks (from the checks' declared inputs). */
+  unassessable: Array<{ id: string; input: string; zh: string; en: string }>;
 }
 
 const DATA = new Set(['.txt', '.csv', '.tsv', '.shp', '.kml', '.kmz', '.geojson', '.json', '.tif', '.tiff', '.gpx', '.nmea']);
@@ -130,5 +134,9 @@ export function initManifest(dir: string): InitResult {
     !manifest.sensors && 'sensors',
     !manifest.cameras && 'cameras',
   ].filter((x): x is string => Boolean(x));
-  return { manifest, unplaced, missingRoles };
+  const unassessable = CHECKS.flatMap((c) => {
+    const lacking = c.needs.find((n) => !INPUTS[n].present(manifest));
+    return lacking ? [{ id: c.id, input: lacking, zh: INPUTS[lacking].zh, en: INPUTS[lacking].en }] : [];
+  });
+  return { manifest, unplaced, missingRoles, unassessable };
 }

@@ -155,11 +155,12 @@ export async function initCommand(argv: string[], io: Io): Promise<number> {
     }
     if (positionals.length !== 1 || !existsSync(positionals[0]!) || !statSync(positionals[0]!).isDirectory()) throw new UsageError(`init takes one folder\n\n${INIT_HELP}`);
     const dir = positionals[0]!;
-    const { manifest, unplaced, missingRoles } = initManifest(dir);
+    const { manifest, unplaced, missingRoles, unassessable } = initManifest(dir);
     const target = existsSync(join(dir, 'mine.json')) && !values.force ? join(dir, 'mine.draft.json') : join(dir, 'mine.json');
     writeOutput(target, `${JSON.stringify({ $schema: 'https://greenmine.example/schemas/mine.schema.json', ...manifest }, null, 2)}\n`);
     io.stdout(`wrote ${target}\n`);
     if (missingRoles.length) io.stdout(`roles left empty: ${missingRoles.join(', ')}\n`);
+    if (unassessable.length) io.stdout(`checks this draft cannot run:\n${unassessable.map((u) => `  ${u.id}: ${u.en}`).join('\n')}\n`);
     if (unplaced.length) io.stdout(`files not placed:\n${unplaced.map((f) => `  ${f}`).join('\n')}\n`);
     return EXIT_OK;
   });
