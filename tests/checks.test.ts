@@ -287,3 +287,38 @@ describe('R3.2 idle ground derived from two surveys', () => {
     expect(free.idleBareM2! - worked.idleBareM2!).toBeLessThanOrEqual(3 * 10 * 3 * 10 * 1.01); // at most the 3×3 worked cells of 10 m
   });
 });
+
+describe('measureRoadside edges and bad input', async () => {
+  const { fixture } = await import('./helpers.js');
+  const { measureRoadside } = await import('../src/raster/index.js');
+  const { loadLines } = await import('../src/license/index.js');
+  const { errorCode } = await import('./helpers.js');
+  const raster = fixture('demo-mine/classes_2024.tif');
+  const roads = loadLines(fixture('demo-mine/roads.geojson'));
+
+  it('a road densified into thousands of vertices measures the same strip (segments are found by row bands)', async () => {
+    const dense = roads.map((line) => {
+      const out: number[][] = [];
+      for (let i = 0; i + 1 < line.length; i++) for (let k = 0; k < 2000; k++) out.push([line[i]![0]! + ((line[i + 1]![0]! - line[i]![0]!) * k) / 2000, line[i]![1]! + ((line[i + 1]![1]! - line[i]![1]!) * k) / 2000]);
+      out.push(line.at(-1)!);
+      return out;
+    });
+    const a = await measureRoadside(raster, roads, { halfWidthM: 4, stripM: 10 });
+    const b = await measureRoadside(raster, dense, { halfWidthM: 4, stripM: 10 });
+    expect(Math.abs(b.stripM2 - a.stripM2) / a.stripM2).toBeLessThan(1e-3);
+    expect(Math.abs(b.bareM2 - a.bareM2) / a.bareM2).toBeLessThan(1e-3);
+  });
+
+  it('a strip reaching past the raster is a finding; bad widths and no segment are coded errors', async () => {
+    // A road along the raster's west edge (column 0.5): half its strip lies off the raster.
+    const { createTransform, crsFromEpsg } = await import('../src/crs/index.js');
+    const toLonLat = createTransform(crsFromEpsg(4549), crsFromEpsg(4326));
+    const edge = [toLonLat.point(494671.5, 3384400), toLonLat.point(494671.5, 3384100)];
+    const r = await measureRoadside(raster, [edge], { halfWidthM: 4, stripM: 10 });
+    expect(r.findings.map((f) => f.code)).toContain('RASTER_LICENSE_PARTLY_OUTSIDE');
+    expect(r.stripM2).toBeGreaterThan(0.45 * 2 * 10 * 300);
+    expect(r.stripM2).toBeLessThan(0.55 * 2 * 10 * 300 + 400);
+    expect(await errorCode(() => measureRoadside(raster, roads, { halfWidthM: 4, stripM: 0 }))).toBe('RASTER_BAD_OPTION');
+    expect(await errorCode(() => measureRoadside(raster, [[[120, 30]]], { halfWidthM: 4, stripM: 10 }))).toBe('RASTER_BAD_OPTION');
+  });
+});

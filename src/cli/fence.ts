@@ -46,8 +46,6 @@ Exit codes: 0 done (events are findings, not failures), 1 errors in the data, 2 
 
 const LICENSE_EXTENSIONS = new Set(['.txt', '.csv', '.shp', '.kml', '.kmz', '.geojson', '.json']);
 
-const nonNegative = (value: string | undefined, name: string, fallback: number): number => numberOption(value, name, fallback);
-
 function frameOption(value: string | undefined): OffsetFrame {
   const v = (value ?? 'wgs84').toLowerCase().replace(/[^a-z0-9]/g, '');
   if (v === 'wgs84' || v === 'cgcs2000') return 'WGS84';
@@ -104,12 +102,12 @@ export async function fenceCommand(argv: string[], io: Io): Promise<number> {
     if (values.format && !(TRACK_FORMAT_NAMES as readonly string[]).includes(values.format)) throw new UsageError(`--format is one of ${TRACK_FORMAT_NAMES.join(', ')}`);
     const options: EventOptions = {
       toleranceM: numberOption(values.tolerance, '--tolerance')!,
-      minDurationS: nonNegative(values['min-duration'], '--min-duration', 0),
+      minDurationS: numberOption(values['min-duration'], '--min-duration', 0),
       minFixes: numberOption(values['min-fixes'], '--min-fixes')!,
-      warnDistanceM: nonNegative(values.warn, '--warn', 0),
+      warnDistanceM: numberOption(values.warn, '--warn', 0),
       // Off unless asked: the command reports gaps on request; the audit (R5.2) uses the table's default.
-      maxGapS: nonNegative(values['max-gap'], '--max-gap', 0),
-      verticalToleranceM: nonNegative(values['vertical-tolerance'], '--vertical-tolerance', 1),
+      maxGapS: numberOption(values['max-gap'], '--max-gap', 0),
+      verticalToleranceM: numberOption(values['vertical-tolerance'], '--vertical-tolerance', 1),
       heightOffsetM: numberOption(values['height-offset'], '--height-offset')!,
       segmentCheck: !values['no-segments'],
       mode: values.province ? 'province' : 'license',

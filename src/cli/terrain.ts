@@ -57,8 +57,6 @@ Write the slope raster (degrees, float32, nodata -9999, DEFLATE) in the DEM's
 grid, computed as gdaldem slope -compute_edges does, so the two can be compared.
 `;
 
-const num = (value: string | undefined, name: string, fallback: number): number => numberOption(value, name, fallback);
-
 function algorithmOf(value: string | undefined): SlopeAlgorithm {
   if (value === undefined || value === 'horn') return 'horn';
   if (value === 'zevenbergen' || value === 'zt') return 'zevenbergen';
@@ -95,9 +93,9 @@ export async function slopesCommand(argv: string[], io: Io): Promise<number> {
       limit: numberOption(values.limit, '--limit')!,
       algorithm: algorithmOf(values.algorithm),
       scheme: values.scheme ? loadScheme(values.scheme) : undefined,
-      mergeGapM: num(values['merge-gap'], '--merge-gap', 0),
+      mergeGapM: numberOption(values['merge-gap'], '--merge-gap', 0),
     };
-    const minShare = num(values['min-share'], '--min-share', 0.5);
+    const minShare = numberOption(values['min-share'], '--min-share', 0.5);
     if (values.patches) checkOutput(values.patches, [values.license, values.classes, values.dem, values['slope-zones'], values.scheme], '--patches GeoJSON');
     const licenses = await loadLicenses(values.license);
     const report = values['slope-zones'] ? await exposedSlopesInZones(values.classes, values.dem, await loadLicenses(values['slope-zones']), { ...options, minShare }) : await exposedSlopes(values.classes, values.dem, licenses, options);

@@ -43,12 +43,20 @@ function entry(code: number): IndexEntry | null {
     }
   }
   if (folder === null || !Number.isInteger(code) || code <= 0) return null;
-  try {
-    return JSON.parse(readFileSync(`${folder}${code}.json`, 'utf8')) as IndexEntry;
-  } catch {
-    return null;
+  // Each code's file is read once per process (a raster's CRS is asked for at every open).
+  let e = entries.get(code);
+  if (e === undefined) {
+    try {
+      e = JSON.parse(readFileSync(`${folder}${code}.json`, 'utf8')) as IndexEntry;
+    } catch {
+      e = null;
+    }
+    entries.set(code, e);
   }
+  return e;
 }
+
+const entries = new Map<number, IndexEntry | null>();
 
 /** The EPSG database's definition of `code`, or null when it has none; refuses what greenmine cannot measure in. */
 export function indexedCrs(code: number, source: string): IndexedCrs | null {

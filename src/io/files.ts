@@ -11,7 +11,7 @@
  *   symlinks) unless the user allowed otherwise.
  */
 import { closeSync, fstatSync, openSync, readSync, realpathSync, renameSync, type Stats, statSync, unlinkSync, writeFileSync } from 'node:fs';
-import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
+import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { GreenmineError } from '../errors.js';
 
 /** Inputs read whole are refused above this size (bytes); rasters are read block by block and not limited by it. */
@@ -74,11 +74,8 @@ function identity(path: string): string {
     const st = statSync(path);
     return `${st.dev}:${st.ino}`;
   } catch {
-    try {
-      return `path:${realpathSync(dirname(resolve(path)))}${sep}${resolve(path).slice(dirname(resolve(path)).length + 1)}`;
-    } catch {
-      return `path:${resolve(path)}`;
-    }
+    // Not there yet: its real path (through its nearest existing folder).
+    return `path:${realOrNearest(path)}`;
   }
 }
 

@@ -88,16 +88,39 @@ export async function measureRoadside(classesPath: string, roads: number[][][], 
       col1 = Math.min(info.width - 1, Math.ceil(c1));
     const row0 = Math.max(0, Math.floor(r0)),
       row1 = Math.min(info.height - 1, Math.ceil(r1));
-    // Distance in metres from a point (pixel coordinates) to the nearest centreline segment.
-    const dist = (x: number, y: number): number => {
+    // Segments bucketed by bands of rows (each in every band its rows widened by the reach meet), so a pixel
+    // is measured against the segments near it only: work follows the strip's area, not the road network × the window.
+    const nSegs = segs.length / 4;
+    const BAND_ROWS = 32;
+    const nBands = Math.max(1, Math.ceil((row1 - row0 + 1) / BAND_ROWS));
+    const bandOf = (y: number): number => Math.max(0, Math.min(nBands - 1, Math.floor((y - row0) / BAND_ROWS)));
+    const reachPx = reach / px;
+    const reachPy = reach / py;
+    const bandStart = new Int32Array(nBands + 1);
+    for (let k = 0; k < nSegs; k++) {
+      const ya = segs[4 * k + 1]!,
+        yb = segs[4 * k + 3]!;
+      for (let b = bandOf(Math.min(ya, yb) - reachPy); b <= bandOf(Math.max(ya, yb) + reachPy); b++) bandStart[b + 1]!++;
+    }
+    for (let b = 0; b < nBands; b++) bandStart[b + 1]! += bandStart[b]!;
+    const bandSegs = new Int32Array(bandStart[nBands]!);
+    const fill = bandStart.slice(0, nBands);
+    for (let k = 0; k < nSegs; k++) {
+      const ya = segs[4 * k + 1]!,
+        yb = segs[4 * k + 3]!;
+      for (let b = bandOf(Math.min(ya, yb) - reachPy); b <= bandOf(Math.max(ya, yb) + reachPy); b++) bandSegs[fill[b]!++] = k;
+    }
+    // Distance in metres from a point (pixel coordinates) to the nearest of the candidate segments.
+    const dist = (x: number, y: number, from: number, to: number): number => {
       let best = Infinity;
-      for (let i = 0; i < segs.length; i += 4) {
+      const qx = x * px,
+        qy = y * py;
+      for (let j = from; j < to; j++) {
+        const i = 4 * bandSegs[j]!;
         const ax = segs[i]! * px,
           ay = segs[i + 1]! * py,
           bx = segs[i + 2]! * px,
           by = segs[i + 3]! * py;
-        const qx = x * px,
-          qy = y * py;
         const dx = bx - ax,
           dy = by - ay;
         const len2 = dx * dx + dy * dy;
@@ -120,11 +143,49 @@ export async function measureRoadside(classesPath: string, roads: number[][][], 
     let cached: Awaited<ReturnType<RasterReader['readBlock']>> | null = null;
     let cachedBx = -1,
       cachedBy = -1;
+    // Per row, the columns near a candidate segment: each segment clipped to the rows within the reach, widened by it.
+    const near = new Uint8Array(col1 - col0 + 1);
     for (let row = row0; row <= row1; row++) {
+      const band = bandOf(row + 0.5);
+      const from = bandStart[band]!,
+        to = bandStart[band + 1]!;
+      if (from === to) continue;
+      const yc = row + 0.5;
+      let lo = Infinity,
+        hi = -Infinity;
+      for (let j = from; j < to; j++) {
+        const i = 4 * bandSegs[j]!;
+        const ax = segs[i]!,
+          ay = segs[i + 1]!,
+          bx = segs[i + 2]!,
+          by = segs[i + 3]!;
+        let t0 = 0,
+          t1 = 1;
+        if (ay === by) {
+          if (Math.abs(ay - yc) > reachPy) continue;
+        } else {
+          const ta = (yc - reachPy - ay) / (by - ay),
+            tb = (yc + reachPy - ay) / (by - ay);
+          t0 = Math.max(0, Math.min(ta, tb));
+          t1 = Math.min(1, Math.max(ta, tb));
+          if (t0 > t1) continue;
+        }
+        const xa = ax + t0 * (bx - ax),
+          xb = ax + t1 * (bx - ax);
+        const c0s = Math.max(col0, Math.floor(Math.min(xa, xb) - reachPx)),
+          c1s = Math.min(col1, Math.ceil(Math.max(xa, xb) + reachPx));
+        if (c0s > c1s) continue;
+        near.fill(1, c0s - col0, c1s - col0 + 1);
+        lo = Math.min(lo, c0s);
+        hi = Math.max(hi, c1s);
+      }
+      if (lo > hi) continue;
       const areaM2 = reader.pixelAreaM2(row);
       const by = Math.floor(row / info.blockHeight);
-      for (let col = col0; col <= col1; col++) {
-        const d = dist(col + 0.5, row + 0.5);
+      for (let col = lo; col <= hi; col++) {
+        if (!near[col - col0]) continue;
+        near[col - col0] = 0;
+        const d = dist(col + 0.5, row + 0.5, from, to);
         if (d > outer + diag || d < inner - diag) continue;
         // Fraction of the pixel in the strip, and of that fraction under a net.
         let inStrip = 0,
@@ -138,7 +199,7 @@ export async function measureRoadside(classesPath: string, roads: number[][][], 
             for (let sx = 0; sx < SUB; sx++) {
               const x = col + (sx + 0.5) / SUB,
                 y = row + (sy + 0.5) / SUB;
-              const ds = dist(x, y);
+              const ds = dist(x, y, from, to);
               if (ds > inner && ds <= outer) {
                 inStrip++;
                 if (netted.length && insideAny(netted, x, y)) inNet++;
@@ -157,8 +218,7 @@ export async function measureRoadside(classesPath: string, roads: number[][][], 
           cachedBx = bx;
           cachedBy = by;
         }
-        const block = cached!;
-        const code = block[(row % info.blockHeight) * info.blockWidth + (col % info.blockWidth)]!;
+        const code = cached![(row % info.blockHeight) * info.blockWidth + (col % info.blockWidth)]!;
         if (code === nodata || (nodata !== null && Number.isNaN(nodata) && Number.isNaN(code)) || code === scheme.nodata) {
           unknownM2 += a;
           continue;
