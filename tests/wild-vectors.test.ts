@@ -205,3 +205,20 @@ describe('CSV tracks streamed from disk', () => {
     }
   });
 });
+
+describe('bounds on what is kept', () => {
+  it('bad rows are all counted, the first 10 000 kept with their lines', () => {
+    const lines = ['time,lon,lat'];
+    for (let i = 0; i < 30_000; i++) lines.push(i % 5 < 2 ? `bad,${i},x` : `2023-11-16T10:00:00+08:00,${119.95 + i * 1e-7},30.577`);
+    const set = loadTracks(text('many-bad.csv', lines.join('\n')), { frame: 'wgs84' });
+    expect(set.badCount).toBe(12_000);
+    expect(set.bad).toHaveLength(10_000);
+    expect(set.bad[0]!.line).toBe(2);
+    expect(set.findings.find((f) => f.code === 'TRACK_BAD_ROWS')!.message).toMatch(/^12000 row/);
+  });
+
+  it('an XML declaration naming an unknown encoding is a coded error naming the file', async () => {
+    const xml = '<?xml version="1.0" encoding="EBCDIC-CP-US"?><kml><Placemark/></kml>';
+    expect(await errorCode(() => loadLicensesFromBytes(new TextEncoder().encode(xml), 'ebcdic.kml'))).toBe('KML_SYNTAX');
+  });
+});
