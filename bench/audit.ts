@@ -11,7 +11,8 @@ import { consume, peakRssMiB, report, time } from './harness.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
-function province(count: number): string {
+/** N manifests over the demo mine's data, each in its own folder of a new temporary folder. */
+export function province(count: number): string {
   const demoPath = join(ROOT, 'fixtures/demo-mine/mine.json');
   const demo = JSON.parse(readFileSync(demoPath, 'utf8'));
   const abs = (p: string): string => resolve(dirname(demoPath), p);

@@ -1,14 +1,24 @@
 /**
  * Class areas from a large class raster: a generated 20 000 × 20 000 uint8
- * raster (DEFLATE, tiled 256², coherent land-cover patches) and a 200-vertex
- * license covering about 70 % of it. End to end (open, decode, mask, count)
- * against decoding alone, so the cost of masking and counting shows; and, at
- * 4 000 × 4 000, against geoblaze (parse + histogram) in the same process.
+ * raster (DEFLATE, tiled 256², coherent land-cover patches with 8 % speckle)
+ * and a 200-vertex license covering about 70 % of it.
+ *
+ * User path first: `greenmine coverage` with its defaults (bare patches
+ * ≥ 50 m², the 50 m ring outside the license; outlines only with
+ * `--patches`), against the pipeline a user would write in Python
+ * (bench/anchors/coverage_patches.py: rasterio windows + geometry_mask +
+ * bincount, scipy.ndimage.label with per-label areas), run as a child process
+ * when python3 with rasterio and scipy is installed (Debian's packages).
+ * Then the inner path: class areas only, against decoding alone, and at
+ * 4 000 × 4 000 against geoblaze (parse + histogram) in the same process.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DEFAULT_THRESHOLDS } from '../src/audit/options.js';
 import { crsFromEpsg } from '../src/crs/index.js';
 import type { License } from '../src/license/index.js';
 import { measureCoverage } from '../src/raster/index.js';
@@ -70,10 +80,63 @@ export function licenseCovering(size: number): License {
   return { id: 'bench', name: null, licenseNo: null, holder: null, blocks: [{ name: null, rings: [ring] }], elevationM: null, statedArea: null, crs: crsFromEpsg(4549), sourceFile: 'bench', attributes: {}, findings: [] };
 }
 
+/** The Python pipeline of bench/anchors/coverage_patches.py on the same raster and license, or why it was skipped. */
+function pythonAnchor(path: string, license: License, minPatchM2: number): { seconds: number; patches: number; peakRssMiB: number } | string {
+  const python = '/usr/bin/python3';
+  const probe = spawnSync(python, ['-c', 'import rasterio, scipy'], { encoding: 'utf8' });
+  if (probe.error || probe.status !== 0) return 'python3 with rasterio and scipy not installed (Debian: python3-rasterio python3-scipy)';
+  const ring = license.blocks[0]!.rings[0]!;
+  const geojson = join(tmpdir(), `greenmine-bench-license-${process.pid}.geojson`);
+  const coordinates = [Array.from({ length: ring.length / 2 }, (_, i) => [ring[2 * i]!, ring[2 * i + 1]!])];
+  writeFileSync(geojson, JSON.stringify({ type: 'FeatureCollection', features: [{ type: 'Feature', properties: {}, geometry: { type: 'Polygon', coordinates } }] }));
+  const script = fileURLToPath(new URL('../../bench/anchors/coverage_patches.py', import.meta.url));
+  const run = spawnSync(python, [script, path, geojson, '60', String(minPatchM2)], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  if (run.status !== 0) return `the Python pipeline failed: ${run.stderr.trim().split('\n').pop()}`;
+  return JSON.parse(run.stdout) as { seconds: number; patches: number; peakRssMiB: number };
+}
+
+/** `greenmine coverage` as the command runs it by default, against the Python pipeline a user would write. */
+export async function benchCoverageUserPath(size: number, withAnchor = true): Promise<{ ms: number; peakMiB: number; patches: number; anchorMs: number | null; anchorPeakMiB: number | null }> {
+  const path = await classRaster(size);
+  const license = licenseCovering(size);
+  const mpx = (size * size) / 1e6;
+  const repeats = size > 5000 ? 3 : 5;
+  let patches = 0;
+  const subject = await time(
+    'greenmine measureCoverage, the `coverage` command’s defaults (patches ≥ 50 m², 50 m ring)',
+    async () => {
+      const r = await measureCoverage(path, [license], { minPatchM2: DEFAULT_THRESHOLDS.minPatchM2, bufferM: DEFAULT_THRESHOLDS.bufferM, outlines: false });
+      patches = r.patches ?? 0;
+      consume(r.areaM2.green);
+    },
+    { repeats, warmup: 1 },
+  );
+  const peakMiB = peakRssMiB();
+  const title = `User path: coverage with bare patches, ${size} × ${size} (${mpx.toFixed(0)} Mpx, ${patches} patches)`;
+  const anchor = withAnchor ? pythonAnchor(path, license, DEFAULT_THRESHOLDS.minPatchM2) : 'not asked for';
+  if (!withAnchor) return { ms: subject.medianMs, peakMiB, patches, anchorMs: null, anchorPeakMiB: null };
+  if (typeof anchor === 'string') {
+    console.log(`\n${title}\n  ${subject.name}: median ${subject.medianMs.toFixed(0)} ms, ${Math.round((mpx / subject.medianMs) * 1000)} Mpx/s, peak RSS ${peakMiB.toFixed(0)} MiB\n  anchor skipped: ${anchor}`);
+    return { ms: subject.medianMs, peakMiB, patches, anchorMs: null, anchorPeakMiB: null };
+  }
+  if (anchor.patches !== patches) throw new Error(`coverage benchmark: ${patches} patches here, ${anchor.patches} from the Python pipeline`);
+  report(title, subject, { name: 'anchor: rasterio + geometry_mask + bincount + ndimage.label (Python)', medianMs: anchor.seconds * 1000, minMs: anchor.seconds * 1000, runs: 1 }, Math.round(mpx), 'Mpx');
+  console.log(`  peak RSS: greenmine ${peakMiB.toFixed(0)} MiB, Python ${anchor.peakRssMiB.toFixed(0)} MiB; same patch count (${patches})`);
+  return { ms: subject.medianMs, peakMiB, patches, anchorMs: anchor.seconds * 1000, anchorPeakMiB: anchor.peakRssMiB };
+}
+
 export async function benchRaster(size: number, geoblazeSize: number): Promise<void> {
   const t0 = performance.now();
   const path = await classRaster(size);
   console.log(`\n(class raster ${size} × ${size}: ${(statSync(path).size / 2 ** 20).toFixed(1)} MiB, ready in ${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+  await benchCoverageUserPath(size);
+  const withOutlines = await time(
+    'the same with outlines (`coverage --patches out.geojson`)',
+    async () => consume((await measureCoverage(path, [licenseCovering(size)], { minPatchM2: DEFAULT_THRESHOLDS.minPatchM2, bufferM: DEFAULT_THRESHOLDS.bufferM })).barePatches.length),
+    { repeats: 1, warmup: 0 },
+  );
+  console.log(`  ${withOutlines.name}: ${withOutlines.medianMs.toFixed(0)} ms, peak RSS so far ${peakRssMiB().toFixed(0)} MiB`);
+  console.log('\nInner path (class areas only, no patches):');
   const license = licenseCovering(size);
   const mpx = (size * size) / 1e6;
   const repeats = size > 5000 ? 3 : 5;

@@ -88,6 +88,67 @@ describe('class areas through the inflate pool equal the in-thread path exactly'
     expect(pooled.areaM2.license).toBeCloseTo(909.9 * 929.4 - 400 * 400, 3);
   });
 
+  it('bare patches from the workers’ bits equal the in-thread labelling: tiles without bare codes, runs across words and tiles, a tile width not a multiple of 32', async () => {
+    const random = rng(11);
+    for (const [tile, width] of [
+      [48, 1000],
+      [64, 777],
+    ] as const) {
+      const path = join(dir, `patches-${tile}.tif`);
+      await writeTiledTiff(path, { width, height: width, tileSize: tile, type: 'uint8', deflate: true, originX: 500000, originY: 3400000, pixelSize: 0.5, epsg: 4549, nodata: '0' }, (tx, ty, out) => {
+        // A third of the tiles hold no bare code (their patch bits are null); the others hold bare bands and specks.
+        const noBare = (tx * 7 + ty * 3) % 3 === 0;
+        for (let i = 0; i < out.length; i++) {
+          const x = i % tile;
+          const bare = !noBare && ((x + ty * 5) % 37 < 9 || random() < 0.05);
+          out[i] = bare ? 60 : [10, 30, 80][Math.floor(random() * 3)]!;
+        }
+      });
+      const span = width * 0.5;
+      const ring = Float64Array.from([500000 + 3.3, 3400000 - 4.1, 500000 + span - 5.2, 3400000 - 2.2, 500000 + span - 3.7, 3400000 - span + 6.1, 500000 + 2.9, 3400000 - span + 3.3, 500000 + 3.3, 3400000 - 4.1]);
+      const license: License = { id: 'p', name: null, licenseNo: null, holder: null, elevationM: null, statedArea: null, crs: crsFromEpsg(4549), sourceFile: 'test', attributes: {}, findings: [], blocks: [{ name: null, rings: [ring] }] };
+      for (const options of [
+        { bufferM: 2, minPatchM2: 0.5 },
+        { bufferM: 0, minPatchM2: 3, outlines: false },
+      ]) {
+        const pooled = await built.measureCoverage(path, [license], options);
+        const inThread = await measureCoverage(path, [license], options);
+        expect(pooled.patches).toBeGreaterThan(20);
+        expect(areas(pooled)).toEqual(areas(inThread));
+      }
+    }
+  });
+
+  it('the slope raster split between two threads equals one thread byte for byte, and gdaldem within 0.01°', async () => {
+    const terrain = (await import(new URL('../dist/src/terrain/index.js', import.meta.url).href)) as typeof import('../src/terrain/index.js');
+    const one = join(dir, 'slope-1.tif');
+    const two = join(dir, 'slope-2.tif');
+    await terrain.writeSlopeRaster(fixture('scene-a/dem.tif'), one, { threads: 1 });
+    await terrain.writeSlopeRaster(fixture('scene-a/dem.tif'), two, { threads: 2 });
+    expect(readFileSync(two).equals(readFileSync(one))).toBe(true);
+    const ours = await RasterReader.open(two);
+    const ref = await RasterReader.open(fixture('scene-a/gdaldem/slope_horn.tif'));
+    expect(ours.info.width).toBeGreaterThan(256);
+    let worst = 0;
+    for (let by = 0; by < ours.blocksDown; by++) {
+      for (let bx = 0; bx < ours.blocksAcross; bx++) {
+        const block = await ours.readBlock(bx, by);
+        const w = ours.info.blockWidth;
+        for (let i = 0; i < block.length; i++) {
+          const x = bx * w + (i % w),
+            y = by * w + Math.floor(i / w);
+          if (x >= ours.info.width || y >= ours.info.height) continue;
+          const refBlock = await ref.readBlock(Math.floor(x / ref.info.blockWidth), Math.floor(y / ref.info.blockHeight));
+          const e = refBlock[(y % ref.info.blockHeight) * ref.info.blockWidth + (x % ref.info.blockWidth)]!;
+          worst = Math.max(worst, Math.abs(block[i]! - e));
+        }
+      }
+    }
+    await ours.close();
+    await ref.close();
+    expect(worst).toBeLessThan(0.01);
+  });
+
   it('decoded blocks equal the in-thread ones byte for byte: float DEM with predictor 3, uint16 with predictor 2, strips, sparse blocks', async () => {
     for (const raster of ['scene-a/dem.tif', 'scene-a/dem_after_soil.tif', 'raster-variants/classes_uint16_pred2.tif', 'raster-variants/classes_deflate_strips.tif', 'raster-variants/classes_sparse16.tif']) {
       const pooled = await built.RasterReader.open(fixture(raster));

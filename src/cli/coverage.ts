@@ -90,7 +90,7 @@ export async function coverageCommand(argv: string[], io: Io): Promise<number> {
     const greenable: License[] | undefined = values.zones ? await loadLicenses(values.zones) : undefined;
     const minPatchM2 = numberOption(values['min-patch'], '--min-patch')!;
     const maxPatches = numberOption(values['max-patches'], '--max-patches', 10_000);
-    const report = await measureCoverage(values.classes, licenses, { mode, scheme, exclude, greenable, bufferM, target, crs: values.crs, nodata, minPatchM2, maxPatches });
+    const report = await measureCoverage(values.classes, licenses, { mode, scheme, exclude, greenable, bufferM, target, crs: values.crs, nodata, minPatchM2, maxPatches, outlines: values.patches !== undefined });
     if (values.patches) {
       const fc = {
         type: 'FeatureCollection',

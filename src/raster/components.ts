@@ -259,12 +259,49 @@ export class StreamingLabeler {
     return keep;
   }
 
-  /** Feed the next row (rows must come in order; a gap in the numbering breaks connectivity). */
+  // Runs of a mask row, made by pushRow for pushRuns.
+  private maskStart = new Int32Array(0);
+  private maskEnd = new Int32Array(0);
+  private maskWeight = new Float64Array(0);
+
+  /** Feed the next row as a mask (rows must come in order; a gap in the numbering breaks connectivity). */
   pushRow(row: number, mask: Uint8Array, weights?: Float64Array, channels?: ArrayLike<number>[]): void {
+    const width = this.width;
+    if (this.maskStart.length === 0) {
+      this.maskStart = new Int32Array(this.curStart.length);
+      this.maskEnd = new Int32Array(this.curStart.length);
+      this.maskWeight = new Float64Array(this.curStart.length);
+    }
+    const starts = this.maskStart,
+      ends = this.maskEnd,
+      runWeights = this.maskWeight;
+    let n = 0;
+    for (let c = 0; c < width; ) {
+      if (mask[c] === 0) {
+        c++;
+        continue;
+      }
+      const start = c;
+      let w = 0;
+      if (weights) while (c < width && mask[c] !== 0) w += weights[c++]!;
+      else while (c < width && mask[c] !== 0) c++;
+      starts[n] = start;
+      ends[n] = c;
+      runWeights[n] = weights ? w : c - start;
+      n++;
+    }
+    this.pushRuns(row, starts, ends, runWeights, n, channels);
+  }
+
+  /**
+   * Feed the next row as runs: [starts[i], ends[i]) in mask columns, left to right and apart
+   * (a gap of at least one column), with their weights (rows in order; a gap in the numbering
+   * breaks connectivity). Callers that find runs while reading pixels skip the mask and its scan.
+   */
+  pushRuns(row: number, starts: Int32Array, ends: Int32Array, runWeights: Float64Array, count: number, channels?: ArrayLike<number>[]): void {
     if (row !== this.row + 1 && this.row >= 0) this.closeAll(this.prevLabel, this.prevCount), (this.prevCount = 0);
     this.row = row;
     const reach = this.connectivity === 8 ? 1 : 0;
-    const width = this.width;
     const pS = this.prevStart,
       pE = this.prevEnd,
       pL = this.prevLabel,
@@ -274,14 +311,9 @@ export class StreamingLabeler {
       cL = this.curLabel;
     let n = 0;
     let k = 0; // first previous run that may still overlap
-    for (let c = 0; c < width; ) {
-      if (mask[c] === 0) {
-        c++;
-        continue;
-      }
-      const start = c;
-      while (c < width && mask[c] !== 0) c++;
-      const end = c;
+    for (let i = 0; i < count; i++) {
+      const start = starts[i]!;
+      const end = ends[i]!;
       let label = 0;
       while (k < pN && pE[k]! + reach <= start) k++;
       for (let j = k; j < pN && pS[j]! < end + reach; j++) {
@@ -291,13 +323,8 @@ export class StreamingLabeler {
       }
       if (label === 0) label = this.newLabel();
       const runPixels = end - start;
-      let w = runPixels;
-      if (weights) {
-        w = 0;
-        for (let i = start; i < end; i++) w += weights[i]!;
-      }
       this.pixels[label]! += runPixels;
-      this.weight[label]! += w;
+      this.weight[label]! += runWeights[i]!;
       this.sumX[label]! += runPixels * (this.colOffset + (start + end) / 2);
       this.sumY[label]! += runPixels * (row + 0.5);
       const b = 4 * label;
@@ -312,8 +339,8 @@ export class StreamingLabeler {
           let sum = 0,
             min = Infinity,
             max = -Infinity;
-          for (let i = start; i < end; i++) {
-            const v = values[i]!;
+          for (let p = start; p < end; p++) {
+            const v = values[p]!;
             sum += v;
             if (v < min) min = v;
             if (v > max) max = v;

@@ -32,6 +32,8 @@ export interface CoverageOptions extends OpenOptions {
   minPatchM2?: number;
   /** List at most this many bare patches, the largest (default 10 000); all are counted. */
   maxPatches?: number;
+  /** Trace the patches' outlines (default true); false leaves `outline` and `outlineRasterCrs` empty and keeps memory to the patches' figures. */
+  outlines?: boolean;
 }
 
 export interface BarePatch {
@@ -40,7 +42,7 @@ export interface BarePatch {
   pixels: number;
   /** Centroid [lon, lat] (WGS 84). */
   centroid: [number, number];
-  /** Outline in WGS 84 and in the raster's CRS (GeoJSON MultiPolygon coordinates). */
+  /** Outline in WGS 84 and in the raster's CRS (GeoJSON MultiPolygon coordinates); empty when `outlines: false`. */
   outline: number[][][][];
   outlineRasterCrs: number[][][][];
 }
@@ -153,7 +155,15 @@ export async function measureCoverage(classesPath: string, licenses: License[], 
     const bufferM = options.bufferM ?? 50;
     const bareCodes = new Set([...scheme.classes].filter(([, c]) => c.group === 'bare').map(([code]) => code));
     const wantPatches = options.minPatchM2 !== undefined;
-    const zonal = await zonalClassAreas(reader, zones, { mode: options.mode, exclude, bufferM, patchClasses: wantPatches ? bareCodes : undefined, minPatchM2: options.minPatchM2, maxPatches: options.maxPatches });
+    const zonal = await zonalClassAreas(reader, zones, {
+      mode: options.mode,
+      exclude,
+      bufferM,
+      patchClasses: wantPatches ? bareCodes : undefined,
+      minPatchM2: options.minPatchM2,
+      maxPatches: options.maxPatches,
+      patchRuns: options.outlines ?? true,
+    });
     const unknown: Record<string, number> = {};
     const inside = group(zonal.inside, scheme, unknown);
     const after = group(zonal.insideExcluded, scheme, {});
@@ -189,7 +199,7 @@ export async function measureCoverage(classesPath: string, licenses: License[], 
       }
       for (const c of zonal.patches) {
         // Holes below the minimum patch area are specks, filled in the outline (the area stays the measured one).
-        const outlineRasterCrs = outlineRuns(c.runs, { minHoleAreaPx: options.minPatchM2! / reader.pixelAreaM2(Math.round(c.centroid[1])) }).map((poly) => poly.map((ring) => ring.map(toMap)));
+        const outlineRasterCrs = options.outlines === false ? [] : outlineRuns(c.runs, { minHoleAreaPx: options.minPatchM2! / reader.pixelAreaM2(Math.round(c.centroid[1])) }).map((poly) => poly.map((ring) => ring.map(toMap)));
         const outline = outlineRasterCrs.map((poly) => poly.map((ring) => ring.map(([x, y]) => toWgs.point(x!, y!))));
         const [cx, cy] = toMap(c.centroid);
         barePatches.push({ id: c.id, areaM2: c.weight, pixels: c.pixels, centroid: toWgs.point(cx!, cy!), outline, outlineRasterCrs });

@@ -33,11 +33,15 @@ export interface InflateJob {
   /** Per block: 1 = count its classes into the session instead of returning it (the block lies wholly inside the zone), 0 = return it. */
   count: Uint8Array | null;
   u8: boolean;
+  /** Class codes (a lookup table: 1 = listed) whose pixels in a counted block come back as bits (`bits`): the caller labels their patches. */
+  keep: Uint8Array | null;
 }
 
 export interface InflateResult {
   id: number;
   blocks: Array<ArrayBuffer | null>;
+  /** Per counted block holding `keep` classes: their pixels as bits (row by row, 32 columns a word, bit c & 31 of word c >> 5). */
+  bits?: Array<ArrayBuffer | null>;
   /** A collected session's counts per class code. */
   counts?: Float64Array | null;
   error?: { block: number; message: string };

@@ -37,9 +37,25 @@ function read(file: string, position: number, length: number): Buffer {
   return scratch.subarray(0, length);
 }
 
+/** The block's pixels listed in the lookup table as bits (32 columns a word, rows apart), or null when none is. */
+function bitsOf(values: Uint8Array | Uint16Array, width: number, rows: number, lut: Uint8Array): ArrayBuffer | null {
+  const perRow = (width + 31) >>> 5;
+  let bits: Uint32Array | null = null;
+  for (let r = 0; r < rows; r++) {
+    const base = r * width;
+    for (let c = 0; c < width; c++) {
+      if (lut[values[base + c]!] === 0) continue;
+      bits ??= new Uint32Array(perRow * rows);
+      bits[r * perRow + (c >>> 5)]! |= 1 << (c & 31);
+    }
+  }
+  return bits ? (bits.buffer as ArrayBuffer) : null;
+}
+
 function run(job: InflateJob): InflateResult {
   const n = job.offsets.length;
   const blocks: Array<ArrayBuffer | null> = new Array(n).fill(null);
+  const bits: Array<ArrayBuffer | null> | undefined = job.keep ? new Array(n).fill(null) : undefined;
   let counts: BlockCounts | null = null;
   if (job.count) {
     counts = sessions.get(job.session) ?? new BlockCounts(job.u8);
@@ -64,13 +80,16 @@ function run(job: InflateJob): InflateResult {
       let data: ArrayBufferLike = out.byteOffset === 0 && out.buffer.byteLength === out.byteLength ? out.buffer : out.buffer.slice(out.byteOffset, out.byteOffset + out.byteLength);
       if (data.byteLength < expected) throw new Error(`decodes to ${data.byteLength} bytes, ${expected} expected`);
       if (job.predictor !== 1) data = unpredict(data, job.predictor, job.width, job.rows, job.bits);
-      if (counts && job.count![i]) counts.count(job.u8 ? new Uint8Array(data, 0, expected) : new Uint16Array(data, 0, expected / 2));
-      else blocks[i] = data as ArrayBuffer;
+      const values = job.u8 ? new Uint8Array(data, 0, expected) : new Uint16Array(data, 0, expected / 2);
+      if (counts && job.count![i]) {
+        counts.count(values);
+        if (bits) bits[i] = bitsOf(values, job.width, job.rows, job.keep!);
+      } else blocks[i] = data as ArrayBuffer;
     }
   } catch (err) {
     return { id: job.id, blocks: [], error: { block: Math.min(i, n - 1), message: (err as Error).message } };
   }
-  return { id: job.id, blocks };
+  return { id: job.id, blocks, bits };
 }
 
 parentPort!.on('message', (m: PoolMessage) => {
@@ -87,7 +106,7 @@ parentPort!.on('message', (m: PoolMessage) => {
     const result = run(m.job);
     parentPort!.postMessage(
       result,
-      result.blocks.filter((b): b is ArrayBuffer => b !== null),
+      [...result.blocks, ...(result.bits ?? [])].filter((b): b is ArrayBuffer => b !== null),
     );
   }
 });

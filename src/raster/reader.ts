@@ -481,9 +481,20 @@ export class RasterReader {
    * among its workers (one file read per worker). `plan` (indexed from
    * bxFirst) may mark blocks 1 = count only: the block (whole, inside the
    * raster) is counted into pool session `session` and comes back as null; or
-   * 2 = skip: not read at all, null.
+   * 2 = skip: not read at all, null. With `keepClasses` (a lookup table of
+   * class codes) a counted block that holds any of them also puts its pixels
+   * of those classes, as bits, in `bitsOut` (same indexing; see
+   * InflateResult.bits), so patches can be labelled without the block.
    */
-  async readBlockRowPooled(by: number, bxFirst: number, bxLast: number, plan: Uint8Array | null = null, session = 0): Promise<Array<RasterBlock | null>> {
+  async readBlockRowPooled(
+    by: number,
+    bxFirst: number,
+    bxLast: number,
+    plan: Uint8Array | null = null,
+    session = 0,
+    keepClasses: Uint8Array | null = null,
+    bitsOut: Array<Uint32Array | null> | null = null,
+  ): Promise<Array<RasterBlock | null>> {
     const pool = this.pool;
     if (!pool || !this.deflate) throw new GreenmineError('RASTER_NO_POOL', `${this.info.file}: no inflate pool for this raster (check reader.pool first)`, { file: this.info.file });
     if (!(by >= 0 && by < this.blocksDown && bxFirst >= 0 && bxLast < this.blocksAcross && bxFirst <= bxLast)) {
@@ -519,6 +530,7 @@ export class RasterReader {
         predictor: this.deflate.predictor,
         count: plan ? Uint8Array.from(part, (i) => (plan[i] === 1 ? 1 : 0)) : null,
         u8: info.dataType === 'uint8',
+        keep: keepClasses,
       });
       jobs.push(
         job.then(
@@ -530,6 +542,8 @@ export class RasterReader {
             part.forEach((i, k) => {
               const data = r.blocks[k];
               if (data) blocks[i] = this.image.getArrayForSample(this.band - 1, data) as RasterBlock;
+              const bits = r.bits?.[k];
+              if (bits && bitsOut) bitsOut[i] = new Uint32Array(bits);
             });
           },
           (err: unknown) => {

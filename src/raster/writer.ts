@@ -6,7 +6,11 @@
  * (projected or geographic) or none at all.
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
-import { deflateSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { deflate } from 'node:zlib';
+
+const deflateAsync = promisify(deflate);
+
 import { commitTemp, discardTemp, tempPathFor } from '../io/files.js';
 
 export interface TiffSpec {
@@ -51,6 +55,11 @@ function floatPredict(tile: Float32Array, width: number, height: number, out: Ui
  * `fill(tileX, tileY, out)` writes tileSize² samples (row-major) for that tile;
  * `beforeTileRow(ty)`, when given, is awaited before the tiles of each tile row
  * (so a producer can compute one band of rows at a time).
+ *
+ * DEFLATE runs on libuv's thread pool, a tile row at a time: the tiles of one
+ * row compress while the producer computes the next row, and are written in
+ * order when that is done, so memory holds two tile rows and the main thread
+ * never compresses.
  */
 export async function writeTiledTiff(path: string, spec: TiffSpec, fill: (tx: number, ty: number, out: Uint8Array | Float32Array) => void, beforeTileRow?: (ty: number) => Promise<void>): Promise<void> {
   const { width, height, tileSize } = spec;
@@ -71,24 +80,40 @@ export async function writeTiledTiff(path: string, spec: TiffSpec, fill: (tx: nu
     const tile = spec.type === 'uint8' ? new Uint8Array(tileSize * tileSize) : new Float32Array(tileSize * tileSize);
     const predictor = spec.predictor ?? 1;
     if (predictor === 3 && spec.type !== 'float32') throw new Error('tiff-writer: predictor 3 is for float32');
-    const predicted = new Uint8Array(tile.byteLength);
-    for (let ty = 0; ty < down; ty++) {
-      if (beforeTileRow) await beforeTileRow(ty);
-      for (let tx = 0; tx < across; tx++) {
-        tile.fill(0);
-        fill(tx, ty, tile);
-        let raw = new Uint8Array(tile.buffer, tile.byteOffset, tile.byteLength);
-        if (predictor === 3) {
-          floatPredict(tile as Float32Array, tileSize, tileSize, predicted);
-          raw = predicted;
-        }
-        const bytes = spec.deflate ? deflateSync(raw, { level: spec.level ?? 6 }) : raw;
-        offsets[ty * across + tx] = pos;
-        counts[ty * across + tx] = bytes.length;
+    // The previous tile row's tiles, compressing.
+    let pending: Array<Promise<Uint8Array>> = [];
+    let pendingRow = -1;
+    const flush = async (): Promise<void> => {
+      const parts = await Promise.all(pending);
+      parts.forEach((bytes, tx) => {
+        offsets[pendingRow * across + tx] = pos;
+        counts[pendingRow * across + tx] = bytes.length;
         writeSync(fd, bytes, 0, bytes.length, pos);
         pos += bytes.length;
         if (pos > 0xfff00000) throw new Error('tiff-writer: classic TIFF is limited to 4 GiB');
+      });
+      pending = [];
+    };
+    try {
+      for (let ty = 0; ty < down; ty++) {
+        if (beforeTileRow) await beforeTileRow(ty);
+        if (pending.length) await flush();
+        pendingRow = ty;
+        for (let tx = 0; tx < across; tx++) {
+          tile.fill(0);
+          fill(tx, ty, tile);
+          // A copy per tile: the tile buffer is reused while the copy compresses.
+          const raw = new Uint8Array(tile.byteLength);
+          if (predictor === 3) floatPredict(tile as Float32Array, tileSize, tileSize, raw);
+          else raw.set(new Uint8Array(tile.buffer, tile.byteOffset, tile.byteLength));
+          // One chunk per tile: a chunk-sized output buffer means one callback, not one per 16 KiB.
+          pending.push(spec.deflate ? deflateAsync(raw, { level: spec.level ?? 6, chunkSize: raw.length + 1024 }) : Promise.resolve(raw));
+        }
       }
+      await flush();
+    } finally {
+      // A failure must not leave compressions running unobserved.
+      await Promise.allSettled(pending);
     }
     // IFD with out-of-line values after it.
     type Entry = { tag: number; type: number; values: number[] | string };

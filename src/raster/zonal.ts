@@ -49,6 +49,8 @@ export interface ZonalOptions {
   minPatchM2?: number;
   /** Keep at most this many patches, the largest (default 10 000); the others are counted. */
   maxPatches?: number;
+  /** Keep each patch's runs, for outlines (default true); without them only the patches' figures are kept. */
+  patchRuns?: boolean;
   /** Blocks requested at once within a block row (default: the whole row). */
   concurrency?: number;
 }
@@ -159,6 +161,12 @@ function planZonal(reader: RasterReader, zones: PixelPolygons, options: ZonalOpt
   const session = pool && fused && !info.crs.geographic ? pool.session() : 0;
   // A block is wholly inside (or outside) for every purpose when it is so with the buffer around it.
   const marginPx = bufferPx ? Math.ceil(bufferPx) + 1 : 0;
+  const patchClasses = options.patchClasses;
+  const isPatch = patchClasses && small ? new Uint8Array(65536) : null;
+  if (isPatch) for (const v of patchClasses!) if (v >= 0 && v < 65536 && Number.isInteger(v)) isPatch[v] = 1;
+  const patchLut = isPatch ? (info.dataType === 'uint8' ? isPatch.slice(0, 256) : isPatch) : null;
+  // Per block row read through the pool with patch classes: the patch bits of its counted blocks.
+  const patchBits = new Map<number, Array<Uint32Array | null>>();
   const readRow = (by: number, bxFirst: number, bxLast: number): Promise<Array<RasterBlock | null>> => {
     if (!pool) return readBlockRow(reader, by, bxFirst, bxLast, concurrency);
     let plan: Uint8Array | null = null;
@@ -169,13 +177,14 @@ function planZonal(reader: RasterReader, zones: PixelPolygons, options: ZonalOpt
       for (let bx = bxFirst; bx <= bxLast; bx++) {
         const where = zone.rectangle(bx * bw - marginPx, y0 - marginPx, (bx + 1) * bw + marginPx, y1 + marginPx);
         if (where === 0) plan[bx - bxFirst] = 2;
-        // Patches need the pixels of every block inside.
-        else if (where === 1 && (bx + 1) * bw <= W && !options.patchClasses) plan[bx - bxFirst] = 1;
+        // With patches, a worker counts a block wholly inside only when it holds no patch class (else it is returned).
+        else if (where === 1 && (bx + 1) * bw <= W) plan[bx - bxFirst] = 1;
       }
     }
-    return reader.readBlockRowPooled(by, bxFirst, bxLast, plan, session);
+    const bits: Array<Uint32Array | null> | null = patchLut && plan ? new Array(bxLast - bxFirst + 1).fill(null) : null;
+    if (bits) patchBits.set(by, bits);
+    return reader.readBlockRowPooled(by, bxFirst, bxLast, plan, session, patchLut, bits);
   };
-  const patchClasses = options.patchClasses;
   const minPatchM2 = options.minPatchM2 ?? 0;
   const maxPatches = options.maxPatches ?? 10_000;
   if (!(Number.isInteger(maxPatches) && maxPatches >= 0)) throw new GreenmineError('RASTER_BAD_OPTION', `maxPatches must be a whole number ≥ 0, got ${maxPatches}`);
@@ -187,15 +196,12 @@ function planZonal(reader: RasterReader, zones: PixelPolygons, options: ZonalOpt
     kept.push(c);
     if (kept.length >= 2 * maxPatches + 1024) kept.sort(byWeight).length = maxPatches;
   };
-  const labeler = patchClasses ? new StreamingLabeler(c1 - c0, 8, c0, 0, true, onPatch, minPatchM2 > 0 ? (_pixels, m2) => m2 >= minPatchM2 : undefined) : null;
-  const patchMask = labeler ? new Uint8Array(c1 - c0) : null;
-  const patchWeight = labeler ? new Float64Array(c1 - c0) : null;
-  const isPatch = patchClasses && small ? new Uint8Array(65536) : null;
-  if (isPatch) for (const v of patchClasses!) if (v >= 0 && v < 65536 && Number.isInteger(v)) isPatch[v] = 1;
+  const labeler = patchClasses ? new StreamingLabeler(c1 - c0, 8, c0, 0, options.patchRuns ?? true, onPatch, minPatchM2 > 0 ? (_pixels, m2) => m2 >= minPatchM2 : undefined) : null;
+  const patchRuns = labeler ? new PatchRuns(c1 - c0) : null;
   // The buffer ring of the current row: merged column intervals, and the same as a mask over [c0, c1).
   const ringList: number[] = [];
   const ringMask = bufferPx ? new Uint8Array(c1 - c0) : null;
-  const extras: RowExtras = { ring: ringList, ringAcc: ring.acc, ringCursor: 0, patchMask, patchWeight, isPatch, c0, dirtyFrom: Infinity, dirtyTo: -Infinity };
+  const extras: RowExtras = { ring: ringList, ringAcc: ring.acc, ringCursor: 0, patchRuns, isPatch, bits: null, c0 };
   // Fused path accumulators, shared by inside and inside-minus-excluded (rows without excluded zones):
   // integer counts of fully covered pixels (uint16 only where the pixel area is constant: its table is
   // too large to flush every row), and partial areas.
@@ -231,13 +237,13 @@ function planZonal(reader: RasterReader, zones: PixelPolygons, options: ZonalOpt
     fused,
     session,
     readRow,
+    patchBits,
     patchClasses,
     maxPatches,
     kept,
     byWeight,
     labeler,
-    patchMask,
-    patchWeight,
+    patchRuns,
     ringList,
     ringMask,
     extras,
@@ -250,7 +256,7 @@ type ZonalPlan = ReturnType<typeof planZonal>;
 
 /** Sum the zone's rows block row by block row (prefetching the next rows), on the fused or the dense path. */
 async function sumBlockRows(reader: RasterReader, plan: ZonalPlan): Promise<void> {
-  const { W, H, bw, bh, zone, exclude, bufferPx, r0, r1, c0, c1, inside, insideEx, ring, zw, edgesForBuffer, ahead, pool, fused, readRow, labeler, patchMask, patchWeight, ringList, ringMask, extras, shared, counts } = plan;
+  const { W, H, bw, bh, zone, exclude, bufferPx, r0, r1, c0, c1, inside, insideEx, ring, zw, edgesForBuffer, ahead, pool, fused, readRow, patchBits, labeler, patchRuns, ringList, ringMask, extras, shared, counts } = plan;
   let covZ = new Float64Array(0);
   let covE = new Float64Array(0);
   let depositRow0 = 0;
@@ -294,6 +300,8 @@ async function sumBlockRows(reader: RasterReader, plan: ZonalPlan): Promise<void
     }
     const blocks = await ahead.get(by)!;
     ahead.delete(by);
+    extras.bits = patchBits.get(by) ?? null;
+    patchBits.delete(by);
     const words = fused && counts?.u8 ? wordViews(blocks) : [];
     for (let r = ra; r < rb; r++) {
       // Yield to the event loop now and then, so finished reads of the next block row can start inflating.
@@ -350,11 +358,9 @@ async function sumBlockRows(reader: RasterReader, plan: ZonalPlan): Promise<void
       } else sumRowPixels(plan, blocks, { r, ra, by, bxFirst, bxLast, covZ, zRow, covE, eRow, areaM2, rowInZone, rowInExclude });
       if (maskRing) for (let i = 0; i < ringList.length; i += 2) ringMask!.fill(0, ringList[i]! - c0, ringList[i + 1]! - c0);
       if (labeler) {
-        labeler.pushRow(r, patchMask!, patchWeight!);
-        // Only the mask needs clearing: the labeler reads weights where the mask is set.
-        if (extras.dirtyFrom < extras.dirtyTo) patchMask!.fill(0, extras.dirtyFrom, extras.dirtyTo);
-        extras.dirtyFrom = Infinity;
-        extras.dirtyTo = -Infinity;
+        const runs = patchRuns!;
+        labeler.pushRuns(r, runs.starts, runs.ends, runs.weights, runs.count);
+        runs.count = 0;
       }
     }
   }
@@ -369,7 +375,7 @@ function sumRowPixels(
   blocks: Array<RasterBlock | null>,
   row: { r: number; ra: number; by: number; bxFirst: number; bxLast: number; covZ: Float64Array; zRow: number; covE: Float64Array; eRow: number; areaM2: number; rowInZone: boolean; rowInExclude: boolean },
 ): void {
-  const { W, bw, bh, c0, c1, zone, exclude, small, nodataIsInteger, integer, nodata, labeler, ringMask, inside, insideEx, ring, acc, patchMask, patchWeight, patchClasses, extras } = plan;
+  const { W, bw, bh, c0, c1, zone, exclude, small, nodataIsInteger, integer, nodata, labeler, ringMask, inside, insideEx, ring, acc, patchRuns, patchClasses } = plan;
   const { r, ra, by, bxFirst, bxLast, covZ, zRow, covE, eRow, areaM2, rowInZone, rowInExclude } = row;
   for (let bx = bxFirst; bx <= bxLast; bx++) {
     const block = blocks[bx - bxFirst]!;
@@ -407,12 +413,7 @@ function sumRowPixels(
       }
       const a = w * areaM2;
       const ae = we * areaM2;
-      if (patchMask && we >= 0.5 && patchClasses!.has(v)) {
-        patchMask[c - c0] = 1;
-        patchWeight![c - c0] = ae;
-        if (c - c0 < extras.dirtyFrom) extras.dirtyFrom = c - c0;
-        if (c - c0 + 1 > extras.dirtyTo) extras.dirtyTo = c - c0 + 1;
-      }
+      if (patchRuns && we >= 0.5 && patchClasses!.has(v)) patchRuns.add(c - c0, ae);
       if (v === nodata || (nodata !== null && Number.isNaN(nodata) && Number.isNaN(v)) || (!integer && Number.isNaN(v))) {
         acc.nodataIn += a;
         acc.nodataEx += ae;
@@ -503,13 +504,42 @@ interface RowExtras {
   ringAcc: Float64Array;
   /** First ring interval not yet passed (segments come left to right). */
   ringCursor: number;
-  /** Patch mask and weights over [c0, c1), the patch codes as a lookup table, and the mask's set range. */
-  patchMask: Uint8Array | null;
-  patchWeight: Float64Array | null;
+  /** The row's patch runs over [c0, c1), and the patch codes as a lookup table. */
+  patchRuns: PatchRuns | null;
   isPatch: Uint8Array | null;
+  /** The patch bits of the blocks an inflate worker counted in this block row (see readBlockRowPooled), by block from bxFirst. */
+  bits: Array<Uint32Array | null> | null;
   c0: number;
-  dirtyFrom: number;
-  dirtyTo: number;
+}
+
+/**
+ * The runs of patch pixels of one row, in columns from c0, built left to right
+ * as pixels are read (so the labeler needs no mask, no scan of the row's
+ * width and no clearing).
+ */
+class PatchRuns {
+  readonly starts: Int32Array;
+  readonly ends: Int32Array;
+  readonly weights: Float64Array;
+  count = 0;
+  constructor(width: number) {
+    const n = Math.ceil(width / 2) + 1;
+    this.starts = new Int32Array(n);
+    this.ends = new Int32Array(n);
+    this.weights = new Float64Array(n);
+  }
+  /** Column `col` (columns come left to right), of weight `m2`. */
+  add(col: number, m2: number): void {
+    const last = this.count - 1;
+    if (last >= 0 && this.ends[last] === col) {
+      this.ends[last] = col + 1;
+      this.weights[last]! += m2;
+    } else {
+      this.starts[this.count] = col;
+      this.ends[this.count] = col + 1;
+      this.weights[this.count++] = m2;
+    }
+  }
 }
 
 /**
@@ -581,7 +611,9 @@ function sumRowFused(
       const segmentEnd = Math.min(b, (bx + 1) * bw - colMin);
       const offset = rowBase - bx * bw + colMin;
       if (!block) {
-        // A block wholly inside, counted by an inflate worker (or outside, never read).
+        // A block wholly inside, counted by an inflate worker (its patch pixels come as bits), or outside, never read.
+        const bits = patches ? x.bits?.[bx - bxFirst] : null;
+        if (bits) markPatchBits(bits, rowBase / bw, bx * bw - colMin, c, segmentEnd, m2);
         c = segmentEnd;
         continue;
       }
@@ -598,18 +630,73 @@ function sumRowFused(
     }
   }
 
+  /** The patch runs of columns [from, to), all of weight m2 per pixel, appended to the row's runs. */
   function markPatches(block: Uint8Array | Uint16Array, offset: number, from: number, to: number, m2: number): void {
-    const isPatch = x.isPatch!,
-      mask = x.patchMask!,
-      weight = x.patchWeight!;
+    const isPatch = x.isPatch!;
+    const runs = x.patchRuns!;
+    const { starts, ends, weights } = runs;
     const shift = colMin - x.c0;
-    for (let c = from; c < to; c++) {
-      if (isPatch[block[offset + c]!] === 0) continue;
-      mask[c + shift] = 1;
-      weight[c + shift] = m2;
+    let n = runs.count;
+    for (let c = from; c < to; ) {
+      if (isPatch[block[offset + c]!] === 0) {
+        c++;
+        continue;
+      }
+      const start = c;
+      while (c < to && isPatch[block[offset + c]!] !== 0) c++;
+      // A run continues the last one when that ended where this starts (across segments and blocks).
+      if (n > 0 && ends[n - 1] === start + shift) {
+        ends[n - 1] = c + shift;
+        weights[n - 1]! += (c - start) * m2;
+      } else {
+        starts[n] = start + shift;
+        ends[n] = c + shift;
+        weights[n] = (c - start) * m2;
+        n++;
+      }
     }
-    if (from + shift < x.dirtyFrom) x.dirtyFrom = from + shift;
-    if (to + shift > x.dirtyTo) x.dirtyTo = to + shift;
+    runs.count = n;
+  }
+
+  /**
+   * The patch runs of columns [from, to) (zone frame) of a counted block from its bits: `row` in the
+   * block, `left` its first column in the zone frame. Runs are found a word at a time, so the work
+   * follows the runs, not the pixels.
+   */
+  function markPatchBits(bits: Uint32Array, row: number, left: number, from: number, to: number, m2: number): void {
+    const runs = x.patchRuns!;
+    const { starts, ends, weights } = runs;
+    const perRow = (bw + 31) >>> 5;
+    const base = row * perRow;
+    const shift = colMin - x.c0;
+    let n = runs.count;
+    for (let wi = (from - left) >>> 5; wi * 32 < to - left; wi++) {
+      let word = bits[base + wi]!;
+      const c32 = wi * 32;
+      // Only the columns in [from, to).
+      const lo = from - left - c32;
+      const hi = to - left - c32;
+      if (lo > 0) word &= ~((1 << lo) - 1);
+      if (hi < 32) word &= (1 << hi) - 1;
+      while (word !== 0) {
+        const s = 31 - Math.clz32(word & -word);
+        const zeros = ~word & ~(s === 0 ? 0 : (1 << s) - 1);
+        const e = zeros === 0 ? 32 : 31 - Math.clz32(zeros & -zeros);
+        word = e === 32 ? 0 : word & ~((1 << e) - 1);
+        const start = left + c32 + s + shift;
+        const end = left + c32 + e + shift;
+        if (n > 0 && ends[n - 1] === start) {
+          ends[n - 1] = end;
+          weights[n - 1]! += (e - s) * m2;
+        } else {
+          starts[n] = start;
+          ends[n] = end;
+          weights[n] = (e - s) * m2;
+          n++;
+        }
+      }
+    }
+    runs.count = n;
   }
 
   /** Absolute columns [from, to) of coverage 0: the pixels among them in the ring go to the ring's sums. */
@@ -669,13 +756,7 @@ function sumRowDense(block: Uint8Array | Uint16Array, bRow: number, from: number
     }
     d.inside[v] = d.inside[v]! + w * areaM2;
     d.insideEx[v] = d.insideEx[v]! + we * areaM2;
-    if (x.isPatch && we >= 0.5 && x.isPatch[v]) {
-      const i = c - x.c0;
-      x.patchMask![i] = 1;
-      x.patchWeight![i] = we * areaM2;
-      if (i < x.dirtyFrom) x.dirtyFrom = i;
-      if (i + 1 > x.dirtyTo) x.dirtyTo = i + 1;
-    }
+    if (x.isPatch && we >= 0.5 && x.isPatch[v]) x.patchRuns!.add(c - x.c0, we * areaM2);
   }
 }
 

@@ -3,43 +3,129 @@
  * tiled DEFLATE float32 GeoTIFF, one band of 256 rows in memory at a time.
  * The output is checked against the DEM (never over it) and written
  * atomically (a failure leaves no file).
+ *
+ * On more than one core (and from the built JavaScript) a worker thread
+ * computes the right half of each band while this thread computes the left
+ * half, one band ahead at most; tiles compress on libuv's thread pool (see
+ * writeTiledTiff). Both halves read the DEM with a one-column halo, so the
+ * seam is invisible: the same floats as one thread.
  */
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
 import { GreenmineError } from '../errors.js';
 import { checkOutput } from '../io/files.js';
+import { workerExecArgv } from '../io/worker-argv.js';
 import { RasterReader, writeTiledTiff } from '../raster/index.js';
 import { type SlopeAlgorithm, SlopeRows } from './slope.js';
 
-export async function writeSlopeRaster(demPath: string, outPath: string, options: { algorithm?: SlopeAlgorithm } = {}): Promise<{ width: number; height: number }> {
+const TILE = 256;
+const NODATA = -9999;
+
+export interface SlopeBandJob {
+  demPath: string;
+  algorithm: SlopeAlgorithm;
+  colStart: number;
+  colEnd: number;
+}
+
+/** Slope rows [ty·256, ty·256 + 256) of columns [colStart, colEnd) into `out` (rows of colEnd − colStart), nodata as −9999. */
+export async function slopeBand(slopes: SlopeRows, ty: number, colStart: number, colEnd: number, out: Float32Array): Promise<void> {
+  const height = slopes.reader.info.height;
+  const w = colEnd - colStart;
+  out.fill(NODATA);
+  const rows = Math.min(TILE, height - ty * TILE);
+  const from = colStart - slopes.offset;
+  for (let r = 0; r < rows; r++) {
+    const s = await slopes.row(ty * TILE + r);
+    const o = r * w;
+    for (let c = 0; c < w; c++) {
+      const v = s[from + c]!;
+      out[o + c] = v === v ? v : NODATA;
+    }
+  }
+}
+
+/** The worker's side: a band on each request ({ ty }), posted back transferred; { ty: -1 } ends. */
+class BandWorker {
+  private readonly worker: Worker;
+  private readonly waiting = new Map<number, { resolve: (b: Float32Array) => void; reject: (e: Error) => void }>();
+  private failure: Error | null = null;
+
+  constructor(job: SlopeBandJob) {
+    this.worker = new Worker(new URL('./slope-raster-worker.js', import.meta.url), { execArgv: workerExecArgv(), workerData: job });
+    this.worker.on('message', (m: { ty: number; band?: Float32Array; error?: { code: string; message: string } }) => {
+      const w = this.waiting.get(m.ty);
+      this.waiting.delete(m.ty);
+      if (m.error) this.fail(new GreenmineError(m.error.code as 'TERRAIN_WORKER', m.error.message, { file: job.demPath }));
+      else w?.resolve(m.band!);
+    });
+    this.worker.on('error', (err) => this.fail(err));
+    this.worker.on('exit', (code) => this.fail(new GreenmineError('TERRAIN_WORKER', `the slope worker exited (code ${code})`, { file: job.demPath })));
+  }
+
+  private fail(err: Error): void {
+    this.failure ??= err;
+    for (const w of this.waiting.values()) w.reject(this.failure);
+    this.waiting.clear();
+  }
+
+  request(ty: number): Promise<Float32Array> {
+    if (this.failure) return Promise.reject(this.failure);
+    const p = new Promise<Float32Array>((resolve, reject) => this.waiting.set(ty, { resolve, reject }));
+    p.catch(() => undefined);
+    this.worker.postMessage({ ty });
+    return p;
+  }
+
+  async close(): Promise<void> {
+    this.worker.removeAllListeners('exit');
+    await this.worker.terminate();
+  }
+}
+
+export async function writeSlopeRaster(demPath: string, outPath: string, options: { algorithm?: SlopeAlgorithm; threads?: number } = {}): Promise<{ width: number; height: number }> {
   checkOutput(outPath, [demPath], 'slope raster');
   const reader = await RasterReader.open(demPath);
+  let helper: BandWorker | null = null;
   try {
     const { width, height, transform, crs } = reader.info;
     if (crs.epsg === null) throw new GreenmineError('CRS_UNSUPPORTED', `${demPath}: the slope raster is written with an EPSG code; this DEM has a custom CRS`, { file: demPath });
-    const slopes = new SlopeRows(reader, options.algorithm ?? 'horn');
-    const tile = 256;
-    const band = new Float32Array(width * tile);
+    const algorithm = options.algorithm ?? 'horn';
+    // Split at a tile boundary near the middle, when there are two tile columns and two cores.
+    const threads = options.threads ?? availableParallelism();
+    const seam = Math.round(width / 2 / TILE) * TILE;
+    const split = threads > 1 && import.meta.url.endsWith('.js') && seam > 0 && seam < width && (options.threads !== undefined || width * height >= 1 << 22);
+    const leftEnd = split ? seam : width;
+    const slopes = new SlopeRows(reader, algorithm, 0, leftEnd);
+    helper = split ? new BandWorker({ demPath, algorithm, colStart: seam, colEnd: width }) : null;
+    const left = new Float32Array(leftEnd * TILE);
+    let right: Float32Array = new Float32Array(0);
+    let next: Promise<Float32Array> | null = helper ? helper.request(0) : null;
+    const tilesDown = Math.ceil(height / TILE);
     await writeTiledTiff(
       outPath,
-      { width, height, tileSize: tile, type: 'float32', deflate: true, originX: transform[0], originY: transform[3], pixelSize: transform[1], epsg: crs.epsg, geographic: crs.geographic, nodata: '-9999' },
+      { width, height, tileSize: TILE, type: 'float32', deflate: true, predictor: 3, level: 1, originX: transform[0], originY: transform[3], pixelSize: transform[1], epsg: crs.epsg, geographic: crs.geographic, nodata: String(NODATA) },
       (tx, _ty, out) => {
-        for (let r = 0; r < tile; r++) {
-          for (let c = 0; c < tile; c++) {
-            const x = tx * tile + c;
-            out[r * tile + c] = x < width ? band[r * width + x]! : -9999;
-          }
+        // Row by row (a memory copy each) from the half that holds the tile; columns past the edge are nodata.
+        const x0 = tx * TILE;
+        const n = Math.min(TILE, width - x0);
+        const [band, bandWidth, bandX] = x0 < leftEnd ? [left, leftEnd, x0] : [right, width - seam, x0 - seam];
+        for (let r = 0; r < TILE; r++) {
+          out.set(band.subarray(r * bandWidth + bandX, r * bandWidth + bandX + n), r * TILE);
+          if (n < TILE) out.fill(NODATA, r * TILE + n, (r + 1) * TILE);
         }
       },
       async (ty) => {
-        band.fill(-9999);
-        const rows = Math.min(tile, height - ty * tile);
-        for (let r = 0; r < rows; r++) {
-          const s = await slopes.row(ty * tile + r);
-          for (let c = 0; c < width; c++) band[r * width + c] = Number.isNaN(s[c]!) ? -9999 : s[c]!;
-        }
+        const theirs = next;
+        // The worker starts the next band while both halves of this one are computed.
+        next = helper && ty + 1 < tilesDown ? helper.request(ty + 1) : null;
+        await slopeBand(slopes, ty, 0, leftEnd, left);
+        if (theirs) right = await theirs;
       },
     );
     return { width, height };
   } finally {
+    await helper?.close();
     await reader.close();
   }
 }

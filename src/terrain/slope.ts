@@ -10,7 +10,7 @@
  * Geographic DEMs get metric pixel sizes from the ellipsoid at each row's latitude.
  */
 import { GreenmineError } from '../errors.js';
-import type { RasterReader } from '../raster/reader.js';
+import type { RasterBlock, RasterReader } from '../raster/reader.js';
 
 export type SlopeAlgorithm = 'horn' | 'zevenbergen';
 
@@ -63,20 +63,28 @@ export class DemRows {
     // A few blocks in flight at a time, each copied into the strip as it arrives: little transient memory.
     const first = Math.floor(this.colStart / bw);
     const last = Math.floor((this.colEnd - 1) / bw);
-    for (let bx0 = first; bx0 <= last; bx0 += 8) {
-      const blocks = await Promise.all(Array.from({ length: Math.min(8, last - bx0 + 1) }, (_, k) => this.reader.readBlock(bx0 + k, by)));
-      blocks.forEach((block, k) => {
-        const x0 = Math.max((bx0 + k) * bw, this.colStart);
-        const x1 = Math.min((bx0 + k + 1) * bw, this.colEnd);
-        for (let r = 0; r < rows; r++) {
-          const src = r * bw - (bx0 + k) * bw;
-          const dst = r * W - this.colStart;
-          for (let c = x0; c < x1; c++) {
-            const v = block[src + c]!;
-            out[dst + c] = v === nodata || (nanNodata && Number.isNaN(v)) ? NaN : v;
-          }
-        }
-      });
+    const copy = (block: RasterBlock, bx: number): void => {
+      const x0 = Math.max(bx * bw, this.colStart);
+      const x1 = Math.min((bx + 1) * bw, this.colEnd);
+      for (let r = 0; r < rows; r++) {
+        const src = r * bw - bx * bw;
+        const dst = r * W - this.colStart;
+        // A typed-array copy (converting to float32), then nodata to NaN over the copied floats.
+        out.set(block.subarray(src + x0, src + x1), dst + x0);
+        if (nodata !== null && !nanNodata) for (let i = dst + x0; i < dst + x1; i++) if (out[i] === nodata) out[i] = NaN;
+      }
+    };
+    // Through the inflate pool when the raster has one (inflate and predictor off this thread), else
+    // a few blocks in flight at a time, each copied into the strip as it arrives: little transient memory.
+    const pool = this.reader.pool;
+    if (pool) {
+      const blocks = await this.reader.readBlockRowPooled(by, first, last);
+      blocks.forEach((block, k) => copy(block!, first + k));
+    } else {
+      for (let bx0 = first; bx0 <= last; bx0 += 8) {
+        const blocks = await Promise.all(Array.from({ length: Math.min(8, last - bx0 + 1) }, (_, k) => this.reader.readBlock(bx0 + k, by)));
+        blocks.forEach((block, k) => copy(block, bx0 + k));
+      }
     }
     this.strips.set(by, out);
     // Keep only the strips around the one asked for; recycle the others' buffers.
