@@ -97,6 +97,8 @@ export const ERROR_CODES = {
   TRACK_CSV_COLUMNS: ['The CSV has no recognisable time, longitude and latitude columns.', 'Name the columns (time, lon, lat or 时间, 经度, 纬度).'],
   TRACK_DUPLICATES: ['Duplicate fixes were removed.', 'Nothing.'],
   TRACK_UNSORTED: ['Fixes out of time order were sorted.', 'Nothing.'],
+  TIME_ZONE_UNKNOWN: ['A time zone name is not in the time-zone database.', 'Give an IANA name such as Asia/Shanghai (manifest timeZone, --tz).'],
+  TIME_ZONE_ASSUMED: ["Times without a zone were read in the mine's time zone.", "Write times with their offset, or set the manifest's timeZone."],
   TRACK_FRAME_ASSUMED: ['The coordinate frame was not declared; WGS 84 assumed.', 'Declare gcj02 or bd09 for Chinese platform exports.'],
   TRACK_FRAME_OFFSET: ['A track read as WGS 84 sits where a GCJ-02 or BD-09 track would.', 'Declare its frame.'],
   TRACK_TIME_ZONE_ASSUMED: ['Times without a zone were read in the default zone.', 'Write times with their offset if the zone is wrong.'],

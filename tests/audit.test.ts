@@ -67,7 +67,7 @@ describe('audit of the reference scene (scene-a/mine.json)', () => {
     const csv = readFileSync(files.csv, 'utf8');
     expect(csv.charCodeAt(0)).toBe(0xfeff);
     const lines = csv.slice(1).trim().split('\r\n');
-    expect(lines[0]).toBe('序号,整治提升内容,存在的问题,整改提升措施,计划完成时间');
+    expect(lines[0]).toBe('序号,整治提升内容,存在的问题,整改提升措施,计划完成时间,责任单位');
     expect(lines).toHaveLength(7);
     const html = readFileSync(files.html, 'utf8');
     expect(html).toContain('矿山企业整治提升表');
@@ -263,6 +263,7 @@ describe('batch, merge and init', () => {
     expect(manifest.license).toBe('采矿许可证拐点.txt');
     expect(manifest.classes).toEqual([{ path: 'classes_2023.tif' }]);
     expect(manifest.dem).toBe('dem.tif');
+    expect(manifest.dem).toBe('dem.tif');
     expect(manifest.soil).toEqual({ before: 'dem_before_soil.tif', after: 'dem_after_soil.tif' });
     expect(manifest.zones).toMatchObject({ platforms: '平台.geojson', wash: '洗车.geojson' });
     expect(manifest.tracks).toEqual([
@@ -393,5 +394,21 @@ describe('init names', () => {
     for (const name of ['洗车平台.geojson', '出入口.geojson', '运输道路.geojson', '暂不开采区域.geojson', '三维植被网.geojson', '复绿平台.geojson']) writeFileSync(join(dir, name), '{}');
     const { manifest } = initManifest(dir);
     expect(manifest.zones).toEqual({ wash: '洗车平台.geojson', exits: '出入口.geojson', roads: '运输道路.geojson', idle: '暂不开采区域.geojson', netted: '三维植被网.geojson', platforms: '复绿平台.geojson' });
+  });
+
+  it('reads a realistic Chinese folder: class rasters by 解译 in time order, soil DEMs only by 覆土, DEM by 高程, two candidates listed as ambiguous', async () => {
+    const { initManifest } = await import('../src/audit/index.js');
+    const dir = mkdtempSync(join(tmpdir(), 'gm-init-zh-'));
+    const names = ['整治后影像解译.tif', '整治前影像解译.tif', '地类分类_20230615.tif', '覆土前高程.tif', '覆土后高程.tif', '高程DEM.tif', '复绿平台.geojson', '平台范围.geojson', '矿区范围拐点坐标.txt', '大门.geojson'];
+    for (const name of names) writeFileSync(join(dir, name), '{}');
+    const { manifest, ambiguous } = initManifest(dir);
+    expect(manifest.classes).toEqual([{ path: '整治前影像解译.tif' }, { path: '地类分类_20230615.tif', date: '2023-06-15' }, { path: '整治后影像解译.tif' }]);
+    expect(manifest.soil).toEqual({ before: '覆土前高程.tif', after: '覆土后高程.tif' });
+    expect(manifest.dem).toBe('高程DEM.tif');
+    expect(manifest.license).toBe('矿区范围拐点坐标.txt');
+    expect(manifest.zones?.exits).toBe('大门.geojson');
+    // Two platform files: neither silently wins.
+    expect(manifest.zones?.platforms).toBeUndefined();
+    expect(ambiguous).toEqual([{ role: 'zones.platforms', files: ['复绿平台.geojson', '平台范围.geojson'] }]);
   });
 });

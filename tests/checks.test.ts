@@ -27,6 +27,7 @@ function fake(over: Record<string, unknown>, thresholds: Partial<Thresholds> = {
   return {
     manifest: m,
     t: { ...DEFAULT_THRESHOLDS, ...thresholds },
+    loaded: { timeZone: 'Asia/Shanghai' },
     licenses: [],
     findings: [],
     latest: { path: 'a.tif', date: '2024-01-01' },

@@ -10,17 +10,33 @@ import { resolve } from 'node:path';
 import { crsFromEpsg } from '../crs/index.js';
 import { type Finding, GreenmineError } from '../errors.js';
 import { type InputStamp, stampInput } from '../io/files.js';
+import { isoLocal, localDate } from '../io/time.js';
 import { type License, type LicenseFeatureCollection, type LicenseSummary, licensesToGeoJson, loadLicenses, summarizeLicense } from '../license/index.js';
 import type { Check, CheckDef } from './check.js';
 import { CHECKS } from './checks/index.js';
 import { AuditContext, INPUTS, type Reason, reasonOf } from './context.js';
-import { type LoadedManifest, loadManifest, type ManifestOptions, type Thresholds } from './manifest.js';
+import { type LoadedManifest, loadManifest, type ManifestOptions, type PlanEntry, type Thresholds } from './manifest.js';
+import { ON_SITE } from './on-site.js';
 
 export type { Check, CheckDef, CheckResult, EvidenceFeature, Status, Text } from './check.js';
 export type { Reason } from './context.js';
 
-/** 1.1: a not-assessed check's reason is {code, zh, en}; `inputs` lists every file read. */
-export const REPORT_VERSION = '1.1.0';
+/**
+ * 1.1: a not-assessed check's reason is {code, zh, en}; `inputs` lists every file read.
+ * 1.2: times are local ISO 8601 with their offset (`timeZone`); `reportDate`; form rows carry
+ * `responsible` and the manifest's plan.
+ */
+export const REPORT_VERSION = '1.2.0';
+
+/** A row of the remediation form; `planned` says whether measures, date or unit came from the manifest's plan. */
+export interface FormRow {
+  row: number;
+  category: string;
+  problems: string;
+  measures: string;
+  dueDate: string;
+  responsible: string;
+}
 
 export interface AuditReport {
   version: string;
@@ -36,24 +52,47 @@ export interface AuditReport {
   overriddenThresholds: string[];
   checks: Check[];
   onSite: Array<{ id: string; row: number; zh: string; en: string }>;
-  form: Array<{ row: number; category: string; problems: string; measures: string; dueDate: string }>;
+  /** The zone every time of the report is written in. */
+  timeZone: string;
+  /** 填报日期: the manifest's reportDate, else the local date of the audit. */
+  reportDate: string;
+  form: FormRow[];
   findings: Finding[];
 }
 
 const ROWS: Record<number, string> = { 1: '矿区环境', 2: '治理复绿', 3: '视觉污染', 4: '"三废"处置', 5: '数字化建设', 6: '企业形象' };
 
-const ON_SITE = [
-  { id: 'R1.2', row: 1, zh: '矿区界线、大门与门卫，标识标牌、警示牌、绿色矿山旗帜，道路整洁，物料堆放有序（需现场核查）', en: 'Site boundary, gate and guard, signs and flag, tidy roads and storage (on-site check)' },
-  { id: 'R2.4', row: 2, zh: '喷灌或滴灌设施，植物群落与周边协调、可自我维持（需现场核查）', en: 'Irrigation installed; self-sustaining plant communities (on-site check)' },
-  {
-    id: 'R4.3',
-    row: 4,
-    zh: '加工封闭、皮带廊道封闭、道路硬化保洁、车辆苫盖，雨污分流与废水回用，表土与废石综合利用（需现场核查）',
-    en: 'Enclosed processing and conveyors, hardened roads, covered trucks, water recycling, waste reuse (on-site check)',
-  },
-  { id: 'R5.5', row: 5, zh: '数据中心与一屏展示，生产数据自动采集（需现场核查）', en: 'Data centre and single-screen display, automatic production data (on-site check)' },
-  { id: 'R6.1', row: 6, zh: '管理制度、组织与培训、职工宿舍及文体设施、统一着装、社区共建（需现场核查）', en: 'Management systems, training, dormitories and facilities, uniforms, community work (on-site check)' },
-];
+/**
+ * The six rows of the form from the checks and the plan. A row never reads clean when one of
+ * its checks did not run: it says which, and why, in Chinese. The plan's measures for a row
+ * replace the generated ones; a requirement's replace that requirement's; dates and units of
+ * the row and of its requirements are listed together.
+ */
+export function formRows(checks: Check[], plan: Record<string, PlanEntry>): FormRow[] {
+  return [1, 2, 3, 4, 5, 6].map((row) => {
+    const rowChecks = checks.filter((c) => c.row === row);
+    const problems = rowChecks.filter((c) => c.problem).map((c) => `${c.id} ${c.problem!.zh}`);
+    const unassessed = rowChecks.filter((c) => c.status === 'not-assessed').map((c) => `${c.id} ${c.title.zh}：未评估（${reasonZh(c.reason)}）`);
+    const onSite = ON_SITE.filter((o) => o.row === row);
+    const planned = (id: string): PlanEntry | undefined => plan[id];
+    const measures = [...rowChecks.filter((c) => planned(c.id)?.measures || c.measure).map((c) => `${c.id} ${planned(c.id)?.measures ?? c.measure!.zh}`), ...onSite.map((o) => `${o.id} ${planned(o.id)?.measures ?? o.zh}`)];
+    const ids = [String(row), ...rowChecks.map((c) => c.id), ...onSite.map((o) => o.id)];
+    const listed = (key: 'dueDate' | 'responsible'): string =>
+      ids
+        .filter((id) => planned(id)?.[key])
+        .map((id) => (id === String(row) ? planned(id)![key]! : `${id} ${planned(id)![key]!}`))
+        .join('；');
+    const text = [...problems, ...unassessed];
+    return {
+      row,
+      category: ROWS[row]!,
+      problems: text.length ? text.join('；') : rowChecks.length ? '未发现可量测问题' : '无可量测项目，需现场核查',
+      measures: plan[String(row)]?.measures ?? measures.join('；'),
+      dueDate: listed('dueDate'),
+      responsible: listed('responsible'),
+    };
+  });
+}
 
 /** Why a check did not run, in Chinese for the form. */
 export function reasonZh(reason: Reason | undefined): string {
@@ -96,19 +135,11 @@ export async function runAudit(manifestPath: string, options: ManifestOptions = 
   for (const def of CHECKS) checks.push(await runCheck(def, ctx));
   checks.sort((a, b) => a.row - b.row || a.id.localeCompare(b.id, 'en', { numeric: true }));
 
-  const form = [1, 2, 3, 4, 5, 6].map((row) => {
-    const rowChecks = checks.filter((c) => c.row === row);
-    const problems = rowChecks.filter((c) => c.problem).map((c) => `${c.id} ${c.problem!.zh}`);
-    // A row never reads clean when one of its checks did not run: say which, and why, in Chinese.
-    const unassessed = rowChecks.filter((c) => c.status === 'not-assessed').map((c) => `${c.id} ${c.title.zh}：未评估（${reasonZh(c.reason)}）`);
-    const measures = rowChecks.filter((c) => c.measure).map((c) => `${c.id} ${c.measure!.zh}`);
-    const onSite = ON_SITE.filter((o) => o.row === row).map((o) => `${o.id} ${o.zh}`);
-    const text = [...problems, ...unassessed];
-    return { row, category: ROWS[row]!, problems: text.length ? text.join('；') : rowChecks.length ? '未发现可量测问题' : '无可量测项目，需现场核查', measures: [...measures, ...onSite].join('；'), dueDate: '' };
-  });
+  const form = formRows(checks, manifest.plan ?? {});
+  const now = Date.now() / 1000;
   return {
     version: REPORT_VERSION,
-    generatedAt: new Date().toISOString(),
+    generatedAt: isoLocal(Math.floor(now), loaded.timeZone),
     manifest: manifestPath,
     inputs: auditInputs(manifestPath, loaded),
     mine: { ...manifest.mine, licenseNoFromLicense: licenses[0]?.licenseNo ?? null },
@@ -118,6 +149,8 @@ export async function runAudit(manifestPath: string, options: ManifestOptions = 
     overriddenThresholds: loaded.overridden,
     checks,
     onSite: ON_SITE,
+    timeZone: loaded.timeZone,
+    reportDate: manifest.mine.reportDate ?? localDate(now, loaded.timeZone),
     form,
     findings,
   };

@@ -18,7 +18,7 @@ import { parseJson } from '../io/json.js';
 import { workerExecArgv } from '../io/worker-argv.js';
 import { type AuditReport, auditInputs, runAudit } from './audit.js';
 import { CHECKS } from './checks/index.js';
-import { loadManifest } from './manifest.js';
+import { loadManifest, type ManifestOptions } from './manifest.js';
 import { writeAuditOutputs } from './outputs.js';
 
 /** The summary's status columns: every check of the registry, in form order. */
@@ -107,13 +107,13 @@ function outDirFor(manifest: string, root: string): string {
 }
 
 /** True when the report at `reportPath` was made from exactly the inputs the manifest names now, and its whole set of outputs is there. */
-function reportCurrent(manifestPath: string, reportPath: string, allowOutside: boolean): AuditReport | null {
+function reportCurrent(manifestPath: string, reportPath: string, manifestOptions: ManifestOptions): AuditReport | null {
   const dir = dirname(reportPath);
   if (!['report.html', 'form.csv', 'evidence.geojson'].every((f) => isFileQuiet(join(dir, f)))) return null;
   try {
     const report = JSON.parse(readFileSync(reportPath, 'utf8')) as AuditReport;
     if (!Array.isArray(report.inputs)) return null;
-    const now = auditInputs(manifestPath, loadManifest(manifestPath, { allowOutside }));
+    const now = auditInputs(manifestPath, loadManifest(manifestPath, manifestOptions));
     return stampsCurrent(report.inputs, now) ? report : null;
   } catch {
     return null;
@@ -177,6 +177,8 @@ export interface BatchOptions {
   resume?: boolean;
   /** Let manifests name files outside their folders (see loadManifest). */
   allowOutside?: boolean;
+  /** IANA zone overriding each manifest's timeZone (the CLI's --tz). */
+  timeZone?: string;
   /** Called after each mine (for progress). */
   onProgress?: (done: number, total: number, failed: number, row: SummaryRow) => void;
 }
@@ -190,18 +192,18 @@ export async function runBatch(manifests: string[], options: BatchOptions): Prom
   let failed = 0;
   const useWorkers = (options.workers ?? import.meta.url.endsWith('.js')) && concurrency > 1 && list.length > 1;
   const pool = useWorkers ? new AuditPool(Math.min(concurrency, list.length)) : null;
-  const allowOutside = options.allowOutside ?? false;
+  const manifestOptions: ManifestOptions = { allowOutside: options.allowOutside ?? false, ...(options.timeZone ? { timeZone: options.timeZone } : {}) };
   const identity = { shard: options.shard ? `${options.shard[0]}/${options.shard[1]}` : '1/1', batch: batchId(manifests) };
   const one = async (manifest: string): Promise<SummaryRow> => {
     const dir = outDirFor(manifest, options.out);
     const reportPath = join(dir, 'report.json');
     if (options.resume && isFileQuiet(reportPath)) {
-      const report = reportCurrent(manifest, reportPath, allowOutside);
+      const report = reportCurrent(manifest, reportPath, manifestOptions);
       if (report) return { ...summaryOf(manifest, report, reportPath), outcome: 'skipped' };
     }
     try {
-      if (pool) return await pool.run(manifest, dir, allowOutside);
-      return auditOne(manifest, dir, await runAudit(manifest, { allowOutside }));
+      if (pool) return await pool.run(manifest, dir, manifestOptions);
+      return auditOne(manifest, dir, await runAudit(manifest, manifestOptions));
     } catch (err) {
       const message = err instanceof GreenmineError ? `${err.code}: ${err.message}` : `internal error: ${(err as Error).message}`;
       return { manifest, mine: basename(dirname(manifest)), licenseNo: '', outcome: 'failed', error: message, statuses: {}, failed: 0, greenRatio: null, exposedSlopes: null, excursions: null, bareOutsideM2: null, report: '' };
@@ -270,7 +272,7 @@ class AuditPool {
     else this.idle.push(w);
   }
 
-  async run(manifest: string, dir: string, allowOutside: boolean): Promise<SummaryRow> {
+  async run(manifest: string, dir: string, options: ManifestOptions): Promise<SummaryRow> {
     const w = await this.acquire();
     try {
       return await new Promise<SummaryRow>((resolve, reject) => {
@@ -286,7 +288,7 @@ class AuditPool {
         };
         w.on('message', onMessage);
         w.on('error', onError);
-        w.postMessage({ manifest, dir, allowOutside });
+        w.postMessage({ manifest, dir, options });
       });
     } finally {
       this.release(w);

@@ -4,7 +4,9 @@
  * drawn, and `run`, which decides pass or fail from what the engines measure.
  * Each lives in checks/<id>.ts; checks/index.ts lists them (the registry).
  */
+
 import { eventFeature, type FenceEvent } from '../fence/index.js';
+import { isoLocal } from '../io/time.js';
 import type { Track } from '../track/index.js';
 import type { AuditContext, InputName, Reason } from './context.js';
 import type { Thresholds } from './manifest.js';
@@ -53,7 +55,14 @@ export interface CheckDef {
   run(ctx: AuditContext): Promise<CheckResult>;
 }
 
-export const m2 = (v: number): string => `${v.toFixed(1)} m²`;
+/** An area as the form shows it: whole square metres with thousands separators, and hectares from 1 ha (542,041 m²（54.20 ha）). */
+export const m2 = (v: number): string => {
+  const whole = `${Math.round(v).toLocaleString('en-US')} m²`;
+  return Math.abs(v) >= 10_000 ? `${whole}（${(v / 10_000).toFixed(2)} ha）` : whole;
+};
+
+/** A ratio as a percentage to 0.1 % (0.9234 → "92.3%"). */
+export const percent = (ratio: number): string => `${(ratio * 100).toFixed(1)}%`;
 
 /** A verdict: fail with its problem and measure, or pass with neither. */
 export function verdict(fail: boolean, result: Omit<CheckResult, 'status' | 'problem' | 'measure'>, problem: () => Text, measure: Text): CheckResult {
@@ -76,4 +85,5 @@ export function trackFeature(finding: string, track: Track, e: FenceEvent): Evid
   return { ...f, properties: { finding, type: p.type, device: p.device, start: p.start, end: p.end, fixes: p.fixes, maxDistanceM: p.maxDistanceM } };
 }
 
-export const iso = (s: number): string => new Date(s * 1000).toISOString();
+/** An instant (s) as local ISO 8601 with its offset in the mine's zone (2023-11-16T10:25:00+08:00). */
+export const iso = (s: number, timeZone: string): string => isoLocal(s, timeZone);

@@ -144,7 +144,7 @@ export class AuditContext {
       const out: Array<{ track: Track; type: string }> = [];
       for (const [i, entry] of (this.manifest.tracks ?? []).entries()) {
         try {
-          const set = loadTracks(this.file(entry.path), { deviceId: entry.device, frame: entry.frame ?? 'wgs84' });
+          const set = loadTracks(this.file(entry.path), { deviceId: entry.device, frame: entry.frame ?? 'wgs84', timeZone: this.loaded.timeZone });
           for (const track of set.tracks) out.push({ track, type: entry.type });
         } catch (err) {
           this.findings.push({ code: 'AUDIT_TRACK', severity: 'warning', message: `tracks[${i}] (${entry.path}): ${reasonOf(err).en}`, where: { file: this.manifestPath, path: `tracks[${i}]` } });
@@ -183,7 +183,7 @@ export class AuditContext {
     return this.once('dust', async () => {
       const s = this.manifest.sensors!;
       const rule = parseRule(s.rule ? JSON.stringify(s.rule) : (s.preset ?? 'gb16297'), s.rule ? 'sensors.rule' : 'sensors.preset');
-      const { readings, findings } = loadReadings(this.file(s.readings));
+      const { readings, findings } = loadReadings(this.file(s.readings), this.loaded.timeZone);
       const report = analyseDust(readings, loadStations(this.file(s.stations)), rule, { keyPositions: s.keyPositions, keyDistanceM: s.keyDistanceM, minCompleteness: this.t.minMonitorCompleteness });
       this.findings.push(...findings, ...report.findings);
       return report;

@@ -15,6 +15,8 @@ export interface InitResult {
   unplaced: string[];
   /** Roles the draft leaves empty. */
   missingRoles: string[];
+  /** Roles with more than one candidate: left empty rather than one file overwriting another. */
+  ambiguous: Array<{ role: string; files: string[] }>;
   /** The registry's checks the draft cannot run, each with the first input it lacks (from the checks' declared inputs). */
   unassessable: Array<{ id: string; input: string; zh: string; en: string }>;
 }
@@ -61,9 +63,9 @@ export function initManifest(dir: string): InitResult {
   const zones: NonNullable<Manifest['zones']> = {};
   const classes: NonNullable<Manifest['classes']> = [];
   const tracks: NonNullable<Manifest['tracks']> = [];
-  const dems: string[] = [];
-  let before: string | undefined;
-  let after: string | undefined;
+  const found = new Map<string, string[]>();
+  const classOrder = new Map<string, string>();
+  const candidates = (role: string, file: string): void => void found.set(role, [...(found.get(role) ?? []), file]);
   let cameras: string | undefined, readings: string | undefined, stations: string | undefined;
   for (const path of files) {
     const name = basename(path).toLowerCase();
@@ -71,11 +73,18 @@ export function initManifest(dir: string): InitResult {
     if (name === 'mine.json' || name.endsWith('.schema.json') || name === 'expected.json') continue;
     const is = (re: RegExp): boolean => re.test(name);
     if (ext === '.tif' || ext === '.tiff') {
-      if (is(/before|前|原始/)) before = rel(path);
-      else if (is(/after|后|覆土/)) after = rel(path);
-      else if (is(/dem|dsm|dtm|高程|地形/)) dems.push(rel(path));
-      else if (is(/class|landcover|land_cover|lc|分类|地类|覆盖/)) classes.push({ path: rel(path) });
-      else if (is(/slope|坡度/)) unplaced.push(rel(path));
+      // Class rasters first (整治前影像解译 is a class raster of the time before, not a soil DEM), with a
+      // date from 整治前/整治后 or the digits of a year in the name; soil DEMs only by 覆土 or soil names.
+      if (is(/class|landcover|land_cover|解译|分类|地类|土地覆盖|覆盖类型/)) {
+        const d = /((?:19|20)\d{2})[-_]?(\d{2})[-_]?(\d{2})/.exec(name);
+        const date = d ? `${d[1]}-${d[2]}-${d[3]}` : undefined;
+        // Oldest first: 整治前 (before) ahead of dated ones, 整治后 (after) last.
+        const when = is(/整治前|before/) ? 0 : is(/整治后|after/) ? 2 : 1;
+        classes.push(date ? { path: rel(path), date } : { path: rel(path) });
+        classOrder.set(rel(path), `${when}${date ?? ''}`);
+      } else if (is(/覆土前|soil.?before|before.?soil/)) candidates('soil.before', rel(path));
+      else if (is(/覆土后|soil.?after|after.?soil/)) candidates('soil.after', rel(path));
+      else if (is(/dem|dsm|dtm|高程|地形/)) candidates('dem', rel(path));
       else unplaced.push(rel(path));
       continue;
     }
@@ -100,23 +109,34 @@ export function initManifest(dir: string): InitResult {
       continue;
     }
     // The most specific names first: 洗车平台 is the wash pad, not a platform.
-    if (is(/wash|洗车|冲洗/)) zones.wash = rel(path);
-    else if (is(/exit|gate|出口|出入口|大门|卡口/)) zones.exits = rel(path);
-    else if (is(/netted|vegetation.?net|植被网|挂网/)) zones.netted = rel(path);
-    else if (is(/idle|暂不开采|闲置/)) zones.idle = rel(path);
-    else if (is(/road|haul|道路|运输线|运矿/)) zones.roads = rel(path);
-    else if (is(/excluded|exclude|working|扣除|采场|作业面/)) zones.excluded = rel(path);
-    else if (is(/platform|平台/)) zones.platforms = rel(path);
-    else if (is(/greenable|可绿化/)) zones.greenable = rel(path);
-    else if (is(/final.?slope|终了边坡|边坡/)) zones.finalSlopes = rel(path);
+    if (is(/wash|洗车|冲洗/)) candidates('zones.wash', rel(path));
+    else if (is(/exit|gate|出口|出入口|大门|卡口/)) candidates('zones.exits', rel(path));
+    else if (is(/netted|vegetation.?net|植被网|挂网/)) candidates('zones.netted', rel(path));
+    else if (is(/idle|暂不开采|闲置/)) candidates('zones.idle', rel(path));
+    else if (is(/road|haul|道路|运输线|运矿/)) candidates('zones.roads', rel(path));
+    else if (is(/excluded|exclude|working|扣除|采场|作业面/)) candidates('zones.excluded', rel(path));
+    else if (is(/platform|平台/)) candidates('zones.platforms', rel(path));
+    else if (is(/greenable|可绿化/)) candidates('zones.greenable', rel(path));
+    else if (is(/final.?slope|终了边坡|边坡/)) candidates('zones.finalSlopes', rel(path));
     else if (!manifest.license && (is(/licen[cs]e|许可|拐点|矿区范围|corner/) || ext === '.kml' || ext === '.kmz' || ext === '.shp')) manifest.license = rel(path);
     else unplaced.push(rel(path));
   }
-  if (classes.length) manifest.classes = classes;
-  if (dems.length) manifest.dem = dems[0];
+  const ambiguous: InitResult['ambiguous'] = [];
+  const one = (role: string): string | undefined => {
+    const files = found.get(role) ?? [];
+    if (files.length > 1) ambiguous.push({ role, files });
+    return files.length === 1 ? files[0] : undefined;
+  };
+  if (classes.length) manifest.classes = classes.sort((a, b) => (classOrder.get(a.path)! < classOrder.get(b.path)! ? -1 : classOrder.get(a.path)! > classOrder.get(b.path)! ? 1 : 0));
+  const dem = one('dem');
+  if (dem) manifest.dem = dem;
+  const [before, after] = [one('soil.before'), one('soil.after')];
   if (before && after) manifest.soil = { before, after };
   else for (const p of [before, after]) if (p) unplaced.push(p);
-  for (const d of dems.slice(1)) unplaced.push(d);
+  for (const role of ['wash', 'exits', 'netted', 'idle', 'roads', 'excluded', 'platforms', 'greenable', 'finalSlopes'] as const) {
+    const file = one(`zones.${role}`);
+    if (file) zones[role] = file;
+  }
   if (Object.keys(zones).length) manifest.zones = zones;
   if (tracks.length) manifest.tracks = tracks;
   if (readings && stations) manifest.sensors = { readings, stations };
@@ -138,5 +158,5 @@ export function initManifest(dir: string): InitResult {
     const lacking = c.needs.find((n) => !INPUTS[n].present(manifest));
     return lacking ? [{ id: c.id, input: lacking, zh: INPUTS[lacking].zh, en: INPUTS[lacking].en }] : [];
   });
-  return { manifest, unplaced, missingRoles, unassessable };
+  return { manifest, unplaced, missingRoles, unassessable, ambiguous };
 }

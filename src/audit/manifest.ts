@@ -10,6 +10,9 @@ import { Ajv } from 'ajv';
 import { type Finding, GreenmineError } from '../errors.js';
 import { readInput, resolveInside } from '../io/files.js';
 import { parseJson } from '../io/json.js';
+import { checkTimeZone, DEFAULT_TIME_ZONE } from '../io/time.js';
+import { CHECKS } from './checks/index.js';
+import { ON_SITE_IDS } from './on-site.js';
 import { DEFAULT_THRESHOLDS, type Thresholds } from './options.js';
 
 export { DEFAULT_THRESHOLDS, type Thresholds } from './options.js';
@@ -17,7 +20,11 @@ export { DEFAULT_THRESHOLDS, type Thresholds } from './options.js';
 export interface Manifest {
   /** A folder (relative to the manifest) that its paths may reach instead of the manifest's own folder (shared data). */
   root?: string;
-  mine: { name: string; licenseNo?: string; holder?: string; productionStatus?: string; mustBeGreen?: boolean; thirdPartyAssessed?: boolean };
+  mine: { name: string; licenseNo?: string; holder?: string; productionStatus?: string; mustBeGreen?: boolean; thirdPartyAssessed?: boolean; preparer?: string; legalRepresentative?: string; reportDate?: string };
+  /** IANA zone of the mine's clocks (default Asia/Shanghai). */
+  timeZone?: string;
+  /** The plan per form row ("1"…"6") or requirement ID ("R1.1"). */
+  plan?: Record<string, PlanEntry>;
   license: string;
   licenseOptions?: { crs?: string; zone?: number; encoding?: string };
   classes?: Array<{ path: string; date?: string }>;
@@ -32,6 +39,13 @@ export interface Manifest {
   thresholds?: Partial<Thresholds>;
 }
 
+/** What the mine plans for a form row or a requirement: 整改提升措施 (replacing the generated one), 计划完成时间, 责任单位. */
+export interface PlanEntry {
+  measures?: string;
+  dueDate?: string;
+  responsible?: string;
+}
+
 export interface LoadedManifest {
   manifest: Manifest;
   file: string;
@@ -44,11 +58,15 @@ export interface LoadedManifest {
   missing: Finding[];
   /** Every file the manifest names, resolved (role, absolute path): the inputs of this mine. */
   inputs: Array<{ role: string; path: string }>;
+  /** The zone times are read and written in: ManifestOptions.timeZone, else the manifest's, else Asia/Shanghai. */
+  timeZone: string;
 }
 
 export interface ManifestOptions {
   /** Let the manifest's paths reach outside its folder (or its `root`). Default false: a manifest is data. */
   allowOutside?: boolean;
+  /** IANA time zone overriding the manifest's `timeZone` (the CLI's --tz). */
+  timeZone?: string;
 }
 
 /** Every path a manifest names, with its role (the JSON path). */
@@ -121,5 +139,14 @@ export function loadManifest(file: string, options: ManifestOptions = {}): Loade
   }
   if (outside.length) throw new GreenmineError('PATH_OUTSIDE_ROOT', outside.map((f) => f.message).join('; '), { file, path: outside[0]!.where.path }, outside);
   const resolvePath = (p: string): string => resolveInside(root, resolve(base, p), file, p, options.allowOutside);
-  return { manifest, file, resolve: resolvePath, thresholds, overridden, missing, inputs };
+  let timeZone: string;
+  try {
+    timeZone = checkTimeZone(options.timeZone ?? manifest.timeZone ?? DEFAULT_TIME_ZONE);
+  } catch (err) {
+    throw new GreenmineError('TIME_ZONE_UNKNOWN', `${file}: ${(err as Error).message}`, { file, path: options.timeZone ? '--tz' : 'timeZone' });
+  }
+  const planIds = new Set(CHECKS.map((c) => c.id));
+  const unknownPlan = Object.keys(manifest.plan ?? {}).filter((k) => !/^[1-6]$/.test(k) && !planIds.has(k) && !ON_SITE_IDS.has(k));
+  if (unknownPlan.length) throw new GreenmineError('MANIFEST_INVALID', `${file}: plan names requirement(s) ${unknownPlan.join(', ')} that the form does not have`, { file, path: `plan/${unknownPlan[0]}` });
+  return { manifest, file, resolve: resolvePath, thresholds, overridden, missing, inputs, timeZone };
 }

@@ -16,13 +16,16 @@ export interface AuditFiles {
 
 const esc = (s: unknown): string => String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
+/** Text inside a CSS string: anything but letters, digits, space and a few marks as a CSS escape (so no quote, backslash or `<` ends it). */
+const cssString = (s: string): string => s.replace(/[^\p{L}\p{N} _·-]/gu, (c) => `\\${c.codePointAt(0)!.toString(16)} `);
+
 export function evidenceGeoJson(report: AuditReport): object {
   return { type: 'FeatureCollection', features: report.checks.flatMap((c) => c.evidence) };
 }
 
-/** The remediation form with exactly its columns: 序号, 整治提升内容, 存在的问题, 整改提升措施, 计划完成时间. */
+/** The remediation form with its columns (序号, 整治提升内容, 存在的问题, 整改提升措施, 计划完成时间) and 责任单位. */
 export function formCsv(report: AuditReport): string {
-  return csvText([['序号', '整治提升内容', '存在的问题', '整改提升措施', '计划完成时间'], ...report.form.map((r) => [r.row, r.category, r.problems, r.measures, r.dueDate])]);
+  return csvText([['序号', '整治提升内容', '存在的问题', '整改提升措施', '计划完成时间', '责任单位'], ...report.form.map((r) => [r.row, r.category, r.problems, r.measures, r.dueDate, r.responsible])]);
 }
 
 const STATUS: Record<Check['status'], { zh: string; cls: string }> = {
@@ -121,38 +124,45 @@ export function reportHtml(report: AuditReport): string {
     ['是否属于应建绿色矿山 Must be a green mine', yesNo(m.mustBeGreen)],
     ['是否已通过第三方评估 Third-party assessed', yesNo(m.thirdPartyAssessed)],
     ['矿区面积 License area', report.license ? `${(report.license.areaM2.ellipsoidal / 1e6).toFixed(4)} km²` : '—'],
-    ['填报日期 Date', report.generatedAt.slice(0, 10)],
+    ['法定代表人 Legal representative', m.legalRepresentative ?? '—'],
+    ['填报人 Prepared by', m.preparer ?? '—'],
+    ['填报日期 Date', report.reportDate],
+    ['生成时间 Generated', `${report.generatedAt} (${report.timeZone})`],
   ];
   const checksRows = report.checks
     .map(
       (c) =>
-        `<tr><td>${esc(c.id)}</td><td>${esc(c.title.zh)}<br><span class="en">${esc(c.title.en)}</span></td><td class="${STATUS[c.status].cls}">${STATUS[c.status].zh}<br><span class="en">${esc(c.status)}</span></td><td>${esc(c.problem?.zh ?? (c.status === 'not-assessed' ? `未评估：${reasonZh(c.reason)}` : ''))}${c.problem ? `<br><span class="en">${esc(c.problem.en)}</span>` : c.reason ? `<br><span class="en">${esc(c.reason.en)}</span>` : ''}</td></tr>`,
+        `<tr><td class="id">${esc(c.id)}</td><td>${esc(c.title.zh)}<br><span class="en">${esc(c.title.en)}</span></td><td class="${STATUS[c.status].cls}">${STATUS[c.status].zh}<br><span class="en">${esc(c.status)}</span></td><td>${esc(c.problem?.zh ?? (c.status === 'not-assessed' ? `未评估：${reasonZh(c.reason)}` : ''))}${c.problem ? `<br><span class="en">${esc(c.problem.en)}</span>` : c.reason ? `<br><span class="en">${esc(c.reason.en)}</span>` : ''}</td></tr>`,
     )
     .join('');
-  const formRows = report.form.map((r) => `<tr><td>${r.row}</td><td>${esc(r.category)}</td><td>${esc(r.problems)}</td><td>${esc(r.measures)}</td><td>${esc(r.dueDate)}</td></tr>`).join('');
+  const formRows = report.form.map((r) => `<tr><td class="id">${r.row}</td><td>${esc(r.category)}</td><td>${esc(r.problems)}</td><td>${esc(r.measures)}</td><td>${esc(r.dueDate)}</td><td>${esc(r.responsible)}</td></tr>`).join('');
   const onSite = report.onSite.map((o) => `<li><b>${esc(o.id)}</b> ${esc(o.zh)} <span class="en">${esc(o.en)}</span> ☐</li>`).join('');
   return `<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8"><title>矿山企业整治提升表 — ${esc(m.name)}</title>
 <style>
-body{font-family:"Noto Sans CJK SC","Source Han Sans SC","Microsoft YaHei",sans-serif;margin:24px;color:#222}
+body{font-family:"Microsoft YaHei","PingFang SC","Noto Sans CJK SC","Source Han Sans SC","SimSun",sans-serif;margin:24px;color:#222}
 h1{font-size:20px;margin:0 0 4px}h2{font-size:16px;margin:18px 0 6px}.en{color:#666;font-size:11px}
 table{border-collapse:collapse;width:100%;font-size:12px}td,th{border:1px solid #999;padding:4px 6px;vertical-align:top}th{background:#f1f3f5}
 .pass{color:#2b8a3e;font-weight:bold}.fail{color:#c92a2a;font-weight:bold}.na{color:#868e96}
 svg{border:1px solid #ccc;max-width:100%;height:auto;box-sizing:border-box}td{overflow-wrap:anywhere}.license{fill:#d3f9d8;stroke:#2b8a3e;stroke-width:1.5;fill-rule:evenodd}
 .label{font-size:14px;font-weight:bold;fill:#000;text-anchor:middle}.scale line{stroke:#000;stroke-width:3}.scale text,.north text{font-size:11px;text-anchor:start}.north text{text-anchor:middle}
 ul{font-size:12px}.legend{list-style:none;padding:0;display:flex;flex-wrap:wrap;gap:4px 16px}.sw{display:inline-block;width:14px;height:10px;border:1px solid;margin-right:4px;vertical-align:middle;opacity:.8}
-@media print{@page{size:A4;margin:12mm}body{margin:0}svg{width:100%;height:auto}h2{break-after:avoid}tr{break-inside:avoid}}
+table.form{table-layout:fixed}.form col.c1{width:7%}.form col.c2{width:12%}.form col.c3{width:31%}.form col.c4{width:28%}.form col.c5{width:11%}.form col.c6{width:11%}
+td.id,th.id{white-space:nowrap}thead{display:table-header-group}
+.sign{display:flex;gap:24px;margin-top:18px;font-size:13px}.sign div{flex:1;border-top:1px solid #999;padding-top:6px;min-height:70px}.seal{border:1px dashed #c92a2a;color:#c92a2a;border-radius:50%;width:96px;height:96px;display:flex;align-items:center;justify-content:center;font-size:12px}
+@media print{@page{size:A4 portrait;margin:14mm 12mm 16mm;@bottom-center{content:"${cssString(m.name)} · 第 " counter(page) " 页 / 共 " counter(pages) " 页";font-size:9pt;color:#555}}body{margin:0}svg{width:100%;height:auto}h2{break-after:avoid}tr{break-inside:avoid}}
 </style></head><body>
 <h1>矿山企业整治提升表</h1><div class="en">Remediation form — Zhejiang green mine quality upgrade (2021–2023) · greenmine report ${esc(report.version)}</div>
 <h2>基本信息 <span class="en">Header</span></h2>
 <table>${header.map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(v)}</td></tr>`).join('')}</table>
 <h2>整治提升表 <span class="en">The form</span></h2>
-<table><tr><th>序号</th><th>整治提升内容</th><th>存在的问题 <span class="en">Problems</span></th><th>整改提升措施 <span class="en">Measures</span></th><th>计划完成时间 <span class="en">Due</span></th></tr>${formRows}</table>
+<table class="form"><colgroup><col class="c1"><col class="c2"><col class="c3"><col class="c4"><col class="c5"><col class="c6"></colgroup><thead><tr><th class="id">序号</th><th>整治提升内容</th><th>存在的问题 <span class="en">Problems</span></th><th>整改提升措施 <span class="en">Measures</span></th><th>计划完成时间 <span class="en">Due</span></th><th>责任单位 <span class="en">Responsible</span></th></tr></thead><tbody>${formRows}</tbody></table>
+<div class="sign"><div>填报人（签字）<span class="en">Prepared by (signature)</span><br>${esc(m.preparer ?? '')}</div><div>法定代表人（签字）<span class="en">Legal representative (signature)</span><br>${esc(m.legalRepresentative ?? '')}</div><div>企业（盖章）<span class="en">Company seal</span><div class="seal">盖章处</div></div><div>日期 <span class="en">Date</span><br>${esc(report.reportDate)}</div></div>
 <h2>地图 <span class="en">Map</span></h2>
 ${mapSvg(report)}
 ${legendHtml(report)}
 <h2>量测检查 <span class="en">Measured checks</span></h2>
-<table><tr><th>ID</th><th>要求 <span class="en">Requirement</span></th><th>结论 <span class="en">Status</span></th><th>说明 <span class="en">Finding</span></th></tr>${checksRows}</table>
+<table><thead><tr><th class="id">ID</th><th>要求 <span class="en">Requirement</span></th><th>结论 <span class="en">Status</span></th><th>说明 <span class="en">Finding</span></th></tr></thead><tbody>${checksRows}</tbody></table>
 <h2>现场核查清单 <span class="en">On-site checklist (never marked passed here)</span></h2><ul>${onSite}</ul>
 </body></html>
 `;

@@ -27,6 +27,28 @@ export type ParsedValues<T extends OptionSpec> = { [K in keyof T]?: T[K]['type']
  * value is that value (`--height-offset -5`, as GDAL's tools read it), and an
  * empty value (`--target=`) is a usage error, never read as 0.
  */
+/** Levenshtein distance (small strings: command and flag names). */
+function distance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = row;
+  }
+  return prev[b.length]!;
+}
+
+/** The candidate nearest to `word` (within a third of its length, at least 2 edits), or null. */
+export function nearest(word: string, candidates: string[]): string | null {
+  let best: string | null = null;
+  let bestD = Math.max(2, Math.floor(word.length / 3)) + 1;
+  for (const c of candidates) {
+    const d = distance(word.toLowerCase(), c.toLowerCase());
+    if (d < bestD) [best, bestD] = [c, d];
+  }
+  return best;
+}
+
 export function parse<T extends OptionSpec>(argv: string[], options: T): { values: ParsedValues<T>; positionals: string[] } {
   const args: string[] = [];
   for (let i = 0; i < argv.length; i++) {
@@ -42,7 +64,11 @@ export function parse<T extends OptionSpec>(argv: string[], options: T): { value
   try {
     parsed = parseArgs({ args, options, allowPositionals: true, strict: true });
   } catch (err) {
-    throw new UsageError((err as Error).message);
+    // Node's message names the flag; add the nearest known one.
+    const unknown = /Unknown option '(--?[^']+)'/.exec((err as Error).message)?.[1];
+    const known = Object.keys(options).map((k) => `--${k}`);
+    const guess = unknown ? nearest(unknown, known) : null;
+    throw new UsageError(unknown ? `unknown option ${unknown}${guess ? ` (did you mean ${guess}?)` : ''}; options: ${known.join(' ')}` : (err as Error).message);
   }
   for (const [name, value] of Object.entries(parsed.values)) {
     for (const v of Array.isArray(value) ? value : [value]) {

@@ -1,10 +1,11 @@
 import { existsSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { Presets, SingleBar } from 'cli-progress';
 import { findManifests, initManifest, mergeSummaries, runAudit, runBatch, shard, writeAuditOutputs } from '../audit/index.js';
+import { SCHEMA_PATH } from '../audit/manifest.js';
 import { formatWhere } from '../errors.js';
 import { writeOutput } from '../io/files.js';
-import { EXIT_OK, guard, type Io, numberOption, parse, processIo, UsageError } from './args.js';
+import { EXIT_DATA, EXIT_OK, guard, type Io, numberOption, parse, processIo, UsageError } from './args.js';
 
 export const AUDIT_HELP = `Usage: greenmine audit <mine.json> --out <dir> [--json]
 
@@ -21,6 +22,8 @@ Options:
   --allow-outside  let the manifest name files outside its folder (by default a
                 manifest's paths must resolve, after symbolic links, inside its
                 folder or the folder its "root" entry names)
+  --tz <zone>   IANA time zone for times without one and for every time written
+                (default: the manifest's timeZone, else Asia/Shanghai)
   -h, --help    show this help
 
 Exit codes: 0 the audit ran (whatever it found), 1 it could not run, 2 bad usage.
@@ -29,14 +32,14 @@ Exit codes: 0 the audit ran (whatever it found), 1 it could not run, 2 bad usage
 export async function auditCommand(argv: string[], io: Io): Promise<number> {
   const json = argv.includes('--json');
   return guard(io, json, async () => {
-    const { values, positionals } = parse(argv, { out: { type: 'string' }, json: { type: 'boolean' }, 'allow-outside': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } });
+    const { values, positionals } = parse(argv, { out: { type: 'string' }, json: { type: 'boolean' }, 'allow-outside': { type: 'boolean' }, tz: { type: 'string' }, help: { type: 'boolean', short: 'h' } });
     if (values.help) {
       io.stdout(AUDIT_HELP);
       return EXIT_OK;
     }
     if (positionals.length !== 1) throw new UsageError(`audit takes one manifest (mine.json)\n\n${AUDIT_HELP}`);
     const started = performance.now();
-    const report = await runAudit(positionals[0]!, { allowOutside: values['allow-outside'] });
+    const report = await runAudit(positionals[0]!, { allowOutside: values['allow-outside'], ...(values.tz ? { timeZone: values.tz } : {}) });
     const files = writeAuditOutputs(report, values.out ?? 'greenmine-report');
     if (json) io.stdout(`${JSON.stringify(report, null, 2)}\n`);
     else {
@@ -92,6 +95,7 @@ export async function batchCommand(argv: string[], io: Io): Promise<number> {
       shard: { type: 'string' },
       resume: { type: 'boolean' },
       'allow-outside': { type: 'boolean' },
+      tz: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     });
     if (values.help) {
@@ -118,9 +122,10 @@ export async function batchCommand(argv: string[], io: Io): Promise<number> {
       shard: shardSpec,
       resume: values.resume,
       allowOutside: values['allow-outside'],
+      ...(values.tz ? { timeZone: values.tz } : {}),
       onProgress: (done, all, failed, row) => {
         if (bar) bar.update(done, { failed });
-        else io.stderr(`[${done}/${all}] ${row.outcome.padEnd(7)} ${row.mine}${row.error ? ` — ${row.error}` : ''}\n`);
+        else io.stderr(`[${done}/${all}] ${row.outcome.padEnd(7)} ${row.mine}${row.licenseNo ? ` (${row.licenseNo})` : ''} ${row.manifest}${row.error ? ` — ${row.error}` : ''}\n`);
       },
     });
     bar?.stop();
@@ -128,6 +133,12 @@ export async function batchCommand(argv: string[], io: Io): Promise<number> {
     io.stdout(
       `${rows.length} mine(s): ${rows.filter((r) => r.outcome === 'audited').length} audited, ${rows.filter((r) => r.outcome === 'skipped').length} skipped (current), ${rows.filter((r) => r.outcome === 'failed').length} failed, in ${secs.toFixed(1)} s (${((rows.length / secs) * 60).toFixed(0)} mines/min)\nsummary: ${values.out}/summary.csv\n`,
     );
+    // A batch with failed mines is a failed run for scripts and CI: exit 1, naming them.
+    const failed = rows.filter((r) => r.outcome === 'failed');
+    if (failed.length) {
+      io.stderr(`${failed.length} of ${rows.length} mine(s) failed:\n${failed.map((r) => `  ${r.manifest}: ${r.error}`).join('\n')}\n`);
+      return EXIT_DATA;
+    }
     return EXIT_OK;
   });
 }
@@ -155,12 +166,17 @@ export async function initCommand(argv: string[], io: Io): Promise<number> {
     }
     if (positionals.length !== 1 || !existsSync(positionals[0]!) || !statSync(positionals[0]!).isDirectory()) throw new UsageError(`init takes one folder\n\n${INIT_HELP}`);
     const dir = positionals[0]!;
-    const { manifest, unplaced, missingRoles, unassessable } = initManifest(dir);
+    const { manifest, unplaced, missingRoles, unassessable, ambiguous } = initManifest(dir);
     const target = existsSync(join(dir, 'mine.json')) && !values.force ? join(dir, 'mine.draft.json') : join(dir, 'mine.json');
-    writeOutput(target, `${JSON.stringify({ $schema: 'https://greenmine.example/schemas/mine.schema.json', ...manifest }, null, 2)}\n`);
+    // $schema: the installed schema, relative to the draft (editors validate against it offline).
+    const schema = relative(dirname(resolve(target)), SCHEMA_PATH)
+      .split('\\')
+      .join('/');
+    writeOutput(target, `${JSON.stringify({ $schema: schema, ...manifest }, null, 2)}\n`);
     io.stdout(`wrote ${target}\n`);
     if (missingRoles.length) io.stdout(`roles left empty: ${missingRoles.join(', ')}\n`);
     if (unassessable.length) io.stdout(`checks this draft cannot run:\n${unassessable.map((u) => `  ${u.id}: ${u.en}`).join('\n')}\n`);
+    if (ambiguous.length) io.stdout(`roles with several candidates (left empty; choose one):\n${ambiguous.map((a) => `  ${a.role}: ${a.files.join(', ')}`).join('\n')}\n`);
     if (unplaced.length) io.stdout(`files not placed:\n${unplaced.map((f) => `  ${f}`).join('\n')}\n`);
     return EXIT_OK;
   });

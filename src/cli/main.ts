@@ -1,8 +1,8 @@
 #!/usr/bin/env node
-import { realpathSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 /** The greenmine command line: a thin layer over the library. */
 import { fileURLToPath } from 'node:url';
-import { EXIT_OK, EXIT_USAGE, type Io, processIo } from './args.js';
+import { EXIT_OK, EXIT_USAGE, type Io, nearest, processIo } from './args.js';
 import { AUDIT_HELP, auditCommand, BATCH_HELP, batchCommand, INIT_HELP, initCommand, MERGE_HELP, mergeCommand } from './audit.js';
 import { CAMERAS_HELP, camerasCommand } from './cameras.js';
 import { COVERAGE_HELP, coverageCommand } from './coverage.js';
@@ -38,19 +38,33 @@ ${Object.entries(COMMANDS)
 Run greenmine <command> --help for a command's options.
 `;
 
+/** The installed package's version (package.json, two folders above the built CLI or the sources). */
+export function version(): string {
+  for (const rel of ['../../../package.json', '../../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(fileURLToPath(new URL(rel, import.meta.url)), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'greenmine' && pkg.version) return pkg.version;
+    } catch {
+      // try the next place
+    }
+  }
+  return 'unknown';
+}
+
 export async function main(argv: string[], io: Io = processIo): Promise<number> {
   const [command, ...rest] = argv;
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
     io.stdout(HELP);
     return command === undefined ? EXIT_USAGE : EXIT_OK;
   }
-  if (command === '--version') {
-    io.stdout('greenmine 0.1.0\n');
+  if (command === '--version' || command === '-V') {
+    io.stdout(`greenmine ${version()}\n`);
     return EXIT_OK;
   }
   const entry = COMMANDS[command];
   if (!entry) {
-    io.stderr(`greenmine: unknown command "${command}"\n\n${HELP}`);
+    const guess = nearest(command, Object.keys(COMMANDS));
+    io.stderr(`greenmine: unknown command "${command}"${guess ? ` — did you mean "${guess}"?` : ''}\n\n${HELP}`);
     return EXIT_USAGE;
   }
   return entry.run(rest, io);

@@ -9,6 +9,7 @@
 import { type Finding, GreenmineError } from '../errors.js';
 import { readInput } from '../io/files.js';
 import { decodeText } from '../io/text.js';
+import { DEFAULT_TIME_ZONE } from '../io/time.js';
 import { parseTime } from '../track/build.js';
 
 export type Pollutant = 'PM10' | 'PM2.5' | 'TSP';
@@ -87,7 +88,7 @@ function unitFactor(text: string): number | null {
 }
 
 /** Readings CSV: time, station, then PM10 / PM2.5 / TSP columns whose header carries the unit (µg/m³ or mg/m³); a unit column may override per row. */
-export function parseReadings(bytes: Uint8Array, file: string): { readings: Reading[]; bad: Array<{ line: number; reason: string }>; findings: Finding[] } {
+export function parseReadings(bytes: Uint8Array, file: string, timeZone: string = DEFAULT_TIME_ZONE): { readings: Reading[]; bad: Array<{ line: number; reason: string }>; findings: Finding[] } {
   const { text } = decodeText(bytes, file);
   const lines = text.split(/\r\n|\r|\n/);
   const findings: Finding[] = [];
@@ -119,15 +120,17 @@ export function parseReadings(bytes: Uint8Array, file: string): { readings: Read
   readHeader(lines[0] ?? '', 1);
   const readings: Reading[] = [];
   const bad: Array<{ line: number; reason: string }> = [];
+  let zoneless = 0;
   for (let li = 1; li < lines.length; li++) {
     const line = lines[li]!;
     if (!line.trim()) continue;
     const cells = line.split(sep);
-    if (COLUMNS.time.test((cells[iTime] ?? '').trim()) && Number.isNaN(parseTime(cells[iTime] ?? '', 480).t)) {
+    if (COLUMNS.time.test((cells[iTime] ?? '').trim()) && Number.isNaN(parseTime(cells[iTime] ?? '', timeZone).t)) {
       readHeader(line, li + 1);
       continue;
     }
-    const { t } = parseTime(cells[iTime] ?? '', 480);
+    const { t, zoned } = parseTime(cells[iTime] ?? '', timeZone);
+    if (!zoned && !Number.isNaN(t)) zoneless++;
     if (Number.isNaN(t)) {
       bad.push({ line: li + 1, reason: `unreadable time "${cells[iTime]}"` });
       continue;
@@ -161,6 +164,7 @@ export function parseReadings(bytes: Uint8Array, file: string): { readings: Read
       where: { file },
     });
   readings.sort((a, b) => a.timeS - b.timeS || a.station.localeCompare(b.station));
+  if (zoneless > 0) findings.push({ code: 'TIME_ZONE_ASSUMED', severity: 'warning', message: `${file}: ${zoneless} reading time(s) without a zone read in ${timeZone}`, where: { file } });
   return { readings, bad, findings };
 }
 
@@ -340,8 +344,8 @@ export function analyseDust(readings: Reading[], stations: Station[], rule: Dust
   return { rule, stations: perStation, alarms, keyPositions, findings };
 }
 
-export function loadReadings(path: string): ReturnType<typeof parseReadings> {
-  return parseReadings(readInput(path), path);
+export function loadReadings(path: string, timeZone: string = DEFAULT_TIME_ZONE): ReturnType<typeof parseReadings> {
+  return parseReadings(readInput(path), path, timeZone);
 }
 
 export function loadStations(path: string): Station[] {

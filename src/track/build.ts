@@ -3,8 +3,10 @@
  * de-duplicated, offset-corrected typed-array tracks, with the bad rows
  * counted and a file that is mostly bad refused.
  */
+
 import { type FrameName, parseFrame, toWgs84 } from '../crs/index.js';
 import { type Finding, GreenmineError } from '../errors.js';
+import { wallToUtcMs } from '../io/time.js';
 import type { BadRow, Track, TrackSet } from './model.js';
 
 export interface RawFix {
@@ -227,9 +229,10 @@ export function badPosition(lon: number, lat: number): string | null {
 /**
  * Parse a time: ISO 8601 with or without zone and fractions, `YYYY-MM-DD hh:mm:ss`,
  * `YYYY/MM/DD hh:mm:ss`, or Unix seconds/milliseconds. Times without a zone are
- * read in `defaultOffsetMin` (minutes east of UTC). NaN when unreadable.
+ * read in `defaultZone`: minutes east of UTC, or an IANA zone name (its offset at that
+ * time, DST included). NaN when unreadable.
  */
-export function parseTime(text: string, defaultOffsetMin: number): { t: number; zoned: boolean } {
+export function parseTime(text: string, defaultZone: number | string): { t: number; zoned: boolean } {
   const s = text.trim();
   if (/^\d{9,10}(\.\d+)?$/.test(s)) return { t: Number(s), zoned: true };
   if (/^\d{12,13}$/.test(s)) return { t: Number(s) / 1000, zoned: true };
@@ -238,7 +241,10 @@ export function parseTime(text: string, defaultOffsetMin: number): { t: number; 
   const [, y, mo, d, h, mi, sec, frac, zone] = m;
   if (!validDate(Number(y), Number(mo), Number(d)) || Number(h) > 23 || Number(mi) > 59 || Number(sec ?? 0) > 60) return { t: NaN, zoned: false };
   const utcMs = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(sec ?? 0));
-  let offsetMin = defaultOffsetMin;
+  if (!zone && typeof defaultZone === 'string') {
+    return { t: wallToUtcMs(defaultZone, Number(y), Number(mo), Number(d), Number(h), Number(mi), Number(sec ?? 0)) / 1000 + (frac ? Number(frac) : 0), zoned: false };
+  }
+  let offsetMin = typeof defaultZone === 'number' ? defaultZone : 0;
   if (zone) {
     if (zone.toUpperCase() === 'Z') offsetMin = 0;
     else {

@@ -11,6 +11,7 @@ import type { OffsetFrame } from '../crs/index.js';
 import { type Finding, GreenmineError } from '../errors.js';
 import { checkInputFile } from '../io/files.js';
 import { decodeText, normaliseEncoding } from '../io/text.js';
+import { checkTimeZone, DEFAULT_TIME_ZONE } from '../io/time.js';
 import { BadRows, badPosition, buildTrackSet, decimal, FixColumns, parseTime } from './build.js';
 import type { TrackSet } from './model.js';
 import type { TrackReadOptions } from './options.js';
@@ -73,13 +74,13 @@ class CsvTrackReader {
   private readonly bad = new BadRows();
   private rows = 0;
   private zoneless = 0;
-  private readonly offsetMin: number;
+  private readonly zone: number | string;
   private readonly device: string;
 
   constructor(file: string, options: TrackReadOptions) {
     this.file = file;
     this.options = options;
-    this.offsetMin = options.defaultOffsetMin ?? 480;
+    this.zone = options.timeZone !== undefined ? checkTimeZone(options.timeZone) : (options.defaultOffsetMin ?? DEFAULT_TIME_ZONE);
     this.device = options.deviceId ?? basename(file).replace(/\.[^.]+$/, '');
   }
 
@@ -124,7 +125,7 @@ class CsvTrackReader {
       this.bad.push({ line: lineNo, reason });
       return;
     }
-    const { t, zoned } = parseTime(cells[idx.time]!, this.offsetMin);
+    const { t, zoned } = parseTime(cells[idx.time]!, this.zone);
     if (Number.isNaN(t)) {
       this.bad.push({ line: lineNo, reason: `unreadable time "${cells[idx.time]!.slice(0, 40)}"` });
       return;
@@ -140,10 +141,7 @@ class CsvTrackReader {
     const { file } = this;
     if (this.headerIndex < 0) throw new GreenmineError('TRACK_EMPTY', `${file}: empty file`, { file });
     if (this.zoneless > 0) {
-      const m = this.offsetMin;
-      const sign = m >= 0 ? '+' : '-';
-      const hh = String(Math.floor(Math.abs(m) / 60)).padStart(2, '0');
-      this.findings.push({ code: 'TRACK_TIME_ZONE_ASSUMED', severity: 'warning', message: `${this.zoneless} time(s) without a zone read as UTC${sign}${hh}:${String(Math.abs(m) % 60).padStart(2, '0')}`, where: { file } });
+      this.findings.push({ code: 'TRACK_TIME_ZONE_ASSUMED', severity: 'warning', message: `${this.zoneless} time(s) without a zone read ${zoneText(this.zone)}`, where: { file } });
     }
     return buildTrackSet(file, this.fixes, this.rows, this.bad, this.findings, this.frame ?? 'WGS84');
   }
@@ -215,4 +213,11 @@ export function streamTrackCsv(file: string, options: TrackReadOptions = {}, chu
     return reader.finish();
   }
   throw new GreenmineError('ENCODING_UNKNOWN', `${file}: the file is neither UTF-8 nor GBK text`, { file });
+}
+
+/** How zone-less times were read: "in Asia/Shanghai" or "as UTC+08:00". */
+function zoneText(zone: number | string): string {
+  if (typeof zone === 'string') return `in ${zone}`;
+  const sign = zone >= 0 ? '+' : '-';
+  return `as UTC${sign}${String(Math.floor(Math.abs(zone) / 60)).padStart(2, '0')}:${String(Math.abs(zone) % 60).padStart(2, '0')}`;
 }

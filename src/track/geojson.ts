@@ -3,6 +3,7 @@
 import { basename } from 'node:path';
 import { type Finding, GreenmineError } from '../errors.js';
 import { parseJson } from '../io/json.js';
+import { DEFAULT_TIME_ZONE } from '../io/time.js';
 import { badPosition, buildTrackSet, parseTime, type RawFix } from './build.js';
 import type { BadRow, TrackSet } from './model.js';
 import type { TrackReadOptions } from './options.js';
@@ -18,7 +19,7 @@ export function parseTrackGeoJson(bytes: Uint8Array, file: string, options: Trac
   const findings: Finding[] = [];
   let rows = 0;
   const fallbackDevice = options.deviceId ?? basename(file).replace(/\.[^.]+$/, '');
-  const offsetMin = options.defaultOffsetMin ?? 480;
+  const zone = options.timeZone ?? options.defaultOffsetMin ?? DEFAULT_TIME_ZONE;
   features.forEach((feature, fi) => {
     const props = (feature.properties ?? {}) as Json;
     const geometry = (feature.geometry ?? {}) as Json;
@@ -29,7 +30,7 @@ export function parseTrackGeoJson(bytes: Uint8Array, file: string, options: Trac
       if (!Array.isArray(p) || p.length < 2) return void bad.push({ line: where, reason: 'not a position' });
       const reason = badPosition(Number(p[0]), Number(p[1]));
       if (reason) return void bad.push({ line: where, reason });
-      const t = typeof timeValue === 'number' ? (timeValue > 1e11 ? timeValue / 1000 : timeValue) : parseTime(String(timeValue ?? ''), offsetMin).t;
+      const t = typeof timeValue === 'number' ? (timeValue > 1e11 ? timeValue / 1000 : timeValue) : parseTime(String(timeValue ?? ''), zone).t;
       if (Number.isNaN(t)) return void bad.push({ line: where, reason: `unreadable time ${JSON.stringify(timeValue)}` });
       fixes.push({ device, t, lon: Number(p[0]), lat: Number(p[1]), ele: p.length > 2 ? Number(p[2]) : NaN, hdop: NaN, speed: NaN });
     };

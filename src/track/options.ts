@@ -5,8 +5,10 @@ export interface TrackReadOptions {
   deviceId?: string;
   /** The frame positions are in (WGS84; GCJ02 or BD09 for Chinese platforms). CSV may also declare it in its header. */
   frame?: FrameName;
-  /** Minutes east of UTC for CSV times without a zone (default +480, Beijing time). */
+  /** Minutes east of UTC for times without a zone (fixed); `timeZone` takes precedence. */
   defaultOffsetMin?: number;
+  /** IANA zone for times without a zone (default Asia/Shanghai, Beijing time): its offset at each time, DST included. */
+  timeZone?: string;
   /** Text encoding of a CSV file (default: UTF-8, else GBK). */
   encoding?: string;
   /** Date (YYYY-MM-DD, UTC) for NMEA logs holding only $GPGGA sentences. */

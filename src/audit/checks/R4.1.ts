@@ -4,7 +4,7 @@ import type { AuditContext } from '../context.js';
 
 /** The dust alarms as report events (shared with R5.4). */
 export async function dustAlarms(ctx: AuditContext): Promise<Array<{ type: string; device: string; start: string; end: string; peakUgM3: number; meanUgM3: number }>> {
-  return (await ctx.dust()).alarms.map((a) => ({ type: 'dust-alarm', device: a.station, start: iso(a.start), end: iso(a.end), peakUgM3: a.peakUgM3, meanUgM3: a.meanUgM3 }));
+  return (await ctx.dust()).alarms.map((a) => ({ type: 'dust-alarm', device: a.station, start: iso(a.start, ctx.loaded.timeZone), end: iso(a.end, ctx.loaded.timeZone), peakUgM3: a.peakUgM3, meanUgM3: a.meanUgM3 }));
 }
 
 export const R4_1: CheckDef = {

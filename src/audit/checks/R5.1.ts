@@ -23,7 +23,7 @@ export const R5_1: CheckDef = {
         () => ({ zh: `作业设备越界${events.length}次，最远${maxDistanceM.toFixed(1)}m`, en: `${events.length} excursion(s) beyond the licensed boundary, up to ${maxDistanceM.toFixed(1)} m` }),
         { zh: '立即停止越界作业，完善电子围栏越界报警并落实处置', en: 'Stop work beyond the boundary; make the fence alarms act' },
       ),
-      events: events.map(({ e }) => ({ type: e.type, device: e.device, start: iso(e.startS), end: iso(e.endS), durationS: e.durationS, fixes: e.fixes, maxDistanceM: e.maxDistanceM })),
+      events: events.map(({ e }) => ({ type: e.type, device: e.device, start: iso(e.startS, ctx.loaded.timeZone), end: iso(e.endS, ctx.loaded.timeZone), durationS: e.durationS, fixes: e.fixes, maxDistanceM: e.maxDistanceM })),
     };
   },
 };

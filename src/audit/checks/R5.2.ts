@@ -18,7 +18,7 @@ export const R5_2: CheckDef = {
         () => ({ zh: `定位数据中断${gaps.length}次，最长${longest.toFixed(0)}秒`, en: `${gaps.length} positioning gap(s), longest ${longest.toFixed(0)} s` }),
         { zh: '检修定位终端与数据链路，确保实时上报', en: 'Repair the positioning terminals and data links' },
       ),
-      events: gaps.map(({ e }) => ({ device: e.device, start: iso(e.startS), end: iso(e.endS), durationS: e.durationS })),
+      events: gaps.map(({ e }) => ({ device: e.device, start: iso(e.startS, ctx.loaded.timeZone), end: iso(e.endS, ctx.loaded.timeZone), durationS: e.durationS })),
     };
   },
 };

@@ -1,5 +1,5 @@
 /** R5.3 视频监控全覆盖: the share of the license the cameras see (line of sight on the DEM when there is one). */
-import { type CheckDef, m2, polygonFeature, verdict } from '../check.js';
+import { type CheckDef, m2, percent, polygonFeature, verdict } from '../check.js';
 import { quote } from '../options.js';
 
 export const R5_3: CheckDef = {
@@ -23,7 +23,7 @@ export const R5_3: CheckDef = {
           threshold: { minVideoCoverage: t.minVideoCoverage },
           evidence: r.uncovered.features.map((f) => polygonFeature('R5.3', f.geometry.coordinates, { areaM2: f.properties.areaM2, kind: 'uncovered' })),
         },
-        () => ({ zh: `视频监控覆盖矿区${(r.coveredShare * 100).toFixed(1)}%，${m2(r.uncoveredM2)}未覆盖`, en: `cameras see ${(r.coveredShare * 100).toFixed(1)} % of the license; ${m2(r.uncoveredM2)} unseen` }),
+        () => ({ zh: `视频监控覆盖矿区${percent(r.coveredShare)}，${m2(r.uncoveredM2)}未覆盖`, en: `cameras see ${percent(r.coveredShare)} of the license; ${m2(r.uncoveredM2)} unseen` }),
         { zh: '在未覆盖区域增设或调整监控摄像头，实现矿区视频全覆盖', en: 'Add or re-aim cameras to cover the unseen parts' },
       ),
       events: r.cameras.map((cam) => ({ type: 'camera', ...cam })),
