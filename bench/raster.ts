@@ -13,7 +13,7 @@
  * 4 000 × 4 000 against geoblaze (parse + histogram) in the same process.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -91,6 +91,7 @@ function pythonAnchor(path: string, license: License, minPatchM2: number): { sec
   writeFileSync(geojson, JSON.stringify({ type: 'FeatureCollection', features: [{ type: 'Feature', properties: {}, geometry: { type: 'Polygon', coordinates } }] }));
   const script = fileURLToPath(new URL('../../bench/anchors/coverage_patches.py', import.meta.url));
   const run = spawnSync(python, [script, path, geojson, '60', String(minPatchM2)], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  rmSync(geojson, { force: true });
   if (run.status !== 0) return `the Python pipeline failed: ${run.stderr.trim().split('\n').pop()}`;
   return JSON.parse(run.stdout) as { seconds: number; patches: number; peakRssMiB: number };
 }

@@ -103,9 +103,20 @@ describe('the form', () => {
     expect(report.generatedAt).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+08:00$/);
     expect(report.reportDate).toBe(report.generatedAt.slice(0, 10));
     expect(report.form[0]!.dueDate).toBe('R1.1 2024-06-30');
+    // The dust readings carry no zone: read in the mine's zone, and said so.
+    expect(report.findings.some((f) => f.code === 'TIME_ZONE_ASSUMED' && f.message.includes('Asia/Shanghai'))).toBe(true);
+    // --tz overrides the manifest's zone; an unknown one is a coded error, exit 1.
+    const utc = await run('audit', path, '--out', join(dir, 'out-utc'), '--tz', 'UTC', '--json');
+    expect(utc.code).toBe(0);
+    expect(JSON.parse(utc.stdout).generatedAt).toMatch(/\+00:00$/);
+    const bogus = await run('audit', path, '--out', join(dir, 'out-bad'), '--tz', 'Asia/Beijing', '--json');
+    expect(bogus.code).toBe(1);
+    expect(JSON.parse(bogus.stdout).error.code).toBe('TIME_ZONE_UNKNOWN');
     const r51 = report.checks.find((c) => c.id === 'R5.1')!;
     for (const e of (r51.values as { events?: Array<{ start: string }> }).events ?? []) expect(e.start).toMatch(/\+08:00$/);
     writeFileSync(path, JSON.stringify({ ...demo, plan: { 'R9.9': { dueDate: '2024-06' } } }));
+    await expect(runAudit(path)).rejects.toMatchObject({ code: 'MANIFEST_INVALID' });
+    writeFileSync(path, JSON.stringify({ ...demo, mine: { ...demo.mine, reportDate: '2024-02-30' } }));
     await expect(runAudit(path)).rejects.toMatchObject({ code: 'MANIFEST_INVALID' });
     writeFileSync(path, JSON.stringify({ ...demo, timeZone: 'China/Beijing' }));
     await expect(runAudit(path)).rejects.toMatchObject({ code: 'TIME_ZONE_UNKNOWN' });

@@ -11,6 +11,7 @@ import { type Finding, GreenmineError } from '../errors.js';
 import { readInput, resolveInside } from '../io/files.js';
 import { parseJson } from '../io/json.js';
 import { checkTimeZone, DEFAULT_TIME_ZONE } from '../io/time.js';
+import { validDate } from '../track/build.js';
 import { CHECKS } from './checks/index.js';
 import { ON_SITE_IDS } from './on-site.js';
 import { DEFAULT_THRESHOLDS, type Thresholds } from './options.js';
@@ -144,6 +145,10 @@ export function loadManifest(file: string, options: ManifestOptions = {}): Loade
     timeZone = checkTimeZone(options.timeZone ?? manifest.timeZone ?? DEFAULT_TIME_ZONE);
   } catch (err) {
     throw new GreenmineError('TIME_ZONE_UNKNOWN', `${file}: ${(err as Error).message}`, { file, path: options.timeZone ? '--tz' : 'timeZone' });
+  }
+  const reportDate = manifest.mine.reportDate;
+  if (reportDate !== undefined && !validDate(Number(reportDate.slice(0, 4)), Number(reportDate.slice(5, 7)), Number(reportDate.slice(8, 10)))) {
+    throw new GreenmineError('MANIFEST_INVALID', `${file}: mine.reportDate ${reportDate} is not a calendar date`, { file, path: 'mine/reportDate' });
   }
   const planIds = new Set(CHECKS.map((c) => c.id));
   const unknownPlan = Object.keys(manifest.plan ?? {}).filter((k) => !/^[1-6]$/.test(k) && !planIds.has(k) && !ON_SITE_IDS.has(k));
