@@ -72,7 +72,7 @@ describe('audit of the reference scene (scene-a/mine.json)', () => {
     const html = readFileSync(files.html, 'utf8');
     expect(html).toContain('矿山企业整治提升表');
     expect(html).toContain('<svg');
-    expect((html.match(/class="license"/g) ?? []).length).toBe(2); // two blocks
+    expect((html.match(/<g data-layer="license"[^>]*>(.*?)<\/g>/)?.[1]?.match(/<path /g) ?? []).length).toBe(2); // two blocks
     expect(html).toContain('@page{size:A4');
     expect(html).not.toMatch(/https?:\/\/(?!www\.w3\.org)/); // self-contained
   });

@@ -5,6 +5,7 @@ import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { createTransform, crsFromEpsg, fromWgs84 } from '../src/crs/index.js';
 import { detectEvents, detectWashViolations, type FenceEvent, FenceIndex, FenceMonitor, WashMonitor } from '../src/fence/index.js';
+import { isoLocal } from '../src/io/time.js';
 import { gkZoneFor } from '../src/license/area.js';
 import { type License, loadLicenses } from '../src/license/index.js';
 import { loadTracks, loadTracksFromBytes, type Track } from '../src/track/index.js';
@@ -532,7 +533,9 @@ describe('greenmine fence', () => {
     expect(report.points).toBe(175);
     expect(report.skipped).toBe(0);
     expect(report.outside).toBe(75);
-    expect(report.events.map((e: { start: string }) => e.start)).toEqual(reference.events.map((e) => new Date(e.start * 1000).toISOString()));
+    // Times with their offset in the default zone (Asia/Shanghai): the same instants as the reference.
+    expect(report.events.map((e: { start: string }) => e.start)).toEqual(reference.events.map((e) => isoLocal(e.start, 'Asia/Shanghai')));
+    expect(report.events.map((e: { start: string }) => Date.parse(e.start) / 1000)).toEqual(reference.events.map((e) => e.start));
     expect(report.events[0]).toMatchObject({ type: 'out-of-bounds', device: '挖掘机 1号', fixes: 23, durationS: 200 });
     const fc = JSON.parse(readFileSync(out, 'utf8'));
     expect(fc.features).toHaveLength(3);
@@ -550,7 +553,7 @@ describe('greenmine fence', () => {
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('FILE_NOT_FOUND');
     const help = await run('fence', '--help');
-    for (const o of ['--license', '--licenses', '--track', '--format', '--frame', '--tolerance', '--min-duration', '--min-fixes', '--warn', '--geojson', '--json']) expect(help.stdout).toContain(o);
+    for (const o of ['--license', '--track', '--tz', '--format', '--frame', '--tolerance', '--min-duration', '--min-fixes', '--warn', '--geojson', '--json']) expect(help.stdout).toContain(o);
   });
 
   it('--licenses loads every license file in a folder', async () => {

@@ -88,7 +88,9 @@ describe('greenmine dust', () => {
     const io = { stdout: (t: string) => (stdout += t), stderr: () => undefined };
     expect(await main(['dust', '--readings', fixture('sensors/readings.csv'), '--stations', fixture('sensors/stations.csv'), '--json'], io)).toBe(0);
     const out = JSON.parse(stdout);
-    expect(out.alarms[0]).toMatchObject({ station: 'D1', start: '2023-11-16T02:25:00.000Z', end: '2023-11-16T03:55:00.000Z', peak: 1800, unit: 'µg/m³' });
+    // Local times with their offset (readings logged 10:25 in Zhejiang).
+    expect(out.alarms[0]).toMatchObject({ station: 'D1', start: '2023-11-16T10:25:00+08:00', end: '2023-11-16T11:55:00+08:00', peak: 1800, unit: 'µg/m³' });
+    expect(Date.parse(out.alarms[0].start)).toBe(Date.parse('2023-11-16T02:25:00Z'));
     expect(out.completeness.D2).toBe(1);
     expect(out.stations).toHaveLength(3);
     expect(await main(['dust', '--readings', 'x'], io)).toBe(2);

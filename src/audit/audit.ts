@@ -16,6 +16,7 @@ import type { Check, CheckDef } from './check.js';
 import { CHECKS } from './checks/index.js';
 import { AuditContext, INPUTS, type Reason, reasonOf } from './context.js';
 import { type LoadedManifest, loadManifest, type ManifestOptions, type PlanEntry, type Thresholds } from './manifest.js';
+import { classUnderlay, type MapUnderlay, mapFrame } from './map.js';
 import { ON_SITE } from './on-site.js';
 
 export type { Check, CheckDef, CheckResult, EvidenceFeature, Status, Text } from './check.js';
@@ -58,6 +59,8 @@ export interface AuditReport {
   reportDate: string;
   form: FormRow[];
   findings: Finding[];
+  /** The map's underlay picture (rendered from the latest class raster); written into report.html, not report.json. */
+  underlay?: MapUnderlay | null;
 }
 
 const ROWS: Record<number, string> = { 1: '矿区环境', 2: '治理复绿', 3: '视觉污染', 4: '"三废"处置', 5: '数字化建设', 6: '企业形象' };
@@ -117,7 +120,12 @@ export function auditInputs(manifestPath: string, loaded: LoadedManifest): Input
   return [stampInput('manifest', resolve(manifestPath)), ...loaded.inputs.map((i) => stampInput(i.role, i.path))];
 }
 
-export async function runAudit(manifestPath: string, options: ManifestOptions = {}): Promise<AuditReport> {
+export interface AuditOptions extends ManifestOptions {
+  /** Render the latest class raster under the report's map (default true). */
+  underlay?: boolean;
+}
+
+export async function runAudit(manifestPath: string, options: AuditOptions = {}): Promise<AuditReport> {
   const loaded = loadManifest(manifestPath, options);
   const { manifest, thresholds: t } = loaded;
   const findings: Finding[] = [...loaded.missing];
@@ -137,7 +145,7 @@ export async function runAudit(manifestPath: string, options: ManifestOptions = 
 
   const form = formRows(checks, manifest.plan ?? {});
   const now = Date.now() / 1000;
-  return {
+  const report: AuditReport = {
     version: REPORT_VERSION,
     generatedAt: isoLocal(Math.floor(now), loaded.timeZone),
     manifest: manifestPath,
@@ -154,4 +162,27 @@ export async function runAudit(manifestPath: string, options: ManifestOptions = 
     form,
     findings,
   };
+  if (options.underlay !== false && ctx.manifest.classes?.length) report.underlay = await renderUnderlay(report, ctx);
+  return report;
+}
+
+/** The class raster under the map, or null (with an info finding) when it cannot be drawn cheaply or at all. */
+async function renderUnderlay(report: AuditReport, ctx: AuditContext): Promise<MapUnderlay | null> {
+  const frame = mapFrame(report);
+  if (!frame) return null;
+  const latest = ctx.latest;
+  try {
+    const underlay = await classUnderlay(ctx.file(latest.path), await ctx.scheme(), frame, { source: latest.path, date: latest.date });
+    if (!underlay)
+      report.findings.push({
+        code: 'MAP_UNDERLAY_SKIPPED',
+        severity: 'warning',
+        message: `${latest.path}: no class underlay on the map (the raster has no overviews and too many blocks under the map for a quick look, or no data there); add overviews (gdaladdo) to get one`,
+        where: { file: ctx.manifestPath, path: 'classes' },
+      });
+    return underlay;
+  } catch (err) {
+    report.findings.push({ code: 'MAP_UNDERLAY_SKIPPED', severity: 'warning', message: `${latest.path}: no class underlay on the map (${reasonOf(err).en})`, where: { file: ctx.manifestPath, path: 'classes' } });
+    return null;
+  }
 }

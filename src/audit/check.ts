@@ -50,9 +50,25 @@ export interface CheckDef {
   title(t: Thresholds): Text;
   /** Manifest inputs without which the check is not assessed (the reason comes from INPUTS). */
   needs: InputName[];
-  /** How the evidence is drawn on the map: colour, legend text, slopes numbered, large areas as an outline underneath. */
-  map?: { colour: string; legend: Text; numbered?: boolean; underlay?: boolean };
+  /**
+   * How the evidence is drawn on the map: colour, legend text (of its areas, and of its lines when it has
+   * both), numbered with a prefix (B1, B2… bare patches; the form's text cites the numbers), or as a dashed
+   * outline (large areas such as the unseen parts of the license, which a fill would wash over).
+   */
+  map?: { colour: string; legend: Text; lineLegend?: Text; numbered?: string; outline?: boolean };
   run(ctx: AuditContext): Promise<CheckResult>;
+}
+
+/** Map numbers as the text cites them: "B1–B4", "S1、S3", the first twelve and a count beyond. */
+export function mapRefs(prefix: string, ids: number[]): string {
+  const sorted = [...ids].sort((a, b) => a - b);
+  if (sorted.length === 0) return '';
+  if (sorted.length > 2 && sorted.every((v, i) => v === sorted[0]! + i)) return `${prefix}${sorted[0]}–${prefix}${sorted.at(-1)}`;
+  const shown = sorted
+    .slice(0, 12)
+    .map((v) => `${prefix}${v}`)
+    .join('、');
+  return sorted.length > 12 ? `${shown} 等 ${sorted.length} 处` : shown;
 }
 
 /** An area as the form shows it: whole square metres with thousands separators, and hectares from 1 ha (542,041 m²（54.20 ha）). */

@@ -1,7 +1,13 @@
 /** Shared CLI plumbing: argument parsing on node:util parseArgs, usage errors, exit codes. */
+import { mkdtempSync, readdirSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { extname, join } from 'node:path';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { flagRange } from '../audit/options.js';
+import type { OffsetFrame } from '../crs/index.js';
 import { formatWhere, GreenmineError } from '../errors.js';
+import { checkOutput, MAX_INPUT_BYTES, writeOutput } from '../io/files.js';
+import { type License, loadLicenses } from '../license/index.js';
 
 export const EXIT_OK = 0;
 export const EXIT_DATA = 1;
@@ -12,6 +18,8 @@ export class UsageError extends Error {}
 export interface Io {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
+  /** -v: say more (what was read, timings). */
+  verbose?: boolean;
 }
 
 export const processIo: Io = {
@@ -49,13 +57,46 @@ export function nearest(word: string, candidates: string[]): string | null {
   return best;
 }
 
-export function parse<T extends OptionSpec>(argv: string[], options: T): { values: ParsedValues<T>; positionals: string[] } {
+/** Options every command takes (main() acts on -q, -v and --version before the command runs). */
+const COMMON = {
+  json: { type: 'boolean' },
+  quiet: { type: 'boolean', short: 'q' },
+  verbose: { type: 'boolean', short: 'v' },
+  version: { type: 'boolean', short: 'V' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies OptionSpec;
+
+/**
+ * One vocabulary across commands: older spellings still read, as the current ones.
+ * `--licenses <folder>` is `--license` (which takes files or folders), `--gcj02`/`--bd09` are
+ * `--frame gcj02|bd09`, every side output is `--geojson` (`--patches`, `--thin`, `--uncovered`),
+ * `-o` is `--out`.
+ */
+function canonical(argv: string[], options: OptionSpec): string[] {
+  const out: string[] = [];
+  for (const a of argv) {
+    const [flag, value] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
+    const rename = (to: string): void => {
+      out.push(value === undefined ? to : `${to}=${value}`);
+    };
+    if (flag === '-o' && options.out) rename('--out');
+    else if (flag === '--licenses' && options.license && !options.licenses) rename('--license');
+    else if ((flag === '--patches' || flag === '--thin' || flag === '--uncovered') && options.geojson && !options[flag.slice(2)]) rename('--geojson');
+    else if ((flag === '--gcj02' || flag === '--bd09') && options.frame && !options[flag.slice(2)]) out.push(`--frame=${flag.slice(2)}`);
+    else out.push(a);
+  }
+  return out;
+}
+
+export function parse<T extends OptionSpec>(argv: string[], commandOptions: T): { values: ParsedValues<T> & ParsedValues<typeof COMMON>; positionals: string[] } {
+  const options: OptionSpec = { ...COMMON, ...commandOptions };
+  argv = canonical(argv, options);
   const args: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const next = argv[i + 1];
     const name = a.startsWith('--') && !a.includes('=') ? a.slice(2) : null;
-    if (name && options[name]?.type === 'string' && next !== undefined && /^-(\d|\.\d)/.test(next)) {
+    if (name && options[name]?.type === 'string' && next !== undefined && (/^-(\d|\.\d)/.test(next) || next === '-')) {
       args.push(`${a}=${next}`);
       i++;
     } else args.push(a);
@@ -75,7 +116,104 @@ export function parse<T extends OptionSpec>(argv: string[], options: T): { value
       if (typeof v === 'string' && v.trim() === '') throw new UsageError(`--${name} needs a value (it was given an empty one)`);
     }
   }
-  return { values: parsed.values as ParsedValues<T>, positionals: parsed.positionals };
+  return { values: parsed.values as ParsedValues<T> & ParsedValues<typeof COMMON>, positionals: parsed.positionals };
+}
+
+/** Whether the command line asks for JSON on stdout (read before parsing, so a usage error is JSON too). */
+export const wantsJson = (argv: string[]): boolean => argv.includes('--json');
+
+const LICENSE_EXTENSIONS = new Set(['.txt', '.csv', '.shp', '.kml', '.kmz', '.geojson', '.json']);
+
+/** License arguments as files: a folder stands for every license file in it (sorted), `-` for stdin. */
+export function licenseFiles(args: string | string[] | undefined, flag = '--license'): string[] {
+  const out: string[] = [];
+  for (const arg of typeof args === 'string' ? [args] : (args ?? [])) {
+    if (arg === '-') {
+      out.push(stdinFile());
+      continue;
+    }
+    let dir = false;
+    try {
+      dir = statSync(arg).isDirectory();
+    } catch {
+      // a missing file: the loader names it
+    }
+    if (!dir) {
+      out.push(arg);
+      continue;
+    }
+    const names = readdirSync(arg)
+      .filter((n) => LICENSE_EXTENSIONS.has(extname(n).toLowerCase()))
+      .sort();
+    if (names.length === 0) throw new UsageError(`${flag} ${arg}: the folder holds no license file (${[...LICENSE_EXTENSIONS].join(' ')})`);
+    out.push(...names.map((n) => join(arg, n)));
+  }
+  return out;
+}
+
+/** Every license of the files or folders given. */
+export async function loadLicenseArgs(args: string | string[] | undefined, flag = '--license'): Promise<License[]> {
+  const all: License[] = [];
+  for (const file of licenseFiles(args, flag)) all.push(...(await loadLicenses(file)));
+  return all;
+}
+
+let stdinCopy: string | null = null;
+
+/**
+ * `-` as an input: stdin, read once into a private temporary file (the loaders read files and sniff
+ * formats from content when there is no extension); removed when the process exits.
+ */
+export function stdinFile(): string {
+  if (stdinCopy) return stdinCopy;
+  const dir = mkdtempSync(join(tmpdir(), 'greenmine-stdin-'));
+  const path = join(dir, 'stdin');
+  const chunks: Buffer[] = [];
+  let total = 0;
+  const buf = Buffer.alloc(1 << 16);
+  for (;;) {
+    let n: number;
+    try {
+      n = readSync(0, buf, 0, buf.length, null);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EAGAIN') continue;
+      if ((err as NodeJS.ErrnoException).code === 'EOF') break;
+      throw err;
+    }
+    if (n === 0) break;
+    total += n;
+    if (total > MAX_INPUT_BYTES) throw new UsageError(`-: stdin is larger than ${MAX_INPUT_BYTES} bytes`);
+    chunks.push(Buffer.from(buf.subarray(0, n)));
+  }
+  writeFileSync(path, Buffer.concat(chunks), { mode: 0o600 });
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  stdinCopy = path;
+  return path;
+}
+
+/** `--frame wgs84|gcj02|bd09` (any case; cgcs2000 is wgs84 here: the two differ by centimetres). */
+export function frameArg(value: string | undefined): OffsetFrame {
+  const v = (value ?? 'wgs84').toLowerCase().replace(/[^a-z0-9]/g, '');
+  if (v === 'wgs84' || v === 'cgcs2000') return 'WGS84';
+  if (v === 'gcj02') return 'GCJ02';
+  if (v === 'bd09') return 'BD09';
+  throw new UsageError(`--frame is one of wgs84, gcj02, bd09; got "${value}"`);
+}
+
+/** Check an output path before the work (nothing to check for `-`, stdout). */
+export function checkOut(path: string, inputs: ReadonlyArray<string | undefined | null>, what: string): void {
+  if (path !== '-') checkOutput(path, inputs, what);
+}
+
+/** When data goes to stdout (`-`), the command's report goes to stderr, as GDAL's tools do. */
+export function summaryToStderr(io: Io): Io {
+  return { ...io, stdout: io.stderr };
+}
+
+/** Write a single-file output, or to stdout when the path is `-`. */
+export function emit(io: Io, path: string, data: string, inputs: ReadonlyArray<string | undefined | null>, what: string): void {
+  if (path === '-') io.stdout(data);
+  else writeOutput(path, data, inputs, what);
 }
 
 /** The numeric options that set no audit threshold (those come from src/audit/options.ts): range, whole number?, unit for messages. */

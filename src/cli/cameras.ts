@@ -1,10 +1,8 @@
 import { cameraCoverage, loadCameras } from '../cameras/index.js';
 import { formatWhere } from '../errors.js';
-import { checkOutput, writeOutput } from '../io/files.js';
-import { loadLicenses } from '../license/index.js';
-import { EXIT_OK, guard, type Io, numberOption, parse, UsageError } from './args.js';
+import { checkOut, EXIT_OK, emit, guard, type Io, loadLicenseArgs, numberOption, parse, summaryToStderr, UsageError } from './args.js';
 
-export const CAMERAS_HELP = `Usage: greenmine cameras --license <file> --cameras <file> [--dem <dem>] [--uncovered <out.geojson>] [--json]
+export const CAMERAS_HELP = `Usage: greenmine cameras --license <file> --cameras <file> [--dem <dem>] [--geojson <out.geojson>] [--json]
 
 Video coverage of the mining area (R5.3): the share of the license area some camera sees.
 Without a DEM each camera sees its view sector on flat ground; with a DEM, what its line of
@@ -22,7 +20,8 @@ Options:
   --dem <dem>            DEM for line-of-sight visibility (GeoTIFF, north-up)
   --cell-m <m>           cell size of the flat-ground grid without a DEM (default: ~4 million cells)
   --target-height-m <m>  height a target must show to count as seen (default 0: the ground; 1.7 for a person)
-  --uncovered <file>     write the uncovered parts as GeoJSON (WGS 84)
+  --geojson <file>       write the uncovered parts as GeoJSON (WGS 84; - for stdout;
+                         --uncovered is the same)
   --min-uncovered-m2 <m²> leave smaller uncovered parts out of the GeoJSON (default 0; still counted)
   --json                 print {"coveredShare", "coveredM2", "licenseM2", "cameras": [{"id", "visibleM2"}], …}
   -h, --help             show this help
@@ -38,7 +37,7 @@ export async function camerasCommand(argv: string[], io: Io): Promise<number> {
       dem: { type: 'string' },
       'cell-m': { type: 'string' },
       'target-height-m': { type: 'string' },
-      uncovered: { type: 'string' },
+      geojson: { type: 'string' },
       'min-uncovered-m2': { type: 'string' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
@@ -47,16 +46,18 @@ export async function camerasCommand(argv: string[], io: Io): Promise<number> {
       io.stdout(CAMERAS_HELP);
       return EXIT_OK;
     }
+    const data = io;
+    if (values.geojson === '-') io = summaryToStderr(io);
     if (!values.license || !values.cameras) throw new UsageError(`cameras needs --license and --cameras\n\n${CAMERAS_HELP}`);
     const cellM = numberOption(values['cell-m'], '--cell-m');
     const targetHeightM = numberOption(values['target-height-m'], '--target-height-m');
     const minUncoveredM2 = numberOption(values['min-uncovered-m2'], '--min-uncovered-m2');
-    if (values.uncovered) checkOutput(values.uncovered, [values.license, values.cameras, values.dem], '--uncovered GeoJSON');
-    const licenses = await loadLicenses(values.license);
+    if (values.geojson) checkOut(values.geojson, [values.license, values.cameras, values.dem], '--geojson');
+    const licenses = await loadLicenseArgs(values.license);
     const cameras = loadCameras(values.cameras, values['cameras-crs'] ? { crs: values['cameras-crs'] } : {});
     const report = await cameraCoverage(licenses, cameras, { dem: values.dem, cellM, targetHeightM, minUncoveredM2 });
-    if (values.uncovered) {
-      writeOutput(values.uncovered, `${JSON.stringify(report.uncovered)}\n`, [values.license, values.cameras, values.dem], '--uncovered GeoJSON');
+    if (values.geojson) {
+      emit(data, values.geojson, `${JSON.stringify(report.uncovered)}\n`, [values.license, values.cameras, values.dem], '--geojson');
     }
     const { uncovered: _uncovered, ...rest } = report;
     if (json) io.stdout(`${JSON.stringify({ ...rest, uncoveredParts: report.uncovered.features.length }, null, 2)}\n`);

@@ -1,10 +1,9 @@
 import { greenCoveragePasses } from '../audit/checks/R1.1.js';
 import { DEFAULT_THRESHOLDS } from '../audit/options.js';
 import { formatWhere } from '../errors.js';
-import { checkOutput, writeOutput } from '../io/files.js';
 import { type License, loadLicenses } from '../license/index.js';
 import { type CoverageMode, loadScheme, measureCoverage, schemeFromGroups, WORLDCOVER } from '../raster/index.js';
-import { EXIT_OK, guard, type Io, numberOption, parse, UsageError } from './args.js';
+import { checkOut, EXIT_OK, emit, guard, type Io, loadLicenseArgs, numberOption, parse, summaryToStderr, UsageError } from './args.js';
 
 /** Defaults quoted in the help come from the option table. */
 const D = DEFAULT_THRESHOLDS;
@@ -16,7 +15,7 @@ class areas inside the license, the green-coverage ratio green ÷ (green + bare)
 against the 100 % target, and bare ground outside the license within a buffer.
 
 Options:
-  --license <file>      the license (corner table, .shp, .kml, .kmz, .geojson)
+  --license <file|dir>  the license (corner table, .shp, .kml, .kmz, .geojson), or a folder of them
   --classes <tif>       the class raster (default scheme: ESA WorldCover codes)
   --exclude <file>      zones not yet due for greening (e.g. the active working floor), subtracted
   --zones <file>        greenable zones: measure these instead of the whole license
@@ -31,7 +30,8 @@ Options:
   --target <ratio>      target green-coverage ratio (default ${D.greenRatio})
   --min-patch <m²>      smallest bare patch reported (default ${D.minPatchM2})
   --max-patches <n>     list at most the n largest patches (default 10000); all are counted
-  --patches <file>      write the bare patches (8-connected, with outlines) as GeoJSON (WGS 84)
+  --geojson <file>      write the bare patches (8-connected, with outlines) as GeoJSON (WGS 84;
+                        - for stdout; --patches is the same)
   --json                print the report as JSON
   -h, --help            show this help
 
@@ -64,7 +64,7 @@ export async function coverageCommand(argv: string[], io: Io): Promise<number> {
       target: { type: 'string' },
       'min-patch': { type: 'string' },
       'max-patches': { type: 'string' },
-      patches: { type: 'string' },
+      geojson: { type: 'string' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     });
@@ -72,6 +72,8 @@ export async function coverageCommand(argv: string[], io: Io): Promise<number> {
       io.stdout(COVERAGE_HELP);
       return EXIT_OK;
     }
+    const data = io;
+    if (values.geojson === '-') io = summaryToStderr(io);
     if (!values.license || !values.classes) throw new UsageError(`coverage needs --license and --classes\n\n${COVERAGE_HELP}`);
     const mode = (values.mode ?? 'fractional') as CoverageMode;
     if (!['fractional', 'centre', 'all-touched'].includes(mode)) throw new UsageError('--mode is one of fractional, centre, all-touched');
@@ -84,14 +86,14 @@ export async function coverageCommand(argv: string[], io: Io): Promise<number> {
     if (groups.green || groups.bare || groups.nongreenable) scheme = schemeFromGroups(scheme, groups);
 
     const inputs = [values.license, values.classes, values.exclude, values.zones, values.scheme];
-    if (values.patches) checkOutput(values.patches, inputs, '--patches GeoJSON');
-    const licenses = await loadLicenses(values.license);
+    if (values.geojson) checkOut(values.geojson, inputs, '--geojson');
+    const licenses = await loadLicenseArgs(values.license);
     const exclude: License[] | undefined = values.exclude ? await loadLicenses(values.exclude) : undefined;
     const greenable: License[] | undefined = values.zones ? await loadLicenses(values.zones) : undefined;
     const minPatchM2 = numberOption(values['min-patch'], '--min-patch')!;
     const maxPatches = numberOption(values['max-patches'], '--max-patches', 10_000);
-    const report = await measureCoverage(values.classes, licenses, { mode, scheme, exclude, greenable, bufferM, target, crs: values.crs, nodata, minPatchM2, maxPatches, outlines: values.patches !== undefined });
-    if (values.patches) {
+    const report = await measureCoverage(values.classes, licenses, { mode, scheme, exclude, greenable, bufferM, target, crs: values.crs, nodata, minPatchM2, maxPatches, outlines: values.geojson !== undefined });
+    if (values.geojson) {
       const fc = {
         type: 'FeatureCollection',
         features: report.barePatches.map((p) => ({
@@ -100,7 +102,7 @@ export async function coverageCommand(argv: string[], io: Io): Promise<number> {
           geometry: { type: 'MultiPolygon', coordinates: p.outline },
         })),
       };
-      writeOutput(values.patches, `${JSON.stringify(fc)}\n`, inputs, '--patches GeoJSON');
+      emit(data, values.geojson, `${JSON.stringify(fc)}\n`, inputs, '--geojson');
     }
     // On stdout the patches go without their outlines (those are in --patches).
     // The verdict is the audit's rule (R1.1), kept in the JSON contract.

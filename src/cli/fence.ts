@@ -1,13 +1,10 @@
-import { readdirSync } from 'node:fs';
-import { extname, join } from 'node:path';
 import { DEFAULT_THRESHOLDS } from '../audit/options.js';
-import type { OffsetFrame } from '../crs/index.js';
 import { type Finding, formatWhere } from '../errors.js';
 import { countOutside, detectEvents, detectWashViolations, type EventOptions, eventsGeoJson, type FenceEvent, FenceIndex, fenceSearchRadiusM } from '../fence/index.js';
-import { checkOutput, writeOutput } from '../io/files.js';
+import { checkTimeZone, DEFAULT_TIME_ZONE, isoLocal } from '../io/time.js';
 import { type License, loadLicenses } from '../license/index.js';
 import { loadTracks, TRACK_FORMAT_NAMES, type Track, type TrackFormat } from '../track/index.js';
-import { EXIT_OK, guard, type Io, numberOption, parse, UsageError } from './args.js';
+import { checkOut, EXIT_OK, emit, frameArg, guard, type Io, licenseFiles as licenseArgFiles, numberOption, parse, stdinFile, summaryToStderr, UsageError } from './args.js';
 
 const D = DEFAULT_THRESHOLDS;
 
@@ -18,11 +15,13 @@ out-of-bounds excursions, crossings between sparse fixes, pre-warnings,
 fixes below the licensed floor, runs outside every license, feed gaps.
 
 Options:
-  --license <file>       a license file (repeatable; a file may hold many licenses)
-  --licenses <folder>    every license file in a folder (.txt .csv .shp .kml .kmz .geojson .json)
-  --track <file>         a track file: GPX, CSV, NMEA or GeoJSON (repeatable)
+  --license <file|dir>   a license file, or a folder of them (.txt .csv .shp .kml .kmz .geojson .json);
+                         repeatable; a file may hold many licenses; - reads stdin
+  --track <file>         a track file: GPX, CSV, NMEA or GeoJSON (repeatable; - reads stdin)
   --format <f>           force the track format: ${TRACK_FORMAT_NAMES.join(', ')}
-  --frame <f>            track coordinate frame: wgs84 (default), gcj02, bd09
+  --frame <f>            track coordinate frame: wgs84 (default), gcj02, bd09 (any case)
+  --tz <zone>            IANA time zone for times without one and for the times printed
+                         (default Asia/Shanghai); times are ISO 8601 with their offset
   --device <id>          device id for track files that do not name one
   --tolerance <m>        GNSS allowance before a fix counts as outside (default ${D.fenceToleranceM})
   --min-duration <s>     drop excursions shorter than this (default 0)
@@ -37,29 +36,20 @@ Options:
   --exits <file>         site-exit polygons: only leaving through them counts as an exit
   --min-wash <s>         shortest acceptable wash dwell before an exit (default ${D.minWashS})
   --wash-within <s>      the dwell must fall within this long before the exit (default ${D.washWithinS})
-  --geojson <file>       write the events with their fixes as GeoJSON
+  --geojson <file>       write the events with their fixes as GeoJSON (- for stdout)
   --json                 print {"points","skipped","outside","events":[…]} as JSON
+  -q, --quiet            print errors only;  -v, --verbose  say more;  --version
   -h, --help             show this help
 
 Exit codes: 0 done (events are findings, not failures), 1 errors in the data, 2 bad usage.
 `;
-
-const LICENSE_EXTENSIONS = new Set(['.txt', '.csv', '.shp', '.kml', '.kmz', '.geojson', '.json']);
-
-function frameOption(value: string | undefined): OffsetFrame {
-  const v = (value ?? 'wgs84').toLowerCase().replace(/[^a-z0-9]/g, '');
-  if (v === 'wgs84' || v === 'cgcs2000') return 'WGS84';
-  if (v === 'gcj02') return 'GCJ02';
-  if (v === 'bd09') return 'BD09';
-  throw new UsageError(`--frame is one of wgs84, gcj02, bd09; got "${value}"`);
-}
 
 export async function fenceCommand(argv: string[], io: Io): Promise<number> {
   const json = argv.includes('--json');
   return guard(io, json, async () => {
     const { values } = parse(argv, {
       license: { type: 'string', multiple: true },
-      licenses: { type: 'string' },
+      tz: { type: 'string' },
       track: { type: 'string', multiple: true },
       format: { type: 'string' },
       frame: { type: 'string' },
@@ -85,20 +75,14 @@ export async function fenceCommand(argv: string[], io: Io): Promise<number> {
       io.stdout(FENCE_HELP);
       return EXIT_OK;
     }
-    const licenseFiles = [...((values.license as unknown as string[] | undefined) ?? [])];
-    if (values.licenses) {
-      let names: string[];
-      try {
-        names = readdirSync(values.licenses).sort();
-      } catch {
-        throw new UsageError(`--licenses: cannot list folder "${values.licenses}"`);
-      }
-      licenseFiles.push(...names.filter((n) => LICENSE_EXTENSIONS.has(extname(n).toLowerCase())).map((n) => join(values.licenses!, n)));
-    }
-    const trackFiles = (values.track as unknown as string[] | undefined) ?? [];
-    if (licenseFiles.length === 0) throw new UsageError(`fence needs --license <file> or --licenses <folder>\n\n${FENCE_HELP}`);
+    const licenseFiles = licenseArgFiles(values.license as unknown as string[] | undefined);
+    const trackFiles = ((values.track as unknown as string[] | undefined) ?? []).map((t) => (t === '-' ? stdinFile() : t));
+    const timeZone = checkTimeZone(values.tz ?? DEFAULT_TIME_ZONE);
+    const data = io;
+    if (values.geojson === '-') io = summaryToStderr(io);
+    if (licenseFiles.length === 0) throw new UsageError(`fence needs --license <file or folder>\n\n${FENCE_HELP}`);
     if (trackFiles.length === 0) throw new UsageError(`fence needs --track <file>\n\n${FENCE_HELP}`);
-    if (values.geojson) checkOutput(values.geojson, [...licenseFiles, ...trackFiles, values['wash-zones'], values.exits], '--geojson');
+    if (values.geojson) checkOut(values.geojson, [...licenseFiles, ...trackFiles, values['wash-zones'], values.exits], '--geojson');
     if (values.format && !(TRACK_FORMAT_NAMES as readonly string[]).includes(values.format)) throw new UsageError(`--format is one of ${TRACK_FORMAT_NAMES.join(', ')}`);
     const options: EventOptions = {
       toleranceM: numberOption(values.tolerance, '--tolerance')!,
@@ -113,7 +97,7 @@ export async function fenceCommand(argv: string[], io: Io): Promise<number> {
       mode: values.province ? 'province' : 'license',
     };
     if (!Number.isFinite(options.heightOffsetM)) throw new UsageError('--height-offset takes a number');
-    const frame = frameOption(values.frame);
+    const frame = frameArg(values.frame);
 
     const licenses: License[] = [];
     for (const file of licenseFiles) licenses.push(...(await loadLicenses(file)));
@@ -134,7 +118,7 @@ export async function fenceCommand(argv: string[], io: Io): Promise<number> {
     let points = 0;
     let skipped = 0;
     for (const file of trackFiles) {
-      const set = loadTracks(file, { frame, deviceId: values.device, format: values.format as TrackFormat | undefined });
+      const set = loadTracks(file, { frame, deviceId: values.device, format: values.format as TrackFormat | undefined, timeZone });
       tracks.push(...set.tracks);
       points += set.tracks.reduce((n, t) => n + t.timeS.length, 0);
       skipped += set.badCount + set.duplicates;
@@ -149,7 +133,7 @@ export async function fenceCommand(argv: string[], io: Io): Promise<number> {
       outside += countOutside(fence, track, tolerance);
     }
     events.sort((a, b) => a.startS - b.startS || a.device.localeCompare(b.device) || a.type.localeCompare(b.type));
-    const iso = (s: number): string => new Date(s * 1000).toISOString();
+    const iso = (s: number): string => isoLocal(s, timeZone);
     const report = {
       licenses: licenses.length,
       devices: tracks.length,
@@ -170,7 +154,7 @@ export async function fenceCommand(argv: string[], io: Io): Promise<number> {
       })),
       findings,
     };
-    if (values.geojson) writeOutput(values.geojson, `${JSON.stringify(eventsGeoJson(events))}\n`, [...licenseFiles, ...trackFiles, values['wash-zones'], values.exits], '--geojson');
+    if (values.geojson) emit(data, values.geojson, `${JSON.stringify(eventsGeoJson(events))}\n`, [...licenseFiles, ...trackFiles, values['wash-zones'], values.exits], '--geojson');
     if (json) io.stdout(`${JSON.stringify(report, null, 2)}\n`);
     else {
       io.stdout(`${licenses.length} license(s), ${tracks.length} device(s), ${points} fixes (${skipped} skipped), ${outside} outside by more than ${tolerance} m\n`);

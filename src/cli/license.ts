@@ -1,10 +1,9 @@
 import { parseCrs } from '../crs/index.js';
 import { formatWhere } from '../errors.js';
-import { checkOutput, writeOutput } from '../io/files.js';
 import { type LicenseFormat, type LicenseSummary, licensesToGeoJson, loadLicenses, summarizeLicense } from '../license/index.js';
-import { EXIT_OK, guard, type Io, intOption, numberList, parse, UsageError } from './args.js';
+import { checkOut, EXIT_OK, emit, frameArg, guard, type Io, intOption, numberList, parse, stdinFile, summaryToStderr, UsageError } from './args.js';
 
-export const LICENSE_HELP = `Usage: greenmine license <file> [options]
+export const LICENSE_HELP = `Usage: greenmine license <file | -> [options]
 
 Read a mining license (采矿许可证 矿区范围), validate it and measure its area.
 <file> is a printed corner table (.txt/.csv: point, X northing, Y easting),
@@ -14,13 +13,14 @@ Options:
   --crs <crs>         CRS of the coordinates (EPSG:n, proj4 or WKT), overriding the file
   --zone <n>          Gauss-Krüger zone of a prefix-free corner table (3°: 25–45, 6°: 13–23)
   --encoding <enc>    text encoding of a corner table or shapefile attributes (utf-8, gbk)
-  --gcj02             KML/KMZ coordinates are GCJ-02 (exported from AMap/Tencent maps)
-  --bd09              KML/KMZ coordinates are BD-09 (exported from Baidu maps)
+  --frame <f>         KML/KMZ/GeoJSON coordinate frame: wgs84 (default), gcj02 (AMap,
+                      Tencent), bd09 (Baidu); --gcj02 and --bd09 still read
   --towgs84 <7 nums>  datum shift for Xian 1980 / Beijing 1954 data (dx,dy,dz,rx,ry,rz,ds)
   --format <f>        force the format: corners, shapefile, kml, kmz, geojson
   --to <crs>          CRS of the GeoJSON written with --out (default EPSG:4326)
-  --out <file>        write the license(s) as GeoJSON to this file
+  -o, --out <file>    write the license(s) as GeoJSON to this file (- for stdout; --geojson is the same)
   --json              print the summary as JSON (one object, or an array for several licenses)
+  -q, --quiet         errors only;  -v, --verbose  say more;  --version
   -h, --help          show this help
 
 Exit codes: 0 loaded (warnings allowed), 1 errors in the data, 2 bad usage.
@@ -35,8 +35,8 @@ export async function licenseCommand(argv: string[], io: Io): Promise<number> {
       crs: { type: 'string' },
       zone: { type: 'string' },
       encoding: { type: 'string' },
-      gcj02: { type: 'boolean' },
-      bd09: { type: 'boolean' },
+      frame: { type: 'string' },
+      geojson: { type: 'string' },
       towgs84: { type: 'string' },
       format: { type: 'string' },
       to: { type: 'string' },
@@ -49,11 +49,14 @@ export async function licenseCommand(argv: string[], io: Io): Promise<number> {
       return EXIT_OK;
     }
     if (positionals.length !== 1) throw new UsageError(`license takes one file, got ${positionals.length}\n\n${LICENSE_HELP}`);
-    const file = positionals[0]!;
-    if (values.gcj02 && values.bd09) throw new UsageError('--gcj02 and --bd09 exclude each other');
-    if (values.to && !values.out) throw new UsageError('--to names the CRS of the GeoJSON written with --out; give --out <file.geojson> too');
+    if (values.geojson && values.out && values.geojson !== values.out) throw new UsageError('--geojson and --out name the same output (the GeoJSON); give one');
+    const out = values.geojson ?? values.out;
+    const file = positionals[0] === '-' ? stdinFile() : positionals[0]!;
+    if (values.to && !out) throw new UsageError('--to names the CRS of the GeoJSON written with --out; give --out <file.geojson> too');
+    const data = io;
+    if (out === '-') io = summaryToStderr(io);
     if (values.format && !FORMATS.includes(values.format as LicenseFormat)) throw new UsageError(`--format is one of ${FORMATS.join(', ')}`);
-    if (values.out) checkOutput(values.out, [file], 'GeoJSON');
+    if (out) checkOut(out, [file], 'GeoJSON');
     const zone = intOption(values.zone, '--zone');
     const towgs84 = numberList(values.towgs84, '--towgs84');
 
@@ -61,20 +64,20 @@ export async function licenseCommand(argv: string[], io: Io): Promise<number> {
       crs: values.crs,
       zone,
       encoding: values.encoding,
-      frame: values.gcj02 ? 'GCJ02' : values.bd09 ? 'BD09' : 'WGS84',
+      frame: frameArg(values.frame),
       towgs84,
       format: values.format as LicenseFormat | undefined,
     });
     const summaries = licenses.map(summarizeLicense);
-    if (values.out) {
+    if (out) {
       const target = parseCrs(values.to ?? 'EPSG:4326', { source: '--to', towgs84 });
-      writeOutput(values.out, `${JSON.stringify(licensesToGeoJson(licenses, target))}\n`, [file], 'GeoJSON');
+      emit(data, out, `${JSON.stringify(licensesToGeoJson(licenses, target))}\n`, [file], 'GeoJSON');
     }
     if (json) {
       io.stdout(`${JSON.stringify(summaries.length === 1 ? summaries[0] : summaries, null, 2)}\n`);
     } else {
       io.stdout(summaries.map(formatSummary).join('\n'));
-      if (values.out) io.stdout(`\nwrote ${licenses.length} license(s) to ${values.out} in ${values.to ?? 'EPSG:4326'}\n`);
+      if (out && out !== '-') io.stdout(`\nwrote ${licenses.length} license(s) to ${out} in ${values.to ?? 'EPSG:4326'}\n`);
     }
     for (const s of summaries) for (const f of s.findings) io.stderr(`warning ${f.code}: ${f.message} [${formatWhere(f.where)}]\n`);
     return EXIT_OK;

@@ -35,7 +35,9 @@ ${Object.entries(COMMANDS)
   .map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`)
   .join('\n')}
 
-Run greenmine <command> --help for a command's options.
+Every command takes --json (machine-readable stdout), -q/--quiet (errors only),
+-v/--verbose, --version and -h/--help; - reads stdin or writes stdout where a
+single file is read or written. Run greenmine <command> --help for its options.
 `;
 
 /** The installed package's version (package.json, two folders above the built CLI or the sources). */
@@ -67,7 +69,15 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     io.stderr(`greenmine: unknown command "${command}"${guess ? ` — did you mean "${guess}"?` : ''}\n\n${HELP}`);
     return EXIT_USAGE;
   }
-  return entry.run(rest, io);
+  // Options every command takes: --version, -q (errors only on stderr), -v (more).
+  if (rest.includes('--version') || rest.includes('-V')) {
+    io.stdout(`greenmine ${version()}\n`);
+    return EXIT_OK;
+  }
+  const quiet = rest.includes('-q') || rest.includes('--quiet');
+  const verbose = !quiet && (rest.includes('-v') || rest.includes('--verbose'));
+  const commandIo: Io = quiet ? { stdout: io.stdout, stderr: (t) => (/^(error |greenmine:)/.test(t) ? io.stderr(t) : undefined) } : { ...io, verbose };
+  return entry.run(rest, commandIo);
 }
 
 const invoked = process.argv[1] ? realpathSync(process.argv[1]) : '';

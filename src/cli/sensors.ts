@@ -1,7 +1,8 @@
 import { formatWhere, GreenmineError } from '../errors.js';
 import { readInput } from '../io/files.js';
+import { checkTimeZone, DEFAULT_TIME_ZONE, isoLocal } from '../io/time.js';
 import { analyseDust, type DustRule, loadReadings, loadStations, parseRule } from '../sensors/index.js';
-import { EXIT_OK, guard, type Io, numberOption, parse, UsageError } from './args.js';
+import { EXIT_OK, guard, type Io, numberOption, parse, stdinFile, UsageError } from './args.js';
 
 export const DUST_HELP = `Usage: greenmine dust --readings <csv> --stations <csv> [--preset gb16297|gb3095-pm10 | --rule <json>] [--json]
 
@@ -10,13 +11,16 @@ unit in the header, µg/m³ or mg/m³; Chinese or English headers; a repeated he
 units), a station list (station, lon, lat[, role]).
 
 Options:
-  --readings <csv>   monitor readings
+  --readings <csv>   monitor readings (- reads stdin)
   --stations <csv>   stations with positions
   --preset <name>    gb16297 (TSP 1.0 mg/m³, 1-hour mean; default) or gb3095-pm10 (PM10 150 µg/m³, 24-hour mean)
   --rule <json|file> a rule, inline or a .json file (a local standard): {"name":"…","pollutant":"PM10","window":"rolling"|"calendar","windowMin":60,"limitUgM3":150,"allowedPerDay":0}
   --key <role:lon,lat>  a key position that must have a monitor (repeatable), e.g. "processing plant:119.948,30.579"
   --key-distance <m> how near a monitor must be (default 100)
+  --tz <zone>        IANA time zone of readings without one and of the times printed (default
+                     Asia/Shanghai); times are printed as ISO 8601 with their offset
   --json             print {"stations", "alarms": [{station, start, end, peak, mean, unit}], "completeness"}
+  -q, --quiet        errors only;  -v, --verbose  say more;  --version
   -h, --help         show this help
 `;
 
@@ -30,7 +34,7 @@ export async function dustCommand(argv: string[], io: Io): Promise<number> {
       rule: { type: 'string' },
       key: { type: 'string', multiple: true },
       'key-distance': { type: 'string' },
-      json: { type: 'boolean' },
+      tz: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     });
     if (values.help) {
@@ -60,10 +64,11 @@ export async function dustCommand(argv: string[], io: Io): Promise<number> {
       return { role: m[1]!.trim(), lon, lat };
     });
     const keyDistanceM = numberOption(values['key-distance'], '--key-distance', 100);
-    const { readings, findings } = loadReadings(values.readings);
+    const timeZone = checkTimeZone(values.tz ?? DEFAULT_TIME_ZONE);
+    const { readings, findings } = loadReadings(values.readings === '-' ? stdinFile() : values.readings, timeZone);
     const report = analyseDust(readings, loadStations(values.stations), rule, { keyPositions, keyDistanceM });
     report.findings.unshift(...findings);
-    const iso = (s: number): string => new Date(s * 1000).toISOString();
+    const iso = (s: number): string => isoLocal(s, timeZone);
     const out = {
       rule: report.rule,
       stations: report.stations,

@@ -1,11 +1,9 @@
 import { exposedSlopesPass } from '../audit/checks/R2.2.js';
 import { DEFAULT_THRESHOLDS } from '../audit/options.js';
 import { formatWhere } from '../errors.js';
-import { checkOutput, writeOutput } from '../io/files.js';
-import { loadLicenses } from '../license/index.js';
 import { loadScheme } from '../raster/index.js';
 import { exposedSlopes, exposedSlopesInZones, platformSoil, type SlopeAlgorithm, writeSlopeRaster } from '../terrain/index.js';
-import { EXIT_OK, guard, type Io, numberOption, parse, UsageError } from './args.js';
+import { checkOut, EXIT_OK, emit, guard, type Io, loadLicenseArgs, numberOption, parse, summaryToStderr, UsageError } from './args.js';
 
 /** Defaults quoted in the help come from the option table. */
 const D = DEFAULT_THRESHOLDS;
@@ -17,7 +15,7 @@ license with slope ≥ --min-slope, 8-connected; components of at least --min-ar
 planimetric m² count as exposed final slopes.
 
 Options:
-  --license <file>     the license
+  --license <file|dir> the license, or a folder of licenses
   --classes <tif>      class raster (ESA WorldCover codes unless --scheme)
   --dem <tif>          DEM (same CRS as the classes; any grid)
   --min-slope <deg>    slope threshold (default ${D.minSlopeDeg})
@@ -29,7 +27,8 @@ Options:
                        area ≥ --min-area or its bare share ≥ --min-share
   --min-share <ratio>  zone mode bare share (default 0.5)
   --merge-gap <m>      join bare steep patches closer than this (default 0: off)
-  --patches <file>     write the exposed slopes' outlines as GeoJSON (WGS 84)
+  --geojson <file>     write the exposed slopes' outlines as GeoJSON (WGS 84; - for stdout;
+                       --patches is the same)
   --json               print the report as JSON
   -h, --help           show this help
 `;
@@ -46,12 +45,12 @@ Options:
   --before <tif>         DEM before soil spreading
   --after <tif>          DEM after soil spreading (resampled bilinearly if on another grid)
   --min-thickness <m>    minimum thickness (default ${D.minSoilM})
-  --thin <file>          write the thin places as GeoJSON (WGS 84)
+  --geojson <file>       write the thin places as GeoJSON (WGS 84; - for stdout; --thin is the same)
   --json                 print the report as JSON
   -h, --help             show this help
 `;
 
-export const SLOPE_HELP = `Usage: greenmine slope --dem <dem> --out <slope.tif> [--algorithm horn|zevenbergen]
+export const SLOPE_HELP = `Usage: greenmine slope --dem <dem> -o <slope.tif> [--algorithm horn|zevenbergen] [--json]
 
 Write the slope raster (degrees, float32, nodata -9999, DEFLATE) in the DEM's
 grid, computed as gdaldem slope -compute_edges does, so the two can be compared.
@@ -78,7 +77,7 @@ export async function slopesCommand(argv: string[], io: Io): Promise<number> {
       'slope-zones': { type: 'string' },
       'min-share': { type: 'string' },
       'merge-gap': { type: 'string' },
-      patches: { type: 'string' },
+      geojson: { type: 'string' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     });
@@ -86,6 +85,8 @@ export async function slopesCommand(argv: string[], io: Io): Promise<number> {
       io.stdout(SLOPES_HELP);
       return EXIT_OK;
     }
+    const data = io;
+    if (values.geojson === '-') io = summaryToStderr(io);
     if (!values.license || !values.classes || !values.dem) throw new UsageError(`slopes needs --license, --classes and --dem\n\n${SLOPES_HELP}`);
     const options = {
       minSlopeDeg: numberOption(values['min-slope'], '--min-slope')!,
@@ -96,12 +97,14 @@ export async function slopesCommand(argv: string[], io: Io): Promise<number> {
       mergeGapM: numberOption(values['merge-gap'], '--merge-gap', 0),
     };
     const minShare = numberOption(values['min-share'], '--min-share', 0.5);
-    if (values.patches) checkOutput(values.patches, [values.license, values.classes, values.dem, values['slope-zones'], values.scheme], '--patches GeoJSON');
-    const licenses = await loadLicenses(values.license);
-    const report = values['slope-zones'] ? await exposedSlopesInZones(values.classes, values.dem, await loadLicenses(values['slope-zones']), { ...options, minShare }) : await exposedSlopes(values.classes, values.dem, licenses, options);
-    if (values.patches) {
+    if (values.geojson) checkOut(values.geojson, [values.license, values.classes, values.dem, values['slope-zones'], values.scheme], '--geojson');
+    const licenses = await loadLicenseArgs(values.license);
+    const report = values['slope-zones']
+      ? await exposedSlopesInZones(values.classes, values.dem, await loadLicenseArgs(values['slope-zones'], '--slope-zones'), { ...options, minShare })
+      : await exposedSlopes(values.classes, values.dem, licenses, options);
+    if (values.geojson) {
       const fc = { type: 'FeatureCollection', features: report.slopes.map(({ outline, ...p }) => ({ type: 'Feature', properties: p, geometry: { type: 'MultiPolygon', coordinates: outline } })) };
-      writeOutput(values.patches, `${JSON.stringify(fc)}\n`, [values.license, values.classes, values.dem, values['slope-zones'], values.scheme], '--patches GeoJSON');
+      emit(data, values.geojson, `${JSON.stringify(fc)}\n`, [values.license, values.classes, values.dem, values['slope-zones'], values.scheme], '--geojson');
     }
     // The verdict is the audit's rule (R2.2), kept in the JSON contract.
     const pass = exposedSlopesPass(report.count, report.limit);
@@ -131,7 +134,7 @@ export async function soilCommand(argv: string[], io: Io): Promise<number> {
       before: { type: 'string' },
       after: { type: 'string' },
       'min-thickness': { type: 'string' },
-      thin: { type: 'string' },
+      geojson: { type: 'string' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     });
@@ -139,18 +142,20 @@ export async function soilCommand(argv: string[], io: Io): Promise<number> {
       io.stdout(SOIL_HELP);
       return EXIT_OK;
     }
+    const data = io;
+    if (values.geojson === '-') io = summaryToStderr(io);
     if ((!values.platforms && !values.license) || !values.before || !values.after) throw new UsageError(`soil needs --platforms (or --license), --before and --after\n\n${SOIL_HELP}`);
     const minThicknessM = numberOption(values['min-thickness'], '--min-thickness')!;
     const maxSlopeDeg = values.platforms ? undefined : numberOption(values['max-platform-slope'], '--max-platform-slope')!;
-    if (values.thin) checkOutput(values.thin, [values.platforms, values.license, values.before, values.after], '--thin GeoJSON');
-    const platforms = await loadLicenses((values.platforms ?? values.license)!);
+    if (values.geojson) checkOut(values.geojson, [values.platforms, values.license, values.before, values.after], '--geojson');
+    const platforms = await loadLicenseArgs((values.platforms ?? values.license)!, values.platforms ? '--platforms' : '--license');
     const report = await platformSoil(platforms, values.before, values.after, { minThicknessM, maxSlopeDeg });
-    if (values.thin) {
+    if (values.geojson) {
       const fc = {
         type: 'FeatureCollection',
         features: report.platforms.flatMap((p) => p.thinPatches.map((coordinates, k) => ({ type: 'Feature', properties: { platform: p.id, patch: k + 1 }, geometry: { type: 'MultiPolygon', coordinates } }))),
       };
-      writeOutput(values.thin, `${JSON.stringify(fc)}\n`, [values.platforms, values.license, values.before, values.after], '--thin GeoJSON');
+      emit(data, values.geojson, `${JSON.stringify(fc)}\n`, [values.platforms, values.license, values.before, values.after], '--geojson');
     }
     const printable = { ...report, platforms: report.platforms.map(({ thinPatches, ...rest }) => ({ ...rest, thinPatches: thinPatches.length })) };
     if (json) io.stdout(`${JSON.stringify(printable, null, 2)}\n`);
@@ -168,15 +173,18 @@ export async function soilCommand(argv: string[], io: Io): Promise<number> {
 }
 
 export async function slopeCommand(argv: string[], io: Io): Promise<number> {
-  return guard(io, false, async () => {
-    const { values } = parse(argv, { dem: { type: 'string' }, out: { type: 'string' }, algorithm: { type: 'string' }, help: { type: 'boolean', short: 'h' } });
+  const json = argv.includes('--json');
+  return guard(io, json, async () => {
+    const { values } = parse(argv, { dem: { type: 'string' }, out: { type: 'string' }, algorithm: { type: 'string' } });
     if (values.help) {
       io.stdout(SLOPE_HELP);
       return EXIT_OK;
     }
     if (!values.dem || !values.out) throw new UsageError(`slope needs --dem and --out\n\n${SLOPE_HELP}`);
-    const { width, height } = await writeSlopeRaster(values.dem, values.out, { algorithm: algorithmOf(values.algorithm) });
-    io.stdout(`wrote ${values.out} (${width}×${height} slope in degrees)\n`);
+    const algorithm = algorithmOf(values.algorithm);
+    const { width, height } = await writeSlopeRaster(values.dem, values.out, { algorithm });
+    if (json) io.stdout(`${JSON.stringify({ wrote: values.out, width, height, unit: 'degrees', algorithm }, null, 2)}\n`);
+    else io.stdout(`wrote ${values.out} (${width}×${height} slope in degrees)\n`);
     return EXIT_OK;
   });
 }

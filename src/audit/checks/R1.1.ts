@@ -1,5 +1,5 @@
 /** R1.1 可绿化区域绿化覆盖率达到100%: green ÷ (green + bare) in the greenable area of the latest survey. */
-import { type CheckDef, m2, notAssessedResult, percent, polygonFeature, verdict } from '../check.js';
+import { type CheckDef, m2, mapRefs, notAssessedResult, percent, polygonFeature, verdict } from '../check.js';
 import { quote } from '../options.js';
 
 /** The rule: the green ratio reaches the target (to rounding); null when there is nothing greenable to judge. */
@@ -12,7 +12,7 @@ export const R1_1: CheckDef = {
   row: 1,
   title: (t) => ({ zh: `可绿化区域绿化覆盖率达到${quote('greenRatio', t.greenRatio)}`, en: `Green coverage of the greenable area reaches ${quote('greenRatio', t.greenRatio)}` }),
   needs: ['classes'],
-  map: { colour: '#d55e00', legend: { zh: '裸露图斑（编号）', en: 'Bare patches (numbered)' }, numbered: true },
+  map: { colour: '#d55e00', legend: { zh: '裸露图斑（编号）', en: 'Bare patches (numbered)' }, numbered: 'B' },
   async run(ctx) {
     const { t } = ctx;
     const coverage = await ctx.coverage();
@@ -27,10 +27,16 @@ export const R1_1: CheckDef = {
         threshold: { greenRatio: t.greenRatio },
         evidence: coverage.barePatches.map((p) => polygonFeature('R1.1', p.outline, { patch: p.id, areaM2: p.areaM2 })),
       },
-      () => ({
-        zh: `可绿化区域绿化覆盖率为${percent(ratio)}，未达到${quote('greenRatio', t.greenRatio)}，尚有裸露地表${m2(a.bare)}（${coverage.patches ?? 0}处≥${t.minPatchM2}m²）`,
-        en: `Green coverage ${percent(ratio)} is below ${quote('greenRatio', t.greenRatio)}; ${m2(a.bare)} of bare ground remain (${coverage.patches ?? 0} patches ≥ ${t.minPatchM2} m²)`,
-      }),
+      () => {
+        const refs = mapRefs(
+          'B',
+          coverage.barePatches.map((p) => p.id),
+        );
+        return {
+          zh: `可绿化区域绿化覆盖率为${percent(ratio)}，未达到${quote('greenRatio', t.greenRatio)}，尚有裸露地表${m2(a.bare)}（${coverage.patches ?? 0}处≥${t.minPatchM2}m²${refs ? `，附图编号${refs}` : ''}）`,
+          en: `Green coverage ${percent(ratio)} is below ${quote('greenRatio', t.greenRatio)}; ${m2(a.bare)} of bare ground remain (${coverage.patches ?? 0} patches ≥ ${t.minPatchM2} m²${refs ? `, numbered ${refs} on the map` : ''})`,
+        };
+      },
       { zh: '对裸露区域（见附图编号斑块）覆土复绿，补植乔灌草，确保可绿化区域全部绿化', en: 'Cover and re-green the bare patches shown on the map; plant trees, shrubs and grass until the greenable area is fully green' },
     );
   },

@@ -16,7 +16,7 @@ export const R3_2: CheckDef = {
   row: 3,
   title: () => ({ zh: '暂不开采区域和运输道路两侧复绿，暂时无法复绿的裸露区域覆盖三维植被网', en: 'Idle ground and both sides of haul roads re-greened; bare ground that cannot be greened yet netted' }),
   needs: ['classes', 'roadsOrIdle'],
-  map: { colour: '#f0e442', legend: { zh: '运输道路与暂不开采区域', en: 'Haul roads and idle ground' } },
+  map: { colour: '#f0e442', legend: { zh: '暂不开采区域及其裸露地表', en: 'Idle ground and its bare parts' }, lineLegend: { zh: '运输道路', en: 'Haul roads' } },
   async run(ctx) {
     const { t, manifest } = ctx;
     const classes = ctx.file(ctx.latest.path);

@@ -10,7 +10,7 @@ export const R5_3: CheckDef = {
     en: t.minVideoCoverage >= 1 ? 'Video surveillance of the whole mining area' : `Video surveillance of at least ${quote('minVideoCoverage', t.minVideoCoverage)} of the mining area`,
   }),
   needs: ['cameras'],
-  map: { colour: '#56b4e9', legend: { zh: '视频监控未覆盖区域', en: 'Not seen by any camera' }, underlay: true },
+  map: { colour: '#56b4e9', legend: { zh: '视频监控未覆盖区域', en: 'Not seen by any camera' }, outline: true },
   async run(ctx) {
     const { t } = ctx;
     const r = await ctx.cameraCoverage();

@@ -1,0 +1,108 @@
+/**
+ * A quick look at a raster on another grid (the report map's underlay):
+ * nearest-neighbour samples at the centres of a width × height grid over a
+ * box in another CRS. It reads the coarsest overview finer than the grid
+ * when the file has overviews, and each block it needs once (blocks are
+ * visited in file order, the samples bucketed by block), so the cost is
+ * bounded by the blocks under the box, never by the raster's size.
+ */
+import { type Crs, createTransform } from '../crs/index.js';
+import type { Finding } from '../errors.js';
+import { RasterReader } from './reader.js';
+
+export interface PreviewGrid {
+  crs: Crs;
+  /** [minX, minY, maxX, maxY] in `crs`. */
+  bbox: [number, number, number, number];
+  width: number;
+  height: number;
+}
+
+export interface Preview {
+  /** Sample values row-major from the top-left; NaN where the raster has no data or does not reach. */
+  values: Float64Array;
+  /** 0 = full resolution, n = overview n. */
+  overview: number;
+  blocksRead: number;
+  findings: Finding[];
+}
+
+/** Sample band 1 of `file` on `grid`; at most `maxBlocks` blocks are decoded (else null: too costly for a quick look). */
+export async function samplePreview(file: string, grid: PreviewGrid, maxBlocks = 4096): Promise<Preview | null> {
+  const base = await RasterReader.open(file);
+  const toRaster = createTransform(grid.crs, base.info.crs);
+  // Output pixel size in raster units (from the box's diagonal, transformed).
+  const [x0, y0] = toRaster.point(grid.bbox[0], grid.bbox[1]);
+  const [x1, y1] = toRaster.point(grid.bbox[2], grid.bbox[3]);
+  const outPx = Math.hypot(x1 - x0, y1 - y0) / Math.hypot(grid.width, grid.height);
+  const rasterPx = Math.hypot(base.info.transform[1], base.info.transform[5]) / Math.SQRT2;
+  let overview = 0;
+  for (let level = 1; level <= base.info.overviews && rasterPx * 2 ** level <= outPx; level++) overview = level;
+  let reader = base;
+  if (overview > 0) {
+    await base.close();
+    reader = await RasterReader.open(file, { overview });
+  }
+  try {
+    const { info } = reader;
+    const [a, b, c, d, e, f] = info.transform;
+    const det = b * f - c * e;
+    const values = new Float64Array(grid.width * grid.height).fill(NaN);
+    const cols = new Int32Array(values.length).fill(-1);
+    const rows = new Int32Array(values.length);
+    const keys = new Int32Array(values.length).fill(-1);
+    const sx = (grid.bbox[2] - grid.bbox[0]) / grid.width;
+    const sy = (grid.bbox[3] - grid.bbox[1]) / grid.height;
+    const p: [number, number] = [0, 0];
+    const counts = new Map<number, number>();
+    for (let j = 0; j < grid.height; j++) {
+      for (let i = 0; i < grid.width; i++) {
+        toRaster.point(grid.bbox[0] + (i + 0.5) * sx, grid.bbox[3] - (j + 0.5) * sy, p);
+        const dx = p[0] - a;
+        const dy = p[1] - d;
+        const col = Math.floor((f * dx - c * dy) / det);
+        const row = Math.floor((b * dy - e * dx) / det);
+        if (!(col >= 0 && row >= 0 && col < info.width && row < info.height)) continue;
+        const k = j * grid.width + i;
+        cols[k] = col;
+        rows[k] = row;
+        const key = Math.floor(row / info.blockHeight) * reader.blocksAcross + Math.floor(col / info.blockWidth);
+        keys[k] = key;
+        counts.set(key, (counts.get(key) ?? 0) + 1);
+      }
+    }
+    if (counts.size > maxBlocks) return null;
+    // Samples grouped by block (a counting sort), blocks in file order.
+    const blockKeys = [...counts.keys()].sort((x, y) => x - y);
+    const start = new Map<number, number>();
+    let offset = 0;
+    for (const key of blockKeys) {
+      start.set(key, offset);
+      offset += counts.get(key)!;
+    }
+    const order = new Int32Array(offset);
+    const fill = new Map(start);
+    for (let k = 0; k < keys.length; k++) {
+      if (keys[k]! < 0) continue;
+      const at = fill.get(keys[k]!)!;
+      order[at] = k;
+      fill.set(keys[k]!, at + 1);
+    }
+    const nodata = info.nodata;
+    for (const key of blockKeys) {
+      const bx = key % reader.blocksAcross;
+      const by = Math.floor(key / reader.blocksAcross);
+      const block = await reader.readBlock(bx, by);
+      const from = start.get(key)!;
+      const to = from + counts.get(key)!;
+      for (let n = from; n < to; n++) {
+        const k = order[n]!;
+        const v = block[(rows[k]! - by * info.blockHeight) * info.blockWidth + (cols[k]! - bx * info.blockWidth)]!;
+        values[k] = nodata !== null && (v === nodata || (Number.isNaN(nodata) && Number.isNaN(v))) ? NaN : v;
+      }
+    }
+    return { values, overview, blocksRead: blockKeys.length, findings: info.findings };
+  } finally {
+    await reader.close();
+  }
+}
