@@ -196,6 +196,10 @@ export const ERROR_CODES = {
   AUDIT_SCHEMA_MISSING: ['The installation lacks schemas/mine.schema.json.', 'Reinstall greenmine.'],
   AUDIT_LICENSE: ['The license could not be read, so nothing can be audited.', 'Fix the license (the cause is quoted).'],
   AUDIT_TRACK: ['A track could not be read; the fence checks use the others.', 'Fix the track.'],
+  EXPORT_CRS_UNSUPPORTED: [
+    'Evidence cannot be written in this CRS (shapefile .prj and GeoPackage WKT cover geographic and transverse Mercator CRSs on the four datums greenmine ships).',
+    'Choose e.g. EPSG:4528 (CGCS2000 3° GK zone 40) or EPSG:4490.',
+  ],
   PDF_NO_BROWSER: ['No Chromium, Chrome or Edge was found (or it did not start) to print report.pdf.', 'Install one (Debian/Ubuntu: apt install chromium fonts-noto-cjk) or set GREENMINE_CHROMIUM to its executable.'],
   PDF_CJK_FONT_MISSING: ['The browser has no CJK font: the PDF would show Chinese as empty boxes, so none was written.', 'Install a CJK font (Debian/Ubuntu: apt install fonts-noto-cjk).'],
   MAP_UNDERLAY_SKIPPED: ['The report map has no class underlay: the class raster could not be sampled cheaply (no overviews, too many blocks) or at all.', 'Add overviews to the raster (gdaladdo), or ignore: the checks are unaffected.'],

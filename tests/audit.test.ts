@@ -8,6 +8,7 @@ import { loadLicenses } from '../src/license/index.js';
 import { measureCoverage } from '../src/raster/index.js';
 import { exposedSlopes } from '../src/terrain/index.js';
 import { errorCode, fixture } from './helpers.js';
+import { baseTags, craftTiff } from './tiff-craft.js';
 
 const DEMO = fixture('demo-mine/mine.json');
 const SCENE = fixture('scene-a/mine.json');
@@ -258,7 +259,7 @@ describe('batch, merge and init', () => {
       '摄像头.csv',
       'notes.txt',
     ])
-      writeFileSync(join(dir, name), 'x');
+      writeFileSync(join(dir, name), name.endsWith('.tif') ? tinyTiff(name.startsWith('dem') ? 'float' : 'uint8') : 'x');
     const { manifest, unplaced, missingRoles, unassessable } = initManifest(dir);
     expect(manifest.license).toBe('采矿许可证拐点.txt');
     expect(manifest.classes).toEqual([{ path: 'classes_2023.tif' }]);
@@ -400,7 +401,7 @@ describe('init names', () => {
     const { initManifest } = await import('../src/audit/index.js');
     const dir = mkdtempSync(join(tmpdir(), 'gm-init-zh-'));
     const names = ['整治后影像解译.tif', '整治前影像解译.tif', '地类分类_20230615.tif', '覆土前高程.tif', '覆土后高程.tif', '高程DEM.tif', '复绿平台.geojson', '平台范围.geojson', '矿区范围拐点坐标.txt', '大门.geojson'];
-    for (const name of names) writeFileSync(join(dir, name), '{}');
+    for (const name of names) writeFileSync(join(dir, name), name.endsWith('.tif') ? tinyTiff(name.includes('高程') ? 'float' : 'uint8') : '{}');
     const { manifest, ambiguous } = initManifest(dir);
     expect(manifest.classes).toEqual([{ path: '整治前影像解译.tif' }, { path: '地类分类_20230615.tif', date: '2023-06-15' }, { path: '整治后影像解译.tif' }]);
     expect(manifest.soil).toEqual({ before: '覆土前高程.tif', after: '覆土后高程.tif' });
@@ -411,4 +412,37 @@ describe('init names', () => {
     expect(manifest.zones?.platforms).toBeUndefined();
     expect(ambiguous).toEqual([{ role: 'zones.platforms', files: ['复绿平台.geojson', '平台范围.geojson'] }]);
   });
+
+  it("checks a raster's own type: a float 分类.tif is no class raster, an 8-bit DEM.tif no DEM (both listed, neither placed)", async () => {
+    const { initManifest } = await import('../src/audit/index.js');
+    const dir = mkdtempSync(join(tmpdir(), 'gm-init-types-'));
+    writeFileSync(join(dir, '地类分类.tif'), tinyTiff('float'));
+    writeFileSync(join(dir, 'DEM.tif'), tinyTiff('uint8'));
+    writeFileSync(join(dir, '覆土前高程.tif'), tinyTiff('float'));
+    writeFileSync(join(dir, '覆土后高程.tif'), 'not a tiff');
+    const { manifest, mismatched, unplaced } = initManifest(dir);
+    expect(manifest.classes).toBeUndefined();
+    expect(manifest.dem).toBeUndefined();
+    expect(manifest.soil).toBeUndefined();
+    expect(mismatched).toEqual([
+      { file: 'DEM.tif', role: 'dem', type: 'uint8' },
+      { file: '地类分类.tif', role: 'classes', type: 'float32' },
+      { file: '覆土后高程.tif', role: 'soil.after', type: 'not a readable TIFF' },
+    ]);
+    expect(unplaced).toEqual(expect.arrayContaining(['DEM.tif', '地类分类.tif', '覆土前高程.tif']));
+  });
 });
+
+/** A 2 × 2 GeoTIFF of the given sample type (just enough for init to read its type). */
+function tinyTiff(type: 'uint8' | 'float'): Buffer {
+  const float = type === 'float';
+  return craftTiff([
+    {
+      tags: baseTags(2, 2, [
+        { tag: 258, type: 3, values: [float ? 32 : 8] },
+        { tag: 339, type: 3, values: [float ? 3 : 1] },
+      ]),
+      blocks: [new Uint8Array(float ? 16 : 4)],
+    },
+  ]);
+}

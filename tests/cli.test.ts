@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -136,5 +137,71 @@ describe('verdicts in the JSON contract come from the checks', () => {
     const sl = JSON.parse((await run('slopes', '--license', lic, '--classes', fixture('scene-a/classes.tif'), '--dem', fixture('scene-a/dem.tif'), '--json')).stdout);
     expect(sl.pass).toBe(sl.count <= 2);
     expect(JSON.parse((await run('slopes', '--license', lic, '--classes', fixture('scene-a/classes.tif'), '--dem', fixture('scene-a/dem.tif'), '--limit', '1000', '--json')).stdout).pass).toBe(true);
+  });
+});
+
+describe('one vocabulary across commands', () => {
+  const COMMANDS = ['audit', 'batch', 'merge', 'init', 'license', 'coverage', 'slopes', 'soil', 'slope', 'dust', 'cameras', 'fence'];
+
+  it('every command takes --version, --json, -q and -v (a usage error under --json is still a clean exit 2)', async () => {
+    const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
+    for (const c of COMMANDS) {
+      const v = await run(c, '--version');
+      expect(v.code, c).toBe(0);
+      expect(v.stdout).toBe(`greenmine ${pkg.version}\n`);
+      // No arguments but the common flags: the command's own usage error, never "unknown option".
+      for (const flag of ['--json', '-q', '-v']) {
+        const r = await run(c, flag);
+        expect(r.stderr + r.stdout, `${c} ${flag}`).not.toContain('unknown option');
+      }
+    }
+  });
+
+  it('old spellings read as the current ones: --licenses, --gcj02, --patches, -o', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'greenmine-vocab-'));
+    const a = await run('fence', '--licenses', fixture('scene-a/license_corners.txt'), '--track', fixture('scene-a/excavator.csv'), '--json');
+    const b = await run('fence', '--license', fixture('scene-a/license_corners.txt'), '--track', fixture('scene-a/excavator.csv'), '--json');
+    expect(a.code).toBe(0);
+    expect(a.stdout).toBe(b.stdout);
+    const g1 = await run('license', fixture('scene-a/license_corners.txt'), '-o', join(dir, 'a.geojson'));
+    const g2 = await run('license', fixture('scene-a/license_corners.txt'), '--geojson', join(dir, 'b.geojson'));
+    expect([g1.code, g2.code]).toEqual([0, 0]);
+    expect(readFileSync(join(dir, 'a.geojson'), 'utf8')).toBe(readFileSync(join(dir, 'b.geojson'), 'utf8'));
+    const frames = await run('license', fixture('scene-a/license_corners.txt'), '--gcj02', '--frame', 'BD09');
+    expect(frames.code).toBe(2); // two frames given: parseArgs keeps the last, but --gcj02 and --frame bd09 cannot both be meant
+  });
+
+  it('- writes the GeoJSON to stdout (the summary moves to stderr) and reads a license from stdin', () => {
+    const cli = join('dist', 'src', 'cli', 'main.js');
+    const out = execFileSync('node', [cli, 'license', fixture('scene-a/license_corners.txt'), '-o', '-'], { encoding: 'utf8' });
+    expect(JSON.parse(out).type).toBe('FeatureCollection');
+    const viaStdin = execFileSync('node', [cli, 'license', '-', '--json'], { input: readFileSync(fixture('scene-a/license_corners.txt')), encoding: 'utf8' });
+    expect(JSON.parse(viaStdin)).toMatchObject({ crs: 'EPSG:4528', blocks: 2, holes: 1 });
+  });
+
+  it('a mistyped flag suggests the nearest; audit <folder> says how to make a manifest', async () => {
+    const r = await run('coverage', '--licence', fixture('scene-a/license_corners.txt'));
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('did you mean --license');
+    const dir = mkdtempSync(join(tmpdir(), 'greenmine-nomanifest-'));
+    const f = await run('audit', dir);
+    expect(f.code).toBe(2);
+    expect(f.stderr).toContain(`greenmine init ${dir}`);
+  });
+
+  it('-q keeps errors and drops warnings; fence and dust print local times with their offset (--tz)', async () => {
+    const loud = await run('license', fixture('variants/corners_wrong_area.txt'));
+    const quiet = await run('license', fixture('variants/corners_wrong_area.txt'), '-q');
+    expect(loud.stderr).toContain('LICENSE_AREA_MISMATCH');
+    expect(quiet.stderr).toBe('');
+    const bad = await run('license', fixture('variants/corners_noprefix_bare.txt'), '-q');
+    expect(bad.stderr).toContain('CRS_ZONE_AMBIGUOUS');
+    const utc = await run('dust', '--readings', fixture('sensors/readings.csv'), '--stations', fixture('sensors/stations.csv'), '--json', '--tz', 'UTC');
+    const cst = await run('dust', '--readings', fixture('sensors/readings.csv'), '--stations', fixture('sensors/stations.csv'), '--json');
+    const [u, c] = [JSON.parse(utc.stdout).alarms[0].start as string, JSON.parse(cst.stdout).alarms[0].start as string];
+    expect(c).toMatch(/\+08:00$/);
+    expect(u).toMatch(/(Z|\+00:00)$/);
+    // Zone-less readings are read in the zone given, so the wall-clock time is the same and the instant differs by 8 h.
+    expect(u.slice(0, 19)).toBe(c.slice(0, 19));
   });
 });

@@ -5,6 +5,7 @@
  */
 import { type Dirent, readdirSync, realpathSync, statSync } from 'node:fs';
 import { basename, extname, isAbsolute, join, relative } from 'node:path';
+import { tiffSampleType } from '../raster/tiff-structure.js';
 import { CHECKS } from './checks/index.js';
 import { INPUTS } from './context.js';
 import type { Manifest } from './manifest.js';
@@ -17,6 +18,8 @@ export interface InitResult {
   missingRoles: string[];
   /** Roles with more than one candidate: left empty rather than one file overwriting another. */
   ambiguous: Array<{ role: string; files: string[] }>;
+  /** Rasters whose name suggests a role their sample type rules out (a float "分类.tif", an 8-bit "DEM.tif"): left unplaced. */
+  mismatched: Array<{ file: string; role: string; type: string }>;
   /** The registry's checks the draft cannot run, each with the first input it lacks (from the checks' declared inputs). */
   unassessable: Array<{ id: string; input: string; zh: string; en: string }>;
 }
@@ -67,25 +70,38 @@ export function initManifest(dir: string): InitResult {
   const classOrder = new Map<string, string>();
   const candidates = (role: string, file: string): void => void found.set(role, [...(found.get(role) ?? []), file]);
   let cameras: string | undefined, readings: string | undefined, stations: string | undefined;
+  const mismatched: InitResult['mismatched'] = [];
   for (const path of files) {
     const name = basename(path).toLowerCase();
     const ext = extname(name);
     if (name === 'mine.json' || name.endsWith('.schema.json') || name === 'expected.json') continue;
     const is = (re: RegExp): boolean => re.test(name);
     if (ext === '.tif' || ext === '.tiff') {
+      // The raster's own type decides what it can be: a float raster is never a class raster, an 8-bit one never a DEM.
+      const sample = tiffSampleType(path);
+      const classLike = sample !== null && sample.format !== 'float' && sample.bits <= 16;
+      const demLike = sample !== null && (sample.format === 'float' || sample.bits >= 16);
+      const named = (role: string, ok: boolean): boolean => {
+        if (!ok) mismatched.push({ file: rel(path), role, type: sample ? `${sample.format}${sample.bits}` : 'not a readable TIFF' });
+        return ok;
+      };
       // Class rasters first (整治前影像解译 is a class raster of the time before, not a soil DEM), with a
       // date from 整治前/整治后 or the digits of a year in the name; soil DEMs only by 覆土 or soil names.
       if (is(/class|landcover|land_cover|解译|分类|地类|土地覆盖|覆盖类型/)) {
+        if (!named('classes', classLike)) continue;
         const d = /((?:19|20)\d{2})[-_]?(\d{2})[-_]?(\d{2})/.exec(name);
         const date = d ? `${d[1]}-${d[2]}-${d[3]}` : undefined;
         // Oldest first: 整治前 (before) ahead of dated ones, 整治后 (after) last.
         const when = is(/整治前|before/) ? 0 : is(/整治后|after/) ? 2 : 1;
         classes.push(date ? { path: rel(path), date } : { path: rel(path) });
         classOrder.set(rel(path), `${when}${date ?? ''}`);
-      } else if (is(/覆土前|soil.?before|before.?soil/)) candidates('soil.before', rel(path));
-      else if (is(/覆土后|soil.?after|after.?soil/)) candidates('soil.after', rel(path));
-      else if (is(/dem|dsm|dtm|高程|地形/)) candidates('dem', rel(path));
-      else unplaced.push(rel(path));
+      } else if (is(/覆土前|soil.?before|before.?soil/)) {
+        if (named('soil.before', demLike)) candidates('soil.before', rel(path));
+      } else if (is(/覆土后|soil.?after|after.?soil/)) {
+        if (named('soil.after', demLike)) candidates('soil.after', rel(path));
+      } else if (is(/dem|dsm|dtm|高程|地形/)) {
+        if (named('dem', demLike)) candidates('dem', rel(path));
+      } else unplaced.push(rel(path));
       continue;
     }
     if ((ext === '.csv' || ext === '.geojson' || ext === '.json') && is(/camera|cctv|video|摄像|监控点|视频/)) {
@@ -158,5 +174,6 @@ export function initManifest(dir: string): InitResult {
     const lacking = c.needs.find((n) => !INPUTS[n].present(manifest));
     return lacking ? [{ id: c.id, input: lacking, zh: INPUTS[lacking].zh, en: INPUTS[lacking].en }] : [];
   });
-  return { manifest, unplaced, missingRoles, unassessable, ambiguous };
+  unplaced.push(...mismatched.map((m) => m.file));
+  return { manifest, unplaced, missingRoles, unassessable, ambiguous, mismatched };
 }

@@ -103,11 +103,11 @@ ${map.legend}
 }
 
 /**
- * Write the four outputs as one set: each to a temporary file, then renamed,
+ * Write the four outputs (and `extra` files, such as evidence in other formats) as one set: each to a temporary file, then renamed,
  * report.json last, so a report.json on disk means the whole set is there
  * (batch --resume relies on it). No output may be one of the mine's inputs.
  */
-export function writeAuditOutputs(report: AuditReport, dir: string): AuditFiles {
+export function writeAuditOutputs(report: AuditReport, dir: string, extra: ReadonlyArray<{ path: string; data: string | Uint8Array }> = []): AuditFiles {
   try {
     mkdirSync(dir, { recursive: true });
   } catch (err) {
@@ -115,12 +115,7 @@ export function writeAuditOutputs(report: AuditReport, dir: string): AuditFiles 
   }
   const files: AuditFiles = { json: join(dir, 'report.json'), html: join(dir, 'report.html'), geojson: join(dir, 'evidence.geojson'), csv: join(dir, 'form.csv') };
   writeOutputSet(
-    [
-      { path: files.geojson, data: `${JSON.stringify(evidenceGeoJson(report))}\n` },
-      { path: files.csv, data: formCsv(report) },
-      { path: files.html, data: reportHtml(report) },
-      { path: files.json, data: reportJson(report) },
-    ],
+    [{ path: files.geojson, data: `${JSON.stringify(evidenceGeoJson(report))}\n` }, { path: files.csv, data: formCsv(report) }, { path: files.html, data: reportHtml(report) }, ...extra, { path: files.json, data: reportJson(report) }],
     [report.manifest, ...(report.inputs ?? []).map((i) => i.path)],
   );
   return files;

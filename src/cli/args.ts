@@ -85,6 +85,9 @@ function canonical(argv: string[], options: OptionSpec): string[] {
     else if ((flag === '--gcj02' || flag === '--bd09') && options.frame && !options[flag.slice(2)]) out.push(`--frame=${flag.slice(2)}`);
     else out.push(a);
   }
+  // A frame given twice (--gcj02 --frame bd09) cannot both be meant.
+  const frames = out.flatMap((a, i) => (a.startsWith('--frame=') ? [a.slice(8).toLowerCase()] : a === '--frame' && out[i + 1] ? [out[i + 1]!.toLowerCase()] : []));
+  if (new Set(frames).size > 1) throw new UsageError(`two coordinate frames given (${frames.join(', ')}); give one --frame`);
   return out;
 }
 

@@ -4,6 +4,7 @@ import { Presets, SingleBar } from 'cli-progress';
 import { findManifests, initManifest, mergeSummaries, reportJson, runAudit, runBatch, shard, writeAuditOutputs, writeReportPdf } from '../audit/index.js';
 import { SCHEMA_PATH } from '../audit/manifest.js';
 import { formatWhere } from '../errors.js';
+import { checkEvidenceFormats, type EvidenceFormat, evidenceFiles } from '../export/index.js';
 import { writeOutput } from '../io/files.js';
 import { EXIT_DATA, EXIT_OK, guard, type Io, numberOption, parse, processIo, UsageError, wantsJson } from './args.js';
 
@@ -22,6 +23,11 @@ Options:
   --pdf         also write report.pdf (needs Chromium, Chrome or Edge, found on the usual
                 paths or GREENMINE_CHROMIUM, and a CJK font: on Linux apt install fonts-noto-cjk;
                 without one it fails with PDF_CJK_FONT_MISSING rather than print empty boxes)
+  --evidence-format <f>  also write the evidence as shp (shapefiles: evidence_polygons.shp,
+                evidence_lines.shp, GBK attributes, .prj), kml (Google Earth, Ovital) or gpkg;
+                repeatable or comma-separated; evidence.geojson (WGS 84) is always written
+  --evidence-crs <crs>   CRS of the shapefiles and GeoPackage (default: the license's CGCS2000
+                Gauss-Krüger CRS, else the 3° zone of its centre); KML is WGS 84 by definition
   --json        also print report.json on stdout
   --allow-outside  let the manifest name files outside its folder (by default a
                 manifest's paths must resolve, after symbolic links, inside its
@@ -39,7 +45,14 @@ Exit codes: 0 the audit ran (whatever it found), 1 it could not run, 2 bad usage
 export async function auditCommand(argv: string[], io: Io): Promise<number> {
   const json = argv.includes('--json');
   return guard(io, json, async () => {
-    const { values, positionals } = parse(argv, { out: { type: 'string' }, pdf: { type: 'boolean' }, 'allow-outside': { type: 'boolean' }, tz: { type: 'string' } });
+    const { values, positionals } = parse(argv, {
+      out: { type: 'string' },
+      pdf: { type: 'boolean' },
+      'evidence-format': { type: 'string', multiple: true },
+      'evidence-crs': { type: 'string' },
+      'allow-outside': { type: 'boolean' },
+      tz: { type: 'string' },
+    });
     if (values.help) {
       io.stdout(AUDIT_HELP);
       return EXIT_OK;
@@ -51,9 +64,17 @@ export async function auditCommand(argv: string[], io: Io): Promise<number> {
       if (!existsSync(inside)) throw new UsageError(`${manifest} is a folder with no mine.json; give the manifest, or write one with: greenmine init ${manifest}`);
       positionals[0] = inside;
     }
+    let formats: EvidenceFormat[];
+    try {
+      formats = checkEvidenceFormats(((values['evidence-format'] as unknown as string[] | undefined) ?? []).flatMap((f) => f.split(',')).map((f) => f.trim().toLowerCase()));
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
     const started = performance.now();
     const report = await runAudit(positionals[0]!, { allowOutside: values['allow-outside'], ...(values.tz ? { timeZone: values.tz } : {}) });
-    const files = writeAuditOutputs(report, values.out ?? 'greenmine-report');
+    const outDir = values.out ?? 'greenmine-report';
+    const extra = await evidenceFiles(report, outDir, { formats, crs: values['evidence-crs'] });
+    const files = writeAuditOutputs(report, outDir, extra);
     const pdf = values.pdf ? await writeReportPdf(files.html, join(dirname(files.html), 'report.pdf'), { inputs: report.inputs.map((i) => i.path) }) : null;
     if (json) io.stdout(reportJson(report));
     else {
@@ -63,6 +84,7 @@ export async function auditCommand(argv: string[], io: Io): Promise<number> {
       );
       for (const c of report.checks) io.stdout(`  ${mark[c.status]} ${c.id.padEnd(5)} ${c.title.en}${c.status === 'fail' && c.problem ? ` — ${c.problem.en}` : c.reason ? ` — ${c.reason.en}` : ''}\n`);
       io.stdout(`report: ${files.html}\n        ${files.json}\n        ${files.geojson}\n        ${files.csv}\n${pdf ? `        ${pdf.path} (${pdf.pages} pages)\n` : ''}`);
+      for (const f of extra.filter((e) => /\.(shp|kml|gpkg)$/.test(e.path))) io.stdout(`        ${f.path}\n`);
       if (io.verbose) for (const i of report.inputs) io.stdout(`  read ${i.role.padEnd(16)} ${i.path} (${i.sizeBytes ?? '?'} bytes)\n`);
     }
     for (const f of report.findings) io.stderr(`${f.severity} ${f.code}: ${f.message} [${formatWhere(f.where)}]\n`);
@@ -194,7 +216,7 @@ export async function initCommand(argv: string[], io: Io): Promise<number> {
     }
     if (positionals.length !== 1 || !existsSync(positionals[0]!) || !statSync(positionals[0]!).isDirectory()) throw new UsageError(`init takes one folder\n\n${INIT_HELP}`);
     const dir = positionals[0]!;
-    const { manifest, unplaced, missingRoles, unassessable, ambiguous } = initManifest(dir);
+    const { manifest, unplaced, missingRoles, unassessable, ambiguous, mismatched } = initManifest(dir);
     const target = existsSync(join(dir, 'mine.json')) && !values.force ? join(dir, 'mine.draft.json') : join(dir, 'mine.json');
     // $schema: the installed schema, relative to the draft (editors validate against it offline).
     const schema = relative(dirname(resolve(target)), SCHEMA_PATH)
@@ -202,13 +224,14 @@ export async function initCommand(argv: string[], io: Io): Promise<number> {
       .join('/');
     writeOutput(target, `${JSON.stringify({ $schema: schema, ...manifest }, null, 2)}\n`);
     if (json) {
-      io.stdout(`${JSON.stringify({ wrote: target, manifest: { $schema: schema, ...manifest }, missingRoles, unassessable, ambiguous, unplaced }, null, 2)}\n`);
+      io.stdout(`${JSON.stringify({ wrote: target, manifest: { $schema: schema, ...manifest }, missingRoles, unassessable, ambiguous, mismatched, unplaced }, null, 2)}\n`);
       return EXIT_OK;
     }
     io.stdout(`wrote ${target}\n`);
     if (missingRoles.length) io.stdout(`roles left empty: ${missingRoles.join(', ')}\n`);
     if (unassessable.length) io.stdout(`checks this draft cannot run:\n${unassessable.map((u) => `  ${u.id}: ${u.en}`).join('\n')}\n`);
     if (ambiguous.length) io.stdout(`roles with several candidates (left empty; choose one):\n${ambiguous.map((a) => `  ${a.role}: ${a.files.join(', ')}`).join('\n')}\n`);
+    if (mismatched.length) io.stdout(`rasters whose type rules out the role their name suggests (not placed):\n${mismatched.map((m) => `  ${m.file}: named like ${m.role}, but ${m.type}`).join('\n')}\n`);
     if (unplaced.length) io.stdout(`files not placed:\n${unplaced.map((f) => `  ${f}`).join('\n')}\n`);
     return EXIT_OK;
   });

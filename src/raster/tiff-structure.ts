@@ -87,3 +87,50 @@ export function scanTiffStructure(file: string): TiffStructure {
     closeSync(fd);
   }
 }
+
+/**
+ * The sample type of a TIFF's first image from its directory alone (BitsPerSample, SampleFormat):
+ * `init` tells a class raster (small integers) from a DEM (floats or 16-bit and wider) with it.
+ * Null when the file is not a readable TIFF.
+ */
+export function tiffSampleType(file: string): { bits: number; format: 'uint' | 'int' | 'float' } | null {
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch {
+    return null;
+  }
+  try {
+    const head = Buffer.alloc(16);
+    if (readSync(fd, head, 0, 16, 0) < 8) return null;
+    const le = head.toString('latin1', 0, 2) === 'II';
+    if (!le && head.toString('latin1', 0, 2) !== 'MM') return null;
+    const u16 = (b: Buffer, o: number): number => (le ? b.readUInt16LE(o) : b.readUInt16BE(o));
+    const u32 = (b: Buffer, o: number): number => (le ? b.readUInt32LE(o) : b.readUInt32BE(o));
+    const big = u16(head, 2) === 43;
+    if (!big && u16(head, 2) !== 42) return null;
+    const ifd = big ? Number(le ? head.readBigUInt64LE(8) : head.readBigUInt64BE(8)) : u32(head, 4);
+    const countBytes = big ? 8 : 2;
+    const entryBytes = big ? 20 : 12;
+    const nb = Buffer.alloc(countBytes);
+    readSync(fd, nb, 0, countBytes, ifd);
+    const n = Math.min(big ? Number(le ? nb.readBigUInt64LE(0) : nb.readBigUInt64BE(0)) : u16(nb, 0), MAX_ENTRIES);
+    const entries = Buffer.alloc(n * entryBytes);
+    readSync(fd, entries, 0, entries.length, ifd + countBytes);
+    let bits = 1;
+    let format = 1;
+    for (let i = 0; i < n; i++) {
+      const o = i * entryBytes;
+      const tag = u16(entries, o);
+      // First value, inline (SHORT): enough for one sample type shared by all bands.
+      const value = u16(entries, o + (big ? 12 : 8));
+      if (tag === 258) bits = value;
+      else if (tag === 339) format = value;
+    }
+    return { bits, format: format === 3 ? 'float' : format === 2 ? 'int' : 'uint' };
+  } catch {
+    return null;
+  } finally {
+    closeSync(fd);
+  }
+}
