@@ -155,11 +155,14 @@ describe('hostile TIFF structure', () => {
     expect(await message(64, 6)).not.toContain('unsigned');
   });
 
-  it('JPEG-compressed TIFFs are refused with a code and the conversion to use', async () => {
-    const p = file([{ tags: baseTags(4, 3, [{ tag: 259, type: 3, values: [7] }]), blocks: [new Uint8Array([0xff, 0xd8, 0xff, 0xd9])] }]);
-    expect(await errorCode(() => RasterReader.open(p))).toBe('RASTER_JPEG_UNSUPPORTED');
-    const r = await run('coverage', '--license', fixture('scene-a/license.geojson'), '--classes', p);
-    expect(r.stderr).toContain('COMPRESS=DEFLATE');
+  it('old-style JPEG is refused with the conversion to use; a JPEG tile that is not a JPEG is RASTER_DECODE', async () => {
+    const old = file([{ tags: baseTags(4, 3, [{ tag: 259, type: 3, values: [6] }]), blocks: [new Uint8Array([0xff, 0xd8, 0xff, 0xd9])] }]);
+    expect(await errorCode(() => RasterReader.open(old))).toBe('RASTER_JPEG_UNSUPPORTED');
+    const r = await run('coverage', '--license', fixture('scene-a/license.geojson'), '--classes', old);
+    expect(r.stderr).toContain('COMPRESS=JPEG');
+    const empty = file([{ tags: baseTags(4, 3, [{ tag: 259, type: 3, values: [7] }]), blocks: [new Uint8Array([0xff, 0xd8, 0xff, 0xd9])] }]);
+    const reader = await RasterReader.open(empty);
+    expect(await errorCode(() => reader.readBlock(0, 0))).toBe('RASTER_DECODE');
   });
 });
 

@@ -9,7 +9,7 @@ import { toWgs84 } from '../crs/index.js';
 import { type ErrorCode, type Finding, GreenmineError } from '../errors.js';
 import { detectEvents, type FenceEvent, FenceIndex } from '../fence/index.js';
 import { type License, loadLicenses } from '../license/index.js';
-import { bareChange, type BareChange as ChangeReport, type ClassScheme, type CoverageReport, loadScheme, measureCoverage, WORLDCOVER } from '../raster/index.js';
+import { bareChange, type BareChange as ChangeReport, type ClassScheme, type CoverageReport, loadScheme, measureCoverage, schemeFor, WORLDCOVER } from '../raster/index.js';
 import { analyseDust, type DustReport, loadReadings, loadStations, parseRule } from '../sensors/index.js';
 import { loadTracks, type Track } from '../track/index.js';
 import type { LoadedManifest, Manifest, Thresholds } from './manifest.js';
@@ -96,9 +96,13 @@ export class AuditContext {
     return classes.length >= 2 ? classes.at(-2)! : null;
   }
 
-  /** The class scheme every raster check uses: the manifest's, else ESA WorldCover. */
+  /** The class scheme every raster check uses: the manifest's, else the one beside the latest class raster (as `greenmine classify` writes it), else ESA WorldCover. */
   scheme(): Promise<ClassScheme> {
-    return this.once('scheme', async () => (this.manifest.scheme ? loadScheme(this.file(this.manifest.scheme)) : WORLDCOVER));
+    return this.once('scheme', async () => {
+      if (this.manifest.scheme) return loadScheme(this.file(this.manifest.scheme));
+      const latest = this.manifest.classes?.at(-1);
+      return latest ? schemeFor(this.file(latest.path)) : WORLDCOVER;
+    });
   }
 
   /** Coverage of the license by the latest survey (R1.1, R3.1, R3.3). */

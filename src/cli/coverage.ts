@@ -2,7 +2,7 @@ import { greenCoveragePasses } from '../audit/checks/R1.1.js';
 import { DEFAULT_THRESHOLDS } from '../audit/options.js';
 import { formatWhere } from '../errors.js';
 import { type License, loadLicenses } from '../license/index.js';
-import { type CoverageMode, loadScheme, measureCoverage, schemeFromGroups, WORLDCOVER } from '../raster/index.js';
+import { type CoverageMode, measureCoverage, schemeFor, schemeFromGroups } from '../raster/index.js';
 import { checkOut, EXIT_OK, emit, guard, type Io, loadLicenseArgs, numberOption, parse, summaryToStderr, UsageError } from './args.js';
 
 /** Defaults quoted in the help come from the option table. */
@@ -81,7 +81,7 @@ export async function coverageCommand(argv: string[], io: Io): Promise<number> {
     const target = numberOption(values.target, '--target')!;
     const nodata = values.nodata === undefined ? undefined : /^[-+]?nan$/i.test(values.nodata) ? NaN : Number(values.nodata);
     if (nodata !== undefined && values.nodata !== undefined && !/nan/i.test(values.nodata) && !Number.isFinite(nodata)) throw new UsageError('--nodata takes a number or nan');
-    let scheme = values.scheme ? loadScheme(values.scheme) : WORLDCOVER;
+    let scheme = schemeFor(values.classes, values.scheme);
     const groups = { green: codes(values.green, '--green'), bare: codes(values.bare, '--bare'), nongreenable: codes(values.nongreen, '--nongreen') };
     if (groups.green || groups.bare || groups.nongreenable) scheme = schemeFromGroups(scheme, groups);
 

@@ -7,6 +7,7 @@ import { AUDIT_HELP, auditCommand, BATCH_HELP, batchCommand, INIT_HELP, initComm
 import { CAMERAS_HELP, camerasCommand } from './cameras.js';
 import { COVERAGE_HELP, coverageCommand } from './coverage.js';
 import { FENCE_HELP, fenceCommand } from './fence.js';
+import { CLASSIFY_HELP, classifyCommand } from './imagery.js';
 import { LICENSE_HELP, licenseCommand } from './license.js';
 import { DUST_HELP, dustCommand } from './sensors.js';
 import { SLOPE_HELP, SLOPES_HELP, SOIL_HELP, slopeCommand, slopesCommand, soilCommand } from './terrain.js';
@@ -17,6 +18,7 @@ const COMMANDS: Record<string, { summary: string; help: string; run: (argv: stri
   merge: { summary: 'join the summaries of batch shards', help: MERGE_HELP, run: mergeCommand },
   init: { summary: 'write a manifest draft from a folder of mine data', help: INIT_HELP, run: initCommand },
   license: { summary: 'read, validate and measure a mining license', help: LICENSE_HELP, run: licenseCommand },
+  classify: { summary: 'classify an orthophoto or multispectral image into vegetation, bare, water, shadow', help: CLASSIFY_HELP, run: classifyCommand },
   coverage: { summary: 'green coverage of a mine from a class raster', help: COVERAGE_HELP, run: coverageCommand },
   slopes: { summary: 'count exposed final slopes from classes and a DEM', help: SLOPES_HELP, run: slopesCommand },
   soil: { summary: 'platform soil thickness from DEMs before and after', help: SOIL_HELP, run: soilCommand },

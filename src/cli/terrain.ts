@@ -1,7 +1,7 @@
 import { exposedSlopesPass } from '../audit/checks/R2.2.js';
 import { DEFAULT_THRESHOLDS } from '../audit/options.js';
 import { formatWhere } from '../errors.js';
-import { loadScheme } from '../raster/index.js';
+import { schemeFor } from '../raster/index.js';
 import { exposedSlopes, exposedSlopesInZones, platformSoil, type SlopeAlgorithm, writeSlopeRaster } from '../terrain/index.js';
 import { checkOut, EXIT_OK, emit, guard, type Io, loadLicenseArgs, numberOption, parse, summaryToStderr, UsageError } from './args.js';
 
@@ -93,7 +93,7 @@ export async function slopesCommand(argv: string[], io: Io): Promise<number> {
       minAreaM2: numberOption(values['min-area'], '--min-area')!,
       limit: numberOption(values.limit, '--limit')!,
       algorithm: algorithmOf(values.algorithm),
-      scheme: values.scheme ? loadScheme(values.scheme) : undefined,
+      scheme: schemeFor(values.classes, values.scheme),
       mergeGapM: numberOption(values['merge-gap'], '--merge-gap', 0),
     };
     const minShare = numberOption(values['min-share'], '--min-share', 0.5);

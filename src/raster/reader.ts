@@ -66,6 +66,43 @@ class LzwDecoder extends PredictingDecoder {
 }
 addDecoder(5, () => Promise.resolve(LzwDecoder as unknown as typeof BaseDecoder));
 
+/**
+ * JPEG tiles (compression 7) through libjpeg-turbo, as GDAL decodes them: sharp
+ * (libvips) on libuv's thread pool. TIFF JPEG tiles are abbreviated streams whose
+ * tables live in the JPEGTables tag; the two are joined into one stream (the
+ * tables' markers, then the tile after its SOI). YCbCr data come out as RGB with
+ * libjpeg's upsampling and colour conversion: the same bytes as GDAL (tested). A corrupt
+ * stream fails (libjpeg's warnings included, as GDAL's JPEG reader fails on them): never
+ * silently wrong pixels.
+ * sharp is loaded on first use, so greenmine starts without it.
+ */
+let sharpModule: Promise<typeof import('sharp')> | null = null;
+class LibjpegDecoder extends BaseDecoder {
+  override async decodeBlock(buffer: ArrayBufferLike): Promise<ArrayBufferLike> {
+    const p = this.parameters as unknown as { JPEGTables?: ArrayLike<number>; tileWidth: number; samples: number };
+    sharpModule ??= import('sharp').then((m) => {
+      m.default.cache(false);
+      m.default.concurrency(1);
+      return m;
+    });
+    const sharp = (await sharpModule).default;
+    const tile = new Uint8Array(buffer);
+    let jpeg = tile;
+    const tables = p.JPEGTables;
+    if (tables && tables.length > 4 && tile[0] === 0xff && tile[1] === 0xd8) {
+      jpeg = new Uint8Array(tables.length - 2 + tile.length - 2);
+      jpeg.set(Uint8Array.from(tables).subarray(0, tables.length - 2), 0);
+      jpeg.set(tile.subarray(2), tables.length - 2);
+    }
+    // A greyscale JPEG comes out of libvips as sRGB (the grey copied to three bands): take one back.
+    const image = sharp(jpeg, { failOn: 'warning', limitInputPixels: MAX_BLOCK_BYTES });
+    const { data, info } = await (p.samples === 1 ? image.extractChannel(0) : image).raw().toBuffer({ resolveWithObject: true });
+    if (info.channels !== p.samples || info.width !== p.tileWidth) throw new Error(`the JPEG block decodes to ${info.width} px × ${info.channels} samples, the TIFF says ${p.tileWidth} × ${p.samples}`);
+    return data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? data.buffer : data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength);
+  }
+}
+addDecoder(7, () => Promise.resolve(LibjpegDecoder as unknown as typeof BaseDecoder));
+
 export type DataType = 'uint8' | 'int8' | 'uint16' | 'int16' | 'uint32' | 'int32' | 'float32' | 'float64';
 export type RasterBlock = Uint8Array | Int8Array | Uint16Array | Int16Array | Uint32Array | Int32Array | Float32Array | Float64Array;
 
@@ -86,7 +123,7 @@ const COMPRESSION_NAMES: Record<number, string> = {
   50001: 'WebP',
   50002: 'JPEG XL',
 };
-const SUPPORTED = new Set([1, 5, 8, 32946, 32773, 34887, 50000]);
+const SUPPORTED = new Set([1, 5, 7, 8, 32946, 32773, 34887, 50000]);
 
 /** Rasters wider or taller than this are refused (a header can claim anything; 2²¹ px is 210 km at 0.1 m). */
 export const MAX_RASTER_SIDE = 1 << 21;
@@ -110,6 +147,12 @@ export interface RasterInfo {
   nodata: number | null;
   pixelIsPoint: boolean;
   overviews: number;
+  /** TIFF PhotometricInterpretation: 1 grey, 2 RGB, 6 YCbCr (JPEG tiles decode to RGB), … */
+  photometric: number;
+  /** Band descriptions GDAL wrote (GDAL_METADATA, role "description"): "red", "nir", "B08"…; null where none. */
+  bandNames: Array<string | null>;
+  /** ExtraSamples per extra band (0 unspecified, 1 associated alpha, 2 unassociated alpha); [] when none. */
+  extraSamples: number[];
   findings: Finding[];
 }
 
@@ -122,6 +165,23 @@ export interface OpenOptions {
   band?: number;
   /** Read overview n (1 = the first reduced level of a COG) instead of the full resolution, for quick looks. */
   overview?: number;
+}
+
+/** Band descriptions from GDAL's metadata XML (`<Item name="DESCRIPTION" sample="2" role="description">red</Item>`). */
+function bandNamesOf(xml: string, bands: number): Array<string | null> {
+  const names: Array<string | null> = Array.from({ length: bands }, () => null);
+  for (const m of xml.matchAll(/<Item\b([^>]*)>([^<]*)<\/Item>/g)) {
+    const attrs = m[1]!;
+    const sample = /sample="(\d+)"/.exec(attrs);
+    if (sample && /role="description"/.test(attrs) && Number(sample[1]) < bands) names[Number(sample[1])] = m[2]!.trim() || null;
+  }
+  return names;
+}
+
+function extraSamplesOf(value: unknown): number[] {
+  if (value === undefined || value === null) return [];
+  if (typeof value === 'number') return [value];
+  return Array.from(value as ArrayLike<number>, Number);
 }
 
 function parseNodata(text: string, file: string): number {
@@ -241,13 +301,13 @@ export class RasterReader {
     const ifd = image.getFileDirectory();
     const compressionCode = Number(ifd.getValue('Compression') ?? 1);
     const compression = COMPRESSION_NAMES[compressionCode] ?? `code ${compressionCode}`;
-    if (compressionCode === 6 || compressionCode === 7) {
-      // geotiff's JPEG decoder differs from libjpeg (GDAL): YCbCr tiles by up to 91 per channel. Refused rather than measured wrongly.
-      throw new GreenmineError(
-        'RASTER_JPEG_UNSUPPORTED',
-        `${file}: JPEG-compressed TIFFs are not decoded (their colours would differ from GDAL's); convert it losslessly first: gdal_translate -co COMPRESS=DEFLATE -co TILED=YES ${file} out.tif`,
-        { file },
-      );
+    if (compressionCode === 6) {
+      // Old-style JPEG (TIFF 6.0 §22): obsolete, ambiguous, and refused by GDAL's own writer.
+      throw new GreenmineError('RASTER_JPEG_UNSUPPORTED', `${file}: old-style JPEG compression (6) is not decoded; convert it: gdal_translate -co COMPRESS=JPEG -co PHOTOMETRIC=YCBCR -co TILED=YES ${file} out.tif`, { file });
+    }
+    const photometric = Number(ifd.getValue('PhotometricInterpretation') ?? 1);
+    if (compressionCode === 7 && image.planarConfiguration === 2) {
+      throw new GreenmineError('RASTER_JPEG_UNSUPPORTED', `${file}: JPEG with separate band planes is not decoded; convert it: gdal_translate -co COMPRESS=JPEG -co PHOTOMETRIC=YCBCR -co TILED=YES ${file} out.tif`, { file });
     }
     if (!SUPPORTED.has(compressionCode)) {
       throw new GreenmineError(
@@ -347,6 +407,9 @@ export class RasterReader {
       nodata,
       pixelIsPoint,
       overviews,
+      photometric,
+      extraSamples: extraSamplesOf(ifd.getValue('ExtraSamples') as unknown),
+      bandNames: bandNamesOf(fd.hasTag('GDAL_METADATA') ? String(await fd.loadValue('GDAL_METADATA' as never)) : '', bands),
       findings,
     };
     const params = {
@@ -355,7 +418,9 @@ export class RasterReader {
       planarConfiguration: image.planarConfiguration,
       bitsPerSample: ifd.getValue('BitsPerSample') as unknown as number,
       predictor,
+      samples: bands,
       ...(compressionCode === 34887 ? { LercParameters: await ifd.loadValue('LercParameters') } : {}),
+      ...(compressionCode === 7 && ifd.hasTag('JPEGTables') ? { JPEGTables: await ifd.loadValue('JPEGTables') } : {}),
     };
     let decoder: BaseDecoder;
     try {
@@ -427,6 +492,41 @@ export class RasterReader {
     block.catch(() => this.cache.delete(key));
     if (this.cache.size > RasterReader.CACHE_BLOCKS) this.cache.delete(this.cache.keys().next().value!);
     return block;
+  }
+
+  /**
+   * Every band of block (bx, by), pixel-interleaved (blockWidth × blockHeight × bands samples):
+   * one decode for all bands of a pixel-interleaved file (a JPEG orthophoto's tile is decoded once,
+   * not once per band). Not cached.
+   */
+  async readBlockAll(bx: number, by: number): Promise<RasterBlock> {
+    const { info } = this;
+    if (!(Number.isInteger(bx) && Number.isInteger(by) && bx >= 0 && by >= 0 && bx < this.blocksAcross && by < this.blocksDown)) {
+      throw new GreenmineError('RASTER_BAD_BLOCK', `${info.file}: no block ${bx},${by} (the raster has ${this.blocksAcross} × ${this.blocksDown} blocks)`, { file: info.file });
+    }
+    const samples = info.blockWidth * info.blockHeight;
+    const counts = info.tiled ? 'TileByteCounts' : 'StripByteCounts';
+    const planes = this.image.planarConfiguration === 2 ? info.bands : 1;
+    try {
+      const out = this.image.getArrayForSample(0, samples * info.bands) as RasterBlock;
+      for (let plane = 0; plane < planes; plane++) {
+        const index = plane * this.blocksAcross * this.blocksDown + by * this.blocksAcross + bx;
+        const byteCount = Number(await this.image.getFileDirectory().loadValueIndexed(counts, index));
+        if (byteCount === 0) {
+          if (planes === 1) out.fill(info.nodata ?? 0);
+          else for (let i = plane; i < out.length; i += info.bands) out[i] = info.nodata ?? 0;
+          continue;
+        }
+        const { data } = await this.image.getTileOrStrip(bx, by, plane, this.decoder);
+        const block = this.image.getArrayForSample(plane, data) as RasterBlock;
+        if (planes === 1) out.set(block.subarray(0, Math.min(block.length, out.length)) as never);
+        else for (let i = 0, j = plane; i < Math.min(samples, block.length); i++, j += info.bands) out[j] = block[i]!;
+      }
+      return out;
+    } catch (err) {
+      if (err instanceof GreenmineError) throw err;
+      throw new GreenmineError('RASTER_DECODE', `${info.file}: cannot read block ${bx},${by} (${(err as Error).message}); the file may be truncated or corrupt`, { file: info.file, path: `block ${bx},${by}` });
+    }
   }
 
   /** Blocks kept in the cache (the most recently used). */

@@ -4,6 +4,7 @@
  * `{"name", "nodata"?, "classes": {"10": {"name": "tree", "group": "green"}, …}}`.
  */
 
+import { existsSync } from 'node:fs';
 import { GreenmineError } from '../errors.js';
 import { readInput } from '../io/files.js';
 import { parseJson } from '../io/json.js';
@@ -64,6 +65,18 @@ export function parseScheme(text: string, source: string): ClassScheme {
     throw new GreenmineError('SCHEME_STRUCTURE', `${source}: "nodata" must be an integer class code or null`, { file: source, path: 'nodata' });
   }
   return { name: typeof d.name === 'string' ? d.name : source, classes, nodata: (d.nodata as number | null | undefined) ?? null };
+}
+
+/** `classes.tif` → `classes.scheme.json`, the scheme `greenmine classify` writes beside its output. */
+export function schemeSidecar(rasterPath: string): string {
+  return `${rasterPath.replace(/\.tiff?$/i, '')}.scheme.json`;
+}
+
+/** The scheme of a class raster: the one given, else the one beside it (`<raster>.scheme.json`), else ESA WorldCover. */
+export function schemeFor(rasterPath: string, given?: string): ClassScheme {
+  if (given) return loadScheme(given);
+  const sidecar = schemeSidecar(rasterPath);
+  return existsSync(sidecar) ? loadScheme(sidecar) : WORLDCOVER;
 }
 
 export function loadScheme(path: string): ClassScheme {

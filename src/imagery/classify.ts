@@ -1,0 +1,465 @@
+/**
+ * From imagery to classes: vegetation, bare ground, water and shadow from a
+ * drone orthophoto (RGB, JPEG-YCbCr as GDAL decodes it, alpha honoured) or a
+ * multispectral scene with near-infrared (blue, green, red, NIR).
+ *
+ * Rules, in order, per pixel (values as reflectance: DN ÷ `scale`):
+ * 1. no data: alpha 0, or a band equal to the image's nodata;
+ * 2. water: with NIR, NDWI = (G − NIR)/(G + NIR) > 0 (McFeeters); RGB only, blue
+ *    above `waterBlueRatio` × red and above green while the pixel is dark (mean < 0.35);
+ * 3. shadow: the mean of the bands below `shadow` (RGB 0.2; with NIR 0.07): not judged,
+ *    reported as an area so the reader knows what was not seen;
+ * 4. the vegetation index — ExG (2g − r − b on chromatic coordinates), VARI, GLI, NDVI
+ *    or SAVI — above the threshold is vegetation, else bare.
+ * The threshold is Otsu's on the index histogram of the judged pixels inside the
+ * license (plus a buffer), or a fixed value.
+ *
+ * One read of the image: pass 1 decodes each block row once (the next row decoding
+ * on libuv's pool while this one is computed), accumulates the histogram and writes
+ * each pixel's index bin (or its water/shadow/no-data code) to a temporary uint8
+ * raster; pass 2 maps that raster through the threshold into the classes. Memory
+ * holds two block rows of the image.
+ */
+import { rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { createTransform } from '../crs/index.js';
+import { type Finding, GreenmineError } from '../errors.js';
+import { tempPathFor, writeOutput } from '../io/files.js';
+import type { License } from '../license/index.js';
+import { type RasterBlock, RasterReader } from '../raster/reader.js';
+import { schemeSidecar } from '../raster/scheme.js';
+import { writeTiledTiff } from '../raster/writer.js';
+import { otsu } from './otsu.js';
+
+export type IndexMethod = 'exg' | 'vari' | 'gli' | 'ndvi' | 'savi';
+export type BandRole = 'R' | 'G' | 'B' | 'NIR' | 'SWIR' | 'A' | '-';
+
+export interface ClassifyOptions {
+  method?: 'auto' | IndexMethod;
+  /** 'otsu' (default) or a fixed index value (above it: vegetation). */
+  threshold?: 'otsu' | number;
+  /** The license(s): Otsu's histogram is taken inside them (plus `bufferM`), and the cover is checked. */
+  licenses?: License[];
+  bufferM?: number;
+  /** Band roles in file order (e.g. ['B', 'G', 'R', 'NIR']), overriding the file's colour interpretation and band names. */
+  bands?: BandRole[];
+  /** DN per unit reflectance (default: uint8 255, uint16 10 000, float 1). */
+  scale?: number;
+  /** Mean reflectance below which a pixel is shadow (default RGB 0.2, with NIR 0.07). */
+  shadow?: number;
+  waterBlueRatio?: number;
+  /**
+   * Separability (η) below which the histogram is reported as poorly separated (default 0.75: one Gaussian
+   * mode gives 2/π ≈ 0.64, a uniform spread 0.75, two modes four standard deviations apart 0.8 and more).
+   */
+  minSeparability?: number;
+}
+
+export const CLASS_CODES = { nodata: 0, green: 1, bare: 2, water: 3, shadow: 4 } as const;
+
+/** The class scheme written beside the output (`<out>.scheme.json`), which coverage, slopes and the audit read. */
+export const CLASSIFY_SCHEME = {
+  name: 'greenmine classify',
+  nodata: 0,
+  classes: {
+    '1': { name: 'vegetation', group: 'green' },
+    '2': { name: 'bare ground', group: 'bare' },
+    '3': { name: 'water', group: 'nongreenable' },
+    '4': { name: 'shadow (not judged)', group: 'other' },
+  },
+} as const;
+
+export interface ClassifyReport {
+  image: string;
+  out: string;
+  scheme: string;
+  bands: BandRole[];
+  method: IndexMethod;
+  threshold: { value: number; source: 'otsu' | 'fixed'; binWidth: number };
+  /** The index histogram of the judged pixels in the license (plus buffer): `bins` counts from `min` to `max`. */
+  histogram: { min: number; max: number; counts: number[] };
+  /** Otsu's between-class share of the variance at the threshold (null for a fixed threshold). */
+  separability: number | null;
+  /** Areas inside the license (planar, in the image's CRS), or over the whole image without a license. */
+  areasM2: { green: number; bare: number; water: number; shadow: number; nodata: number };
+  /** green ÷ (green + bare) of what was judged. */
+  greenRatio: number | null;
+  /** Share of the license the image covers with data (1 without a license). */
+  coveredShare: number;
+  findings: Finding[];
+}
+
+const BINS = 250;
+const CODE_WATER = 251;
+const CODE_SHADOW = 252;
+const CODE_NODATA = 253;
+const RANGE: Record<IndexMethod, [number, number]> = { exg: [-1, 2], vari: [-1, 1], gli: [-1, 1], ndvi: [-1, 1], savi: [-1.5, 1.5] };
+
+/** Band roles from the file: RGB / YCbCr photometric, alpha extra samples, GDAL band descriptions. */
+function rolesOf(reader: RasterReader, given: BandRole[] | undefined, file: string): BandRole[] {
+  const { info } = reader;
+  if (given) {
+    if (given.length !== info.bands) throw new GreenmineError('CLASSIFY_BANDS', `${file}: --bands names ${given.length} band(s), the image has ${info.bands}`, { file });
+    return given;
+  }
+  const byName = info.bandNames.map((n): BandRole | null => {
+    if (!n) return null;
+    const s = n.toLowerCase().replace(/[^a-z0-9\u4e00-\u9fff]/g, '');
+    if (/^(red|r|b4|b04|红|红光)$/.test(s)) return 'R';
+    if (/^(green|g|b3|b03|绿|绿光)$/.test(s)) return 'G';
+    if (/^(blue|b|b2|b02|蓝|蓝光)$/.test(s)) return 'B';
+    if (/^(nir|nearinfrared|b8|b08|b8a|近红外)$/.test(s)) return 'NIR';
+    if (/^(swir|swir1|b11|短波红外)$/.test(s)) return 'SWIR';
+    if (/^(alpha|a|mask)$/.test(s)) return 'A';
+    return null;
+  });
+  if (byName.every((r) => r !== null)) return byName as BandRole[];
+  if ((info.photometric === 2 || info.photometric === 6) && info.bands >= 3) {
+    return ['R', 'G', 'B', ...info.extraSamples.map((e): BandRole => (e === 1 || e === 2 ? 'A' : '-'))].slice(0, info.bands) as BandRole[];
+  }
+  throw new GreenmineError('CLASSIFY_BANDS', `${file}: cannot tell which band is which (${info.bands} band(s), no RGB colour interpretation or band names); give the order, e.g. --bands B,G,R,NIR for Gaofen-1/2 scenes`, { file });
+}
+
+/** Per row of the image, the column intervals of pixel centres inside the licenses, dilated by `bufferPx` (a square). */
+function regionRows(reader: RasterReader, licenses: License[], bufferPx: number): Array<number[]> {
+  const { info } = reader;
+  const t = info.transform;
+  const rows: number[][] = Array.from({ length: info.height }, () => []);
+  const edges: Array<[number, number, number, number]> = [];
+  for (const license of licenses) {
+    const toImage = createTransform(license.crs, info.crs);
+    for (const block of license.blocks) {
+      for (const ring of block.rings) {
+        const pts: number[] = [];
+        const p: [number, number] = [0, 0];
+        for (let i = 0; i < ring.length; i += 2) {
+          toImage.point(ring[i]!, ring[i + 1]!, p);
+          pts.push((p[0] - t[0]) / t[1], (p[1] - t[3]) / t[5]);
+        }
+        for (let i = 0; i + 3 < pts.length; i += 2) edges.push([pts[i]!, pts[i + 1]!, pts[i + 2]!, pts[i + 3]!]);
+      }
+    }
+  }
+  const xs: number[] = [];
+  for (let r = 0; r < info.height; r++) {
+    const y = r + 0.5;
+    xs.length = 0;
+    for (const [x0, y0, x1, y1] of edges) {
+      if ((y0 <= y && y1 > y) || (y1 <= y && y0 > y)) xs.push(x0 + ((y - y0) / (y1 - y0)) * (x1 - x0));
+    }
+    xs.sort((a, b) => a - b);
+    for (let k = 0; k + 1 < xs.length; k += 2) {
+      const a = Math.max(0, Math.ceil(xs[k]! - 0.5));
+      const b = Math.min(info.width, Math.floor(xs[k + 1]! - 0.5) + 1);
+      if (b > a) rows[r]!.push(a, b);
+    }
+  }
+  if (bufferPx <= 0) return rows;
+  const dilated: number[][] = Array.from({ length: info.height }, () => []);
+  for (let r = 0; r < info.height; r++) {
+    const spans: Array<[number, number]> = [];
+    for (let q = Math.max(0, r - bufferPx); q <= Math.min(info.height - 1, r + bufferPx); q++) {
+      const row = rows[q]!;
+      for (let k = 0; k < row.length; k += 2) spans.push([Math.max(0, row[k]! - bufferPx), Math.min(info.width, row[k + 1]! + bufferPx)]);
+    }
+    spans.sort((a, b) => a[0] - b[0]);
+    const out = dilated[r]!;
+    for (const [a, b] of spans) {
+      if (out.length && a <= out[out.length - 1]!) out[out.length - 1] = Math.max(out[out.length - 1]!, b);
+      else out.push(a, b);
+    }
+  }
+  return dilated;
+}
+
+/** Mark the intervals of one image row in a 0/1 mask row. */
+function markRow(mask: Uint8Array, spans: number[] | undefined, offset: number): void {
+  if (!spans) return;
+  for (let k = 0; k < spans.length; k += 2) mask.fill(1, offset + spans[k]!, offset + spans[k + 1]!);
+}
+
+export async function classifyImagery(imagePath: string, outPath: string, options: ClassifyOptions = {}): Promise<ClassifyReport> {
+  const reader = await RasterReader.open(imagePath);
+  const findings: Finding[] = [...reader.info.findings];
+  try {
+    const { info } = reader;
+    const roles = rolesOf(reader, options.bands, imagePath);
+    const at = (role: BandRole): number => roles.indexOf(role);
+    const [iR, iG, iB, iN, iA] = [at('R'), at('G'), at('B'), at('NIR'), at('A')];
+    if (iR < 0 || iG < 0) {
+      throw new GreenmineError('CLASSIFY_NOT_RGB', `${imagePath}: the image has no ${iR < 0 ? 'red' : 'green'} band (${info.bands} band(s): ${roles.join(',')}); a vegetation index needs red and green (and blue or NIR)`, {
+        file: imagePath,
+      });
+    }
+    const hasNir = iN >= 0;
+    const method: IndexMethod = !options.method || options.method === 'auto' ? (hasNir ? 'ndvi' : 'exg') : options.method;
+    if ((method === 'ndvi' || method === 'savi') && !hasNir)
+      throw new GreenmineError('CLASSIFY_NO_NIR', `${imagePath}: ${method.toUpperCase()} needs a near-infrared band; this image has ${roles.join(',')} (use exg, vari or gli, or name the bands with --bands)`, { file: imagePath });
+    if ((method === 'exg' || method === 'vari' || method === 'gli') && iB < 0) throw new GreenmineError('CLASSIFY_NOT_RGB', `${imagePath}: ${method.toUpperCase()} needs a blue band; this image has ${roles.join(',')}`, { file: imagePath });
+    if (info.dataType.startsWith('float') && options.scale === undefined && !hasNir) {
+      throw new GreenmineError('CLASSIFY_NOT_RGB', `${imagePath}: a ${info.dataType} image given as RGB; RGB orthophotos are 8- or 16-bit (give --scale to read floats as reflectance)`, { file: imagePath });
+    }
+    const scale = options.scale ?? (info.dataType === 'uint8' ? 255 : info.dataType === 'uint16' ? 10000 : 1);
+    const shadowLevel = options.shadow ?? (hasNir ? 0.07 : 0.2);
+    const blueRatio = options.waterBlueRatio ?? 1.4;
+    const [lo, hi] = RANGE[method];
+    const binScale = BINS / (hi - lo);
+    if (info.crs.epsg === null)
+      throw new GreenmineError('CLASSIFY_GRID', `${imagePath}: the image's CRS (${info.crs.name}) has no EPSG code; the classes raster is written with one (reproject: gdalwarp -t_srs EPSG:4549)`, { file: imagePath });
+    if (Math.abs(Math.abs(info.transform[1]) - Math.abs(info.transform[5])) > 1e-9 * Math.abs(info.transform[1])) {
+      throw new GreenmineError('CLASSIFY_GRID', `${imagePath}: pixels are not square (${info.transform[1]} × ${-info.transform[5]}); resample first (gdalwarp -tr)`, { file: imagePath });
+    }
+    const pixelM2 = Math.abs(info.transform[1] * info.transform[5]);
+    const licenses = options.licenses ?? [];
+    const bufferPx = Math.ceil((options.bufferM ?? 0) / Math.abs(info.transform[1]));
+    const histRows = licenses.length ? regionRows(reader, licenses, bufferPx) : null;
+    const insideRows = licenses.length ? (bufferPx > 0 ? regionRows(reader, licenses, 0) : histRows) : null;
+
+    const { width, height, blockWidth, blockHeight, bands } = info;
+    const tile = info.tiled && blockWidth === blockHeight ? blockWidth : 256;
+    const hist = new Float64Array(BINS);
+    const codeCounts = new Float64Array(256); // per code, inside the license (whole image without one)
+    const band = new Uint8Array(width * tile);
+    const histMask = new Uint8Array(width * tile);
+    const insideMask = new Uint8Array(width * tile);
+    const nodata = info.nodata;
+    // Block rows of the image, read with every block of a row in flight (libuv decodes them in parallel).
+    const blockRowCache = new Map<number, Promise<RasterBlock[]>>();
+    const blockRow = (by: number): Promise<RasterBlock[]> => {
+      let p = blockRowCache.get(by);
+      if (!p) {
+        p = Promise.all(Array.from({ length: reader.blocksAcross }, (_, bx) => reader.readBlockAll(bx, by)));
+        blockRowCache.set(by, p);
+      }
+      return p;
+    };
+    const temp = tempPathFor(join(dirname(outPath), 'classify-index.tif'));
+    const spec = {
+      width,
+      height,
+      tileSize: tile,
+      type: 'uint8' as const,
+      deflate: true,
+      level: 1,
+      originX: info.transform[0],
+      originY: info.transform[3],
+      pixelSize: Math.abs(info.transform[1]),
+      epsg: info.crs.epsg,
+      geographic: info.crs.geographic,
+    };
+    try {
+      await writeTiledTiff(
+        temp,
+        { ...spec, nodata: String(CODE_NODATA) },
+        (tx, _ty, out) => {
+          const o = out as Uint8Array;
+          const x0 = tx * tile;
+          const w = Math.min(tile, width - x0);
+          o.fill(CODE_NODATA);
+          for (let r = 0; r < tile; r++) o.set(band.subarray(r * width + x0, r * width + x0 + w), r * tile);
+        },
+        async (ty) => {
+          const y0 = ty * tile;
+          const rowsHere = Math.min(tile, height - y0);
+          band.fill(CODE_NODATA);
+          histMask.fill(histRows ? 0 : 1);
+          insideMask.fill(insideRows ? 0 : 1);
+          for (let r = 0; r < rowsHere; r++) {
+            if (histRows) markRow(histMask, histRows[y0 + r], r * width);
+            if (insideRows) markRow(insideMask, insideRows[y0 + r], r * width);
+          }
+          const firstBy = Math.floor(y0 / blockHeight);
+          const lastBy = Math.floor((y0 + rowsHere - 1) / blockHeight);
+          // The next tile row's blocks start decoding now, while this one is computed.
+          const nextBy = Math.floor(Math.min(height - 1, y0 + tile) / blockHeight);
+          for (let by = firstBy; by <= lastBy; by++) {
+            const blocks = await blockRow(by);
+            if (nextBy > lastBy && nextBy < reader.blocksDown) void blockRow(nextBy).catch(() => undefined);
+            const rFrom = Math.max(y0, by * blockHeight);
+            const rTo = Math.min(y0 + rowsHere, (by + 1) * blockHeight, height);
+            for (let bx = 0; bx < blocks.length; bx++) {
+              const block = blocks[bx]!;
+              const cFrom = bx * blockWidth;
+              const cTo = Math.min(width, cFrom + blockWidth);
+              for (let y = rFrom; y < rTo; y++) {
+                const rowInBand = (y - y0) * width;
+                let s = (y - by * blockHeight) * blockWidth * bands;
+                for (let x = cFrom; x < cTo; x++, s += bands) {
+                  const k = rowInBand + x;
+                  let code: number;
+                  const R = block[s + iR]!;
+                  const G = block[s + iG]!;
+                  const B = iB >= 0 ? block[s + iB]! : 0;
+                  const N = hasNir ? block[s + iN]! : 0;
+                  if ((iA >= 0 && block[s + iA] === 0) || (nodata !== null && (R === nodata || G === nodata || (iB >= 0 && B === nodata) || (hasNir && N === nodata))) || Number.isNaN(R + G + B + N)) {
+                    code = CODE_NODATA;
+                  } else {
+                    const r = R / scale;
+                    const g = G / scale;
+                    const b = B / scale;
+                    const n = N / scale;
+                    const mean = hasNir ? (iB >= 0 ? (r + g + b + n) / 4 : (r + g + n) / 3) : (r + g + b) / 3;
+                    if (hasNir ? g + n > 0 && g - n > 0 : b > blueRatio * r && b > g && mean < 0.35) code = CODE_WATER;
+                    else if (mean < shadowLevel) code = CODE_SHADOW;
+                    else {
+                      let v: number;
+                      if (method === 'exg') {
+                        const sum = r + g + b;
+                        v = sum > 0 ? (2 * g - r - b) / sum : 0;
+                      } else if (method === 'ndvi') v = n + r > 0 ? (n - r) / (n + r) : 0;
+                      else if (method === 'savi') v = (1.5 * (n - r)) / (n + r + 0.5);
+                      else if (method === 'gli') {
+                        const d = 2 * g + r + b;
+                        v = d > 0 ? (2 * g - r - b) / d : 0;
+                      } else {
+                        const d = g + r - b;
+                        v = d !== 0 ? (g - r) / d : 0;
+                      }
+                      let bin = Math.floor((v - lo) * binScale);
+                      bin = bin < 0 ? 0 : bin >= BINS ? BINS - 1 : bin;
+                      code = bin;
+                      if (histMask[k]) hist[bin]!++;
+                    }
+                  }
+                  band[k] = code;
+                  if (insideMask[k]) codeCounts[code]!++;
+                }
+              }
+            }
+            blockRowCache.delete(by);
+          }
+        },
+      );
+
+      if (licenses.length) {
+        let withData = 0;
+        for (let c = 0; c < 256; c++) if (c !== CODE_NODATA) withData += codeCounts[c]!;
+        if (withData === 0) throw new GreenmineError('CLASSIFY_NO_OVERLAP', `${imagePath}: the image does not cover the license (no pixel with data inside it)`, { file: imagePath });
+      }
+      // The threshold: Otsu on the histogram, or fixed.
+      const binWidth = (hi - lo) / BINS;
+      let thresholdBin: number;
+      let thresholdValue: number;
+      let separability: number | null = null;
+      if (options.threshold === undefined || options.threshold === 'otsu') {
+        const o = otsu(hist, lo, hi);
+        if (!o) throw new GreenmineError('CLASSIFY_NOTHING_TO_JUDGE', `${imagePath}: no pixel to judge ${licenses.length ? 'inside the license' : 'in the image'} (all no data, water or shadow)`, { file: imagePath });
+        thresholdBin = o.bin;
+        thresholdValue = o.value;
+        separability = o.separability;
+        if (o.separability < (options.minSeparability ?? 0.75)) {
+          findings.push({
+            code: 'CLASSIFY_LOW_SEPARABILITY',
+            severity: 'warning',
+            message: `${imagePath}: the ${method.toUpperCase()} histogram separates poorly (η = ${o.separability.toFixed(2)}): vegetation and bare ground are not two clear modes; check the classes, or give a fixed --threshold`,
+            where: { file: imagePath },
+          });
+        }
+      } else {
+        thresholdValue = options.threshold;
+        // A bin is vegetation when its lower edge is at or above the value (bins above the threshold's bin).
+        thresholdBin = Math.min(BINS - 1, Math.max(-1, Math.floor((options.threshold - lo) * binScale)));
+      }
+      const lut = new Uint8Array(256);
+      for (let c = 0; c < BINS; c++) lut[c] = c > thresholdBin ? CLASS_CODES.green : CLASS_CODES.bare;
+      lut[CODE_WATER] = CLASS_CODES.water;
+      lut[CODE_SHADOW] = CLASS_CODES.shadow;
+      lut[CODE_NODATA] = CLASS_CODES.nodata;
+
+      // Pass 2: the index raster through the threshold.
+      const index = await RasterReader.open(temp);
+      try {
+        const rowBlocks = new Map<number, Promise<RasterBlock[]>>();
+        const indexRow = (ty: number): Promise<RasterBlock[]> => {
+          let p = rowBlocks.get(ty);
+          if (!p) {
+            p = Promise.all(Array.from({ length: index.blocksAcross }, (_, bx) => index.readBlock(bx, ty)));
+            rowBlocks.set(ty, p);
+          }
+          return p;
+        };
+        let current: RasterBlock[] = [];
+        await writeTiledTiff(
+          outPath,
+          { ...spec, level: 6, nodata: '0' },
+          (tx, _ty, out) => {
+            const src = current[tx]!;
+            const o = out as Uint8Array;
+            for (let i = 0; i < o.length; i++) o[i] = lut[src[i]!]!;
+          },
+          async (ty) => {
+            current = await indexRow(ty);
+            rowBlocks.delete(ty);
+            if (ty + 1 < index.blocksDown) void indexRow(ty + 1).catch(() => undefined);
+          },
+        );
+      } finally {
+        await index.close();
+      }
+
+      // Areas inside the license, cover, scheme beside the output.
+      let green = 0;
+      let bare = 0;
+      for (let c = 0; c < BINS; c++) {
+        if (c > thresholdBin) green += codeCounts[c]!;
+        else bare += codeCounts[c]!;
+      }
+      const areasM2 = { green: green * pixelM2, bare: bare * pixelM2, water: codeCounts[CODE_WATER]! * pixelM2, shadow: codeCounts[CODE_SHADOW]! * pixelM2, nodata: codeCounts[CODE_NODATA]! * pixelM2 };
+      let coveredShare = 1;
+      if (licenses.length) {
+        const licenseM2 = licenses.reduce((s, l) => s + licenseAreaInImage(l, reader), 0);
+        const withData = (green + bare + codeCounts[CODE_WATER]! + codeCounts[CODE_SHADOW]!) * pixelM2;
+        coveredShare = licenseM2 > 0 ? Math.min(1, withData / licenseM2) : 0;
+        if (coveredShare < 0.999) {
+          findings.push({ code: 'CLASSIFY_PARTIAL_COVER', severity: 'warning', message: `${imagePath}: the image covers ${(coveredShare * 100).toFixed(1)} % of the license with data; the rest is not judged`, where: { file: imagePath } });
+        }
+      }
+      const schemePath = schemePathFor(outPath);
+      writeOutput(schemePath, `${JSON.stringify({ ...CLASSIFY_SCHEME, name: `greenmine classify (${method.toUpperCase()}, threshold ${thresholdValue.toFixed(4)})` }, null, 2)}\n`, [imagePath], 'class scheme');
+      const judged = green + bare;
+      return {
+        image: imagePath,
+        out: outPath,
+        scheme: schemePath,
+        bands: roles,
+        method,
+        threshold: { value: thresholdValue, source: options.threshold === undefined || options.threshold === 'otsu' ? 'otsu' : 'fixed', binWidth },
+        histogram: { min: lo, max: hi, counts: Array.from(hist) },
+        separability,
+        areasM2,
+        greenRatio: judged > 0 ? green / judged : null,
+        coveredShare,
+        findings,
+      };
+    } finally {
+      rmSync(temp, { force: true });
+    }
+  } finally {
+    await reader.close();
+  }
+}
+
+/** `classes.tif` → `classes.scheme.json`: where classify writes the scheme and coverage, slopes and the audit look for it. */
+export const schemePathFor = schemeSidecar;
+
+/** The license's planar area in the image's CRS (shoelace on the transformed rings). */
+function licenseAreaInImage(license: License, reader: RasterReader): number {
+  const toImage = createTransform(license.crs, reader.info.crs);
+  let area = 0;
+  const p: [number, number] = [0, 0];
+  for (const block of license.blocks) {
+    block.rings.forEach((ring, ri) => {
+      let a = 0;
+      let px = 0;
+      let py = 0;
+      for (let i = 0; i < ring.length; i += 2) {
+        toImage.point(ring[i]!, ring[i + 1]!, p);
+        if (i > 0) a += (px - p[0]) * (py + p[1]);
+        px = p[0];
+        py = p[1];
+      }
+      area += (ri === 0 ? 1 : -1) * Math.abs(a / 2);
+    });
+  }
+  return area;
+}

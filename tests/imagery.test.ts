@@ -1,0 +1,182 @@
+/**
+ * Imagery: JPEG-YCbCr tiles decoded byte for byte as GDAL decodes them, and the
+ * classification against the scene's truth and against an independent numpy +
+ * scikit-image computation of the same rules (fixtures/make_imagery.py).
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { classifyImagery } from '../src/imagery/index.js';
+import { otsu } from '../src/imagery/otsu.js';
+import { loadLicenses } from '../src/license/index.js';
+import { RasterReader } from '../src/raster/index.js';
+import { errorCode, fixture, run } from './helpers.js';
+import { baseTags, craftTiff } from './tiff-craft.js';
+
+const EXPECTED = JSON.parse(readFileSync(fixture('imagery/EXPECTED.json'), 'utf8')) as {
+  images: Record<string, { kind: string; method: string; decodedSha256: string; otsuThreshold: number; greenRatioTruth: number; judgedPixels: number }>;
+};
+const IMAGES = Object.keys(EXPECTED.images);
+const tmp = mkdtempSync(join(tmpdir(), 'greenmine-imagery-'));
+
+/** Every band of the image, pixel-interleaved, as the reader decodes them (the first `keep` bands). */
+async function decodeAll(path: string, keep?: number): Promise<Uint8Array> {
+  const r = await RasterReader.open(path);
+  const { width, height, blockWidth, blockHeight, bands } = r.info;
+  const nb = keep ?? bands;
+  const out = r.info.dataType === 'uint16' ? new Uint16Array(width * height * nb) : new Uint8Array(width * height * nb);
+  for (let by = 0; by < r.blocksDown; by++) {
+    for (let bx = 0; bx < r.blocksAcross; bx++) {
+      const b = await r.readBlockAll(bx, by);
+      for (let y = 0; y < blockHeight && by * blockHeight + y < height; y++) {
+        for (let x = 0; x < blockWidth && bx * blockWidth + x < width; x++) {
+          for (let c = 0; c < nb; c++) out[((by * blockHeight + y) * width + bx * blockWidth + x) * nb + c] = b[(y * blockWidth + x) * bands + c]!;
+        }
+      }
+    }
+  }
+  await r.close();
+  return new Uint8Array(out.buffer);
+}
+
+async function band1(path: string): Promise<Uint8Array> {
+  return decodeAll(path, 1);
+}
+
+describe('JPEG-compressed TIFFs', () => {
+  it('decode to the bytes GDAL gives (YCbCr orthophotos at quality 75 and 95), and other layouts too', async () => {
+    for (const name of IMAGES) {
+      const decoded = await decodeAll(fixture(`imagery/${name}`), name === 'ortho_rgba.tif' ? 3 : undefined);
+      expect(createHash('sha256').update(decoded).digest('hex'), name).toBe(EXPECTED.images[name]!.decodedSha256);
+    }
+    const info = (await RasterReader.open(fixture('imagery/ortho_q75.tif'))).info;
+    expect(info.compression).toBe('JPEG');
+    expect(info.photometric).toBe(6);
+  });
+
+  it('a damaged JPEG tile is a coded error naming the block', async () => {
+    const bytes = Buffer.from(readFileSync(fixture('imagery/ortho_q75.tif')));
+    // Overwrite the middle of the file (inside tile data) with garbage.
+    bytes.fill(0x55, Math.floor(bytes.length / 2), Math.floor(bytes.length / 2) + 4000);
+    const bad = join(tmp, 'damaged_jpeg.tif');
+    writeFileSync(bad, bytes);
+    const r = await RasterReader.open(bad);
+    const codes: string[] = [];
+    for (let by = 0; by < r.blocksDown; by++) {
+      for (let bx = 0; bx < r.blocksAcross; bx++) {
+        await r.readBlockAll(bx, by).catch((err: { code?: string; message: string }) => codes.push(`${err.code}: ${err.message}`));
+      }
+    }
+    expect(codes.length).toBeGreaterThan(0);
+    expect(codes[0]).toMatch(/^RASTER_DECODE: .*damaged_jpeg\.tif: cannot read block \d+,\d+/);
+  });
+});
+
+describe('classify', () => {
+  it('agrees with numpy + scikit-image (Otsu within one bin, ≥ 99.9 % alike) and with the truth (≥ 97 %, green ratio within 1 point)', async () => {
+    const licenses = await loadLicenses(fixture('imagery/license.geojson'));
+    const truth = await band1(fixture('imagery/truth.tif'));
+    for (const name of IMAGES) {
+      const e = EXPECTED.images[name]!;
+      const out = join(tmp, `classes_${name}`);
+      const report = await classifyImagery(fixture(`imagery/${name}`), out, { licenses });
+      expect(report.method).toBe(e.method);
+      expect(Math.abs(report.threshold.value - e.otsuThreshold), name).toBeLessThanOrEqual(report.threshold.binWidth);
+      // The same pixels judged, to the boundary pixels of the polygon (GDAL's rasteriser and ours may differ on a few).
+      expect(Math.abs(report.histogram.counts.reduce((s, c) => s + c, 0) - e.judgedPixels) / e.judgedPixels).toBeLessThan(1e-4);
+      const ours = await band1(out);
+      const ref = await band1(fixture(`imagery/ref_${name}`));
+      let alike = 0;
+      let right = 0;
+      let judged = 0;
+      for (let i = 0; i < ours.length; i++) {
+        if (ours[i] === ref[i]) alike++;
+        if (truth[i] === 0 || truth[i] === 4 || ours[i] === 0) continue;
+        judged++;
+        if (ours[i] === truth[i]) right++;
+      }
+      expect(alike / ours.length, name).toBeGreaterThanOrEqual(0.999);
+      expect(right / judged, name).toBeGreaterThanOrEqual(0.97);
+      expect(Math.abs(report.greenRatio! - e.greenRatioTruth), name).toBeLessThan(0.01);
+      expect(report.separability!).toBeGreaterThan(0.5);
+      expect(report.areasM2.shadow).toBeGreaterThan(0); // the cast shadow is reported, not judged
+      expect(JSON.parse(readFileSync(report.scheme, 'utf8')).classes['4'].group).toBe('other');
+    }
+  });
+
+  it('alpha 0 is no data: partial cover of the license is a finding with the share', async () => {
+    const licenses = await loadLicenses(fixture('imagery/license.geojson'));
+    const report = await classifyImagery(fixture('imagery/ortho_rgba.tif'), join(tmp, 'rgba.tif'), { licenses });
+    const f = report.findings.find((x) => x.code === 'CLASSIFY_PARTIAL_COVER');
+    expect(f?.message).toMatch(/covers 9\d\.\d %/);
+    expect(report.coveredShare).toBeLessThan(0.999);
+    expect(report.areasM2.nodata).toBeGreaterThan(0);
+  });
+
+  it('bad input gets coded errors naming the file', async () => {
+    const out = join(tmp, 'bad.tif');
+    expect(await errorCode(() => classifyImagery(fixture('imagery/truth.tif'), out))).toBe('CLASSIFY_BANDS'); // one band, no names
+    expect(await errorCode(() => classifyImagery(fixture('imagery/ortho_q75.tif'), out, { method: 'ndvi' }))).toBe('CLASSIFY_NO_NIR');
+    expect(await errorCode(() => classifyImagery(fixture('imagery/ortho_q75.tif'), out, { bands: ['R', 'G'] }))).toBe('CLASSIFY_BANDS');
+    expect(await errorCode(() => classifyImagery(fixture('imagery/ms4.tif'), out, { bands: ['B', 'NIR', '-', '-'] }))).toBe('CLASSIFY_NOT_RGB'); // no red
+    const elsewhere = await loadLicenses(fixture('scene-a/license_corners.txt'));
+    expect(await errorCode(() => classifyImagery(fixture('imagery/ortho_q75.tif'), out, { licenses: elsewhere }))).toBe('CLASSIFY_NO_OVERLAP');
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('a unimodal histogram is CLASSIFY_LOW_SEPARABILITY; a fixed threshold is used as given', async () => {
+    // 64 × 64 RGB noise around one colour: no two modes.
+    const w = 64;
+    const px = new Uint8Array(w * w * 3);
+    let seed = 7;
+    for (let i = 0; i < px.length; i++) {
+      seed = (seed * 1103515245 + 12345) >>> 0;
+      px[i] = [120, 130, 100][i % 3]! + ((seed >>> 16) % 21) - 10;
+    }
+    const tags = baseTags(w, w, [
+      { tag: 258, type: 3, values: [8, 8, 8] },
+      { tag: 262, type: 3, values: [2] },
+      { tag: 277, type: 3, values: [3] },
+      { tag: 339, type: 3, values: [1, 1, 1] },
+    ]);
+    const file = join(tmp, 'flat_rgb.tif');
+    writeFileSync(file, craftTiff([{ tags, blocks: [px] }]));
+    const report = await classifyImagery(file, join(tmp, 'flat_classes.tif'));
+    expect(report.findings.map((f) => f.code)).toContain('CLASSIFY_LOW_SEPARABILITY');
+    const fixed = await classifyImagery(file, join(tmp, 'flat_fixed.tif'), { threshold: 0.5 });
+    expect(fixed.threshold).toMatchObject({ value: 0.5, source: 'fixed' });
+    expect(fixed.greenRatio).toBe(0); // ExG of these greys is far below 0.5
+  });
+
+  it('Otsu on a two-spike histogram splits between them, with separability 1', () => {
+    const counts = new Array(10).fill(0);
+    counts[2] = 50;
+    counts[7] = 50;
+    const o = otsu(counts, 0, 10)!;
+    expect(o.bin).toBeGreaterThanOrEqual(2);
+    expect(o.bin).toBeLessThan(7);
+    expect(o.separability).toBeCloseTo(1, 10);
+    expect(otsu(new Array(10).fill(0), 0, 1)).toBeNull();
+  });
+});
+
+describe('greenmine classify', () => {
+  it('writes classes and a scheme that coverage then reads without flags', async () => {
+    const out = join(tmp, 'cli_classes.tif');
+    const r = await run('classify', '--image', fixture('imagery/ortho_q95.tif'), '-o', out, '--license', fixture('imagery/license.geojson'), '--json');
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(report).toMatchObject({ method: 'exg', bands: ['R', 'G', 'B'], threshold: { source: 'otsu' } });
+    expect(report.histogram.counts).toHaveLength(250);
+    const cov = await run('coverage', '--license', fixture('imagery/license.geojson'), '--classes', out, '--json');
+    expect(cov.code).toBe(0);
+    const c = JSON.parse(cov.stdout);
+    expect(c.greenRatio).toBeCloseTo(report.greenRatio, 2);
+    expect(c.scheme).toMatch(/greenmine classify/);
+    const bad = await run('classify', '--image', fixture('imagery/ortho_q95.tif'), '-o', out, '--method', 'ndwi');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--method');
+  });
+});
