@@ -17,6 +17,7 @@ import { sink } from './harness.js';
 import { benchLicenses } from './license.js';
 import { benchRaster } from './raster.js';
 import { logSlope, measurePoint, type Point, SERIES } from './scaling.js';
+import { benchImagery } from './imagery.js';
 import { benchSlope } from './slope.js';
 import { benchLabelling, benchTerrain } from './terrain.js';
 
@@ -29,6 +30,7 @@ const groups: Record<string, () => Promise<void>> = {
   slope: () => benchSlope(small ? 1500 : 16_000),
   labelling: () => benchLabelling(small ? 2000 : 10_000),
   cameras: () => benchCameras(small ? 500 : 2000, small ? 150 : 600),
+  imagery: () => benchImagery(small ? 2048 : Number(process.env.BENCH_IMAGERY_SIZE ?? 16_384)),
   audit: () => benchAudit(small ? 10 : 200),
 };
 

@@ -95,6 +95,120 @@ const CODE_SHADOW = 252;
 const CODE_NODATA = 253;
 const RANGE: Record<IndexMethod, [number, number]> = { exg: [-1, 2], vari: [-1, 1], gli: [-1, 1], ndvi: [-1, 1], savi: [-1.5, 1.5] };
 
+const METHOD_CODE: Record<IndexMethod, number> = { exg: 0, ndvi: 1, savi: 2, gli: 3, vari: 4 };
+
+/** What the per-pixel kernel needs, in one object of fixed shape (numbers and typed arrays only: V8 keeps the loop monomorphic). */
+interface Kernel {
+  bands: number;
+  iR: number;
+  iG: number;
+  iB: number;
+  iN: number;
+  iA: number;
+  nodata: number;
+  hasNodata: number;
+  scale: number;
+  shadow: number;
+  blueRatio: number;
+  method: number;
+  lo: number;
+  hi: number;
+  binScale: number;
+  band: Uint8Array;
+  histMask: Uint8Array;
+  insideMask: Uint8Array;
+  hist: Float64Array;
+  codeCounts: Float64Array;
+  /** DN → DN ÷ scale for 8- and 16-bit images, else null. */
+  norm: Float64Array | null;
+}
+
+/**
+ * `count` pixels of one block row segment, from sample `s` of `block` (pixel-interleaved) to `k` of the band:
+ * the rules in order (no data, water, shadow, index bin), the histogram and the counts. Float operations
+ * in the same order as the reference (fixtures/make_imagery.py), so the same pixels fall on the same side.
+ */
+function kernel(block: RasterBlock, s: number, k: number, count: number, P: Kernel): void {
+  const { bands, iR, iG, iB, iN, iA, nodata, hasNodata, scale, shadow, blueRatio, method, lo, hi, binScale, band, histMask, insideMask, hist, codeCounts, norm } = P;
+  const hasNir = iN >= 0;
+  const hasBlue = iB >= 0;
+  for (let end = k + count; k < end; k++, s += bands) {
+    let code: number;
+    const R = block[s + iR]!;
+    const G = block[s + iG]!;
+    const B = hasBlue ? block[s + iB]! : 0;
+    const N = hasNir ? block[s + iN]! : 0;
+    if ((iA >= 0 && block[s + iA] === 0) || (hasNodata === 1 && (R === nodata || G === nodata || (hasBlue && B === nodata) || (hasNir && N === nodata))) || R + G + B + N !== R + G + B + N) {
+      code = CODE_NODATA;
+    } else {
+      // DN ÷ scale from a table for integer images (the same doubles as the division, without it).
+      const r = norm !== null ? norm[R]! : R / scale;
+      const g = norm !== null ? norm[G]! : G / scale;
+      const b = norm !== null ? norm[B]! : B / scale;
+      const n = norm !== null ? norm[N]! : N / scale;
+      const mean = hasNir ? (hasBlue ? (b + g + r + n) / 4 : (g + r + n) / 3) : (r + g + b) / 3;
+      if (hasNir ? g + n > 0 && g - n > 0 : b > blueRatio * r && b > g && mean < 0.35) code = CODE_WATER;
+      else if (mean < shadow) code = CODE_SHADOW;
+      else {
+        let v: number;
+        if (method === 0) {
+          const sum = r + g + b;
+          v = sum > 0 ? (2 * g - r - b) / sum : 0;
+        } else if (method === 1) v = n + r > 0 ? (n - r) / (n + r) : 0;
+        else if (method === 2) v = (1.5 * (n - r)) / (n + r + 0.5);
+        else if (method === 3) {
+          const d = 2 * g + r + b;
+          v = d > 0 ? (2 * g - r - b) / d : 0;
+        } else {
+          const d = g + r - b;
+          v = d !== 0 ? (g - r) / d : 0;
+        }
+        // Clamped to the range first (VARI is unbounded), then truncation is floor.
+        let bin = v <= lo ? 0 : v >= hi ? BINS - 1 : ((v - lo) * binScale) | 0;
+        if (bin >= BINS) bin = BINS - 1;
+        code = bin;
+        if (histMask[k] === 1) hist[bin]!++;
+      }
+    }
+    band[k] = code;
+    if (insideMask[k] === 1) codeCounts[code]!++;
+  }
+}
+
+/** From this many pixels up, an 8-bit RGB image is classified through a table of all 2²⁴ colours (16 MiB, built in ~0.5 s; a lookup costs about half the computation). */
+const LUT_MIN_PIXELS = 128 << 20;
+
+/** The code of every 8-bit colour (R << 16 | G << 8 | B), by the kernel itself: the same rules, the same floats. */
+function colourTable(K: Kernel): Uint8Array {
+  const colours = new Uint8Array(3 << 24);
+  for (let c = 0, o = 0; c < 1 << 24; c++, o += 3) {
+    colours[o] = c >>> 16;
+    colours[o + 1] = (c >>> 8) & 255;
+    colours[o + 2] = c & 255;
+  }
+  const codes = new Uint8Array(1 << 24);
+  kernel(colours, 0, 0, 1 << 24, { ...K, bands: 3, iR: 0, iG: 1, iB: 2, iN: -1, iA: -1, hasNodata: 0, band: codes, histMask: new Uint8Array(1 << 24), insideMask: new Uint8Array(1 << 24), hist: new Float64Array(BINS), codeCounts: new Float64Array(256) });
+  return codes;
+}
+
+/** The kernel through the colour table: no data (alpha, nodata) checked per pixel, the rest looked up. */
+function lutKernel(block: Uint8Array, s: number, k: number, count: number, P: Kernel, lut: Uint8Array): void {
+  const { bands, iR, iG, iB, iA, nodata, hasNodata, band, histMask, insideMask, hist, codeCounts } = P;
+  for (let end = k + count; k < end; k++, s += bands) {
+    const R = block[s + iR]!;
+    const G = block[s + iG]!;
+    const B = block[s + iB]!;
+    let code: number;
+    if ((iA >= 0 && block[s + iA] === 0) || (hasNodata === 1 && (R === nodata || G === nodata || B === nodata))) code = CODE_NODATA;
+    else {
+      code = lut[(R << 16) | (G << 8) | B]!;
+      if (code < BINS && histMask[k] === 1) hist[code]!++;
+    }
+    band[k] = code;
+    if (insideMask[k] === 1) codeCounts[code]!++;
+  }
+}
+
 /** Band roles from the file: RGB / YCbCr photometric, alpha extra samples, GDAL band descriptions. */
 function rolesOf(reader: RasterReader, given: BandRole[] | undefined, file: string): BandRole[] {
   const { info } = reader;
@@ -233,6 +347,31 @@ export async function classifyImagery(imagePath: string, outPath: string, option
       }
       return p;
     };
+    const K: Kernel = {
+      bands,
+      iR,
+      iG,
+      iB,
+      iN,
+      iA,
+      nodata: nodata ?? Number.NaN,
+      hasNodata: nodata !== null ? 1 : 0,
+      scale,
+      shadow: shadowLevel,
+      blueRatio,
+      method: METHOD_CODE[method],
+      lo,
+      hi,
+      binScale,
+      band,
+      histMask,
+      insideMask,
+      hist,
+      codeCounts,
+      norm: info.dataType === 'uint8' || info.dataType === 'uint16' ? Float64Array.from({ length: info.dataType === 'uint8' ? 256 : 65536 }, (_, v) => v / scale) : null,
+    };
+    // Large 8-bit RGB images: every colour's code computed once (the kernel run over all 2²⁴ colours), then a lookup per pixel.
+    const rgbLut = info.dataType === 'uint8' && !hasNir && iB >= 0 && width * height >= LUT_MIN_PIXELS ? colourTable(K) : null;
     const temp = tempPathFor(join(dirname(outPath), 'classify-index.tif'));
     const spec = {
       width,
@@ -250,13 +389,17 @@ export async function classifyImagery(imagePath: string, outPath: string, option
     try {
       await writeTiledTiff(
         temp,
-        { ...spec, nodata: String(CODE_NODATA) },
+        // The temporary index raster is written uncompressed: its bins are noise to DEFLATE, and it is read once.
+        { ...spec, deflate: false, nodata: String(CODE_NODATA) },
         (tx, _ty, out) => {
           const o = out as Uint8Array;
           const x0 = tx * tile;
           const w = Math.min(tile, width - x0);
-          o.fill(CODE_NODATA);
-          for (let r = 0; r < tile; r++) o.set(band.subarray(r * width + x0, r * width + x0 + w), r * tile);
+          for (let r = 0, src = x0, dst = 0; r < tile; r++, src += width, dst += tile) {
+            let i = 0;
+            for (; i < w; i++) o[dst + i] = band[src + i]!;
+            for (; i < tile; i++) o[dst + i] = CODE_NODATA;
+          }
         },
         async (ty) => {
           const y0 = ty * tile;
@@ -282,48 +425,8 @@ export async function classifyImagery(imagePath: string, outPath: string, option
               const cFrom = bx * blockWidth;
               const cTo = Math.min(width, cFrom + blockWidth);
               for (let y = rFrom; y < rTo; y++) {
-                const rowInBand = (y - y0) * width;
-                let s = (y - by * blockHeight) * blockWidth * bands;
-                for (let x = cFrom; x < cTo; x++, s += bands) {
-                  const k = rowInBand + x;
-                  let code: number;
-                  const R = block[s + iR]!;
-                  const G = block[s + iG]!;
-                  const B = iB >= 0 ? block[s + iB]! : 0;
-                  const N = hasNir ? block[s + iN]! : 0;
-                  if ((iA >= 0 && block[s + iA] === 0) || (nodata !== null && (R === nodata || G === nodata || (iB >= 0 && B === nodata) || (hasNir && N === nodata))) || Number.isNaN(R + G + B + N)) {
-                    code = CODE_NODATA;
-                  } else {
-                    const r = R / scale;
-                    const g = G / scale;
-                    const b = B / scale;
-                    const n = N / scale;
-                    const mean = hasNir ? (iB >= 0 ? (r + g + b + n) / 4 : (r + g + n) / 3) : (r + g + b) / 3;
-                    if (hasNir ? g + n > 0 && g - n > 0 : b > blueRatio * r && b > g && mean < 0.35) code = CODE_WATER;
-                    else if (mean < shadowLevel) code = CODE_SHADOW;
-                    else {
-                      let v: number;
-                      if (method === 'exg') {
-                        const sum = r + g + b;
-                        v = sum > 0 ? (2 * g - r - b) / sum : 0;
-                      } else if (method === 'ndvi') v = n + r > 0 ? (n - r) / (n + r) : 0;
-                      else if (method === 'savi') v = (1.5 * (n - r)) / (n + r + 0.5);
-                      else if (method === 'gli') {
-                        const d = 2 * g + r + b;
-                        v = d > 0 ? (2 * g - r - b) / d : 0;
-                      } else {
-                        const d = g + r - b;
-                        v = d !== 0 ? (g - r) / d : 0;
-                      }
-                      let bin = Math.floor((v - lo) * binScale);
-                      bin = bin < 0 ? 0 : bin >= BINS ? BINS - 1 : bin;
-                      code = bin;
-                      if (histMask[k]) hist[bin]!++;
-                    }
-                  }
-                  band[k] = code;
-                  if (insideMask[k]) codeCounts[code]!++;
-                }
+                if (rgbLut) lutKernel(block as Uint8Array, (y - by * blockHeight) * blockWidth * bands, (y - y0) * width + cFrom, cTo - cFrom, K, rgbLut);
+                else kernel(block, (y - by * blockHeight) * blockWidth * bands, (y - y0) * width + cFrom, cTo - cFrom, K);
               }
             }
             blockRowCache.delete(by);
@@ -381,7 +484,7 @@ export async function classifyImagery(imagePath: string, outPath: string, option
         let current: RasterBlock[] = [];
         await writeTiledTiff(
           outPath,
-          { ...spec, level: 6, nodata: '0' },
+          { ...spec, level: 1, nodata: '0' },
           (tx, _ty, out) => {
             const src = current[tx]!;
             const o = out as Uint8Array;

@@ -508,6 +508,13 @@ export class RasterReader {
     const counts = info.tiled ? 'TileByteCounts' : 'StripByteCounts';
     const planes = this.image.planarConfiguration === 2 ? info.bands : 1;
     try {
+      if (planes === 1) {
+        // One plane: the decoded block is the answer (no copy).
+        const byteCount = Number(await this.image.getFileDirectory().loadValueIndexed(counts, by * this.blocksAcross + bx));
+        if (byteCount === 0) return (this.image.getArrayForSample(0, samples * info.bands) as RasterBlock).fill(info.nodata ?? 0);
+        const { data } = await this.image.getTileOrStrip(bx, by, 0, this.decoder);
+        return this.image.getArrayForSample(0, data) as RasterBlock;
+      }
       const out = this.image.getArrayForSample(0, samples * info.bands) as RasterBlock;
       for (let plane = 0; plane < planes; plane++) {
         const index = plane * this.blocksAcross * this.blocksDown + by * this.blocksAcross + bx;

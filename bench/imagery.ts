@@ -1,0 +1,199 @@
+/**
+ * `greenmine classify` as users run it: an RGB orthophoto, JPEG-YCbCr tiles of
+ * 512² (as DJI Terra and Pix4D write them), classified end to end (Otsu on the
+ * ExG histogram, classes written as tiled DEFLATE), against
+ * - decoding the same blocks alone, same reader (classification must add < 30 %), and
+ * - a rasterio + numpy pipeline over the same image (bench/anchors/classify_rasterio.py),
+ *   run when Debian's python3-rasterio is installed, else "anchor skipped".
+ * The orthophoto is generated here: tiles encoded by sharp (libjpeg-turbo), a TIFF
+ * written around them (each tile a complete JPEG stream, as TIFF allows).
+ */
+import { spawnSync } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, statSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import sharp from 'sharp';
+import { classifyImagery } from '../src/imagery/index.js';
+import { type RasterBlock, RasterReader } from '../src/raster/index.js';
+import { consume, peakRssMiB, report, rng, time } from './harness.js';
+
+const TILE = 512;
+
+/** A synthetic orthophoto (vegetation, bare ground, a road and water in a smooth mosaic, with texture). */
+export async function makeOrthophoto(size: number): Promise<string> {
+  const dir = join(tmpdir(), 'greenmine-bench');
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, `ortho-jpeg-${size}.tif`);
+  if (existsSync(path)) return path;
+  const across = Math.ceil(size / TILE);
+  const tiles: Buffer[] = [];
+  const raw = Buffer.alloc(TILE * TILE * 3);
+  const random = rng(11);
+  for (let ty = 0; ty < across; ty++) {
+    for (let tx = 0; tx < across; tx++) {
+      for (let y = 0; y < TILE; y++) {
+        const gy = ty * TILE + y;
+        for (let x = 0; x < TILE; x++) {
+          const gx = tx * TILE + x;
+          const field = Math.sin(gx / 211) + Math.cos(gy / 173) + 0.5 * Math.sin((gx + gy) / 97);
+          const noise = (random() - 0.5) * 24;
+          const o = (y * TILE + x) * 3;
+          if (field > 0.4) {
+            raw[o] = 70 + noise;
+            raw[o + 1] = 140 + noise;
+            raw[o + 2] = 60 + noise;
+          } else if (field > -1.6) {
+            raw[o] = 170 + noise;
+            raw[o + 1] = 145 + noise;
+            raw[o + 2] = 110 + noise;
+          } else {
+            raw[o] = 35 + noise / 3;
+            raw[o + 1] = 62 + noise / 3;
+            raw[o + 2] = 92 + noise / 3;
+          }
+        }
+      }
+      tiles.push(await sharp(raw, { raw: { width: TILE, height: TILE, channels: 3 } }).jpeg({ quality: 85, chromaSubsampling: '4:2:0' }).toBuffer());
+    }
+  }
+  writeJpegTiff(path, size, tiles);
+  return path;
+}
+
+/** A little-endian TIFF of JPEG-YCbCr tiles, EPSG:4549, 0.1 m pixels. */
+function writeJpegTiff(path: string, size: number, tiles: Buffer[]): void {
+  const entries: Array<[number, number, number[]]> = [
+    [256, 4, [size]],
+    [257, 4, [size]],
+    [258, 3, [8, 8, 8]],
+    [259, 3, [7]],
+    [262, 3, [6]],
+    [277, 3, [3]],
+    [284, 3, [1]],
+    [322, 3, [TILE]],
+    [323, 3, [TILE]],
+    [324, 4, tiles.map(() => 0)],
+    [325, 4, tiles.map((t) => t.length)],
+    [339, 3, [1, 1, 1]],
+    [530, 3, [2, 2]],
+    [33550, 12, [0.1, 0.1, 0]],
+    [33922, 12, [0, 0, 0, 494000, 3384000, 0]],
+    [34735, 3, [1, 1, 0, 3, 1024, 0, 1, 1, 1025, 0, 1, 1, 3072, 0, 1, 4549]],
+  ];
+  const size_ = { 3: 2, 4: 4, 12: 8 } as Record<number, number>;
+  const ifdBytes = 2 + entries.length * 12 + 4;
+  let extra = 8 + ifdBytes;
+  const placed = entries.map(([tag, type, values]) => {
+    const bytes = values.length * size_[type]!;
+    const at = bytes > 4 ? extra : -1;
+    if (bytes > 4) extra += bytes + (bytes % 2);
+    return { tag, type, values, bytes, at };
+  });
+  let dataAt = extra;
+  const offsets = tiles.map((t) => {
+    const o = dataAt;
+    dataAt += t.length;
+    return o;
+  });
+  placed.find((p) => p.tag === 324)!.values = offsets;
+  const head = Buffer.alloc(extra);
+  head.write('II', 0, 'latin1');
+  head.writeUInt16LE(42, 2);
+  head.writeUInt32LE(8, 4);
+  head.writeUInt16LE(entries.length, 8);
+  const put = (buf: Buffer, o: number, type: number, v: number): void => {
+    if (type === 3) buf.writeUInt16LE(v, o);
+    else if (type === 4) buf.writeUInt32LE(v, o);
+    else buf.writeDoubleLE(v, o);
+  };
+  placed.forEach((p, i) => {
+    const e = 10 + i * 12;
+    head.writeUInt16LE(p.tag, e);
+    head.writeUInt16LE(p.type, e + 2);
+    head.writeUInt32LE(p.values.length, e + 4);
+    if (p.at < 0) p.values.forEach((v, k) => put(head, e + 8 + k * size_[p.type]!, p.type, v));
+    else {
+      head.writeUInt32LE(p.at, e + 8);
+      p.values.forEach((v, k) => put(head, p.at + k * size_[p.type]!, p.type, v));
+    }
+  });
+  const fd = openSync(path, 'w');
+  try {
+    writeSync(fd, head);
+    for (const t of tiles) writeSync(fd, t);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Every block of every band, a block row in flight at a time (as classify reads them). */
+async function decodeAllBands(path: string): Promise<number> {
+  const r = await RasterReader.open(path);
+  let sum = 0;
+  try {
+    let next: Promise<RasterBlock[]> | null = null;
+    const row = (by: number): Promise<RasterBlock[]> => Promise.all(Array.from({ length: r.blocksAcross }, (_, bx) => r.readBlockAll(bx, by)));
+    for (let by = 0; by < r.blocksDown; by++) {
+      const blocks = await (next ?? row(by));
+      next = by + 1 < r.blocksDown ? row(by + 1) : null;
+      for (const b of blocks) sum += b[0]!;
+    }
+  } finally {
+    await r.close();
+  }
+  return sum;
+}
+
+export async function benchImagery(size: number): Promise<void> {
+  const image = await makeOrthophoto(size);
+  const out = join(dirname(image), `classes-${size}.tif`);
+  const repeats = size > 5000 ? 1 : 3;
+  const mpx = (size * size) / 1e6;
+  let threshold = 0;
+  const subject = await time(
+    'greenmine classify (ExG, Otsu, DEFLATE classes)',
+    async () => {
+      const r = await classifyImagery(image, out);
+      threshold = r.threshold.value;
+      consume(r.greenRatio ?? 0);
+    },
+    { repeats, warmup: size > 5000 ? 0 : 1 },
+  );
+  const ourPeak = peakRssMiB();
+  const decode = await time('decoding the same blocks alone (same reader, libjpeg-turbo)', async () => consume(await decodeAllBands(image)), { repeats, warmup: 0 });
+  report(`Classify a ${size} × ${size} RGB JPEG-YCbCr orthophoto (${mpx.toFixed(0)} Mpx, ${(statSync(image).size / 2 ** 20).toFixed(0)} MiB)`, subject, decode, Math.round(mpx), 'Mpx');
+  console.log(`  classification adds ${((subject.medianMs / decode.medianMs - 1) * 100).toFixed(0)} % to decoding (target < 30 %); peak RSS ${ourPeak.toFixed(0)} MiB (target < 300)`);
+  const anchor = fileURLToPath(new URL('../../bench/anchors/classify_rasterio.py', import.meta.url));
+  const probe = spawnSync('/usr/bin/python3', ['-c', 'import rasterio, numpy'], { encoding: 'utf8' });
+  if (probe.status !== 0) {
+    console.log('  anchor skipped: rasterio + numpy pipeline (install python3-rasterio); measured 2026-12-02 on this machine: see README');
+    return;
+  }
+  const theirs = join(dirname(image), `classes-rasterio-${size}.tif`);
+  const a = await time(
+    'anchor: rasterio + numpy (block windows, ExG, rules, DEFLATE classes)',
+    () => {
+      const run = spawnSync('/usr/bin/python3', [anchor, image, theirs, String(threshold)], { encoding: 'utf8' });
+      if (run.status !== 0) throw new Error(`rasterio anchor failed: ${run.stderr}`);
+    },
+    { repeats, warmup: 0 },
+  );
+  report(`Classify ${size}² against the rasterio pipeline`, subject, a, Math.round(mpx), 'Mpx');
+  // Same classes: the share of equal pixels over the middle block row.
+  const [x, y] = [await RasterReader.open(out), await RasterReader.open(theirs)];
+  try {
+    const by = Math.floor(x.blocksDown / 2);
+    let same = 0;
+    let n = 0;
+    for (let bx = 0; bx < x.blocksAcross; bx++) {
+      const [p, q] = [await x.readBlock(bx, by), await y.readBlock(bx, by)];
+      for (let i = 0; i < p.length; i++, n++) if (p[i] === q[i]) same++;
+    }
+    console.log(`  classes alike with the rasterio pipeline over block row ${by}: ${((same / n) * 100).toFixed(3)} %`);
+    if (same / n < 0.999) throw new Error(`imagery benchmark: greenmine and the rasterio pipeline agree on only ${((same / n) * 100).toFixed(2)} % of pixels`);
+  } finally {
+    await x.close();
+    await y.close();
+  }
+}
