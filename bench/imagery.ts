@@ -54,7 +54,11 @@ export async function makeOrthophoto(size: number): Promise<string> {
           }
         }
       }
-      tiles.push(await sharp(raw, { raw: { width: TILE, height: TILE, channels: 3 } }).jpeg({ quality: 85, chromaSubsampling: '4:2:0' }).toBuffer());
+      tiles.push(
+        await sharp(raw, { raw: { width: TILE, height: TILE, channels: 3 } })
+          .jpeg({ quality: 85, chromaSubsampling: '4:2:0' })
+          .toBuffer(),
+      );
     }
   }
   writeJpegTiff(path, size, tiles);

@@ -14,10 +14,10 @@ import { benchAudit } from './audit.js';
 import { benchCameras } from './cameras.js';
 import { benchFence } from './fence.js';
 import { sink } from './harness.js';
+import { benchImagery } from './imagery.js';
 import { benchLicenses } from './license.js';
 import { benchRaster } from './raster.js';
 import { logSlope, measurePoint, type Point, SERIES } from './scaling.js';
-import { benchImagery } from './imagery.js';
 import { benchSlope } from './slope.js';
 import { benchLabelling, benchTerrain } from './terrain.js';
 

@@ -217,6 +217,7 @@ export const ERROR_CODES = {
   PDF_NO_BROWSER: ['No Chromium, Chrome or Edge was found (or it did not start) to print report.pdf.', 'Install one (Debian/Ubuntu: apt install chromium fonts-noto-cjk) or set GREENMINE_CHROMIUM to its executable.'],
   PDF_CJK_FONT_MISSING: ['The browser has no CJK font: the PDF would show Chinese as empty boxes, so none was written.', 'Install a CJK font (Debian/Ubuntu: apt install fonts-noto-cjk).'],
   MAP_UNDERLAY_SKIPPED: ['The report map has no class underlay: the class raster could not be sampled cheaply (no overviews, too many blocks) or at all.', 'Add overviews to the raster (gdaladdo), or ignore: the checks are unaffected.'],
+  AUDIT_IMAGERY: ['An imagery entry of the manifest could not be classified; the checks that need classes are not assessed from it.', 'See the reason; check the image with greenmine classify.'],
   AUDIT_CHANGE: ['The change between surveys could not be measured.', 'Check the two class rasters.'],
   AUDIT_WORKER: ['A batch worker failed.', 'Run again; report it if it repeats.'],
   AUDIT_INTERNAL: ['An unexpected failure inside a batch worker.', 'Report it with the manifest.'],

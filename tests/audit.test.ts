@@ -413,6 +413,17 @@ describe('init names', () => {
     expect(ambiguous).toEqual([{ role: 'zones.platforms', files: ['复绿平台.geojson', '平台范围.geojson'] }]);
   });
 
+  it('an orthophoto becomes imagery (dated from its name) when there is no class raster', async () => {
+    const { initManifest } = await import('../src/audit/index.js');
+    const dir = mkdtempSync(join(tmpdir(), 'gm-init-ortho-'));
+    writeFileSync(join(dir, '无人机正射影像_20240601.tif'), tinyTiff('uint8'));
+    writeFileSync(join(dir, 'random_notes.tif'), tinyTiff('uint8'));
+    const { manifest, unplaced } = initManifest(dir);
+    expect(manifest.imagery).toEqual([{ path: '无人机正射影像_20240601.tif', date: '2024-06-01' }]);
+    expect(manifest.classes).toBeUndefined();
+    expect(unplaced).toContain('random_notes.tif');
+  });
+
   it("checks a raster's own type: a float 分类.tif is no class raster, an 8-bit DEM.tif no DEM (both listed, neither placed)", async () => {
     const { initManifest } = await import('../src/audit/index.js');
     const dir = mkdtempSync(join(tmpdir(), 'gm-init-types-'));

@@ -180,3 +180,33 @@ describe('greenmine classify', () => {
     expect(bad.stderr).toContain('--method');
   });
 });
+
+describe('the audit classifies imagery when the manifest gives no class rasters', () => {
+  it('two surveys: checks run on the classes, the report shows method, threshold and histogram', async () => {
+    const { runAudit, reportHtml } = await import('../src/audit/index.js');
+    const report = await runAudit(fixture('imagery/mine.json'));
+    expect(report.imagery?.map((s) => [s.source, s.method])).toEqual([
+      ['ortho_q75.tif', 'exg'],
+      ['ms4.tif', 'ndvi'],
+    ]);
+    const r11 = report.checks.find((c) => c.id === 'R1.1')!;
+    expect(r11.status).toBe('fail');
+    // The latest survey's coverage (fractional pixels) agrees with classify's pixel-centre ratio.
+    expect(Math.abs(Number(r11.values.greenRatio) - report.imagery![1]!.greenRatio!)).toBeLessThan(0.002);
+    expect(report.checks.find((c) => c.id === 'R3.1')!.status).not.toBe('not-assessed'); // two surveys
+    const html = reportHtml(report);
+    expect(html.match(/<svg class="hist"/g)).toHaveLength(2);
+    expect(html).toContain(`data-threshold="${report.imagery![0]!.threshold.value}"`);
+    expect(report.inputs.map((i) => i.role)).toEqual(expect.arrayContaining(['imagery[0]', 'imagery[1]']));
+  });
+
+  it('an image that cannot be classified is a finding, and the checks that need classes are not assessed', async () => {
+    const { runAudit } = await import('../src/audit/index.js');
+    const dir = mkdtempSync(join(tmpdir(), 'greenmine-imagery-audit-'));
+    for (const f of ['license.geojson', 'truth.tif']) writeFileSync(join(dir, f), readFileSync(fixture(`imagery/${f}`)));
+    writeFileSync(join(dir, 'mine.json'), JSON.stringify({ mine: { name: 'x' }, license: 'license.geojson', imagery: [{ path: 'truth.tif' }] }));
+    const report = await runAudit(join(dir, 'mine.json'));
+    expect(report.findings.find((f) => f.code === 'AUDIT_IMAGERY')?.message).toContain('CLASSIFY_BANDS');
+    expect(report.checks.find((c) => c.id === 'R1.1')!.status).toBe('not-assessed');
+  });
+});

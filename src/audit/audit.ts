@@ -6,9 +6,12 @@
  * whose inputs are missing, or whose data cannot be read, is "not assessed"
  * with a coded reason; the rest of the audit still runs.
  */
-import { resolve } from 'node:path';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { crsFromEpsg } from '../crs/index.js';
 import { type Finding, GreenmineError } from '../errors.js';
+import { type ClassifyReport, classifyImagery } from '../imagery/index.js';
 import { type InputStamp, stampInput } from '../io/files.js';
 import { isoLocal, localDate } from '../io/time.js';
 import { type License, type LicenseFeatureCollection, type LicenseSummary, licensesToGeoJson, loadLicenses, summarizeLicense } from '../license/index.js';
@@ -59,6 +62,8 @@ export interface AuditReport {
   reportDate: string;
   form: FormRow[];
   findings: Finding[];
+  /** Imagery the audit classified (when the manifest gives imagery and no class rasters): method, threshold, histogram. */
+  imagery?: ImageryClassification[];
   /** The map's underlay picture (rendered from the latest class raster); written into report.html, not report.json. */
   underlay?: MapUnderlay | null;
 }
@@ -120,6 +125,59 @@ export function auditInputs(manifestPath: string, loaded: LoadedManifest): Input
   return [stampInput('manifest', resolve(manifestPath)), ...loaded.inputs.map((i) => stampInput(i.role, i.path))];
 }
 
+/** One classified survey of `imagery`, as the report shows it. */
+export interface ImageryClassification {
+  source: string;
+  date: string | null;
+  method: string;
+  bands: string[];
+  threshold: ClassifyReport['threshold'];
+  separability: number | null;
+  histogram: ClassifyReport['histogram'];
+  greenRatio: number | null;
+  areasM2: ClassifyReport['areasM2'];
+  coveredShare: number;
+}
+
+/**
+ * The manifest's imagery classified into class rasters in a temporary folder (when it gives no class
+ * rasters): the manifest as the checks see it then names those rasters. Failures are findings; the
+ * checks that need classes are then not assessed.
+ */
+async function classifySurveys(loaded: LoadedManifest, licenses: License[], findings: Finding[], dir: string): Promise<{ loaded: LoadedManifest; imagery: ImageryClassification[] }> {
+  const { manifest } = loaded;
+  const generated = new Set<string>();
+  const classes: NonNullable<LoadedManifest['manifest']['classes']> = [];
+  const imagery: ImageryClassification[] = [];
+  for (const [i, entry] of (manifest.imagery ?? []).entries()) {
+    const out = join(dir, `survey-${i + 1}.tif`);
+    try {
+      const r = await classifyImagery(loaded.resolve(entry.path), out, { licenses, method: entry.method, threshold: entry.threshold, bands: entry.bands, bufferM: loaded.thresholds.bufferM });
+      findings.push(...r.findings);
+      generated.add(out);
+      classes.push(entry.date ? { path: out, date: entry.date } : { path: out });
+      imagery.push({
+        source: entry.path,
+        date: entry.date ?? null,
+        method: r.method,
+        bands: r.bands,
+        threshold: r.threshold,
+        separability: r.separability,
+        histogram: r.histogram,
+        greenRatio: r.greenRatio,
+        areasM2: r.areasM2,
+        coveredShare: r.coveredShare,
+      });
+    } catch (err) {
+      findings.push({ code: 'AUDIT_IMAGERY', severity: 'warning', message: `imagery[${i}] (${entry.path}) could not be classified: ${reasonOf(err).en}`, where: { file: loaded.file, path: `imagery[${i}]` } });
+    }
+  }
+  return {
+    loaded: { ...loaded, manifest: { ...manifest, classes, imagery: undefined }, resolve: (p: string) => (generated.has(p) ? p : loaded.resolve(p)) },
+    imagery,
+  };
+}
+
 export interface AuditOptions extends ManifestOptions {
   /** Render the latest class raster under the report's map (default true). */
   underlay?: boolean;
@@ -127,7 +185,7 @@ export interface AuditOptions extends ManifestOptions {
 
 export async function runAudit(manifestPath: string, options: AuditOptions = {}): Promise<AuditReport> {
   const loaded = loadManifest(manifestPath, options);
-  const { manifest, thresholds: t } = loaded;
+  const { manifest } = loaded;
   const findings: Finding[] = [...loaded.missing];
   let licenses: License[];
   try {
@@ -137,6 +195,17 @@ export async function runAudit(manifestPath: string, options: AuditOptions = {})
   }
   const licenseSummary: LicenseSummary = summarizeLicense(licenses[0]!);
   for (const l of licenses) findings.push(...l.findings);
+  const imageryDir = !manifest.classes?.length && manifest.imagery?.length ? mkdtempSync(join(tmpdir(), 'greenmine-classes-')) : null;
+  try {
+    const surveys = imageryDir ? await classifySurveys(loaded, licenses, findings, imageryDir) : { loaded, imagery: undefined };
+    return await auditWith(manifestPath, surveys.loaded, licenses, licenseSummary, findings, options, surveys.imagery);
+  } finally {
+    if (imageryDir) rmSync(imageryDir, { recursive: true, force: true });
+  }
+}
+
+async function auditWith(manifestPath: string, loaded: LoadedManifest, licenses: License[], licenseSummary: LicenseSummary, findings: Finding[], options: AuditOptions, imagery: ImageryClassification[] | undefined): Promise<AuditReport> {
+  const { manifest, thresholds: t } = loaded;
   const ctx = new AuditContext(manifestPath, loaded, licenses, findings);
   // One after the other: the checks share the context's measurements (made once), and rasters decode on the pool.
   const checks: Check[] = [];
@@ -161,6 +230,7 @@ export async function runAudit(manifestPath: string, options: AuditOptions = {})
     reportDate: manifest.mine.reportDate ?? localDate(now, loaded.timeZone),
     form,
     findings,
+    ...(imagery ? { imagery } : {}),
   };
   if (options.underlay !== false && ctx.manifest.classes?.length) report.underlay = await renderUnderlay(report, ctx);
   return report;

@@ -14,10 +14,13 @@ import { analyseDust, type DustReport, loadReadings, loadStations, parseRule } f
 import { loadTracks, type Track } from '../track/index.js';
 import type { LoadedManifest, Manifest, Thresholds } from './manifest.js';
 
+/** Surveys in the manifest: class rasters, or imagery the audit classifies when there are none. */
+const surveys = (m: Manifest): number => (m.classes?.length ? m.classes.length : (m.imagery?.length ?? 0));
+
 /** The manifest inputs a check may need; a check whose inputs are missing is not assessed, with this reason. */
 export const INPUTS = {
-  classes: { present: (m: Manifest) => (m.classes?.length ?? 0) > 0, en: 'no class raster in the manifest (classes)', zh: '清单未提供地类分类影像（classes）' },
-  twoSurveys: { present: (m: Manifest) => (m.classes?.length ?? 0) >= 2, en: 'one survey only (classes needs two dates)', zh: '仅有一期地类影像（classes 需两期）' },
+  classes: { present: (m: Manifest) => surveys(m) > 0, en: 'no class raster or imagery in the manifest (classes, imagery)', zh: '清单未提供地类分类影像或遥感影像（classes、imagery）' },
+  twoSurveys: { present: (m: Manifest) => surveys(m) >= 2, en: 'one survey only (classes or imagery needs two dates)', zh: '仅有一期地类影像（classes 或 imagery 需两期）' },
   dem: { present: (m: Manifest) => m.dem !== undefined, en: 'no DEM in the manifest (dem)', zh: '清单未提供数字高程模型（dem）' },
   soil: { present: (m: Manifest) => m.soil !== undefined, en: 'no before/after DEMs in the manifest (soil)', zh: '清单未提供覆土前后高程模型（soil）' },
   platforms: { present: (m: Manifest) => m.zones?.platforms !== undefined, en: 'no platform layer in the manifest (zones.platforms)', zh: '清单未提供平台图层（zones.platforms）' },
@@ -27,7 +30,7 @@ export const INPUTS = {
   sensors: { present: (m: Manifest) => m.sensors !== undefined, en: 'no dust monitors in the manifest (sensors)', zh: '清单未提供粉尘监测数据（sensors）' },
   keyPositions: { present: (m: Manifest) => (m.sensors?.keyPositions?.length ?? 0) > 0, en: 'no key positions in the manifest (sensors.keyPositions)', zh: '清单未提供重点部位（sensors.keyPositions）' },
   roadsOrIdle: {
-    present: (m: Manifest) => m.zones?.roads !== undefined || m.zones?.idle !== undefined || (m.tracks ?? []).some((t) => t.type === 'truck') || (m.classes?.length ?? 0) >= 2,
+    present: (m: Manifest) => m.zones?.roads !== undefined || m.zones?.idle !== undefined || (m.tracks ?? []).some((t) => t.type === 'truck') || surveys(m) >= 2,
     en: 'neither haul roads (zones.roads, or truck tracks to derive them from) nor idle ground (zones.idle, or two surveys to derive it from) in the manifest',
     zh: '清单未提供运输道路（zones.roads，或可推导道路的车辆轨迹）及暂不开采区域（zones.idle，或可推导的两期影像）',
   },

@@ -65,6 +65,7 @@ export function initManifest(dir: string): InitResult {
   const manifest: Manifest = { mine: { name: basename(dir) }, license: '' };
   const zones: NonNullable<Manifest['zones']> = {};
   const classes: NonNullable<Manifest['classes']> = [];
+  const imagery: NonNullable<Manifest['imagery']> = [];
   const tracks: NonNullable<Manifest['tracks']> = [];
   const found = new Map<string, string[]>();
   const classOrder = new Map<string, string>();
@@ -95,6 +96,11 @@ export function initManifest(dir: string): InitResult {
         const when = is(/整治前|before/) ? 0 : is(/整治后|after/) ? 2 : 1;
         classes.push(date ? { path: rel(path), date } : { path: rel(path) });
         classOrder.set(rel(path), `${when}${date ?? ''}`);
+      } else if (is(/ortho|(^|[^a-z])dom([^a-z]|$)|正射|航拍|无人机|卫星|遥感|影像|image/)) {
+        // Imagery (an orthophoto or a satellite scene): classified by the audit when no class raster is given.
+        if (!named('imagery', sample !== null && sample.format !== 'float')) continue;
+        const d = /((?:19|20)\d{2})[-_]?(\d{2})[-_]?(\d{2})/.exec(name);
+        imagery.push(d ? { path: rel(path), date: `${d[1]}-${d[2]}-${d[3]}` } : { path: rel(path) });
       } else if (is(/覆土前|soil.?before|before.?soil/)) {
         if (named('soil.before', demLike)) candidates('soil.before', rel(path));
       } else if (is(/覆土后|soil.?after|after.?soil/)) {
@@ -144,6 +150,8 @@ export function initManifest(dir: string): InitResult {
     return files.length === 1 ? files[0] : undefined;
   };
   if (classes.length) manifest.classes = classes.sort((a, b) => (classOrder.get(a.path)! < classOrder.get(b.path)! ? -1 : classOrder.get(a.path)! > classOrder.get(b.path)! ? 1 : 0));
+  if (imagery.length && !classes.length) manifest.imagery = imagery.sort((a, b) => ((a.date ?? '') < (b.date ?? '') ? -1 : 1));
+  else unplaced.push(...imagery.map((i) => i.path));
   const dem = one('dem');
   if (dem) manifest.dem = dem;
   const [before, after] = [one('soil.before'), one('soil.after')];
@@ -160,7 +168,7 @@ export function initManifest(dir: string): InitResult {
   if (cameras) manifest.cameras = { path: cameras };
   const missingRoles = [
     !manifest.license && 'license',
-    !manifest.classes && 'classes',
+    !manifest.classes && !manifest.imagery && 'classes',
     !manifest.dem && 'dem',
     !manifest.soil && 'soil',
     !manifest.zones?.platforms && 'zones.platforms',

@@ -29,6 +29,8 @@ export interface Manifest {
   license: string;
   licenseOptions?: { crs?: string; zone?: number; encoding?: string };
   classes?: Array<{ path: string; date?: string }>;
+  /** Imagery classified by the audit when there are no class rasters (`greenmine classify`). */
+  imagery?: Array<{ path: string; date?: string; method?: 'auto' | 'exg' | 'vari' | 'gli' | 'ndvi' | 'savi'; threshold?: 'otsu' | number; bands?: Array<'R' | 'G' | 'B' | 'NIR' | 'SWIR' | 'A' | '-'> }>;
   /** The class scheme of the class rasters (JSON, see src/raster/scheme.ts); ESA WorldCover when absent. */
   scheme?: string;
   dem?: string;
@@ -78,6 +80,7 @@ export function manifestPaths(manifest: Manifest): Array<{ role: string; path: s
   };
   add('license', manifest.license);
   manifest.classes?.forEach((c, i) => add(`classes[${i}]`, c.path));
+  manifest.imagery?.forEach((c, i) => add(`imagery[${i}]`, c.path));
   add('scheme', manifest.scheme);
   add('dem', manifest.dem);
   add('soil.before', manifest.soil?.before);

@@ -39,6 +39,36 @@ const STATUS: Record<Check['status'], { zh: string; cls: string }> = {
   'not-assessed': { zh: '未评估', cls: 'na' },
 };
 
+/** The index histogram of a classified survey as a small SVG, the threshold marked. */
+export function histogramSvg(h: { min: number; max: number; counts: number[] }, threshold: number, width = 360, height = 120): string {
+  const peak = Math.max(1, ...h.counts);
+  const n = h.counts.length;
+  const x = (v: number): number => 30 + ((v - h.min) / (h.max - h.min)) * (width - 40);
+  const y = (c: number): number => height - 20 - (c / peak) * (height - 30);
+  const bars = h.counts.map((c, i) => `${i === 0 ? 'M' : 'L'}${x(h.min + (i * (h.max - h.min)) / n).toFixed(1)},${y(c).toFixed(1)}H${x(h.min + ((i + 1) * (h.max - h.min)) / n).toFixed(1)}`).join('');
+  const tx = x(threshold).toFixed(1);
+  return (
+    `<svg class="hist" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="histogram">` +
+    `<path d="${bars}V${height - 20}H${x(h.min).toFixed(1)}Z" fill="#a6dba0" stroke="#1b7837" stroke-width="0.8"/>` +
+    `<line x1="${tx}" y1="6" x2="${tx}" y2="${height - 20}" stroke="#d55e00" stroke-width="2"/><text x="${tx}" y="12" fill="#d55e00" font-size="10" text-anchor="middle" data-threshold="${threshold}">${threshold.toFixed(3)}</text>` +
+    `<line x1="30" y1="${height - 20}" x2="${width - 10}" y2="${height - 20}" stroke="#333"/>` +
+    `<text x="30" y="${height - 6}" font-size="9">${h.min}</text><text x="${width - 10}" y="${height - 6}" font-size="9" text-anchor="end">${h.max}</text></svg>`
+  );
+}
+
+function imageryHtml(report: AuditReport): string {
+  if (!report.imagery?.length) return '';
+  const pct = (v: number | null): string => (v === null ? '—' : `${(v * 100).toFixed(1)}%`);
+  const items = report.imagery.map((s) => {
+    const a = s.areasM2;
+    return (
+      `<div class="survey"><p><b>${esc(s.source)}</b>${s.date ? ` (${esc(s.date)})` : ''}：${esc(s.method.toUpperCase())}，波段 ${esc(s.bands.join(','))}，阈值 ${s.threshold.value.toFixed(4)}（${s.threshold.source === 'otsu' ? 'Otsu 自动阈值' : '给定阈值'}${s.separability === null ? '' : `，可分性 η = ${s.separability.toFixed(2)}`}），绿化覆盖率 ${pct(s.greenRatio)}，覆盖许可范围 ${pct(s.coveredShare)}；阴影（未判读）${Math.round(a.shadow).toLocaleString('en-US')} m²，水体 ${Math.round(a.water).toLocaleString('en-US')} m²` +
+      `<br><span class="en">${esc(s.method.toUpperCase())} on bands ${esc(s.bands.join(','))}, threshold ${s.threshold.value.toFixed(4)} (${esc(s.threshold.source)}${s.separability === null ? '' : `, separability ${s.separability.toFixed(2)}`}); green ratio ${pct(s.greenRatio)}; shadow (not judged) ${Math.round(a.shadow)} m², water ${Math.round(a.water)} m²</span></p>${histogramSvg(s.histogram, s.threshold.value)}</div>`
+    );
+  });
+  return `<h2>影像解译 <span class="en">Imagery classification (vegetation index histogram inside the license, threshold marked)</span></h2>${items.join('')}`;
+}
+
 export function reportHtml(report: AuditReport): string {
   const m = report.mine;
   const yesNo = (v: boolean | undefined): string => (v === undefined ? '—' : v ? '是 (yes)' : '否 (no)');
@@ -94,6 +124,7 @@ td.id,th.id{white-space:nowrap}thead{display:table-header-group}
 <div class="mapctl"><button type="button" data-zoom="0.8" title="放大 zoom in">＋</button><button type="button" data-zoom="1.25" title="缩小 zoom out">－</button><button type="button" data-zoom="0" title="复位 reset">⟲</button> <span class="en">drag to pan, wheel to zoom, double-click to reset</span></div>
 ${map.svg}
 ${map.legend}
+${imageryHtml(report)}
 <h2>量测检查 <span class="en">Measured checks</span></h2>
 <table><thead><tr><th class="id">ID</th><th>要求 <span class="en">Requirement</span></th><th>结论 <span class="en">Status</span></th><th>说明 <span class="en">Finding</span></th></tr></thead><tbody>${checksRows}</tbody></table>
 <h2>现场核查清单 <span class="en">On-site checklist (never marked passed here)</span></h2><ul>${onSite}</ul>

@@ -187,7 +187,21 @@ function colourTable(K: Kernel): Uint8Array {
     colours[o + 2] = c & 255;
   }
   const codes = new Uint8Array(1 << 24);
-  kernel(colours, 0, 0, 1 << 24, { ...K, bands: 3, iR: 0, iG: 1, iB: 2, iN: -1, iA: -1, hasNodata: 0, band: codes, histMask: new Uint8Array(1 << 24), insideMask: new Uint8Array(1 << 24), hist: new Float64Array(BINS), codeCounts: new Float64Array(256) });
+  kernel(colours, 0, 0, 1 << 24, {
+    ...K,
+    bands: 3,
+    iR: 0,
+    iG: 1,
+    iB: 2,
+    iN: -1,
+    iA: -1,
+    hasNodata: 0,
+    band: codes,
+    histMask: new Uint8Array(1 << 24),
+    insideMask: new Uint8Array(1 << 24),
+    hist: new Float64Array(BINS),
+    codeCounts: new Float64Array(256),
+  });
   return codes;
 }
 
