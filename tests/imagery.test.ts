@@ -198,6 +198,12 @@ describe('the audit classifies imagery when the manifest gives no class rasters'
     expect(html.match(/<svg class="hist"/g)).toHaveLength(2);
     expect(html).toContain(`data-threshold="${report.imagery![0]!.threshold.value}"`);
     expect(report.inputs.map((i) => i.role)).toEqual(expect.arrayContaining(['imagery[0]', 'imagery[1]']));
+    // The map's underlay is the latest image itself (red, green and blue stretched), not its classes.
+    expect(report.underlay?.kind).toBe('imagery');
+    expect(html).toContain('data-layer="underlay-imagery"');
+    const png = Buffer.from(report.underlay!.pngBase64, 'base64');
+    expect(png.subarray(1, 4).toString('latin1')).toBe('PNG');
+    expect(png[25]).toBe(6); // colour type: RGBA
   });
 
   it('an image that cannot be classified is a finding, and the checks that need classes are not assessed', async () => {

@@ -19,7 +19,7 @@ import type { Check, CheckDef } from './check.js';
 import { CHECKS } from './checks/index.js';
 import { AuditContext, INPUTS, type Reason, reasonOf } from './context.js';
 import { type LoadedManifest, loadManifest, type ManifestOptions, type PlanEntry, type Thresholds } from './manifest.js';
-import { classUnderlay, type MapUnderlay, mapFrame } from './map.js';
+import { classUnderlay, imageryUnderlay, type MapUnderlay, mapFrame } from './map.js';
 import { ON_SITE } from './on-site.js';
 
 export type { Check, CheckDef, CheckResult, EvidenceFeature, Status, Text } from './check.js';
@@ -236,10 +236,26 @@ async function auditWith(manifestPath: string, loaded: LoadedManifest, licenses:
   return report;
 }
 
+/** The latest imagery the audit classified (the context's manifest names the classes made from it). */
+function imageryOf(report: AuditReport): { path: string; date?: string | null } | undefined {
+  const last = report.imagery?.at(-1);
+  return last ? { path: last.source, date: last.date } : undefined;
+}
+
 /** The class raster under the map, or null (with an info finding) when it cannot be drawn cheaply or at all. */
 async function renderUnderlay(report: AuditReport, ctx: AuditContext): Promise<MapUnderlay | null> {
   const frame = mapFrame(report);
   if (!frame) return null;
+  // The latest orthophoto when the manifest gives imagery (the picture an inspector recognises), else the classes.
+  const image = ctx.loaded.manifest.imagery?.at(-1) ?? imageryOf(report);
+  if (image) {
+    try {
+      const underlay = await imageryUnderlay(ctx.loaded.resolve(image.path), frame, { source: image.path, date: image.date ?? undefined });
+      if (underlay) return underlay;
+    } catch {
+      // Fall back to the classes.
+    }
+  }
   const latest = ctx.latest;
   try {
     const underlay = await classUnderlay(ctx.file(latest.path), await ctx.scheme(), frame, { source: latest.path, date: latest.date });

@@ -8,20 +8,23 @@
  * its number (B1… bare patches, S1… slopes) where the form's text cites it.
  */
 import { type Crs, createTransform, crsFromEpsg, crsLabel, parseCrs } from '../crs/index.js';
-import { encodePalettePng } from '../io/png.js';
+import { bandRoles } from '../imagery/classify.js';
+import { encodePalettePng, encodeRgbaPng } from '../io/png.js';
 import type { ClassGroup, ClassScheme } from '../raster/index.js';
 import { samplePreview } from '../raster/preview.js';
+import { RasterReader } from '../raster/reader.js';
 import type { AuditReport } from './audit.js';
 import { CHECKS } from './checks/index.js';
 
 /** A picture under the map (class raster or orthophoto), kept out of report.json. */
 export interface MapUnderlay {
-  kind: 'classes';
+  kind: 'classes' | 'imagery';
   source: string;
   date?: string;
   /** The map CRS it was rendered in (must equal the map's) and its box there. */
   crs: string;
   bbox: [number, number, number, number];
+  png: 'image/png';
   pngBase64: string;
   legend: Array<{ key: string; zh: string; en: string; colour: string }>;
 }
@@ -195,8 +198,57 @@ export async function classUnderlay(file: string, scheme: ClassScheme, frame: Ma
     date: meta.date,
     crs: crsLabel(frame.crs),
     bbox: frame.bbox,
+    png: 'image/png',
     pngBase64: Buffer.from(png).toString('base64'),
     legend: groups.filter((g) => seen.has(g)).map((g) => ({ key: `underlay-${g}`, zh: GROUP_STYLE[g].zh, en: GROUP_STYLE[g].en, colour: GROUP_STYLE[g].colour })),
+  };
+}
+
+/**
+ * Render an orthophoto (its red, green and blue bands, each stretched between its 2nd and 98th
+ * percentiles of what is sampled) under the map frame; null when it cannot be sampled cheaply.
+ */
+export async function imageryUnderlay(file: string, frame: MapFrame, meta: { source: string; date?: string }): Promise<MapUnderlay | null> {
+  const reader = await RasterReader.open(file);
+  let rgb: number[];
+  let alpha: number;
+  try {
+    const roles = bandRoles(reader, undefined, file);
+    rgb = (['R', 'G', 'B'] as const).map((r) => roles.indexOf(r));
+    alpha = roles.indexOf('A');
+  } finally {
+    await reader.close();
+  }
+  if (rgb.some((i) => i < 0)) return null;
+  const width = frame.width * 2;
+  const height = frame.height * 2;
+  const preview = await samplePreview(file, { crs: frame.crs, bbox: frame.bbox, width, height }, 4096, rgb, alpha);
+  if (!preview) return null;
+  const out = new Uint8Array(width * height * 4);
+  for (let c = 0; c < 3; c++) {
+    const seen: number[] = [];
+    for (let k = c; k < preview.values.length; k += 3 * 7) if (!Number.isNaN(preview.values[k]!)) seen.push(preview.values[k]!);
+    if (seen.length === 0) return null;
+    seen.sort((a, b) => a - b);
+    const lo = seen[Math.floor(seen.length * 0.02)]!;
+    const hi = seen[Math.min(seen.length - 1, Math.floor(seen.length * 0.98))]!;
+    const span = hi > lo ? hi - lo : 1;
+    for (let k = 0; k < width * height; k++) {
+      const v = preview.values[k * 3 + c]!;
+      if (Number.isNaN(v)) continue;
+      out[k * 4 + c] = Math.max(0, Math.min(255, Math.round(((v - lo) / span) * 255)));
+      out[k * 4 + 3] = 255;
+    }
+  }
+  return {
+    kind: 'imagery',
+    source: meta.source,
+    date: meta.date,
+    crs: crsLabel(frame.crs),
+    bbox: frame.bbox,
+    png: 'image/png',
+    pngBase64: Buffer.from(encodeRgbaPng(width, height, out)).toString('base64'),
+    legend: [{ key: 'underlay-imagery', zh: '底图：正射影像', en: 'Underlay: orthophoto', colour: '#8c8c8c' }],
   };
 }
 

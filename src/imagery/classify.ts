@@ -224,7 +224,7 @@ function lutKernel(block: Uint8Array, s: number, k: number, count: number, P: Ke
 }
 
 /** Band roles from the file: RGB / YCbCr photometric, alpha extra samples, GDAL band descriptions. */
-function rolesOf(reader: RasterReader, given: BandRole[] | undefined, file: string): BandRole[] {
+export function bandRoles(reader: RasterReader, given: BandRole[] | undefined, file: string): BandRole[] {
   const { info } = reader;
   if (given) {
     if (given.length !== info.bands) throw new GreenmineError('CLASSIFY_BANDS', `${file}: --bands names ${given.length} band(s), the image has ${info.bands}`, { file });
@@ -311,7 +311,7 @@ export async function classifyImagery(imagePath: string, outPath: string, option
   const findings: Finding[] = [...reader.info.findings];
   try {
     const { info } = reader;
-    const roles = rolesOf(reader, options.bands, imagePath);
+    const roles = bandRoles(reader, options.bands, imagePath);
     const at = (role: BandRole): number => roles.indexOf(role);
     const [iR, iG, iB, iN, iA] = [at('R'), at('G'), at('B'), at('NIR'), at('A')];
     if (iR < 0 || iG < 0) {

@@ -32,6 +32,29 @@ function chunk(type: string, data: Uint8Array): Uint8Array {
   return out;
 }
 
+/** Encode RGBA pixels (width × height × 4, row-major) as a truecolour PNG with alpha. */
+export function encodeRgbaPng(width: number, height: number, rgba: Uint8Array): Uint8Array {
+  if (rgba.length !== width * height * 4) throw new RangeError('encodeRgbaPng: bad size');
+  const raw = new Uint8Array((width * 4 + 1) * height);
+  for (let y = 0; y < height; y++) raw.set(rgba.subarray(y * width * 4, (y + 1) * width * 4), y * (width * 4 + 1) + 1);
+  const header = new Uint8Array(13);
+  const hv = new DataView(header.buffer);
+  hv.setUint32(0, width);
+  hv.setUint32(4, height);
+  header.set([8, 6, 0, 0, 0], 8);
+  return concat([new Uint8Array([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', header), chunk('IDAT', zlibSync(raw, { level: 6 })), chunk('IEND', new Uint8Array(0))]);
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
 /** Encode `indices` (width × height, row-major) with `palette` entries [r, g, b, alpha]. */
 export function encodePalettePng(width: number, height: number, indices: Uint8Array, palette: Array<[number, number, number, number]>): Uint8Array {
   if (indices.length !== width * height || palette.length === 0 || palette.length > 256) throw new RangeError('encodePalettePng: bad size or palette');
@@ -48,12 +71,5 @@ export function encodePalettePng(width: number, height: number, indices: Uint8Ar
     plte.set([r, g, b], i * 3);
     trns[i] = a;
   });
-  const parts = [new Uint8Array([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', header), chunk('PLTE', plte), chunk('tRNS', trns), chunk('IDAT', zlibSync(raw, { level: 9 })), chunk('IEND', new Uint8Array(0))];
-  const out = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
+  return concat([new Uint8Array([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', header), chunk('PLTE', plte), chunk('tRNS', trns), chunk('IDAT', zlibSync(raw, { level: 9 })), chunk('IEND', new Uint8Array(0))]);
 }

@@ -19,7 +19,7 @@ export interface PreviewGrid {
 }
 
 export interface Preview {
-  /** Sample values row-major from the top-left; NaN where the raster has no data or does not reach. */
+  /** Sample values row-major from the top-left (interleaved when several bands were asked for); NaN where the raster has no data or does not reach. */
   values: Float64Array;
   /** 0 = full resolution, n = overview n. */
   overview: number;
@@ -27,8 +27,11 @@ export interface Preview {
   findings: Finding[];
 }
 
-/** Sample band 1 of `file` on `grid`; at most `maxBlocks` blocks are decoded (else null: too costly for a quick look). */
-export async function samplePreview(file: string, grid: PreviewGrid, maxBlocks = 4096): Promise<Preview | null> {
+/**
+ * Sample band 1 of `file` on `grid` (or the 0-based `bands`, interleaved; a pixel whose alpha band `alpha` is 0 is no data);
+ * at most `maxBlocks` blocks are decoded (else null: too costly for a quick look).
+ */
+export async function samplePreview(file: string, grid: PreviewGrid, maxBlocks = 4096, bands?: number[], alpha = -1): Promise<Preview | null> {
   const base = await RasterReader.open(file);
   const toRaster = createTransform(grid.crs, base.info.crs);
   // Output pixel size in raster units (from the box's diagonal, transformed).
@@ -47,7 +50,8 @@ export async function samplePreview(file: string, grid: PreviewGrid, maxBlocks =
     const { info } = reader;
     const [a, b, c, d, e, f] = info.transform;
     const det = b * f - c * e;
-    const values = new Float64Array(grid.width * grid.height).fill(NaN);
+    const nb = bands?.length ?? 1;
+    const values = new Float64Array(grid.width * grid.height * nb).fill(NaN);
     const cols = new Int32Array(values.length).fill(-1);
     const rows = new Int32Array(values.length);
     const keys = new Int32Array(values.length).fill(-1);
@@ -92,13 +96,18 @@ export async function samplePreview(file: string, grid: PreviewGrid, maxBlocks =
     for (const key of blockKeys) {
       const bx = key % reader.blocksAcross;
       const by = Math.floor(key / reader.blocksAcross);
-      const block = await reader.readBlock(bx, by);
+      const block = bands ? await reader.readBlockAll(bx, by) : await reader.readBlock(bx, by);
+      const stride = bands ? info.bands : 1;
       const from = start.get(key)!;
       const to = from + counts.get(key)!;
       for (let n = from; n < to; n++) {
         const k = order[n]!;
-        const v = block[(rows[k]! - by * info.blockHeight) * info.blockWidth + (cols[k]! - bx * info.blockWidth)]!;
-        values[k] = nodata !== null && (v === nodata || (Number.isNaN(nodata) && Number.isNaN(v))) ? NaN : v;
+        const at = ((rows[k]! - by * info.blockHeight) * info.blockWidth + (cols[k]! - bx * info.blockWidth)) * stride;
+        if (alpha >= 0 && block[at + alpha] === 0) continue;
+        for (let c = 0; c < nb; c++) {
+          const v = block[at + (bands ? bands[c]! : 0)]!;
+          values[k * nb + c] = nodata !== null && (v === nodata || (Number.isNaN(nodata) && Number.isNaN(v))) ? NaN : v;
+        }
       }
     }
     return { values, overview, blocksRead: blockKeys.length, findings: info.findings };
