@@ -162,6 +162,60 @@ describe('classify', () => {
   });
 });
 
+describe('bands in separate files (Sentinel-2)', () => {
+  const S2 = ['s2_B02.tif', 's2_B03.tif', 's2_B04.tif', 's2_B08.tif', 's2_B11.tif'].map((f) => fixture(`imagery/${f}`));
+
+  it('roles from the names, the 20 m SWIR band sampled onto the 10 m grid: NDVI as the 4-band scene gives it, the bare-soil index right too', async () => {
+    const licenses = await loadLicenses(fixture('imagery/license.geojson'));
+    const ndvi = await classifyImagery(S2, join(tmp, 's2_ndvi.tif'), { licenses });
+    expect(ndvi.bands).toEqual(['B', 'G', 'R', 'NIR', 'SWIR']);
+    expect(ndvi.method).toBe('ndvi');
+    const ours = await band1(join(tmp, 's2_ndvi.tif'));
+    const ref = await band1(fixture('imagery/ref_ms4.tif'));
+    let alike = 0;
+    for (let i = 0; i < ours.length; i++) if (ours[i] === ref[i]) alike++;
+    expect(alike / ours.length).toBeGreaterThanOrEqual(0.999);
+    const bsi = await classifyImagery(S2, join(tmp, 's2_bsi.tif'), { licenses, method: 'bsi' });
+    const truth = await band1(fixture('imagery/truth.tif'));
+    const classes = await band1(join(tmp, 's2_bsi.tif'));
+    let right = 0;
+    let judged = 0;
+    for (let i = 0; i < classes.length; i++) {
+      if (truth[i] === 0 || truth[i] === 4 || classes[i] === 0 || classes[i] === 4) continue;
+      judged++;
+      if (classes[i] === truth[i]) right++;
+    }
+    expect(right / judged).toBeGreaterThanOrEqual(0.97);
+    expect(Math.abs(bsi.greenRatio! - EXPECTED.images['ms4.tif']!.greenRatioTruth)).toBeLessThan(0.01);
+  });
+
+  it('files in different CRSs, files that do not overlap, a file whose band cannot be named: coded errors naming it', async () => {
+    const other = join(tmp, 'B08_elsewhere.tif');
+    writeFileSync(other, craftTiff([{ tags: baseTags(4, 4, [{ tag: 258, type: 3, values: [16] }]), blocks: [new Uint8Array(32)] }]));
+    expect(await errorCode(() => classifyImagery([S2[2]!, other], join(tmp, 'x.tif')))).toBe('CLASSIFY_NO_OVERLAP');
+    const crs = join(tmp, 'B08_zone40.tif');
+    writeFileSync(
+      crs,
+      craftTiff([
+        {
+          tags: baseTags(4, 4, [
+            { tag: 258, type: 3, values: [16] },
+            { tag: 34735, type: 3, values: [1, 1, 0, 3, 1024, 0, 1, 1, 1025, 0, 1, 1, 3072, 0, 1, 4528] },
+          ]),
+          blocks: [new Uint8Array(32)],
+        },
+      ]),
+    );
+    expect(await errorCode(() => classifyImagery([S2[2]!, crs], join(tmp, 'x.tif')))).toBe('CLASSIFY_GRID');
+    const unnamed = join(tmp, 'band.tif');
+    writeFileSync(unnamed, readFileSync(S2[3]!));
+    expect(await errorCode(() => classifyImagery([S2[2]!, unnamed], join(tmp, 'x.tif')))).toBe('CLASSIFY_BANDS');
+    // Named in file order, it works.
+    const named = await classifyImagery([S2[1]!, S2[2]!, unnamed], join(tmp, 'x.tif'), { bands: ['G', 'R', 'NIR'] });
+    expect(named.method).toBe('ndvi');
+  });
+});
+
 describe('greenmine classify', () => {
   it('writes classes and a scheme that coverage then reads without flags', async () => {
     const out = join(tmp, 'cli_classes.tif');

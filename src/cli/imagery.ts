@@ -1,8 +1,8 @@
 import { formatWhere } from '../errors.js';
 import { type BandRole, classifyImagery, type IndexMethod } from '../imagery/index.js';
-import { checkOut, EXIT_OK, guard, type Io, loadLicenseArgs, numberOption, parse, UsageError, wantsJson } from './args.js';
+import { checkOut, EXIT_OK, guard, type Io, loadLicenseArgs, numberOption, parse, stdinFile, UsageError, wantsJson } from './args.js';
 
-export const CLASSIFY_HELP = `Usage: greenmine classify --image <tif> -o <classes.tif> [options]
+export const CLASSIFY_HELP = `Usage: greenmine classify --image <tif> [--image <band.tif> …] -o <classes.tif> [options]
 
 Classify imagery into land cover: vegetation, bare ground, water and shadow, from a
 drone orthophoto (RGB, JPEG-YCbCr decoded as GDAL does, alpha honoured) or a scene
@@ -11,9 +11,11 @@ the image's grid (1 vegetation, 2 bare, 3 water, 4 shadow, 0 no data) and beside
 <classes>.scheme.json, which coverage, slopes and the audit pick up without flags.
 
 Options:
-  --image <tif>        the image (- reads stdin)
+  --image <tif>        the image (- reads stdin); repeat it for bands in separate files (Sentinel-2
+                       B02 B03 B04 B08 B11: roles from the names, sampled onto the finest grid)
   -o, --out <tif>      the classes raster
-  --method <m>         auto (NDVI with NIR, else ExG; default), exg, vari, gli, ndvi, savi
+  --method <m>         auto (NDVI with NIR, else ExG; default), exg, vari, gli, ndvi, savi, or bsi
+                       (the bare-soil index with SWIR, negated: above the threshold is vegetation)
   --threshold <t>      otsu (default: Otsu on the index histogram inside the license) or a value
   --license <file|dir> the license: the histogram is taken inside it (plus --buffer), its cover checked
   --buffer <m>         widen the histogram's area around the license (default 0)
@@ -35,7 +37,7 @@ export async function classifyCommand(argv: string[], io: Io): Promise<number> {
   const json = wantsJson(argv);
   return guard(io, json, async () => {
     const { values } = parse(argv, {
-      image: { type: 'string' },
+      image: { type: 'string', multiple: true },
       out: { type: 'string' },
       method: { type: 'string' },
       threshold: { type: 'string' },
@@ -49,10 +51,11 @@ export async function classifyCommand(argv: string[], io: Io): Promise<number> {
       io.stdout(CLASSIFY_HELP);
       return EXIT_OK;
     }
-    if (!values.image || !values.out) throw new UsageError(`classify needs --image and --out\n\n${CLASSIFY_HELP}`);
+    const images = ((values.image as unknown as string[] | undefined) ?? []).map((i) => (i === '-' ? stdinFile() : i));
+    if (images.length === 0 || !values.out) throw new UsageError(`classify needs --image and --out\n\n${CLASSIFY_HELP}`);
     if (values.out === '-') throw new UsageError('classify writes a GeoTIFF and its scheme: -o takes a file name, not -');
     const method = (values.method ?? 'auto').toLowerCase();
-    if (!['auto', 'exg', 'vari', 'gli', 'ndvi', 'savi'].includes(method)) throw new UsageError(`--method is one of auto, exg, vari, gli, ndvi, savi; got "${values.method}"`);
+    if (!['auto', 'exg', 'vari', 'gli', 'ndvi', 'savi', 'bsi'].includes(method)) throw new UsageError(`--method is one of auto, exg, vari, gli, ndvi, savi, bsi; got "${values.method}"`);
     let threshold: 'otsu' | number = 'otsu';
     if (values.threshold !== undefined && values.threshold.toLowerCase() !== 'otsu') {
       const n = Number(values.threshold);
@@ -68,9 +71,9 @@ export async function classifyCommand(argv: string[], io: Io): Promise<number> {
       return n;
     };
     const licenseArgs = values.license as unknown as string[] | undefined;
-    checkOut(values.out, [values.image, ...(licenseArgs ?? [])], 'classes raster');
+    checkOut(values.out, [...images, ...(licenseArgs ?? [])], 'classes raster');
     const licenses = licenseArgs?.length ? await loadLicenseArgs(licenseArgs) : undefined;
-    const report = await classifyImagery(values.image, values.out, {
+    const report = await classifyImagery(images.length === 1 ? images[0]! : images, values.out, {
       method: method as 'auto' | IndexMethod,
       threshold,
       licenses,

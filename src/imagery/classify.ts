@@ -9,8 +9,9 @@
  *    above `waterBlueRatio` × red and above green while the pixel is dark (mean < 0.35);
  * 3. shadow: the mean of the bands below `shadow` (RGB 0.2; with NIR 0.07): not judged,
  *    reported as an area so the reader knows what was not seen;
- * 4. the vegetation index — ExG (2g − r − b on chromatic coordinates), VARI, GLI, NDVI
- *    or SAVI — above the threshold is vegetation, else bare.
+ * 4. the vegetation index — ExG (2g − r − b on chromatic coordinates), VARI, GLI, NDVI,
+ *    SAVI, or with SWIR the bare-soil index negated — above the threshold is vegetation, else bare.
+ * Bands come from one image or, as Sentinel-2 delivers them, from separate files sampled onto the finest grid.
  * The threshold is Otsu's on the index histogram of the judged pixels inside the
  * license (plus a buffer), or a fixed value.
  *
@@ -21,8 +22,8 @@
  * holds two block rows of the image.
  */
 import { rmSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { createTransform } from '../crs/index.js';
+import { basename, dirname, join } from 'node:path';
+import { createTransform, crsLabel } from '../crs/index.js';
 import { type Finding, GreenmineError } from '../errors.js';
 import { tempPathFor, writeOutput } from '../io/files.js';
 import type { License } from '../license/index.js';
@@ -31,7 +32,7 @@ import { schemeSidecar } from '../raster/scheme.js';
 import { writeTiledTiff } from '../raster/writer.js';
 import { otsu } from './otsu.js';
 
-export type IndexMethod = 'exg' | 'vari' | 'gli' | 'ndvi' | 'savi';
+export type IndexMethod = 'exg' | 'vari' | 'gli' | 'ndvi' | 'savi' | 'bsi';
 export type BandRole = 'R' | 'G' | 'B' | 'NIR' | 'SWIR' | 'A' | '-';
 
 export interface ClassifyOptions {
@@ -93,9 +94,9 @@ const BINS = 250;
 const CODE_WATER = 251;
 const CODE_SHADOW = 252;
 const CODE_NODATA = 253;
-const RANGE: Record<IndexMethod, [number, number]> = { exg: [-1, 2], vari: [-1, 1], gli: [-1, 1], ndvi: [-1, 1], savi: [-1.5, 1.5] };
+const RANGE: Record<IndexMethod, [number, number]> = { exg: [-1, 2], vari: [-1, 1], gli: [-1, 1], ndvi: [-1, 1], savi: [-1.5, 1.5], bsi: [-1, 1] };
 
-const METHOD_CODE: Record<IndexMethod, number> = { exg: 0, ndvi: 1, savi: 2, gli: 3, vari: 4 };
+const METHOD_CODE: Record<IndexMethod, number> = { exg: 0, ndvi: 1, savi: 2, gli: 3, vari: 4, bsi: 5 };
 
 /** What the per-pixel kernel needs, in one object of fixed shape (numbers and typed arrays only: V8 keeps the loop monomorphic). */
 interface Kernel {
@@ -105,6 +106,7 @@ interface Kernel {
   iB: number;
   iN: number;
   iA: number;
+  iS: number;
   nodata: number;
   hasNodata: number;
   scale: number;
@@ -129,7 +131,8 @@ interface Kernel {
  * in the same order as the reference (fixtures/make_imagery.py), so the same pixels fall on the same side.
  */
 function kernel(block: RasterBlock, s: number, k: number, count: number, P: Kernel): void {
-  const { bands, iR, iG, iB, iN, iA, nodata, hasNodata, scale, shadow, blueRatio, method, lo, hi, binScale, band, histMask, insideMask, hist, codeCounts, norm } = P;
+  const { bands, iR, iG, iB, iN, iA, iS, nodata, hasNodata, scale, shadow, blueRatio, method, lo, hi, binScale, band, histMask, insideMask, hist, codeCounts, norm } = P;
+  const hasSwir = iS >= 0;
   const hasNir = iN >= 0;
   const hasBlue = iB >= 0;
   for (let end = k + count; k < end; k++, s += bands) {
@@ -138,7 +141,8 @@ function kernel(block: RasterBlock, s: number, k: number, count: number, P: Kern
     const G = block[s + iG]!;
     const B = hasBlue ? block[s + iB]! : 0;
     const N = hasNir ? block[s + iN]! : 0;
-    if ((iA >= 0 && block[s + iA] === 0) || (hasNodata === 1 && (R === nodata || G === nodata || (hasBlue && B === nodata) || (hasNir && N === nodata))) || R + G + B + N !== R + G + B + N) {
+    const S = hasSwir ? block[s + iS]! : 0;
+    if ((iA >= 0 && block[s + iA] === 0) || (hasNodata === 1 && (R === nodata || G === nodata || (hasBlue && B === nodata) || (hasNir && N === nodata))) || R + G + B + N + S !== R + G + B + N + S) {
       code = CODE_NODATA;
     } else {
       // DN ÷ scale from a table for integer images (the same doubles as the division, without it).
@@ -159,9 +163,14 @@ function kernel(block: RasterBlock, s: number, k: number, count: number, P: Kern
         else if (method === 3) {
           const d = 2 * g + r + b;
           v = d > 0 ? (2 * g - r - b) / d : 0;
-        } else {
+        } else if (method === 4) {
           const d = g + r - b;
           v = d !== 0 ? (g - r) / d : 0;
+        } else {
+          // The bare-soil index, negated (so that above the threshold is vegetation, as for the others).
+          const sw = norm !== null ? norm[S]! : S / scale;
+          const d = sw + r + (n + b);
+          v = d > 0 ? (n + b - (sw + r)) / d : 0;
         }
         // Clamped to the range first (VARI is unbounded), then truncation is floor.
         let bin = v <= lo ? 0 : v >= hi ? BINS - 1 : ((v - lo) * binScale) | 0;
@@ -306,14 +315,18 @@ function markRow(mask: Uint8Array, spans: number[] | undefined, offset: number):
   for (let k = 0; k < spans.length; k += 2) mask.fill(1, offset + spans[k]!, offset + spans[k + 1]!);
 }
 
-export async function classifyImagery(imagePath: string, outPath: string, options: ClassifyOptions = {}): Promise<ClassifyReport> {
-  const reader = await RasterReader.open(imagePath);
+export async function classifyImagery(image: string | string[], outPath: string, options: ClassifyOptions = {}): Promise<ClassifyReport> {
+  const files = typeof image === 'string' ? [image] : image;
+  if (files.length === 0) throw new GreenmineError('USAGE', 'classifyImagery: no image given');
+  const stack = files.length > 1 ? await BandStack.open(files, options.bands) : null;
+  const imagePath = files.length > 1 ? files.join(' + ') : files[0]!;
+  const reader = stack ? stack.reference : await RasterReader.open(files[0]!);
   const findings: Finding[] = [...reader.info.findings];
   try {
     const { info } = reader;
-    const roles = bandRoles(reader, options.bands, imagePath);
+    const roles = stack ? stack.roles : bandRoles(reader, options.bands, imagePath);
     const at = (role: BandRole): number => roles.indexOf(role);
-    const [iR, iG, iB, iN, iA] = [at('R'), at('G'), at('B'), at('NIR'), at('A')];
+    const [iR, iG, iB, iN, iA, iS] = [at('R'), at('G'), at('B'), at('NIR'), at('A'), at('SWIR')];
     if (iR < 0 || iG < 0) {
       throw new GreenmineError('CLASSIFY_NOT_RGB', `${imagePath}: the image has no ${iR < 0 ? 'red' : 'green'} band (${info.bands} band(s): ${roles.join(',')}); a vegetation index needs red and green (and blue or NIR)`, {
         file: imagePath,
@@ -323,6 +336,7 @@ export async function classifyImagery(imagePath: string, outPath: string, option
     const method: IndexMethod = !options.method || options.method === 'auto' ? (hasNir ? 'ndvi' : 'exg') : options.method;
     if ((method === 'ndvi' || method === 'savi') && !hasNir)
       throw new GreenmineError('CLASSIFY_NO_NIR', `${imagePath}: ${method.toUpperCase()} needs a near-infrared band; this image has ${roles.join(',')} (use exg, vari or gli, or name the bands with --bands)`, { file: imagePath });
+    if (method === 'bsi' && (iS < 0 || !hasNir || iB < 0)) throw new GreenmineError('CLASSIFY_NO_NIR', `${imagePath}: the bare-soil index needs SWIR, NIR, red and blue bands; this image has ${roles.join(',')}`, { file: imagePath });
     if ((method === 'exg' || method === 'vari' || method === 'gli') && iB < 0) throw new GreenmineError('CLASSIFY_NOT_RGB', `${imagePath}: ${method.toUpperCase()} needs a blue band; this image has ${roles.join(',')}`, { file: imagePath });
     if (info.dataType.startsWith('float') && options.scale === undefined && !hasNir) {
       throw new GreenmineError('CLASSIFY_NOT_RGB', `${imagePath}: a ${info.dataType} image given as RGB; RGB orthophotos are 8- or 16-bit (give --scale to read floats as reflectance)`, { file: imagePath });
@@ -343,7 +357,8 @@ export async function classifyImagery(imagePath: string, outPath: string, option
     const histRows = licenses.length ? regionRows(reader, licenses, bufferPx) : null;
     const insideRows = licenses.length ? (bufferPx > 0 ? regionRows(reader, licenses, 0) : histRows) : null;
 
-    const { width, height, blockWidth, blockHeight, bands } = info;
+    const { width, height, blockWidth, blockHeight } = info;
+    const bands = stack ? roles.length : info.bands;
     const tile = info.tiled && blockWidth === blockHeight ? blockWidth : 256;
     const hist = new Float64Array(BINS);
     const codeCounts = new Float64Array(256); // per code, inside the license (whole image without one)
@@ -361,6 +376,7 @@ export async function classifyImagery(imagePath: string, outPath: string, option
       }
       return p;
     };
+    const stackRows = stack ? new Float64Array(width * tile * bands) : new Float64Array(0);
     const K: Kernel = {
       bands,
       iR,
@@ -368,6 +384,7 @@ export async function classifyImagery(imagePath: string, outPath: string, option
       iB,
       iN,
       iA,
+      iS,
       nodata: nodata ?? Number.NaN,
       hasNodata: nodata !== null ? 1 : 0,
       scale,
@@ -385,7 +402,7 @@ export async function classifyImagery(imagePath: string, outPath: string, option
       norm: info.dataType === 'uint8' || info.dataType === 'uint16' ? Float64Array.from({ length: info.dataType === 'uint8' ? 256 : 65536 }, (_, v) => v / scale) : null,
     };
     // Large 8-bit RGB images: every colour's code computed once (the kernel run over all 2²⁴ colours), then a lookup per pixel.
-    const rgbLut = info.dataType === 'uint8' && !hasNir && iB >= 0 && width * height >= LUT_MIN_PIXELS ? colourTable(K) : null;
+    const rgbLut = !stack && info.dataType === 'uint8' && !hasNir && iB >= 0 && width * height >= LUT_MIN_PIXELS ? colourTable(K) : null;
     const temp = tempPathFor(join(dirname(outPath), 'classify-index.tif'));
     const spec = {
       width,
@@ -429,6 +446,12 @@ export async function classifyImagery(imagePath: string, outPath: string, option
           const lastBy = Math.floor((y0 + rowsHere - 1) / blockHeight);
           // The next tile row's blocks start decoding now, while this one is computed.
           const nextBy = Math.floor(Math.min(height - 1, y0 + tile) / blockHeight);
+          if (stack) {
+            // Separate band files: their rows sampled onto this image's grid, interleaved, then the same kernel.
+            await stack.fill(y0, rowsHere, stackRows);
+            for (let r = 0; r < rowsHere; r++) kernel(stackRows, r * width * bands, r * width, width, K);
+            return;
+          }
           for (let by = firstBy; by <= lastBy; by++) {
             const blocks = await blockRow(by);
             if (nextBy > lastBy && nextBy < reader.blocksDown) void blockRow(nextBy).catch(() => undefined);
@@ -552,7 +575,119 @@ export async function classifyImagery(imagePath: string, outPath: string, option
       rmSync(temp, { force: true });
     }
   } finally {
-    await reader.close();
+    if (stack) await stack.close();
+    else await reader.close();
+  }
+}
+
+/** A role from a band file's name (Sentinel-2: T50RQU_…_B04_10m.jp2 → R) or GDAL description, or null. */
+function roleOfName(name: string): BandRole | null {
+  const s = name.toLowerCase();
+  if (/(^|[^a-z0-9])b0?4([^0-9]|$)|red|红/.test(s)) return 'R';
+  if (/(^|[^a-z0-9])b0?3([^0-9]|$)|green|绿/.test(s)) return 'G';
+  if (/(^|[^a-z0-9])b0?2([^0-9]|$)|blue|蓝/.test(s)) return 'B';
+  if (/(^|[^a-z0-9])b0?8a?([^0-9]|$)|nir|近红外/.test(s)) return 'NIR';
+  if (/(^|[^a-z0-9])b1[12]([^0-9]|$)|swir|短波红外/.test(s)) return 'SWIR';
+  return null;
+}
+
+/**
+ * Bands as separate files (Sentinel-2's B02/B03/B04/B08 at 10 m, B11 at 20 m): one band each, roles from
+ * --bands in file order or from the file names, sampled (nearest) onto the finest grid among them, which the
+ * classes are written in. The files must share a CRS and overlap.
+ */
+class BandStack {
+  private constructor(
+    readonly readers: RasterReader[],
+    readonly roles: BandRole[],
+    readonly reference: RasterReader,
+    private readonly colMaps: Int32Array[],
+    private readonly rowMaps: Int32Array[],
+  ) {}
+
+  static async open(files: string[], given: BandRole[] | undefined): Promise<BandStack> {
+    const readers: RasterReader[] = [];
+    try {
+      for (const f of files) readers.push(await RasterReader.open(f));
+      if (given && given.length !== files.length) throw new GreenmineError('CLASSIFY_BANDS', `--bands names ${given.length} band(s) for ${files.length} band files`, { file: files[0] });
+      const roles = files.map((f, i) => {
+        const role = given?.[i] ?? roleOfName(basename(f)) ?? (readers[i]!.info.bandNames[0] ? roleOfName(readers[i]!.info.bandNames[0]!) : null);
+        if (!role) throw new GreenmineError('CLASSIFY_BANDS', `${f}: which band is this (red, green, blue, NIR, SWIR)? Its name says nothing (Sentinel-2 names end in B04, B08…); give --bands in file order`, { file: f });
+        return role;
+      });
+      const reference = readers.reduce((best, r) => (Math.abs(r.info.transform[1]) < Math.abs(best.info.transform[1]) ? r : best));
+      const ref = reference.info;
+      const colMaps: Int32Array[] = [];
+      const rowMaps: Int32Array[] = [];
+      for (const [i, r] of readers.entries()) {
+        if (crsLabel(r.info.crs) !== crsLabel(ref.crs) || r.info.crs.proj4 !== ref.crs.proj4) {
+          throw new GreenmineError('CLASSIFY_GRID', `${files[i]}: its CRS (${crsLabel(r.info.crs)}) differs from ${ref.file}'s (${crsLabel(ref.crs)}); band files must share one (gdalwarp -t_srs)`, { file: files[i] });
+        }
+        const t = r.info.transform;
+        const cols = new Int32Array(ref.width);
+        const rows = new Int32Array(ref.height);
+        let anyCol = false;
+        let anyRow = false;
+        for (let c = 0; c < ref.width; c++) {
+          const col = Math.floor((ref.transform[0] + (c + 0.5) * ref.transform[1] - t[0]) / t[1]);
+          cols[c] = col >= 0 && col < r.info.width ? col : -1;
+          anyCol ||= cols[c]! >= 0;
+        }
+        for (let q = 0; q < ref.height; q++) {
+          const row = Math.floor((ref.transform[3] + (q + 0.5) * ref.transform[5] - t[3]) / t[5]);
+          rows[q] = row >= 0 && row < r.info.height ? row : -1;
+          anyRow ||= rows[q]! >= 0;
+        }
+        if (!anyCol || !anyRow) throw new GreenmineError('CLASSIFY_NO_OVERLAP', `${files[i]}: does not overlap ${ref.file}; the band files must cover the same ground`, { file: files[i] });
+        colMaps.push(cols);
+        rowMaps.push(rows);
+      }
+      return new BandStack(readers, roles, reference, colMaps, rowMaps);
+    } catch (err) {
+      for (const r of readers) await r.close();
+      throw err;
+    }
+  }
+
+  /** Rows y0 … y0 + rows of the reference grid, every band interleaved (NaN where a band has no data or does not reach). */
+  async fill(y0: number, rows: number, out: Float64Array): Promise<void> {
+    const width = this.reference.info.width;
+    const nb = this.readers.length;
+    for (const [i, r] of this.readers.entries()) {
+      const cols = this.colMaps[i]!;
+      const rowMap = this.rowMaps[i]!;
+      const { blockWidth, blockHeight, nodata } = r.info;
+      let loaded = -1;
+      let blocks: RasterBlock[] = [];
+      for (let q = 0; q < rows; q++) {
+        const sr = rowMap[y0 + q]!;
+        const o = q * width * nb + i;
+        if (sr < 0) {
+          for (let c = 0; c < width; c++) out[o + c * nb] = Number.NaN;
+          continue;
+        }
+        const by = Math.floor(sr / blockHeight);
+        if (by !== loaded) {
+          blocks = await Promise.all(Array.from({ length: r.blocksAcross }, (_, bx) => r.readBlock(bx, by)));
+          loaded = by;
+        }
+        const within = (sr - by * blockHeight) * blockWidth;
+        for (let c = 0; c < width; c++) {
+          const sc = cols[c]!;
+          if (sc < 0) {
+            out[o + c * nb] = Number.NaN;
+            continue;
+          }
+          const bx = (sc / blockWidth) | 0;
+          const v = blocks[bx]![within + sc - bx * blockWidth]!;
+          out[o + c * nb] = nodata !== null && v === nodata ? Number.NaN : v;
+        }
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    for (const r of this.readers) await r.close();
   }
 }
 
