@@ -137,7 +137,10 @@ export const ERROR_CODES = {
   RASTER_NO_OVERVIEW: ['The overview asked for does not exist.', 'Ask for an existing level.'],
   RASTER_NO_POOL: ['The inflate pool is not available for this raster (a library call).', 'Use readBlock.'],
   RASTER_WORKER: ['An inflate worker died; the process decodes in-thread from then on.', 'Run again; report it if it repeats.'],
-  RASTER_MASK_IGNORED: ['A GDAL internal mask is not read; nodata comes from GDAL_NODATA only.', 'Set a nodata value if the mask matters.'],
+  RASTER_MASK_IGNORED: [
+    'A GDAL internal mask was ignored: class-raster measurements take no data from GDAL_NODATA only (imagery classification honours masks).',
+    'Set a nodata value on class rasters (gdal_translate -a_nodata) if the mask matters.',
+  ],
   RASTER_NO_OVERLAP: ['The raster does not cover the license.', 'Check the raster and the license.'],
   RASTER_LICENSE_PARTLY_OUTSIDE: ['The raster covers only part of the license.', 'Give a raster that covers it all.'],
   RASTER_GRID_MISMATCH: ['Two surveys are not on the same grid.', 'Warp one onto the other.'],

@@ -121,6 +121,8 @@ interface Kernel {
   insideMask: Uint8Array;
   hist: Float64Array;
   codeCounts: Float64Array;
+  /** 0 where the image's internal mask hides the pixel, for the segment being classified (index from its start); null without a mask. */
+  pixelMask: Uint8Array | null;
   /** DN → DN ÷ scale for 8- and 16-bit images, else null. */
   norm: Float64Array | null;
 }
@@ -131,18 +133,23 @@ interface Kernel {
  * in the same order as the reference (fixtures/make_imagery.py), so the same pixels fall on the same side.
  */
 function kernel(block: RasterBlock, s: number, k: number, count: number, P: Kernel): void {
-  const { bands, iR, iG, iB, iN, iA, iS, nodata, hasNodata, scale, shadow, blueRatio, method, lo, hi, binScale, band, histMask, insideMask, hist, codeCounts, norm } = P;
+  const { bands, iR, iG, iB, iN, iA, iS, nodata, hasNodata, scale, shadow, blueRatio, method, lo, hi, binScale, band, histMask, insideMask, hist, codeCounts, norm, pixelMask } = P;
   const hasSwir = iS >= 0;
   const hasNir = iN >= 0;
   const hasBlue = iB >= 0;
-  for (let end = k + count; k < end; k++, s += bands) {
+  for (let end = k + count, j = 0; k < end; k++, s += bands, j++) {
     let code: number;
     const R = block[s + iR]!;
     const G = block[s + iG]!;
     const B = hasBlue ? block[s + iB]! : 0;
     const N = hasNir ? block[s + iN]! : 0;
     const S = hasSwir ? block[s + iS]! : 0;
-    if ((iA >= 0 && block[s + iA] === 0) || (hasNodata === 1 && (R === nodata || G === nodata || (hasBlue && B === nodata) || (hasNir && N === nodata))) || R + G + B + N + S !== R + G + B + N + S) {
+    if (
+      (pixelMask !== null && pixelMask[j] === 0) ||
+      (iA >= 0 && block[s + iA] === 0) ||
+      (hasNodata === 1 && (R === nodata || G === nodata || (hasBlue && B === nodata) || (hasNir && N === nodata))) ||
+      R + G + B + N + S !== R + G + B + N + S
+    ) {
       code = CODE_NODATA;
     } else {
       // DN ÷ scale from a table for integer images (the same doubles as the division, without it).
@@ -216,13 +223,13 @@ function colourTable(K: Kernel): Uint8Array {
 
 /** The kernel through the colour table: no data (alpha, nodata) checked per pixel, the rest looked up. */
 function lutKernel(block: Uint8Array, s: number, k: number, count: number, P: Kernel, lut: Uint8Array): void {
-  const { bands, iR, iG, iB, iA, nodata, hasNodata, band, histMask, insideMask, hist, codeCounts } = P;
-  for (let end = k + count; k < end; k++, s += bands) {
+  const { bands, iR, iG, iB, iA, nodata, hasNodata, band, histMask, insideMask, hist, codeCounts, pixelMask } = P;
+  for (let end = k + count, j = 0; k < end; k++, s += bands, j++) {
     const R = block[s + iR]!;
     const G = block[s + iG]!;
     const B = block[s + iB]!;
     let code: number;
-    if ((iA >= 0 && block[s + iA] === 0) || (hasNodata === 1 && (R === nodata || G === nodata || B === nodata))) code = CODE_NODATA;
+    if ((pixelMask !== null && pixelMask[j] === 0) || (iA >= 0 && block[s + iA] === 0) || (hasNodata === 1 && (R === nodata || G === nodata || B === nodata))) code = CODE_NODATA;
     else {
       code = lut[(R << 16) | (G << 8) | B]!;
       if (code < BINS && histMask[k] === 1) hist[code]!++;
@@ -321,7 +328,8 @@ export async function classifyImagery(image: string | string[], outPath: string,
   const stack = files.length > 1 ? await BandStack.open(files, options.bands) : null;
   const imagePath = files.length > 1 ? files.join(' + ') : files[0]!;
   const reader = stack ? stack.reference : await RasterReader.open(files[0]!);
-  const findings: Finding[] = [...reader.info.findings];
+  // An internal mask is honoured here (readMaskBlock): the reader's "ignored" warning does not apply.
+  const findings: Finding[] = reader.info.findings.filter((f) => !(f.code === 'RASTER_MASK_IGNORED' && reader.mask));
   try {
     const { info } = reader;
     const roles = stack ? stack.roles : bandRoles(reader, options.bands, imagePath);
@@ -377,6 +385,7 @@ export async function classifyImagery(image: string | string[], outPath: string,
       return p;
     };
     const stackRows = stack ? new Float64Array(width * tile * bands) : new Float64Array(0);
+    const maskRow = new Uint8Array(blockWidth);
     const K: Kernel = {
       bands,
       iR,
@@ -399,6 +408,7 @@ export async function classifyImagery(image: string | string[], outPath: string,
       insideMask,
       hist,
       codeCounts,
+      pixelMask: null,
       norm: info.dataType === 'uint8' || info.dataType === 'uint16' ? Float64Array.from({ length: info.dataType === 'uint8' ? 256 : 65536 }, (_, v) => v / scale) : null,
     };
     // Large 8-bit RGB images: every colour's code computed once (the kernel run over all 2²⁴ colours), then a lookup per pixel.
@@ -454,6 +464,7 @@ export async function classifyImagery(image: string | string[], outPath: string,
           }
           for (let by = firstBy; by <= lastBy; by++) {
             const blocks = await blockRow(by);
+            const masks = reader.mask ? await Promise.all(blocks.map((_, bx) => reader.readMaskBlock(bx, by))) : null;
             if (nextBy > lastBy && nextBy < reader.blocksDown) void blockRow(nextBy).catch(() => undefined);
             const rFrom = Math.max(y0, by * blockHeight);
             const rTo = Math.min(y0 + rowsHere, (by + 1) * blockHeight, height);
@@ -462,6 +473,13 @@ export async function classifyImagery(image: string | string[], outPath: string,
               const cFrom = bx * blockWidth;
               const cTo = Math.min(width, cFrom + blockWidth);
               for (let y = rFrom; y < rTo; y++) {
+                if (masks) {
+                  // Masked pixels (GDAL internal mask 0): no data, whatever their colour.
+                  const m = masks[bx]!;
+                  const mo = (y - by * blockHeight) * blockWidth;
+                  for (let x = 0; x < cTo - cFrom; x++) maskRow[x] = m[mo + x]!;
+                  K.pixelMask = maskRow;
+                } else K.pixelMask = null;
                 if (rgbLut) lutKernel(block as Uint8Array, (y - by * blockHeight) * blockWidth * bands, (y - y0) * width + cFrom, cTo - cFrom, K, rgbLut);
                 else kernel(block, (y - by * blockHeight) * blockWidth * bands, (y - y0) * width + cFrom, cTo - cFrom, K);
               }

@@ -388,7 +388,7 @@ export class RasterReader {
 
     const overviews = overviewIndex.length;
     if (overviews < imageCount - 1) {
-      findings.push({ code: 'RASTER_MASK_IGNORED', severity: 'warning', message: `${file}: a GDAL internal mask is not supported and was ignored; nodata comes from GDAL_NODATA only`, where: { file } });
+      findings.push({ code: 'RASTER_MASK_IGNORED', severity: 'warning', message: `${file}: a GDAL internal mask is ignored by this measurement (nodata comes from GDAL_NODATA only; greenmine classify honours masks)`, where: { file } });
     }
 
     const tiled = image.isTiled;
@@ -432,6 +432,20 @@ export class RasterReader {
     const deflate = (compressionCode === 8 || compressionCode === 32946) && bands === 1 && bits % 8 === 0 ? { predictor: params.predictor, bits } : null;
     const reader = new RasterReader(tiff, image, info, decoder, band, deflate);
     await reader.checkBlocks(structure.fileBytes, compressionCode === 1);
+    // A GDAL internal mask of this image (NewSubfileType 4, same size and tiling): readMaskBlock reads it.
+    for (let i = 1; i < imageCount; i++) {
+      const m = await tiff.getImage(i);
+      const type = Number(m.getFileDirectory().getValue('NewSubfileType') ?? 0);
+      if (!(type & 4) || m.getWidth() !== image.getWidth() || m.getHeight() !== image.getHeight() || m.getTileWidth() !== image.getTileWidth() || m.getTileHeight() !== image.getTileHeight()) continue;
+      const mc = Number(m.getFileDirectory().getValue('Compression') ?? 1);
+      if (Number(m.getBitsPerSample(0)) !== 1 || ![1, 5, 8, 32946, 32773].includes(mc)) break;
+      try {
+        reader.mask = { image: m, decoder: await getDecoder(mc, { tileWidth: m.getTileWidth(), tileHeight: m.getTileHeight(), planarConfiguration: 1, bitsPerSample: 1, predictor: 1 } as Parameters<typeof getDecoder>[1]) };
+      } catch {
+        reader.mask = null;
+      }
+      break;
+    }
     return reader;
   }
 
@@ -533,6 +547,32 @@ export class RasterReader {
     } catch (err) {
       if (err instanceof GreenmineError) throw err;
       throw new GreenmineError('RASTER_DECODE', `${info.file}: cannot read block ${bx},${by} (${(err as Error).message}); the file may be truncated or corrupt`, { file: info.file, path: `block ${bx},${by}` });
+    }
+  }
+
+  /** The GDAL internal mask of the image, when it has one greenmine can read (1-bit, uncompressed, LZW, DEFLATE or PackBits). */
+  mask: { image: GeoTIFFImage; decoder: BaseDecoder } | null = null;
+
+  /** Block (bx, by) of the internal mask: 1 where the image has data, 0 where it is masked (blockWidth × blockHeight). */
+  async readMaskBlock(bx: number, by: number): Promise<Uint8Array> {
+    const { info } = this;
+    const out = new Uint8Array(info.blockWidth * info.blockHeight).fill(1);
+    if (!this.mask) return out;
+    try {
+      const { data } = await this.mask.image.getTileOrStrip(bx, by, 0, this.mask.decoder);
+      const bytes = new Uint8Array(data);
+      if (bytes.length >= out.length) {
+        // geotiff hands 1-bit samples back one per byte.
+        for (let i = 0; i < out.length; i++) out[i] = bytes[i] ? 1 : 0;
+        return out;
+      }
+      const rowBytes = Math.ceil(info.blockWidth / 8);
+      for (let y = 0; y < info.blockHeight && y * rowBytes < bytes.length; y++) {
+        for (let x = 0; x < info.blockWidth; x++) out[y * info.blockWidth + x] = (bytes[y * rowBytes + (x >> 3)]! >> (7 - (x & 7))) & 1;
+      }
+      return out;
+    } catch (err) {
+      throw new GreenmineError('RASTER_DECODE', `${info.file}: cannot read block ${bx},${by} of the internal mask (${(err as Error).message})`, { file: info.file, path: `mask block ${bx},${by}` });
     }
   }
 
