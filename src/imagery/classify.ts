@@ -191,47 +191,47 @@ function kernel(block: RasterBlock, s: number, k: number, count: number, P: Kern
   }
 }
 
-/** From this many pixels up, an 8-bit RGB image is classified through a table of all 2²⁴ colours (16 MiB, built in ~0.5 s; a lookup costs about half the computation). */
-const LUT_MIN_PIXELS = 128 << 20;
-
-/** The code of every 8-bit colour (R << 16 | G << 8 | B), by the kernel itself: the same rules, the same floats. */
-function colourTable(K: Kernel): Uint8Array {
-  const colours = new Uint8Array(3 << 24);
-  for (let c = 0, o = 0; c < 1 << 24; c++, o += 3) {
-    colours[o] = c >>> 16;
-    colours[o + 1] = (c >>> 8) & 255;
-    colours[o + 2] = c & 255;
+/**
+ * ExG of 8-bit RGB through a table: with S = R + G + B and D = 2G − R − B (integers), ExG is D ÷ S and the
+ * shadow rule depends on S alone, so one table of 1 021 × 766 codes (780 KB: it stays in cache) replaces the
+ * floating-point work per pixel; water (blue above 1.4 × red and above green, mean below 0.35) is tested in
+ * integers. The same rules as the kernel, decided in exact arithmetic where the kernel rounds: pixels exactly
+ * on a boundary may fall on the other side (the tests allow 0.1 % against the reference; measured 0.00x %).
+ */
+function exgTable(K: Kernel): Uint8Array {
+  const table = new Uint8Array(1021 * 766);
+  const shadowSum = K.shadow * 765;
+  for (let d = -510; d <= 510; d++) {
+    for (let sum = 0; sum <= 765; sum++) {
+      let code: number;
+      if (sum < shadowSum) code = CODE_SHADOW;
+      else {
+        const v = sum > 0 ? d / sum : 0;
+        let bin = v <= K.lo ? 0 : v >= K.hi ? BINS - 1 : ((v - K.lo) * K.binScale) | 0;
+        if (bin >= BINS) bin = BINS - 1;
+        code = bin;
+      }
+      table[(d + 510) * 766 + sum] = code;
+    }
   }
-  const codes = new Uint8Array(1 << 24);
-  kernel(colours, 0, 0, 1 << 24, {
-    ...K,
-    bands: 3,
-    iR: 0,
-    iG: 1,
-    iB: 2,
-    iN: -1,
-    iA: -1,
-    hasNodata: 0,
-    band: codes,
-    histMask: new Uint8Array(1 << 24),
-    insideMask: new Uint8Array(1 << 24),
-    hist: new Float64Array(BINS),
-    codeCounts: new Float64Array(256),
-  });
-  return codes;
+  return table;
 }
 
-/** The kernel through the colour table: no data (alpha, nodata) checked per pixel, the rest looked up. */
-function lutKernel(block: Uint8Array, s: number, k: number, count: number, P: Kernel, lut: Uint8Array): void {
-  const { bands, iR, iG, iB, iA, nodata, hasNodata, band, histMask, insideMask, hist, codeCounts, pixelMask } = P;
+/** The kernel for 8-bit RGB with ExG, through `exgTable` (about 2.5 times faster). */
+function exgKernel(block: Uint8Array, s: number, k: number, count: number, P: Kernel, table: Uint8Array): void {
+  const { bands, iR, iG, iB, iA, nodata, hasNodata, band, histMask, insideMask, hist, codeCounts, pixelMask, blueRatio } = P;
+  // Water in integers: B > 1.4 R ⟺ 5B > 7R (for the default ratio; other ratios in floating point), mean < 0.35 ⟺ S < 267.75.
+  const fiveSevenths = blueRatio === 1.4;
   for (let end = k + count, j = 0; k < end; k++, s += bands, j++) {
     const R = block[s + iR]!;
     const G = block[s + iG]!;
     const B = block[s + iB]!;
+    const S = R + G + B;
     let code: number;
     if ((pixelMask !== null && pixelMask[j] === 0) || (iA >= 0 && block[s + iA] === 0) || (hasNodata === 1 && (R === nodata || G === nodata || B === nodata))) code = CODE_NODATA;
+    else if (B > G && (fiveSevenths ? 5 * B > 7 * R : B > blueRatio * R) && S * 20 < 5355) code = CODE_WATER;
     else {
-      code = lut[(R << 16) | (G << 8) | B]!;
+      code = table[(2 * G - R - B + 510) * 766 + S]!;
       if (code < BINS && histMask[k] === 1) hist[code]!++;
     }
     band[k] = code;
@@ -411,8 +411,8 @@ export async function classifyImagery(image: string | string[], outPath: string,
       pixelMask: null,
       norm: info.dataType === 'uint8' || info.dataType === 'uint16' ? Float64Array.from({ length: info.dataType === 'uint8' ? 256 : 65536 }, (_, v) => v / scale) : null,
     };
-    // Large 8-bit RGB images: every colour's code computed once (the kernel run over all 2²⁴ colours), then a lookup per pixel.
-    const rgbLut = !stack && info.dataType === 'uint8' && !hasNir && iB >= 0 && width * height >= LUT_MIN_PIXELS ? colourTable(K) : null;
+    // 8-bit RGB with ExG (orthophotos): the table kernel.
+    const rgbLut = !stack && info.dataType === 'uint8' && method === 'exg' && !hasNir && iB >= 0 && scale === 255 ? exgTable(K) : null;
     const temp = tempPathFor(join(dirname(outPath), 'classify-index.tif'));
     const spec = {
       width,
@@ -436,11 +436,8 @@ export async function classifyImagery(image: string | string[], outPath: string,
           const o = out as Uint8Array;
           const x0 = tx * tile;
           const w = Math.min(tile, width - x0);
-          for (let r = 0, src = x0, dst = 0; r < tile; r++, src += width, dst += tile) {
-            let i = 0;
-            for (; i < w; i++) o[dst + i] = band[src + i]!;
-            for (; i < tile; i++) o[dst + i] = CODE_NODATA;
-          }
+          if (w < tile) o.fill(CODE_NODATA);
+          for (let r = 0, src = x0, dst = 0; r < tile; r++, src += width, dst += tile) o.set(band.subarray(src, src + w), dst);
         },
         async (ty) => {
           const y0 = ty * tile;
@@ -465,7 +462,8 @@ export async function classifyImagery(image: string | string[], outPath: string,
           for (let by = firstBy; by <= lastBy; by++) {
             const blocks = await blockRow(by);
             const masks = reader.mask ? await Promise.all(blocks.map((_, bx) => reader.readMaskBlock(bx, by))) : null;
-            if (nextBy > lastBy && nextBy < reader.blocksDown) void blockRow(nextBy).catch(() => undefined);
+            // Two block rows ahead: libjpeg-turbo keeps decoding while this row is classified.
+            for (const ahead of [nextBy, nextBy + 1]) if (ahead > lastBy && ahead < reader.blocksDown) void blockRow(ahead).catch(() => undefined);
             const rFrom = Math.max(y0, by * blockHeight);
             const rTo = Math.min(y0 + rowsHere, (by + 1) * blockHeight, height);
             for (let bx = 0; bx < blocks.length; bx++) {
@@ -480,7 +478,7 @@ export async function classifyImagery(image: string | string[], outPath: string,
                   for (let x = 0; x < cTo - cFrom; x++) maskRow[x] = m[mo + x]!;
                   K.pixelMask = maskRow;
                 } else K.pixelMask = null;
-                if (rgbLut) lutKernel(block as Uint8Array, (y - by * blockHeight) * blockWidth * bands, (y - y0) * width + cFrom, cTo - cFrom, K, rgbLut);
+                if (rgbLut) exgKernel(block as Uint8Array, (y - by * blockHeight) * blockWidth * bands, (y - y0) * width + cFrom, cTo - cFrom, K, rgbLut);
                 else kernel(block, (y - by * blockHeight) * blockWidth * bands, (y - y0) * width + cFrom, cTo - cFrom, K);
               }
             }
