@@ -93,10 +93,66 @@ function ringArea(r: Ring): number {
   return a / 2;
 }
 
-/** The layers drawn, in map metres, bottom to top (fills with the largest total area first). */
+const layerCache = new WeakMap<AuditReport, { crs: string; layers: Layer[] }>();
+
+/** The layers drawn, in map metres, bottom to top (fills with the largest total area first); computed once per report and CRS. */
 function mapLayers(report: AuditReport, crs: Crs): Layer[] {
-  const t = createTransform(WGS84, crs);
-  const xy = (ring: number[][]): Ring => ring.map(([lon, lat]) => t.point(lon!, lat!));
+  const cached = layerCache.get(report);
+  if (cached && cached.crs === crs.proj4) return cached.layers;
+  const layers = buildLayers(report, crs);
+  layerCache.set(report, { crs: crs.proj4, layers });
+  return layers;
+}
+
+/**
+ * WGS 84 → map metres for every vertex drawn: the exact transform at the nodes of a 33 × 33 grid over the
+ * vertices' box, bilinear between them (a projection over a mine's few kilometres is smooth: the error is
+ * micrometres on the map), instead of a projection per vertex (tens of thousands per report).
+ */
+function gridTransform(report: AuditReport, crs: Crs): (lon: number, lat: number) => [number, number] {
+  const exact = createTransform(WGS84, crs);
+  let x0 = Infinity,
+    y0 = Infinity,
+    x1 = -Infinity,
+    y1 = -Infinity;
+  const visit = (c: unknown): void => {
+    if (Array.isArray(c) && typeof c[0] === 'number') {
+      x0 = Math.min(x0, c[0]);
+      x1 = Math.max(x1, c[0]);
+      y0 = Math.min(y0, c[1] as number);
+      y1 = Math.max(y1, c[1] as number);
+    } else if (Array.isArray(c)) for (const e of c) visit(e);
+  };
+  for (const f of report.licenseGeometry.features) visit(f.geometry.coordinates);
+  for (const c of report.checks) for (const f of c.evidence) visit(f.geometry.coordinates);
+  if (!(x1 > x0 && y1 > y0) || x1 - x0 > 2 || y1 - y0 > 2) return (lon, lat) => exact.point(lon, lat);
+  const N = 32;
+  const nodes = new Float64Array((N + 1) * (N + 1) * 2);
+  for (let j = 0; j <= N; j++) {
+    for (let i = 0; i <= N; i++) {
+      const [x, y] = exact.point(x0 + ((x1 - x0) * i) / N, y0 + ((y1 - y0) * j) / N);
+      nodes[(j * (N + 1) + i) * 2] = x;
+      nodes[(j * (N + 1) + i) * 2 + 1] = y;
+    }
+  }
+  return (lon, lat) => {
+    const u = Math.min(N - 1e-9, Math.max(0, ((lon - x0) / (x1 - x0)) * N));
+    const v = Math.min(N - 1e-9, Math.max(0, ((lat - y0) / (y1 - y0)) * N));
+    const i = Math.floor(u);
+    const j = Math.floor(v);
+    const fu = u - i;
+    const fv = v - j;
+    const a = (j * (N + 1) + i) * 2;
+    const b = a + 2;
+    const c = a + (N + 1) * 2;
+    const d = c + 2;
+    return [(nodes[a]! * (1 - fu) + nodes[b]! * fu) * (1 - fv) + (nodes[c]! * (1 - fu) + nodes[d]! * fu) * fv, (nodes[a + 1]! * (1 - fu) + nodes[b + 1]! * fu) * (1 - fv) + (nodes[c + 1]! * (1 - fu) + nodes[d + 1]! * fu) * fv];
+  };
+}
+
+function buildLayers(report: AuditReport, crs: Crs): Layer[] {
+  const t = gridTransform(report, crs);
+  const xy = (ring: number[][]): Ring => ring.map(([lon, lat]) => t(lon!, lat!));
   const license: Layer = { key: 'license', zh: '采矿许可范围', en: 'License blocks', colour: '#1b7837', kind: 'license', shapes: [] };
   const holes: Layer = { key: 'holes', zh: '扣除区域（不属矿区）', en: 'Excluded areas (holes)', colour: '#1b7837', kind: 'hole', shapes: [] };
   for (const f of report.licenseGeometry.features) {
@@ -172,24 +228,29 @@ const GROUP_STYLE: Record<ClassGroup, { zh: string; en: string; colour: string; 
 };
 
 /**
- * Render the class raster under the map frame (2 samples per map pixel). Null when the raster
+ * Render the class raster under the map frame (a sample per map pixel). Null when the raster
  * cannot be sampled cheaply (no overviews and more blocks than a quick look should read).
  */
 export async function classUnderlay(file: string, scheme: ClassScheme, frame: MapFrame, meta: { source: string; date?: string }): Promise<MapUnderlay | null> {
-  const width = frame.width * 2;
-  const height = frame.height * 2;
+  const width = frame.width;
+  const height = frame.height;
   const preview = await samplePreview(file, { crs: frame.crs, bbox: frame.bbox, width, height });
   if (!preview) return null;
   const groups: ClassGroup[] = ['green', 'bare', 'nongreenable', 'other'];
   const indices = new Uint8Array(width * height);
-  const seen = new Set<ClassGroup>();
+  // Palette index per class code (codes are small integers: a table, not a lookup per sample).
+  const index = new Uint8Array(65536).fill(groups.indexOf('other') + 1);
+  for (const [code, c] of scheme.classes) if (code >= 0 && code < 65536) index[code] = groups.indexOf(c.group) + 1;
+  if (scheme.nodata !== null && scheme.nodata >= 0 && scheme.nodata < 65536) index[scheme.nodata] = 0;
+  const used = new Uint8Array(groups.length + 1);
   for (let k = 0; k < indices.length; k++) {
     const v = preview.values[k]!;
-    if (Number.isNaN(v) || v === scheme.nodata) continue;
-    const group = scheme.classes.get(v)?.group ?? 'other';
-    seen.add(group);
-    indices[k] = groups.indexOf(group) + 1;
+    if (!(v >= 0 && v < 65536)) continue; // NaN (no data) and codes outside any scheme
+    const p = index[v | 0]!;
+    indices[k] = p;
+    used[p] = 1;
   }
+  const seen = new Set<ClassGroup>(groups.filter((_, g) => used[g + 1] === 1));
   if (seen.size === 0) return null;
   const png = encodePalettePng(width, height, indices, [[0, 0, 0, 0], ...groups.map((g) => GROUP_STYLE[g].rgba)]);
   return {

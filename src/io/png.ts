@@ -2,9 +2,11 @@
  * A palette PNG (colour type 3, 8 bits, PLTE + tRNS) for the report map's
  * underlay. Written here rather than with pngjs: pngjs writes only RGB(A),
  * four times the bytes for an image of a handful of colours, and the encoder
- * is thirty lines on fflate's zlib.
+ * is thirty lines on node:zlib.
  */
-import { zlibSync } from 'fflate';
+import { deflateSync } from 'node:zlib';
+
+const zlibSync = (data: Uint8Array, o: { level: number }): Uint8Array => deflateSync(data, { level: o.level });
 
 const CRC_TABLE = (() => {
   const t = new Uint32Array(256);
@@ -71,5 +73,5 @@ export function encodePalettePng(width: number, height: number, indices: Uint8Ar
     plte.set([r, g, b], i * 3);
     trns[i] = a;
   });
-  return concat([new Uint8Array([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', header), chunk('PLTE', plte), chunk('tRNS', trns), chunk('IDAT', zlibSync(raw, { level: 9 })), chunk('IEND', new Uint8Array(0))]);
+  return concat([new Uint8Array([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', header), chunk('PLTE', plte), chunk('tRNS', trns), chunk('IDAT', zlibSync(raw, { level: 6 })), chunk('IEND', new Uint8Array(0))]);
 }

@@ -37,11 +37,24 @@ function wall(ms: number, timeZone: string): { y: number; mo: number; d: number;
   return { y: parts.year!, mo: parts.month!, d: parts.day!, h: parts.hour!, mi: parts.minute!, s: parts.second! };
 }
 
-/** Minutes east of UTC of a zone at an instant (ms since the epoch). */
+const offsetCache = new Map<string, Map<number, number>>();
+
+/**
+ * Minutes east of UTC of a zone at an instant (ms since the epoch). Offsets are whole quarter hours and
+ * change only on quarter-hour instants, so one Intl lookup per zone and 15-minute span serves every reading in it.
+ */
 export function offsetMinutes(timeZone: string, ms: number): number {
+  let cache = offsetCache.get(timeZone);
+  if (!cache) offsetCache.set(timeZone, (cache = new Map()));
+  const bucket = Math.floor(ms / 900_000);
+  const hit = cache.get(bucket);
+  if (hit !== undefined) return hit;
   const w = wall(ms, timeZone);
   const asUtc = Date.UTC(w.y, w.mo - 1, w.d, w.h, w.mi, w.s);
-  return Math.round((asUtc - Math.floor(ms / 1000) * 1000) / 60_000);
+  const off = Math.round((asUtc - Math.floor(ms / 1000) * 1000) / 60_000);
+  if (cache.size > 100_000) cache.clear();
+  cache.set(bucket, off);
+  return off;
 }
 
 /**
