@@ -386,6 +386,9 @@ export async function classifyImagery(image: string | string[], outPath: string,
     };
     const stackRows = stack ? new Float64Array(width * tile * bands) : new Float64Array(0);
     const maskRow = new Uint8Array(blockWidth);
+    // Decoded block rows in flight, within about 64 MiB (a 30 000-pixel row of RGB 512² tiles is 45 MiB: one ahead).
+    const rowBytes = reader.blocksAcross * blockWidth * blockHeight * bands * (info.dataType === 'uint8' ? 1 : info.dataType === 'uint16' ? 2 : 4);
+    const rowsAhead = rowBytes * 2 <= 64 << 20 ? 2 : 1;
     const K: Kernel = {
       bands,
       iR,
@@ -462,8 +465,8 @@ export async function classifyImagery(image: string | string[], outPath: string,
           for (let by = firstBy; by <= lastBy; by++) {
             const blocks = await blockRow(by);
             const masks = reader.mask ? await Promise.all(blocks.map((_, bx) => reader.readMaskBlock(bx, by))) : null;
-            // Two block rows ahead: libjpeg-turbo keeps decoding while this row is classified.
-            for (const ahead of [nextBy, nextBy + 1]) if (ahead > lastBy && ahead < reader.blocksDown) void blockRow(ahead).catch(() => undefined);
+            // Block rows ahead (two, or one when a row is wide): libjpeg-turbo keeps decoding while this row is classified.
+            for (let ahead = nextBy; ahead < nextBy + rowsAhead; ahead++) if (ahead > lastBy && ahead < reader.blocksDown) void blockRow(ahead).catch(() => undefined);
             const rFrom = Math.max(y0, by * blockHeight);
             const rTo = Math.min(y0 + rowsHere, (by + 1) * blockHeight, height);
             for (let bx = 0; bx < blocks.length; bx++) {
