@@ -141,7 +141,7 @@ describe('verdicts in the JSON contract come from the checks', () => {
 });
 
 describe('one vocabulary across commands', () => {
-  const COMMANDS = ['audit', 'batch', 'merge', 'init', 'license', 'coverage', 'slopes', 'soil', 'slope', 'dust', 'cameras', 'fence'];
+  const COMMANDS = ['audit', 'batch', 'merge', 'init', 'license', 'classify', 'coverage', 'slopes', 'soil', 'slope', 'dust', 'cameras', 'fence'];
 
   it('every command takes --version, --json, -q and -v (a usage error under --json is still a clean exit 2)', async () => {
     const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };

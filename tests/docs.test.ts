@@ -31,7 +31,7 @@ describe('documentation examples', () => {
 
   it('there are examples for every command', () => {
     const commands = new Set(all.map(([, e]) => words(e)[0]));
-    for (const c of ['audit', 'batch', 'merge', 'init', 'license', 'coverage', 'slopes', 'soil', 'slope', 'dust', 'cameras', 'fence']) expect(commands.has(c), c).toBe(true);
+    for (const c of ['audit', 'batch', 'merge', 'init', 'license', 'classify', 'coverage', 'slopes', 'soil', 'slope', 'dust', 'cameras', 'fence']) expect(commands.has(c), c).toBe(true);
   });
 
   it('every example names shipped files and exits 0', () => {
