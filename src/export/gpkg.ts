@@ -9,7 +9,7 @@ import initSqlJs from 'sql.js';
 import type { Crs } from '../crs/index.js';
 import { crsFromEpsg, crsLabel } from '../crs/index.js';
 import { ogcWkt } from '../crs/prj.js';
-import { COLUMNS, type EvidenceRow, type GeometryKind } from './rows.js';
+import { COLUMNS, type EvidenceRow, type GeometryKind, rowsByKind } from './rows.js';
 
 const WKB_TYPE: Record<GeometryKind, { multi: number; name: string }> = { point: { multi: 4, name: 'MULTIPOINT' }, line: { multi: 5, name: 'MULTILINESTRING' }, polygon: { multi: 6, name: 'MULTIPOLYGON' } };
 
@@ -93,13 +93,7 @@ export async function evidenceGpkg(rows: EvidenceRow[], crs: Crs, base: string):
     if (srsId !== 4326) srs.run([crs.name, srsId, crs.epsg ? 'EPSG' : 'NONE', crs.epsg ?? srsId, ogcWkt(crs), crsLabel(crs)]);
     srs.free();
     const columns = COLUMNS.map((c) => `"${c.name.toLowerCase()}" ${c.type === 'N' ? (c.decimals ? 'REAL' : 'INTEGER') : 'TEXT'}`).join(', ');
-    for (const [kind, suffix] of [
-      ['polygon', 'polygons'],
-      ['line', 'lines'],
-      ['point', 'points'],
-    ] as const) {
-      const of = rows.filter((r) => r.kind === kind);
-      if (of.length === 0) continue;
+    for (const { kind, suffix, rows: of } of rowsByKind(rows)) {
       const table = `${base}_${suffix}`;
       db.run(`CREATE TABLE "${table}" (fid INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, geom ${WKB_TYPE[kind].name}, ${columns})`);
       let minX = Infinity,

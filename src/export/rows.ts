@@ -47,6 +47,16 @@ export const COLUMNS: Column[] = [
   { name: 'PROBLEM', type: 'C', length: 254 },
 ];
 
+/** The rows of each geometry kind present, with the layer-name suffix each format uses (`evidence_polygons`…). */
+export function rowsByKind(rows: EvidenceRow[]): Array<{ kind: GeometryKind; suffix: string; rows: EvidenceRow[] }> {
+  const kinds: Array<[GeometryKind, string]> = [
+    ['polygon', 'polygons'],
+    ['line', 'lines'],
+    ['point', 'points'],
+  ];
+  return kinds.map(([kind, suffix]) => ({ kind, suffix, rows: rows.filter((r) => r.kind === kind) })).filter((k) => k.rows.length > 0);
+}
+
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 const str = (v: unknown): string | null => (v === undefined || v === null ? null : String(v));
 

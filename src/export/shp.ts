@@ -10,7 +10,7 @@
 import iconv from 'iconv-lite';
 import type { Crs } from '../crs/index.js';
 import { esriWkt } from '../crs/prj.js';
-import { COLUMNS, type EvidenceRow, type GeometryKind } from './rows.js';
+import { COLUMNS, type EvidenceRow, type GeometryKind, rowsByKind } from './rows.js';
 
 const SHAPE_TYPE: Record<GeometryKind, number> = { point: 1, line: 3, polygon: 5 };
 
@@ -161,13 +161,7 @@ export function dbfFile(rows: EvidenceRow[], now = new Date()): Uint8Array {
 export function shapefiles(rows: EvidenceRow[], crs: Crs, base: string): Array<{ path: string; data: Uint8Array | string }> {
   const prj = esriWkt(crs);
   const out: Array<{ path: string; data: Uint8Array | string }> = [];
-  for (const [kind, suffix] of [
-    ['polygon', 'polygons'],
-    ['line', 'lines'],
-    ['point', 'points'],
-  ] as const) {
-    const of = rows.filter((r) => r.kind === kind);
-    if (of.length === 0) continue;
+  for (const { kind, suffix, rows: of } of rowsByKind(rows)) {
     const { shp, shx } = geometryFiles(of, kind);
     const name = `${base}_${suffix}`;
     out.push({ path: `${name}.shp`, data: shp }, { path: `${name}.shx`, data: shx }, { path: `${name}.dbf`, data: dbfFile(of) }, { path: `${name}.prj`, data: prj }, { path: `${name}.cpg`, data: '936' });
