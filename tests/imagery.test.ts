@@ -74,6 +74,41 @@ describe('JPEG-compressed TIFFs', () => {
   });
 });
 
+describe('hostile JPEG tiles', () => {
+  it('a tile whose JPEG header claims more pixels than the TIFF block is refused by code before decoding', async () => {
+    const sharp = (await import('sharp')).default;
+    const jpeg = Buffer.from(
+      await sharp(Buffer.alloc(16 * 16 * 3, 128), { raw: { width: 16, height: 16, channels: 3 } })
+        .jpeg()
+        .toBuffer(),
+    );
+    // The frame header (SOF0: FF C0, length, precision, height, width) patched to claim far more than the TIFF's 16² tile.
+    const sof = jpeg.indexOf(Buffer.from([0xff, 0xc0]));
+    expect(sof).toBeGreaterThan(0);
+    jpeg.writeUInt16BE(4_000, sof + 5);
+    jpeg.writeUInt16BE(4_000, sof + 7);
+    const tags = baseTags(16, 16, [
+      { tag: 258, type: 3, values: [8, 8, 8] },
+      { tag: 259, type: 3, values: [7] },
+      { tag: 262, type: 3, values: [6] },
+      { tag: 277, type: 3, values: [3] },
+      { tag: 278, type: 4, values: [16] },
+      { tag: 339, type: 3, values: [1, 1, 1] },
+    ]);
+    const file = join(tmp, 'jpeg_bomb.tif');
+    writeFileSync(file, craftTiff([{ tags, blocks: [new Uint8Array(jpeg)] }]));
+    const r = await RasterReader.open(file);
+    const before = process.memoryUsage().rss;
+    const err = await r.readBlockAll(0, 0).catch((e: { code?: string; message: string }) => e);
+    expect((err as { code?: string }).code).toBe('RASTER_DECODE');
+    expect((err as { message: string }).message).toContain('jpeg_bomb.tif');
+    // Refused on the header, before libjpeg reads a scanline (4 000² RGB would be 48 MB, and a header may claim far more).
+    expect((err as { message: string }).message).toContain("declares more pixels than the TIFF's 16 × 16 block");
+    expect(process.memoryUsage().rss - before).toBeLessThan(64 << 20);
+    await r.close();
+  });
+});
+
 describe('classify', () => {
   it('agrees with numpy + scikit-image (Otsu within one bin, ≥ 99.9 % alike) and with the truth (≥ 97 %, green ratio within 1 point)', async () => {
     const licenses = await loadLicenses(fixture('imagery/license.geojson'));

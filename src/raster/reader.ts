@@ -79,7 +79,7 @@ addDecoder(5, () => Promise.resolve(LzwDecoder as unknown as typeof BaseDecoder)
 let sharpModule: Promise<typeof import('sharp')> | null = null;
 class LibjpegDecoder extends BaseDecoder {
   override async decodeBlock(buffer: ArrayBufferLike): Promise<ArrayBufferLike> {
-    const p = this.parameters as unknown as { JPEGTables?: ArrayLike<number>; tileWidth: number; samples: number };
+    const p = this.parameters as unknown as { JPEGTables?: ArrayLike<number>; tileWidth: number; tileHeight: number; samples: number };
     sharpModule ??= import('sharp').then((m) => {
       m.default.cache(false);
       m.default.concurrency(1);
@@ -95,8 +95,14 @@ class LibjpegDecoder extends BaseDecoder {
       jpeg.set(tile.subarray(2), tables.length - 2);
     }
     // A greyscale JPEG comes out of libvips as sRGB (the grey copied to three bands): take one back.
-    const image = sharp(jpeg, { failOn: 'warning', limitInputPixels: MAX_BLOCK_BYTES });
-    const { data, info } = await (p.samples === 1 ? image.extractChannel(0) : image).raw().toBuffer({ resolveWithObject: true });
+    // No more pixels than the TIFF's own block: a JPEG header claiming more is refused before anything is allocated for it.
+    const image = sharp(jpeg, { failOn: 'warning', limitInputPixels: p.tileWidth * p.tileHeight });
+    const { data, info } = await (p.samples === 1 ? image.extractChannel(0) : image)
+      .raw()
+      .toBuffer({ resolveWithObject: true })
+      .catch((err: Error) => {
+        throw /pixel limit/i.test(err.message) ? new Error(`the JPEG block declares more pixels than the TIFF's ${p.tileWidth} × ${p.tileHeight} block`) : err;
+      });
     if (info.channels !== p.samples || info.width !== p.tileWidth) throw new Error(`the JPEG block decodes to ${info.width} px × ${info.channels} samples, the TIFF says ${p.tileWidth} × ${p.samples}`);
     return data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? data.buffer : data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength);
   }
