@@ -119,14 +119,13 @@ export async function samplePreview(file: string, grid: PreviewGrid, maxBlocks =
       if (key < 0) continue;
       order[fill[key]!++] = k;
     }
-    const start = { get: (key: number): number => startOf[key]! };
     const nodata = info.nodata;
     for (const key of blockKeys) {
       const bx = key % reader.blocksAcross;
       const by = Math.floor(key / reader.blocksAcross);
       const block = bands ? await reader.readBlockAll(bx, by) : await reader.readBlock(bx, by);
       const stride = bands ? info.bands : 1;
-      const from = start.get(key)!;
+      const from = startOf[key]!;
       const to = from + counts[key]!;
       for (let n = from; n < to; n++) {
         const k = order[n]!;
