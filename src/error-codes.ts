@@ -231,6 +231,22 @@ export const ERROR_CODES = {
   MERGE_DUPLICATE_SHARD: ['The same shard given twice.', 'Give each shard once.'],
   MERGE_DUPLICATE_MINE: ['A mine in two summaries.', 'Give each shard once.'],
   MERGE_SHARDS_MISSING: ['Shards of the batch are missing (named).', 'Run and give every shard.'],
+  // Live service (greenmine serve)
+  SERVE_CONFIG_SYNTAX: ['The service configuration is not JSON.', 'Fix serve.json (line and column named).'],
+  SERVE_CONFIG_INVALID: ['The service configuration does not follow schemas/serve.schema.json, or names a file that does not exist.', 'Fix the JSON paths named.'],
+  SERVE_SCHEMA_MISSING: ['The installation lacks schemas/serve.schema.json.', 'Reinstall greenmine.'],
+  SERVE_STATE_LOCKED: ['Another service holds the state folder.', 'Stop it, or give each service its own stateDir.'],
+  SERVE_STATE_CORRUPT: ['The checkpoint in the state folder is not one greenmine wrote.', 'Move the state folder aside; the service starts from nothing.'],
+  SERVE_BROKER: ['The MQTT broker refused the connection or the subscription.', 'Check the URL, credentials and TLS options.'],
+  SERVE_LISTEN: ['The HTTP address could not be bound.', 'Free the port or choose another http.listen.'],
+  MSG_BAD_JSON: ['A message that is not a JSON object (published on greenmine/errors with its topic).', 'Fix the publisher.'],
+  MSG_BAD_FIX: ['A position message without a device, time or valid position, or with an unknown frame.', 'Send device, t (ISO 8601 or epoch seconds), lon, lat.'],
+  MSG_BAD_READING: ['A dust reading without a station, time or any pollutant value, with a negative value or an unknown unit.', 'Send station, t and tsp, pm10 or pm25 in µg/m³ or mg/m³.'],
+  MSG_LATE: ['A fix or reading older than the reorder window: counted and refused, never applied out of order.', 'Raise reorderWindowS if such delays are normal.'],
+  MSG_TOPIC: ['A message on a topic the service does not read.', 'Publish on greenmine/positions/<device> or greenmine/readings/<station>.'],
+  HTTP_UNAUTHORIZED: ['An HTTP request without the configured bearer token.', 'Send Authorization: Bearer <token>.'],
+  HTTP_NOT_FOUND: ['An HTTP request for an endpoint the service does not have.', 'See docs/serve.md for the endpoints.'],
+  HTTP_TOO_LARGE: ['An HTTP request body over http.maxBodyBytes.', 'Send smaller batches.'],
 } as const satisfies Record<string, readonly [meaning: string, action: string]>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -13,5 +13,6 @@ export * from './imagery/index.js';
 export * from './license/index.js';
 export * from './raster/index.js';
 export * from './sensors/index.js';
+export * from './serve/index.js';
 export * from './terrain/index.js';
 export * from './track/index.js';

@@ -10,6 +10,7 @@ import { FENCE_HELP, fenceCommand } from './fence.js';
 import { CLASSIFY_HELP, classifyCommand } from './imagery.js';
 import { LICENSE_HELP, licenseCommand } from './license.js';
 import { DUST_HELP, dustCommand } from './sensors.js';
+import { SERVE_HELP, serveCommand } from './serve.js';
 import { SLOPE_HELP, SLOPES_HELP, SOIL_HELP, slopeCommand, slopesCommand, soilCommand } from './terrain.js';
 
 const COMMANDS: Record<string, { summary: string; help: string; run: (argv: string[], io: Io) => Promise<number> }> = {
@@ -26,6 +27,7 @@ const COMMANDS: Record<string, { summary: string; help: string; run: (argv: stri
   dust: { summary: 'dust over-limit alarms and monitor completeness', help: DUST_HELP, run: dustCommand },
   cameras: { summary: 'video coverage of the license by cameras, with line of sight on a DEM', help: CAMERAS_HELP, run: camerasCommand },
   fence: { summary: 'check GPS tracks against license boundaries (electronic fence)', help: FENCE_HELP, run: fenceCommand },
+  serve: { summary: 'live fence and dust alarms from MQTT and HTTP feeds (durable, at-least-once)', help: SERVE_HELP, run: serveCommand },
 };
 
 export const HELP = `Usage: greenmine <command> [options]

@@ -83,6 +83,25 @@ function resolve(options: EventOptions): Resolved {
   return r;
 }
 
+/** JSON has no NaN or ±Infinity: they are saved as strings. */
+type SavedNumber = number | 'NaN' | 'Infinity' | '-Infinity';
+const num = (x: number): SavedNumber => (Number.isFinite(x) ? x : (String(x) as SavedNumber));
+const unnum = (x: SavedNumber): number => (typeof x === 'number' ? x : Number(x));
+
+type SavedRun = [startIndex: number, startS: number, endIndex: number, endS: number, fixes: number, extreme: SavedNumber, license: string | null];
+
+/** A device's fence state as JSON (`EventEngine.saveState`). */
+export interface SavedDeviceState {
+  device: string;
+  n: SavedNumber[];
+  home: string | null;
+  nearest: string | null;
+  witness: [string, number, number, number] | null;
+  out: SavedRun | null;
+  warn: SavedRun | null;
+  floor: SavedRun | null;
+}
+
 interface Run {
   startIndex: number;
   startS: number;
@@ -111,7 +130,7 @@ const MAX_METRES_PER_DEG_LAT = 111_700;
 const MOVE_FACTOR = 1.01;
 
 /** Per-device state: the open runs and the previous fix. */
-class DeviceState {
+export class DeviceState {
   index = 0;
   prevT = NaN;
   prevLon = NaN;
@@ -169,7 +188,12 @@ export class EventEngine {
   private emit(s: DeviceState, type: FenceEventType, run: Run, firstBack: number | null, out: FenceEvent[]): void {
     const durationS = run.endS - run.startS;
     if (run.fixes < this.o.minFixes || durationS < this.o.minDurationS) return;
-    out.push({
+    out.push(this.event(s, type, run, firstBack));
+  }
+
+  private event(s: DeviceState, type: FenceEventType, run: Run, firstBack: number | null): FenceEvent {
+    const durationS = run.endS - run.startS;
+    return {
       type,
       device: s.device,
       licenseId: this.id(run.license),
@@ -181,7 +205,64 @@ export class EventEngine {
       startIndex: run.startIndex,
       endIndex: run.endIndex,
       firstBackIndex: firstBack,
-    });
+    };
+  }
+
+  /**
+   * The runs still open on a device that already qualify as events (enough
+   * fixes and duration): what `finish` would close now. A live service
+   * announces them as open alarms; each becomes, unchanged in type, license
+   * and start, the event the batch API reports once the run ends.
+   */
+  openEvents(s: DeviceState, out: FenceEvent[]): void {
+    if (s.out) this.emit(s, this.o.mode === 'province' ? 'outside-all' : 'out-of-bounds', s.out, null, out);
+    if (s.warn) this.emit(s, 'pre-warning', s.warn, null, out);
+    if (s.floor) this.emit(s, 'below-floor', s.floor, null, out);
+  }
+
+  /** Whether a device has a run open (qualified or not). */
+  hasOpenRun(s: DeviceState): boolean {
+    return s.out !== null || s.warn !== null || s.floor !== null;
+  }
+
+  /**
+   * A device's state as plain JSON (licenses by id, so a checkpoint survives a
+   * change of the license set: runs of a license no longer there keep no
+   * license, the cached boundary witness is dropped).
+   */
+  saveState(s: DeviceState): SavedDeviceState {
+    const ids = this.fence.licenseIds;
+    const lic = (i: number): string | null => (i >= 0 ? ids[i]! : null);
+    const run = (r: Run | null): SavedRun | null => (r ? [r.startIndex, r.startS, r.endIndex, r.endS, r.fixes, num(r.extreme), lic(r.license)] : null);
+    return {
+      device: s.device,
+      n: [s.index, s.prevT, s.prevLon, s.prevLat, s.prevD, s.prevEdge, s.lowD, s.highD, s.cosLat, s.cosMax].map(num),
+      home: lic(s.home),
+      nearest: lic(s.nearest),
+      witness: s.witnessLicense >= 0 ? [lic(s.witnessLicense)!, s.witness[0]!, s.witness[1]!, s.witness[2]!] : null,
+      out: run(s.out),
+      warn: run(s.warn),
+      floor: run(s.floor),
+    };
+  }
+
+  restoreState(saved: SavedDeviceState): DeviceState {
+    const s = new DeviceState(saved.device);
+    const index = new Map(this.fence.licenseIds.map((id, i) => [id, i]));
+    const lic = (id: string | null): number => (id === null ? -1 : (index.get(id) ?? -1));
+    const n = saved.n.map(unnum);
+    [s.index, s.prevT, s.prevLon, s.prevLat, s.prevD, s.prevEdge, s.lowD, s.highD, s.cosLat, s.cosMax] = n as [number, number, number, number, number, number, number, number, number, number];
+    s.home = lic(saved.home);
+    s.nearest = lic(saved.nearest);
+    if (saved.witness && lic(saved.witness[0]) >= 0 && this.fence.licenseIds.length === index.size) {
+      s.witnessLicense = lic(saved.witness[0]);
+      s.witness.set(saved.witness.slice(1) as number[]);
+    }
+    const run = (r: SavedRun | null): Run | null => (r ? { startIndex: r[0], startS: r[1], endIndex: r[2], endS: r[3], fixes: r[4], extreme: unnum(r[5]), license: lic(r[6]) } : null);
+    s.out = run(saved.out);
+    s.warn = run(saved.warn);
+    s.floor = run(saved.floor);
+    return s;
   }
 
   /**

@@ -245,6 +245,28 @@ export class DustMonitor {
     return out;
   }
 
+  /** The station's alarm still open (its mean over the windows so far), or null. */
+  openAlarm(station: string): DustAlarm | null {
+    const open = this.states.get(station)?.open;
+    return open ? this.finishAlarm(open) : null;
+  }
+
+  /** Every station's state as JSON (a checkpoint; NaN keys saved as null). */
+  save(): Record<string, unknown> {
+    return Object.fromEntries(
+      [...this.states].map(([k, s]) => [k, { ...s, calendarKey: Number.isNaN(s.calendarKey) ? null : s.calendarKey, dayKey: Number.isNaN(s.dayKey) ? null : s.dayKey, lastT: Number.isFinite(s.lastT) ? s.lastT : null }]),
+    );
+  }
+
+  /** The state `save` returned. */
+  restore(saved: Record<string, unknown>): void {
+    this.states.clear();
+    for (const [k, v] of Object.entries(saved)) {
+      const s = v as Record<string, unknown>;
+      this.states.set(k, { ...(s as unknown as StationState), calendarKey: s.calendarKey === null ? NaN : Number(s.calendarKey), dayKey: s.dayKey === null ? NaN : Number(s.dayKey), lastT: s.lastT === null ? -Infinity : Number(s.lastT) });
+    }
+  }
+
   /** Close everything (end of data). */
   flush(): DustAlarm[] {
     const out: DustAlarm[] = [];

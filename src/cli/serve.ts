@@ -1,0 +1,65 @@
+import { loadServeConfig } from '../serve/config.js';
+import { startService } from '../serve/run.js';
+import { EXIT_OK, guard, type Io, parse, UsageError, wantsJson } from './args.js';
+
+export const SERVE_HELP = `Usage: greenmine serve --config <serve.json> [--json]
+
+Run the fence and dust alarm service on live feeds (R5.1 越界及时预警, R4.1/R5.4 扬尘超标报警).
+
+Reads positions from MQTT (greenmine/positions/<device>, QoS 1, persistent session) and over
+HTTP (POST /positions, NDJSON or a track CSV), dust readings likewise (greenmine/readings/<station>,
+POST /readings). Raises the batch fence's events live: an "open" alarm when the rule fires and a
+"closed" one when it ends, published with QoS 1 on greenmine/alarms/<licenseId>, to webhooks and to
+GET /alarms/stream (Server-Sent Events). GET / is a live page; GET /health, GET /metrics (Prometheus).
+
+State (a checkpoint and a write-ahead log) lives in stateDir: a service killed at any moment
+restarts where it was. Delivery is at least once, with ids that do not change: deduplicate by id.
+SIGTERM or Ctrl-C drains, checkpoints and exits. The configuration's schema: schemas/serve.schema.json;
+docs/serve.md explains the messages, guarantees and endpoints.
+
+Options:
+  --config <file>   the service configuration (paths inside its folder unless allowOutside)
+  --json            print the start line as JSON (the HTTP URL, what was recovered)
+  -q, --quiet       errors only;  -v, --verbose  say more;  --version
+  -h, --help        show this help
+`;
+
+export async function serveCommand(argv: string[], io: Io): Promise<number> {
+  const json = wantsJson(argv);
+  return guard(io, json, async () => {
+    const { values } = parse(argv, { config: { type: 'string', short: 'c' } });
+    if (values.help) {
+      io.stdout(SERVE_HELP);
+      return EXIT_OK;
+    }
+    if (!values.config) throw new UsageError(`serve needs --config <serve.json>\n\n${SERVE_HELP}`);
+    const config = loadServeConfig(values.config);
+    const running = await startService(config);
+    const { service } = running;
+    const info = {
+      http: running.http.url,
+      mqtt: config.mqtt?.url ?? null,
+      licenses: service.licenses.length,
+      stateDir: config.stateDir,
+      recovered: running.recovered,
+      pid: process.pid,
+    };
+    io.stdout(
+      json
+        ? `${JSON.stringify(info)}\n`
+        : `greenmine serve: ${info.licenses} licenses; ${info.http}${info.mqtt ? `; broker ${info.mqtt}` : ''}; state ${info.stateDir} (${info.recovered.devices} devices restored, ${info.recovered.logEntries} log entries replayed)\n`,
+    );
+    if (io.verbose) service.on('error', (e) => io.stderr(`${e.code} ${e.topic}: ${e.message}\n`));
+    await new Promise<void>((resolve) => {
+      const stop = (): void => {
+        process.off('SIGTERM', stop);
+        process.off('SIGINT', stop);
+        running.stop().then(resolve, resolve);
+      };
+      process.on('SIGTERM', stop);
+      process.on('SIGINT', stop);
+    });
+    if (!json) io.stderr('greenmine serve: drained and checkpointed\n');
+    return EXIT_OK;
+  });
+}
