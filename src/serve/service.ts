@@ -247,8 +247,18 @@ export class LiveService {
   /** A transport confirmed an alarm (the broker acknowledged it): logged, so a restart does not send it again. */
   confirmed(alarm: Alarm): void {
     const key = `${alarm.id}:${alarm.state}`;
-    if (this.outbox.delete(key)) this.store.log('a', key);
+    if (!this.outbox.delete(key)) return;
+    this.store.log('a', key);
+    if (!this.flushQueued) {
+      this.flushQueued = true;
+      setImmediate(() => {
+        this.flushQueued = false;
+        this.store.flush();
+      });
+    }
   }
+
+  private flushQueued = false;
 
   private deliver(alarm: Alarm): void {
     if (this.replaying) {

@@ -70,7 +70,7 @@ export class StateStore<T> {
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw new GreenmineError('SERVE_STATE_LOCKED', `state folder ${dir}: cannot take the lock (${(err as Error).message})`, { file: lock });
         const pid = Number(readFileSync(lock, 'utf8'));
-        if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && processAlive(pid)) throw new GreenmineError('SERVE_STATE_LOCKED', `state folder ${dir} is in use by process ${pid}`, { file: lock });
+        if (Number.isInteger(pid) && pid > 0 && (pid === process.pid || processAlive(pid))) throw new GreenmineError('SERVE_STATE_LOCKED', `state folder ${dir} is in use by process ${pid}`, { file: lock });
         unlinkSync(lock); // left by a service that died
       }
     }

@@ -1,0 +1,386 @@
+/**
+ * `greenmine serve` against a real Mosquitto: fixes published over MQTT give
+ * the batch API's events; a service killed with SIGKILL mid-excursion and
+ * restarted gives the same alarms; malformed messages are reported and never
+ * stop it; HTTP ingest, token, metrics, SSE and webhooks.
+ */
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { connectAsync, type MqttClient } from 'mqtt';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fleetTracks } from '../bench/fleet.js';
+import { detectEvents, type FenceEvent, FenceIndex } from '../src/fence/index.js';
+import { isoLocal } from '../src/io/time.js';
+import { loadLicenses } from '../src/license/index.js';
+import { loadServeConfig, startService } from '../src/serve/index.js';
+import type { Alarm } from '../src/serve/live.js';
+import { loadTracks, type Track } from '../src/track/index.js';
+import { type Broker, startBroker } from './broker.js';
+import { fixture } from './helpers.js';
+
+const CLI = new URL('../dist/src/cli/main.js', import.meta.url).pathname;
+const [license] = await loadLicenses(fixture('scene-a/license_corners.txt'));
+const fence = FenceIndex.build([license!]);
+const [excavator] = loadTracks(fixture('scene-a/excavator.csv')).tracks;
+const OPTIONS = { toleranceM: 5, warnDistanceM: 8, maxGapS: 8, minFixes: 1 };
+
+/** The track, then parked deep inside for 60 s (so every event ends and leaves the reorder window). */
+function parked(track: Track): Track {
+  const n = track.timeS.length;
+  const extra = 14;
+  const grow = (a: Float64Array, f: (i: number) => number): Float64Array => Float64Array.from({ length: n + extra }, (_, i) => (i < n ? a[i]! : f(i - n)));
+  return { ...track, timeS: grow(track.timeS, (i) => track.timeS[n - 1]! + 5 * (i + 1)), lon: grow(track.lon, () => excavator!.lon[0]!), lat: grow(track.lat, () => excavator!.lat[0]!), eleM: null };
+}
+
+const key = (e: { type: string; device: string; startS: number; endS: number; maxDistanceM: number | null }): string => `${e.type}|${e.device}|${e.startS}|${e.endS}|${e.maxDistanceM === null ? '' : e.maxDistanceM.toFixed(6)}`;
+
+function expectedAlarms(tracks: Track[]): string[] {
+  return tracks
+    .flatMap((t) => detectEvents(fence, t, OPTIONS))
+    .map(key)
+    .sort();
+}
+
+/** What a subscriber that deduplicates by (id, state) keeps as final: the closed messages (a redelivered open may come later). */
+function finalAlarms(alarms: Alarm[]): string[] {
+  const byId = new Map<string, Alarm>();
+  for (const a of alarms) if (a.state === 'closed') byId.set(a.id, a);
+  return [...byId.values()]
+    .filter((a) => !a.retracted)
+    .map((a) => key({ type: a.type, device: a.device!, startS: a.startS, endS: a.endS!, maxDistanceM: a.maxDistanceM ?? null }))
+    .sort();
+}
+
+function configDir(broker: Broker | null, extra: Record<string, unknown> = {}, clientId = `gm-${Math.random().toString(36).slice(2)}`): string {
+  const dir = mkdtempSync(join(tmpdir(), 'greenmine-serve-'));
+  copyFileSync(fixture('scene-a/license_corners.txt'), join(dir, 'license.txt'));
+  copyFileSync(fixture('sensors/stations.csv'), join(dir, 'stations.csv'));
+  const config = {
+    licenses: ['license.txt'],
+    stateDir: 'state',
+    reorderWindowS: 30,
+    checkpointIntervalS: 0.5,
+    thresholds: { fenceToleranceM: 5, maxGapS: 8, minExcursionFixes: 1 },
+    fence: { warnDistanceM: 8 },
+    dust: { rules: ['gb16297'], stations: 'stations.csv' },
+    ...(broker ? { mqtt: { url: broker.url, clientId } } : {}),
+    http: { listen: '127.0.0.1:0' },
+    ...extra,
+  };
+  writeFileSync(join(dir, 'serve.json'), JSON.stringify(config));
+  return dir;
+}
+
+async function subscriber(broker: Broker, topic = 'greenmine/alarms/#'): Promise<{ client: MqttClient; messages: Array<Record<string, unknown>> }> {
+  const client = await connectAsync(broker.url, { clientId: `sub-${Math.random().toString(36).slice(2)}`, protocolVersion: 5 });
+  const messages: Array<Record<string, unknown>> = [];
+  client.on('message', (_t, payload) => messages.push(JSON.parse(payload.toString()) as Record<string, unknown>));
+  await client.subscribeAsync(topic, { qos: 1 });
+  return { client, messages };
+}
+
+async function publishFixes(client: MqttClient, tracks: Track[], from = 0, to = Infinity): Promise<number> {
+  // Interleaved in time, each device in order.
+  const fixes: Array<{ d: string; t: number; lon: number; lat: number }> = [];
+  for (const tr of tracks) for (let i = 0; i < tr.timeS.length; i++) fixes.push({ d: tr.deviceId, t: tr.timeS[i]!, lon: tr.lon[i]!, lat: tr.lat[i]! });
+  fixes.sort((a, b) => a.t - b.t || a.d.localeCompare(b.d));
+  const slice = fixes.slice(from, to);
+  await Promise.all(slice.map((f, i) => client.publishAsync(`greenmine/positions/${f.d}`, JSON.stringify({ t: i % 2 ? f.t : isoLocal(f.t), lon: f.lon, lat: f.lat }), { qos: 1 })));
+  return fixes.length;
+}
+
+async function until(what: string, cond: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Every device's last applied fix is its track's last. */
+async function caughtUp(url: string, tracks: Track[]): Promise<boolean> {
+  const state = (await (await fetch(`${url}/state`)).json()) as { devices: Array<{ device: string; t: number }> };
+  const last = new Map(state.devices.map((d) => [d.device, d.t]));
+  return tracks.every((t) => last.get(t.deviceId) === t.timeS[t.timeS.length - 1]);
+}
+
+function startCli(dir: string): Promise<{ child: ChildProcess; url: string; info: Record<string, unknown> }> {
+  const child = spawn(process.execPath, [CLI, 'serve', '--config', join(dir, 'serve.json'), '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (d) => (stderr += d));
+  return new Promise((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout! });
+    lines.once('line', (line) => {
+      const info = JSON.parse(line) as Record<string, unknown>;
+      resolve({ child, url: String(info.http), info });
+    });
+    child.once('exit', (code) => reject(new Error(`serve exited ${code}: ${stderr}`)));
+  });
+}
+
+let broker: Broker;
+beforeAll(async () => {
+  broker = await startBroker();
+});
+afterAll(async () => {
+  await broker?.stop();
+});
+
+describe('greenmine serve on Mosquitto', () => {
+  it('a fleet of 200 interleaved devices published over MQTT: the batch events, each id opened and closed once', async () => {
+    const dir = configDir(broker);
+    const running = await startService(loadServeConfig(join(dir, 'serve.json')));
+    const sub = await subscriber(broker);
+    const pub = await connectAsync(broker.url, { protocolVersion: 5 });
+    try {
+      const tracks = fleetTracks(excavator!, 200, 5).map(parked);
+      const total = await publishFixes(pub, tracks);
+      await until('all fixes', () => running.service.metrics.fixesIn === total);
+      const expected = expectedAlarms(tracks);
+      expect(expected.length).toBeGreaterThan(400);
+      await until('the alarms', () => finalAlarms(sub.messages as unknown as Alarm[]).length >= expected.length);
+      expect(finalAlarms(sub.messages as unknown as Alarm[])).toEqual(expected);
+      // In-order per device: no retractions, each id open then closed, exactly once.
+      const states = new Map<string, string[]>();
+      for (const m of sub.messages) states.set(String(m.id), [...(states.get(String(m.id)) ?? []), String(m.state)]);
+      for (const s of states.values()) expect(s).toEqual(['open', 'closed']);
+      // Times with the service's offset; topics by license.
+      expect(String(sub.messages[0]!.start)).toMatch(/\+08:00$/);
+      const metrics = await (await fetch(`${running.http.url}/metrics`)).text();
+      expect(metrics).toContain(`greenmine_fixes_total ${total}`);
+      expect(metrics).toMatch(/greenmine_alarms_total\{type="out-of-bounds"\} \d+/);
+    } finally {
+      await sub.client.endAsync();
+      await pub.endAsync();
+      await running.stop();
+    }
+  }, 120_000);
+
+  it('mosquitto_pub -l with one JSON fix per line (device from the topic): the batch events of the reference track', async () => {
+    const dir = configDir(broker);
+    const running = await startService(loadServeConfig(join(dir, 'serve.json')));
+    const sub = await subscriber(broker, 'greenmine/alarms/#');
+    try {
+      const track = { ...parked(excavator!), deviceId: 'exc1' };
+      const lines = Array.from(track.timeS, (t, i) => JSON.stringify({ t: isoLocal(t), lon: track.lon[i], lat: track.lat[i] })).join('\n');
+      const r = spawnSync('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(broker.port), '-q', '1', '-l', '-t', 'greenmine/positions/exc1'], { input: `${lines}\n` });
+      expect(r.status).toBe(0);
+      await until('the fixes', () => running.service.metrics.fixesIn === track.timeS.length);
+      const expected = expectedAlarms([track]);
+      await until('the alarms', () => finalAlarms(sub.messages as unknown as Alarm[]).length >= expected.length);
+      expect(finalAlarms(sub.messages as unknown as Alarm[])).toEqual(expected);
+      const oob = sub.messages.find((m) => m.type === 'out-of-bounds' && m.state === 'closed')!;
+      expect(oob).toMatchObject({ device: 'exc1', licenseId: 'license.txt' });
+      expect(Number(oob.maxDistanceM)).toBeGreaterThan(5);
+    } finally {
+      await sub.client.endAsync();
+      await running.stop();
+    }
+  }, 60_000);
+
+  it('killed with SIGKILL mid-excursion while fixes keep coming, restarted: the same alarms as an uninterrupted run', async () => {
+    // No checkpoint before the kill: everything since the start is recovered from the write-ahead log.
+    const dir = configDir(broker, { checkpointIntervalS: 3600 }, 'gm-kill-test');
+    const tracks = fleetTracks(excavator!, 40, 9).map(parked);
+    const expected = expectedAlarms(tracks);
+    const sub = await subscriber(broker);
+    const pub = await connectAsync(broker.url, { protocolVersion: 5 });
+    let first = await startCli(dir);
+    try {
+      const all = tracks.reduce((n, t) => n + t.timeS.length, 0);
+      const cut1 = Math.floor(all * 0.4),
+        cut2 = Math.floor(all * 0.7);
+      await publishFixes(pub, tracks, 0, cut1);
+      // Mid-stream: some alarms open, not all closed.
+      await until('open alarms', () => sub.messages.some((m) => m.state === 'open'));
+      const sending = publishFixes(pub, tracks, cut1, cut2);
+      await new Promise((r) => setTimeout(r, 30)); // kill it while it takes these
+      first.child.kill('SIGKILL');
+      await sending;
+      await new Promise<void>((r) => (first.child.exitCode !== null || first.child.signalCode !== null ? r() : first.child.once('exit', () => r())));
+      expect(first.child.signalCode).toBe('SIGKILL');
+      // Published while it is down: held by the broker in the persistent session.
+      await publishFixes(pub, tracks, cut2);
+      first = await startCli(dir);
+      expect((first.info.recovered as { logEntries: number }).logEntries).toBeGreaterThan(0);
+      await until('caught up', () => caughtUp(first.url, tracks), 60_000);
+      await until('the alarms', () => finalAlarms(sub.messages as unknown as Alarm[]).length >= expected.length, 30_000);
+      expect(finalAlarms(sub.messages as unknown as Alarm[])).toEqual(expected);
+      // Deduplicated by id and state, each alarm was published open and closed.
+      const states = new Map<string, Set<string>>();
+      for (const m of sub.messages) states.set(String(m.id), (states.get(String(m.id)) ?? new Set()).add(String(m.state)));
+      for (const s of states.values()) expect([...s].sort()).toEqual(['closed', 'open']);
+      // SIGTERM drains and checkpoints: the log is empty afterwards.
+      first.child.kill('SIGTERM');
+      const code = await new Promise<number | null>((r) => first.child.once('exit', (c) => r(c)));
+      expect(code).toBe(0);
+      expect(statSync(join(dir, 'state', 'wal.log')).size).toBe(0);
+      expect(JSON.parse(readFileSync(join(dir, 'state', 'checkpoint.json'), 'utf8')).format).toBe('greenmine-serve-checkpoint');
+      expect(existsSync(join(dir, 'state', 'lock'))).toBe(false);
+    } finally {
+      if (first.child.exitCode === null) first.child.kill('SIGKILL');
+      await sub.client.endAsync();
+      await pub.endAsync();
+    }
+  }, 180_000);
+
+  it('malformed messages are counted and published on greenmine/errors with their code and topic; the service goes on', async () => {
+    const dir = configDir(broker);
+    const running = await startService(loadServeConfig(join(dir, 'serve.json')));
+    const errors = await subscriber(broker, 'greenmine/errors');
+    const pub = await connectAsync(broker.url, { protocolVersion: 5 });
+    try {
+      const t = excavator!.timeS[0]!;
+      const bad: Array<[string, string, string]> = [
+        ['greenmine/positions/a', '{not json', 'MSG_BAD_JSON'],
+        ['greenmine/positions/a', '[1,2]', 'MSG_BAD_JSON'],
+        ['greenmine/positions/a', JSON.stringify({ t, lon: 119.95 }), 'MSG_BAD_FIX'],
+        ['greenmine/positions/a', JSON.stringify({ t, lon: 30.57, lat: 119.95 }), 'MSG_BAD_FIX'],
+        ['greenmine/positions/a', JSON.stringify({ t: 'yesterday', lon: 119.95, lat: 30.57 }), 'MSG_BAD_FIX'],
+        ['greenmine/positions/a', JSON.stringify({ t, lon: 119.95, lat: 30.57, frame: 'utm' }), 'MSG_BAD_FIX'],
+        ['greenmine/readings/D1', JSON.stringify({ t, tsp: 0.3, unit: 'ppm' }), 'MSG_BAD_READING'],
+        ['greenmine/readings/D1', JSON.stringify({ t, tsp: -1 }), 'MSG_BAD_READING'],
+      ];
+      for (const [topic, payload] of bad) await pub.publishAsync(topic, payload, { qos: 1 });
+      await pub.publishAsync('greenmine/positions/good', JSON.stringify({ t, lon: excavator!.lon[0], lat: excavator!.lat[0], frame: 'gcj02' }), { qos: 1 });
+      await until('the error reports', () => errors.messages.length === bad.length);
+      expect(errors.messages.map((m) => m.code)).toEqual(bad.map((b) => b[2]));
+      expect(errors.messages.map((m) => m.topic)).toEqual(bad.map((b) => b[0]));
+      await until('the good fix', () => running.service.metrics.fixesIn === 1);
+      const metrics = await (await fetch(`${running.http.url}/metrics`)).text();
+      expect(metrics).toContain('greenmine_malformed_total{code="MSG_BAD_FIX"} 4');
+      expect(metrics).toContain('greenmine_malformed_total{code="MSG_BAD_JSON"} 2');
+      // A late fix: older than the window, refused and reported.
+      for (let i = 0; i < 3; i++) await pub.publishAsync('greenmine/positions/good', JSON.stringify({ t: t + 100 + i * 60, lon: excavator!.lon[0], lat: excavator!.lat[0] }), { qos: 1 });
+      await pub.publishAsync('greenmine/positions/good', JSON.stringify({ t: t + 10, lon: excavator!.lon[0], lat: excavator!.lat[0] }), { qos: 1 });
+      await until('the late report', () => errors.messages.some((m) => m.code === 'MSG_LATE'));
+      expect(running.service.metrics.late).toBe(1);
+    } finally {
+      await errors.client.endAsync();
+      await pub.endAsync();
+      await running.stop();
+    }
+  }, 60_000);
+});
+
+describe('greenmine serve over HTTP', () => {
+  it('POST /positions (NDJSON and CSV) and /readings, the bearer token, /health, /metrics, SSE, the live page and a webhook retried', async () => {
+    let hits = 0;
+    const received: Alarm[] = [];
+    const hook = createServer((req, res) => {
+      let body = '';
+      req.on('data', (d) => (body += d));
+      req.on('end', () => {
+        hits++;
+        if (hits === 1) {
+          res.writeHead(500).end(); // fails once: retried
+          return;
+        }
+        received.push(JSON.parse(body) as Alarm);
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((r) => hook.listen(0, '127.0.0.1', () => r()));
+    const hookUrl = `http://127.0.0.1:${(hook.address() as { port: number }).port}/alarms`;
+    const token = 'secret-token-123';
+    const dir = configDir(null, { http: { listen: '127.0.0.1:0', token }, webhooks: [{ url: hookUrl }], reorderWindowS: 0 });
+    const running = await startService(loadServeConfig(join(dir, 'serve.json')));
+    const url = running.http.url;
+    const auth = { authorization: `Bearer ${token}` };
+    try {
+      expect((await fetch(`${url}/health`)).status).toBe(401);
+      expect((await fetch(`${url}/positions`, { method: 'POST', body: '{}' })).status).toBe(401);
+      const health = (await (await fetch(`${url}/health`, { headers: auth })).json()) as Record<string, unknown>;
+      expect(health).toMatchObject({ status: 'ok', mqtt: 'off' });
+      expect(url).toMatch(/^http:\/\/127\.0\.0\.1:/);
+
+      // SSE: alarms as they happen.
+      const controller = new AbortController();
+      const stream = await fetch(`${url}/alarms/stream?token=${token}`, { signal: controller.signal });
+      expect(stream.headers.get('content-type')).toBe('text/event-stream');
+      let sseText = '';
+      const reading = (async () => {
+        const decoder = new TextDecoder();
+        try {
+          for await (const chunk of stream.body!) sseText += decoder.decode(chunk as Uint8Array);
+        } catch {
+          // aborted
+        }
+      })();
+
+      // NDJSON: half the track with devices named in the messages, one bad line.
+      const track = parked(excavator!);
+      const half = Math.floor(track.timeS.length / 2);
+      const ndjson = [...Array.from({ length: half }, (_, i) => JSON.stringify({ device: 'h1', t: track.timeS[i], lon: track.lon[i], lat: track.lat[i] })), 'oops'].join('\n');
+      const r1 = (await (await fetch(`${url}/positions`, { method: 'POST', headers: auth, body: ndjson })).json()) as Record<string, unknown>;
+      expect(r1).toMatchObject({ accepted: half, refused: 1 });
+      expect((r1.errors as Array<{ line: number; code: string }>)[0]).toMatchObject({ line: half + 1, code: 'MSG_BAD_JSON' });
+      // CSV: the rest, as the batch commands read tracks.
+      const csv = ['device,time,lon,lat', ...Array.from({ length: track.timeS.length - half }, (_, k) => `h1,${track.timeS[half + k]},${track.lon[half + k]},${track.lat[half + k]}`)].join('\n');
+      const r2 = (await (await fetch(`${url}/positions`, { method: 'POST', headers: { ...auth, 'content-type': 'text/csv' }, body: csv })).json()) as Record<string, unknown>;
+      expect(r2).toMatchObject({ accepted: track.timeS.length - half, refused: 0 });
+      const expected = expectedAlarms([{ ...track, deviceId: 'h1' }]);
+      const closed = (): string[] =>
+        [...sseText.matchAll(/event: alarm\ndata: (.*)\n/g)]
+          .map((m) => JSON.parse(m[1]!) as Alarm)
+          .filter((a) => a.state === 'closed')
+          .map((a) => key({ type: a.type, device: a.device!, startS: a.startS, endS: a.endS!, maxDistanceM: a.maxDistanceM ?? null }))
+          .sort();
+      await until('SSE alarms', () => closed().length >= expected.length);
+      expect(closed()).toEqual(expected);
+      // The webhook got every alarm, in order, after its first failure was retried.
+      await until('webhook deliveries', () => received.length === expected.length * 2, 20_000);
+      expect(received.filter((a) => a.state === 'closed').length).toBe(expected.length);
+
+      // Readings (the CSV the dust command reads): alarms of stations placed in the license.
+      const readings = readFileSync(fixture('sensors/readings.csv'));
+      const r3 = (await (await fetch(`${url}/readings`, { method: 'POST', headers: { ...auth, 'content-type': 'text/csv' }, body: readings })).json()) as Record<string, unknown>;
+      expect(Number(r3.accepted)).toBeGreaterThan(10);
+      await until('a dust alarm', () => /"type":"dust"/.test(sseText));
+
+      const metrics = await (await fetch(`${url}/metrics`, { headers: auth })).text();
+      expect(metrics).toContain(`greenmine_fixes_total ${track.timeS.length}`);
+      expect(metrics).toContain('# TYPE greenmine_alarms_total counter');
+      const page = await fetch(`${url}/?token=${token}`);
+      const html = await page.text();
+      expect(page.headers.get('content-type')).toContain('text/html');
+      expect(html).not.toMatch(/https?:\/\//); // nothing fetched from elsewhere
+      expect((await fetch(`${url}/nope`, { headers: auth })).status).toBe(404);
+      const big = await fetch(`${url}/positions`, { method: 'POST', headers: auth, body: 'x'.repeat(70 << 20) }).catch(() => null);
+      if (big) expect(big.status).toBe(413);
+      controller.abort();
+      await reading;
+    } finally {
+      await running.stop();
+      hook.close();
+    }
+  }, 90_000);
+
+  it('refuses a config whose paths leave its folder, a state folder in use, and an address in use', async () => {
+    const dir = configDir(null, { licenses: ['../elsewhere.txt'] });
+    expect(() => loadServeConfig(join(dir, 'serve.json'))).toThrow(expect.objectContaining({ code: 'PATH_OUTSIDE_ROOT' }));
+    const dir2 = configDir(null, { mqtt: { url: 'http://x' } });
+    expect(() => loadServeConfig(join(dir2, 'serve.json'))).toThrow(expect.objectContaining({ code: 'SERVE_CONFIG_INVALID' }));
+    const dir3 = configDir(null);
+    const a = await startService(loadServeConfig(join(dir3, 'serve.json')));
+    try {
+      await expect(startService(loadServeConfig(join(dir3, 'serve.json')))).rejects.toMatchObject({ code: 'SERVE_STATE_LOCKED' });
+      const port = new URL(a.http.url).port;
+      const dir4 = configDir(null, { http: { listen: `127.0.0.1:${port}` } });
+      await expect(startService(loadServeConfig(join(dir4, 'serve.json')))).rejects.toMatchObject({ code: 'SERVE_LISTEN' });
+      // The failed start released its state folder.
+      expect(existsSync(join(dir4, 'state', 'lock'))).toBe(false);
+    } finally {
+      await a.stop();
+    }
+    // A broker that is not there.
+    const dir5 = configDir(null, { mqtt: { url: 'mqtt://127.0.0.1:1' } });
+    await expect(startService(loadServeConfig(join(dir5, 'serve.json')))).rejects.toMatchObject({ code: 'SERVE_BROKER' });
+  }, 30_000);
+});
+
+export type { FenceEvent };
