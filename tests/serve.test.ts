@@ -19,7 +19,7 @@ import { loadLicenses } from '../src/license/index.js';
 import { loadServeConfig, startService } from '../src/serve/index.js';
 import type { Alarm } from '../src/serve/live.js';
 import { loadTracks, type Track } from '../src/track/index.js';
-import { type Broker, startBroker } from './broker.js';
+import { type Broker, startBroker } from '../bench/broker.js';
 import { fixture } from './helpers.js';
 
 const CLI = new URL('../dist/src/cli/main.js', import.meta.url).pathname;

@@ -148,8 +148,11 @@ export class DeviceState {
   /** The latitude cosMax was computed around: the largest cos(latitude) within 0.05° of it. */
   cosLat = NaN;
   cosMax = 1;
-  /** A boundary point of license `witnessLicense` ([block, x, y], see FenceIndex.witnessDistanceM), to bound the distance of far fixes. */
-  readonly witness = new Float64Array(3);
+  /**
+   * A boundary point of license `witnessLicense` ([block, x, y], see FenceIndex.witnessDistanceM), to bound the
+   * distance of far fixes; allocated on a device's first far excursion (most devices never have one).
+   */
+  witness: Float64Array | null = null;
   witnessLicense = -1;
   out: Run | null = null;
   warn: Run | null = null;
@@ -239,7 +242,7 @@ export class EventEngine {
       n: [s.index, s.prevT, s.prevLon, s.prevLat, s.prevD, s.prevEdge, s.lowD, s.highD, s.cosLat, s.cosMax].map(num),
       home: lic(s.home),
       nearest: lic(s.nearest),
-      witness: s.witnessLicense >= 0 ? [lic(s.witnessLicense)!, s.witness[0]!, s.witness[1]!, s.witness[2]!] : null,
+      witness: s.witnessLicense >= 0 && s.witness ? [lic(s.witnessLicense)!, s.witness[0]!, s.witness[1]!, s.witness[2]!] : null,
       out: run(s.out),
       warn: run(s.warn),
       floor: run(s.floor),
@@ -256,7 +259,7 @@ export class EventEngine {
     s.nearest = lic(saved.nearest);
     if (saved.witness && lic(saved.witness[0]) >= 0 && this.fence.licenseIds.length === index.size) {
       s.witnessLicense = lic(saved.witness[0]);
-      s.witness.set(saved.witness.slice(1) as number[]);
+      s.witness = Float64Array.from(saved.witness.slice(1) as number[]);
     }
     const run = (r: SavedRun | null): Run | null => (r ? { startIndex: r[0], startS: r[1], endIndex: r[2], endS: r[3], fixes: r[4], extreme: unnum(r[5]), license: lic(r[6]) } : null);
     s.out = run(saved.out);
@@ -360,13 +363,13 @@ export class EventEngine {
         // Beyond the search radius: the distance to the license matters only when it beats the run's
         // maximum. The distance to the boundary point found last (the witness) bounds it from above;
         // measure only when that bound does not settle it.
-        const witnessM = s.witnessLicense === homeOrNearest ? this.fence.witnessDistanceM(s.witness, lon, lat) : Infinity;
+        const witnessM = s.witnessLicense === homeOrNearest ? this.fence.witnessDistanceM(s.witness!, lon, lat) : Infinity;
         if (witnessM <= r.extreme) {
           distance = -Infinity;
           highD = witnessM;
         } else {
           // The exact distance (and the boundary point it is measured to, the next witness).
-          distance = highD = this.fence.outsideDistanceM(homeOrNearest, lon, lat, s.witness);
+          distance = highD = this.fence.outsideDistanceM(homeOrNearest, lon, lat, (s.witness ??= new Float64Array(3)));
           s.witnessLicense = homeOrNearest;
         }
       }

@@ -18,6 +18,7 @@ import { type DustRule, parseRule } from '../sensors/dust.js';
 export interface ServeConfigFile {
   licenses: string[];
   stateDir: string;
+  durable?: boolean;
   allowOutside?: boolean;
   timeZone?: string;
   reorderWindowS?: number;
@@ -35,6 +36,8 @@ export interface ServeConfig {
   file: string;
   licenseFiles: string[];
   stateDir: string;
+  /** Write-ahead log and checkpoints (default); false: state in memory only. */
+  durable: boolean;
   timeZone: string;
   reorderWindowS: number;
   checkpointIntervalS: number;
@@ -135,6 +138,7 @@ export function loadServeConfig(file: string): ServeConfig {
     file,
     licenseFiles,
     stateDir: inside(c.stateDir, 'stateDir'),
+    durable: c.durable ?? true,
     timeZone,
     reorderWindowS: c.reorderWindowS ?? 30,
     checkpointIntervalS: c.checkpointIntervalS ?? 5,

@@ -58,10 +58,10 @@ interface LiveDevice {
   /** Fixes in the window, in time order: [t, lon, lat, ele] each. */
   pending: number[];
   lastCommittedT: number;
-  /** Open alarms announced and not yet closed: id → the event as announced. */
-  announced: Map<string, FenceEvent>;
-  /** Events the speculative state closed that the committed state has not (yet). */
-  specClosed: Set<string>;
+  /** Open alarms announced and not yet closed: id → the event as announced (null when none: most devices). */
+  announced: Map<string, FenceEvent> | null;
+  /** Events the speculative state closed that the committed state has not (yet); null when none. */
+  specClosed: Set<string> | null;
 }
 
 export interface SavedLiveDevice {
@@ -96,7 +96,7 @@ export class LiveFence {
   push(deviceId: string, t: number, lon: number, lat: number, ele: number, sink: AlarmSink): PushResult {
     let dev = this.devices.get(deviceId);
     if (!dev) {
-      dev = { committed: this.engine.newState(deviceId), head: null, pending: [], lastCommittedT: -Infinity, announced: new Map(), specClosed: new Set() };
+      dev = { committed: this.engine.newState(deviceId), head: null, pending: [], lastCommittedT: -Infinity, announced: null, specClosed: null };
       this.devices.set(deviceId, dev);
     }
     if (!(t > dev.lastCommittedT)) return t === dev.lastCommittedT ? 'duplicate' : 'late';
@@ -119,13 +119,13 @@ export class LiveFence {
       this.advance(dev.head, t, lon, lat, ele);
     } else {
       dev.head = this.clone(dev.committed);
-      dev.specClosed.clear();
+      dev.specClosed = null;
       for (let i = 0; i < p.length; i += 4) this.advance(dev.head, p[i]!, p[i + 1]!, p[i + 2]!, p[i + 3]!);
     }
     for (const e of closed.splice(0)) {
       const id = eventKey(e);
-      dev.specClosed.add(id);
-      if (!dev.announced.has(id)) this.open(dev, id, e, sink);
+      (dev.specClosed ??= new Set()).add(id);
+      if (!dev.announced?.has(id)) this.open(dev, id, e, sink);
     }
     // Commit the fixes the window has passed.
     const horizon = p[p.length - 4]! - this.reorderWindowS;
@@ -141,9 +141,9 @@ export class LiveFence {
       for (const e of closed.splice(0)) this.close(dev, e, sink);
     }
     const opened = this.announceOpen(dev, dev.head ?? dev.committed, sink);
-    if (!inOrder) {
+    if (!inOrder && dev.announced) {
       for (const [id, e] of dev.announced) {
-        if (opened.has(id) || dev.specClosed.has(id)) continue;
+        if (opened.has(id) || dev.specClosed?.has(id)) continue;
         dev.announced.delete(id);
         sink({ ...this.fenceAlarm(id, e, 'closed'), retracted: true });
       }
@@ -175,22 +175,22 @@ export class LiveFence {
     for (const e of opens.splice(0)) {
       const id = eventKey(e);
       ids.add(id);
-      if (!dev.announced.has(id)) this.open(dev, id, e, sink);
+      if (!dev.announced?.has(id)) this.open(dev, id, e, sink);
     }
     return ids;
   }
 
   private open(dev: LiveDevice, id: string, e: FenceEvent, sink: AlarmSink): void {
-    dev.announced.set(id, e);
+    (dev.announced ??= new Map()).set(id, e);
     sink(this.fenceAlarm(id, e, 'open'));
   }
 
   /** A committed (final) event: closed, after its open when that was never announced. */
   private close(dev: LiveDevice, e: FenceEvent, sink: AlarmSink): void {
     const id = eventKey(e);
-    if (!dev.announced.has(id)) sink(this.fenceAlarm(id, e, 'open'));
-    dev.announced.delete(id);
-    dev.specClosed.delete(id);
+    if (!dev.announced?.has(id)) sink(this.fenceAlarm(id, e, 'open'));
+    if (dev.announced?.delete(id) && dev.announced.size === 0) dev.announced = null;
+    if (dev.specClosed?.delete(id) && dev.specClosed.size === 0) dev.specClosed = null;
     sink(this.fenceAlarm(id, e, 'closed'));
   }
 
@@ -223,13 +223,13 @@ export class LiveFence {
   *positions(): Generator<{ device: string; t: number; lon: number; lat: number; open: number }> {
     for (const [device, dev] of this.devices) {
       const s = dev.head ?? dev.committed;
-      if (Number.isFinite(s.prevT)) yield { device, t: s.prevT, lon: s.prevLon, lat: s.prevLat, open: dev.announced.size };
+      if (Number.isFinite(s.prevT)) yield { device, t: s.prevT, lon: s.prevLon, lat: s.prevLat, open: dev.announced?.size ?? 0 };
     }
   }
 
   /** The alarms open now (announced, not closed). */
   *openAlarms(): Generator<Alarm> {
-    for (const dev of this.devices.values()) for (const [id, e] of dev.announced) yield this.fenceAlarm(id, e, 'open');
+    for (const dev of this.devices.values()) for (const [id, e] of dev.announced ?? []) yield this.fenceAlarm(id, e, 'open');
   }
 
   save(): Record<string, SavedLiveDevice> {
@@ -239,7 +239,7 @@ export class LiveFence {
         committed: this.engine.saveState(dev.committed),
         pending: dev.pending.map((x) => (Number.isFinite(x) ? x : null)) as number[],
         lastCommittedT: Number.isFinite(dev.lastCommittedT) ? dev.lastCommittedT : null,
-        announced: [...dev.announced],
+        announced: [...(dev.announced ?? [])],
       };
     }
     return out;
@@ -254,14 +254,14 @@ export class LiveFence {
         head: null,
         pending: d.pending.map((x) => (x === null ? NaN : x)),
         lastCommittedT: d.lastCommittedT ?? -Infinity,
-        announced: new Map(d.announced),
-        specClosed: new Set(),
+        announced: d.announced.length ? new Map(d.announced) : null,
+        specClosed: null,
       };
       if (dev.pending.length) {
         dev.head = this.clone(dev.committed);
         const p = dev.pending;
         for (let i = 0; i < p.length; i += 4) this.advance(dev.head, p[i]!, p[i + 1]!, p[i + 2]!, p[i + 3]!);
-        for (const e of this.closed.splice(0)) dev.specClosed.add(eventKey(e));
+        for (const e of this.closed.splice(0)) (dev.specClosed ??= new Set()).add(eventKey(e));
       }
       this.devices.set(id, dev);
     }

@@ -179,7 +179,7 @@ export class LiveService {
     const floors = licenses.map((l) => l.elevationM?.min ?? NaN);
     this.fence = new LiveFence(new EventEngine(this.fenceIndex, config.eventOptions, floors), config.reorderWindowS, this.iso);
     this.dust = new LiveDust(config.dustRules, config.reorderWindowS, this.iso, (s) => stationLicense.get(s) ?? null);
-    this.store = StateStore.open<ServiceState>(config.stateDir);
+    this.store = StateStore.open<ServiceState>(config.stateDir, config.durable);
   }
 
   /** Load the licenses, take the state folder, restore the checkpoint and replay the log. */

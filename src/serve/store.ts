@@ -43,6 +43,7 @@ export class StateStore<T> {
   private readonly walFd: number;
   private seqNext: number;
   private buffered = '';
+  private durable = true;
   readonly checkpoint: Checkpoint<T> | null;
   /** Entries logged after the checkpoint, in order (a torn last line from a crash is left out). */
   readonly replay: LogEntry[];
@@ -58,7 +59,8 @@ export class StateStore<T> {
     this.walFd = openSync(join(dir, 'wal.log'), 'a');
   }
 
-  static open<T>(dir: string): StateStore<T> {
+  /** Without `durable`, nothing is logged or saved (the lock is still taken). */
+  static open<T>(dir: string, durable = true): StateStore<T> {
     mkdirSync(dir, { recursive: true });
     const lock = join(dir, 'lock');
     for (let attempt = 0; ; attempt++) {
@@ -103,7 +105,9 @@ export class StateStore<T> {
           }
         }
       }
-      return new StateStore<T>(dir, checkpoint, replay);
+      const store = new StateStore<T>(dir, checkpoint, replay);
+      store.durable = durable;
+      return store;
     } catch (err) {
       unlinkSync(lock);
       throw err;
@@ -113,6 +117,7 @@ export class StateStore<T> {
   /** Log an entry (buffered until `flush`); returns its number. */
   log(kind: string, body: unknown): number {
     const seq = this.seqNext++;
+    if (!this.durable) return seq;
     this.buffered += `${seq} ${kind} ${JSON.stringify(body)}\n`;
     return seq;
   }
@@ -131,6 +136,7 @@ export class StateStore<T> {
 
   /** Save the state as of entry `seq` and drop the log before it. */
   save(state: T): void {
+    if (!this.durable) return;
     this.flush();
     const file = join(this.dir, 'checkpoint.json');
     const temp = `${file}.tmp-${process.pid}`;

@@ -1,0 +1,148 @@
+/**
+ * The live service end to end through a real Mosquitto on loopback: a
+ * publisher (this process) sends a fleet's fixes with QoS 1 at a paced rate;
+ * the consumer runs in a child process. Anchor in the same run: Mosquitto
+ * alone (the same messages to a bare mqtt.js subscriber). Printed: sustained
+ * fixes/s of each and the ratio, alarm latency (fix published → open alarm
+ * received, p50/p99), monitor state per device, and the cost of durability
+ * (write-ahead log and checkpoints) against the service without them.
+ */
+import { spawn } from 'node:child_process';
+import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { connectAsync } from 'mqtt';
+import { loadTracks } from '../src/track/index.js';
+import { MOSQUITTO, startBroker } from './broker.js';
+import { fleetTracks, interleave } from './fleet.js';
+import { peakRssMiB } from './harness.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const CHILD = fileURLToPath(new URL('./serve-child.js', import.meta.url));
+
+interface ChildResult {
+  ms: number;
+  rssMiB: number;
+  devices?: number;
+  heapBytesPerDevice?: number;
+}
+
+async function runChild(args: string[]): Promise<{ ready: Promise<void>; done: Promise<ChildResult> }> {
+  const child = spawn(process.execPath, ['--expose-gc', CHILD, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout! });
+  let readyResolve!: () => void;
+  const ready = new Promise<void>((r) => (readyResolve = r));
+  const done = new Promise<ChildResult>((resolveDone, reject) => {
+    lines.on('line', (line) => {
+      if (line === 'ready') readyResolve();
+      else if (line.startsWith('{')) resolveDone(JSON.parse(line) as ChildResult);
+    });
+    child.once('exit', (code) => (code ? reject(new Error(`bench child exited ${code}`)) : undefined));
+  });
+  return { ready, done };
+}
+
+/**
+ * Publish every fix with QoS 1 at `ratePerS` through `mosquitto_pub -l` (a C client: mqtt.js publishes
+ * about 15 000 QoS 1 messages/s here, below the target): lines written in slices every 10 ms, the device
+ * in the message (topic greenmine/positions/fleet). Their write times by device and time.
+ */
+async function publish(url: URL, fixes: ReturnType<typeof interleave>, ratePerS: number, sentAt: Map<string, number> | null, publishers = 3): Promise<void> {
+  // Several publishers (a device always on the same one, so its fixes stay in order), as a fleet's gateways would be.
+  const pubs = Array.from({ length: publishers }, (_, k) => spawn('mosquitto_pub', ['-h', url.hostname, '-p', url.port, '-q', '1', '-l', '-t', 'greenmine/positions/fleet', '-i', `bench-pub-${process.pid}-${k}`], { stdio: ['pipe', 'ignore', 'inherit'] }));
+  const exited = Promise.all(pubs.map((p) => new Promise<void>((r) => p.once('exit', () => r()))));
+  const perSlice = Math.max(1, Math.round(ratePerS / 100));
+  const start = performance.now();
+  const shard = (device: string): number => device.charCodeAt(device.length - 1) % publishers;
+  for (let i = 0; i < fixes.length; i += perSlice) {
+    const due = start + (i / ratePerS) * 1000;
+    const wait = due - performance.now();
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    const texts = pubs.map(() => '');
+    const now = performance.now();
+    for (const f of fixes.slice(i, i + perSlice)) {
+      sentAt?.set(`${f.device}|${f.t}`, now);
+      texts[shard(f.device)] += `{"device":"${f.device}","t":${f.t},"lon":${f.lon},"lat":${f.lat}}\n`;
+    }
+    await Promise.all(pubs.map((p, k) => (p.stdin!.write(texts[k]!) ? undefined : new Promise((r) => p.stdin!.once('drain', r)))));
+  }
+  for (const p of pubs) p.stdin!.end();
+  await exited;
+}
+
+const quantile = (sorted: number[], q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
+
+export async function benchServe(devices: number, fixesPerDevice: number, ratePerS: number): Promise<void> {
+  if (!existsSync(MOSQUITTO)) {
+    console.log('\nlive service: skipped (Mosquitto is not installed: apt-get install mosquitto)');
+    return;
+  }
+  const [template] = loadTracks(join(ROOT, 'fixtures/scene-a/excavator.csv')).tracks;
+  // The part of the reference track with excursions, repeated per device.
+  const from = 60;
+  const slice = { ...template!, timeS: template!.timeS.subarray(from, from + fixesPerDevice), lon: template!.lon.subarray(from, from + fixesPerDevice), lat: template!.lat.subarray(from, from + fixesPerDevice) };
+  const fixes = interleave(fleetTracks(slice, devices, 3));
+  const n = fixes.length;
+  const broker = await startBroker();
+  const dir = mkdtempSync(join(tmpdir(), 'greenmine-bench-serve-'));
+  copyFileSync(join(ROOT, 'fixtures/scene-a/license_corners.txt'), join(dir, 'license.txt'));
+  const config = (name: string, durable: boolean): string => {
+    const file = join(dir, `${name}.json`);
+    writeFileSync(file, JSON.stringify({ licenses: ['license.txt'], stateDir: `state-${name}`, durable, mqtt: { url: broker.url, clientId: `bench-${name}` }, http: { listen: '127.0.0.1:0' }, reorderWindowS: 30, checkpointIntervalS: 5, thresholds: { maxGapS: 0 } }));
+    return file;
+  };
+  const url = new URL(broker.url);
+  const rate = (r: ChildResult): number => (n / r.ms) * 1000;
+  try {
+    console.log(`\nlive service through Mosquitto ${MOSQUITTO} (loopback): ${devices.toLocaleString('en-US')} devices, ${n.toLocaleString('en-US')} fixes published with QoS 1 at ${ratePerS.toLocaleString('en-US')}/s`);
+    // Anchor: Mosquitto alone, to its own C subscriber.
+    const sub = spawn('mosquitto_sub', ['-h', url.hostname, '-p', url.port, '-q', '1', '-t', 'greenmine/positions/#', '-C', String(n), '-i', `bench-anchor-${process.pid}`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let first = 0;
+    sub.stdout!.once('data', () => (first = performance.now()));
+    sub.stdout!.resume();
+    const anchorDone = new Promise<number>((r) => sub.once('exit', () => r(performance.now() - first)));
+    await new Promise((r) => setTimeout(r, 300)); // subscribed
+    await publish(url, fixes, ratePerS, null);
+    const a: ChildResult = { ms: await anchorDone, rssMiB: NaN };
+    console.log(`  ${'anchor: Mosquitto alone (mosquitto_pub → mosquitto_sub)'.padEnd(56)} ${a.ms.toFixed(0).padStart(7)} ms  ${Math.round(rate(a)).toLocaleString('en-US').padStart(9)} fixes/s`);
+
+    const results: Record<string, ChildResult> = {};
+    for (const [name, durable] of [
+      ['greenmine', true],
+      ['greenmine-volatile', false],
+    ] as const) {
+      const sentAt = name === 'greenmine' ? new Map<string, number>() : null;
+      const latencies: number[] = [];
+      const sub = await connectAsync(broker.url, { protocolVersion: 5, clientId: `bench-alarms-${name}` });
+      sub.on('message', (_topic, payload) => {
+        const alarm = JSON.parse(payload.toString()) as { state: string; type: string; device: string; startS: number };
+        if (!sentAt || alarm.state !== 'open' || alarm.type !== 'out-of-bounds') return;
+        const t0 = sentAt.get(`${alarm.device}|${alarm.startS}`);
+        if (t0 !== undefined) latencies.push(performance.now() - t0);
+      });
+      await sub.subscribeAsync('greenmine/alarms/#', { qos: 1 });
+      const child = await runChild([name, config(name, durable), String(n)]);
+      await child.ready;
+      await publish(url, fixes, ratePerS, sentAt);
+      const r = await child.done;
+      await new Promise((res) => setTimeout(res, 300));
+      await sub.endAsync();
+      results[name] = r;
+      const label = durable ? 'greenmine serve (write-ahead log, checkpoints 5 s)' : 'greenmine serve, volatile (no log, no checkpoints)';
+      console.log(`  ${label.padEnd(56)} ${r.ms.toFixed(0).padStart(7)} ms  ${Math.round(rate(r)).toLocaleString('en-US').padStart(9)} fixes/s  child peak RSS ${r.rssMiB.toFixed(0)} MiB`);
+      if (sentAt) {
+        latencies.sort((x, y) => x - y);
+        console.log(`    alarm latency (fix published → open alarm received, ${latencies.length} excursions): p50 ${quantile(latencies, 0.5).toFixed(1)} ms, p99 ${quantile(latencies, 0.99).toFixed(1)} ms`);
+        console.log(`    monitor state: ${Math.round(r.heapBytesPerDevice!).toLocaleString('en-US')} bytes of heap per device (${r.devices!.toLocaleString('en-US')} devices; reorder window and alarm bookkeeping included)`);
+      }
+    }
+    const g = results.greenmine!,
+      v = results['greenmine-volatile']!;
+    console.log(`  ratio greenmine / Mosquitto alone: ${(g.ms / a.ms).toFixed(2)} (time for the same fixes); durability costs ${(((g.ms - v.ms) / v.ms) * 100).toFixed(0)} % of throughput   peak RSS (publisher) ${peakRssMiB().toFixed(0)} MiB`);
+  } finally {
+    await broker.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
