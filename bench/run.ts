@@ -17,8 +17,8 @@ import { sink } from './harness.js';
 import { benchImagery } from './imagery.js';
 import { benchLicenses } from './license.js';
 import { benchRaster } from './raster.js';
-import { benchServe } from './serve.js';
 import { logSlope, measurePoint, type Point, SERIES } from './scaling.js';
+import { benchServe } from './serve.js';
 import { benchSlope } from './slope.js';
 import { benchLabelling, benchTerrain } from './terrain.js';
 
@@ -33,7 +33,7 @@ const groups: Record<string, () => Promise<void>> = {
   cameras: () => benchCameras(small ? 500 : 2000, small ? 150 : 600),
   imagery: () => benchImagery(small ? 2048 : Number(process.env.BENCH_IMAGERY_SIZE ?? 16_384)),
   audit: () => benchAudit(small ? 10 : 200),
-  serve: () => benchServe(small ? 2000 : 20_000, small ? 10 : 25, Number(process.env.BENCH_SERVE_RATE ?? (small ? 20_000 : 50_000))),
+  serve: () => benchServe(small ? 2000 : 20_000, small ? 10 : 25, Number(process.env.BENCH_SERVE_RATE ?? 4000)),
 };
 
 const only = process.argv[2];

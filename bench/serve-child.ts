@@ -6,7 +6,8 @@
  */
 import { connectAsync } from 'mqtt';
 import { loadServeConfig } from '../src/serve/config.js';
-import { startService } from '../src/serve/run.js';
+import { MqttBridge } from '../src/serve/mqtt.js';
+import { LiveService } from '../src/serve/service.js';
 
 const [mode, arg, nText] = process.argv.slice(2);
 const n = Number(nText);
@@ -26,25 +27,43 @@ if (mode === 'anchor') {
   await client.subscribeAsync('greenmine/positions/+', { qos: 1 });
   console.log('ready');
 } else {
-  const running = await startService(loadServeConfig(arg!));
-  const s = running.service;
+  // The service's parts as startService assembles them, with the time of the first message taken.
+  const config = loadServeConfig(arg!);
+  const s = await LiveService.open(config);
   let first = 0;
-  const poll = setInterval(() => {
-    const done = s.metrics.fixesIn;
-    if (first === 0 && s.metrics.fixesIn > 0) first = performance.now();
-    if (done >= n) {
-      clearInterval(poll);
-      const ms = performance.now() - first;
-      // The monitors' state: the heap with the devices, less the heap without them.
-      const devices = s.fence.deviceCount;
-      gc?.();
-      const withDevices = process.memoryUsage().heapUsed;
-      s.fence.restore({});
-      gc?.();
-      const heap = withDevices - process.memoryUsage().heapUsed;
-      console.log(JSON.stringify({ ms, devices, heapBytesPerDevice: heap / devices, rssMiB: process.resourceUsage().maxRSS / 1024, alarms: s.metrics.alarmsOut }));
-      void running.stop().then(() => process.exit(0));
-    }
-  }, 2);
+  let count = 0;
+  let finish!: () => void;
+  const finished = new Promise<void>((r) => (finish = r));
+  const ingest = s.ingest.bind(s);
+  s.ingest = (topic, payload) => {
+    if (count === 0) first = performance.now();
+    const ok = ingest(topic, payload);
+    if (++count === n) finish();
+    return ok;
+  };
+  const timer = setInterval(() => s.checkpoint(), config.checkpointIntervalS * 1000);
+  const bridge = await MqttBridge.start(s, config.mqtt!);
   console.log('ready');
+  const timeout = setTimeout(
+    () => {
+      console.error(`bench child: ${count} of ${n} fixes after 120 s`);
+      process.exit(2);
+    },
+    120_000 + (n / 1000) * 1000,
+  );
+  await finished;
+  clearTimeout(timeout);
+  const ms = performance.now() - first;
+  clearInterval(timer);
+  // The monitors' state: the heap with the devices, less the heap without them.
+  const devices = s.fence.deviceCount;
+  await bridge.stop();
+  s.close();
+  gc?.();
+  const withDevices = process.memoryUsage().heapUsed;
+  s.fence.restore({});
+  gc?.();
+  const heap = withDevices - process.memoryUsage().heapUsed;
+  console.log(JSON.stringify({ ms, devices, heapBytesPerDevice: heap / devices, rssMiB: process.resourceUsage().maxRSS / 1024, alarms: s.metrics.alarmsOut }));
+  process.exit(0);
 }

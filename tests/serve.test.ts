@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { connectAsync, type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Broker, startBroker } from '../bench/broker.js';
 import { fleetTracks } from '../bench/fleet.js';
 import { detectEvents, type FenceEvent, FenceIndex } from '../src/fence/index.js';
 import { isoLocal } from '../src/io/time.js';
@@ -19,7 +20,6 @@ import { loadLicenses } from '../src/license/index.js';
 import { loadServeConfig, startService } from '../src/serve/index.js';
 import type { Alarm } from '../src/serve/live.js';
 import { loadTracks, type Track } from '../src/track/index.js';
-import { type Broker, startBroker } from '../bench/broker.js';
 import { fixture } from './helpers.js';
 
 const CLI = new URL('../dist/src/cli/main.js', import.meta.url).pathname;
