@@ -140,6 +140,10 @@ export async function startHttp(service: LiveService, config: ServeConfig['http'
 
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
+    if (url.pathname === '/favicon.ico') {
+      res.writeHead(204).end(); // browsers ask without the token
+      return;
+    }
     if (!tokenOk(req, url, config.token)) {
       res.setHeader('www-authenticate', 'Bearer');
       return send(res, 401, { code: 'HTTP_UNAUTHORIZED', message: 'a bearer token is required' });

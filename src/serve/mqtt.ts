@@ -20,6 +20,7 @@ import { type LiveService, topicLevel } from './service.js';
 export const TOPIC_POSITIONS = 'greenmine/positions/+';
 export const TOPIC_READINGS = 'greenmine/readings/+';
 export const TOPIC_ERRORS = 'greenmine/errors';
+const MAX_IN_FLIGHT = 256;
 export const alarmTopic = (alarm: Alarm): string => `greenmine/alarms/${topicLevel(alarm.licenseId)}`;
 
 export class MqttBridge {
@@ -104,15 +105,41 @@ export class MqttBridge {
     });
   }
 
+  /**
+   * Alarms wait in a queue here and at most MAX_IN_FLIGHT are handed to mqtt.js at a time: its own queue
+   * of unacknowledged publishes grows slower than linearly per message (tens of thousands of alarms in
+   * a backlog took minutes), ours is an array and an index.
+   */
   publishAlarm(alarm: Alarm, again = false): void {
     if (!again) this.service.outbox.set(`${alarm.id}:${alarm.state}`, alarm);
-    this.client.publish(alarmTopic(alarm), JSON.stringify(alarm), { qos: 1 }, (err) => {
-      if (!err) this.service.confirmed(alarm);
-    });
+    this.waiting.push(alarm);
+    this.pump();
+  }
+
+  private readonly waiting: Alarm[] = [];
+  private next = 0;
+  private inFlight = 0;
+
+  private pump(): void {
+    while (this.inFlight < MAX_IN_FLIGHT && this.next < this.waiting.length) {
+      const alarm = this.waiting[this.next++]!;
+      this.inFlight++;
+      this.client.publish(alarmTopic(alarm), JSON.stringify(alarm), { qos: 1 }, (err) => {
+        this.inFlight--;
+        if (!err) this.service.confirmed(alarm);
+        this.pump();
+      });
+    }
+    if (this.next > 1024 && this.next * 2 > this.waiting.length) {
+      this.waiting.splice(0, this.next);
+      this.next = 0;
+    }
   }
 
   /** Stop reading, wait for the alarms in flight to be acknowledged, disconnect. */
   async stop(): Promise<void> {
+    // Alarms still queued stay in the outbox (checkpointed) and go out after the restart.
+    this.waiting.length = this.next = 0;
     await new Promise<void>((resolve) => this.client.end(false, {}, () => resolve()));
   }
 }
