@@ -38,6 +38,7 @@ describe('the option table', () => {
     const { thresholdsSchema, DEFAULT_THRESHOLDS, THRESHOLD_OPTIONS } = await import('../src/audit/options.js');
     const schema = JSON.parse(readFileSync(join(root, 'schemas/mine.schema.json'), 'utf8'));
     expect(schema.properties.thresholds).toEqual(thresholdsSchema());
+    expect(JSON.parse(readFileSync(join(root, 'schemas/serve.schema.json'), 'utf8')).properties.thresholds).toEqual(thresholdsSchema());
     expect(Object.keys(DEFAULT_THRESHOLDS)).toEqual(Object.keys(THRESHOLD_OPTIONS));
   });
 

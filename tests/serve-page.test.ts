@@ -35,24 +35,24 @@ describe.skipIf(!available && !process.env.CI)('the live page in a browser', () 
         if (!r.url().startsWith(running.http.url)) errors.push(`request elsewhere: ${r.url()}`);
       });
       await page.goto(`${running.http.url}/?token=${token}`);
-      await page.waitForFunction(() => document.getElementById('status')?.textContent?.startsWith('live'));
+      await page.waitForFunction(`document.getElementById('status').textContent.startsWith('live')`);
       // The license is drawn: green pixels on the canvas.
-      const green = await page.evaluate(() => {
-        const c = document.getElementById('map') as HTMLCanvasElement;
-        const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+      const green = (await page.evaluate(`(() => {
+        const c = document.getElementById('map');
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
         let n = 0;
-        for (let i = 0; i < d.length; i += 4) if (d[i + 1]! > d[i]! + 40 && d[i + 1]! > d[i + 2]!) n++;
+        for (let i = 0; i < d.length; i += 4) if (d[i + 1] > d[i] + 40 && d[i + 1] > d[i + 2]) n++;
         return n;
-      });
+      })()`)) as number;
       expect(green).toBeGreaterThan(100);
       // A track with excursions, posted now: the page shows the device and the alarms.
       const [track] = loadTracks(fixture('scene-a/excavator.csv')).tracks;
       const body = Array.from(track!.timeS, (t, i) => JSON.stringify({ device: 'exc', t, lon: track!.lon[i], lat: track!.lat[i] })).join('\n');
       const r = await fetch(`${running.http.url}/positions`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body });
       expect(r.status).toBe(200);
-      await page.waitForFunction(() => document.querySelectorAll('#alarms li').length > 0, undefined, { timeout: 10_000 });
-      await page.waitForFunction(() => /1 devices/.test(document.getElementById('status')?.textContent ?? ''), undefined, { timeout: 10_000 });
-      const items = await page.$$eval('#alarms li', (lis) => lis.map((li) => li.textContent ?? ''));
+      await page.waitForFunction(`document.querySelectorAll('#alarms li').length > 0`, undefined, { timeout: 10_000 });
+      await page.waitForFunction(`/1 devices/.test(document.getElementById('status').textContent)`, undefined, { timeout: 10_000 });
+      const items = (await page.evaluate(`[...document.querySelectorAll('#alarms li')].map((li) => li.textContent)`)) as string[];
       expect(items.some((t) => t.startsWith('out-of-bounds · exc · license.txt'))).toBe(true);
       expect(errors).toEqual([]);
     } finally {

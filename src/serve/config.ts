@@ -141,7 +141,7 @@ export function loadServeConfig(file: string): ServeConfig {
     durable: c.durable ?? true,
     timeZone,
     reorderWindowS: c.reorderWindowS ?? 30,
-    checkpointIntervalS: c.checkpointIntervalS ?? 5,
+    checkpointIntervalS: c.checkpointIntervalS ?? 30,
     eventOptions,
     thresholds,
     dustRules,

@@ -86,9 +86,16 @@ function timeOf(value: unknown, timeZone: string, code: 'MSG_BAD_FIX' | 'MSG_BAD
   return t;
 }
 
+/** A payload's text (null for an object already parsed). */
+function payloadText(payload: string | Uint8Array | object): string | null {
+  if (typeof payload === 'string') return payload;
+  if (payload instanceof Uint8Array) return Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('utf8');
+  return null;
+}
+
 export function parseObject(payload: string | Uint8Array | object): Record<string, unknown> {
   if (typeof payload === 'object' && !(payload instanceof Uint8Array)) return payload as Record<string, unknown>;
-  const text = typeof payload === 'string' ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('utf8');
+  const text = payloadText(payload)!;
   let doc: unknown;
   try {
     doc = JSON.parse(text);
@@ -211,7 +218,21 @@ export class LiveService {
     for (const e of this.store.replay) if (e.kind === 'a') delivered.add(String(e.body));
     this.replaying = true;
     for (const e of this.store.replay) {
-      if (e.kind === 'f') {
+      if (e.kind === 'p' || e.kind === 'q') {
+        const body = String(e.body);
+        const tab = body.indexOf('\t');
+        const topic = body.slice(0, tab);
+        try {
+          const m = parseObject(body.slice(tab + 1));
+          if (e.kind === 'p') this.applyFix(parsePosition(topic, m, this.config.timeZone));
+          else {
+            const r = parseReading(topic, m, this.config.timeZone);
+            this.applyReading(r.station, r.t, r.values);
+          }
+        } catch {
+          // accepted before, so it parses; a log edited by hand is skipped
+        }
+      } else if (e.kind === 'f') {
         const [device, t, lon, lat, ele] = e.body as [string, number, number, number, number | null];
         this.applyFix({ device, t, lon, lat, ele: ele ?? NaN });
       } else if (e.kind === 'r') {
@@ -293,26 +314,37 @@ export class LiveService {
     return this.dust.push(station, t, values, this.sink);
   }
 
+  /**
+   * The log entry of a message: as received (`p`/`q`: topic, tab, text: no number is formatted
+   * on the hot path) when that fits on one line, else the normalised values (`f`/`r`).
+   */
+  private logMessage(raw: 'p' | 'q', topic: string, text: string | null, normalised: () => string): void {
+    if (text !== null && !text.includes('\n') && !topic.includes('\t') && !topic.includes('\n')) this.store.logJson(raw, `${topic}\t${text}`);
+    else this.store.logJson(raw === 'p' ? 'f' : 'r', normalised());
+  }
+
   /** One position message (the device from the message, else the topic's last level). Errors are reported, never thrown. */
   ingestPosition(topic: string, payload: string | Uint8Array | object): boolean {
+    const text = payloadText(payload);
     let fix: NormalFix;
     try {
-      fix = parsePosition(topic, parseObject(payload), this.config.timeZone);
+      fix = parsePosition(topic, parseObject(text ?? payload), this.config.timeZone);
     } catch (err) {
       this.reject(topic, err);
       return false;
     }
     this.metrics.fixesIn++;
     this.lagS = Date.now() / 1000 - fix.t;
-    this.store.log('f', [fix.device, fix.t, fix.lon, fix.lat, Number.isNaN(fix.ele) ? null : fix.ele]);
+    this.logMessage('p', topic, text, () => `[${JSON.stringify(fix.device)},${fix.t},${fix.lon},${fix.lat},${Number.isNaN(fix.ele) ? 'null' : fix.ele}]`);
     this.count(this.applyFix(fix), topic, `fix of ${fix.device} at ${this.iso(fix.t)}`);
     return true;
   }
 
   ingestReading(topic: string, payload: string | Uint8Array | object): boolean {
+    const text = payloadText(payload);
     let r: ReturnType<typeof parseReading>;
     try {
-      r = parseReading(topic, parseObject(payload), this.config.timeZone);
+      r = parseReading(topic, parseObject(text ?? payload), this.config.timeZone);
     } catch (err) {
       this.reject(topic, err);
       return false;
@@ -320,7 +352,7 @@ export class LiveService {
     this.metrics.readingsIn++;
     const v = r.values;
     const nul = (x: number): number | null => (Number.isNaN(x) ? null : x);
-    this.store.log('r', [r.station, r.t, nul(v.TSP), nul(v.PM10), nul(v['PM2.5'])]);
+    this.logMessage('q', topic, text, () => JSON.stringify([r.station, r.t, nul(v.TSP), nul(v.PM10), nul(v['PM2.5'])]));
     this.count(this.applyReading(r.station, r.t, v), topic, `reading of ${r.station} at ${this.iso(r.t)}`);
     return true;
   }

@@ -25,7 +25,7 @@ export interface Checkpoint<T> {
 
 export interface LogEntry {
   seq: number;
-  /** `f` fix, `r` reading, `a` alarm delivered to the broker. */
+  /** `p` / `q` a position / reading message as received (`topic\ttext`), `f` / `r` one normalised, `a` an alarm the broker acknowledged. */
   kind: string;
   body: unknown;
 }
@@ -99,7 +99,8 @@ export class StateStore<T> {
           const seq = Number(m[1]);
           if (seq <= (checkpoint?.seq ?? 0)) continue; // already in the checkpoint (killed between its rename and the truncation)
           try {
-            replay.push({ seq, kind: m[2]!, body: JSON.parse(m[3]!) });
+            // `p` and `q`: a message as received (topic, tab, JSON text); the others JSON.
+            replay.push({ seq, kind: m[2]!, body: m[2] === 'p' || m[2] === 'q' ? m[3]! : JSON.parse(m[3]!) });
           } catch {
             // torn line
           }
@@ -116,9 +117,14 @@ export class StateStore<T> {
 
   /** Log an entry (buffered until `flush`); returns its number. */
   log(kind: string, body: unknown): number {
+    return this.logJson(kind, JSON.stringify(body));
+  }
+
+  /** Log an entry given as text without a line break (JSON, or a message as received). */
+  logJson(kind: string, json: string): number {
     const seq = this.seqNext++;
     if (!this.durable) return seq;
-    this.buffered += `${seq} ${kind} ${JSON.stringify(body)}\n`;
+    this.buffered += `${seq} ${kind} ${json}\n`;
     return seq;
   }
 
