@@ -90,6 +90,54 @@ export class WashMonitor {
     ({ minWashS: this.minWashS, withinS: this.withinS, toleranceM: this.toleranceM } = resolveWash(options));
   }
 
+  /** Every device's state as JSON (a checkpoint); licenses by id. */
+  save(): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    const num = (x: number): number | string => (Number.isFinite(x) ? x : String(x));
+    for (const [id, s] of this.devices) {
+      out[id] = [
+        s.index,
+        num(s.prevT),
+        num(s.prevDistance),
+        s.prevInWash,
+        s.prevInExit,
+        s.home >= 0 ? this.site.licenseIds[s.home]! : null,
+        s.washedS,
+        Array.from(s.times.subarray(s.head, s.tail)),
+        Array.from(s.washed.subarray(s.head, s.tail)),
+      ];
+    }
+    return out;
+  }
+
+  /** The state `save` returned. */
+  restore(saved: Record<string, unknown>): void {
+    this.devices.clear();
+    const index = new Map(this.site.licenseIds.map((id, i) => [id, i]));
+    for (const [id, v] of Object.entries(saved)) {
+      const [n, prevT, prevDistance, prevInWash, prevInExit, home, washedS, times, washed] = v as [number, number | string, number | string, boolean, boolean, string | null, number, number[], number[]];
+      const size = Math.max(64, times.length * 2);
+      const t = new Float64Array(size),
+        w = new Float64Array(size);
+      t.set(times);
+      w.set(washed);
+      this.devices.set(id, {
+        device: id,
+        index: n,
+        prevT: Number(prevT),
+        prevDistance: Number(prevDistance),
+        prevInWash,
+        prevInExit,
+        home: home === null ? -1 : (index.get(home) ?? -1),
+        washedS,
+        times: t,
+        washed: w,
+        head: 0,
+        tail: times.length,
+      });
+    }
+  }
+
   push(deviceId: string, timeS: number, lon: number, lat: number): readonly WashEvent[] {
     let s = this.devices.get(deviceId);
     if (!s) {

@@ -25,6 +25,7 @@ export interface ServeConfigFile {
   checkpointIntervalS?: number;
   fence?: Pick<EventOptions, 'minDurationS' | 'warnDistanceM' | 'verticalToleranceM' | 'segmentCheck' | 'mode'>;
   dust?: { rules?: Array<string | object>; stations?: string };
+  wash?: { zones: string; exits?: string };
   mqtt?: { url: string; username?: string; password?: string; clientId?: string; ca?: string; cert?: string; key?: string; rejectUnauthorized?: boolean; sessionExpiryS?: number };
   http?: { listen?: string; token?: string; maxBodyBytes?: number };
   webhooks?: Array<{ url: string; token?: string }>;
@@ -45,6 +46,8 @@ export interface ServeConfig {
   thresholds: Thresholds;
   dustRules: DustRule[];
   stationsFile: string | null;
+  /** Wash zones and site exits (R4.2): a truck leaving the site unwashed is a `wash` alarm. */
+  wash: { zonesFile: string; exitsFile: string | null } | null;
   mqtt: (Required<Pick<NonNullable<ServeConfigFile['mqtt']>, 'url' | 'clientId' | 'sessionExpiryS' | 'rejectUnauthorized'>> & Omit<NonNullable<ServeConfigFile['mqtt']>, 'url' | 'clientId' | 'sessionExpiryS' | 'rejectUnauthorized'>) | null;
   http: { host: string; port: number; token: string | null; maxBodyBytes: number };
   webhooks: Array<{ url: string; token?: string }>;
@@ -146,6 +149,7 @@ export function loadServeConfig(file: string): ServeConfig {
     thresholds,
     dustRules,
     stationsFile: c.dust?.stations ? inside(c.dust.stations, 'dust/stations') : null,
+    wash: c.wash ? { zonesFile: inside(c.wash.zones, 'wash/zones'), exitsFile: c.wash.exits ? inside(c.wash.exits, 'wash/exits') : null } : null,
     mqtt,
     http,
     webhooks: c.webhooks ?? [],

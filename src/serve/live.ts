@@ -38,6 +38,8 @@ export interface Alarm {
   fixes?: number;
   /** Dust: the highest window mean (µg/m³). */
   peak?: number;
+  /** Wash: seconds in a wash zone within the window before leaving. */
+  washDwellS?: number;
   /** Closed because fixes that arrived late (within the reorder window) changed the track: the alarm did not happen. */
   retracted?: true;
 }
@@ -82,6 +84,9 @@ export class LiveFence {
   private readonly closed: FenceEvent[] = [];
   private readonly opens: FenceEvent[] = [];
 
+  /** Called with each fix as the committed state takes it (in time order per device): rules that need no speculation, e.g. washing. */
+  onCommit: ((device: string, t: number, lon: number, lat: number, sink: AlarmSink) => void) | null = null;
+
   constructor(
     readonly engine: EventEngine,
     readonly reorderWindowS: number,
@@ -107,6 +112,7 @@ export class LiveFence {
     const closed = this.closed;
     if (this.reorderWindowS === 0) {
       this.advance(dev.committed, t, lon, lat, ele);
+      this.onCommit?.(deviceId, t, lon, lat, sink);
       dev.lastCommittedT = t;
       for (const e of closed.splice(0)) this.close(dev, e, sink);
       this.announceOpen(dev, dev.committed, sink);
@@ -132,6 +138,7 @@ export class LiveFence {
     let n = 0;
     while (n < p.length && p[n]! <= horizon) {
       this.advance(dev.committed, p[n]!, p[n + 1]!, p[n + 2]!, p[n + 3]!);
+      this.onCommit?.(deviceId, p[n]!, p[n + 1]!, p[n + 2]!, sink);
       dev.lastCommittedT = p[n]!;
       n += 4;
     }
@@ -208,9 +215,12 @@ export class LiveFence {
    * close every open run, as the batch API does at the end of a track.
    */
   flush(sink: AlarmSink): void {
-    for (const dev of this.devices.values()) {
+    for (const [id, dev] of this.devices) {
       const p = dev.pending;
-      for (let i = 0; i < p.length; i += 4) this.advance(dev.committed, p[i]!, p[i + 1]!, p[i + 2]!, p[i + 3]!);
+      for (let i = 0; i < p.length; i += 4) {
+        this.advance(dev.committed, p[i]!, p[i + 1]!, p[i + 2]!, p[i + 3]!);
+        this.onCommit?.(id, p[i]!, p[i + 1]!, p[i + 2]!, sink);
+      }
       if (p.length) dev.lastCommittedT = p[p.length - 4]!;
       p.length = 0;
       dev.head = null;

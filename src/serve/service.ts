@@ -11,6 +11,7 @@ import { GreenmineError } from '../errors.js';
 import { EventEngine } from '../fence/events.js';
 import { FenceIndex } from '../fence/fence-index.js';
 import { fenceSearchRadiusM } from '../fence/report.js';
+import { WashMonitor } from '../fence/wash.js';
 import { isoLocal } from '../io/time.js';
 import { loadLicenses } from '../license/load.js';
 import type { License } from '../license/model.js';
@@ -18,7 +19,7 @@ import { licensesToGeoJson } from '../license/write.js';
 import { loadStations } from '../sensors/dust.js';
 import { badPosition, badTime, parseTime } from '../track/build.js';
 import type { ServeConfig } from './config.js';
-import { type Alarm, LiveDust, LiveFence, type PushResult, type ReadingValues, type SavedLiveDevice } from './live.js';
+import { type Alarm, alarmId, LiveDust, LiveFence, type PushResult, type ReadingValues, type SavedLiveDevice } from './live.js';
 import { StateStore } from './store.js';
 
 /** A message refused: its code and why (published on greenmine/errors). */
@@ -34,6 +35,7 @@ export class MessageError extends Error {
 export interface ServiceState {
   fence: Record<string, SavedLiveDevice>;
   dust: ReturnType<LiveDust['save']>;
+  wash?: Record<string, unknown>;
   /** Alarms handed to the broker and not yet acknowledged by it: published again after a restart. */
   outbox: Alarm[];
   metrics: Metrics;
@@ -160,6 +162,7 @@ export class LiveService {
   readonly dust: LiveDust;
   readonly store: StateStore<ServiceState>;
   readonly licenses: License[];
+  readonly wash: WashMonitor | null;
   readonly metrics: Metrics = { fixesIn: 0, readingsIn: 0, late: 0, duplicates: 0, malformed: {}, alarmsOut: {} };
   readonly startedAt = Date.now();
   /** Seconds between now and the time of the last fix received. */
@@ -179,6 +182,7 @@ export class LiveService {
     readonly config: ServeConfig,
     licenses: License[],
     stationLicense: Map<string, string | null>,
+    washZones: { zones: License[]; exits: License[] | null } | null,
   ) {
     this.licenses = licenses;
     this.iso = (s) => isoLocal(s, config.timeZone);
@@ -186,6 +190,26 @@ export class LiveService {
     const floors = licenses.map((l) => l.elevationM?.min ?? NaN);
     this.fence = new LiveFence(new EventEngine(this.fenceIndex, config.eventOptions, floors), config.reorderWindowS, this.iso);
     this.dust = new LiveDust(config.dustRules, config.reorderWindowS, this.iso, (s) => stationLicense.get(s) ?? null);
+    this.wash = washZones
+      ? new WashMonitor(
+          this.fenceIndex,
+          FenceIndex.build(washZones.zones),
+          { minWashS: config.thresholds.minWashS, withinS: config.thresholds.washWithinS, toleranceM: config.eventOptions.toleranceM },
+          washZones.exits ? FenceIndex.build(washZones.exits) : undefined,
+        )
+      : null;
+    if (this.wash) {
+      const wash = this.wash;
+      // Washing is judged on committed fixes (final, in time order): its alarms open and close together.
+      this.fence.onCommit = (device, t, lon, lat, sink) => {
+        for (const e of wash.push(device, t, lon, lat)) {
+          const id = alarmId('wash', device, e.licenseId, e.startS);
+          const a: Alarm = { id, type: 'wash', state: 'open', device, licenseId: e.licenseId, start: this.iso(e.startS), startS: e.startS, washDwellS: e.washDwellS };
+          sink(a);
+          sink({ ...a, state: 'closed', end: this.iso(e.endS), endS: e.endS });
+        }
+      };
+    }
     this.store = StateStore.open<ServiceState>(config.stateDir, config.durable);
   }
 
@@ -201,7 +225,8 @@ export class LiveService {
         stationLicense.set(s.id, i >= 0 ? probe.licenseIds[i]! : null);
       }
     }
-    const service = new LiveService(config, licenses, stationLicense);
+    const wash = config.wash ? { zones: await loadLicenses(config.wash.zonesFile), exits: config.wash.exitsFile ? await loadLicenses(config.wash.exitsFile) : null } : null;
+    const service = new LiveService(config, licenses, stationLicense, wash);
     service.recover();
     return service;
   }
@@ -211,6 +236,7 @@ export class LiveService {
     if (cp) {
       this.fence.restore(cp.state.fence);
       this.dust.restore(cp.state.dust);
+      if (cp.state.wash) this.wash?.restore(cp.state.wash);
       Object.assign(this.metrics, cp.state.metrics);
       for (const a of cp.state.outbox) this.outbox.set(`${a.id}:${a.state}`, a);
     }
@@ -367,7 +393,7 @@ export class LiveService {
 
   /** Save the state (the log restarts empty). */
   checkpoint(): void {
-    this.store.save({ fence: this.fence.save(), dust: this.dust.save(), outbox: [...this.outbox.values()], metrics: this.metrics, licenses: this.fenceIndex.licenseIds });
+    this.store.save({ fence: this.fence.save(), dust: this.dust.save(), ...(this.wash ? { wash: this.wash.save() } : {}), outbox: [...this.outbox.values()], metrics: this.metrics, licenses: this.fenceIndex.licenseIds });
     this.lastCheckpoint = new Date().toISOString();
   }
 
