@@ -108,8 +108,8 @@ async function caughtUp(url: string, tracks: Track[]): Promise<boolean> {
   return tracks.every((t) => last.get(t.deviceId) === t.timeS[t.timeS.length - 1]);
 }
 
-function startCli(dir: string): Promise<{ child: ChildProcess; url: string; info: Record<string, unknown> }> {
-  const child = spawn(process.execPath, [CLI, 'serve', '--config', join(dir, 'serve.json'), '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+function startCli(dir: string, file = 'serve.json'): Promise<{ child: ChildProcess; url: string; info: Record<string, unknown> }> {
+  const child = spawn(process.execPath, [CLI, 'serve', '--config', join(dir, file), '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (d) => (stderr += d));
   return new Promise((resolve, reject) => {
@@ -223,6 +223,47 @@ describe('greenmine serve on Mosquitto', () => {
       expect(existsSync(join(dir, 'state', 'lock'))).toBe(false);
     } finally {
       if (first.child.exitCode === null) first.child.kill('SIGKILL');
+      await sub.client.endAsync();
+      await pub.endAsync();
+    }
+  }, 180_000);
+
+  it('two instances share the devices; one killed with SIGKILL mid-stream: the other takes its partitions over and the alarms are those of an uninterrupted run', async () => {
+    const dir = configDir(broker, { checkpointIntervalS: 1 }, `gm-cluster-${Math.random().toString(36).slice(2, 8)}`);
+    const config = JSON.parse(readFileSync(join(dir, 'serve.json'), 'utf8'));
+    for (const name of ['a', 'b']) writeFileSync(join(dir, `${name}.json`), JSON.stringify({ ...config, cluster: { instance: name, partitions: 8, historyS: 60 } }));
+    const tracks = fleetTracks(excavator!, 40, 13).map(parked);
+    const expected = expectedAlarms(tracks);
+    const sub = await subscriber(broker);
+    const pub = await connectAsync(broker.url, { protocolVersion: 5 });
+    const start = (name: string) => startCli(dir, `${name}.json`);
+    let a = await start('a');
+    const b = await start('b');
+    const health = async (url: string): Promise<{ members: string[]; partitions: number[] }> => (await (await fetch(`${url}/health`)).json()) as { members: string[]; partitions: number[] };
+    try {
+      const split = async (): Promise<number[][]> => [(await health(a.url)).partitions, (await health(b.url)).partitions];
+      await until('both members, the partitions split', async () => (await health(a.url)).members.length === 2 && (await health(b.url)).members.length === 2 && (await split()).flat().length === 8);
+      const [pa, pb] = await split();
+      expect(pa.length).toBeGreaterThan(0);
+      expect(pb.length).toBeGreaterThan(0);
+      expect([...pa, ...pb].sort()).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+      const all = tracks.reduce((n, t) => n + t.timeS.length, 0);
+      await publishFixes(pub, tracks, 0, Math.floor(all * 0.4));
+      await until('open alarms', () => sub.messages.some((m) => m.state === 'open'));
+      const sending = publishFixes(pub, tracks, Math.floor(all * 0.4), Math.floor(all * 0.7));
+      await new Promise((r) => setTimeout(r, 30));
+      a.child.kill('SIGKILL');
+      await sending;
+      await until('b holds every partition', async () => (await health(b.url)).partitions.length === 8, 20_000);
+      await publishFixes(pub, tracks, Math.floor(all * 0.7));
+      await until('the alarms', () => finalAlarms(sub.messages as unknown as Alarm[]).length >= expected.length, 60_000);
+      expect(finalAlarms(sub.messages as unknown as Alarm[])).toEqual(expected);
+      // A comes back: the partitions are shared again.
+      a = await start('a');
+      await until('shared again', async () => (await health(a.url)).partitions.length > 0 && (await health(b.url)).partitions.length < 8, 20_000);
+      expect([...(await health(a.url)).partitions, ...(await health(b.url)).partitions].sort()).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    } finally {
+      for (const p of [a, b]) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGTERM');
       await sub.client.endAsync();
       await pub.endAsync();
     }

@@ -1,4 +1,5 @@
-import { loadServeConfig } from '../serve/config.js';
+import { ClusterNode } from '../serve/cluster.js';
+import { loadServeConfig, type ServeConfig } from '../serve/config.js';
 import { startService } from '../serve/run.js';
 import { EXIT_OK, guard, type Io, parse, UsageError, wantsJson } from './args.js';
 
@@ -24,6 +25,23 @@ Options:
   -h, --help        show this help
 `;
 
+async function runCluster(config: ServeConfig, io: Io, json: boolean): Promise<number> {
+  const node = await ClusterNode.start(config);
+  const http = await node.listen(config.http);
+  const info = { http, mqtt: config.mqtt!.url, instance: config.cluster!.instance, members: [...node.members].sort(), partitions: [...node.parts.keys()].sort((a, b) => a - b), stateDir: config.stateDir, pid: process.pid };
+  io.stdout(json ? `${JSON.stringify(info)}\n` : `greenmine serve: instance ${info.instance} of [${info.members.join(', ')}], partitions ${info.partitions.join(' ')}; ${http}; broker ${info.mqtt}; state ${info.stateDir}\n`);
+  await new Promise<void>((resolve) => {
+    const stop = (): void => {
+      process.off('SIGTERM', stop);
+      process.off('SIGINT', stop);
+      node.stop().then(resolve, resolve);
+    };
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
+  });
+  return EXIT_OK;
+}
+
 export async function serveCommand(argv: string[], io: Io): Promise<number> {
   const json = wantsJson(argv);
   return guard(io, json, async () => {
@@ -34,6 +52,7 @@ export async function serveCommand(argv: string[], io: Io): Promise<number> {
     }
     if (!values.config) throw new UsageError(`serve needs --config <serve.json>\n\n${SERVE_HELP}`);
     const config = loadServeConfig(values.config);
+    if (config.cluster) return runCluster(config, io, json);
     const running = await startService(config);
     const { service } = running;
     const info = {

@@ -26,6 +26,7 @@ export interface ServeConfigFile {
   fence?: Pick<EventOptions, 'minDurationS' | 'warnDistanceM' | 'verticalToleranceM' | 'segmentCheck' | 'mode'>;
   dust?: { rules?: Array<string | object>; stations?: string };
   wash?: { zones: string; exits?: string };
+  cluster?: { instance: string; partitions?: number; historyS?: number };
   mqtt?: { url: string; username?: string; password?: string; clientId?: string; ca?: string; cert?: string; key?: string; rejectUnauthorized?: boolean; sessionExpiryS?: number };
   http?: { listen?: string; token?: string; maxBodyBytes?: number };
   webhooks?: Array<{ url: string; token?: string }>;
@@ -51,6 +52,8 @@ export interface ServeConfig {
   mqtt: (Required<Pick<NonNullable<ServeConfigFile['mqtt']>, 'url' | 'clientId' | 'sessionExpiryS' | 'rejectUnauthorized'>> & Omit<NonNullable<ServeConfigFile['mqtt']>, 'url' | 'clientId' | 'sessionExpiryS' | 'rejectUnauthorized'>) | null;
   http: { host: string; port: number; token: string | null; maxBodyBytes: number };
   webhooks: Array<{ url: string; token?: string }>;
+  /** Several instances sharing the devices (src/serve/cluster.ts); null: one instance. */
+  cluster: { instance: string; partitions: number; historyS: number } | null;
 }
 
 const LICENSE_EXTENSIONS = new Set(['.txt', '.csv', '.shp', '.kml', '.kmz', '.geojson', '.json']);
@@ -136,6 +139,7 @@ export function loadServeConfig(file: string): ServeConfig {
         key: c.mqtt.key && inside(c.mqtt.key, 'mqtt/key'),
       }
     : null;
+  if (c.cluster && !mqtt) throw new GreenmineError('SERVE_CONFIG_INVALID', `${file}: cluster needs mqtt (the instances share the devices through the broker)`, { file, path: '/cluster' });
   const http = { ...parseListen(c.http?.listen ?? '127.0.0.1:8080', file), token: c.http?.token ?? null, maxBodyBytes: c.http?.maxBodyBytes ?? 64 << 20 };
   return {
     file,
@@ -153,5 +157,6 @@ export function loadServeConfig(file: string): ServeConfig {
     mqtt,
     http,
     webhooks: c.webhooks ?? [],
+    cluster: c.cluster ? { instance: c.cluster.instance, partitions: c.cluster.partitions ?? 16, historyS: c.cluster.historyS ?? 120 } : null,
   };
 }

@@ -23,16 +23,38 @@ export const TOPIC_ERRORS = 'greenmine/errors';
 const MAX_IN_FLIGHT = 256;
 export const alarmTopic = (alarm: Alarm): string => `greenmine/alarms/${topicLevel(alarm.licenseId)}`;
 
+/** What the bridge hands messages to: `take` each message, `flush` the logs before the acknowledgements leave. */
+export interface MessageTarget {
+  take(topic: string, payload: Uint8Array): void;
+  flush(): void;
+}
+
+export interface BridgeOptions {
+  /** More topic filters (QoS 1). */
+  topics?: string[];
+  /** A last will (the cluster's membership). */
+  will?: { topic: string; payload: string; retain: boolean };
+  /** Services whose alarms the bridge publishes, attached before the first message can arrive. */
+  attach?: LiveService[];
+}
+
 export class MqttBridge {
   private corked: Socket | null = null;
   connected = false;
+  private readonly detachers = new Map<LiveService, () => void>();
 
   private constructor(
     readonly client: MqttClient,
-    private readonly service: LiveService,
+    private readonly target: MessageTarget,
   ) {}
 
+  /** One service on the broker (the single-instance case). */
   static async start(service: LiveService, config: NonNullable<ServeConfig['mqtt']>): Promise<MqttBridge> {
+    return MqttBridge.connect(config, { take: (topic, payload) => service.ingest(topic, payload), flush: () => service.store.flush() }, { attach: [service] });
+  }
+
+  /** Connect with a persistent session and subscribe; messages go to `target`. */
+  static async connect(config: NonNullable<ServeConfig['mqtt']>, target: MessageTarget, extra: BridgeOptions = {}): Promise<MqttBridge> {
     const options: IClientOptions = {
       clientId: config.clientId,
       clean: false,
@@ -45,23 +67,22 @@ export class MqttBridge {
       connectTimeout: 10_000,
       resubscribe: false,
     };
+    if (extra.will) options.will = { topic: extra.will.topic, payload: Buffer.from(extra.will.payload), qos: 1, retain: extra.will.retain };
     if (config.ca) options.ca = readFileSync(config.ca);
     if (config.cert) options.cert = readFileSync(config.cert);
     if (config.key) options.key = readFileSync(config.key);
     const client = connect(config.url, options);
-    const bridge = new MqttBridge(client, service);
+    const bridge = new MqttBridge(client, target);
+    for (const service of extra.attach ?? []) bridge.attach(service);
     client.handleMessage = (packet, done) => {
       bridge.hold();
-      service.ingest(packet.topic, packet.payload as Uint8Array);
+      target.take(packet.topic, packet.payload as Uint8Array);
       done();
     };
-    service.on('alarm', (a) => bridge.publishAlarm(a));
-    service.on('error', (e) => {
-      if (bridge.connected) client.publish(TOPIC_ERRORS, JSON.stringify(e), { qos: 0 });
-    });
     client.on('close', () => {
       bridge.connected = false;
     });
+    const topics = [TOPIC_POSITIONS, TOPIC_READINGS, ...(extra.topics ?? [])];
     // Subscribe on every connection (a broker that lost the session needs it again); the first must succeed.
     await new Promise<void>((resolve, reject) => {
       let first = true;
@@ -72,7 +93,7 @@ export class MqttBridge {
       client.once('error', fail);
       client.on('connect', () => {
         bridge.connected = true;
-        client.subscribe([TOPIC_POSITIONS, TOPIC_READINGS], { qos: 1 }, (err, granted) => {
+        client.subscribe(topics, { qos: 1 }, (err, granted) => {
           if (!first) return;
           first = false;
           client.removeListener('error', fail);
@@ -83,8 +104,27 @@ export class MqttBridge {
       });
     });
     client.on('error', () => {}); // reconnects on its own; /health shows the state
-    for (const a of service.pendingAlarms()) bridge.publishAlarm(a, true);
     return bridge;
+  }
+
+  /** Publish a service's alarms and errors; alarms it recovered and never delivered go out now. */
+  attach(service: LiveService): void {
+    const onAlarm = (a: Alarm): void => this.publishAlarm(a, service);
+    const onError = (e: { code: string }): void => {
+      if (this.connected) this.client.publish(TOPIC_ERRORS, JSON.stringify(e), { qos: 0 });
+    };
+    service.on('alarm', onAlarm);
+    service.on('error', onError);
+    this.detachers.set(service, () => {
+      service.off('alarm', onAlarm);
+      service.off('error', onError);
+    });
+    for (const a of service.pendingAlarms()) this.publishAlarm(a, service, true);
+  }
+
+  detach(service: LiveService): void {
+    this.detachers.get(service)?.();
+    this.detachers.delete(service);
   }
 
   /** Cork the socket until the messages handled in this turn are in the log. */
@@ -92,13 +132,13 @@ export class MqttBridge {
     if (this.corked) return;
     const socket = this.client.stream as Socket;
     if (typeof socket.cork !== 'function') {
-      this.service.store.flush();
+      this.target.flush();
       return;
     }
     socket.cork();
     this.corked = socket;
     setImmediate(() => {
-      this.service.store.flush();
+      this.target.flush();
       const s = this.corked!;
       this.corked = null;
       s.uncork();
@@ -110,23 +150,23 @@ export class MqttBridge {
    * of unacknowledged publishes grows slower than linearly per message (tens of thousands of alarms in
    * a backlog took minutes), ours is an array and an index.
    */
-  publishAlarm(alarm: Alarm, again = false): void {
-    if (!again) this.service.outbox.set(`${alarm.id}:${alarm.state}`, alarm);
-    this.waiting.push(alarm);
+  publishAlarm(alarm: Alarm, service: LiveService, again = false): void {
+    if (!again) service.outbox.set(`${alarm.id}:${alarm.state}`, alarm);
+    this.waiting.push([alarm, service]);
     this.pump();
   }
 
-  private readonly waiting: Alarm[] = [];
+  private readonly waiting: Array<[Alarm, LiveService]> = [];
   private next = 0;
   private inFlight = 0;
 
   private pump(): void {
     while (this.inFlight < MAX_IN_FLIGHT && this.next < this.waiting.length) {
-      const alarm = this.waiting[this.next++]!;
+      const [alarm, service] = this.waiting[this.next++]!;
       this.inFlight++;
       this.client.publish(alarmTopic(alarm), JSON.stringify(alarm), { qos: 1 }, (err) => {
         this.inFlight--;
-        if (!err) this.service.confirmed(alarm);
+        if (!err) service.confirmed(alarm);
         this.pump();
       });
     }

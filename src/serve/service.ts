@@ -149,6 +149,13 @@ export function parseReading(topic: string, m: Record<string, unknown>, timeZone
 /** An MQTT topic level from a license id ('/', '+', '#' and controls replaced). */
 export const topicLevel = (id: string | null): string => (id === null ? 'none' : [...id].map((c) => (c === '/' || c === '+' || c === '#' || c.charCodeAt(0) < 32 ? '_' : c)).join('') || 'none');
 
+export interface ServiceInputs {
+  licenses: License[];
+  fence: FenceIndex;
+  stationLicense: Map<string, string | null>;
+  wash: { zones: FenceIndex; exits: FenceIndex | null } | null;
+}
+
 export interface ServiceEvents {
   /** Every alarm, in order (after replay, the alarms the log produced that were never delivered). */
   alarm: (alarm: Alarm) => void;
@@ -180,23 +187,17 @@ export class LiveService {
 
   private constructor(
     readonly config: ServeConfig,
-    licenses: License[],
-    stationLicense: Map<string, string | null>,
-    washZones: { zones: License[]; exits: License[] | null } | null,
+    inputs: ServiceInputs,
+    stateDir: string,
   ) {
-    this.licenses = licenses;
+    this.licenses = inputs.licenses;
     this.iso = (s) => isoLocal(s, config.timeZone);
-    this.fenceIndex = FenceIndex.build(licenses, { searchRadiusM: fenceSearchRadiusM(config.eventOptions) });
-    const floors = licenses.map((l) => l.elevationM?.min ?? NaN);
+    this.fenceIndex = inputs.fence;
+    const floors = inputs.licenses.map((l) => l.elevationM?.min ?? NaN);
     this.fence = new LiveFence(new EventEngine(this.fenceIndex, config.eventOptions, floors), config.reorderWindowS, this.iso);
-    this.dust = new LiveDust(config.dustRules, config.reorderWindowS, this.iso, (s) => stationLicense.get(s) ?? null);
-    this.wash = washZones
-      ? new WashMonitor(
-          this.fenceIndex,
-          FenceIndex.build(washZones.zones),
-          { minWashS: config.thresholds.minWashS, withinS: config.thresholds.washWithinS, toleranceM: config.eventOptions.toleranceM },
-          washZones.exits ? FenceIndex.build(washZones.exits) : undefined,
-        )
+    this.dust = new LiveDust(config.dustRules, config.reorderWindowS, this.iso, (s) => inputs.stationLicense.get(s) ?? null);
+    this.wash = inputs.wash
+      ? new WashMonitor(this.fenceIndex, inputs.wash.zones, { minWashS: config.thresholds.minWashS, withinS: config.thresholds.washWithinS, toleranceM: config.eventOptions.toleranceM }, inputs.wash.exits ?? undefined)
       : null;
     if (this.wash) {
       const wash = this.wash;
@@ -210,23 +211,35 @@ export class LiveService {
         }
       };
     }
-    this.store = StateStore.open<ServiceState>(config.stateDir, config.durable);
+    this.store = StateStore.open<ServiceState>(stateDir, config.durable);
   }
 
-  /** Load the licenses, take the state folder, restore the checkpoint and replay the log. */
-  static async open(config: ServeConfig): Promise<LiveService> {
+  /** What every service of a configuration shares: the licenses and their fence, stations placed, wash zones. */
+  static async loadInputs(config: ServeConfig): Promise<ServiceInputs> {
     const licenses: License[] = [];
     for (const file of config.licenseFiles) licenses.push(...(await loadLicenses(file)));
+    const fence = FenceIndex.build(licenses, { searchRadiusM: fenceSearchRadiusM(config.eventOptions) });
     const stationLicense = new Map<string, string | null>();
     if (config.stationsFile) {
-      const probe = FenceIndex.build(licenses);
       for (const s of loadStations(config.stationsFile)) {
-        const i = probe.locate(s.lon, s.lat);
-        stationLicense.set(s.id, i >= 0 ? probe.licenseIds[i]! : null);
+        const i = fence.locate(s.lon, s.lat);
+        stationLicense.set(s.id, i >= 0 ? fence.licenseIds[i]! : null);
       }
     }
-    const wash = config.wash ? { zones: await loadLicenses(config.wash.zonesFile), exits: config.wash.exitsFile ? await loadLicenses(config.wash.exitsFile) : null } : null;
-    const service = new LiveService(config, licenses, stationLicense, wash);
+    const wash = config.wash ? { zones: FenceIndex.build(await loadLicenses(config.wash.zonesFile)), exits: config.wash.exitsFile ? FenceIndex.build(await loadLicenses(config.wash.exitsFile)) : null } : null;
+    return { licenses, fence, stationLicense, wash };
+  }
+
+  /** A service over inputs already loaded, in its own state folder (a cluster's partition). */
+  static fromInputs(config: ServeConfig, inputs: ServiceInputs, stateDir: string): LiveService {
+    const service = new LiveService(config, inputs, stateDir);
+    service.recover();
+    return service;
+  }
+
+  /** Load the inputs (or take them), take the state folder, restore the checkpoint and replay the log. */
+  static async open(config: ServeConfig, inputs?: ServiceInputs, stateDir = config.stateDir): Promise<LiveService> {
+    const service = new LiveService(config, inputs ?? (await LiveService.loadInputs(config)), stateDir);
     service.recover();
     return service;
   }
@@ -317,10 +330,17 @@ export class LiveService {
     for (const l of this.alarmListeners) l(alarm);
   }
 
+  /** While a cluster replays a partition's recent messages on takeover: late fixes are ones the previous owner applied. */
+  quietLate = false;
+
   /** Refused message: counted and reported. */
   reject(topic: string, err: unknown): void {
     const code = err instanceof MessageError ? err.code : err instanceof GreenmineError ? err.code : 'MSG_BAD_JSON';
     if (!(err instanceof MessageError) && !(err instanceof GreenmineError)) throw err;
+    if (this.quietLate && code === 'MSG_LATE') {
+      this.metrics.duplicates++;
+      return;
+    }
     if (code === 'MSG_LATE') this.metrics.late++;
     else this.metrics.malformed[code] = (this.metrics.malformed[code] ?? 0) + 1;
     const report = { code, message: (err as Error).message, topic: topic.slice(0, 256), at: new Date().toISOString() };
