@@ -14,7 +14,7 @@ import { connectAsync, type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Broker, startBroker } from '../bench/broker.js';
 import { fleetTracks } from '../bench/fleet.js';
-import { detectEvents, detectWashViolations, type FenceEvent, FenceIndex } from '../src/fence/index.js';
+import { detectEvents, detectWashViolations, FenceIndex } from '../src/fence/index.js';
 import { isoLocal } from '../src/io/time.js';
 import { loadLicenses } from '../src/license/index.js';
 import { loadServeConfig, startService } from '../src/serve/index.js';
@@ -243,7 +243,7 @@ describe('greenmine serve on Mosquitto', () => {
     try {
       const split = async (): Promise<number[][]> => [(await health(a.url)).partitions, (await health(b.url)).partitions];
       await until('both members, the partitions split', async () => (await health(a.url)).members.length === 2 && (await health(b.url)).members.length === 2 && (await split()).flat().length === 8);
-      const [pa, pb] = await split();
+      const [pa, pb] = (await split()) as [number[], number[]];
       expect(pa.length).toBeGreaterThan(0);
       expect(pb.length).toBeGreaterThan(0);
       expect([...pa, ...pb].sort()).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
@@ -452,5 +452,3 @@ describe('greenmine serve over HTTP', () => {
     await expect(startService(loadServeConfig(join(dir5, 'serve.json')))).rejects.toMatchObject({ code: 'SERVE_BROKER' });
   }, 30_000);
 });
-
-export type { FenceEvent };
