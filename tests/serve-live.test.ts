@@ -1,4 +1,7 @@
 /** The live engines without transport: equal to the batch API, in order and out of it, across a save/restore. */
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fleetTracks, interleave, jumble } from '../bench/fleet.js';
 import { detectEvents, EventEngine, type EventOptions, type FenceEvent, FenceIndex } from '../src/fence/index.js';
@@ -6,6 +9,7 @@ import { isoLocal } from '../src/io/time.js';
 import { loadLicenses } from '../src/license/index.js';
 import { analyseDust, loadReadings, PRESETS } from '../src/sensors/index.js';
 import { type Alarm, LiveDust, LiveFence } from '../src/serve/live.js';
+import { StateStore } from '../src/serve/store.js';
 import { loadTracks } from '../src/track/index.js';
 import { fixture } from './helpers.js';
 
@@ -186,5 +190,28 @@ describe('live dust', () => {
       expect(closed.map((a) => [a.station, a.startS, a.endS, a.peak])).toEqual(batch.map((a) => [a.station, a.start, a.end, a.peakUgM3]));
       expect(closed.every((c) => alarms.some((o) => o.id === c.id && o.state === 'open'))).toBe(true);
     }
+  });
+});
+
+describe('the state folder lock', () => {
+  const lockDir = (content: string): string => {
+    const dir = mkdtempSync(join(tmpdir(), 'greenmine-lock-'));
+    writeFileSync(join(dir, 'lock'), content);
+    return dir;
+  };
+  it('a live holder on this host keeps it; a dead one, a half-written lock, or a cluster member that left loses it', () => {
+    expect(() => StateStore.open(lockDir(JSON.stringify({ host: hostname(), pid: process.pid, instance: null })))).toThrow(expect.objectContaining({ code: 'SERVE_STATE_LOCKED' }));
+    // A pid that cannot be running (above the kernel's pid_max).
+    StateStore.open(lockDir(JSON.stringify({ host: hostname(), pid: 2 ** 30, instance: null }))).close();
+    StateStore.open(lockDir('{"host": "x')).close();
+    const other = JSON.stringify({ host: 'another-host', pid: 1, instance: 'b' });
+    // Another host: pids mean nothing there; only the cluster's membership decides.
+    expect(() => StateStore.open(lockDir(other))).toThrow(expect.objectContaining({ code: 'SERVE_STATE_LOCKED' }));
+    expect(() => StateStore.open(lockDir(other), true, 'a', (holder) => holder !== 'b')).toThrow(expect.objectContaining({ code: 'SERVE_STATE_LOCKED' }));
+    const dir = lockDir(other);
+    const store = StateStore.open(dir, true, 'a', (holder) => holder === 'b');
+    expect(JSON.parse(readFileSync(join(dir, 'lock'), 'utf8'))).toMatchObject({ host: hostname(), pid: process.pid, instance: 'a' });
+    store.close();
+    expect(existsSync(join(dir, 'lock'))).toBe(false);
   });
 });

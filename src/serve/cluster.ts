@@ -140,7 +140,8 @@ export class ClusterNode {
       if (this.parts.has(k)) continue;
       let part: LiveService;
       try {
-        part = LiveService.fromInputs(this.config, this.inputs, join(this.config.stateDir, `p${k}`));
+        // A holder on another host is gone when it is no longer a member (its last will said so).
+        part = LiveService.fromInputs(this.config, this.inputs, join(this.config.stateDir, `p${k}`), (holder) => holder === null || !this.members.has(holder));
       } catch (err) {
         if (err instanceof GreenmineError && err.code === 'SERVE_STATE_LOCKED') {
           waiting = true; // the previous owner is still letting go

@@ -189,6 +189,7 @@ export class LiveService {
     readonly config: ServeConfig,
     inputs: ServiceInputs,
     stateDir: string,
+    holderGone?: (instance: string | null) => boolean,
   ) {
     this.licenses = inputs.licenses;
     this.iso = (s) => isoLocal(s, config.timeZone);
@@ -211,7 +212,7 @@ export class LiveService {
         }
       };
     }
-    this.store = StateStore.open<ServiceState>(stateDir, config.durable);
+    this.store = StateStore.open<ServiceState>(stateDir, config.durable, config.cluster?.instance ?? null, holderGone);
   }
 
   /** What every service of a configuration shares: the licenses and their fence, stations placed, wash zones. */
@@ -231,8 +232,8 @@ export class LiveService {
   }
 
   /** A service over inputs already loaded, in its own state folder (a cluster's partition). */
-  static fromInputs(config: ServeConfig, inputs: ServiceInputs, stateDir: string): LiveService {
-    const service = new LiveService(config, inputs, stateDir);
+  static fromInputs(config: ServeConfig, inputs: ServiceInputs, stateDir: string, holderGone?: (instance: string | null) => boolean): LiveService {
+    const service = new LiveService(config, inputs, stateDir, holderGone);
     service.recover();
     return service;
   }

@@ -8,6 +8,7 @@
  * A lock file (`lock`, the owner's pid) keeps a second service out.
  */
 import { closeSync, existsSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { GreenmineError } from '../errors.js';
 
@@ -59,20 +60,33 @@ export class StateStore<T> {
     this.walFd = openSync(join(dir, 'wal.log'), 'a');
   }
 
-  /** Without `durable`, nothing is logged or saved (the lock is still taken). */
-  static open<T>(dir: string, durable = true): StateStore<T> {
+  /**
+   * Take the folder's lock and read its state. Without `durable`, nothing is logged or saved (the lock is
+   * still taken). The lock names its holder (host, pid, and the cluster instance when there is one): a
+   * holder on this host that is no longer running is gone; one on another host is gone only when
+   * `holderGone(instance)` says so (a cluster knows its live members; pids mean nothing across hosts).
+   */
+  static open<T>(dir: string, durable = true, instance: string | null = null, holderGone?: (instance: string | null) => boolean): StateStore<T> {
     mkdirSync(dir, { recursive: true });
     const lock = join(dir, 'lock');
     for (let attempt = 0; ; attempt++) {
       try {
         const fd = openSync(lock, 'wx');
-        writeSync(fd, String(process.pid));
+        writeSync(fd, JSON.stringify({ host: hostname(), pid: process.pid, instance }));
         closeSync(fd);
         break;
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw new GreenmineError('SERVE_STATE_LOCKED', `state folder ${dir}: cannot take the lock (${(err as Error).message})`, { file: lock });
-        const pid = Number(readFileSync(lock, 'utf8'));
-        if (Number.isInteger(pid) && pid > 0 && (pid === process.pid || processAlive(pid))) throw new GreenmineError('SERVE_STATE_LOCKED', `state folder ${dir} is in use by process ${pid}`, { file: lock });
+        let holder: { host?: string; pid?: number; instance?: string | null } = {};
+        try {
+          holder = JSON.parse(readFileSync(lock, 'utf8')) as typeof holder;
+        } catch {
+          // unreadable: left half-written by a crash
+        }
+        const pid = Number(holder?.pid);
+        let alive = false; // an unreadable lock was left half-written by a crash
+        if (typeof holder?.host === 'string') alive = holder.host === hostname() ? Number.isInteger(pid) && pid > 0 && (pid === process.pid || processAlive(pid)) : !holderGone?.(holder.instance ?? null);
+        if (alive) throw new GreenmineError('SERVE_STATE_LOCKED', `state folder ${dir} is in use by ${holder.instance ? `instance ${holder.instance}, ` : ''}process ${pid} on ${holder.host ?? 'an unknown host'}`, { file: lock });
         unlinkSync(lock); // left by a service that died
       }
     }
