@@ -262,6 +262,16 @@ describe('greenmine serve on Mosquitto', () => {
       a = await start('a');
       await until('shared again', async () => (await health(a.url)).partitions.length > 0 && (await health(b.url)).partitions.length < 8, 20_000);
       expect([...(await health(a.url)).partitions, ...(await health(b.url)).partitions].sort()).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+      // HTTP on a cluster instance: checked, then forwarded to the device's topic, where its partition's owner takes it.
+      const track = { ...parked(excavator!), deviceId: 'http1' };
+      const ndjson = [...Array.from(track.timeS, (t, i) => JSON.stringify({ device: 'http1', t, lon: track.lon[i], lat: track.lat[i] })), '{"device": "http1"}'].join('\n');
+      const answer = (await (await fetch(`${a.url}/positions`, { method: 'POST', body: ndjson })).json()) as { accepted: number; refused: number; errors: Array<{ line: number; code: string }> };
+      expect(answer).toMatchObject({ accepted: track.timeS.length, refused: 1 });
+      expect(answer.errors[0]).toMatchObject({ line: track.timeS.length + 1, code: 'MSG_BAD_FIX' });
+      const want = expectedAlarms([track]);
+      const mine = (): string[] => finalAlarms(sub.messages.filter((m) => m.device === 'http1') as unknown as Alarm[]);
+      await until('the alarms of the HTTP device', () => mine().length >= want.length, 30_000);
+      expect(mine()).toEqual(want);
     } finally {
       for (const p of [a, b]) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGTERM');
       await sub.client.endAsync();

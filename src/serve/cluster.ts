@@ -22,13 +22,14 @@
  * takeover completes within `historyS`.
  */
 import { createHash } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { GreenmineError } from '../errors.js';
 import type { ServeConfig } from './config.js';
+import { bodyMessages, MAX_REFUSALS_LISTED, readBody } from './http.js';
 import { MqttBridge } from './mqtt.js';
-import { LiveService, type ServiceInputs } from './service.js';
+import { LiveService, MessageError, parseObject, parsePosition, parseReading, type ServiceInputs } from './service.js';
 
 export const MEMBERS_TOPIC = 'greenmine/cluster/members';
 
@@ -194,7 +195,26 @@ export class ClusterNode {
             .map(([k, v]) => `greenmine_cluster_${k}{instance="${this.cluster.instance}"} ${v}\n`)
             .join(''),
         );
-      } else res.writeHead(404, { 'content-type': 'application/json' }).end(`${JSON.stringify({ code: 'HTTP_NOT_FOUND', message: 'a cluster instance serves /health and /metrics' })}\n`);
+      } else if (req.method === 'POST' && (url.pathname === '/positions' || url.pathname === '/readings')) {
+        const kind = url.pathname === '/positions' ? 'positions' : 'readings';
+        const reply = (status: number, body: object): void => {
+          res.writeHead(status, { 'content-type': 'application/json' }).end(`${JSON.stringify(body)}\n`);
+        };
+        readBody(req, http.maxBodyBytes).then(
+          (body) => {
+            if (body === null) {
+              reply(413, { code: 'HTTP_TOO_LARGE', message: `the body exceeds ${http.maxBodyBytes} bytes` });
+              req.destroy();
+              return;
+            }
+            this.forward(req, body, kind).then(
+              (answer) => reply(200, answer),
+              (err: Error) => reply(503, { code: 'SERVE_BROKER', message: err.message }),
+            );
+          },
+          () => req.destroy(),
+        );
+      } else res.writeHead(404, { 'content-type': 'application/json' }).end(`${JSON.stringify({ code: 'HTTP_NOT_FOUND', message: 'a cluster instance serves /health, /metrics, POST /positions and POST /readings' })}\n`);
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err) => reject(new GreenmineError('SERVE_LISTEN', `http.listen ${http.host}:${http.port}: ${(err as Error).message}`, { path: 'http/listen' })));
@@ -206,6 +226,30 @@ export class ClusterNode {
   }
 
   private server: Server | null = null;
+
+  /**
+   * HTTP ingest on a cluster: each message is checked here (the refused ones answered with their line and
+   * code) and published with QoS 1 on its device's topic, where the partition's owner takes it; the answer
+   * comes once the broker has acknowledged them all.
+   */
+  private async forward(req: IncomingMessage, body: Buffer, kind: 'positions' | 'readings'): Promise<object> {
+    const { messages, refused, refusedCount } = bodyMessages(req, body, kind, this.config.timeZone);
+    let count = refusedCount;
+    const publishing: Array<Promise<unknown>> = [];
+    for (const m of messages) {
+      try {
+        const doc = parseObject(m.payload);
+        const subject = kind === 'positions' ? parsePosition(`greenmine/positions/`, doc, this.config.timeZone).device : parseReading(`greenmine/readings/`, doc, this.config.timeZone).station;
+        publishing.push(this.bridge.client.publishAsync(`greenmine/${kind}/${subject}`, typeof m.payload === 'string' ? m.payload : JSON.stringify(m.payload), { qos: 1 }));
+      } catch (err) {
+        if (!(err instanceof MessageError)) throw err;
+        count++;
+        if (refused.length < MAX_REFUSALS_LISTED) refused.push({ line: m.line, code: err.code, message: err.message });
+      }
+    }
+    await Promise.all(publishing);
+    return { accepted: publishing.length, refused: count, forwarded: true, errors: refused };
+  }
 
   get deviceCount(): number {
     let n = 0;

@@ -24,7 +24,7 @@ export interface HttpSide {
   close(): Promise<void>;
 }
 
-const MAX_REFUSALS_LISTED = 100;
+export const MAX_REFUSALS_LISTED = 100;
 
 function tokenOk(req: IncomingMessage, url: URL, token: string | null): boolean {
   if (token === null) return true;
@@ -41,7 +41,7 @@ function send(res: ServerResponse, status: number, body: string | object, type =
   res.end(text);
 }
 
-async function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer | null> {
+export async function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer | null> {
   const chunks: Buffer[] = [];
   let n = 0;
   for await (const chunk of req) {
@@ -53,6 +53,56 @@ async function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer 
 }
 
 const isCsv = (req: IncomingMessage, body: Buffer): boolean => /csv/i.test(req.headers['content-type'] ?? '') || (body.length > 0 && !/^\s*\{/.test(body.subarray(0, 64).toString('utf8')));
+
+export interface BodyMessages {
+  /** One message each: an NDJSON line (its number kept) or a CSV row made an object. */
+  messages: Array<{ line?: number; payload: string | Record<string, unknown> }>;
+  refused: Array<{ line?: number; code: string; message: string }>;
+  refusedCount: number;
+}
+
+/** A POST body as messages: NDJSON lines, or the track / readings CSV the batch commands read (readings grouped per station and time). */
+export function bodyMessages(req: IncomingMessage, body: Buffer, kind: 'positions' | 'readings', timeZone: string): BodyMessages {
+  const out: BodyMessages = { messages: [], refused: [], refusedCount: 0 };
+  try {
+    if (!isCsv(req, body)) {
+      let line = 0;
+      for (const text of body.toString('utf8').split('\n')) {
+        line++;
+        if (text.trim()) out.messages.push({ line, payload: text });
+      }
+    } else if (kind === 'positions') {
+      const set = parseTrackCsv(new Uint8Array(body.buffer, body.byteOffset, body.length), `POST /positions`, { timeZone });
+      for (const b of set.bad.slice(0, MAX_REFUSALS_LISTED)) out.refused.push({ line: b.line, code: 'MSG_BAD_FIX', message: b.reason });
+      out.refusedCount += set.badCount;
+      for (const track of set.tracks) {
+        for (let i = 0; i < track.timeS.length; i++) {
+          const ele = track.eleM ? track.eleM[i]! : undefined;
+          out.messages.push({ payload: { device: track.deviceId, t: track.timeS[i]!, lon: track.lon[i]!, lat: track.lat[i]!, ele: Number.isNaN(ele) ? undefined : ele } });
+        }
+      }
+    } else {
+      const parsed = parseReadings(new Uint8Array(body.buffer, body.byteOffset, body.length), 'POST /readings', timeZone);
+      for (const b of parsed.bad.slice(0, MAX_REFUSALS_LISTED)) out.refused.push({ line: b.line, code: 'MSG_BAD_READING', message: b.reason });
+      out.refusedCount += parsed.bad.length;
+      // One message per station and time, its pollutants together.
+      const grouped = new Map<string, Record<string, unknown>>();
+      const field = { TSP: 'tsp', PM10: 'pm10', 'PM2.5': 'pm25' } as const;
+      for (const r of [...parsed.readings].sort((a, b) => a.timeS - b.timeS)) {
+        const key = `${r.station}\u0000${r.timeS}`;
+        let m = grouped.get(key);
+        if (!m) grouped.set(key, (m = { station: r.station, t: r.timeS, unit: 'ug/m3' }));
+        m[field[r.pollutant]] = r.valueUgM3;
+      }
+      for (const m of grouped.values()) out.messages.push({ payload: m });
+    }
+  } catch (err) {
+    if (!(err instanceof GreenmineError)) throw err;
+    out.refused.push({ code: err.code, message: err.message });
+    out.refusedCount++;
+  }
+  return out;
+}
 
 export async function startHttp(service: LiveService, config: ServeConfig['http'], bridgeState: () => { mqtt: 'connected' | 'disconnected' | 'off' }): Promise<HttpSide> {
   const streams = new Set<ServerResponse>();
@@ -83,11 +133,11 @@ export async function startHttp(service: LiveService, config: ServeConfig['http'
   });
 
   const ingestBody = (req: IncomingMessage, body: Buffer, kind: 'positions' | 'readings'): object => {
-    const refused: Array<{ line?: number; code: string; message: string }> = [];
-    let accepted = 0;
     const before = { late: service.metrics.late, duplicates: service.metrics.duplicates };
-    let line = 0;
-    let refusedCount = 0;
+    const { messages, refused, refusedCount: refusedBefore } = bodyMessages(req, body, kind, service.config.timeZone);
+    let accepted = 0;
+    let refusedCount = refusedBefore;
+    let line: number | undefined;
     const listener = (e: { code: string; message: string }): void => {
       refusedCount++;
       if (refused.length < MAX_REFUSALS_LISTED) refused.push({ line, code: e.code, message: e.message });
@@ -95,42 +145,10 @@ export async function startHttp(service: LiveService, config: ServeConfig['http'
     service.on('error', listener);
     const topic = `greenmine/${kind}/`;
     try {
-      if (!isCsv(req, body)) {
-        for (const text of body.toString('utf8').split('\n')) {
-          line++;
-          if (!text.trim()) continue;
-          if (kind === 'positions' ? service.ingestPosition(topic, text) : service.ingestReading(topic, text)) accepted++;
-        }
-      } else if (kind === 'positions') {
-        const set = parseTrackCsv(new Uint8Array(body.buffer, body.byteOffset, body.length), `POST /positions`, { timeZone: service.config.timeZone });
-        for (const b of set.bad.slice(0, MAX_REFUSALS_LISTED)) refused.push({ line: b.line, code: 'MSG_BAD_FIX', message: b.reason });
-        refusedCount += set.badCount;
-        for (const track of set.tracks) {
-          for (let i = 0; i < track.timeS.length; i++) {
-            const ele = track.eleM ? track.eleM[i]! : undefined;
-            if (service.ingestPosition(topic, { device: track.deviceId, t: track.timeS[i]!, lon: track.lon[i]!, lat: track.lat[i]!, ele: Number.isNaN(ele) ? undefined : ele })) accepted++;
-          }
-        }
-      } else {
-        const parsed = parseReadings(new Uint8Array(body.buffer, body.byteOffset, body.length), 'POST /readings', service.config.timeZone);
-        for (const b of parsed.bad.slice(0, MAX_REFUSALS_LISTED)) refused.push({ line: b.line, code: 'MSG_BAD_READING', message: b.reason });
-        refusedCount += parsed.bad.length;
-        // One message per station and time, its pollutants together.
-        const keyOf = (r: { station: string; timeS: number }): string => `${r.station}\u0000${r.timeS}`;
-        const grouped = new Map<string, Record<string, unknown>>();
-        const field = { TSP: 'tsp', PM10: 'pm10', 'PM2.5': 'pm25' } as const;
-        for (const r of [...parsed.readings].sort((a, b) => a.timeS - b.timeS)) {
-          const key = keyOf(r);
-          let m = grouped.get(key);
-          if (!m) grouped.set(key, (m = { station: r.station, t: r.timeS, unit: 'ug/m3' }));
-          m[field[r.pollutant]] = r.valueUgM3;
-        }
-        for (const m of grouped.values()) if (service.ingestReading(topic, m)) accepted++;
+      for (const m of messages) {
+        line = m.line;
+        if (kind === 'positions' ? service.ingestPosition(topic, m.payload) : service.ingestReading(topic, m.payload)) accepted++;
       }
-    } catch (err) {
-      if (!(err instanceof GreenmineError)) throw err;
-      refused.push({ code: err.code, message: err.message });
-      refusedCount++;
     } finally {
       service.off('error', listener);
     }
