@@ -17,6 +17,7 @@ import { fleetTracks } from '../bench/fleet.js';
 import { detectEvents, detectWashViolations, FenceIndex } from '../src/fence/index.js';
 import { isoLocal } from '../src/io/time.js';
 import { loadLicenses } from '../src/license/index.js';
+import { analyseDust, loadReadings, PRESETS } from '../src/sensors/index.js';
 import { loadServeConfig, startService } from '../src/serve/index.js';
 import type { Alarm } from '../src/serve/live.js';
 import { loadTracks, type Track } from '../src/track/index.js';
@@ -278,6 +279,45 @@ describe('greenmine serve on Mosquitto', () => {
       await pub.endAsync();
     }
   }, 180_000);
+
+  it('dust readings published over MQTT: the alarms of the batch dust rule (closed ones equal; the last still open starts alike)', async () => {
+    const dir = configDir(broker);
+    const running = await startService(loadServeConfig(join(dir, 'serve.json')));
+    const sub = await subscriber(broker);
+    const pub = await connectAsync(broker.url, { protocolVersion: 5 });
+    try {
+      const { readings } = loadReadings(fixture('sensors/readings.csv'));
+      const batch = analyseDust(readings, [], PRESETS.gb16297!).alarms;
+      expect(batch.length).toBeGreaterThan(0);
+      const messages = new Map<string, Record<string, unknown>>();
+      const field = { TSP: 'tsp', PM10: 'pm10', 'PM2.5': 'pm25' } as const;
+      for (const r of readings) {
+        const key = `${r.station}/${r.timeS}`;
+        if (!messages.has(key)) messages.set(key, { t: isoLocal(r.timeS), unit: 'mg/m3' });
+        messages.get(key)![field[r.pollutant]] = r.valueUgM3 / 1000;
+      }
+      for (const [key, m] of messages) await pub.publishAsync(`greenmine/readings/${key.split('/')[0]}`, JSON.stringify(m), { qos: 1 });
+      await until('the readings', () => running.service.metrics.readingsIn === messages.size);
+      await new Promise((r) => setTimeout(r, 300));
+      const dust = sub.messages.filter((m) => m.type === 'dust');
+      const closed = dust.filter((m) => m.state === 'closed');
+      const opened = dust.filter((m) => m.state === 'open');
+      expect(closed.length).toBeGreaterThan(0);
+      for (const c of closed) {
+        const b = batch.find((a) => a.station === c.station && a.start === c.startS);
+        expect(b, `${c.station} ${c.start}`).toBeDefined();
+        expect([c.endS, c.peak]).toEqual([b!.end, b!.peakUgM3]);
+      }
+      // Every batch alarm was raised live (the ones the data's end closes in the batch are still open live).
+      expect(batch.every((a) => opened.some((o) => o.station === a.station && o.startS === a.start))).toBe(true);
+      // Stations in the license route to its topic.
+      expect(dust.every((m) => m.licenseId === 'license.txt' || m.licenseId === null)).toBe(true);
+    } finally {
+      await sub.client.endAsync();
+      await pub.endAsync();
+      await running.stop();
+    }
+  }, 60_000);
 
   it('malformed messages are counted and published on greenmine/errors with their code and topic; the service goes on', async () => {
     const dir = configDir(broker);
