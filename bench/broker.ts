@@ -43,12 +43,22 @@ export interface Broker {
   stop(): Promise<void>;
 }
 
+export interface BrokerOptions {
+  /** A TLS listener: the server's certificate and key files. */
+  tls?: { cert: string; key: string };
+  /** A password file (mosquitto_passwd); anonymous clients are then refused. */
+  passwordFile?: string;
+}
+
 /** Start Mosquitto with queues unbounded for offline persistent sessions (what the service relies on while it restarts). */
-export async function startBroker(): Promise<Broker> {
+export async function startBroker(options: BrokerOptions = {}): Promise<Broker> {
   const dir = mkdtempSync(join(tmpdir(), 'greenmine-broker-'));
   const port = await freePort();
   const conf = join(dir, 'mosquitto.conf');
-  writeFileSync(conf, [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence false', 'max_queued_messages 0', 'max_inflight_messages 0', 'set_tcp_nodelay true', ''].join('\n'));
+  const lines = [`listener ${port} 127.0.0.1`, `allow_anonymous ${options.passwordFile ? 'false' : 'true'}`, 'persistence false', 'max_queued_messages 0', 'max_inflight_messages 0', 'set_tcp_nodelay true'];
+  if (options.passwordFile) lines.push(`password_file ${options.passwordFile}`);
+  if (options.tls) lines.push(`certfile ${options.tls.cert}`, `keyfile ${options.tls.key}`);
+  writeFileSync(conf, `${lines.join('\n')}\n`);
   const child = spawn(MOSQUITTO, ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (d) => (stderr += d));
@@ -59,7 +69,7 @@ export async function startBroker(): Promise<Broker> {
     throw new Error(`${(err as Error).message}: ${stderr}`);
   }
   return {
-    url: `mqtt://127.0.0.1:${port}`,
+    url: `${options.tls ? 'mqtts' : 'mqtt'}://127.0.0.1:${port}`,
     port,
     process: child,
     stop: () =>

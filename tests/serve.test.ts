@@ -5,7 +5,7 @@
  * stop it; HTTP ingest, token, metrics, SSE and webhooks.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -316,6 +316,47 @@ describe('greenmine serve on Mosquitto', () => {
       await sub.client.endAsync();
       await pub.endAsync();
       await running.stop();
+    }
+  }, 60_000);
+
+  it('credentials and TLS pass through: a broker with a password file and a TLS listener (its CA in the config); a wrong password is SERVE_BROKER', async () => {
+    const dir = configDir(null);
+    chmodSync(dir, 0o755);
+    const openssl = (...args: string[]): void => {
+      const r = spawnSync('openssl', args, { cwd: dir, encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+    };
+    openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=greenmine test CA');
+    openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1');
+    writeFileSync(join(dir, 'san.ext'), 'subjectAltName=IP:127.0.0.1\n');
+    openssl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.crt', '-days', '2', '-extfile', 'san.ext');
+    expect(spawnSync('mosquitto_passwd', ['-b', '-c', join(dir, 'passwd'), 'gm', 's3cret-pass']).status).toBe(0);
+    for (const f of ['server.key', 'server.crt', 'passwd']) chmodSync(join(dir, f), 0o644); // Mosquitto drops to its own user
+    const secure = await startBroker({ tls: { cert: join(dir, 'server.crt'), key: join(dir, 'server.key') }, passwordFile: join(dir, 'passwd') });
+    try {
+      const base = JSON.parse(readFileSync(join(dir, 'serve.json'), 'utf8'));
+      writeFileSync(join(dir, 'serve.json'), JSON.stringify({ ...base, reorderWindowS: 0, mqtt: { url: secure.url, username: 'gm', password: 's3cret-pass', ca: 'ca.crt', clientId: 'gm-tls' } }));
+      const running = await startService(loadServeConfig(join(dir, 'serve.json')));
+      try {
+        expect(running.mqtt!.connected).toBe(true);
+        const client = await connectAsync(secure.url, { protocolVersion: 5, username: 'gm', password: 's3cret-pass', ca: readFileSync(join(dir, 'ca.crt')) });
+        const alarms: Array<Record<string, unknown>> = [];
+        client.on('message', (_t, p) => alarms.push(JSON.parse(p.toString()) as Record<string, unknown>));
+        await client.subscribeAsync('greenmine/alarms/#', { qos: 1 });
+        const far = { t: excavator!.timeS[0]!, lon: excavator!.lon[0]! + 0.01, lat: excavator!.lat[0]! };
+        await client.publishAsync('greenmine/positions/tls1', JSON.stringify(far), { qos: 1 });
+        await until('an alarm over TLS', () => alarms.some((a) => a.device === 'tls1' && a.state === 'open'));
+        await client.endAsync();
+      } finally {
+        await running.stop();
+      }
+      // The wrong password, and a CA that did not sign the broker's certificate: refused, coded.
+      writeFileSync(join(dir, 'serve.json'), JSON.stringify({ ...base, mqtt: { url: secure.url, username: 'gm', password: 'wrong', ca: 'ca.crt', clientId: 'gm-tls2' } }));
+      await expect(startService(loadServeConfig(join(dir, 'serve.json')))).rejects.toMatchObject({ code: 'SERVE_BROKER' });
+      writeFileSync(join(dir, 'serve.json'), JSON.stringify({ ...base, mqtt: { url: secure.url, username: 'gm', password: 's3cret-pass', clientId: 'gm-tls3' } }));
+      await expect(startService(loadServeConfig(join(dir, 'serve.json')))).rejects.toMatchObject({ code: 'SERVE_BROKER' });
+    } finally {
+      await secure.stop();
     }
   }, 60_000);
 
