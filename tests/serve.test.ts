@@ -94,6 +94,27 @@ async function publishFixes(client: MqttClient, tracks: Track[], from = 0, to = 
   return fixes.length;
 }
 
+/** A step that must end within `ms` (so a test that fails says where). */
+async function within<T>(what: string, promise: Promise<T>, ms = 30_000): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: not done in ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Kill a service process and wait for it to go. */
+async function killed(p: { child: ChildProcess }): Promise<void> {
+  if (p.child.exitCode !== null || p.child.signalCode !== null) return;
+  const gone = new Promise<void>((r) => p.child.once('exit', () => r()));
+  p.child.kill('SIGKILL');
+  await gone;
+}
+
 async function until(what: string, cond: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (!(await cond())) {
@@ -114,12 +135,20 @@ function startCli(dir: string, file = 'serve.json'): Promise<{ child: ChildProce
   let stderr = '';
   child.stderr!.on('data', (d) => (stderr += d));
   return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`serve ${file} printed nothing in 30 s: ${stderr}`));
+    }, 30_000);
     const lines = createInterface({ input: child.stdout! });
     lines.once('line', (line) => {
+      clearTimeout(timer);
       const info = JSON.parse(line) as Record<string, unknown>;
       resolve({ child, url: String(info.http), info });
     });
-    child.once('exit', (code) => reject(new Error(`serve exited ${code}: ${stderr}`)));
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`serve exited ${code}: ${stderr}`));
+    });
   });
 }
 
@@ -240,7 +269,7 @@ describe('greenmine serve on Mosquitto', () => {
     const start = (name: string) => startCli(dir, `${name}.json`);
     let a = await start('a');
     const b = await start('b');
-    const health = async (url: string): Promise<{ members: string[]; partitions: number[] }> => (await (await fetch(`${url}/health`)).json()) as { members: string[]; partitions: number[] };
+    const health = async (url: string): Promise<{ members: string[]; partitions: number[] }> => (await (await fetch(`${url}/health`, { signal: AbortSignal.timeout(5000) })).json()) as { members: string[]; partitions: number[] };
     try {
       const split = async (): Promise<number[][]> => [(await health(a.url)).partitions, (await health(b.url)).partitions];
       await until('both members, the partitions split', async () => (await health(a.url)).members.length === 2 && (await health(b.url)).members.length === 2 && (await split()).flat().length === 8);
@@ -249,14 +278,14 @@ describe('greenmine serve on Mosquitto', () => {
       expect(pb.length).toBeGreaterThan(0);
       expect([...pa, ...pb].sort()).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
       const all = tracks.reduce((n, t) => n + t.timeS.length, 0);
-      await publishFixes(pub, tracks, 0, Math.floor(all * 0.4));
+      await within('publishing 1', publishFixes(pub, tracks, 0, Math.floor(all * 0.4)));
       await until('open alarms', () => sub.messages.some((m) => m.state === 'open'));
       const sending = publishFixes(pub, tracks, Math.floor(all * 0.4), Math.floor(all * 0.7));
       await new Promise((r) => setTimeout(r, 30));
       a.child.kill('SIGKILL');
-      await sending;
+      await within('publishing 2', sending);
       await until('b holds every partition', async () => (await health(b.url)).partitions.length === 8, 20_000);
-      await publishFixes(pub, tracks, Math.floor(all * 0.7));
+      await within('publishing 3', publishFixes(pub, tracks, Math.floor(all * 0.7)));
       await until('the alarms', () => finalAlarms(sub.messages as unknown as Alarm[]).length >= expected.length, 60_000);
       expect(finalAlarms(sub.messages as unknown as Alarm[])).toEqual(expected);
       // A comes back: the partitions are shared again.
@@ -266,7 +295,10 @@ describe('greenmine serve on Mosquitto', () => {
       // HTTP on a cluster instance: checked, then forwarded to the device's topic, where its partition's owner takes it.
       const track = { ...parked(excavator!), deviceId: 'http1' };
       const ndjson = [...Array.from(track.timeS, (t, i) => JSON.stringify({ device: 'http1', t, lon: track.lon[i], lat: track.lat[i] })), '{"device": "http1"}'].join('\n');
-      const answer = (await (await fetch(`${a.url}/positions`, { method: 'POST', body: ndjson })).json()) as { accepted: number; refused: number; errors: Array<{ line: number; code: string }> };
+      const answer = (await within(
+        'POST to the cluster',
+        fetch(`${a.url}/positions`, { method: 'POST', body: ndjson, signal: AbortSignal.timeout(30_000) }).then((r) => r.json()),
+      )) as { accepted: number; refused: number; errors: Array<{ line: number; code: string }> };
       expect(answer).toMatchObject({ accepted: track.timeS.length, refused: 1 });
       expect(answer.errors[0]).toMatchObject({ line: track.timeS.length + 1, code: 'MSG_BAD_FIX' });
       const want = expectedAlarms([track]);
@@ -274,9 +306,10 @@ describe('greenmine serve on Mosquitto', () => {
       await until('the alarms of the HTTP device', () => mine().length >= want.length, 30_000);
       expect(mine()).toEqual(want);
     } finally {
-      for (const p of [a, b]) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGTERM');
-      await sub.client.endAsync();
-      await pub.endAsync();
+      await killed(a);
+      await killed(b);
+      await within('closing the subscriber', sub.client.endAsync(true));
+      await within('closing the publisher', pub.endAsync(true));
     }
   }, 180_000);
 
