@@ -264,7 +264,11 @@ export class ClusterNode {
     if (this.retry) clearTimeout(this.retry);
     this.server?.close();
     this.server?.closeAllConnections();
-    await this.bridge.client.publishAsync(`${MEMBERS_TOPIC}/${this.cluster.instance}`, '', { qos: 1, retain: true });
+    // Leave the membership (the others take the partitions at once); a broker that is gone ends it anyway.
+    if (this.bridge.connected) {
+      const left = this.bridge.client.publishAsync(`${MEMBERS_TOPIC}/${this.cluster.instance}`, '', { qos: 1, retain: true }).catch(() => undefined);
+      await Promise.race([left, new Promise((r) => setTimeout(r, 2000).unref())]);
+    }
     await this.bridge.stop();
     for (const part of this.parts.values()) {
       part.checkpoint();

@@ -177,9 +177,16 @@ export class MqttBridge {
   }
 
   /** Stop reading, wait for the alarms in flight to be acknowledged, disconnect. */
-  async stop(): Promise<void> {
+  async stop(graceMs = 5000): Promise<void> {
     // Alarms still queued stay in the outbox (checkpointed) and go out after the restart.
     this.waiting.length = this.next = 0;
-    await new Promise<void>((resolve) => this.client.end(false, {}, () => resolve()));
+    // Wait for the alarms in flight to be acknowledged — but not for a broker that is gone.
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => this.client.end(true, {}, () => resolve()), graceMs);
+      this.client.end(false, {}, () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
   }
 }
