@@ -144,11 +144,11 @@ export class ClusterNode {
         // A holder on another host is gone when it is no longer a member (its last will said so).
         part = LiveService.fromInputs(this.config, this.inputs, join(this.config.stateDir, `p${k}`), (holder) => holder === null || !this.members.has(holder));
       } catch (err) {
-        if (err instanceof GreenmineError && err.code === 'SERVE_STATE_LOCKED') {
-          waiting = true; // the previous owner is still letting go
-          continue;
-        }
-        throw err;
+        // The previous owner is still letting go (SERVE_STATE_LOCKED), or the folder is not readable yet: try again.
+        // Nothing thrown here may stop the message loop this runs in.
+        if (!(err instanceof GreenmineError && err.code === 'SERVE_STATE_LOCKED')) process.stderr.write(`greenmine serve: partition ${k}: ${(err as Error).message}; retrying\n`);
+        waiting = true;
+        continue;
       }
       this.bridge.attach(part);
       this.parts.set(k, part);

@@ -31,6 +31,14 @@ export interface LogEntry {
   body: unknown;
 }
 
+function removeIfThere(file: string): void {
+  try {
+    unlinkSync(file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+}
+
 function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -87,7 +95,8 @@ export class StateStore<T> {
         let alive = false; // an unreadable lock was left half-written by a crash
         if (typeof holder?.host === 'string') alive = holder.host === hostname() ? Number.isInteger(pid) && pid > 0 && (pid === process.pid || processAlive(pid)) : !holderGone?.(holder.instance ?? null);
         if (alive) throw new GreenmineError('SERVE_STATE_LOCKED', `state folder ${dir} is in use by ${holder.instance ? `instance ${holder.instance}, ` : ''}process ${pid} on ${holder.host ?? 'an unknown host'}`, { file: lock });
-        unlinkSync(lock); // left by a service that died
+        // Left by a service that died. Another may be taking it at the same moment: whoever creates it next wins.
+        removeIfThere(lock);
       }
     }
     try {
@@ -124,7 +133,7 @@ export class StateStore<T> {
       store.durable = durable;
       return store;
     } catch (err) {
-      unlinkSync(lock);
+      removeIfThere(lock);
       throw err;
     }
   }
