@@ -214,4 +214,26 @@ describe('the state folder lock', () => {
     store.close();
     expect(existsSync(join(dir, 'lock'))).toBe(false);
   });
+
+  it('durable: entries survive in the log until a checkpoint; volatile (durable false): nothing is written', () => {
+    const durable = mkdtempSync(join(tmpdir(), 'greenmine-store-'));
+    const a = StateStore.open<{ n: number }>(durable);
+    a.log('f', [1]);
+    a.flush();
+    a.close();
+    const b = StateStore.open<{ n: number }>(durable);
+    expect(b.replay.map((e) => e.body)).toEqual([[1]]);
+    b.save({ n: 1 });
+    b.close();
+    const c = StateStore.open<{ n: number }>(durable);
+    expect([c.checkpoint?.state, c.replay.length]).toEqual([{ n: 1 }, 0]);
+    c.close();
+    const volatile = mkdtempSync(join(tmpdir(), 'greenmine-store-'));
+    const v = StateStore.open<{ n: number }>(volatile, false);
+    v.log('f', [1]);
+    v.save({ n: 1 });
+    v.close();
+    expect(existsSync(join(volatile, 'checkpoint.json'))).toBe(false);
+    expect(readFileSync(join(volatile, 'wal.log'), 'utf8')).toBe('');
+  });
 });

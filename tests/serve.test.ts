@@ -6,7 +6,7 @@
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
+import { createServer, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -515,8 +515,23 @@ describe('greenmine serve over HTTP', () => {
       expect(page.headers.get('content-type')).toContain('text/html');
       expect(html).not.toMatch(/https?:\/\//); // nothing fetched from elsewhere
       expect((await fetch(`${url}/nope`, { headers: auth })).status).toBe(404);
-      const big = await fetch(`${url}/positions`, { method: 'POST', headers: auth, body: 'x'.repeat(70 << 20) }).catch(() => null);
-      if (big) expect(big.status).toBe(413);
+      // Over http.maxBodyBytes (64 MiB): answered 413 while the upload is still going, then cut.
+      const status = await new Promise<number>((resolve) => {
+        const upload = request(`${url}/positions`, { method: 'POST', headers: { ...auth, 'content-length': String(70 << 20) } }, (res) => {
+          resolve(res.statusCode!);
+          res.resume();
+        });
+        upload.on('error', () => {}); // the server closes the connection after answering
+        const chunk = Buffer.alloc(1 << 20, 120);
+        let sent = 0;
+        const pump = (): void => {
+          while (sent < 70 && upload.write(chunk)) sent++;
+          if (sent < 70 && !upload.destroyed) upload.once('drain', pump);
+          else upload.end();
+        };
+        pump();
+      });
+      expect(status).toBe(413);
       controller.abort();
       await reading;
     } finally {

@@ -1,13 +1,14 @@
 /** Shared CLI plumbing: argument parsing on node:util parseArgs, usage errors, exit codes. */
-import { mkdtempSync, readdirSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { extname, join } from 'node:path';
+import { join } from 'node:path';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { flagRange } from '../audit/options.js';
 import type { OffsetFrame } from '../crs/index.js';
 import { formatWhere, GreenmineError } from '../errors.js';
 import { checkOutput, MAX_INPUT_BYTES, writeOutput } from '../io/files.js';
 import { type License, loadLicenses } from '../license/index.js';
+import { LICENSE_EXTENSIONS, licenseFilesIn } from '../license/load.js';
 
 export const EXIT_OK = 0;
 export const EXIT_DATA = 1;
@@ -125,8 +126,6 @@ export function parse<T extends OptionSpec>(argv: string[], commandOptions: T): 
 /** Whether the command line asks for JSON on stdout (read before parsing, so a usage error is JSON too). */
 export const wantsJson = (argv: string[]): boolean => argv.includes('--json');
 
-const LICENSE_EXTENSIONS = new Set(['.txt', '.csv', '.shp', '.kml', '.kmz', '.geojson', '.json']);
-
 /** License arguments as files: a folder stands for every license file in it (sorted), `-` for stdin. */
 export function licenseFiles(args: string | string[] | undefined, flag = '--license'): string[] {
   const out: string[] = [];
@@ -145,11 +144,9 @@ export function licenseFiles(args: string | string[] | undefined, flag = '--lice
       out.push(arg);
       continue;
     }
-    const names = readdirSync(arg)
-      .filter((n) => LICENSE_EXTENSIONS.has(extname(n).toLowerCase()))
-      .sort();
-    if (names.length === 0) throw new UsageError(`${flag} ${arg}: the folder holds no license file (${[...LICENSE_EXTENSIONS].join(' ')})`);
-    out.push(...names.map((n) => join(arg, n)));
+    const files = licenseFilesIn(arg);
+    if (files.length === 0) throw new UsageError(`${flag} ${arg}: the folder holds no license file (${[...LICENSE_EXTENSIONS].join(' ')})`);
+    out.push(...files);
   }
   return out;
 }

@@ -25,20 +25,25 @@ Options:
   -h, --help        show this help
 `;
 
+/** Run until SIGTERM or Ctrl-C, then `stop` (drain and checkpoint). */
+function untilStopped(stop: () => Promise<void>): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const onSignal = (): void => {
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+      stop().then(resolve, resolve);
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+}
+
 async function runCluster(config: ServeConfig, io: Io, json: boolean): Promise<number> {
   const node = await ClusterNode.start(config);
   const http = await node.listen(config.http);
   const info = { http, mqtt: config.mqtt!.url, instance: config.cluster!.instance, members: [...node.members].sort(), partitions: [...node.parts.keys()].sort((a, b) => a - b), stateDir: config.stateDir, pid: process.pid };
   io.stdout(json ? `${JSON.stringify(info)}\n` : `greenmine serve: instance ${info.instance} of [${info.members.join(', ')}], partitions ${info.partitions.join(' ')}; ${http}; broker ${info.mqtt}; state ${info.stateDir}\n`);
-  await new Promise<void>((resolve) => {
-    const stop = (): void => {
-      process.off('SIGTERM', stop);
-      process.off('SIGINT', stop);
-      node.stop().then(resolve, resolve);
-    };
-    process.on('SIGTERM', stop);
-    process.on('SIGINT', stop);
-  });
+  await untilStopped(() => node.stop());
   return EXIT_OK;
 }
 
@@ -69,15 +74,7 @@ export async function serveCommand(argv: string[], io: Io): Promise<number> {
         : `greenmine serve: ${info.licenses} licenses; ${info.http}${info.mqtt ? `; broker ${info.mqtt}` : ''}; state ${info.stateDir} (${info.recovered.devices} devices restored, ${info.recovered.logEntries} log entries replayed)\n`,
     );
     if (io.verbose) service.on('error', (e) => io.stderr(`${e.code} ${e.topic}: ${e.message}\n`));
-    await new Promise<void>((resolve) => {
-      const stop = (): void => {
-        process.off('SIGTERM', stop);
-        process.off('SIGINT', stop);
-        running.stop().then(resolve, resolve);
-      };
-      process.on('SIGTERM', stop);
-      process.on('SIGINT', stop);
-    });
+    await untilStopped(() => running.stop());
     if (!json) io.stderr('greenmine serve: drained and checkpointed\n');
     return EXIT_OK;
   });

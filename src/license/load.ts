@@ -4,7 +4,8 @@
  * error found; warnings travel on each license's `findings`.
  */
 
-import { extname } from 'node:path';
+import { readdirSync } from 'node:fs';
+import { extname, join } from 'node:path';
 import { type Crs, type OffsetFrame, parseCrs } from '../crs/index.js';
 import { type Finding, GreenmineError } from '../errors.js';
 import { readInput } from '../io/files.js';
@@ -140,4 +141,15 @@ function reconcileStatedArea(license: License): void {
       where: { file: license.sourceFile },
     });
   }
+}
+
+/** What a license file is called: the extensions a folder of licenses is read for. */
+export const LICENSE_EXTENSIONS: ReadonlySet<string> = new Set(['.txt', '.csv', '.shp', '.kml', '.kmz', '.geojson', '.json']);
+
+/** The license files of a folder, sorted, as paths (none: an empty list, for the caller to refuse in its own words). */
+export function licenseFilesIn(dir: string): string[] {
+  return readdirSync(dir)
+    .filter((n) => LICENSE_EXTENSIONS.has(extname(n).toLowerCase()))
+    .sort()
+    .map((n) => join(dir, n));
 }

@@ -3,8 +3,8 @@
  * schemas/serve.schema.json; relative paths resolve against the file's folder
  * and stay inside it unless `allowOutside` (the manifest's trust rule).
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { dirname, extname, join, resolve } from 'node:path';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv } from 'ajv';
 import { DEFAULT_THRESHOLDS, type Thresholds } from '../audit/options.js';
@@ -13,6 +13,7 @@ import type { EventOptions } from '../fence/events.js';
 import { readInput, resolveInside } from '../io/files.js';
 import { parseJson } from '../io/json.js';
 import { checkTimeZone, DEFAULT_TIME_ZONE } from '../io/time.js';
+import { licenseFilesIn } from '../license/load.js';
 import { type DustRule, parseRule } from '../sensors/dust.js';
 
 export interface ServeConfigFile {
@@ -55,8 +56,6 @@ export interface ServeConfig {
   /** Several instances sharing the devices (src/serve/cluster.ts); null: one instance. */
   cluster: { instance: string; partitions: number; historyS: number } | null;
 }
-
-const LICENSE_EXTENSIONS = new Set(['.txt', '.csv', '.shp', '.kml', '.kmz', '.geojson', '.json']);
 
 let validator: ReturnType<Ajv['compile']> | null = null;
 
@@ -107,11 +106,9 @@ export function loadServeConfig(file: string): ServeConfig {
       licenseFiles.push(path);
       continue;
     }
-    const names = readdirSync(path)
-      .filter((n) => LICENSE_EXTENSIONS.has(extname(n).toLowerCase()))
-      .sort();
-    if (names.length === 0) throw new GreenmineError('SERVE_CONFIG_INVALID', `${file}: licenses/${i} "${entry}" is a folder without license files`, { file, path: `/licenses/${i}` });
-    licenseFiles.push(...names.map((n) => inside(join(path, n), `licenses/${i}`)));
+    const files = licenseFilesIn(path);
+    if (files.length === 0) throw new GreenmineError('SERVE_CONFIG_INVALID', `${file}: licenses/${i} "${entry}" is a folder without license files`, { file, path: `/licenses/${i}` });
+    licenseFiles.push(...files.map((f) => inside(f, `licenses/${i}`)));
   }
   let timeZone: string;
   try {

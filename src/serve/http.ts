@@ -193,8 +193,10 @@ export async function startHttp(service: LiveService, config: ServeConfig['http'
       readBody(req, config.maxBodyBytes).then(
         (body) => {
           if (body === null) {
+            // Answer first, then drop the rest of the upload.
+            res.once('finish', () => req.destroy());
+            res.setHeader('connection', 'close');
             send(res, 413, { code: 'HTTP_TOO_LARGE', message: `the body exceeds ${config.maxBodyBytes} bytes` });
-            req.destroy();
             return;
           }
           send(res, 200, ingestBody(req, body, route === 'POST /positions' ? 'positions' : 'readings'));

@@ -39,7 +39,6 @@ export interface ServiceState {
   /** Alarms handed to the broker and not yet acknowledged by it: published again after a restart. */
   outbox: Alarm[];
   metrics: Metrics;
-  licenses: string[];
 }
 
 export interface Metrics {
@@ -414,7 +413,7 @@ export class LiveService {
 
   /** Save the state (the log restarts empty). */
   checkpoint(): void {
-    this.store.save({ fence: this.fence.save(), dust: this.dust.save(), ...(this.wash ? { wash: this.wash.save() } : {}), outbox: [...this.outbox.values()], metrics: this.metrics, licenses: this.fenceIndex.licenseIds });
+    this.store.save({ fence: this.fence.save(), dust: this.dust.save(), ...(this.wash ? { wash: this.wash.save() } : {}), outbox: [...this.outbox.values()], metrics: this.metrics });
     this.lastCheckpoint = new Date().toISOString();
   }
 
