@@ -203,8 +203,8 @@ export class ClusterNode {
         readBody(req, http.maxBodyBytes).then(
           (body) => {
             if (body === null) {
+              res.setHeader('connection', 'close');
               reply(413, { code: 'HTTP_TOO_LARGE', message: `the body exceeds ${http.maxBodyBytes} bytes` });
-              req.destroy();
               return;
             }
             this.forward(req, body, kind).then(

@@ -41,15 +41,29 @@ function send(res: ServerResponse, status: number, body: string | object, type =
   res.end(text);
 }
 
-export async function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer | null> {
-  const chunks: Buffer[] = [];
-  let n = 0;
-  for await (const chunk of req) {
-    n += (chunk as Buffer).length;
-    if (n > maxBytes) return null;
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
+/**
+ * The request body, or null once it passes `maxBytes`: from then on the rest is read and dropped (memory
+ * stays bounded) so that the client, still uploading, gets the answer instead of a reset connection.
+ */
+export function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer | null> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let n = 0;
+    let over = false;
+    req.on('data', (chunk: Buffer) => {
+      if (over) return;
+      n += chunk.length;
+      if (n > maxBytes) {
+        over = true;
+        chunks.length = 0;
+        resolve(null);
+      } else chunks.push(chunk);
+    });
+    req.on('end', () => {
+      if (!over) resolve(Buffer.concat(chunks));
+    });
+    req.on('error', reject);
+  });
 }
 
 const isCsv = (req: IncomingMessage, body: Buffer): boolean => /csv/i.test(req.headers['content-type'] ?? '') || (body.length > 0 && !/^\s*\{/.test(body.subarray(0, 64).toString('utf8')));
@@ -193,8 +207,6 @@ export async function startHttp(service: LiveService, config: ServeConfig['http'
       readBody(req, config.maxBodyBytes).then(
         (body) => {
           if (body === null) {
-            // Answer first, then drop the rest of the upload.
-            res.once('finish', () => req.destroy());
             res.setHeader('connection', 'close');
             send(res, 413, { code: 'HTTP_TOO_LARGE', message: `the body exceeds ${config.maxBodyBytes} bytes` });
             return;
