@@ -203,7 +203,6 @@ export class ClusterNode {
         readBody(req, http.maxBodyBytes).then(
           (body) => {
             if (body === null) {
-              res.setHeader('connection', 'close');
               reply(413, { code: 'HTTP_TOO_LARGE', message: `the body exceeds ${http.maxBodyBytes} bytes` });
               return;
             }

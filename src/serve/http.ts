@@ -42,26 +42,36 @@ function send(res: ServerResponse, status: number, body: string | object, type =
 }
 
 /**
- * The request body, or null once it passes `maxBytes`: from then on the rest is read and dropped (memory
- * stays bounded) so that the client, still uploading, gets the answer instead of a reset connection.
+ * The request body, or null once it passes `maxBytes`. From then on the rest is read and dropped (memory
+ * stays bounded) so that the client, still uploading, reads the answer: closing a socket that still has
+ * unread input makes the kernel send a reset, which can discard the answer before the client reads it
+ * (Apache's "lingering close" exists for this). The dropping stops, and the connection is cut, after
+ * another `maxBytes` or `lingerMs` after the answer, so a client cannot keep a connection busy forever.
  */
-export function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer | null> {
+export function readBody(req: IncomingMessage, maxBytes: number, lingerMs = 10_000): Promise<Buffer | null> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let n = 0;
     let over = false;
+    let timer: NodeJS.Timeout | undefined;
     req.on('data', (chunk: Buffer) => {
-      if (over) return;
       n += chunk.length;
+      if (over) {
+        if (n > 2 * maxBytes) req.destroy();
+        return;
+      }
       if (n > maxBytes) {
         over = true;
         chunks.length = 0;
+        timer = setTimeout(() => req.destroy(), lingerMs);
+        timer.unref();
         resolve(null);
       } else chunks.push(chunk);
     });
     req.on('end', () => {
       if (!over) resolve(Buffer.concat(chunks));
     });
+    req.on('close', () => clearTimeout(timer));
     req.on('error', reject);
   });
 }
@@ -207,7 +217,6 @@ export async function startHttp(service: LiveService, config: ServeConfig['http'
       readBody(req, config.maxBodyBytes).then(
         (body) => {
           if (body === null) {
-            res.setHeader('connection', 'close');
             send(res, 413, { code: 'HTTP_TOO_LARGE', message: `the body exceeds ${config.maxBodyBytes} bytes` });
             return;
           }
