@@ -72,7 +72,7 @@ describe('viewshed on known terrain', () => {
     for (let r = 0; r < height; r++) for (let c = d; c < 300; c++) dem[r * width + c] = -D;
     const grid: ViewGrid = { dem, width, height, cellXM: 1, cellYM: 1 };
     const seen = new Uint8Array(width * height);
-    viewshed(grid, { col: 0.5, row: 1.5, heightM: H, headingDeg: 90, hfovDeg: 360, rangeM: 350, tiltDeg: null, vfovDeg: null, targetHeightM: 0 }, (i) => (seen[i] = 1));
+    viewshed(grid, { col: 0.5, row: 1.5, heightM: H, headingDeg: 90, hfovDeg: 360, rangeM: 350, tiltDeg: null, vfovDeg: null, targetHeightM: 0 }, seen);
     const row = Array.from(seen.subarray(width, 2 * width));
     const hidden = row
       .slice(0, 300)
@@ -92,9 +92,9 @@ describe('viewshed on known terrain', () => {
     dem[50] = 5; // a 5 m wall at 50 m
     const grid: ViewGrid = { dem, width, height, cellXM: 1, cellYM: 1 };
     const count = (targetHeightM: number, tiltDeg: number | null, vfovDeg: number | null): number[] => {
-      const seen: number[] = [];
-      viewshed(grid, { col: 0.5, row: 0.5, heightM: 10, headingDeg: 90, hfovDeg: 360, rangeM: 190, tiltDeg, vfovDeg, targetHeightM }, (i) => seen.push(i));
-      return [...new Set(seen)].sort((a, b) => a - b);
+      const seen = new Uint8Array(width * height);
+      viewshed(grid, { col: 0.5, row: 0.5, heightM: 10, headingDeg: 90, hfovDeg: 360, rangeM: 190, tiltDeg, vfovDeg, targetHeightM }, seen);
+      return [...seen.keys()].filter((i) => seen[i] === 1);
     };
     const ground = count(0, null, null);
     expect(ground.filter((c) => c > 50 && c < 100)).toEqual([]); // the shadow: to 2 × 50 m
@@ -132,7 +132,7 @@ describe('viewshed against gdal_viewshed', () => {
       const dc = gdal.originX - dem.originX,
         dr = dem.originY - gdal.originY;
       const ours = new Uint8Array(dem.width * dem.height);
-      viewshed(grid, { col: cam.x - dem.originX, row: dem.originY - cam.y, heightM: cam.heightM, headingDeg: 0, hfovDeg: 360, rangeM: cam.rangeM, tiltDeg: null, vfovDeg: null, targetHeightM: 0 }, (i) => (ours[i] = 1));
+      viewshed(grid, { col: cam.x - dem.originX, row: dem.originY - cam.y, heightM: cam.heightM, headingDeg: 0, hfovDeg: 360, rangeM: cam.rangeM, tiltDeg: null, vfovDeg: null, targetHeightM: 0 }, ours);
       let both = 0,
         either = 0,
         inRange = 0,

@@ -1,11 +1,11 @@
-import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import geodesic from 'geographiclib-geodesic';
 import { describe, expect, it } from 'vitest';
 import { crsFromEpsg } from '../src/crs/index.js';
 import { type License, loadLicenses } from '../src/license/index.js';
-import { type CoverageReport, ellipsoidBandAreaM2, measureCoverage, PolygonCoverage, parseScheme, RasterReader, schemeFromGroups, WORLDCOVER } from '../src/raster/index.js';
+import { BlockCache, type CoverageReport, ellipsoidBandAreaM2, measureCoverage, PolygonCoverage, parseScheme, RasterReader, schemeFromGroups, WORLDCOVER } from '../src/raster/index.js';
 import { writeTiledTiff } from '../src/raster/writer.js';
 import { errorCode, fixture, rng, run } from './helpers.js';
 
@@ -450,5 +450,53 @@ describe('the test-fixture writer', () => {
         for (let r = 0; r < 64; r++) for (let c = 0; c < 64; c++) expect(block[r * 64 + c]).toBe(value(bx * 64 + c, by * 64 + r));
       }
     }
+  });
+});
+
+describe('the block cache shared by an audit', () => {
+  const write = async (path: string, base: number): Promise<void> =>
+    writeTiledTiff(path, { width: 128, height: 128, tileSize: 64, type: 'uint8', deflate: true, originX: 495000, originY: 3384300, pixelSize: 1, epsg: 4549 }, (tx, ty, out) => {
+      for (let i = 0; i < 64 * 64; i++) out[i] = base + tx + 2 * ty;
+    });
+
+  it('decodes a block once for every reader given the cache, and the same values as a reader without it', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'greenmine-cache-')), 'c.tif');
+    await write(path, 10);
+    const cache = new BlockCache();
+    const a = await RasterReader.open(path, { cache });
+    const b = await RasterReader.open(path, { cache });
+    const plain = await RasterReader.open(path);
+    for (let by = 0; by < 2; by++) for (let bx = 0; bx < 2; bx++) expect(Array.from(await a.readBlock(bx, by))).toEqual(Array.from(await plain.readBlock(bx, by)));
+    expect(cache.misses).toBe(4);
+    expect(await b.readBlock(1, 1)).toBe(await a.readBlock(1, 1)); // the same decoded block, not a second decode
+    expect(cache.misses).toBe(4);
+    expect(cache.hits).toBe(2);
+    // Another band or overview, or another nodata (sparse blocks are filled with it), is another key.
+    const c = await RasterReader.open(path, { cache, nodata: 7 });
+    await c.readBlock(0, 0);
+    expect(cache.misses).toBe(5);
+  });
+
+  it('never serves a file replaced since (size, time, inode), and keeps to its byte budget', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'greenmine-cache-'));
+    const path = join(dir, 'c.tif');
+    await write(path, 10);
+    const cache = new BlockCache(2 * 64 * 64);
+    const a = await RasterReader.open(path, { cache });
+    expect((await a.readBlock(0, 0))[0]).toBe(10);
+    await write(`${path}.new`, 50);
+    renameSync(`${path}.new`, path);
+    const b = await RasterReader.open(path, { cache });
+    expect((await b.readBlock(0, 0))[0]).toBe(50);
+    for (let by = 0; by < 2; by++) for (let bx = 0; bx < 2; bx++) await b.readBlock(bx, by);
+    expect(cache.heldBytes).toBeLessThanOrEqual(2 * 64 * 64);
+  });
+
+  it('keeps no failed decode', async () => {
+    const cache = new BlockCache();
+    await expect(cache.get('k', 10, () => Promise.reject(new Error('bad')))).rejects.toThrow('bad');
+    expect(cache.heldBytes).toBe(0);
+    const block = new Uint8Array(10);
+    expect(await cache.get('k', 10, () => Promise.resolve(block))).toBe(block);
   });
 });

@@ -258,7 +258,7 @@ async function renderUnderlay(report: AuditReport, ctx: AuditContext): Promise<M
   }
   const latest = ctx.latest;
   try {
-    const underlay = await classUnderlay(ctx.file(latest.path), await ctx.scheme(), frame, { source: latest.path, date: latest.date });
+    const underlay = await classUnderlay(ctx.file(latest.path), await ctx.scheme(), frame, { source: latest.path, date: latest.date }, ctx.blocks);
     if (!underlay)
       report.findings.push({
         code: 'MAP_UNDERLAY_SKIPPED',

@@ -9,7 +9,7 @@ import { toWgs84 } from '../crs/index.js';
 import { type ErrorCode, type Finding, GreenmineError } from '../errors.js';
 import { detectEvents, type FenceEvent, FenceIndex } from '../fence/index.js';
 import { type License, loadLicenses } from '../license/index.js';
-import { bareChange, type BareChange as ChangeReport, type ClassScheme, type CoverageReport, loadScheme, measureCoverage, schemeFor, WORLDCOVER } from '../raster/index.js';
+import { BlockCache, bareChange, type BareChange as ChangeReport, type ClassScheme, type CoverageReport, loadScheme, measureCoverage, schemeFor, WORLDCOVER } from '../raster/index.js';
 import { analyseDust, type DustReport, loadReadings, loadStations, parseRule } from '../sensors/index.js';
 import { loadTracks, type Track } from '../track/index.js';
 import type { LoadedManifest, Manifest, Thresholds } from './manifest.js';
@@ -57,6 +57,8 @@ export class AuditContext {
   readonly t: Thresholds;
   readonly findings: Finding[];
   private readonly memo = new Map<string, Promise<unknown>>();
+  /** Decoded raster blocks shared by the checks (the latest classes and the DEM are read by several). */
+  readonly blocks = new BlockCache();
 
   constructor(
     readonly manifestPath: string,
@@ -119,6 +121,7 @@ export class AuditContext {
         target: t.greenRatio,
         minPatchM2: t.minPatchM2,
         scheme: await this.scheme(),
+        cache: this.blocks,
       });
       this.findings.push(...report.findings);
       return report;
@@ -131,7 +134,7 @@ export class AuditContext {
       const previous = this.previous;
       if (!previous) return null;
       try {
-        return await bareChange(this.file(previous.path), this.file(this.latest.path), this.licenses, { exclude: await this.zones('excluded'), minPatchM2: this.t.minPatchM2, scheme: await this.scheme() });
+        return await bareChange(this.file(previous.path), this.file(this.latest.path), this.licenses, { exclude: await this.zones('excluded'), minPatchM2: this.t.minPatchM2, scheme: await this.scheme(), cache: this.blocks });
       } catch (err) {
         const r = reasonOf(err);
         this.findings.push({ code: 'AUDIT_CHANGE', severity: 'warning', message: `bare-ground change between surveys not measured: ${r.en}`, where: { file: this.manifestPath, path: 'classes' } });
@@ -203,7 +206,7 @@ export class AuditContext {
       const c = this.manifest.cameras!;
       const cameras = loadCameras(this.file(c.path), c.crs ? { crs: c.crs } : {});
       const demPath = c.dem === null ? undefined : c.dem !== undefined ? this.file(c.dem) : this.manifest.dem !== undefined ? this.file(this.manifest.dem) : undefined;
-      const report = await cameraCoverage(this.licenses, cameras, { dem: demPath, targetHeightM: c.targetHeightM, minUncoveredM2: this.t.minPatchM2 });
+      const report = await cameraCoverage(this.licenses, cameras, { dem: demPath, targetHeightM: c.targetHeightM, minUncoveredM2: this.t.minPatchM2, cache: this.blocks });
       this.findings.push(...report.findings);
       return report;
     });

@@ -10,7 +10,7 @@
 import { type Crs, createTransform, crsFromEpsg, crsLabel, parseCrs } from '../crs/index.js';
 import { bandRoles } from '../imagery/classify.js';
 import { encodePalettePng, encodeRgbaPng } from '../io/png.js';
-import type { ClassGroup, ClassScheme } from '../raster/index.js';
+import type { BlockCache, ClassGroup, ClassScheme } from '../raster/index.js';
 import { samplePreview } from '../raster/preview.js';
 import { RasterReader } from '../raster/reader.js';
 import type { AuditReport } from './audit.js';
@@ -231,10 +231,10 @@ const GROUP_STYLE: Record<ClassGroup, { zh: string; en: string; colour: string; 
  * Render the class raster under the map frame (a sample per map pixel). Null when the raster
  * cannot be sampled cheaply (no overviews and more blocks than a quick look should read).
  */
-export async function classUnderlay(file: string, scheme: ClassScheme, frame: MapFrame, meta: { source: string; date?: string }): Promise<MapUnderlay | null> {
+export async function classUnderlay(file: string, scheme: ClassScheme, frame: MapFrame, meta: { source: string; date?: string }, cache?: BlockCache): Promise<MapUnderlay | null> {
   const width = frame.width;
   const height = frame.height;
-  const preview = await samplePreview(file, { crs: frame.crs, bbox: frame.bbox, width, height });
+  const preview = await samplePreview(file, { crs: frame.crs, bbox: frame.bbox, width, height }, { cache });
   if (!preview) return null;
   const groups: ClassGroup[] = ['green', 'bare', 'nongreenable', 'other'];
   const indices = new Uint8Array(width * height);
@@ -283,7 +283,7 @@ export async function imageryUnderlay(file: string, frame: MapFrame, meta: { sou
   if (rgb.some((i) => i < 0)) return null;
   const width = frame.width * 2;
   const height = frame.height * 2;
-  const preview = await samplePreview(file, { crs: frame.crs, bbox: frame.bbox, width, height }, 4096, rgb, alpha);
+  const preview = await samplePreview(file, { crs: frame.crs, bbox: frame.bbox, width, height }, { bands: rgb, alpha });
   if (!preview) return null;
   const out = new Uint8Array(width * height * 4);
   for (let c = 0; c < 3; c++) {

@@ -9,7 +9,7 @@
 import { type Crs, createTransform, crsFromEpsg, crsLabel } from '../crs/index.js';
 import { type Finding, GreenmineError } from '../errors.js';
 import { gkZoneFor, type License, licenseArea } from '../license/index.js';
-import { outlineRuns, type PixelPolygons, PolygonCoverage, RasterReader, StreamingLabeler, toPixelPolygons } from '../raster/index.js';
+import { type BlockCache, outlineRuns, type PixelPolygons, PolygonCoverage, RasterReader, StreamingLabeler, toPixelPolygons } from '../raster/index.js';
 import { DemRows, metresPerDegree } from '../terrain/index.js';
 import type { Camera } from './cameras.js';
 import { type ViewGrid, viewshed } from './viewshed.js';
@@ -25,6 +25,8 @@ export interface CameraCoverageOptions {
   minUncoveredM2?: number;
   /** Largest analysis window, cells (default 100 million). */
   maxCells?: number;
+  /** Decoded blocks shared with other measurements of the same rasters (an audit's checks). */
+  cache?: BlockCache;
 }
 
 export interface CameraVisibility {
@@ -64,7 +66,7 @@ export async function cameraCoverage(licenses: License[], cameras: Camera[], opt
   if (licenses.length === 0) throw new GreenmineError('CAMERA_NO_LICENSE', 'no license to cover');
   const findings: Finding[] = [];
   const ownsReader = typeof options.dem === 'string';
-  const reader = typeof options.dem === 'string' ? await RasterReader.open(options.dem) : (options.dem ?? null);
+  const reader = typeof options.dem === 'string' ? await RasterReader.open(options.dem, { cache: options.cache }) : (options.dem ?? null);
   try {
     return await measure(licenses, cameras, reader, options, findings);
   } finally {
@@ -247,7 +249,7 @@ async function loadWindow(cover: PolygonCoverage, reader: RasterReader | null, w
   return { frac, dem };
 }
 
-/** Line of sight camera by camera; a stamp per cell de-duplicates the rays of one camera. */
+/** Line of sight camera by camera: each marks the cells it sees with its own stamp, then its range square is summed. */
 function traceVisibility(
   view: ViewGrid,
   cameras: Camera[],
@@ -269,22 +271,27 @@ function traceVisibility(
     if (!reaching[k]) continue;
     const cam = cameras[k]!;
     const s = k + 1;
+    const col = placed[k]!.col - win.c0,
+      row = placed[k]!.row - win.r0;
+    const zo = viewshed(view, { col, row, heightM: cam.heightM, headingDeg: cam.headingDeg, hfovDeg: cam.hfovDeg, rangeM: cam.rangeM, tiltDeg: cam.tiltDeg, vfovDeg: cam.vfovDeg, targetHeightM }, stamp, s);
+    // The cells it marked lie in its range square.
     let seen = 0;
-    const zo = viewshed(
-      view,
-      { col: placed[k]!.col - win.c0, row: placed[k]!.row - win.r0, heightM: cam.heightM, headingDeg: cam.headingDeg, hfovDeg: cam.hfovDeg, rangeM: cam.rangeM, tiltDeg: cam.tiltDeg, vfovDeg: cam.vfovDeg, targetHeightM },
-      (i) => {
-        if (stamp[i] === s) return;
-        stamp[i] = s;
+    const rc = Math.ceil(cam.rangeM / view.cellXM) + 1,
+      rr = Math.ceil(cam.rangeM / view.cellYM) + 1;
+    const c0 = Math.max(0, Math.floor(col) - rc),
+      c1 = Math.min(win.w - 1, Math.floor(col) + rc);
+    for (let r = Math.max(0, Math.floor(row) - rr); r <= Math.min(win.h - 1, Math.floor(row) + rr); r++) {
+      for (let i = r * win.w + c0; i <= r * win.w + c1; i++) {
+        if (stamp[i] !== s) continue;
         const f = frac[i]!;
-        if (f === 0) return;
+        if (f === 0) continue;
         seen += f;
         if (covered[i] === 0) {
           covered[i] = 1;
           coveredCells += f;
         }
-      },
-    );
+      }
+    }
     if (Number.isNaN(zo)) {
       findings.push({ code: 'CAMERA_OFF_DEM', severity: 'warning', message: `camera ${cam.id}: the DEM has no elevation at its position; its line of sight cannot be traced (counted as seeing nothing)`, where: cam.where });
       continue;

@@ -50,11 +50,15 @@ export interface ViewParams extends Optics {
 const RAD = Math.PI / 180;
 
 /**
- * Mark visible cells: `onVisible(index)` is called for each visible cell (a cell may be
- * reported by more than one ray; callers de-duplicate with a stamp array).
- * Returns the observer's elevation (lens), or NaN when the DEM has no value under the camera.
+ * Mark the visible cells: `marks[index] = mark` for each (cells not visible are left as they are, so
+ * one array can hold several cameras' marks, each its own value). Returns the observer's elevation
+ * (lens), or NaN when the DEM has no value under the camera.
+ *
+ * One loop over the cells of the range square's border, the ray to each written inline and marks
+ * written directly: a callback per visible cell and a ray closure per camera kept V8 from inlining
+ * (each camera made new closures), which cost half the time (measured on the demo mine's cameras).
  */
-export function viewshed(grid: ViewGrid, view: ViewParams, onVisible: (index: number) => void): number {
+export function viewshed(grid: ViewGrid, view: ViewParams, marks: Uint8Array | Uint16Array, mark = 1): number {
   const { dem, width, height, cellXM, cellYM } = grid;
   const oc = Math.floor(view.col);
   const or = Math.floor(view.row);
@@ -72,7 +76,7 @@ export function viewshed(grid: ViewGrid, view: ViewParams, onVisible: (index: nu
   const heading = view.headingDeg * RAD;
   const sinH = Math.sin(heading),
     cosH = Math.cos(heading);
-  const cosHalf = Math.cos(halfFov);
+  const cosHalf = Math.cos(halfFov) - 1e-12;
   // Vertical window as gradients (tan of elevation angle): [tan(−tilt − vfov/2), tan(−tilt + vfov/2)].
   let gMin = -Infinity,
     gMax = Infinity;
@@ -94,23 +98,34 @@ export function viewshed(grid: ViewGrid, view: ViewParams, onVisible: (index: nu
   const beyond = rangeM + 2 * Math.hypot(cellXM, cellYM);
   const beyond2 = beyond * beyond;
 
-  /** Within range, the horizontal field of view and the vertical window: a cell's centre (e, n) at distance d (d² = d2), seen at gradient g. */
-  const inView = (e: number, n: number, d2: number, d: number, g: number): boolean => d2 <= range2 && g >= gMin && g <= gMax && (full || d === 0 || e * sinH + n * cosH >= (cosHalf - 1e-12) * d);
-
-  // The camera's own cell (seen straight down).
+  // The camera's own cell (seen straight down): within range and, unless the view is all round, at distance 0 or in the sector.
   if (oc >= 0 && or >= 0 && oc < width && or < height) {
     const e = (oc + 0.5 - ox) * cellXM,
       n = (oy - or - 0.5) * cellYM;
-    if (inView(e, n, e * e + n * n, Math.sqrt(e * e + n * n), -Infinity)) onVisible(or * width + oc);
+    const d2 = e * e + n * n;
+    if (d2 <= range2 && gMin === -Infinity && (full || d2 === 0 || e * sinH + n * cosH >= cosHalf * Math.sqrt(d2))) marks[or * width + oc] = mark;
   }
 
-  const cast = (tc: number, tr: number): void => {
+  // The border of the range square: its top and bottom rows (2·rc + 1 cells each), then its side columns inside them.
+  const across = 2 * rc + 1;
+  const sides = 2 * rr - 1;
+  const border = 2 * across + 2 * sides;
+  for (let q = 0; q < border; q++) {
+    let tc: number, tr: number;
+    if (q < 2 * across) {
+      tc = oc - rc + (q % across);
+      tr = q < across ? or - rr : or + rr;
+    } else {
+      const k = q - 2 * across;
+      tr = or - rr + 1 + (k % sides);
+      tc = k < sides ? oc - rc : oc + rc;
+    }
     const dc = tc - oc,
       dr = tr - or;
     // Direction of the ray in metres (east, north).
     const de = dc * cellXM,
       dn = -dr * cellYM;
-    if (cosRay > -2 && (de * sinH + dn * cosH) / Math.sqrt(de * de + dn * dn) < cosRay) return;
+    if (cosRay > -2 && (de * sinH + dn * cosH) / Math.sqrt(de * de + dn * dn) < cosRay) continue;
     const n = Math.max(Math.abs(dc), Math.abs(dr));
     // One step per cell along the major axis (whose coordinate stays whole); the minor one is fractional.
     const sc = dc / n,
@@ -132,8 +147,8 @@ export function viewshed(grid: ViewGrid, view: ViewParams, onVisible: (index: nu
       if (z !== z) continue; // nodata: neither seen nor blocking
       const d = Math.sqrt(d2);
       const gt = (z + targetH - zo) / d;
-      // inView(e, nn, d2, d, gt), written out: the call costs 12 % of the viewshed's time here (measured).
-      if (gt >= horizon - 1e-12 && d2 <= range2 && gt >= gMin && gt <= gMax && (full || d === 0 || e * sinH + nn * cosH >= (cosHalf - 1e-12) * d)) onVisible(i);
+      // Visible: not below the horizon, within range, the vertical window and the horizontal field of view.
+      if (gt >= horizon - 1e-12 && d2 <= range2 && gt >= gMin && gt <= gMax && (full || e * sinH + nn * cosH >= cosHalf * d)) marks[i] = mark;
       // The horizon rises with the terrain on the ray itself: elevation interpolated between the
       // two cells the ray passes between, at the ray's own distance.
       let g = (z - zo) / d;
@@ -156,14 +171,6 @@ export function viewshed(grid: ViewGrid, view: ViewParams, onVisible: (index: nu
       }
       if (g > horizon) horizon = g;
     }
-  };
-  for (let c = oc - rc; c <= oc + rc; c++) {
-    cast(c, or - rr);
-    cast(c, or + rr);
-  }
-  for (let r = or - rr + 1; r <= or + rr - 1; r++) {
-    cast(oc - rc, r);
-    cast(oc + rc, r);
   }
   return zo;
 }

@@ -32,9 +32,9 @@ function statInput(file: string, what: string): Stats {
   return st;
 }
 
-/** Check that `file` is a readable regular file (for readers that open it themselves). */
-export function checkInputFile(file: string, what = 'file'): void {
-  statInput(file, what);
+/** Check that `file` is a readable regular file (for readers that open it themselves); its stats. */
+export function checkInputFile(file: string, what = 'file'): Stats {
+  return statInput(file, what);
 }
 
 /** The bytes of an input file: a regular file of at most `maxBytes`; FILE_NOT_FOUND, FILE_IS_DIRECTORY, FILE_NOT_REGULAR, FILE_TOO_LARGE, FILE_UNREADABLE. */

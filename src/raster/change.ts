@@ -7,6 +7,7 @@
 import { createTransform, crsFromEpsg, crsLabel } from '../crs/index.js';
 import { GreenmineError } from '../errors.js';
 import type { License } from '../license/model.js';
+import type { BlockCache } from './block-cache.js';
 import { type Component, outlineRuns, StreamingLabeler } from './components.js';
 import { type PixelPolygons, PolygonCoverage } from './coverage.js';
 import { RasterReader } from './reader.js';
@@ -34,6 +35,8 @@ export interface BareChange {
 }
 
 export interface ChangeOptions {
+  /** Decoded blocks shared with other measurements of the same rasters (an audit's checks). */
+  cache?: BlockCache;
   scheme?: ClassScheme;
   exclude?: License[];
   minPatchM2?: number;
@@ -43,8 +46,8 @@ export interface ChangeOptions {
 }
 
 export async function bareChange(beforePath: string, nowPath: string, licenses: License[], options: ChangeOptions = {}): Promise<BareChange> {
-  const before = await RasterReader.open(beforePath);
-  const now = await RasterReader.open(nowPath);
+  const before = await RasterReader.open(beforePath, { cache: options.cache });
+  const now = await RasterReader.open(nowPath, { cache: options.cache });
   try {
     const a = before.info,
       b = now.info;

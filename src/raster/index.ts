@@ -1,3 +1,4 @@
+export { BlockCache } from './block-cache.js';
 export { type BareChange, bareChange, type ChangeOptions, type ChangePatch } from './change.js';
 export { type Component, outlineRuns, StreamingLabeler } from './components.js';
 export { type CoverageMode, type PixelPolygons, PolygonCoverage } from './coverage.js';

@@ -8,6 +8,7 @@
  */
 import { type Crs, createTransform } from '../crs/index.js';
 import type { Finding } from '../errors.js';
+import type { BlockCache } from './block-cache.js';
 import { RasterReader } from './reader.js';
 
 export interface PreviewGrid {
@@ -27,12 +28,21 @@ export interface Preview {
   findings: Finding[];
 }
 
-/**
- * Sample band 1 of `file` on `grid` (or the 0-based `bands`, interleaved; a pixel whose alpha band `alpha` is 0 is no data);
- * at most `maxBlocks` blocks are decoded (else null: too costly for a quick look).
- */
-export async function samplePreview(file: string, grid: PreviewGrid, maxBlocks = 4096, bands?: number[], alpha = -1): Promise<Preview | null> {
-  const base = await RasterReader.open(file);
+export interface PreviewOptions {
+  /** At most this many blocks are decoded (default 4096), else null: too costly for a quick look. */
+  maxBlocks?: number;
+  /** 0-based bands to sample, interleaved (default: band 1 alone). */
+  bands?: number[];
+  /** 0-based alpha band: a pixel whose alpha is 0 is no data (default none). */
+  alpha?: number;
+  /** Decoded blocks shared with other readers of the same raster. */
+  cache?: BlockCache;
+}
+
+/** Sample band 1 of `file` (or `options.bands`) on `grid`; null when more than `options.maxBlocks` blocks lie under it. */
+export async function samplePreview(file: string, grid: PreviewGrid, options: PreviewOptions = {}): Promise<Preview | null> {
+  const { maxBlocks = 4096, bands, alpha = -1, cache } = options;
+  const base = await RasterReader.open(file, { cache });
   const toRaster = createTransform(grid.crs, base.info.crs);
   // Output pixel size in raster units (from the box's diagonal, transformed).
   const [x0, y0] = toRaster.point(grid.bbox[0], grid.bbox[1]);
@@ -44,7 +54,7 @@ export async function samplePreview(file: string, grid: PreviewGrid, maxBlocks =
   let reader = base;
   if (overview > 0) {
     await base.close();
-    reader = await RasterReader.open(file, { overview });
+    reader = await RasterReader.open(file, { overview, cache });
   }
   try {
     const { info } = reader;

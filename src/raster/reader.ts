@@ -14,6 +14,7 @@ import { addDecoder, BaseDecoder, fromFile, type GeoTIFF, type GeoTIFFImage, get
 import { type Crs, crsFromGeoKeys, crsLabel, crsProjection, parseCrs } from '../crs/index.js';
 import { type Finding, GreenmineError } from '../errors.js';
 import { checkInputFile } from '../io/files.js';
+import type { BlockCache } from './block-cache.js';
 import { InflatePool } from './inflate-pool.js';
 import { decodeLzw } from './lzw.js';
 import { unpredict } from './predictor.js';
@@ -110,6 +111,7 @@ class LibjpegDecoder extends BaseDecoder {
 addDecoder(7, () => Promise.resolve(LibjpegDecoder as unknown as typeof BaseDecoder));
 
 export type DataType = 'uint8' | 'int8' | 'uint16' | 'int16' | 'uint32' | 'int32' | 'float32' | 'float64';
+const BYTES: Record<DataType, number> = { uint8: 1, int8: 1, uint16: 2, int16: 2, uint32: 4, int32: 4, float32: 4, float64: 8 };
 export type RasterBlock = Uint8Array | Int8Array | Uint16Array | Int16Array | Uint32Array | Int32Array | Float32Array | Float64Array;
 
 const COMPRESSION_NAMES: Record<number, string> = {
@@ -171,6 +173,8 @@ export interface OpenOptions {
   band?: number;
   /** Read overview n (1 = the first reduced level of a COG) instead of the full resolution, for quick looks. */
   overview?: number;
+  /** Decoded blocks shared with the other readers given the same cache (one audit's checks): see block-cache.ts. */
+  cache?: BlockCache;
 }
 
 /** Band descriptions from GDAL's metadata XML (`<Item name="DESCRIPTION" sample="2" role="description">red</Item>`). */
@@ -274,7 +278,7 @@ export class RasterReader {
     let tiff: GeoTIFF;
     let image: GeoTIFFImage;
     let base: GeoTIFFImage;
-    checkInputFile(file, 'GeoTIFF');
+    const stats = checkInputFile(file, 'GeoTIFF');
     // The IFD chain and every tag's extent checked first (geotiff hangs on a looping chain).
     const structure = scanTiffStructure(file);
     if (!structure.littleEndian) {
@@ -437,6 +441,10 @@ export class RasterReader {
     const bits = image.getBitsPerSample(band - 1);
     const deflate = (compressionCode === 8 || compressionCode === 32946) && bands === 1 && bits % 8 === 0 ? { predictor: params.predictor, bits } : null;
     const reader = new RasterReader(tiff, image, info, decoder, band, deflate);
+    if (options.cache) {
+      // The file by device, inode, size and time; the image, band and nodata (a sparse block is filled with it).
+      reader.shared = { cache: options.cache, id: `${stats.dev}:${stats.ino}:${stats.size}:${stats.mtimeMs}|${options.overview ?? 0}|${band}|${info.nodata}` };
+    }
     await reader.checkBlocks(structure.fileBytes, compressionCode === 1);
     // A GDAL internal mask of this image (NewSubfileType 4, same size and tiling): readMaskBlock reads it.
     for (let i = 1; i < imageCount; i++) {
@@ -499,8 +507,9 @@ export class RasterReader {
     if (!(Number.isInteger(bx) && Number.isInteger(by) && bx >= 0 && by >= 0 && bx < this.blocksAcross && by < this.blocksDown)) {
       throw new GreenmineError('RASTER_BAD_BLOCK', `${this.info.file}: no block ${bx},${by} (the raster has ${this.blocksAcross} × ${this.blocksDown} blocks)`, { file: this.info.file });
     }
-    // A small bounded cache (most recent blocks): random access near a point costs one decode.
     const key = by * this.blocksAcross + bx;
+    if (this.shared) return this.shared.cache.get(`${this.shared.id}|${key}`, this.info.blockWidth * this.info.blockHeight * BYTES[this.info.dataType], () => this.decodeBlock(bx, by));
+    // A small bounded cache (most recent blocks): random access near a point costs one decode.
     const hit = this.cache.get(key);
     if (hit) {
       this.cache.delete(key);
@@ -584,6 +593,8 @@ export class RasterReader {
 
   /** Blocks kept in the cache (the most recently used). */
   static CACHE_BLOCKS = 16;
+  /** The cache shared with other readers (OpenOptions.cache), and this image's key in it. */
+  private shared: { cache: BlockCache; id: string } | null = null;
   private readonly cache = new Map<number, Promise<RasterBlock>>();
 
   private async decodeBlock(bx: number, by: number): Promise<RasterBlock> {

@@ -14,10 +14,13 @@
 import { createTransform, crsFromEpsg } from '../crs/index.js';
 import { type Finding, GreenmineError } from '../errors.js';
 import type { License } from '../license/index.js';
+import type { BlockCache } from './block-cache.js';
 import { RasterReader } from './reader.js';
 import { type ClassScheme, WORLDCOVER } from './scheme.js';
 
 export interface RoadsideOptions {
+  /** Decoded blocks shared with other measurements of the same rasters (an audit's checks). */
+  cache?: BlockCache;
   /** Half the road's width: the strip starts this far from the centreline (m). */
   halfWidthM: number;
   /** Width of the strip on each side, from the road edge outward (m). */
@@ -49,7 +52,7 @@ export async function measureRoadside(classesPath: string, roads: number[][][], 
   const { halfWidthM, stripM } = options;
   if (!(halfWidthM >= 0 && stripM > 0)) throw new GreenmineError('RASTER_BAD_OPTION', `roadside strip: half width ${halfWidthM} m and strip ${stripM} m (need ≥ 0 and > 0)`);
   const scheme = options.scheme ?? WORLDCOVER;
-  const reader = await RasterReader.open(classesPath);
+  const reader = await RasterReader.open(classesPath, { cache: options.cache });
   try {
     const { info } = reader;
     const t = info.transform;

@@ -145,10 +145,21 @@ export async function labelBand(job: BandJob): Promise<BandResult> {
   }
 }
 
+/** Open options without the block cache (a worker thread has its own memory: the cache cannot cross). */
+function uncached(options: OpenOptions | undefined): OpenOptions | undefined {
+  if (!options?.cache) return options;
+  const { cache: _, ...rest } = options;
+  return rest;
+}
+
 function labelBandInWorker(job: BandJob): Promise<BandResult> {
   return new Promise((resolve, reject) => {
     // A modest heap for the worker makes it collect often (its arrays are external memory): peak RSS stays low.
-    const worker = new Worker(new URL('./slopes-worker.js', import.meta.url), { execArgv: workerExecArgv(), workerData: job, resourceLimits: { maxOldGenerationSizeMb: 128, maxYoungGenerationSizeMb: 16 } });
+    const worker = new Worker(new URL('./slopes-worker.js', import.meta.url), {
+      execArgv: workerExecArgv(),
+      workerData: { ...job, classesOptions: uncached(job.classesOptions), demOptions: uncached(job.demOptions) },
+      resourceLimits: { maxOldGenerationSizeMb: 128, maxYoungGenerationSizeMb: 16 },
+    });
     worker.once('message', (m: { result?: BandResult; error?: { code: string; message: string } }) => {
       void worker.terminate();
       if (m.result) resolve(m.result);

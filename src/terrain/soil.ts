@@ -7,6 +7,7 @@
 import { createTransform, crsFromEpsg, crsLabel } from '../crs/index.js';
 import { type Finding, GreenmineError } from '../errors.js';
 import type { License } from '../license/model.js';
+import type { BlockCache } from '../raster/block-cache.js';
 import { outlineRuns, StreamingLabeler } from '../raster/components.js';
 import { PolygonCoverage } from '../raster/coverage.js';
 import { RasterReader } from '../raster/reader.js';
@@ -14,6 +15,8 @@ import { toPixelPolygons } from '../raster/zonal.js';
 import { DemRows, SlopeRows } from './slope.js';
 
 export interface SoilOptions {
+  /** Decoded blocks shared with other measurements of the same rasters (an audit's checks). */
+  cache?: BlockCache;
   /** Minimum soil thickness, m (default 0.30). */
   minThicknessM?: number;
   /**
@@ -65,8 +68,8 @@ function percentile(sorted: Float64Array, p: number): number {
 export async function platformSoil(platforms: License[], beforePath: string, afterPath: string, options: SoilOptions = {}): Promise<SoilReport> {
   const minThicknessM = options.minThicknessM ?? 0.3;
   if (!Number.isFinite(minThicknessM)) throw new GreenmineError('TERRAIN_BAD_OPTION', `minThicknessM must be finite, got ${minThicknessM}`);
-  const before = await RasterReader.open(beforePath);
-  const after = await RasterReader.open(afterPath);
+  const before = await RasterReader.open(beforePath, { cache: options.cache });
+  const after = await RasterReader.open(afterPath, { cache: options.cache });
   try {
     if (before.info.crs.proj4 !== after.info.crs.proj4) {
       throw new GreenmineError('TERRAIN_CRS_MISMATCH', `${afterPath} is in ${crsLabel(after.info.crs)} but ${beforePath} in ${crsLabel(before.info.crs)}; warp one onto the other first`, { file: afterPath });

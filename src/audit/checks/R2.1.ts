@@ -9,7 +9,7 @@ export const R2_1: CheckDef = {
   needs: ['classes', 'platforms'],
   async run(ctx) {
     const { t } = ctx;
-    const result = await measureCoverage(ctx.file(ctx.latest.path), ctx.licenses, { greenable: await ctx.zones('platforms'), bufferM: 0, scheme: await ctx.scheme() });
+    const result = await measureCoverage(ctx.file(ctx.latest.path), ctx.licenses, { greenable: await ctx.zones('platforms'), bufferM: 0, scheme: await ctx.scheme(), cache: ctx.blocks });
     const bare = result.areaM2.bare;
     return verdict(
       bare > t.maxRestoredBareM2,

@@ -15,7 +15,7 @@ export const R2_2: CheckDef = {
   map: { colour: '#cc79a7', legend: { zh: '裸露终了边坡（编号）', en: 'Exposed final slopes (numbered)' }, numbered: 'S' },
   async run(ctx) {
     const { t, manifest } = ctx;
-    const options = { minSlopeDeg: t.minSlopeDeg, minAreaM2: t.minSlopeAreaM2, limit: t.maxExposedSlopes, scheme: await ctx.scheme() };
+    const options = { minSlopeDeg: t.minSlopeDeg, minAreaM2: t.minSlopeAreaM2, limit: t.maxExposedSlopes, scheme: await ctx.scheme(), classes: { cache: ctx.blocks }, dem: { cache: ctx.blocks } };
     const classes = ctx.file(ctx.latest.path);
     const dem = ctx.file(manifest.dem!);
     // With a final-slope layer the design's slopes are judged (zone mode); otherwise bare steep ground is grouped.

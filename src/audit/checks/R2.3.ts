@@ -15,7 +15,9 @@ export const R2_3: CheckDef = {
     const after = ctx.file(manifest.soil!.after);
     // Without a platform layer, the license's flat cells stand in for the platforms.
     const platforms = await ctx.zones('platforms');
-    const soil = platforms ? await platformSoil(platforms, before, after, { minThicknessM: t.minSoilM }) : await platformSoil(ctx.licenses, before, after, { minThicknessM: t.minSoilM, maxSlopeDeg: t.maxPlatformSlopeDeg });
+    const soil = platforms
+      ? await platformSoil(platforms, before, after, { minThicknessM: t.minSoilM, cache: ctx.blocks })
+      : await platformSoil(ctx.licenses, before, after, { minThicknessM: t.minSoilM, maxSlopeDeg: t.maxPlatformSlopeDeg, cache: ctx.blocks });
     ctx.findings.push(...soil.findings);
     if (soil.pass === null) return notAssessedResult({ code: 'TERRAIN_PLATFORM_OUTSIDE', zh: '没有可采样的平台', en: 'no platform could be sampled' });
     const failing = soil.platforms.filter((p) => p.pass === false);

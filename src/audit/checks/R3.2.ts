@@ -41,7 +41,7 @@ export const R3_2: CheckDef = {
         });
     }
     if (roads.length) {
-      roadside = await measureRoadside(classes, roads, { halfWidthM: t.roadHalfWidthM, stripM: t.roadsideM, netted, scheme: await ctx.scheme() });
+      roadside = await measureRoadside(classes, roads, { halfWidthM: t.roadHalfWidthM, stripM: t.roadsideM, netted, scheme: await ctx.scheme(), cache: ctx.blocks });
       ctx.findings.push(...roadside.findings);
       roads.forEach((line, i) => evidence.push({ type: 'Feature', properties: { finding: 'R3.2', kind: 'road', road: i + 1 }, geometry: { type: 'LineString', coordinates: line } }));
     }
@@ -64,6 +64,7 @@ export const R3_2: CheckDef = {
         scheme: await ctx.scheme(),
         worked,
         workedRadiusM: 10,
+        cache: ctx.blocks,
       });
       idle = { m2: change.idleBareM2!, bareM2: change.idleBareM2! };
       idleSource = 'surveys';
@@ -71,12 +72,12 @@ export const R3_2: CheckDef = {
     }
     if (idleZones) {
       idleSource = 'manifest';
-      const r = await measureCoverage(classes, ctx.licenses, { greenable: idleZones, exclude: netted, bufferM: 0, minPatchM2: t.minPatchM2, scheme: await ctx.scheme() });
+      const r = await measureCoverage(classes, ctx.licenses, { greenable: idleZones, exclude: netted, bufferM: 0, minPatchM2: t.minPatchM2, scheme: await ctx.scheme(), cache: ctx.blocks });
       idle = { m2: r.areaM2.license, bareM2: r.areaM2.bare };
       for (const f of licensesToGeoJson(idleZones, crsFromEpsg(4326)).features) evidence.push(polygonFeature('R3.2', f.geometry.coordinates, { kind: 'idle' }));
       for (const p of r.barePatches) evidence.push(polygonFeature('R3.2', p.outline, { kind: 'idle-bare', patch: p.id, areaM2: p.areaM2 }));
     }
-    const nettedM2 = netted ? (await measureCoverage(classes, ctx.licenses, { greenable: netted, bufferM: 0, scheme: await ctx.scheme() })).areaM2.license : 0;
+    const nettedM2 = netted ? (await measureCoverage(classes, ctx.licenses, { greenable: netted, bufferM: 0, scheme: await ctx.scheme(), cache: ctx.blocks })).areaM2.license : 0;
     const roadFail = roadside !== null && roadside.bareM2 > t.maxRoadsideBareM2;
     const idleFail = idle !== null && idle.bareM2 > t.maxIdleBareM2;
     const parts: Array<{ zh: string; en: string }> = [];
