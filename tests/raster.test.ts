@@ -417,6 +417,38 @@ describe('greenable zones', () => {
     expect(relative(asZones.areaM2.license, asLicenses.areaM2.license)).toBeLessThan(1e-9);
     expect(asZones.findings.map((f) => f.code)).not.toContain('ZONE_OUTSIDE_LICENSE');
   });
+
+  it('a zone inside the license around one of its excluded areas leaves the excluded area out', async () => {
+    const license = licenses[0]!;
+    const block = license.blocks.find((b) => b.rings.length > 1)!;
+    const hole = block.rings[1]!;
+    let [x0, y0, x1, y1] = [Infinity, Infinity, -Infinity, -Infinity];
+    for (let i = 0; i + 1 < hole.length; i += 2) [x0, y0, x1, y1] = [Math.min(x0, hole[i]!), Math.min(y0, hole[i + 1]!), Math.max(x1, hole[i]!), Math.max(y1, hole[i + 1]!)];
+    const { createTransform } = await import('../src/crs/index.js');
+    const toLonLat = createTransform(license.crs, crsFromEpsg(4326));
+    const m = 5; // metres around the excluded area: still inside the block
+    const corners = [
+      [x0 - m, y0 - m],
+      [x1 + m, y0 - m],
+      [x1 + m, y1 + m],
+      [x0 - m, y1 + m],
+      [x0 - m, y0 - m],
+    ].map(([x, y]) => toLonLat.point(x!, y!));
+    const zone = await loadLicenses(zoneFile('around-hole.geojson', corners));
+    const within = await measureCoverage(fixture('scene-a/classes.tif'), licenses, { bufferM: 0, greenable: zone });
+    const alone = await measureCoverage(fixture('scene-a/classes.tif'), zone, { bufferM: 0 });
+    const holeOnly = await loadLicenses(
+      zoneFile(
+        'hole.geojson',
+        Array.from({ length: hole.length / 2 }, (_, k) => toLonLat.point(hole[2 * k]!, hole[2 * k + 1]!)),
+      ),
+    );
+    const holeM2 = (await measureCoverage(fixture('scene-a/classes.tif'), holeOnly, { bufferM: 0 })).areaM2.license;
+    expect(holeM2).toBeGreaterThan(100);
+    expect(relative(within.areaM2.license, alone.areaM2.license - holeM2)).toBeLessThan(1e-6);
+    // The excluded area is not the license: the zone reaches outside it there.
+    expect(within.findings.map((f) => f.code)).toContain('ZONE_OUTSIDE_LICENSE');
+  });
 });
 
 describe('COG overviews', () => {

@@ -9,7 +9,7 @@ import { featureCollection, multiPolygon } from '@turf/helpers';
 import intersect from '@turf/intersect';
 import { type Crs, createTransform, crsFromEpsg, crsLabel } from '../crs/index.js';
 import { type Finding, GreenmineError } from '../errors.js';
-import { ringArea2 } from '../license/geometry.js';
+import { pointInRing, ringArea2, segmentContact } from '../license/geometry.js';
 import type { License } from '../license/model.js';
 import { outlineRuns } from './components.js';
 import type { CoverageMode } from './coverage.js';
@@ -102,14 +102,18 @@ function clipToLicenses(zones: License[], licenses: License[], findings: Finding
     );
   };
   const licenseArea = multiPolygon(licenses.flatMap(rings));
+  const licenseFlat = flat(licenseArea.geometry.coordinates);
   const area = (polys: number[][][][]): number => polys.reduce((a, p) => a + p.reduce((b, r, k) => b + ((k === 0 ? 1 : -1) * Math.abs(ringArea2(r.flat()))) / 2, 0), 0);
   const polygons: Float64Array[][] = [];
   zones.forEach((zone, zi) => {
     const own = rings(zone);
     let clipped: number[][][][] = [];
     try {
-      const g = intersect(featureCollection([multiPolygon(own), licenseArea]))?.geometry;
-      clipped = !g ? [] : g.type === 'Polygon' ? [g.coordinates] : g.coordinates;
+      if (strictlyInside(flat(own), licenseFlat)) clipped = own;
+      else {
+        const g = intersect(featureCollection([multiPolygon(own), licenseArea]))?.geometry;
+        clipped = !g ? [] : g.type === 'Polygon' ? [g.coordinates] : g.coordinates;
+      }
     } catch (err) {
       throw new GreenmineError('ZONE_CLIP_FAILED', `${zone.sourceFile}: zone ${zone.name ?? zi + 1} cannot be intersected with the license (${(err as Error).message})`, { file: zone.sourceFile, feature: zi });
     }
@@ -126,6 +130,46 @@ function clipToLicenses(zones: License[], licenses: License[], findings: Finding
     for (const poly of clipped) polygons.push(poly.map((r) => Float64Array.from(r.flat())));
   });
   return [{ polygons, crs }];
+}
+
+const flat = (polys: number[][][][]): Float64Array[][] => polys.map((poly) => poly.map((r) => Float64Array.from(r.flat())));
+
+/** 1 strictly inside the polygons (closed interleaved rings, holes after the outer ring), 0 on a boundary, -1 outside. */
+function whereIn(x: number, y: number, polys: Float64Array[][]): 1 | 0 | -1 {
+  for (const [outer, ...holes] of polys) {
+    const o = pointInRing(x, y, outer!);
+    if (o === 0) return 0;
+    if (o < 0) continue;
+    let inHole = false;
+    for (const hole of holes) {
+      const h = pointInRing(x, y, hole);
+      if (h === 0) return 0;
+      if (h > 0) {
+        inHole = true;
+        break;
+      }
+    }
+    if (!inHole) return 1;
+  }
+  return -1;
+}
+
+/**
+ * Whether `zone` lies in the interior of `area`: its vertices strictly inside, no edge of one touching an
+ * edge of the other, no vertex of `area` inside it (a hole of the area within the zone). Then their
+ * intersection is the zone itself and the polygon clipper (exact arithmetic, the slowest step of an audit
+ * whose zones lie inside the license) is not needed. False when unsure (touching, or too many edge pairs).
+ */
+function strictlyInside(zone: Float64Array[][], area: Float64Array[][]): boolean {
+  const edges = (polys: Float64Array[][]): number => polys.reduce((n, p) => n + p.reduce((m, r) => m + r.length / 2 - 1, 0), 0);
+  if (edges(zone) * edges(area) > 4e6) return false;
+  for (const poly of zone) for (const r of poly) for (let i = 0; i + 1 < r.length; i += 2) if (whereIn(r[i]!, r[i + 1]!, area) !== 1) return false;
+  for (const poly of area) for (const r of poly) for (let i = 0; i + 1 < r.length; i += 2) if (whereIn(r[i]!, r[i + 1]!, zone) !== -1) return false;
+  for (const zp of zone)
+    for (const a of zp)
+      for (const ap of area)
+        for (const b of ap) for (let i = 0; i + 3 < a.length; i += 2) for (let j = 0; j + 3 < b.length; j += 2) if (segmentContact(a[i]!, a[i + 1]!, a[i + 2]!, a[i + 3]!, b[j]!, b[j + 1]!, b[j + 2]!, b[j + 3]!) !== 0) return false;
+  return true;
 }
 
 function group(sums: ClassSums, scheme: ClassScheme, unknown: Record<string, number>): GroupAreas {

@@ -15,7 +15,7 @@ import { createTransform, crsFromEpsg } from '../crs/index.js';
 import { type Finding, GreenmineError } from '../errors.js';
 import type { License } from '../license/index.js';
 import type { BlockCache } from './block-cache.js';
-import { RasterReader } from './reader.js';
+import { type RasterBlock, RasterReader } from './reader.js';
 import { type ClassScheme, WORLDCOVER } from './scheme.js';
 
 export interface RoadsideOptions {
@@ -137,17 +137,67 @@ export async function measureRoadside(classesPath: string, roads: number[][][], 
       return Math.sqrt(best);
     };
     const diag = Math.hypot(px, py);
-    let stripM2 = 0,
-      bareM2 = 0,
-      nettedM2 = 0,
-      greenM2 = 0,
-      unknownM2 = 0;
+    // Sums: strip, bare, netted, green, unknown (m²), in a typed array: the per-pixel loop below is
+    // synchronous (doubles kept in an async function's frame are boxed on every write).
+    const sums = new Float64Array(5);
     const nodata = info.nodata;
-    let cached: Awaited<ReturnType<RasterReader['readBlock']>> | null = null;
-    let cachedBx = -1,
-      cachedBy = -1;
+    const nanNodata = nodata !== null && Number.isNaN(nodata);
+    const bw = info.blockWidth,
+      bh = info.blockHeight;
+    // Group per class code (0 other, 1 bare, 2 green, 3 no data) for integer codes; other values are looked up.
+    const groupOf = (code: number): number => {
+      if (code === nodata || (nanNodata && Number.isNaN(code)) || code === scheme.nodata) return 3;
+      const g = scheme.classes.get(code)?.group;
+      return g === 'bare' ? 1 : g === 'green' ? 2 : 0;
+    };
+    const blocks: Array<RasterBlock | null> = new Array(Math.floor(col1 / bw) + 1).fill(null);
+    let blocksRow = -1;
     // Per row, the columns near a candidate segment: each segment clipped to the rows within the reach, widened by it.
     const near = new Uint8Array(col1 - col0 + 1);
+    const measureRow = (row: number, lo: number, hi: number, from: number, to: number): void => {
+      const areaM2 = reader.pixelAreaM2(row);
+      const rowInBlock = (row % bh) * bw;
+      for (let col = lo; col <= hi; col++) {
+        if (!near[col - col0]) continue;
+        near[col - col0] = 0;
+        const d = dist(col + 0.5, row + 0.5, from, to);
+        if (d > outer + diag || d < inner - diag) continue;
+        // Fraction of the pixel in the strip, and of that fraction under a net.
+        let inStrip = 0,
+          inNet = 0;
+        const whole = d - diag / 2 > inner && d + diag / 2 <= outer;
+        if (whole) {
+          inStrip = 1;
+          if (netted.length && insideAny(netted, col + 0.5, row + 0.5)) inNet = 1;
+        } else {
+          for (let sy = 0; sy < SUB; sy++) {
+            for (let sx = 0; sx < SUB; sx++) {
+              const x = col + (sx + 0.5) / SUB,
+                y = row + (sy + 0.5) / SUB;
+              const ds = dist(x, y, from, to);
+              if (ds > inner && ds <= outer) {
+                inStrip++;
+                if (netted.length && insideAny(netted, x, y)) inNet++;
+              }
+            }
+          }
+          inStrip /= SUB * SUB;
+          inNet /= SUB * SUB;
+        }
+        if (inStrip === 0) continue;
+        const a = inStrip * areaM2;
+        sums[0]! += a;
+        const group = groupOf(blocks[Math.floor(col / bw)]![rowInBlock + (col % bw)]!);
+        if (group === 3) {
+          sums[4]! += a;
+          continue;
+        }
+        const netA = inNet * areaM2;
+        sums[2]! += netA;
+        if (group === 1) sums[1]! += a - netA;
+        else if (group === 2) sums[3]! += a - netA;
+      }
+    };
     for (let row = row0; row <= row1; row++) {
       const band = bandOf(row + 0.5);
       const from = bandStart[band]!,
@@ -183,56 +233,16 @@ export async function measureRoadside(classesPath: string, roads: number[][][], 
         hi = Math.max(hi, c1s);
       }
       if (lo > hi) continue;
-      const areaM2 = reader.pixelAreaM2(row);
-      const by = Math.floor(row / info.blockHeight);
-      for (let col = lo; col <= hi; col++) {
-        if (!near[col - col0]) continue;
-        near[col - col0] = 0;
-        const d = dist(col + 0.5, row + 0.5, from, to);
-        if (d > outer + diag || d < inner - diag) continue;
-        // Fraction of the pixel in the strip, and of that fraction under a net.
-        let inStrip = 0,
-          inNet = 0;
-        const whole = d - diag / 2 > inner && d + diag / 2 <= outer;
-        if (whole) {
-          inStrip = 1;
-          if (netted.length && insideAny(netted, col + 0.5, row + 0.5)) inNet = 1;
-        } else {
-          for (let sy = 0; sy < SUB; sy++) {
-            for (let sx = 0; sx < SUB; sx++) {
-              const x = col + (sx + 0.5) / SUB,
-                y = row + (sy + 0.5) / SUB;
-              const ds = dist(x, y, from, to);
-              if (ds > inner && ds <= outer) {
-                inStrip++;
-                if (netted.length && insideAny(netted, x, y)) inNet++;
-              }
-            }
-          }
-          inStrip /= SUB * SUB;
-          inNet /= SUB * SUB;
-        }
-        if (inStrip === 0) continue;
-        const a = inStrip * areaM2;
-        stripM2 += a;
-        const bx = Math.floor(col / info.blockWidth);
-        if (bx !== cachedBx || by !== cachedBy) {
-          cached = await reader.readBlock(bx, by);
-          cachedBx = bx;
-          cachedBy = by;
-        }
-        const code = cached![(row % info.blockHeight) * info.blockWidth + (col % info.blockWidth)]!;
-        if (code === nodata || (nodata !== null && Number.isNaN(nodata) && Number.isNaN(code)) || code === scheme.nodata) {
-          unknownM2 += a;
-          continue;
-        }
-        const group = scheme.classes.get(code)?.group;
-        const netA = inNet * areaM2;
-        nettedM2 += netA;
-        if (group === 'bare') bareM2 += a - netA;
-        else if (group === 'green') greenM2 += a - netA;
+      // The blocks of this block row under the columns near the roads (kept while the block row lasts).
+      const by = Math.floor(row / bh);
+      if (by !== blocksRow) {
+        blocks.fill(null);
+        blocksRow = by;
       }
+      for (let bx = Math.floor(lo / bw); bx <= Math.floor(hi / bw); bx++) blocks[bx] ??= await reader.readBlock(bx, by);
+      measureRow(row, lo, hi, from, to);
     }
+    const [stripM2, bareM2, nettedM2, greenM2, unknownM2] = sums as unknown as [number, number, number, number, number];
     const findings: Finding[] = [];
     // The strip beyond the raster is not measured: say how much.
     const coveredWindow = col0 <= c0 && col1 >= c1 && row0 <= r0 && row1 >= r1;
