@@ -7,7 +7,7 @@
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { promisify } from 'node:util';
-import { deflate } from 'node:zlib';
+import { constants, deflate } from 'node:zlib';
 
 const deflateAsync = promisify(deflate);
 
@@ -31,28 +31,56 @@ export interface TiffSpec {
   predictor?: 1 | 3;
   /** zlib level (default 6). */
   level?: number;
+  /** zlib strategy: 'rle' looks for runs only (matches at distance 1), about twice as fast; default zlib's. */
+  strategy?: 'default' | 'rle';
 }
 
-/** TIFF floating-point predictor (3) for one tile of float32 samples, rows of `width`. */
-function floatPredict(tile: Float32Array, width: number, height: number, out: Uint8Array): void {
-  const bytes = new Uint8Array(tile.buffer, tile.byteOffset, tile.byteLength);
+/**
+ * TIFF floating-point predictor (3) for one tile of float32 samples, rows of `width`: each row's bytes
+ * by significance (most significant plane first, as if big-endian), then differenced along the row.
+ * One pass per row reading whole samples (the planes' first bytes are fixed up after it, as their
+ * predecessor is the previous plane's last byte): four times faster than shuffling bytes, then differencing.
+ */
+export function floatPredict(tile: Float32Array, width: number, height: number, out: Uint8Array): void {
+  const words = new Uint32Array(tile.buffer, tile.byteOffset, width * height);
   const rowBytes = width * 4;
   for (let r = 0; r < height; r++) {
     const o = r * rowBytes;
-    // Bytes by significance, most significant first (as if big-endian), then byte differences along the row.
+    const w0 = r * width;
+    const o1 = o + width,
+      o2 = o1 + width,
+      o3 = o2 + width;
+    let p3 = 0,
+      p2 = 0,
+      p1 = 0,
+      p0 = 0;
     for (let i = 0; i < width; i++) {
-      const src = o + i * 4;
-      out[o + i] = bytes[src + 3]!;
-      out[o + width + i] = bytes[src + 2]!;
-      out[o + 2 * width + i] = bytes[src + 1]!;
-      out[o + 3 * width + i] = bytes[src]!;
+      const v = words[w0 + i]!;
+      const b3 = v >>> 24,
+        b2 = (v >>> 16) & 0xff,
+        b1 = (v >>> 8) & 0xff,
+        b0 = v & 0xff;
+      out[o + i] = b3 - p3;
+      out[o1 + i] = b2 - p2;
+      out[o2 + i] = b1 - p1;
+      out[o3 + i] = b0 - p0;
+      p3 = b3;
+      p2 = b2;
+      p1 = b1;
+      p0 = b0;
     }
-    for (let k = rowBytes - 1; k > 0; k--) out[o + k] = (out[o + k]! - out[o + k - 1]!) & 0xff;
+    // A plane's first byte follows the previous plane's last one.
+    const first = words[w0]!;
+    out[o1] = ((first >>> 16) & 0xff) - (p3 as number);
+    out[o2] = ((first >>> 8) & 0xff) - p2;
+    out[o3] = (first & 0xff) - p1;
   }
 }
 
 /**
- * `fill(tileX, tileY, out)` writes tileSize² samples (row-major) for that tile;
+ * `fill(tileX, tileY, out)` writes tileSize² samples (row-major) for that tile,
+ * unless `readyTile(tileX, tileY)` gives the tile's bytes ready to compress
+ * (samples in file order, predictor applied: made on another thread);
  * `beforeTileRow(ty)`, when given, is awaited before the tiles of each tile row
  * (so a producer can compute one band of rows at a time).
  *
@@ -61,7 +89,13 @@ function floatPredict(tile: Float32Array, width: number, height: number, out: Ui
  * order when that is done, so memory holds two tile rows and the main thread
  * never compresses.
  */
-export async function writeTiledTiff(path: string, spec: TiffSpec, fill: (tx: number, ty: number, out: Uint8Array | Float32Array) => void, beforeTileRow?: (ty: number) => Promise<void>): Promise<void> {
+export async function writeTiledTiff(
+  path: string,
+  spec: TiffSpec,
+  fill: (tx: number, ty: number, out: Uint8Array | Float32Array) => void,
+  beforeTileRow?: (ty: number) => Promise<void>,
+  readyTile?: (tx: number, ty: number) => Uint8Array | undefined,
+): Promise<void> {
   const { width, height, tileSize } = spec;
   const across = Math.ceil(width / tileSize);
   const down = Math.ceil(height / tileSize);
@@ -80,11 +114,15 @@ export async function writeTiledTiff(path: string, spec: TiffSpec, fill: (tx: nu
     const tile = spec.type === 'uint8' ? new Uint8Array(tileSize * tileSize) : new Float32Array(tileSize * tileSize);
     const predictor = spec.predictor ?? 1;
     if (predictor === 3 && spec.type !== 'float32') throw new Error('tiff-writer: predictor 3 is for float32');
-    // The previous tile row's tiles, compressing.
+    // The previous tile row's tiles, compressing, and their input buffers (reused once compressed).
     let pending: Array<Promise<Uint8Array>> = [];
+    let inputs: Uint8Array[] = [];
+    const spare: Uint8Array[] = [];
     let pendingRow = -1;
     const flush = async (): Promise<void> => {
       const parts = await Promise.all(pending);
+      spare.push(...inputs);
+      inputs = [];
       parts.forEach((bytes, tx) => {
         offsets[pendingRow * across + tx] = pos;
         counts[pendingRow * across + tx] = bytes.length;
@@ -100,14 +138,24 @@ export async function writeTiledTiff(path: string, spec: TiffSpec, fill: (tx: nu
         if (pending.length) await flush();
         pendingRow = ty;
         for (let tx = 0; tx < across; tx++) {
-          tile.fill(0);
-          fill(tx, ty, tile);
+          // A tile the producer has ready (its samples laid out, the predictor applied: made on another thread) is compressed as it is.
+          const ready = readyTile?.(tx, ty);
+          if (!ready) {
+            tile.fill(0);
+            fill(tx, ty, tile);
+          }
+          if (ready && ready.length !== tile.byteLength) throw new Error(`tiff-writer: tile ${tx},${ty} handed back with ${ready.length} bytes, not ${tile.byteLength}`);
           // A copy per tile: the tile buffer is reused while the copy compresses.
-          const raw = new Uint8Array(tile.byteLength);
-          if (predictor === 3) floatPredict(tile as Float32Array, tileSize, tileSize, raw);
-          else raw.set(new Uint8Array(tile.buffer, tile.byteOffset, tile.byteLength));
+          let raw = ready;
+          if (!raw) {
+            // This thread's own buffers are reused once compressed (a ready tile is the producer's).
+            raw = spare.pop() ?? new Uint8Array(tile.byteLength);
+            inputs.push(raw);
+            if (predictor === 3) floatPredict(tile as Float32Array, tileSize, tileSize, raw);
+            else raw.set(new Uint8Array(tile.buffer, tile.byteOffset, tile.byteLength));
+          }
           // One chunk per tile: a chunk-sized output buffer means one callback, not one per 16 KiB.
-          pending.push(spec.deflate ? deflateAsync(raw, { level: spec.level ?? 6, chunkSize: raw.length + 1024 }) : Promise.resolve(raw));
+          pending.push(spec.deflate ? deflateAsync(raw, { level: spec.level ?? 6, strategy: spec.strategy === 'rle' ? constants.Z_RLE : constants.Z_DEFAULT_STRATEGY, chunkSize: raw.length + 1024 }) : Promise.resolve(raw));
         }
       }
       await flush();

@@ -4,19 +4,23 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { GreenmineError } from '../errors.js';
 import { RasterReader } from '../raster/reader.js';
 import { SlopeRows } from './slope.js';
-import { type SlopeBandJob, slopeBand } from './slope-raster.js';
+import { predictedTiles, type SlopeBandJob, slopeBand } from './slope-raster.js';
 
 const job = workerData as SlopeBandJob;
 const reader = await RasterReader.open(job.demPath);
 const slopes = new SlopeRows(reader, job.algorithm, job.colStart, job.colEnd);
 // Requests come in order; each is answered before the next is read, so the bands stay in order.
 let queue = Promise.resolve();
+const band = new Float32Array((job.colEnd - job.colStart) * 256);
 parentPort!.on('message', (m: { ty: number }) => {
   queue = queue.then(async () => {
     try {
-      const band = new Float32Array((job.colEnd - job.colStart) * 256);
       await slopeBand(slopes, m.ty, job.colStart, job.colEnd, band);
-      parentPort!.postMessage({ ty: m.ty, band }, [band.buffer]);
+      const tiles = predictedTiles(band, job.colEnd - job.colStart);
+      parentPort!.postMessage(
+        { ty: m.ty, tiles },
+        tiles.map((t) => t.buffer as ArrayBuffer),
+      );
     } catch (err) {
       parentPort!.postMessage({ ty: m.ty, error: err instanceof GreenmineError ? { code: err.code, message: err.message } : { code: 'TERRAIN_WORKER', message: (err as Error).message } });
     }

@@ -16,6 +16,7 @@ import { GreenmineError } from '../errors.js';
 import { checkOutput } from '../io/files.js';
 import { workerExecArgv } from '../io/worker-argv.js';
 import { RasterReader, writeTiledTiff } from '../raster/index.js';
+import { floatPredict } from '../raster/writer.js';
 import { type SlopeAlgorithm, SlopeRows } from './slope.js';
 
 const TILE = 256;
@@ -45,19 +46,40 @@ export async function slopeBand(slopes: SlopeRows, ty: number, colStart: number,
   }
 }
 
-/** The worker's side: a band on each request ({ ty }), posted back transferred; { ty: -1 } ends. */
+/**
+ * The tiles of a band of columns [colStart, width) (rows of `band`, `bandWidth` wide), laid out and
+ * put through the floating-point predictor, ready for the writer: the worker does this for its half,
+ * so the main thread only compresses and writes them.
+ */
+export function predictedTiles(band: Float32Array, bandWidth: number): Uint8Array[] {
+  const tiles: Uint8Array[] = [];
+  const tile = new Float32Array(TILE * TILE);
+  for (let x0 = 0; x0 < bandWidth; x0 += TILE) {
+    const n = Math.min(TILE, bandWidth - x0);
+    for (let r = 0; r < TILE; r++) {
+      tile.set(band.subarray(r * bandWidth + x0, r * bandWidth + x0 + n), r * TILE);
+      if (n < TILE) tile.fill(NODATA, r * TILE + n, (r + 1) * TILE);
+    }
+    const bytes = new Uint8Array(TILE * TILE * 4);
+    floatPredict(tile, TILE, TILE, bytes);
+    tiles.push(bytes);
+  }
+  return tiles;
+}
+
+/** The worker's side: a band's tiles on each request ({ ty }), posted back transferred. */
 class BandWorker {
   private readonly worker: Worker;
-  private readonly waiting = new Map<number, { resolve: (b: Float32Array) => void; reject: (e: Error) => void }>();
+  private readonly waiting = new Map<number, { resolve: (tiles: Uint8Array[]) => void; reject: (e: Error) => void }>();
   private failure: Error | null = null;
 
   constructor(job: SlopeBandJob) {
     this.worker = new Worker(new URL('./slope-raster-worker.js', import.meta.url), { execArgv: workerExecArgv(), workerData: job });
-    this.worker.on('message', (m: { ty: number; band?: Float32Array; error?: { code: string; message: string } }) => {
+    this.worker.on('message', (m: { ty: number; tiles?: Uint8Array[]; error?: { code: string; message: string } }) => {
       const w = this.waiting.get(m.ty);
       this.waiting.delete(m.ty);
       if (m.error) this.fail(new GreenmineError(m.error.code as 'TERRAIN_WORKER', m.error.message, { file: job.demPath }));
-      else w?.resolve(m.band!);
+      else w?.resolve(m.tiles!);
     });
     this.worker.on('error', (err) => this.fail(err));
     this.worker.on('exit', (code) => this.fail(new GreenmineError('TERRAIN_WORKER', `the slope worker exited (code ${code})`, { file: job.demPath })));
@@ -69,9 +91,9 @@ class BandWorker {
     this.waiting.clear();
   }
 
-  request(ty: number): Promise<Float32Array> {
+  request(ty: number): Promise<Uint8Array[]> {
     if (this.failure) return Promise.reject(this.failure);
-    const p = new Promise<Float32Array>((resolve, reject) => this.waiting.set(ty, { resolve, reject }));
+    const p = new Promise<Uint8Array[]>((resolve, reject) => this.waiting.set(ty, { resolve, reject }));
     p.catch(() => undefined);
     this.worker.postMessage({ ty });
     return p;
@@ -99,19 +121,33 @@ export async function writeSlopeRaster(demPath: string, outPath: string, options
     const slopes = new SlopeRows(reader, algorithm, 0, leftEnd);
     helper = split ? new BandWorker({ demPath, algorithm, colStart: seam, colEnd: width }) : null;
     const left = new Float32Array(leftEnd * TILE);
-    let right: Float32Array = new Float32Array(0);
-    let next: Promise<Float32Array> | null = helper ? helper.request(0) : null;
+    let right: Uint8Array[] = [];
+    let next: Promise<Uint8Array[]> | null = helper ? helper.request(0) : null;
     const tilesDown = Math.ceil(height / TILE);
     await writeTiledTiff(
       outPath,
-      { width, height, tileSize: TILE, type: 'float32', deflate: true, predictor: 3, level: 1, originX: transform[0], originY: transform[3], pixelSize: transform[1], epsg: crs.epsg, geographic: crs.geographic, nodata: String(NODATA) },
+      {
+        width,
+        height,
+        tileSize: TILE,
+        type: 'float32',
+        deflate: true,
+        predictor: 3,
+        level: 1,
+        strategy: 'rle',
+        originX: transform[0],
+        originY: transform[3],
+        pixelSize: transform[1],
+        epsg: crs.epsg,
+        geographic: crs.geographic,
+        nodata: String(NODATA),
+      },
       (tx, _ty, out) => {
-        // Row by row (a memory copy each) from the half that holds the tile; columns past the edge are nodata.
+        // Row by row (a memory copy each) from this thread's half; columns past the edge are nodata.
         const x0 = tx * TILE;
-        const n = Math.min(TILE, width - x0);
-        const [band, bandWidth, bandX] = x0 < leftEnd ? [left, leftEnd, x0] : [right, width - seam, x0 - seam];
+        const n = Math.min(TILE, leftEnd - x0);
         for (let r = 0; r < TILE; r++) {
-          out.set(band.subarray(r * bandWidth + bandX, r * bandWidth + bandX + n), r * TILE);
+          out.set(left.subarray(r * leftEnd + x0, r * leftEnd + x0 + n), r * TILE);
           if (n < TILE) out.fill(NODATA, r * TILE + n, (r + 1) * TILE);
         }
       },
@@ -122,6 +158,8 @@ export async function writeSlopeRaster(demPath: string, outPath: string, options
         await slopeBand(slopes, ty, 0, leftEnd, left);
         if (theirs) right = await theirs;
       },
+      // The worker's half comes as tiles ready to compress.
+      (tx) => (tx * TILE >= leftEnd ? right[(tx * TILE - seam) / TILE] : undefined),
     );
     return { width, height };
   } finally {
