@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { findManifests, runAudit, runBatch } from '../src/audit/index.js';
-import { consume, peakRssMiB, report, time } from './harness.js';
+import { childRun, consume, peakRssMiB, report, time } from './harness.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -86,6 +86,14 @@ export async function benchAudit(count: number): Promise<void> {
     { repeats: 1, warmup: 0 },
   );
   report(`Province of ${count} mines`, batch, sequential, count, 'mines');
-  console.log(`  ${((count / batch.medianMs) * 60000).toFixed(0)} mines per minute; peak RSS ${peakRssMiB().toFixed(0)} MiB`);
+  console.log(`  ${((count / batch.medianMs) * 60000).toFixed(0)} mines per minute in this process; peak RSS ${peakRssMiB().toFixed(0)} MiB (both runs)`);
+  // What users run: `greenmine batch` in its own process, its defaults, timed and its peak memory read by /usr/bin/time.
+  rmSync(out, { recursive: true, force: true });
+  const cli = childRun(process.execPath, [join(ROOT, 'dist/src/cli/main.js'), 'batch', dir, '--out', out, '--json', '-q']);
+  const summary = JSON.parse(cli.stdout) as { audited: number; rows: Array<{ statuses: Record<string, string> }> };
+  if (summary.audited !== count || summary.rows.some((r) => Object.values(r.statuses).includes('not-assessed'))) throw new Error('audit benchmark: the CLI batch left mines unaudited or checks not assessed');
+  console.log(
+    `  \`greenmine batch\` (the CLI, its own process): ${(cli.ms / 1000).toFixed(1)} s, ${((count / cli.ms) * 60000).toFixed(0)} mines per minute, peak RSS ${cli.peakMiB === null ? 'unknown (no /usr/bin/time)' : `${cli.peakMiB.toFixed(0)} MiB`}`,
+  );
   rmSync(dir, { recursive: true, force: true });
 }

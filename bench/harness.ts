@@ -3,6 +3,7 @@
  * repetitions, median and min, a sink the optimiser cannot remove, and the
  * process's peak memory. Each benchmark runs its anchor in the same process.
  */
+import { spawnSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 
 export let sink = 0;
@@ -57,4 +58,19 @@ export function report(title: string, subject: Timing, anchor: Timing, items: nu
   const ratio = subject.medianMs / anchor.medianMs;
   const plain = ratio <= 1 ? `${(1 / ratio).toFixed(1)}× faster than the anchor` : `${ratio.toFixed(2)}× the anchor's time`;
   console.log(`  ratio greenmine / anchor: ${ratio.toFixed(2)} (${plain})   peak RSS so far: ${peakRssMiB().toFixed(0)} MiB`);
+}
+
+/** Run a command in its own process: wall time and its peak RSS (from /usr/bin/time when there is one). */
+export function childRun(command: string, args: string[]): { ms: number; peakMiB: number | null; stdout: string } {
+  const t0 = performance.now();
+  const timed = spawnSync('/usr/bin/time', ['-f', '%M', command, ...args], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  if (timed.error) {
+    const plain = spawnSync(command, args, { encoding: 'utf8', maxBuffer: 64 << 20 });
+    if (plain.status !== 0) throw new Error(`${command} failed: ${plain.stderr}`);
+    return { ms: performance.now() - t0, peakMiB: null, stdout: plain.stdout };
+  }
+  const ms = performance.now() - t0;
+  if (timed.status !== 0) throw new Error(`${command} failed: ${timed.stderr}`);
+  const kib = Number(timed.stderr.trim().split('\n').pop());
+  return { ms, peakMiB: Number.isFinite(kib) ? kib / 1024 : null, stdout: timed.stdout };
 }

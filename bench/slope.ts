@@ -12,24 +12,10 @@ import { join } from 'node:path';
 import { RasterReader } from '../src/raster/index.js';
 import { writeSlopeRaster } from '../src/terrain/index.js';
 import { decodeAll } from './decode.js';
-import { consume, peakRssMiB, report, time } from './harness.js';
+import { childRun, consume, peakRssMiB, report, time } from './harness.js';
 import { rasters } from './terrain.js';
 
 /** Peak RSS of a finished child process, from GNU time's %M (KiB), or null without /usr/bin/time. */
-function childRun(command: string, args: string[]): { ms: number; peakMiB: number | null } {
-  const t0 = performance.now();
-  const timed = spawnSync('/usr/bin/time', ['-f', '%M', command, ...args], { encoding: 'utf8' });
-  if (timed.error) {
-    const plain = spawnSync(command, args, { encoding: 'utf8' });
-    if (plain.status !== 0) throw new Error(`${command} failed: ${plain.stderr}`);
-    return { ms: performance.now() - t0, peakMiB: null };
-  }
-  const ms = performance.now() - t0;
-  if (timed.status !== 0) throw new Error(`${command} failed: ${timed.stderr}`);
-  const kib = Number(timed.stderr.trim().split('\n').pop());
-  return { ms, peakMiB: Number.isFinite(kib) ? kib / 1024 : null };
-}
-
 export async function benchSlope(size: number): Promise<void> {
   const { dem } = await rasters(size);
   const dir = mkdtempSync(join(tmpdir(), 'greenmine-bench-slope-'));
