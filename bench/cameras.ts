@@ -82,6 +82,21 @@ export async function benchCameras(size: number, rangeM: number): Promise<void> 
   const decode = await time('anchor: decode the DEM alone', () => decodeAll(dem), { repeats: 3, warmup: 0 });
   report(`Video coverage, ${size} × ${size} DEM, 20 cameras of range ${rangeM} m (covered ${(share * 100).toFixed(1)} %)`, e2e, decode, 20, 'cameras');
 
+  // Resolution by range: the same cameras traced on cells a quarter of their range's cell count (maxRangeCells),
+  // as a long-range camera on a fine drone DEM is; the covered share against the full-resolution one.
+  const maxRangeCells = Math.max(16, Math.round(rangeM / 4));
+  let coarseShare = 0;
+  const coarse = await time(
+    `greenmine cameraCoverage, traced on 4 m cells (maxRangeCells ${maxRangeCells})`,
+    async () => {
+      const r = await cameraCoverage([license], cameras, { dem, maxRangeCells });
+      coarseShare = r.coveredShare;
+      consume(r.coveredM2);
+    },
+    { repeats: 3, warmup: 1 },
+  );
+  report(`Video coverage traced at the resolution the range needs (covered ${(coarseShare * 100).toFixed(1)} %, full resolution ${(share * 100).toFixed(1)} %)`, coarse, e2e, 20, 'cameras');
+
   // R2 against the exact line of sight, in memory, on the same terrain and cameras.
   const grid: ViewGrid = { dem: new Float32Array(size * size), width: size, height: size, cellXM: 1, cellYM: 1 };
   for (let r = 0; r < size; r++) for (let c = 0; c < size; c++) grid.dem![r * size + c] = elevation(c, r, size);

@@ -228,6 +228,22 @@ describe('video coverage of the license', () => {
     within(r.coveredShare, r.cameras[0]!.visibleM2 / r.licenseM2, 1e-9);
   });
 
+  it('a camera whose range spans more cells than maxRangeCells is traced on a coarser grid, with nearly the same answer', async () => {
+    const cams = loadCameras(fixture('cameras/camera-t.csv'), { crs: 'EPSG:4549' });
+    const fine = await cameraCoverage(licenses, cams, { dem: fixture('cameras/trench.tif') });
+    expect(fine.cameras[0]!.traceCellM).toBe(1);
+    // Range 200 m on a 1 m DEM: 200 cells; at most 50 → traced on 4 m cells.
+    const coarse = await cameraCoverage(licenses, cams, { dem: fixture('cameras/trench.tif'), maxRangeCells: 50 });
+    expect(coarse.cameras[0]!.traceCellM).toBe(4);
+    expect(coarse.cameras[0]!.lensElevationM).toBe(fine.cameras[0]!.lensElevationM); // the lens on its own cell
+    // The trench's shadow is still there (not the flat answer), within a coarse cell's width of the fine one.
+    expect(coarse.cameras[0]!.visibleM2).toBeLessThan(sector(200, 90) - (70 * 70 - 60 * 60));
+    within(coarse.cameras[0]!.visibleM2, fine.cameras[0]!.visibleM2, 0.03);
+    const flat = await cameraCoverage(licenses, loadCameras(fixture('cameras/cameras.csv'), { crs: 'EPSG:4549' }), { dem: fixture('cameras/flat.tif'), maxRangeCells: 20 });
+    within(flat.coveredM2, flatCovered * (flat.licenseM2 / LICENSE_M2), 0.02);
+    expect(await errorCode(() => cameraCoverage(licenses, cams, { dem: fixture('cameras/trench.tif'), maxRangeCells: 2 }))).toBe('CAMERA_BAD_OPTION');
+  });
+
   it('a DEM in degrees works in metres (line of sight on a geographic grid)', async () => {
     const cams = loadCameras(fixture('cameras/cameras.csv'), { crs: 'EPSG:4549' });
     const r = await cameraCoverage(licenses, cams, { dem: fixture('cameras/flat-lonlat.tif') });

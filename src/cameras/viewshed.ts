@@ -45,6 +45,8 @@ export interface ViewParams extends Optics {
   row: number;
   /** Height above the ground a target must show (0: the ground itself is seen). */
   targetHeightM: number;
+  /** Ground elevation under the lens, m (default: the grid's cell there; a coarsened grid passes the fine one's). */
+  groundM?: number;
 }
 
 const RAD = Math.PI / 180;
@@ -65,7 +67,7 @@ export function viewshed(grid: ViewGrid, view: ViewParams, marks: Uint8Array | U
   let ground = 0;
   if (dem) {
     if (oc < 0 || or < 0 || oc >= width || or >= height) return NaN;
-    ground = dem[or * width + oc]!;
+    ground = view.groundM ?? dem[or * width + oc]!;
     if (Number.isNaN(ground)) return NaN;
   }
   const zo = ground + view.heightM;
