@@ -194,17 +194,20 @@ function kernel(block: RasterBlock, s: number, k: number, count: number, P: Kern
 }
 
 /**
- * ExG of 8-bit RGB through a table: with S = R + G + B and D = 2G − R − B (integers), ExG is D ÷ S and the
- * shadow rule depends on S alone, so one table of 1 021 × 766 codes (780 KB: it stays in cache) replaces the
- * floating-point work per pixel; water (blue above 1.4 × red and above green, mean below 0.35) is tested in
- * integers. The same rules as the kernel, decided in exact arithmetic where the kernel rounds: pixels exactly
- * on a boundary may fall on the other side (the tests allow 0.1 % against the reference; measured 0.00x %).
+ * ExG of 8-bit RGB through a table: with X = R + B, S = G + X and D = 2G − X (integers), ExG is D ÷ S and the
+ * shadow rule depends on S alone, so one table of 256 × 511 codes indexed by (G, X) — 128 KB, so it stays in
+ * the core's cache; indexed by (D, S) it was 780 KB and 15 % slower — replaces the floating-point work per
+ * pixel; water (blue above 1.4 × red and above green, mean below 0.35) is tested in integers. The same rules as
+ * the kernel, decided in exact arithmetic where the kernel rounds: pixels exactly on a boundary may fall on the
+ * other side (the tests allow 0.1 % against the reference; measured 0.00x %).
  */
 function exgTable(K: Kernel): Uint8Array {
-  const table = new Uint8Array(1021 * 766);
+  const table = new Uint8Array(256 * 511);
   const shadowSum = K.shadow * 765;
-  for (let d = -510; d <= 510; d++) {
-    for (let sum = 0; sum <= 765; sum++) {
+  for (let g = 0; g < 256; g++) {
+    for (let x = 0; x <= 510; x++) {
+      const d = 2 * g - x,
+        sum = g + x;
       let code: number;
       if (sum < shadowSum) code = CODE_SHADOW;
       else {
@@ -213,7 +216,7 @@ function exgTable(K: Kernel): Uint8Array {
         if (bin >= BINS) bin = BINS - 1;
         code = bin;
       }
-      table[(d + 510) * 766 + sum] = code;
+      table[g * 511 + x] = code;
     }
   }
   return table;
@@ -233,7 +236,7 @@ function exgKernel(block: Uint8Array, s: number, k: number, count: number, P: Ke
     if ((pixelMask !== null && pixelMask[j] === 0) || (iA >= 0 && block[s + iA] === 0) || (hasNodata === 1 && (R === nodata || G === nodata || B === nodata))) code = CODE_NODATA;
     else if (B > G && (fiveSevenths ? 5 * B > 7 * R : B > blueRatio * R) && S * 20 < 5355) code = CODE_WATER;
     else {
-      code = table[(2 * G - R - B + 510) * 766 + S]!;
+      code = table[G * 511 + R + B]!;
       if (code < BINS && (everywhere === 1 || histMask[k] === 1)) hist[code]!++;
     }
     band[k] = code;
