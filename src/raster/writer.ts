@@ -78,6 +78,7 @@ export function floatPredict(tile: Float32Array, width: number, height: number, 
 }
 
 /**
+ * Returns each tile's offset and byte count in the file (row-major tiles).
  * `fill(tileX, tileY, out)` writes tileSize² samples (row-major) for that tile,
  * unless `readyTile(tileX, tileY)` gives the tile's bytes ready to compress
  * (samples in file order, predictor applied: made on another thread);
@@ -95,7 +96,7 @@ export async function writeTiledTiff(
   fill: (tx: number, ty: number, out: Uint8Array | Float32Array) => void,
   beforeTileRow?: (ty: number) => Promise<void>,
   readyTile?: (tx: number, ty: number) => Uint8Array | undefined,
-): Promise<void> {
+): Promise<{ offsets: Uint32Array; counts: Uint32Array }> {
   const { width, height, tileSize } = spec;
   const across = Math.ceil(width / tileSize);
   const down = Math.ceil(height / tileSize);
@@ -104,6 +105,7 @@ export async function writeTiledTiff(
   const temp = tempPathFor(path);
   const fd = openSync(temp, 'wx');
   let done = false;
+  let layout = { offsets: new Uint32Array(0), counts: new Uint32Array(0) };
   try {
     const header = Buffer.alloc(8);
     header.write('II', 0, 'latin1');
@@ -111,6 +113,7 @@ export async function writeTiledTiff(
     let pos = 8;
     const offsets = new Uint32Array(n);
     const counts = new Uint32Array(n);
+    layout = { offsets, counts };
     const tile = spec.type === 'uint8' ? new Uint8Array(tileSize * tileSize) : new Float32Array(tileSize * tileSize);
     const predictor = spec.predictor ?? 1;
     if (predictor === 3 && spec.type !== 'float32') throw new Error('tiff-writer: predictor 3 is for float32');
@@ -220,4 +223,5 @@ export async function writeTiledTiff(
     if (!done) discardTemp(temp);
   }
   commitTemp(temp, path);
+  return layout;
 }
