@@ -486,10 +486,11 @@ describe('the test-fixture writer', () => {
 });
 
 describe('the block cache shared by an audit', () => {
-  const write = async (path: string, base: number): Promise<void> =>
-    writeTiledTiff(path, { width: 128, height: 128, tileSize: 64, type: 'uint8', deflate: true, originX: 495000, originY: 3384300, pixelSize: 1, epsg: 4549 }, (tx, ty, out) => {
+  const write = async (path: string, base: number): Promise<void> => {
+    await writeTiledTiff(path, { width: 128, height: 128, tileSize: 64, type: 'uint8', deflate: true, originX: 495000, originY: 3384300, pixelSize: 1, epsg: 4549 }, (tx, ty, out) => {
       for (let i = 0; i < 64 * 64; i++) out[i] = base + tx + 2 * ty;
     });
+  };
 
   it('decodes a block once for every reader given the cache, and the same values as a reader without it', async () => {
     const path = join(mkdtempSync(join(tmpdir(), 'greenmine-cache-')), 'c.tif');
