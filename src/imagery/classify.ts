@@ -544,12 +544,20 @@ export async function classifyImagery(image: string | string[], outPath: string,
       try {
         const tileBytes = tile * tile;
         const rowBuffer = new Uint8Array(across * tileBytes);
+        // Two index bytes to two class bytes at once (a 128 KB table, in the core's cache): half the lookups.
+        const lut2 = new Uint16Array(65536);
+        for (let a = 0; a < 256; a++) for (let b = 0; b < 256; b++) lut2[a | (b << 8)] = lut[a]! | (lut[b]! << 8);
+        const rowWords = new Uint16Array(rowBuffer.buffer);
+        const little = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
         await writeTiledTiff(
           outPath,
           { ...spec, level: 1, nodata: '0' },
           (tx, _ty, out) => {
             const o = out as Uint8Array;
-            for (let i = 0, j = tx * tileBytes; i < tileBytes; i++, j++) o[i] = lut[rowBuffer[j]!]!;
+            if (little && tileBytes % 2 === 0 && o.byteOffset % 2 === 0) {
+              const words = new Uint16Array(o.buffer, o.byteOffset, tileBytes >> 1);
+              for (let i = 0, j = (tx * tileBytes) >> 1; i < words.length; i++, j++) words[i] = lut2[rowWords[j]!]!;
+            } else for (let i = 0, j = tx * tileBytes; i < tileBytes; i++, j++) o[i] = lut[rowBuffer[j]!]!;
           },
           async (ty) => {
             for (let tx = 0; tx < across; tx++) {
