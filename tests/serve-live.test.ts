@@ -1,13 +1,16 @@
 /** The live engines without transport: equal to the batch API, in order and out of it, across a save/restore. */
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { fleetTracks, interleave, jumble } from '../bench/fleet.js';
 import { detectEvents, EventEngine, type EventOptions, type FenceEvent, FenceIndex } from '../src/fence/index.js';
 import { isoLocal } from '../src/io/time.js';
 import { loadLicenses } from '../src/license/index.js';
 import { analyseDust, loadReadings, PRESETS } from '../src/sensors/index.js';
+import { readBody } from '../src/serve/http.js';
 import { type Alarm, LiveDust, LiveFence } from '../src/serve/live.js';
 import { StateStore } from '../src/serve/store.js';
 import { loadTracks } from '../src/track/index.js';
@@ -235,5 +238,41 @@ describe('the state folder lock', () => {
     v.close();
     expect(existsSync(join(volatile, 'checkpoint.json'))).toBe(false);
     expect(readFileSync(join(volatile, 'wal.log'), 'utf8')).toBe('');
+  });
+});
+
+describe('an HTTP body over the limit', () => {
+  const body = (): IncomingMessage => new PassThrough() as unknown as IncomingMessage;
+
+  it('is read whole under the limit', async () => {
+    const req = body();
+    const read = readBody(req, 10);
+    (req as unknown as PassThrough).end(Buffer.from('0123456789'));
+    expect((await read)?.toString()).toBe('0123456789');
+  });
+
+  it('is answered (null) at the limit, the rest read and dropped, and the connection cut past another limit', async () => {
+    const req = body();
+    const stream = req as unknown as PassThrough;
+    const read = readBody(req, 10, 60_000);
+    stream.write(Buffer.alloc(11));
+    expect(await read).toBeNull();
+    stream.write(Buffer.alloc(9)); // 20 bytes: still dropped quietly
+    await new Promise((r) => setImmediate(r));
+    expect(stream.destroyed).toBe(false);
+    stream.write(Buffer.alloc(1)); // 21 > 2 × 10: cut
+    await new Promise((r) => setImmediate(r));
+    expect(stream.destroyed).toBe(true);
+  });
+
+  it('and the connection cut after the linger time if the client goes on slowly', async () => {
+    const req = body();
+    const stream = req as unknown as PassThrough;
+    const read = readBody(req, 10, 50);
+    stream.write(Buffer.alloc(11));
+    expect(await read).toBeNull();
+    expect(stream.destroyed).toBe(false);
+    await new Promise((r) => setTimeout(r, 150));
+    expect(stream.destroyed).toBe(true);
   });
 });

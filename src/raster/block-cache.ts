@@ -2,9 +2,9 @@
  * Decoded blocks shared by every reader opened with the same cache: an audit
  * reads the latest class raster for six checks and the DEM for two, and each
  * would otherwise inflate the same blocks again (about a fifth of a demo
- * audit's CPU time, measured). Keys name the file by path, size, modification
- * time and inode, the image (overview) and the band, so a file replaced
- * between two opens is never served from the cache. Bounded by bytes, least
+ * audit's CPU time, measured). Keys name the file by device, inode, size and
+ * modification time, the image (overview), the band and the nodata value, so a
+ * file replaced between two opens is never served from the cache. Bounded by bytes, least
  * recently used out; blocks handed out are shared and must not be written to
  * (no reader's caller does).
  */

@@ -105,15 +105,13 @@ export async function writeTiledTiff(
   const temp = tempPathFor(path);
   const fd = openSync(temp, 'wx');
   let done = false;
-  let layout = { offsets: new Uint32Array(0), counts: new Uint32Array(0) };
+  const offsets = new Uint32Array(n);
+  const counts = new Uint32Array(n);
   try {
     const header = Buffer.alloc(8);
     header.write('II', 0, 'latin1');
     header.writeUInt16LE(42, 2);
     let pos = 8;
-    const offsets = new Uint32Array(n);
-    const counts = new Uint32Array(n);
-    layout = { offsets, counts };
     const tile = spec.type === 'uint8' ? new Uint8Array(tileSize * tileSize) : new Float32Array(tileSize * tileSize);
     const predictor = spec.predictor ?? 1;
     if (predictor === 3 && spec.type !== 'float32') throw new Error('tiff-writer: predictor 3 is for float32');
@@ -223,5 +221,5 @@ export async function writeTiledTiff(
     if (!done) discardTemp(temp);
   }
   commitTemp(temp, path);
-  return layout;
+  return { offsets, counts };
 }

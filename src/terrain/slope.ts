@@ -108,27 +108,6 @@ export class DemRows {
 }
 
 const DEG = 180 / Math.PI;
-const SQRT3 = Math.sqrt(3);
-const TAN_PI_12 = 2 - SQRT3;
-
-/**
- * atan(x) for x ≥ 0 within 2e-10 rad of Math.atan (1e-8°, below a float32 slope's precision): reduced
- * to [0, tan 15°] by atan x = π/2 − atan(1/x) and atan x = π/6 + atan((√3·x − 1)/(x + √3)), then
- * the Taylor series to x¹³. Math.atan is a call into C here, a third of the slope raster's compute
- * time; this is written out for that reason (measured: 13 against 19 ns per pixel).
- */
-export function atanNonNegative(x: number): number {
-  const inverted = x > 1;
-  if (inverted) x = 1 / x;
-  let offset = 0;
-  if (x > TAN_PI_12) {
-    x = (x * SQRT3 - 1) / (x + SQRT3);
-    offset = Math.PI / 6;
-  }
-  const u = x * x;
-  const a = x * (1 + u * (-1 / 3 + u * (1 / 5 + u * (-1 / 7 + u * (1 / 9 + u * (-1 / 11 + u / 13)))))) + offset;
-  return inverted ? Math.PI / 2 - a : a;
-}
 
 /** Slope from a 3×3 window (a b c / d e f / g h i), nodata neighbours already replaced. */
 function slopeOf(a: number, b: number, c: number, d: number, f: number, g: number, h: number, i: number, _e: number, ewresM: number, nsresM: number, horn: boolean): number {
@@ -140,7 +119,7 @@ function slopeOf(a: number, b: number, c: number, d: number, f: number, g: numbe
     dx = (f - d) / (2 * ewresM);
     dy = (h - b) / (2 * nsresM);
   }
-  return atanNonNegative(Math.sqrt(dx * dx + dy * dy)) * DEG;
+  return Math.atan(Math.sqrt(dx * dx + dy * dy)) * DEG;
 }
 
 /**
