@@ -46,6 +46,15 @@ export async function slopeBand(slopes: SlopeRows, ty: number, colStart: number,
   }
 }
 
+/** The tile at column x0 of a band (rows `bandWidth` wide) into `out`, row by row (a memory copy each); columns past the band are nodata. */
+function layTile(band: Float32Array, bandWidth: number, x0: number, out: Float32Array): void {
+  const n = Math.min(TILE, bandWidth - x0);
+  for (let r = 0; r < TILE; r++) {
+    out.set(band.subarray(r * bandWidth + x0, r * bandWidth + x0 + n), r * TILE);
+    if (n < TILE) out.fill(NODATA, r * TILE + n, (r + 1) * TILE);
+  }
+}
+
 /**
  * The tiles of a band of columns [colStart, width) (rows of `band`, `bandWidth` wide), laid out and
  * put through the floating-point predictor, ready for the writer: the worker does this for its half,
@@ -55,11 +64,7 @@ export function predictedTiles(band: Float32Array, bandWidth: number): Uint8Arra
   const tiles: Uint8Array[] = [];
   const tile = new Float32Array(TILE * TILE);
   for (let x0 = 0; x0 < bandWidth; x0 += TILE) {
-    const n = Math.min(TILE, bandWidth - x0);
-    for (let r = 0; r < TILE; r++) {
-      tile.set(band.subarray(r * bandWidth + x0, r * bandWidth + x0 + n), r * TILE);
-      if (n < TILE) tile.fill(NODATA, r * TILE + n, (r + 1) * TILE);
-    }
+    layTile(band, bandWidth, x0, tile);
     const bytes = new Uint8Array(TILE * TILE * 4);
     floatPredict(tile, TILE, TILE, bytes);
     tiles.push(bytes);
@@ -142,15 +147,7 @@ export async function writeSlopeRaster(demPath: string, outPath: string, options
         geographic: crs.geographic,
         nodata: String(NODATA),
       },
-      (tx, _ty, out) => {
-        // Row by row (a memory copy each) from this thread's half; columns past the edge are nodata.
-        const x0 = tx * TILE;
-        const n = Math.min(TILE, leftEnd - x0);
-        for (let r = 0; r < TILE; r++) {
-          out.set(left.subarray(r * leftEnd + x0, r * leftEnd + x0 + n), r * TILE);
-          if (n < TILE) out.fill(NODATA, r * TILE + n, (r + 1) * TILE);
-        }
-      },
+      (tx, _ty, out) => layTile(left, leftEnd, tx * TILE, out as Float32Array),
       async (ty) => {
         const theirs = next;
         // The worker starts the next band while both halves of this one are computed.
