@@ -1,11 +1,14 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { loadLicenses } from '../src/license/index.js';
 import { RasterReader, writeTiledTiff } from '../src/raster/index.js';
-import { exposedSlopes, exposedSlopesInZones, metresPerDegree, platformSoil, type SlopeAlgorithm, SlopeRows } from '../src/terrain/index.js';
-import { errorCode, fixture, run } from './helpers.js';
+import { BandTiles, floatPredictKernel } from '../src/raster/predict.js';
+import { floatPredictScalar } from '../src/raster/writer.js';
+import { exposedSlopes, exposedSlopesInZones, metresPerDegree, platformSoil, type SlopeAlgorithm, SlopeRows, slopeRow } from '../src/terrain/index.js';
+import { predictedTiles } from '../src/terrain/slope-raster.js';
+import { errorCode, fixture, rng, run } from './helpers.js';
 
 const expected = JSON.parse(readFileSync(fixture('scene-a/EXPECTED.json'), 'utf8')) as {
   slopes: Record<string, { min_slope_deg: number; min_area_m2: number; count: number; components_before_area_filter: number; areas_m2: number[]; surface_areas_m2: number[]; bare_slope_area_m2: number; bare_slope_surface_area_m2: number }>;
@@ -359,5 +362,89 @@ describe('soil without a platform layer', () => {
     expect(loose.platforms[0]!.id).toContain('flat cells');
     expect(strict.platforms[0]!.pixels).toBeGreaterThan(0);
     expect(strict.platforms[0]!.pixels).toBeLessThan(loose.platforms[0]!.pixels);
+  });
+});
+
+describe('the WebAssembly kernels give their JavaScript twins’ bits', () => {
+  /** Rows of elevations with no-data holes, infinities and flat runs. */
+  function rows(width: number, seed: number): Float32Array[] {
+    const random = rng(seed);
+    return [0, 1, 2].map(() =>
+      Float32Array.from({ length: width }, (_, c) => {
+        const u = random();
+        if (u < 0.05) return Number.NaN;
+        if (u < 0.06) return random() < 0.5 ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY;
+        if (u < 0.2) return 120;
+        return 100 + c * 0.37 + random() * 40;
+      }),
+    );
+  }
+
+  it('slope rows: Horn and Zevenbergen, NaN or −9999 where there is no slope', async () => {
+    const kernel = await import('../src/terrain/slope-kernel.js');
+    const [above, row, below] = rows(1031, 7) as [Float32Array, Float32Array, Float32Array];
+    // The kernel runs here (not silently the JavaScript loop).
+    expect(kernel.slopeInterior(above, row, below, 2, 2, true, new Float32Array(row.length), Number.NaN)).toBe(true);
+    vi.stubEnv('GREENMINE_NO_WASM', '1');
+    vi.resetModules();
+    const scalar = await import('../src/terrain/slope.js');
+    const scalarKernel = await import('../src/terrain/slope-kernel.js');
+    // The module decides on first use: without WebAssembly from now on.
+    expect(scalarKernel.slopeInterior(above, row, below, 2, 2, true, new Float32Array(row.length), Number.NaN)).toBe(false);
+    vi.unstubAllEnvs();
+    for (const algorithm of ['horn', 'zevenbergen'] as const) {
+      for (const missing of [Number.NaN, -9999]) {
+        for (const [ew, ns] of [
+          [2, 2],
+          [0.5, 0.73],
+          [27.9, 30.8],
+        ] as Array<[number, number]>) {
+          const ours = new Float32Array(row.length);
+          const theirs = new Float32Array(row.length);
+          slopeRow(above, row, below, ew, ns, algorithm, ours, missing);
+          scalar.slopeRow(above, row, below, ew, ns, algorithm, theirs, missing);
+          expect(Array.from(ours)).toEqual(Array.from(theirs));
+          expect(ours.some((v) => v > 0 && v < 90)).toBe(true);
+          expect(ours.some((v) => Object.is(v, missing) || (Number.isNaN(v) && Number.isNaN(missing)))).toBe(true);
+        }
+      }
+    }
+  });
+
+  it('the floating-point predictor of a tile', async () => {
+    const random = rng(9);
+    for (const [width, height] of [
+      [256, 256],
+      [7, 3],
+      [1, 1],
+    ] as Array<[number, number]>) {
+      const tile = Float32Array.from({ length: width * height }, () => (random() < 0.1 ? -9999 : random() * 1000 - 200));
+      const ours = new Uint8Array(width * height * 4);
+      const theirs = new Uint8Array(width * height * 4);
+      expect(floatPredictKernel(tile, width, height, ours)).toBe(true);
+      floatPredictScalar(tile, width, height, theirs);
+      expect(Buffer.from(ours).equals(Buffer.from(theirs))).toBe(true);
+    }
+  });
+
+  it('a band of slope tiles, the last one padded with no data', () => {
+    const random = rng(13);
+    for (const width of [600, 512, 17]) {
+      const band = Float32Array.from({ length: width * 256 }, () => (random() < 0.05 ? -9999 : random() * 60));
+      const kernel = BandTiles.create(width, 256, -9999);
+      expect(kernel).not.toBeNull();
+      const ours = predictedTiles(band, width, kernel);
+      const theirs = predictedTiles(band, width, null);
+      expect(ours.length).toBe(Math.ceil(width / 256));
+      ours.forEach((t, i) => expect(Buffer.from(t).equals(Buffer.from(theirs[i]!))).toBe(true));
+      // The second slot does not disturb the first's tiles.
+      const first = kernel!.predict(band, 0);
+      const copy = first.map((t) => t.slice());
+      kernel!.predict(
+        band.map((v) => v + 1),
+        1,
+      );
+      first.forEach((t, i) => expect(Buffer.from(t).equals(Buffer.from(copy[i]!))).toBe(true));
+    }
   });
 });

@@ -12,6 +12,7 @@ import { constants, deflate } from 'node:zlib';
 const deflateAsync = promisify(deflate);
 
 import { commitTemp, discardTemp, tempPathFor } from '../io/files.js';
+import { floatPredictKernel } from './predict.js';
 
 export interface TiffSpec {
   width: number;
@@ -42,6 +43,12 @@ export interface TiffSpec {
  * predecessor is the previous plane's last byte): four times faster than shuffling bytes, then differencing.
  */
 export function floatPredict(tile: Float32Array, width: number, height: number, out: Uint8Array): void {
+  // In WebAssembly (predict.wat) where it runs, else the same pass here.
+  if (!floatPredictKernel(tile, width, height, out)) floatPredictScalar(tile, width, height, out);
+}
+
+/** floatPredict in JavaScript (where WebAssembly does not run; the tests compare the two). */
+export function floatPredictScalar(tile: Float32Array, width: number, height: number, out: Uint8Array): void {
   const words = new Uint32Array(tile.buffer, tile.byteOffset, width * height);
   const rowBytes = width * 4;
   for (let r = 0; r < height; r++) {

@@ -4,11 +4,13 @@
  * The output is checked against the DEM (never over it) and written
  * atomically (a failure leaves no file).
  *
- * On more than one core (and from the built JavaScript) a worker thread
- * computes the right half of each band while this thread computes the left
- * half, one band ahead at most; tiles compress on libuv's thread pool (see
- * writeTiledTiff). Both halves read the DEM with a one-column halo, so the
- * seam is invisible: the same floats as one thread.
+ * The slope rows and the tiles' predictor run in WebAssembly (slope.wat,
+ * predict.wat); the DEM inflates on the pool's workers, a block row ahead, and
+ * tiles compress on libuv's thread pool (see writeTiledTiff). On four cores or
+ * more (and from the built JavaScript) a worker thread computes the right half
+ * of each band while this thread computes the left half, one band ahead at
+ * most. Both halves read the DEM with a one-column halo, so the seam is
+ * invisible: the same floats as one thread.
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
@@ -16,11 +18,12 @@ import { GreenmineError } from '../errors.js';
 import { checkOutput } from '../io/files.js';
 import { workerExecArgv } from '../io/worker-argv.js';
 import { RasterReader, writeTiledTiff } from '../raster/index.js';
+import { BandTiles } from '../raster/predict.js';
 import { floatPredict } from '../raster/writer.js';
 import { type SlopeAlgorithm, SlopeRows } from './slope.js';
 
 const TILE = 256;
-const NODATA = -9999;
+export const NODATA = -9999;
 
 export interface SlopeBandJob {
   demPath: string;
@@ -29,21 +32,15 @@ export interface SlopeBandJob {
   colEnd: number;
 }
 
-/** Slope rows [ty·256, ty·256 + 256) of columns [colStart, colEnd) into `out` (rows of colEnd − colStart), nodata as −9999. */
+/** Slope rows [ty·256, ty·256 + 256) of columns [colStart, colEnd) into `out` (rows of colEnd − colStart), nodata as −9999 (`slopes` made with that `missing` value). */
 export async function slopeBand(slopes: SlopeRows, ty: number, colStart: number, colEnd: number, out: Float32Array): Promise<void> {
+  if (!Object.is(slopes.missing, NODATA)) throw new Error(`slopeBand: the slope rows must give ${NODATA} where there is no slope`);
   const height = slopes.reader.info.height;
   const w = colEnd - colStart;
   out.fill(NODATA);
   const rows = Math.min(TILE, height - ty * TILE);
   const from = colStart - slopes.offset;
-  for (let r = 0; r < rows; r++) {
-    const s = await slopes.row(ty * TILE + r);
-    const o = r * w;
-    for (let c = 0; c < w; c++) {
-      const v = s[from + c]!;
-      out[o + c] = v === v ? v : NODATA;
-    }
-  }
+  for (let r = 0; r < rows; r++) out.set((await slopes.row(ty * TILE + r)).subarray(from, from + w), r * w);
 }
 
 /** The tile at column x0 of a band (rows `bandWidth` wide) into `out`, row by row (a memory copy each); columns past the band are nodata. */
@@ -58,9 +55,11 @@ function layTile(band: Float32Array, bandWidth: number, x0: number, out: Float32
 /**
  * The tiles of a band of columns [colStart, width) (rows of `band`, `bandWidth` wide), laid out and
  * put through the floating-point predictor, ready for the writer: the worker does this for its half,
- * so the main thread only compresses and writes them.
+ * so the main thread only compresses and writes them. With `kernel` (BandTiles of that width) in
+ * WebAssembly, copied out of its memory; else here.
  */
-export function predictedTiles(band: Float32Array, bandWidth: number): Uint8Array[] {
+export function predictedTiles(band: Float32Array, bandWidth: number, kernel: BandTiles | null): Uint8Array[] {
+  if (kernel) return kernel.predict(band, 0).map((t) => t.slice());
   const tiles: Uint8Array[] = [];
   const tile = new Float32Array(TILE * TILE);
   for (let x0 = 0; x0 < bandWidth; x0 += TILE) {
@@ -118,14 +117,20 @@ export async function writeSlopeRaster(demPath: string, outPath: string, options
     const { width, height, transform, crs } = reader.info;
     if (crs.epsg === null) throw new GreenmineError('CRS_UNSUPPORTED', `${demPath}: the slope raster is written with an EPSG code; this DEM has a custom CRS`, { file: demPath });
     const algorithm = options.algorithm ?? 'horn';
-    // Split at a tile boundary near the middle, when there are two tile columns and two cores.
-    const threads = options.threads ?? availableParallelism();
+    // Split at a tile boundary near the middle, when asked or on four cores or more. On two cores this
+    // thread is not the limit (inflating the DEM and compressing tiles on the other threads are): a
+    // second computing thread cost more than it gave (16 000²: 13.2 s split, 10.4 s not).
+    const threads = options.threads ?? (availableParallelism() >= 4 ? 2 : 1);
     const seam = Math.round(width / 2 / TILE) * TILE;
     const split = threads > 1 && import.meta.url.endsWith('.js') && seam > 0 && seam < width && (options.threads !== undefined || width * height >= 1 << 22);
     const leftEnd = split ? seam : width;
-    const slopes = new SlopeRows(reader, algorithm, 0, leftEnd);
+    const slopes = new SlopeRows(reader, algorithm, 0, leftEnd, NODATA);
     helper = split ? new BandWorker({ demPath, algorithm, colStart: seam, colEnd: width }) : null;
     const left = new Float32Array(leftEnd * TILE);
+    // This half's tiles laid out and predicted in WebAssembly, two bands' worth (one compressing while
+    // the next is made); without it the writer lays out (fill) and predicts them.
+    const kernel = BandTiles.create(leftEnd, TILE, NODATA);
+    let mine: Uint8Array[] | null = null;
     let right: Uint8Array[] = [];
     let next: Promise<Uint8Array[]> | null = helper ? helper.request(0) : null;
     const tilesDown = Math.ceil(height / TILE);
@@ -153,10 +158,12 @@ export async function writeSlopeRaster(demPath: string, outPath: string, options
         // The worker starts the next band while both halves of this one are computed.
         next = helper && ty + 1 < tilesDown ? helper.request(ty + 1) : null;
         await slopeBand(slopes, ty, 0, leftEnd, left);
+        // The writer compresses band ty − 1's tiles while this runs: they are in the other slot.
+        mine = kernel ? kernel.predict(left, (ty % 2) as 0 | 1) : null;
         if (theirs) right = await theirs;
       },
-      // The worker's half comes as tiles ready to compress.
-      (tx) => (tx * TILE >= leftEnd ? right[(tx * TILE - seam) / TILE] : undefined),
+      // The worker's half comes as tiles ready to compress, and this half's too with the kernel.
+      (tx) => (tx * TILE >= leftEnd ? right[(tx * TILE - seam) / TILE] : (mine?.[tx] ?? undefined)),
     );
     return { width, height };
   } finally {
