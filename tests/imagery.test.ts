@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { classifyImagery } from '../src/imagery/index.js';
 import { otsu } from '../src/imagery/otsu.js';
 import { loadLicenses } from '../src/license/index.js';
@@ -194,6 +194,75 @@ describe('classify', () => {
     expect(o.bin).toBeLessThan(7);
     expect(o.separability).toBeCloseTo(1, 10);
     expect(otsu(new Array(10).fill(0), 0, 1)).toBeNull();
+  });
+});
+
+describe('the two ExG kernels, and image layouts', () => {
+  /** Classify with the WebAssembly kernel, then with the JavaScript one (GREENMINE_NO_WASM), into two files. */
+  async function both(image: string, options: Parameters<typeof classifyImagery>[2], name: string) {
+    const a = await classifyImagery(image, join(tmp, `${name}-wasm.tif`), options);
+    vi.stubEnv('GREENMINE_NO_WASM', '1');
+    try {
+      const b = await classifyImagery(image, join(tmp, `${name}-js.tif`), options);
+      return [a, b] as const;
+    } finally {
+      vi.unstubAllEnvs();
+    }
+  }
+
+  it('WebAssembly and JavaScript give the same classes, histogram and areas (license and buffer, alpha, internal mask, another water ratio)', async () => {
+    const licenses = await loadLicenses(fixture('imagery/license.geojson'));
+    const cases: Array<[string, Parameters<typeof classifyImagery>[2]]> = [
+      ['ortho_q75.tif', { licenses, bufferM: 3 }],
+      ['ortho_rgba.tif', { licenses }],
+      ['ortho_mask.tif', { licenses, bufferM: 2 }],
+      ['ortho_q95.tif', { waterBlueRatio: 1.2 }],
+      ['ortho_q95.tif', { threshold: -2 }],
+    ];
+    for (const [i, [name, options]] of cases.entries()) {
+      const [a, b] = await both(fixture(`imagery/${name}`), options, `kernels-${i}`);
+      expect(readFileSync(a.out).equals(readFileSync(b.out)), name).toBe(true);
+      expect(a.histogram, name).toEqual(b.histogram);
+      expect(a.areasM2, name).toEqual(b.areasM2);
+      expect(a.threshold, name).toEqual(b.threshold);
+      expect(a.areasM2.green + a.areasM2.bare, name).toBeGreaterThan(0);
+    }
+  });
+
+  it("an RGB image in strips (GDAL's default layout), 1000 pixels wide, gives the pixels the tiled one gives; both kernels alike with a nodata value", async () => {
+    const pixels = await decodeAll(fixture('imagery/ortho_q95.tif'));
+    const [w, h, rowsPerStrip] = [1000, 1000, 7];
+    const strips: Uint8Array[] = [];
+    for (let y0 = 0; y0 < h; y0 += rowsPerStrip) {
+      const rows = Math.min(rowsPerStrip, h - y0);
+      const strip = new Uint8Array(rows * w * 3);
+      for (let r = 0; r < rows; r++) strip.set(pixels.subarray((y0 + r) * 1024 * 3, ((y0 + r) * 1024 + w) * 3), r * w * 3);
+      strips.push(strip);
+    }
+    const tags = baseTags(w, h, [
+      { tag: 258, type: 3, values: [8, 8, 8] },
+      { tag: 262, type: 3, values: [2] },
+      { tag: 277, type: 3, values: [3] },
+      { tag: 278, type: 4, values: [rowsPerStrip] },
+      { tag: 284, type: 3, values: [1] },
+    ]);
+    const stripped = join(tmp, 'strips.tif');
+    writeFileSync(stripped, craftTiff([{ tags, blocks: strips }]));
+    const fixed = { threshold: 0.1 };
+    const tiled = await band1((await classifyImagery(fixture('imagery/ortho_q95.tif'), join(tmp, 'tiled-classes.tif'), fixed)).out);
+    const [a, b] = await both(stripped, fixed, 'strips');
+    const ours = await band1(a.out);
+    expect(readFileSync(a.out).equals(readFileSync(b.out))).toBe(true);
+    let same = 0;
+    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) if (ours[y * w + x] === tiled[y * 1024 + x]) same++;
+    expect(same).toBe(w * h);
+    // A nodata value that some pixels' bands take.
+    const withNodata = join(tmp, 'strips-nodata.tif');
+    writeFileSync(withNodata, craftTiff([{ tags: [...tags, { tag: 42113, type: 2, values: '60\0' }], blocks: strips }]));
+    const [c, d] = await both(withNodata, fixed, 'strips-nodata');
+    expect(readFileSync(c.out).equals(readFileSync(d.out))).toBe(true);
+    expect(c.areasM2.nodata).toBeGreaterThan(0);
+    expect(c.areasM2).toEqual(d.areasM2);
   });
 });
 

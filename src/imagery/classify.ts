@@ -30,6 +30,7 @@ import type { License } from '../license/index.js';
 import { type RasterBlock, RasterReader } from '../raster/reader.js';
 import { schemeSidecar } from '../raster/scheme.js';
 import { writeTiledTiff } from '../raster/writer.js';
+import { ExgKernel } from './exg-kernel.js';
 import { otsu } from './otsu.js';
 
 export type IndexMethod = 'exg' | 'vari' | 'gli' | 'ndvi' | 'savi' | 'bsi';
@@ -201,7 +202,7 @@ function kernel(block: RasterBlock, s: number, k: number, count: number, P: Kern
  * the kernel, decided in exact arithmetic where the kernel rounds: pixels exactly on a boundary may fall on the
  * other side (the tests allow 0.1 % against the reference; measured 0.00x %).
  */
-function exgTable(K: Kernel): Uint8Array {
+function exgTable(K: Pick<Kernel, 'shadow' | 'lo' | 'hi' | 'binScale'>): Uint8Array {
   const table = new Uint8Array(256 * 511);
   const shadowSum = K.shadow * 765;
   for (let g = 0; g < 256; g++) {
@@ -375,14 +376,19 @@ export async function classifyImagery(image: string | string[], outPath: string,
     const tile = info.tiled && blockWidth === blockHeight ? blockWidth : 256;
     const hist = new Float64Array(BINS);
     const codeCounts = new Float64Array(256); // per code, inside the license (whole image without one)
-    const band = new Uint8Array(width * tile);
-    // The masks only with a license (30 MB at 30 000 pixels wide otherwise spent on ones).
-    const histMask = new Uint8Array(histRows ? width * tile : 0);
-    const insideMask = new Uint8Array(insideRows ? width * tile : 0);
+    const tilesAcross = Math.ceil(width / tile);
     const nodata = info.nodata;
+    const blockBytes = blockWidth * blockHeight * bands * (info.dataType === 'uint8' ? 1 : info.dataType === 'uint16' ? 2 : 4);
+    // 8-bit RGB with ExG (orthophotos): the table kernel, in WebAssembly where it runs (exg.wat: it keeps
+    // the band, the masks and the index tiles in its memory), else in JavaScript (exgKernel).
+    const rgbLut = !stack && info.dataType === 'uint8' && method === 'exg' && !hasNir && iB >= 0 && scale === 255 ? exgTable({ shadow: shadowLevel, lo, hi, binScale }) : null;
+    const fast = rgbLut ? ExgKernel.create({ width, tile, blockBytes, blockPixels: blockWidth * blockHeight, masks: histRows !== null, table: rgbLut }) : null;
+    const band = new Uint8Array(fast ? 0 : width * tile);
+    // The masks only with a license (30 MB at 30 000 pixels wide otherwise spent on ones).
+    const histMask = fast ? fast.histMask : new Uint8Array(histRows ? width * tile : 0);
+    const insideMask = fast ? fast.insideMask : new Uint8Array(insideRows ? width * tile : 0);
     // Blocks of the image in file order, a window of them decoding ahead on libuv's threads while the kernel
     // runs: about 24 MiB in flight (whole block rows ahead were 92 MiB for a 30 000-pixel-wide orthophoto).
-    const blockBytes = blockWidth * blockHeight * bands * (info.dataType === 'uint8' ? 1 : info.dataType === 'uint16' ? 2 : 4);
     const ahead = Math.max(4, Math.floor((24 << 20) / blockBytes));
     const across = reader.blocksAcross;
     const totalBlocks = across * reader.blocksDown;
@@ -407,6 +413,8 @@ export async function classifyImagery(image: string | string[], outPath: string,
     };
     const stackRows = stack ? new Float64Array(width * tile * bands) : new Float64Array(0);
     const maskRow = new Uint8Array(blockWidth);
+    // The image's no-data value as the WebAssembly kernel takes it (−1: none, or none an 8-bit sample can equal).
+    const wasmNodata = nodata !== null && Number.isInteger(nodata) && nodata >= 0 && nodata <= 255 ? nodata : -1;
     const K: Kernel = {
       bands,
       iR,
@@ -433,8 +441,6 @@ export async function classifyImagery(image: string | string[], outPath: string,
       pixelMask: null,
       norm: info.dataType === 'uint8' || info.dataType === 'uint16' ? Float64Array.from({ length: info.dataType === 'uint8' ? 256 : 65536 }, (_, v) => v / scale) : null,
     };
-    // 8-bit RGB with ExG (orthophotos): the table kernel.
-    const rgbLut = !stack && info.dataType === 'uint8' && method === 'exg' && !hasNir && iB >= 0 && scale === 255 ? exgTable(K) : null;
     const temp = tempPathFor(join(dirname(outPath), 'classify-index.tif'));
     const spec = {
       width,
@@ -464,7 +470,9 @@ export async function classifyImagery(image: string | string[], outPath: string,
         async (ty) => {
           const y0 = ty * tile;
           const rowsHere = Math.min(tile, height - y0);
-          band.fill(CODE_NODATA);
+          const slot = (ty % 2) as 0 | 1;
+          if (fast) fast.clearSlot(slot, CODE_NODATA);
+          else band.fill(CODE_NODATA);
           histMask.fill(0);
           insideMask.fill(0);
           for (let r = 0; r < rowsHere; r++) {
@@ -488,6 +496,19 @@ export async function classifyImagery(image: string | string[], outPath: string,
               const mask = reader.mask ? await reader.readMaskBlock(bx, by) : null;
               const cFrom = bx * blockWidth;
               const cTo = Math.min(width, cFrom + blockWidth);
+              if (fast) {
+                // Each row of the block, cut at the tiles' edges, into the slot's tiles.
+                fast.loadBlock(block as Uint8Array, mask);
+                for (let y = rFrom; y < rTo; y++) {
+                  const p = (y - by * blockHeight) * blockWidth - cFrom;
+                  for (let c = cFrom; c < cTo; ) {
+                    const end = Math.min(cTo, (Math.floor(c / tile) + 1) * tile);
+                    fast.span(p + c, end - c, y - y0, c, slot, bands, K, wasmNodata, blueRatio === 1.4 ? Number.NaN : blueRatio, mask !== null);
+                    c = end;
+                  }
+                }
+                continue;
+              }
               for (let y = rFrom; y < rTo; y++) {
                 if (mask) {
                   // Masked pixels (GDAL internal mask 0): no data, whatever their colour.
@@ -500,7 +521,10 @@ export async function classifyImagery(image: string | string[], outPath: string,
               }
             }
           }
+          fast?.takeCounts(codeCounts, hist, BINS);
         },
+        // The kernel's index tiles go to the file as they are.
+        fast ? (tx, ty) => fast.tileOf((ty % 2) as 0 | 1, tx) : undefined,
       );
 
       if (licenses.length) {
@@ -543,30 +567,34 @@ export async function classifyImagery(image: string | string[], outPath: string,
       const fd = openSync(temp, 'r');
       try {
         const tileBytes = tile * tile;
-        const rowBuffer = new Uint8Array(across * tileBytes);
+        // In the kernel's memory with WebAssembly (sixteen codes at a time, class tiles handed to the
+        // writer as they are), else in a buffer of ours mapped two bytes at a time.
+        const rowBuffer = fast ? fast.indexRow() : new Uint8Array(tilesAcross * tileBytes);
         // Two index bytes to two class bytes at once (a 128 KB table, in the core's cache): half the lookups.
-        const lut2 = new Uint16Array(65536);
-        for (let a = 0; a < 256; a++) for (let b = 0; b < 256; b++) lut2[a | (b << 8)] = lut[a]! | (lut[b]! << 8);
-        const rowWords = new Uint16Array(rowBuffer.buffer);
+        const lut2 = fast ? null : new Uint16Array(65536);
+        if (lut2) for (let a = 0; a < 256; a++) for (let b = 0; b < 256; b++) lut2[a | (b << 8)] = lut[a]! | (lut[b]! << 8);
+        const rowWords = new Uint16Array(rowBuffer.buffer, rowBuffer.byteOffset, rowBuffer.length >> 1);
         const little = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
         await writeTiledTiff(
           outPath,
           { ...spec, level: 1, nodata: '0' },
           (tx, _ty, out) => {
             const o = out as Uint8Array;
-            if (little && tileBytes % 2 === 0 && o.byteOffset % 2 === 0) {
+            if (lut2 && little && tileBytes % 2 === 0 && o.byteOffset % 2 === 0) {
               const words = new Uint16Array(o.buffer, o.byteOffset, tileBytes >> 1);
               for (let i = 0, j = (tx * tileBytes) >> 1; i < words.length; i++, j++) words[i] = lut2[rowWords[j]!]!;
             } else for (let i = 0, j = tx * tileBytes; i < tileBytes; i++, j++) o[i] = lut[rowBuffer[j]!]!;
           },
           async (ty) => {
-            for (let tx = 0; tx < across; tx++) {
-              const k = ty * across + tx;
+            for (let tx = 0; tx < tilesAcross; tx++) {
+              const k = ty * tilesAcross + tx;
               if (index.counts[k] !== tileBytes || readSync(fd, rowBuffer, tx * tileBytes, tileBytes, index.offsets[k]!) !== tileBytes) {
                 throw new GreenmineError('FILE_WRITE', `${temp}: the temporary index raster is short at tile ${tx},${ty} (was the disk full?)`, { file: temp });
               }
             }
+            fast?.classes((ty % 2) as 0 | 1, thresholdBin + 1);
           },
+          fast ? (tx, ty) => fast.tileOf((ty % 2) as 0 | 1, tx) : undefined,
         );
       } finally {
         closeSync(fd);
