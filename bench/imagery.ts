@@ -13,8 +13,9 @@ import { closeSync, existsSync, mkdirSync, openSync, statSync, writeSync } from 
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { deflateSync } from 'node:zlib';
 import sharp from 'sharp';
-import { classifyImagery } from '../src/imagery/index.js';
+import { type ClassifyOptions, classifyImagery } from '../src/imagery/index.js';
 import { type RasterBlock, RasterReader } from '../src/raster/index.js';
 import { consume, peakRssMiB, report, rng, time } from './harness.js';
 
@@ -65,26 +66,75 @@ export async function makeOrthophoto(size: number): Promise<string> {
   return path;
 }
 
+/**
+ * A synthetic 4-band scene as Gaofen-1/2 deliver them (blue, green, red, near-infrared; 8-bit), tiled
+ * 512² with DEFLATE tiles (zlib level 1, to make it quickly): the same mosaic as the orthophoto.
+ */
+export async function makeMultispectral(size: number): Promise<string> {
+  const dir = join(tmpdir(), 'greenmine-bench');
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, `ms4-deflate-${size}.tif`);
+  if (existsSync(path)) return path;
+  const across = Math.ceil(size / TILE);
+  const tiles: Buffer[] = [];
+  const raw = Buffer.alloc(TILE * TILE * 4);
+  const random = rng(12);
+  for (let ty = 0; ty < across; ty++) {
+    for (let tx = 0; tx < across; tx++) {
+      for (let y = 0; y < TILE; y++) {
+        const gy = ty * TILE + y;
+        for (let x = 0; x < TILE; x++) {
+          const gx = tx * TILE + x;
+          const field = Math.sin(gx / 211) + Math.cos(gy / 173) + 0.5 * Math.sin((gx + gy) / 97);
+          const noise = (random() - 0.5) * 16;
+          const o = (y * TILE + x) * 4;
+          // blue, green, red, NIR
+          const px = field > 0.4 ? [40, 70, 45, 170] : field > -1.6 ? [95, 110, 130, 150] : [60, 55, 35, 20];
+          for (let b = 0; b < 4; b++) raw[o + b] = Math.max(1, Math.min(255, px[b]! + noise));
+        }
+      }
+      tiles.push(deflateSync(raw, { level: 1 }));
+    }
+  }
+  writeTiles(path, size, tiles, [
+    [258, 3, [8, 8, 8, 8]],
+    [259, 3, [8]],
+    [262, 3, [1]],
+    [277, 3, [4]],
+    [338, 3, [0, 0, 0]],
+    [339, 3, [1, 1, 1, 1]],
+  ]);
+  return path;
+}
+
 /** A little-endian TIFF of JPEG-YCbCr tiles, EPSG:4549, 0.1 m pixels. */
 function writeJpegTiff(path: string, size: number, tiles: Buffer[]): void {
-  const entries: Array<[number, number, number[]]> = [
-    [256, 4, [size]],
-    [257, 4, [size]],
+  writeTiles(path, size, tiles, [
     [258, 3, [8, 8, 8]],
     [259, 3, [7]],
     [262, 3, [6]],
     [277, 3, [3]],
+    [339, 3, [1, 1, 1]],
+    [530, 3, [2, 2]],
+  ]);
+}
+
+/** A little-endian tiled TIFF of `tiles` (512², row-major) with the given sample tags, EPSG:4549, 0.1 m pixels. */
+function writeTiles(path: string, size: number, tiles: Buffer[], sampleTags: Array<[number, number, number[]]>): void {
+  const entries: Array<[number, number, number[]]> = [
+    [256, 4, [size]],
+    [257, 4, [size]],
+    ...sampleTags,
     [284, 3, [1]],
     [322, 3, [TILE]],
     [323, 3, [TILE]],
     [324, 4, tiles.map(() => 0)],
     [325, 4, tiles.map((t) => t.length)],
-    [339, 3, [1, 1, 1]],
-    [530, 3, [2, 2]],
     [33550, 12, [0.1, 0.1, 0]],
     [33922, 12, [0, 0, 0, 494000, 3384000, 0]],
     [34735, 3, [1, 1, 0, 3, 1024, 0, 1, 1, 1025, 0, 1, 1, 3072, 0, 1, 4549]],
   ];
+  entries.sort((a, b) => a[0] - b[0]);
   const size_ = { 3: 2, 4: 4, 12: 8 } as Record<number, number>;
   const ifdBytes = 2 + entries.length * 12 + 4;
   let extra = 8 + ifdBytes;
@@ -150,23 +200,28 @@ async function decodeAllBands(path: string): Promise<number> {
 }
 
 export async function benchImagery(size: number): Promise<void> {
-  const image = await makeOrthophoto(size);
-  const out = join(dirname(image), `classes-${size}.tif`);
+  await benchClassify(size, await makeOrthophoto(size), 'exg', `RGB JPEG-YCbCr orthophoto`, {}, 'libjpeg-turbo');
+  await benchClassify(size, await makeMultispectral(size), 'ndvi', `4-band (B, G, R, NIR) DEFLATE scene`, { bands: ['B', 'G', 'R', 'NIR'] }, 'zlib');
+}
+
+/** One image classified end to end, against decoding it alone and against the rasterio pipeline (`mode`: its rules). */
+async function benchClassify(size: number, image: string, mode: 'exg' | 'ndvi', what: string, options: ClassifyOptions, codec: string): Promise<void> {
+  const out = join(dirname(image), `classes-${mode}-${size}.tif`);
   const repeats = size > 5000 ? 1 : 3;
   const mpx = (size * size) / 1e6;
   let threshold = 0;
   const subject = await time(
-    'greenmine classify (ExG, Otsu, DEFLATE classes)',
+    `greenmine classify (${mode.toUpperCase()}, Otsu, DEFLATE classes)`,
     async () => {
-      const r = await classifyImagery(image, out);
+      const r = await classifyImagery(image, out, options);
       threshold = r.threshold.value;
       consume(r.greenRatio ?? 0);
     },
     { repeats, warmup: size > 5000 ? 0 : 1 },
   );
   const ourPeak = peakRssMiB();
-  const decode = await time('decoding the same blocks alone (same reader, libjpeg-turbo)', async () => consume(await decodeAllBands(image)), { repeats, warmup: 0 });
-  report(`Classify a ${size} × ${size} RGB JPEG-YCbCr orthophoto (${mpx.toFixed(0)} Mpx, ${(statSync(image).size / 2 ** 20).toFixed(0)} MiB)`, subject, decode, Math.round(mpx), 'Mpx');
+  const decode = await time(`decoding the same blocks alone (same reader, ${codec})`, async () => consume(await decodeAllBands(image)), { repeats, warmup: 0 });
+  report(`Classify a ${size} × ${size} ${what} (${mpx.toFixed(0)} Mpx, ${(statSync(image).size / 2 ** 20).toFixed(0)} MiB)`, subject, decode, Math.round(mpx), 'Mpx');
   console.log(`  classification adds ${((subject.medianMs / decode.medianMs - 1) * 100).toFixed(0)} % to decoding (target < 30 %); peak RSS ${ourPeak.toFixed(0)} MiB (target < 300)`);
   const anchor = fileURLToPath(new URL('../../bench/anchors/classify_rasterio.py', import.meta.url));
   const probe = spawnSync('/usr/bin/python3', ['-c', 'import rasterio, numpy'], { encoding: 'utf8' });
@@ -174,16 +229,16 @@ export async function benchImagery(size: number): Promise<void> {
     console.log('  anchor skipped: rasterio + numpy pipeline (install python3-rasterio); measured 2026-12-02 on this machine: see README');
     return;
   }
-  const theirs = join(dirname(image), `classes-rasterio-${size}.tif`);
+  const theirs = join(dirname(image), `classes-rasterio-${mode}-${size}.tif`);
   const a = await time(
-    'anchor: rasterio + numpy (block windows, ExG, rules, DEFLATE classes)',
+    `anchor: rasterio + numpy (block windows, ${mode.toUpperCase()}, rules, DEFLATE classes)`,
     () => {
-      const run = spawnSync('/usr/bin/python3', [anchor, image, theirs, String(threshold)], { encoding: 'utf8' });
+      const run = spawnSync('/usr/bin/python3', [anchor, image, theirs, String(threshold), mode], { encoding: 'utf8' });
       if (run.status !== 0) throw new Error(`rasterio anchor failed: ${run.stderr}`);
     },
     { repeats, warmup: 0 },
   );
-  report(`Classify ${size}² against the rasterio pipeline`, subject, a, Math.round(mpx), 'Mpx');
+  report(`Classify ${size}² (${mode.toUpperCase()}) against the rasterio pipeline`, subject, a, Math.round(mpx), 'Mpx');
   // Same classes: the share of equal pixels over the middle block row.
   const [x, y] = [await RasterReader.open(out), await RasterReader.open(theirs)];
   try {

@@ -5,7 +5,7 @@
  * - src/raster/count-simd.wat → COUNT_SIMD_WASM (class counting, SIMD)
  * - src/raster/predict.wat → PREDICT_WASM (the floating-point predictor of float32 tiles)
  * - src/terrain/slope.wat → SLOPE_WASM (slope rows)
- * - src/imagery/exg.wat → EXG_WASM (orthophoto classification)
+ * - src/imagery/classify.wat → CLASSIFY_WASM (imagery classification)
  * Run from the repository root after editing a .wat: node scripts/assemble-wasm.mjs
  * `--check` exits 1 when any committed module is not its .wat's assembly (the tests use it).
  */
@@ -17,7 +17,7 @@ const kernels = [
   ['src/raster/count-simd.wat', 'COUNT_SIMD_WASM'],
   ['src/raster/predict.wat', 'PREDICT_WASM'],
   ['src/terrain/slope.wat', 'SLOPE_WASM'],
-  ['src/imagery/exg.wat', 'EXG_WASM'],
+  ['src/imagery/classify.wat', 'CLASSIFY_WASM'],
 ];
 const wabt = await wabtInit();
 const check = process.argv.includes('--check');

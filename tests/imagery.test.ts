@@ -8,11 +8,12 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
+import { ClassifyKernel } from '../src/imagery/classify-kernel.js';
 import { classifyImagery } from '../src/imagery/index.js';
 import { otsu } from '../src/imagery/otsu.js';
 import { loadLicenses } from '../src/license/index.js';
 import { RasterReader } from '../src/raster/index.js';
-import { errorCode, fixture, run } from './helpers.js';
+import { errorCode, fixture, rng, run } from './helpers.js';
 import { baseTags, craftTiff } from './tiff-craft.js';
 
 const EXPECTED = JSON.parse(readFileSync(fixture('imagery/EXPECTED.json'), 'utf8')) as {
@@ -198,15 +199,19 @@ describe('classify', () => {
 });
 
 describe('the two ExG kernels, and image layouts', () => {
-  /** Classify with the WebAssembly kernel, then with the JavaScript one (GREENMINE_NO_WASM), into two files. */
+  /** Classify with the WebAssembly kernel, then with the JavaScript one (GREENMINE_NO_WASM), into two files; each run checked to have taken its path. */
   async function both(image: string, options: Parameters<typeof classifyImagery>[2], name: string) {
-    const a = await classifyImagery(image, join(tmp, `${name}-wasm.tif`), options);
-    vi.stubEnv('GREENMINE_NO_WASM', '1');
+    const create = vi.spyOn(ClassifyKernel, 'create');
     try {
+      const a = await classifyImagery(image, join(tmp, `${name}-wasm.tif`), options);
+      expect(create.mock.results.at(-1)?.value, `${name}: the WebAssembly kernel`).not.toBeNull();
+      vi.stubEnv('GREENMINE_NO_WASM', '1');
       const b = await classifyImagery(image, join(tmp, `${name}-js.tif`), options);
+      expect(create.mock.results.at(-1)?.value, `${name}: the JavaScript kernel`).toBeNull();
       return [a, b] as const;
     } finally {
       vi.unstubAllEnvs();
+      create.mockRestore();
     }
   }
 
@@ -218,6 +223,13 @@ describe('the two ExG kernels, and image layouts', () => {
       ['ortho_mask.tif', { licenses, bufferM: 2 }],
       ['ortho_q95.tif', { waterBlueRatio: 1.2 }],
       ['ortho_q95.tif', { threshold: -2 }],
+      // The other indices (index_span): 16-bit NIR scenes through the reflectance table, RGB with alpha and a mask.
+      ['ms4.tif', { licenses, bufferM: 3 }],
+      ['ms4.tif', { method: 'savi' }],
+      ['ms4.tif', { method: 'ndvi', threshold: 0.3 }],
+      ['ortho_q95.tif', { method: 'gli' }],
+      ['ortho_rgba.tif', { method: 'vari', licenses }],
+      ['ortho_mask.tif', { method: 'gli', licenses, bufferM: 2 }],
     ];
     for (const [i, [name, options]] of cases.entries()) {
       const [a, b] = await both(fixture(`imagery/${name}`), options, `kernels-${i}`);
@@ -226,6 +238,49 @@ describe('the two ExG kernels, and image layouts', () => {
       expect(a.areasM2, name).toEqual(b.areasM2);
       expect(a.threshold, name).toEqual(b.threshold);
       expect(a.areasM2.green + a.areasM2.bare, name).toBeGreaterThan(0);
+    }
+  });
+
+  it('float and signed 16-bit scenes with no data, NaN and infinities, in strips of odd widths: both kernels alike', async () => {
+    const random = rng(21);
+    const [w, h] = [301, 203];
+    for (const [type, bits, format] of [
+      ['float32', 32, 3],
+      ['int16', 16, 2],
+    ] as const) {
+      const bytes = bits / 8;
+      const strip = Buffer.alloc(w * h * 4 * bytes);
+      for (let i = 0; i < w * h; i++) {
+        const veg = Math.sin(i / 97) > 0;
+        const px = veg ? [0.05, 0.08, 0.04, 0.45] : [0.12, 0.14, 0.18, 0.22];
+        for (let b = 0; b < 4; b++) {
+          let v = px[b]! + (random() - 0.5) * 0.04;
+          const u = random();
+          if (type === 'float32') {
+            if (u < 0.01) v = Number.NaN;
+            else if (u < 0.015) v = b === 2 ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY;
+            else if (u < 0.02) v = -1;
+            strip.writeFloatLE(v, (i * 4 + b) * 4);
+          } else strip.writeInt16LE(u < 0.02 ? -1 : Math.round(v * 10000), (i * 4 + b) * 2);
+        }
+      }
+      const path = join(tmp, `ms-${type}.tif`);
+      const tags = baseTags(w, h, [
+        { tag: 258, type: 3, values: [bits, bits, bits, bits] },
+        { tag: 277, type: 3, values: [4] },
+        { tag: 278, type: 4, values: [h] },
+        { tag: 338, type: 3, values: [0, 0, 0] },
+        { tag: 339, type: 3, values: [format, format, format, format] },
+        { tag: 42113, type: 2, values: '-1\0' },
+      ]);
+      writeFileSync(path, craftTiff([{ tags, blocks: [strip] }]));
+      for (const method of ['ndvi', 'gli', 'vari', 'exg'] as const) {
+        const [a, b] = await both(path, { bands: ['B', 'G', 'R', 'NIR'], method, ...(type === 'int16' ? { scale: 10000 } : {}) }, `ms-${type}-${method}`);
+        expect(readFileSync(a.out).equals(readFileSync(b.out)), `${type} ${method}`).toBe(true);
+        expect(a.histogram, `${type} ${method}`).toEqual(b.histogram);
+        expect(a.areasM2, `${type} ${method}`).toEqual(b.areasM2);
+        expect(a.areasM2.nodata, `${type} ${method}`).toBeGreaterThan(0);
+      }
     }
   });
 

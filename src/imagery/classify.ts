@@ -27,10 +27,10 @@ import { createTransform, crsLabel } from '../crs/index.js';
 import { type Finding, GreenmineError } from '../errors.js';
 import { tempPathFor, writeOutput } from '../io/files.js';
 import type { License } from '../license/index.js';
-import { type RasterBlock, RasterReader } from '../raster/reader.js';
+import { BYTES_PER_SAMPLE, type RasterBlock, RasterReader } from '../raster/reader.js';
 import { schemeSidecar } from '../raster/scheme.js';
 import { writeTiledTiff } from '../raster/writer.js';
-import { ExgKernel } from './exg-kernel.js';
+import { ClassifyKernel, MAX_SPAN } from './classify-kernel.js';
 import { otsu } from './otsu.js';
 
 export type IndexMethod = 'exg' | 'vari' | 'gli' | 'ndvi' | 'savi' | 'bsi';
@@ -378,11 +378,13 @@ export async function classifyImagery(image: string | string[], outPath: string,
     const codeCounts = new Float64Array(256); // per code, inside the license (whole image without one)
     const tilesAcross = Math.ceil(width / tile);
     const nodata = info.nodata;
-    const blockBytes = blockWidth * blockHeight * bands * (info.dataType === 'uint8' ? 1 : info.dataType === 'uint16' ? 2 : 4);
-    // 8-bit RGB with ExG (orthophotos): the table kernel, in WebAssembly where it runs (exg.wat: it keeps
-    // the band, the masks and the index tiles in its memory), else in JavaScript (exgKernel).
+    const blockBytes = blockWidth * blockHeight * bands * BYTES_PER_SAMPLE[info.dataType];
+    // 8-bit RGB with ExG (orthophotos): the table kernel. A single image is classified in WebAssembly where
+    // it runs (classify.wat: the index tiles, the masks and the block in its memory), else in JavaScript
+    // (exgKernel, kernel); separate band files (their rows resampled here) in JavaScript.
     const rgbLut = !stack && info.dataType === 'uint8' && method === 'exg' && !hasNir && iB >= 0 && scale === 255 ? exgTable({ shadow: shadowLevel, lo, hi, binScale }) : null;
-    const fast = rgbLut ? ExgKernel.create({ width, tile, blockBytes, blockPixels: blockWidth * blockHeight, masks: histRows !== null, table: rgbLut }) : null;
+    const norm = info.dataType === 'uint8' || info.dataType === 'uint16' ? Float64Array.from({ length: info.dataType === 'uint8' ? 256 : 65536 }, (_, v) => v / scale) : null;
+    const fast = stack ? null : ClassifyKernel.create({ width, tile, blockBytes, blockPixels: blockWidth * blockHeight, masks: histRows !== null, table: rgbLut, norm: rgbLut ? null : norm });
     const band = new Uint8Array(fast ? 0 : width * tile);
     // The masks only with a license (30 MB at 30 000 pixels wide otherwise spent on ones).
     const histMask = fast ? fast.histMask : new Uint8Array(histRows ? width * tile : 0);
@@ -413,8 +415,6 @@ export async function classifyImagery(image: string | string[], outPath: string,
     };
     const stackRows = stack ? new Float64Array(width * tile * bands) : new Float64Array(0);
     const maskRow = new Uint8Array(blockWidth);
-    // The image's no-data value as the WebAssembly kernel takes it (−1: none, or none an 8-bit sample can equal).
-    const wasmNodata = nodata !== null && Number.isInteger(nodata) && nodata >= 0 && nodata <= 255 ? nodata : -1;
     const K: Kernel = {
       bands,
       iR,
@@ -439,7 +439,7 @@ export async function classifyImagery(image: string | string[], outPath: string,
       hist,
       codeCounts,
       pixelMask: null,
-      norm: info.dataType === 'uint8' || info.dataType === 'uint16' ? Float64Array.from({ length: info.dataType === 'uint8' ? 256 : 65536 }, (_, v) => v / scale) : null,
+      norm,
     };
     const temp = tempPathFor(join(dirname(outPath), 'classify-index.tif'));
     const spec = {
@@ -497,13 +497,13 @@ export async function classifyImagery(image: string | string[], outPath: string,
               const cFrom = bx * blockWidth;
               const cTo = Math.min(width, cFrom + blockWidth);
               if (fast) {
-                // Each row of the block, cut at the tiles' edges, into the slot's tiles.
-                fast.loadBlock(block as Uint8Array, mask);
+                // Each row of the block, cut at the tiles' edges (and in runs of at most 512), into the slot's tiles.
+                fast.loadBlock(block, mask);
                 for (let y = rFrom; y < rTo; y++) {
                   const p = (y - by * blockHeight) * blockWidth - cFrom;
                   for (let c = cFrom; c < cTo; ) {
-                    const end = Math.min(cTo, (Math.floor(c / tile) + 1) * tile);
-                    fast.span(p + c, end - c, y - y0, c, slot, bands, K, wasmNodata, blueRatio === 1.4 ? Number.NaN : blueRatio, mask !== null);
+                    const end = Math.min(cTo, (Math.floor(c / tile) + 1) * tile, c + MAX_SPAN);
+                    fast.span(p + c, end - c, y - y0, c, slot, bands, K, mask !== null);
                     c = end;
                   }
                 }

@@ -111,7 +111,9 @@ class LibjpegDecoder extends BaseDecoder {
 addDecoder(7, () => Promise.resolve(LibjpegDecoder as unknown as typeof BaseDecoder));
 
 export type DataType = 'uint8' | 'int8' | 'uint16' | 'int16' | 'uint32' | 'int32' | 'float32' | 'float64';
-const BYTES: Record<DataType, number> = { uint8: 1, int8: 1, uint16: 2, int16: 2, uint32: 4, int32: 4, float32: 4, float64: 8 };
+/** Bytes per sample of each data type. */
+export const BYTES_PER_SAMPLE: Record<DataType, number> = { uint8: 1, int8: 1, uint16: 2, int16: 2, uint32: 4, int32: 4, float32: 4, float64: 8 };
+const BYTES = BYTES_PER_SAMPLE;
 export type RasterBlock = Uint8Array | Int8Array | Uint16Array | Int16Array | Uint32Array | Int32Array | Float32Array | Float64Array;
 
 const COMPRESSION_NAMES: Record<number, string> = {

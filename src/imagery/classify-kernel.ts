@@ -1,0 +1,255 @@
+/**
+ * classify.wat for one classification of a single image: an instance of its own, its memory laid out
+ * once and never grown (the views handed out stay valid):
+ *   ExG table (256 × 511 codes) · counters (4 lanes × A, B × 256 u32) · reflectance table (a double per
+ *   sample value, 8- and 16-bit images) · the block being classified (its bytes) · its internal mask ·
+ *   index_span's scratch · region A · region B.
+ * Pass 1 (index codes): region A holds the histogram's and the license's masks for a band of `tile`
+ * rows (row-major, filled by the caller), region B two slots of the band's index tiles (tile-major:
+ * each tile's bytes together, handed to the writer as they are, one slot written while the other's
+ * tiles are written out). Pass 2 (classes): region A holds a row of index tiles read back, region B two
+ * slots of class tiles. See src/io/wasm.ts for why WebAssembly.
+ */
+import { instantiateKernel, type KernelMemory } from '../io/wasm.js';
+import type { RasterBlock } from '../raster/reader.js';
+import { CLASSIFY_WASM } from './classify.wasm.js';
+
+interface ClassifyExports {
+  memory: KernelMemory;
+  exg_span(src: number, bands: number, n: number, dst: number, hist: number, inside: number, pmask: number, iR: number, iG: number, iB: number, iA: number, nodata: number, ratio: number, table: number, counts: number): void;
+  index_span(
+    src: number,
+    type: number,
+    bands: number,
+    n: number,
+    dst: number,
+    hist: number,
+    inside: number,
+    pmask: number,
+    iR: number,
+    iG: number,
+    iB: number,
+    iN: number,
+    iS: number,
+    iA: number,
+    nodata: number,
+    scale: number,
+    norm: number,
+    shadow: number,
+    ratio: number,
+    method: number,
+    lo: number,
+    hi: number,
+    binScale: number,
+    counts: number,
+    scratch: number,
+  ): void;
+  classes(src: number, n: number, dst: number, firstGreen: number): void;
+}
+
+const align = (n: number): number => Math.ceil(n / 64) * 64;
+const TABLE = 0;
+const COUNTS = 131072;
+const NORM = COUNTS + 8192;
+/** index_span's planes (6 × 512 doubles) and marks (512 bytes): runs are at most 512 pixels. */
+const SCRATCH_BYTES = 6 * 4096 + 512;
+export const MAX_SPAN = 512;
+/** Typed arrays by index_span's sample type code. */
+const TYPE_CODES = new Map<unknown, number>([
+  [Uint8Array, 0],
+  [Int8Array, 1],
+  [Uint16Array, 2],
+  [Int16Array, 3],
+  [Uint32Array, 4],
+  [Int32Array, 5],
+  [Float32Array, 6],
+  [Float64Array, 7],
+]);
+
+export interface ClassifyLayout {
+  width: number;
+  tile: number;
+  /** Bytes and pixels of one decoded block. */
+  blockBytes: number;
+  blockPixels: number;
+  /** The histogram's and the license's masks are kept (a license was given). */
+  masks: boolean;
+  /** exgTable's codes (indexed 511·G + R + B) for 8-bit RGB with ExG; null: index_span on doubles. */
+  table: Uint8Array | null;
+  /** Reflectance per sample value (8- and 16-bit images), or null (divided by the scale). */
+  norm: Float64Array | null;
+}
+
+/** What the rules need (classify.ts's Kernel has these fields). */
+export interface SpanRules {
+  iR: number;
+  iG: number;
+  iB: number;
+  iN: number;
+  iS: number;
+  iA: number;
+  nodata: number;
+  hasNodata: number;
+  scale: number;
+  shadow: number;
+  blueRatio: number;
+  method: number;
+  lo: number;
+  hi: number;
+  binScale: number;
+}
+
+export class ClassifyKernel {
+  readonly tilesAcross: number;
+  readonly tileBytes: number;
+  /** Pass 1's masks for the band being classified (width × tile, row-major); empty without a license. */
+  readonly histMask: Uint8Array;
+  readonly insideMask: Uint8Array;
+  private readonly block: number;
+  private readonly pmask: number;
+  private readonly scratch: number;
+  private readonly regionA: number;
+  private readonly regionB: number;
+  private readonly memory: ArrayBuffer;
+
+  private constructor(
+    private readonly k: ClassifyExports,
+    readonly layout: ClassifyLayout,
+  ) {
+    const { width, tile, blockBytes, blockPixels, masks, table, norm } = layout;
+    this.tilesAcross = Math.ceil(width / tile);
+    this.tileBytes = tile * tile;
+    const rowBytes = this.tilesAcross * this.tileBytes;
+    this.block = align(NORM + (norm ? norm.byteLength : 0));
+    this.pmask = align(this.block + blockBytes);
+    this.scratch = align(this.pmask + blockPixels);
+    this.regionA = align(this.scratch + SCRATCH_BYTES);
+    this.regionB = align(this.regionA + Math.max(masks ? 2 * width * tile : 0, rowBytes));
+    const end = this.regionB + 2 * rowBytes;
+    const have = k.memory.buffer.byteLength;
+    if (end > have) k.memory.grow(Math.ceil((end - have) / 65536));
+    this.memory = k.memory.buffer;
+    if (table) new Uint8Array(this.memory, TABLE, table.length).set(table);
+    if (norm) new Float64Array(this.memory, NORM, norm.length).set(norm);
+    this.histMask = new Uint8Array(this.memory, this.regionA, masks ? width * tile : 0);
+    this.insideMask = new Uint8Array(this.memory, this.regionA + width * tile, masks ? width * tile : 0);
+  }
+
+  /** Null where WebAssembly does not run (the caller's JavaScript kernel classifies). */
+  static create(layout: ClassifyLayout): ClassifyKernel | null {
+    const k = instantiateKernel<ClassifyExports>(CLASSIFY_WASM);
+    if (!k) return null;
+    try {
+      return new ClassifyKernel(k, layout);
+    } catch {
+      // No room to grow the memory to this image's band: the JavaScript kernel classifies.
+      return null;
+    }
+  }
+
+  private slotAt(slot: number): number {
+    return this.regionB + slot * this.tilesAcross * this.tileBytes;
+  }
+
+  /** Slot `slot` of region B, all `code` (the band's pixels past the image keep it). */
+  clearSlot(slot: 0 | 1, code: number): void {
+    new Uint8Array(this.memory, this.slotAt(slot), this.tilesAcross * this.tileBytes).fill(code);
+  }
+
+  /** Tile tx of slot `slot` (a view of the kernel's memory, valid until the slot is written again). */
+  tileOf(slot: 0 | 1, tx: number): Uint8Array {
+    return new Uint8Array(this.memory, this.slotAt(slot) + tx * this.tileBytes, this.tileBytes);
+  }
+
+  /** Sample type of the loaded block (index_span's code) and its bytes per sample. */
+  private type = 0;
+  private sampleBytes = 1;
+
+  /** The block to classify (its bytes as they are), and its internal mask (1 = data) or null. */
+  loadBlock(block: RasterBlock, mask: Uint8Array | null): void {
+    const type = TYPE_CODES.get(block.constructor);
+    if (type === undefined) throw new Error(`ClassifyKernel: blocks of ${block.constructor.name} are not classified here`);
+    this.type = type;
+    this.sampleBytes = block.BYTES_PER_ELEMENT;
+    new Uint8Array(this.memory, this.block, block.byteLength).set(new Uint8Array(block.buffer, block.byteOffset, block.byteLength));
+    if (mask) new Uint8Array(this.memory, this.pmask, mask.length).set(mask);
+  }
+
+  /**
+   * `n` pixels of the loaded block from pixel `p` (its row-major index; the mask's too) to band row `r`,
+   * columns c … c + n − 1 (one tile), into slot `slot`: classify.ts's rules (see classify.wat).
+   */
+  span(p: number, n: number, r: number, c: number, slot: 0 | 1, bands: number, R: SpanRules, masked: boolean): void {
+    const { tile, width, table } = this.layout;
+    const tx = Math.floor(c / tile);
+    const dst = this.slotAt(slot) + tx * this.tileBytes + r * tile + (c - tx * tile);
+    const masks = this.histMask.length > 0;
+    const hist = masks ? this.regionA + r * width + c : 0;
+    const inside = masks ? this.regionA + width * tile + r * width + c : 0;
+    const pmask = masked ? this.pmask + p : 0;
+    const nodata = R.hasNodata === 1 ? R.nodata : Number.NaN;
+    if (table) {
+      // The image's no-data value as an 8-bit sample (−1: none, or none a sample can equal); the water ratio NaN for 1.4 (tested in integers).
+      const nd = Number.isInteger(nodata) && nodata >= 0 && nodata <= 255 ? nodata : -1;
+      this.k.exg_span(this.block + p * bands, bands, n, dst, hist, inside, pmask, R.iR, R.iG, R.iB, R.iA, nd, R.blueRatio === 1.4 ? Number.NaN : R.blueRatio, TABLE, COUNTS);
+    } else {
+      if (n > MAX_SPAN) throw new Error(`ClassifyKernel: a run of ${n} pixels (at most ${MAX_SPAN})`);
+      this.k.index_span(
+        this.block + p * bands * this.sampleBytes,
+        this.type,
+        bands,
+        n,
+        dst,
+        hist,
+        inside,
+        pmask,
+        R.iR,
+        R.iG,
+        R.iB,
+        R.iN,
+        R.iS,
+        R.iA,
+        nodata,
+        R.scale,
+        this.layout.norm ? NORM : 0,
+        R.shadow,
+        R.blueRatio,
+        R.method,
+        R.lo,
+        R.hi,
+        R.binScale,
+        COUNTS,
+        this.scratch,
+      );
+    }
+  }
+
+  /**
+   * Adds the counters to the caller's and zeroes them: codeCounts (inside the license, or everywhere)
+   * gets A; the histogram (bins below `bins`) gets A + B.
+   */
+  takeCounts(codeCounts: Float64Array, hist: Float64Array, bins: number): void {
+    const counts = new Uint32Array(this.memory, COUNTS, 2048);
+    for (let c = 0; c < 256; c++) {
+      let a = 0;
+      let b = 0;
+      for (let lane = 0; lane < 4; lane++) {
+        a += counts[lane * 512 + c]!;
+        b += counts[lane * 512 + 256 + c]!;
+      }
+      codeCounts[c]! += a;
+      if (c < bins) hist[c]! += a + b;
+    }
+    counts.fill(0);
+  }
+
+  /** Pass 2: where a row of index tiles is read back (region A, tile-major). */
+  indexRow(): Uint8Array {
+    return new Uint8Array(this.memory, this.regionA, this.tilesAcross * this.tileBytes);
+  }
+
+  /** Pass 2: the read row's index tiles to class tiles in slot `slot` (bins from `firstGreen` on are green). */
+  classes(slot: 0 | 1, firstGreen: number): void {
+    this.k.classes(this.regionA, this.tilesAcross * this.tileBytes, this.slotAt(slot), firstGreen);
+  }
+}

@@ -1,0 +1,328 @@
+;; Classification's pixel loops in WebAssembly (see classify-kernel.ts for the memory layout and
+;; why). Assembled into classify.wasm.ts by scripts/assemble-wasm.mjs (wabt); a test checks that the
+;; committed bytes are this text's.
+;;
+;; exg_span is classify.ts's exgKernel (8-bit RGB, ExG through the (G, R + B) table) and index_span its
+;; kernel (any index, samples as doubles), the same rules in the same order and the same floating-point
+;; operations, for one run of pixels; classes maps index codes to classes through the threshold,
+;; sixteen at a time.
+(module
+  (memory (export "memory") 1)
+
+  ;; n pixels from $src (8-bit samples, $bands per pixel, red/green/blue at $iR/$iG/$iB, alpha at $iA
+  ;; or −1) to index codes at $dst: 253 no data (internal mask byte 0 at $pmask + k when $pmask ≠ 0,
+  ;; alpha 0, or a band equal to $nodata ≥ 0), 251 water (blue above green and above $ratio × red —
+  ;; 5B > 7R exactly when $ratio is NaN, for 1.4 — with R + G + B below 267.75), else the table's code at
+  ;; $table + 511·G + R + B (an index bin, or 252 shadow).
+  ;; Counting: with $inside = 0 every pixel counts in A; else a pixel with $inside[k] = 1 counts in A,
+  ;; one with only $hist[k] = 1 in B (the histogram's region holds the license's). Counters: u32 at
+  ;; $counts + 2048·(k mod 4) + 4·code (A) and + 1024 more (B); four lanes, so that runs of one code do
+  ;; not wait on one counter's store.
+  (func (export "exg_span")
+    (param $src i32) (param $bands i32) (param $n i32) (param $dst i32)
+    (param $hist i32) (param $inside i32) (param $pmask i32)
+    (param $iR i32) (param $iG i32) (param $iB i32) (param $iA i32) (param $nodata i32)
+    (param $ratio f64) (param $table i32) (param $counts i32)
+    (local $k i32) (local $R i32) (local $G i32) (local $B i32) (local $code i32) (local $at i32) (local $special i32) (local $integerRatio i32)
+    (if (i32.le_s (local.get $n) (i32.const 0)) (then (return)))
+    (local.set $integerRatio (f64.ne (local.get $ratio) (local.get $ratio)))
+    (local.set $special (i32.or (i32.or (i32.ne (local.get $pmask) (i32.const 0)) (i32.ge_s (local.get $iA) (i32.const 0))) (i32.ge_s (local.get $nodata) (i32.const 0))))
+    (loop $pixels
+      (local.set $R (i32.load8_u (i32.add (local.get $src) (local.get $iR))))
+      (local.set $G (i32.load8_u (i32.add (local.get $src) (local.get $iG))))
+      (local.set $B (i32.load8_u (i32.add (local.get $src) (local.get $iB))))
+      (block $coded
+        (if (local.get $special)
+          (then
+            (if (i32.or
+                  (i32.or
+                    (i32.and (i32.ne (local.get $pmask) (i32.const 0)) (i32.eqz (i32.load8_u (i32.add (local.get $pmask) (local.get $k)))))
+                    (i32.and (i32.ge_s (local.get $iA) (i32.const 0)) (i32.eqz (i32.load8_u (i32.add (local.get $src) (local.get $iA))))))
+                  (i32.and (i32.ge_s (local.get $nodata) (i32.const 0))
+                    (i32.or (i32.or (i32.eq (local.get $R) (local.get $nodata)) (i32.eq (local.get $G) (local.get $nodata))) (i32.eq (local.get $B) (local.get $nodata)))))
+              (then (local.set $code (i32.const 253)) (br $coded)))))
+        (if (i32.and
+              (i32.and
+                (i32.gt_u (local.get $B) (local.get $G))
+                (if (result i32) (local.get $integerRatio)
+                  (then (i32.gt_u (i32.mul (local.get $B) (i32.const 5)) (i32.mul (local.get $R) (i32.const 7))))
+                  (else (f64.gt (f64.convert_i32_u (local.get $B)) (f64.mul (local.get $ratio) (f64.convert_i32_u (local.get $R)))))))
+              (i32.lt_u (i32.mul (i32.add (i32.add (local.get $R) (local.get $G)) (local.get $B)) (i32.const 20)) (i32.const 5355)))
+          (then (local.set $code (i32.const 251)) (br $coded)))
+        (local.set $code (i32.load8_u (i32.add (local.get $table)
+          (i32.add (i32.mul (local.get $G) (i32.const 511)) (i32.add (local.get $R) (local.get $B)))))))
+      (i32.store8 (i32.add (local.get $dst) (local.get $k)) (local.get $code))
+      ;; The counter: A, B or none.
+      (local.set $at (i32.add (local.get $counts) (i32.add (i32.shl (i32.and (local.get $k) (i32.const 3)) (i32.const 11)) (i32.shl (local.get $code) (i32.const 2)))))
+      (block $counted
+        (if (local.get $inside)
+          (then
+            (if (i32.eqz (i32.load8_u (i32.add (local.get $inside) (local.get $k))))
+              (then
+                (br_if $counted (i32.eqz (i32.load8_u (i32.add (local.get $hist) (local.get $k)))))
+                (local.set $at (i32.add (local.get $at) (i32.const 1024)))))))
+        (i32.store (local.get $at) (i32.add (i32.load (local.get $at)) (i32.const 1))))
+      (local.set $src (i32.add (local.get $src) (local.get $bands)))
+      (local.set $k (i32.add (local.get $k) (i32.const 1)))
+      (br_if $pixels (i32.lt_u (local.get $k) (local.get $n)))))
+
+  ;; One band of n pixels: samples of $type (0 u8, 1 i8, 2 u16, 3 i16, 4 u32, 5 i32, 6 f32, 7 f64) at
+  ;; $src + k·$stride to reflectance at $dst + 8k (the table's at $norm by sample value when $norm ≠ 0:
+  ;; 8- and 16-bit unsigned samples; else sample ÷ $scale: the same quotients), adding the sample to the
+  ;; sum at $sum + 8k and, when $check, marking $bad + k where it equals $nodata.
+  (func $band (param $src i32) (param $type i32) (param $stride i32) (param $n i32) (param $dst i32) (param $sum i32)
+    (param $bad i32) (param $check i32) (param $nodata f64) (param $scale f64) (param $norm i32)
+    (local $k i32) (local $x f64) (local $i i32)
+    ;; 8- and 16-bit unsigned samples through the table, without the check: no sum needed (integers are
+    ;; never NaN), one load, one table load, one store.
+    (if (i32.and (i32.ne (local.get $norm) (i32.const 0)) (i32.eqz (local.get $check)))
+      (then
+        (if (i32.eqz (local.get $type))
+          (then
+            (loop $bytes
+              (f64.store (i32.add (local.get $dst) (i32.shl (local.get $k) (i32.const 3)))
+                (f64.load (i32.add (local.get $norm) (i32.shl (i32.load8_u (local.get $src)) (i32.const 3)))))
+              (local.set $src (i32.add (local.get $src) (local.get $stride)))
+              (local.set $k (i32.add (local.get $k) (i32.const 1)))
+              (br_if $bytes (i32.lt_u (local.get $k) (local.get $n))))
+            (return)))
+        (if (i32.eq (local.get $type) (i32.const 2))
+          (then
+            (loop $shorts
+              (f64.store (i32.add (local.get $dst) (i32.shl (local.get $k) (i32.const 3)))
+                (f64.load (i32.add (local.get $norm) (i32.shl (i32.load16_u (local.get $src)) (i32.const 3)))))
+              (local.set $src (i32.add (local.get $src) (local.get $stride)))
+              (local.set $k (i32.add (local.get $k) (i32.const 1)))
+              (br_if $shorts (i32.lt_u (local.get $k) (local.get $n))))
+            (return)))))
+    (loop $samples
+      (if (i32.le_u (local.get $type) (i32.const 3))
+        (then
+          (local.set $i
+            (if (result i32) (i32.eqz (local.get $type)) (then (i32.load8_u (local.get $src)))
+              (else (if (result i32) (i32.eq (local.get $type) (i32.const 1)) (then (i32.load8_s (local.get $src)))
+                (else (if (result i32) (i32.eq (local.get $type) (i32.const 2)) (then (i32.load16_u (local.get $src)))
+                  (else (i32.load16_s (local.get $src)))))))))
+          (local.set $x (f64.convert_i32_s (local.get $i))))
+        (else
+          (local.set $x (call $sample (local.get $src) (local.get $type)))))
+      (f64.store (i32.add (local.get $dst) (i32.shl (local.get $k) (i32.const 3)))
+        (if (result f64) (local.get $norm)
+          (then (f64.load (i32.add (local.get $norm) (i32.shl (local.get $i) (i32.const 3)))))
+          (else (f64.div (local.get $x) (local.get $scale)))))
+      (f64.store (i32.add (local.get $sum) (i32.shl (local.get $k) (i32.const 3)))
+        (f64.add (f64.load (i32.add (local.get $sum) (i32.shl (local.get $k) (i32.const 3)))) (local.get $x)))
+      (if (local.get $check)
+        (then
+          (i32.store8 (i32.add (local.get $bad) (local.get $k))
+            (i32.or (i32.load8_u (i32.add (local.get $bad) (local.get $k))) (f64.eq (local.get $x) (local.get $nodata))))))
+      (local.set $src (i32.add (local.get $src) (local.get $stride)))
+      (local.set $k (i32.add (local.get $k) (i32.const 1)))
+      (br_if $samples (i32.lt_u (local.get $k) (local.get $n)))))
+
+  ;; One sample of any $type at $p as a double (the slow path: 32- and 64-bit samples, alpha).
+  (func $sample (param $p i32) (param $type i32) (result f64)
+    (if (result f64) (i32.eqz (local.get $type)) (then (f64.convert_i32_u (i32.load8_u (local.get $p))))
+      (else (if (result f64) (i32.eq (local.get $type) (i32.const 1)) (then (f64.convert_i32_s (i32.load8_s (local.get $p))))
+        (else (if (result f64) (i32.eq (local.get $type) (i32.const 2)) (then (f64.convert_i32_u (i32.load16_u (local.get $p))))
+          (else (if (result f64) (i32.eq (local.get $type) (i32.const 3)) (then (f64.convert_i32_s (i32.load16_s (local.get $p))))
+            (else (if (result f64) (i32.eq (local.get $type) (i32.const 4)) (then (f64.convert_i32_u (i32.load (local.get $p))))
+              (else (if (result f64) (i32.eq (local.get $type) (i32.const 5)) (then (f64.convert_i32_s (i32.load (local.get $p))))
+                (else (if (result f64) (i32.eq (local.get $type) (i32.const 6)) (then (f64.promote_f32 (f32.load (local.get $p))))
+                  (else (f64.load (local.get $p)))))))))))))))))
+
+  ;; n pixels of samples of $type ($bands per pixel; roles at $iR … $iA, −1 when absent) at $src to index
+  ;; codes at $dst, as classify.ts's kernel: 253 no data (mask byte 0 at $pmask + k when $pmask ≠ 0, alpha
+  ;; 0, a band equal to $nodata — NaN for none — or a NaN sum of the samples), 251 water (with NIR:
+  ;; NDWI > 0; else blue above $ratio × red and above green, mean below 0.35), 252 shadow (mean below
+  ;; $shadow), else the bin of the index ($method: 0 ExG, 1 NDVI, 2 SAVI, 3 GLI, 4 VARI, 5 the bare-soil
+  ;; index negated) on [$lo, $hi) in 250 bins; reflectance as $band. Counting as exg_span. Three passes
+  ;; over the run ($scratch: 6 planes of 512 doubles, then 512 bytes): each band's reflectance into a
+  ;; plane; the rules two pixels at a time in f64x2 lanes (the same IEEE operations as the JavaScript,
+  ;; without branches: one loop with everything was 12 ns a pixel); codes marked and counted. n ≤ 512.
+  (func (export "index_span")
+    (param $src i32) (param $type i32) (param $bands i32) (param $n i32) (param $dst i32)
+    (param $hist i32) (param $inside i32) (param $pmask i32)
+    (param $iR i32) (param $iG i32) (param $iB i32) (param $iN i32) (param $iS i32) (param $iA i32)
+    (param $nodata f64) (param $scale f64) (param $norm i32) (param $shadow f64) (param $ratio f64)
+    (param $method i32) (param $lo f64) (param $hi f64) (param $binScale f64) (param $counts i32) (param $scratch i32)
+    (local $size i32) (local $stride i32) (local $k i32) (local $code i32) (local $at i32)
+    (local $pr i32) (local $pg i32) (local $pb i32) (local $pn i32) (local $ps i32) (local $psum i32) (local $bad i32)
+    (local $check i32) (local $hasBlue i32) (local $hasNir i32) (local $x f64)
+    (local $r v128) (local $g v128) (local $b v128) (local $nn v128) (local $sw v128) (local $mean v128) (local $v v128) (local $d v128)
+    (local $water v128) (local $dark v128) (local $bins v128) (local $codes v128)
+    (if (i32.le_s (local.get $n) (i32.const 0)) (then (return)))
+    ;; Bytes per sample: 1, 1, 2, 2, 4, 4, 4, 8.
+    (local.set $size
+      (select (i32.const 1) (select (i32.const 2) (select (i32.const 4) (i32.const 8) (i32.lt_u (local.get $type) (i32.const 7))) (i32.lt_u (local.get $type) (i32.const 4))) (i32.lt_u (local.get $type) (i32.const 2))))
+    (local.set $stride (i32.mul (local.get $size) (local.get $bands)))
+    (local.set $pr (local.get $scratch))
+    (local.set $pg (i32.add (local.get $scratch) (i32.const 4096)))
+    (local.set $pb (i32.add (local.get $scratch) (i32.const 8192)))
+    (local.set $pn (i32.add (local.get $scratch) (i32.const 12288)))
+    (local.set $ps (i32.add (local.get $scratch) (i32.const 16384)))
+    (local.set $psum (i32.add (local.get $scratch) (i32.const 20480)))
+    (local.set $bad (i32.add (local.get $scratch) (i32.const 24576)))
+    (local.set $hasBlue (i32.ge_s (local.get $iB) (i32.const 0)))
+    (local.set $hasNir (i32.ge_s (local.get $iN) (i32.const 0)))
+    (local.set $check (f64.eq (local.get $nodata) (local.get $nodata)))
+    ;; Absent bands are zero planes (as the JavaScript's 0 samples); sums and marks start at zero.
+    (memory.fill (local.get $scratch) (i32.const 0) (i32.const 25088))
+    (call $band (i32.add (local.get $src) (i32.mul (local.get $iR) (local.get $size))) (local.get $type) (local.get $stride) (local.get $n) (local.get $pr) (local.get $psum) (local.get $bad) (local.get $check) (local.get $nodata) (local.get $scale) (local.get $norm))
+    (call $band (i32.add (local.get $src) (i32.mul (local.get $iG) (local.get $size))) (local.get $type) (local.get $stride) (local.get $n) (local.get $pg) (local.get $psum) (local.get $bad) (local.get $check) (local.get $nodata) (local.get $scale) (local.get $norm))
+    (if (local.get $hasBlue)
+      (then (call $band (i32.add (local.get $src) (i32.mul (local.get $iB) (local.get $size))) (local.get $type) (local.get $stride) (local.get $n) (local.get $pb) (local.get $psum) (local.get $bad) (local.get $check) (local.get $nodata) (local.get $scale) (local.get $norm))))
+    (if (local.get $hasNir)
+      (then (call $band (i32.add (local.get $src) (i32.mul (local.get $iN) (local.get $size))) (local.get $type) (local.get $stride) (local.get $n) (local.get $pn) (local.get $psum) (local.get $bad) (local.get $check) (local.get $nodata) (local.get $scale) (local.get $norm))))
+    (if (i32.ge_s (local.get $iS) (i32.const 0))
+      (then (call $band (i32.add (local.get $src) (i32.mul (local.get $iS) (local.get $size))) (local.get $type) (local.get $stride) (local.get $n) (local.get $ps) (local.get $psum) (local.get $bad) (i32.const 0) (local.get $nodata) (local.get $scale) (local.get $norm))))
+    ;; Alpha 0 is no data.
+    (if (i32.ge_s (local.get $iA) (i32.const 0))
+      (then
+        (loop $alpha
+          (if (f64.eq (call $sample (i32.add (i32.add (local.get $src) (i32.mul (local.get $iA) (local.get $size))) (i32.mul (local.get $k) (local.get $stride))) (local.get $type)) (f64.const 0))
+            (then (i32.store8 (i32.add (local.get $bad) (local.get $k)) (i32.const 1))))
+          (local.set $k (i32.add (local.get $k) (i32.const 1)))
+          (br_if $alpha (i32.lt_u (local.get $k) (local.get $n))))
+        (local.set $k (i32.const 0))))
+    ;; The rules, two pixels at a time: the codes (i32 lanes 0 and 1) stored as two bytes at $dst + k.
+    (loop $pairs
+      (local.set $r (v128.load (i32.add (local.get $pr) (i32.shl (local.get $k) (i32.const 3)))))
+      (local.set $g (v128.load (i32.add (local.get $pg) (i32.shl (local.get $k) (i32.const 3)))))
+      (local.set $b (v128.load (i32.add (local.get $pb) (i32.shl (local.get $k) (i32.const 3)))))
+      (local.set $nn (v128.load (i32.add (local.get $pn) (i32.shl (local.get $k) (i32.const 3)))))
+      (local.set $mean
+        (if (result v128) (local.get $hasNir)
+          (then
+            (if (result v128) (local.get $hasBlue)
+              ;; ÷ 4 as × 0.25: the same double (a power of two scales exactly).
+              (then (f64x2.mul (f64x2.add (f64x2.add (f64x2.add (local.get $b) (local.get $g)) (local.get $r)) (local.get $nn)) (f64x2.splat (f64.const 0.25))))
+              (else (f64x2.div (f64x2.add (f64x2.add (local.get $g) (local.get $r)) (local.get $nn)) (f64x2.splat (f64.const 3))))))
+          (else (f64x2.div (f64x2.add (f64x2.add (local.get $r) (local.get $g)) (local.get $b)) (f64x2.splat (f64.const 3))))))
+      (local.set $water
+        (if (result v128) (local.get $hasNir)
+          (then (v128.and
+            (f64x2.gt (f64x2.add (local.get $g) (local.get $nn)) (f64x2.splat (f64.const 0)))
+            (f64x2.gt (f64x2.sub (local.get $g) (local.get $nn)) (f64x2.splat (f64.const 0)))))
+          (else (v128.and
+            (v128.and (f64x2.gt (local.get $b) (f64x2.mul (f64x2.splat (local.get $ratio)) (local.get $r))) (f64x2.gt (local.get $b) (local.get $g)))
+            (f64x2.lt (local.get $mean) (f64x2.splat (f64.const 0.35)))))))
+      (local.set $dark (f64x2.lt (local.get $mean) (f64x2.splat (local.get $shadow))))
+      (block $index
+        (if (i32.eqz (local.get $method))
+          (then
+            ;; ExG: (2g − r − b) / (r + g + b), 0 where that sum is not positive
+            (local.set $d (f64x2.add (f64x2.add (local.get $r) (local.get $g)) (local.get $b)))
+            (local.set $v (v128.and
+              (f64x2.div (f64x2.sub (f64x2.sub (f64x2.mul (f64x2.splat (f64.const 2)) (local.get $g)) (local.get $r)) (local.get $b)) (local.get $d))
+              (f64x2.gt (local.get $d) (f64x2.splat (f64.const 0)))))
+            (br $index)))
+        (if (i32.eq (local.get $method) (i32.const 1))
+          (then
+            ;; NDVI: (n − r) / (n + r), 0 where that sum is not positive
+            (local.set $d (f64x2.add (local.get $nn) (local.get $r)))
+            (local.set $v (v128.and (f64x2.div (f64x2.sub (local.get $nn) (local.get $r)) (local.get $d)) (f64x2.gt (local.get $d) (f64x2.splat (f64.const 0)))))
+            (br $index)))
+        (if (i32.eq (local.get $method) (i32.const 2))
+          (then
+            ;; SAVI: 1.5 (n − r) / (n + r + 0.5)
+            (local.set $v (f64x2.div (f64x2.mul (f64x2.splat (f64.const 1.5)) (f64x2.sub (local.get $nn) (local.get $r))) (f64x2.add (f64x2.add (local.get $nn) (local.get $r)) (f64x2.splat (f64.const 0.5)))))
+            (br $index)))
+        (if (i32.eq (local.get $method) (i32.const 3))
+          (then
+            ;; GLI: (2g − r − b) / (2g + r + b)
+            (local.set $d (f64x2.add (f64x2.add (f64x2.mul (f64x2.splat (f64.const 2)) (local.get $g)) (local.get $r)) (local.get $b)))
+            (local.set $v (v128.and
+              (f64x2.div (f64x2.sub (f64x2.sub (f64x2.mul (f64x2.splat (f64.const 2)) (local.get $g)) (local.get $r)) (local.get $b)) (local.get $d))
+              (f64x2.gt (local.get $d) (f64x2.splat (f64.const 0)))))
+            (br $index)))
+        (if (i32.eq (local.get $method) (i32.const 4))
+          (then
+            ;; VARI: (g − r) / (g + r − b), 0 where that is 0
+            (local.set $d (f64x2.sub (f64x2.add (local.get $g) (local.get $r)) (local.get $b)))
+            (local.set $v (v128.and (f64x2.div (f64x2.sub (local.get $g) (local.get $r)) (local.get $d)) (f64x2.ne (local.get $d) (f64x2.splat (f64.const 0)))))
+            (br $index)))
+        ;; The bare-soil index, negated: ((n + b) − (s + r)) / ((s + r) + (n + b))
+        (local.set $sw (v128.load (i32.add (local.get $ps) (i32.shl (local.get $k) (i32.const 3)))))
+        (local.set $d (f64x2.add (f64x2.add (local.get $sw) (local.get $r)) (f64x2.add (local.get $nn) (local.get $b))))
+        (local.set $v (v128.and
+          (f64x2.div (f64x2.sub (f64x2.add (local.get $nn) (local.get $b)) (f64x2.add (local.get $sw) (local.get $r))) (local.get $d))
+          (f64x2.gt (local.get $d) (f64x2.splat (f64.const 0))))))
+      ;; The bin: 0 at or below lo, 249 at or above hi, else (v − lo)·binScale truncated (NaN: 0), at most 249.
+      (local.set $bins (i32x4.min_s
+        (i32x4.trunc_sat_f64x2_s_zero (f64x2.mul (f64x2.sub (local.get $v) (f64x2.splat (local.get $lo))) (f64x2.splat (local.get $binScale))))
+        (i32x4.splat (i32.const 249))))
+      (local.set $bins (v128.bitselect (i32x4.splat (i32.const 249)) (local.get $bins)
+        (i8x16.shuffle 0 1 2 3 8 9 10 11 0 1 2 3 8 9 10 11 (f64x2.ge (local.get $v) (f64x2.splat (local.get $hi))) (local.get $v))))
+      (local.set $bins (v128.andnot (local.get $bins)
+        (i8x16.shuffle 0 1 2 3 8 9 10 11 0 1 2 3 8 9 10 11 (f64x2.le (local.get $v) (f64x2.splat (local.get $lo))) (local.get $v))))
+      ;; Water first, then shadow, then the bin.
+      (local.set $codes (v128.bitselect (i32x4.splat (i32.const 252)) (local.get $bins)
+        (i8x16.shuffle 0 1 2 3 8 9 10 11 0 1 2 3 8 9 10 11 (local.get $dark) (local.get $dark))))
+      (local.set $codes (v128.bitselect (i32x4.splat (i32.const 251)) (local.get $codes)
+        (i8x16.shuffle 0 1 2 3 8 9 10 11 0 1 2 3 8 9 10 11 (local.get $water) (local.get $water))))
+      (i32.store8 (i32.add (local.get $dst) (local.get $k)) (i32x4.extract_lane 0 (local.get $codes)))
+      ;; (The second pixel of an odd run's last pair is past the run: not stored.)
+      (if (i32.lt_u (i32.add (local.get $k) (i32.const 1)) (local.get $n))
+        (then (i32.store8 offset=1 (i32.add (local.get $dst) (local.get $k)) (i32x4.extract_lane 1 (local.get $codes)))))
+      (local.set $k (i32.add (local.get $k) (i32.const 2)))
+      (br_if $pairs (i32.lt_u (local.get $k) (local.get $n))))
+    ;; No data over all, then the counts.
+    (local.set $k (i32.const 0))
+    (loop $pixels
+      (local.set $x (f64.load (i32.add (local.get $psum) (i32.shl (local.get $k) (i32.const 3)))))
+      (if (i32.or
+            (i32.or (i32.load8_u (i32.add (local.get $bad) (local.get $k))) (f64.ne (local.get $x) (local.get $x)))
+            (i32.and (i32.ne (local.get $pmask) (i32.const 0)) (i32.eqz (i32.load8_u (i32.add (local.get $pmask) (local.get $k))))))
+        (then (i32.store8 (i32.add (local.get $dst) (local.get $k)) (i32.const 253))))
+      (local.set $code (i32.load8_u (i32.add (local.get $dst) (local.get $k))))
+      (local.set $at (i32.add (local.get $counts) (i32.add (i32.shl (i32.and (local.get $k) (i32.const 3)) (i32.const 11)) (i32.shl (local.get $code) (i32.const 2)))))
+      (block $counted
+        (if (local.get $inside)
+          (then
+            (if (i32.eqz (i32.load8_u (i32.add (local.get $inside) (local.get $k))))
+              (then
+                (br_if $counted (i32.eqz (i32.load8_u (i32.add (local.get $hist) (local.get $k)))))
+                (local.set $at (i32.add (local.get $at) (i32.const 1024)))))))
+        (i32.store (local.get $at) (i32.add (i32.load (local.get $at)) (i32.const 1))))
+      (local.set $k (i32.add (local.get $k) (i32.const 1)))
+      (br_if $pixels (i32.lt_u (local.get $k) (local.get $n)))))
+
+  ;; n index codes at $src to classes at $dst: bins below $firstGreen bare (2), the bins from it to 249
+  ;; green (1), 251 water (3), 252 shadow (4), anything else no data (0); sixteen at a time
+  ;; (0 ≤ $firstGreen ≤ 250: the threshold's bin + 1).
+  (func (export "classes") (param $src i32) (param $n i32) (param $dst i32) (param $firstGreen i32)
+    (local $k i32) (local $end i32) (local $c v128) (local $t v128) (local $bins v128) (local $code i32)
+    (local.set $t (i8x16.splat (local.get $firstGreen)))
+    (local.set $bins (i8x16.splat (i32.const 250)))
+    (local.set $end (i32.and (local.get $n) (i32.const -16)))
+    (block $vectorsDone
+      (br_if $vectorsDone (i32.eqz (local.get $end)))
+      (loop $vectors
+        (local.set $c (v128.load (i32.add (local.get $src) (local.get $k))))
+        (v128.store (i32.add (local.get $dst) (local.get $k))
+          (v128.or
+            (v128.or
+              ;; green: firstGreen ≤ c < 250 → 1; bare: c < firstGreen → 2
+              (v128.and (v128.and (i8x16.ge_u (local.get $c) (local.get $t)) (i8x16.lt_u (local.get $c) (local.get $bins))) (i8x16.splat (i32.const 1)))
+              (v128.and (i8x16.lt_u (local.get $c) (local.get $t)) (i8x16.splat (i32.const 2))))
+            (v128.or
+              (v128.and (i8x16.eq (local.get $c) (i8x16.splat (i32.const 251))) (i8x16.splat (i32.const 3)))
+              (v128.and (i8x16.eq (local.get $c) (i8x16.splat (i32.const 252))) (i8x16.splat (i32.const 4))))))
+        (local.set $k (i32.add (local.get $k) (i32.const 16)))
+        (br_if $vectors (i32.lt_u (local.get $k) (local.get $end)))))
+    (block $done
+      (br_if $done (i32.ge_u (local.get $k) (local.get $n)))
+      (loop $rest
+        (local.set $code (i32.load8_u (i32.add (local.get $src) (local.get $k))))
+        (i32.store8 (i32.add (local.get $dst) (local.get $k))
+          (if (result i32) (i32.lt_u (local.get $code) (local.get $firstGreen))
+            (then (i32.const 2))
+            (else (if (result i32) (i32.lt_u (local.get $code) (i32.const 250))
+              (then (i32.const 1))
+              (else (if (result i32) (i32.eq (local.get $code) (i32.const 251))
+                (then (i32.const 3))
+                (else (select (i32.const 4) (i32.const 0) (i32.eq (local.get $code) (i32.const 252))))))))))
+        (local.set $k (i32.add (local.get $k) (i32.const 1)))
+        (br_if $rest (i32.lt_u (local.get $k) (local.get $n))))))
+)
