@@ -9,15 +9,14 @@
  * written around them (each tile a complete JPEG stream, as TIFF allows).
  */
 import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, statSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, renameSync, statSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { deflateSync } from 'node:zlib';
 import sharp from 'sharp';
-import { type ClassifyOptions, classifyImagery } from '../src/imagery/index.js';
 import { type RasterBlock, RasterReader } from '../src/raster/index.js';
-import { consume, peakRssMiB, report, rng, time } from './harness.js';
+import { childRun, consume, report, rng, time } from './harness.js';
 
 const TILE = 512;
 
@@ -28,7 +27,7 @@ export async function makeOrthophoto(size: number): Promise<string> {
   const path = join(dir, `ortho-jpeg-${size}.tif`);
   if (existsSync(path)) return path;
   const across = Math.ceil(size / TILE);
-  const tiles: Buffer[] = [];
+  const tiles = new TileFile(path);
   const raw = Buffer.alloc(TILE * TILE * 3);
   const random = rng(11);
   for (let ty = 0; ty < across; ty++) {
@@ -55,14 +54,21 @@ export async function makeOrthophoto(size: number): Promise<string> {
           }
         }
       }
-      tiles.push(
+      tiles.add(
         await sharp(raw, { raw: { width: TILE, height: TILE, channels: 3 } })
           .jpeg({ quality: 85, chromaSubsampling: '4:2:0' })
           .toBuffer(),
       );
     }
   }
-  writeJpegTiff(path, size, tiles);
+  tiles.finish(size, [
+    [258, 3, [8, 8, 8]],
+    [259, 3, [7]],
+    [262, 3, [6]],
+    [277, 3, [3]],
+    [339, 3, [1, 1, 1]],
+    [530, 3, [2, 2]],
+  ]);
   return path;
 }
 
@@ -76,7 +82,7 @@ export async function makeMultispectral(size: number): Promise<string> {
   const path = join(dir, `ms4-deflate-${size}.tif`);
   if (existsSync(path)) return path;
   const across = Math.ceil(size / TILE);
-  const tiles: Buffer[] = [];
+  const tiles = new TileFile(path);
   const raw = Buffer.alloc(TILE * TILE * 4);
   const random = rng(12);
   for (let ty = 0; ty < across; ty++) {
@@ -93,10 +99,10 @@ export async function makeMultispectral(size: number): Promise<string> {
           for (let b = 0; b < 4; b++) raw[o + b] = Math.max(1, Math.min(255, px[b]! + noise));
         }
       }
-      tiles.push(deflateSync(raw, { level: 1 }));
+      tiles.add(deflateSync(raw, { level: 1 }));
     }
   }
-  writeTiles(path, size, tiles, [
+  tiles.finish(size, [
     [258, 3, [8, 8, 8, 8]],
     [259, 3, [8]],
     [262, 3, [1]],
@@ -107,77 +113,83 @@ export async function makeMultispectral(size: number): Promise<string> {
   return path;
 }
 
-/** A little-endian TIFF of JPEG-YCbCr tiles, EPSG:4549, 0.1 m pixels. */
-function writeJpegTiff(path: string, size: number, tiles: Buffer[]): void {
-  writeTiles(path, size, tiles, [
-    [258, 3, [8, 8, 8]],
-    [259, 3, [7]],
-    [262, 3, [6]],
-    [277, 3, [3]],
-    [339, 3, [1, 1, 1]],
-    [530, 3, [2, 2]],
-  ]);
-}
+/**
+ * A little-endian tiled TIFF (512² tiles, row-major) written as the tiles come (memory holds one tile,
+ * not the file: a 30 000² four-band scene is 860 MB of tiles), its directory after them; EPSG:4549,
+ * 0.1 m pixels. Written to a temporary name, renamed when finished.
+ */
+class TileFile {
+  private readonly fd: number;
+  private pos = 8;
+  private readonly offsets: number[] = [];
+  private readonly counts: number[] = [];
 
-/** A little-endian tiled TIFF of `tiles` (512², row-major) with the given sample tags, EPSG:4549, 0.1 m pixels. */
-function writeTiles(path: string, size: number, tiles: Buffer[], sampleTags: Array<[number, number, number[]]>): void {
-  const entries: Array<[number, number, number[]]> = [
-    [256, 4, [size]],
-    [257, 4, [size]],
-    ...sampleTags,
-    [284, 3, [1]],
-    [322, 3, [TILE]],
-    [323, 3, [TILE]],
-    [324, 4, tiles.map(() => 0)],
-    [325, 4, tiles.map((t) => t.length)],
-    [33550, 12, [0.1, 0.1, 0]],
-    [33922, 12, [0, 0, 0, 494000, 3384000, 0]],
-    [34735, 3, [1, 1, 0, 3, 1024, 0, 1, 1, 1025, 0, 1, 1, 3072, 0, 1, 4549]],
-  ];
-  entries.sort((a, b) => a[0] - b[0]);
-  const size_ = { 3: 2, 4: 4, 12: 8 } as Record<number, number>;
-  const ifdBytes = 2 + entries.length * 12 + 4;
-  let extra = 8 + ifdBytes;
-  const placed = entries.map(([tag, type, values]) => {
-    const bytes = values.length * size_[type]!;
-    const at = bytes > 4 ? extra : -1;
-    if (bytes > 4) extra += bytes + (bytes % 2);
-    return { tag, type, values, bytes, at };
-  });
-  let dataAt = extra;
-  const offsets = tiles.map((t) => {
-    const o = dataAt;
-    dataAt += t.length;
-    return o;
-  });
-  placed.find((p) => p.tag === 324)!.values = offsets;
-  const head = Buffer.alloc(extra);
-  head.write('II', 0, 'latin1');
-  head.writeUInt16LE(42, 2);
-  head.writeUInt32LE(8, 4);
-  head.writeUInt16LE(entries.length, 8);
-  const put = (buf: Buffer, o: number, type: number, v: number): void => {
-    if (type === 3) buf.writeUInt16LE(v, o);
-    else if (type === 4) buf.writeUInt32LE(v, o);
-    else buf.writeDoubleLE(v, o);
-  };
-  placed.forEach((p, i) => {
-    const e = 10 + i * 12;
-    head.writeUInt16LE(p.tag, e);
-    head.writeUInt16LE(p.type, e + 2);
-    head.writeUInt32LE(p.values.length, e + 4);
-    if (p.at < 0) p.values.forEach((v, k) => put(head, e + 8 + k * size_[p.type]!, p.type, v));
-    else {
-      head.writeUInt32LE(p.at, e + 8);
-      p.values.forEach((v, k) => put(head, p.at + k * size_[p.type]!, p.type, v));
+  constructor(private readonly path: string) {
+    this.fd = openSync(`${path}.part`, 'w');
+  }
+
+  add(tile: Buffer): void {
+    writeSync(this.fd, tile, 0, tile.length, this.pos);
+    this.offsets.push(this.pos);
+    this.counts.push(tile.length);
+    this.pos += tile.length + (tile.length % 2);
+  }
+
+  /** The directory: size, the given sample tags, tiling and georeferencing. */
+  finish(size: number, sampleTags: Array<[number, number, number[]]>): void {
+    const entries: Array<[number, number, number[]]> = [
+      [256, 4, [size]],
+      [257, 4, [size]],
+      ...sampleTags,
+      [284, 3, [1]],
+      [322, 3, [TILE]],
+      [323, 3, [TILE]],
+      [324, 4, this.offsets],
+      [325, 4, this.counts],
+      [33550, 12, [0.1, 0.1, 0]],
+      [33922, 12, [0, 0, 0, 494000, 3384000, 0]],
+      [34735, 3, [1, 1, 0, 3, 1024, 0, 1, 1, 1025, 0, 1, 1, 3072, 0, 1, 4549]],
+    ];
+    entries.sort((a, b) => a[0] - b[0]);
+    const width = { 3: 2, 4: 4, 12: 8 } as Record<number, number>;
+    const ifdAt = this.pos;
+    const ifdBytes = 2 + entries.length * 12 + 4;
+    let extra = ifdAt + ifdBytes;
+    const outOfLine: Array<[number, Buffer]> = [];
+    const ifd = Buffer.alloc(ifdBytes);
+    ifd.writeUInt16LE(entries.length, 0);
+    const put = (buf: Buffer, o: number, type: number, v: number): void => {
+      if (type === 3) buf.writeUInt16LE(v, o);
+      else if (type === 4) buf.writeUInt32LE(v, o);
+      else buf.writeDoubleLE(v, o);
+    };
+    entries.forEach(([tag, type, values], i) => {
+      const e = 2 + i * 12;
+      ifd.writeUInt16LE(tag, e);
+      ifd.writeUInt16LE(type, e + 2);
+      ifd.writeUInt32LE(values.length, e + 4);
+      const bytes = values.length * width[type]!;
+      if (bytes <= 4) values.forEach((v, k) => put(ifd, e + 8 + k * width[type]!, type, v));
+      else {
+        const blob = Buffer.alloc(bytes);
+        values.forEach((v, k) => put(blob, k * width[type]!, type, v));
+        ifd.writeUInt32LE(extra, e + 8);
+        outOfLine.push([extra, blob]);
+        extra += bytes + (bytes % 2);
+      }
+    });
+    const head = Buffer.alloc(8);
+    head.write('II', 0, 'latin1');
+    head.writeUInt16LE(42, 2);
+    head.writeUInt32LE(ifdAt, 4);
+    try {
+      writeSync(this.fd, head, 0, 8, 0);
+      writeSync(this.fd, ifd, 0, ifd.length, ifdAt);
+      for (const [at, blob] of outOfLine) writeSync(this.fd, blob, 0, blob.length, at);
+    } finally {
+      closeSync(this.fd);
     }
-  });
-  const fd = openSync(path, 'w');
-  try {
-    writeSync(fd, head);
-    for (const t of tiles) writeSync(fd, t);
-  } finally {
-    closeSync(fd);
+    renameSync(`${this.path}.part`, this.path);
   }
 }
 
@@ -200,29 +212,37 @@ async function decodeAllBands(path: string): Promise<number> {
 }
 
 export async function benchImagery(size: number): Promise<void> {
-  await benchClassify(size, await makeOrthophoto(size), 'exg', `RGB JPEG-YCbCr orthophoto`, {}, 'libjpeg-turbo');
-  await benchClassify(size, await makeMultispectral(size), 'ndvi', `4-band (B, G, R, NIR) DEFLATE scene`, { bands: ['B', 'G', 'R', 'NIR'] }, 'zlib');
+  await benchClassify(size, await makeOrthophoto(size), 'exg', 'RGB JPEG-YCbCr orthophoto', null, 'libjpeg-turbo');
+  await benchClassify(size, await makeMultispectral(size), 'ndvi', '4-band (B, G, R, NIR) DEFLATE scene', 'B,G,R,NIR', 'zlib');
 }
 
-/** One image classified end to end, against decoding it alone and against the rasterio pipeline (`mode`: its rules). */
-async function benchClassify(size: number, image: string, mode: 'exg' | 'ndvi', what: string, options: ClassifyOptions, codec: string): Promise<void> {
+/**
+ * One image classified end to end as a user does it (`greenmine classify … --json`, its own process: its
+ * time and its peak RSS), against decoding it alone and against the rasterio pipeline (`mode`: its rules).
+ */
+async function benchClassify(size: number, image: string, mode: 'exg' | 'ndvi', what: string, bands: string | null, codec: string): Promise<void> {
   const out = join(dirname(image), `classes-${mode}-${size}.tif`);
   const repeats = size > 5000 ? 1 : 3;
   const mpx = (size * size) / 1e6;
   let threshold = 0;
+  let ourPeak: number | null = null;
+  const cli = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
   const subject = await time(
-    `greenmine classify (${mode.toUpperCase()}, Otsu, DEFLATE classes)`,
-    async () => {
-      const r = await classifyImagery(image, out, options);
-      threshold = r.threshold.value;
-      consume(r.greenRatio ?? 0);
+    `greenmine classify (${mode.toUpperCase()}, Otsu, DEFLATE classes; the CLI)`,
+    () => {
+      const r = childRun(process.execPath, [cli, 'classify', '--image', image, '--out', out, '--json', ...(bands ? ['--bands', bands] : [])]);
+      const report = JSON.parse(r.stdout) as { threshold: { value: number }; greenRatio: number | null };
+      threshold = report.threshold.value;
+      ourPeak = Math.max(ourPeak ?? 0, r.peakMiB ?? 0) || null;
+      consume(report.greenRatio ?? 0);
     },
     { repeats, warmup: size > 5000 ? 0 : 1 },
   );
-  const ourPeak = peakRssMiB();
   const decode = await time(`decoding the same blocks alone (same reader, ${codec})`, async () => consume(await decodeAllBands(image)), { repeats, warmup: 0 });
   report(`Classify a ${size} × ${size} ${what} (${mpx.toFixed(0)} Mpx, ${(statSync(image).size / 2 ** 20).toFixed(0)} MiB)`, subject, decode, Math.round(mpx), 'Mpx');
-  console.log(`  classification adds ${((subject.medianMs / decode.medianMs - 1) * 100).toFixed(0)} % to decoding (target < 30 %); peak RSS ${ourPeak.toFixed(0)} MiB (target < 300)`);
+  console.log(
+    `  classification adds ${((subject.medianMs / decode.medianMs - 1) * 100).toFixed(0)} % to decoding (target < 30 %); peak RSS of greenmine classify ${ourPeak === null ? 'unknown (no /usr/bin/time)' : `${(ourPeak as number).toFixed(0)} MiB`} (target < 300)`,
+  );
   const anchor = fileURLToPath(new URL('../../bench/anchors/classify_rasterio.py', import.meta.url));
   const probe = spawnSync('/usr/bin/python3', ['-c', 'import rasterio, numpy'], { encoding: 'utf8' });
   if (probe.status !== 0) {
