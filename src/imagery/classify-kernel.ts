@@ -151,9 +151,22 @@ export class ClassifyKernel {
     return this.regionB + slot * this.tilesAcross * this.tileBytes;
   }
 
-  /** Slot `slot` of region B, all `code` (the band's pixels past the image keep it). */
-  clearSlot(slot: 0 | 1, code: number): void {
-    new Uint8Array(this.memory, this.slotAt(slot), this.tilesAcross * this.tileBytes).fill(code);
+  /**
+   * Slot `slot` of region B made ready for a band of `rows` image rows: its pixels past the image (the
+   * last tile's columns past the width, the rows past the height) set to `code`; every other byte is
+   * written by the spans.
+   */
+  clearSlot(slot: 0 | 1, code: number, rows: number): void {
+    const { width, tile } = this.layout;
+    const start = this.slotAt(slot);
+    if (rows < tile) {
+      new Uint8Array(this.memory, start, this.tilesAcross * this.tileBytes).fill(code);
+      return;
+    }
+    const lastCols = width - (this.tilesAcross - 1) * tile;
+    if (lastCols === tile) return;
+    const last = new Uint8Array(this.memory, start + (this.tilesAcross - 1) * this.tileBytes, this.tileBytes);
+    for (let r = 0; r < tile; r++) last.fill(code, r * tile + lastCols, (r + 1) * tile);
   }
 
   /** Tile tx of slot `slot` (a view of the kernel's memory, valid until the slot is written again). */

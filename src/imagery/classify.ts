@@ -471,7 +471,7 @@ export async function classifyImagery(image: string | string[], outPath: string,
           const y0 = ty * tile;
           const rowsHere = Math.min(tile, height - y0);
           const slot = (ty % 2) as 0 | 1;
-          if (fast) fast.clearSlot(slot, CODE_NODATA);
+          if (fast) fast.clearSlot(slot, CODE_NODATA, rowsHere);
           else band.fill(CODE_NODATA);
           histMask.fill(0);
           insideMask.fill(0);
