@@ -241,6 +241,38 @@ describe('the two ExG kernels, and image layouts', () => {
     }
   });
 
+  it("8-bit RGB on every exact bin edge, shadow edge, water edge and black: the sixteen-pixel path gives the table's codes", async () => {
+    const pixels: Array<[number, number, number]> = [[0, 0, 0]];
+    // Every (G, R + B) with 250·G / S a whole number (S = G + R + B), and its neighbours one level off.
+    for (let g = 0; g < 256; g++) {
+      for (let x = 0; x <= 510; x++) {
+        if (g + x > 0 && (250 * g) % (g + x) === 0) {
+          const r = Math.min(255, x);
+          pixels.push([r, g, x - r], [Math.max(0, r - 1), g, x - r], [r, Math.min(255, g + 1), x - r]);
+        }
+      }
+    }
+    // Sums around the shadow edge (153) and the water edge (268), blue above 1.4 × red or just not.
+    for (let sum = 150; sum < 156; sum++) pixels.push([sum - 100, 50, 50], [50, sum - 100, 50]);
+    for (let r = 20; r < 60; r++) pixels.push([r, 40, Math.round(1.4 * r)], [r, 40, Math.round(1.4 * r) + 1], [r, 60, 267 - r - 60]);
+    const random = rng(33);
+    while (pixels.length < 512 * 512) pixels.push([Math.floor(random() * 256), Math.floor(random() * 256), Math.floor(random() * 256)]);
+    const strip = Uint8Array.from(pixels.flat());
+    const path = join(tmp, 'edges.tif');
+    const tags = baseTags(512, 512, [
+      { tag: 258, type: 3, values: [8, 8, 8] },
+      { tag: 262, type: 3, values: [2] },
+      { tag: 277, type: 3, values: [3] },
+      { tag: 284, type: 3, values: [1] },
+    ]);
+    writeFileSync(path, craftTiff([{ tags, blocks: [strip] }]));
+    const [a, b] = await both(path, { threshold: 0.1 }, 'edges');
+    expect(readFileSync(a.out).equals(readFileSync(b.out))).toBe(true);
+    expect(a.histogram).toEqual(b.histogram);
+    expect(a.areasM2.water).toBeGreaterThan(0);
+    expect(a.areasM2.shadow).toBeGreaterThan(0);
+  });
+
   it('float and signed 16-bit scenes with no data, NaN and infinities, in strips of odd widths: both kernels alike', async () => {
     const random = rng(21);
     const [w, h] = [301, 203];

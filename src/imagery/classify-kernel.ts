@@ -16,7 +16,24 @@ import { CLASSIFY_WASM } from './classify.wasm.js';
 
 interface ClassifyExports {
   memory: KernelMemory;
-  exg_span(src: number, bands: number, n: number, dst: number, hist: number, inside: number, pmask: number, iR: number, iG: number, iB: number, iA: number, nodata: number, ratio: number, table: number, counts: number): void;
+  exg_span(
+    src: number,
+    bands: number,
+    n: number,
+    dst: number,
+    hist: number,
+    inside: number,
+    pmask: number,
+    iR: number,
+    iG: number,
+    iB: number,
+    iA: number,
+    nodata: number,
+    ratio: number,
+    table: number,
+    counts: number,
+    shadowSum: number,
+  ): void;
   index_span(
     src: number,
     type: number,
@@ -65,6 +82,11 @@ const TYPE_CODES = new Map<unknown, number>([
   [Float32Array, 6],
   [Float64Array, 7],
 ]);
+
+/** The shadow rule for 8-bit RGB as an integer: mean < shadow ⟺ R + G + B < ⌈765 · shadow⌉ (at most 766: every sum is below it). */
+export function exgShadowSum(shadow: number): number {
+  return Math.max(0, Math.min(766, Math.ceil(shadow * 765)));
+}
 
 export interface ClassifyLayout {
   width: number;
@@ -204,7 +226,7 @@ export class ClassifyKernel {
     if (table) {
       // The image's no-data value as an 8-bit sample (−1: none, or none a sample can equal); the water ratio NaN for 1.4 (tested in integers).
       const nd = Number.isInteger(nodata) && nodata >= 0 && nodata <= 255 ? nodata : -1;
-      this.k.exg_span(this.block + p * bands, bands, n, dst, hist, inside, pmask, R.iR, R.iG, R.iB, R.iA, nd, R.blueRatio === 1.4 ? Number.NaN : R.blueRatio, TABLE, COUNTS);
+      this.k.exg_span(this.block + p * bands, bands, n, dst, hist, inside, pmask, R.iR, R.iG, R.iB, R.iA, nd, R.blueRatio === 1.4 ? Number.NaN : R.blueRatio, TABLE, COUNTS, exgShadowSum(R.shadow));
     } else {
       if (n > MAX_SPAN) throw new Error(`ClassifyKernel: a run of ${n} pixels (at most ${MAX_SPAN})`);
       this.k.index_span(

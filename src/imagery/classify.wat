@@ -9,51 +9,131 @@
 (module
   (memory (export "memory") 1)
 
-  ;; n pixels from $src (8-bit samples, $bands per pixel, red/green/blue at $iR/$iG/$iB, alpha at $iA
+;; n pixels from $src (8-bit samples, $bands per pixel, red/green/blue at $iR/$iG/$iB, alpha at $iA
   ;; or −1) to index codes at $dst: 253 no data (internal mask byte 0 at $pmask + k when $pmask ≠ 0,
   ;; alpha 0, or a band equal to $nodata ≥ 0), 251 water (blue above green and above $ratio × red —
   ;; 5B > 7R exactly when $ratio is NaN, for 1.4 — with R + G + B below 267.75), else the table's code at
-  ;; $table + 511·G + R + B (an index bin, or 252 shadow).
-  ;; Counting: with $inside = 0 every pixel counts in A; else a pixel with $inside[k] = 1 counts in A,
-  ;; one with only $hist[k] = 1 in B (the histogram's region holds the license's). Counters: u32 at
-  ;; $counts + 2048·(k mod 4) + 4·code (A) and + 1024 more (B); four lanes, so that runs of one code do
-  ;; not wait on one counter's store.
+  ;; $table + 511·G + R + B: 252 shadow (R + G + B below $shadowSum), else ExG's bin, floor(250·G/(R + G + B))
+  ;; (at most 249; 83 for black). Plain RGB (no alpha, mask or no data, ratio 1.4) goes sixteen pixels at
+  ;; a time without the table: the same codes (a float32 quotient of these integers floors exactly; signed
+  ;; lanes throughout, as every value here is below 2¹⁵: x64 has no unsigned conversions or compares).
+  ;; Then the counts ($count).
   (func (export "exg_span")
     (param $src i32) (param $bands i32) (param $n i32) (param $dst i32)
     (param $hist i32) (param $inside i32) (param $pmask i32)
     (param $iR i32) (param $iG i32) (param $iB i32) (param $iA i32) (param $nodata i32)
-    (param $ratio f64) (param $table i32) (param $counts i32)
-    (local $k i32) (local $R i32) (local $G i32) (local $B i32) (local $code i32) (local $at i32) (local $special i32) (local $integerRatio i32)
+    (param $ratio f64) (param $table i32) (param $counts i32) (param $shadowSum i32)
+    (local $k i32) (local $R i32) (local $G i32) (local $B i32) (local $code i32) (local $special i32) (local $integerRatio i32)
+    (local $v0 v128) (local $v1 v128) (local $v2 v128) (local $r v128) (local $g v128) (local $b v128)
+    (local $rl v128) (local $rh v128) (local $gl v128) (local $gh v128) (local $bl v128) (local $bh v128) (local $sl v128) (local $sh v128)
+    (local $t v128) (local $q0 v128) (local $q1 v128) (local $q2 v128) (local $q3 v128) (local $water v128) (local $dark v128) (local $black v128)
     (if (i32.le_s (local.get $n) (i32.const 0)) (then (return)))
     (local.set $integerRatio (f64.ne (local.get $ratio) (local.get $ratio)))
     (local.set $special (i32.or (i32.or (i32.ne (local.get $pmask) (i32.const 0)) (i32.ge_s (local.get $iA) (i32.const 0))) (i32.ge_s (local.get $nodata) (i32.const 0))))
+    (if (i32.and
+          (i32.and (i32.and (i32.eq (local.get $bands) (i32.const 3)) (i32.eqz (local.get $special))) (local.get $integerRatio))
+          (i32.and (i32.and (i32.eqz (local.get $iR)) (i32.eq (local.get $iG) (i32.const 1))) (i32.eq (local.get $iB) (i32.const 2))))
+      (then
+        (block $simdDone
+          (br_if $simdDone (i32.lt_u (local.get $n) (i32.const 16)))
+          (loop $sixteen
+            (local.set $v0 (v128.load offset=0 (local.get $src)))
+            (local.set $v1 (v128.load offset=16 (local.get $src)))
+            (local.set $v2 (v128.load offset=32 (local.get $src)))
+            ;; Red, green and blue of sixteen pixels from 48 interleaved bytes.
+            (local.set $t (i8x16.shuffle 0 3 6 9 12 15 18 21 24 27 30 0 0 0 0 0 (local.get $v0) (local.get $v1)))
+            (local.set $r (i8x16.shuffle 0 1 2 3 4 5 6 7 8 9 10 17 20 23 26 29 (local.get $t) (local.get $v2)))
+            (local.set $t (i8x16.shuffle 1 4 7 10 13 16 19 22 25 28 31 0 0 0 0 0 (local.get $v0) (local.get $v1)))
+            (local.set $g (i8x16.shuffle 0 1 2 3 4 5 6 7 8 9 10 18 21 24 27 30 (local.get $t) (local.get $v2)))
+            (local.set $t (i8x16.shuffle 2 5 8 11 14 17 20 23 26 29 0 0 0 0 0 0 (local.get $v0) (local.get $v1)))
+            (local.set $b (i8x16.shuffle 0 1 2 3 4 5 6 7 8 9 16 19 22 25 28 31 (local.get $t) (local.get $v2)))
+            (local.set $rl (i16x8.extend_low_i8x16_u (local.get $r)))
+            (local.set $rh (i16x8.extend_high_i8x16_u (local.get $r)))
+            (local.set $gl (i16x8.extend_low_i8x16_u (local.get $g)))
+            (local.set $gh (i16x8.extend_high_i8x16_u (local.get $g)))
+            (local.set $bl (i16x8.extend_low_i8x16_u (local.get $b)))
+            (local.set $bh (i16x8.extend_high_i8x16_u (local.get $b)))
+            (local.set $sl (i16x8.add (i16x8.add (local.get $rl) (local.get $gl)) (local.get $bl)))
+            (local.set $sh (i16x8.add (i16x8.add (local.get $rh) (local.get $gh)) (local.get $bh)))
+            ;; Water: B > G, 5B > 7R, S < 268 (S·20 < 5355).
+            (local.set $water (i8x16.narrow_i16x8_s
+              (v128.and (v128.and (i16x8.gt_s (local.get $bl) (local.get $gl))
+                (i16x8.gt_s (i16x8.mul (local.get $bl) (i16x8.splat (i32.const 5))) (i16x8.mul (local.get $rl) (i16x8.splat (i32.const 7)))))
+                (i16x8.lt_s (local.get $sl) (i16x8.splat (i32.const 268))))
+              (v128.and (v128.and (i16x8.gt_s (local.get $bh) (local.get $gh))
+                (i16x8.gt_s (i16x8.mul (local.get $bh) (i16x8.splat (i32.const 5))) (i16x8.mul (local.get $rh) (i16x8.splat (i32.const 7)))))
+                (i16x8.lt_s (local.get $sh) (i16x8.splat (i32.const 268))))))
+            (local.set $dark (i8x16.narrow_i16x8_s
+              (i16x8.lt_s (local.get $sl) (i16x8.splat (local.get $shadowSum)))
+              (i16x8.lt_s (local.get $sh) (i16x8.splat (local.get $shadowSum)))))
+            (local.set $black (i8x16.narrow_i16x8_s
+              (i16x8.eq (local.get $sl) (i16x8.splat (i32.const 0)))
+              (i16x8.eq (local.get $sh) (i16x8.splat (i32.const 0)))))
+            ;; floor(250·G/S) four pixels at a time in float32 lanes, at most 249.
+            (local.set $q0 (i32x4.min_s (i32x4.splat (i32.const 249)) (i32x4.trunc_sat_f32x4_s (f32x4.div
+              (f32x4.mul (f32x4.convert_i32x4_s (i32x4.extend_low_i16x8_u (local.get $gl))) (f32x4.splat (f32.const 250)))
+              (f32x4.convert_i32x4_s (i32x4.extend_low_i16x8_u (local.get $sl)))))))
+            (local.set $q1 (i32x4.min_s (i32x4.splat (i32.const 249)) (i32x4.trunc_sat_f32x4_s (f32x4.div
+              (f32x4.mul (f32x4.convert_i32x4_s (i32x4.extend_high_i16x8_u (local.get $gl))) (f32x4.splat (f32.const 250)))
+              (f32x4.convert_i32x4_s (i32x4.extend_high_i16x8_u (local.get $sl)))))))
+            (local.set $q2 (i32x4.min_s (i32x4.splat (i32.const 249)) (i32x4.trunc_sat_f32x4_s (f32x4.div
+              (f32x4.mul (f32x4.convert_i32x4_s (i32x4.extend_low_i16x8_u (local.get $gh))) (f32x4.splat (f32.const 250)))
+              (f32x4.convert_i32x4_s (i32x4.extend_low_i16x8_u (local.get $sh)))))))
+            (local.set $q3 (i32x4.min_s (i32x4.splat (i32.const 249)) (i32x4.trunc_sat_f32x4_s (f32x4.div
+              (f32x4.mul (f32x4.convert_i32x4_s (i32x4.extend_high_i16x8_u (local.get $gh))) (f32x4.splat (f32.const 250)))
+              (f32x4.convert_i32x4_s (i32x4.extend_high_i16x8_u (local.get $sh)))))))
+            (local.set $t (i8x16.narrow_i16x8_u (i16x8.narrow_i32x4_u (local.get $q0) (local.get $q1)) (i16x8.narrow_i32x4_u (local.get $q2) (local.get $q3))))
+            ;; Black (S = 0) is ExG 0: bin 83; then shadow, then water over all.
+            (local.set $t (v128.bitselect (i8x16.splat (i32.const 83)) (local.get $t) (local.get $black)))
+            (local.set $t (v128.bitselect (i8x16.splat (i32.const 252)) (local.get $t) (local.get $dark)))
+            (v128.store (i32.add (local.get $dst) (local.get $k))
+              (v128.bitselect (i8x16.splat (i32.const 251)) (local.get $t) (local.get $water)))
+            (local.set $src (i32.add (local.get $src) (i32.const 48)))
+            (local.set $k (i32.add (local.get $k) (i32.const 16)))
+            (br_if $sixteen (i32.le_u (i32.add (local.get $k) (i32.const 16)) (local.get $n)))))))
+    ;; The rest one at a time, through the table.
+    (block $scalarDone
+      (br_if $scalarDone (i32.ge_u (local.get $k) (local.get $n)))
+      (loop $pixels
+        (local.set $R (i32.load8_u (i32.add (local.get $src) (local.get $iR))))
+        (local.set $G (i32.load8_u (i32.add (local.get $src) (local.get $iG))))
+        (local.set $B (i32.load8_u (i32.add (local.get $src) (local.get $iB))))
+        (block $coded
+          (if (local.get $special)
+            (then
+              (if (i32.or
+                    (i32.or
+                      (i32.and (i32.ne (local.get $pmask) (i32.const 0)) (i32.eqz (i32.load8_u (i32.add (local.get $pmask) (local.get $k)))))
+                      (i32.and (i32.ge_s (local.get $iA) (i32.const 0)) (i32.eqz (i32.load8_u (i32.add (local.get $src) (local.get $iA))))))
+                    (i32.and (i32.ge_s (local.get $nodata) (i32.const 0))
+                      (i32.or (i32.or (i32.eq (local.get $R) (local.get $nodata)) (i32.eq (local.get $G) (local.get $nodata))) (i32.eq (local.get $B) (local.get $nodata)))))
+                (then (local.set $code (i32.const 253)) (br $coded)))))
+          (if (i32.and
+                (i32.and
+                  (i32.gt_u (local.get $B) (local.get $G))
+                  (if (result i32) (local.get $integerRatio)
+                    (then (i32.gt_u (i32.mul (local.get $B) (i32.const 5)) (i32.mul (local.get $R) (i32.const 7))))
+                    (else (f64.gt (f64.convert_i32_u (local.get $B)) (f64.mul (local.get $ratio) (f64.convert_i32_u (local.get $R)))))))
+                (i32.lt_u (i32.mul (i32.add (i32.add (local.get $R) (local.get $G)) (local.get $B)) (i32.const 20)) (i32.const 5355)))
+            (then (local.set $code (i32.const 251)) (br $coded)))
+          (local.set $code (i32.load8_u (i32.add (local.get $table)
+            (i32.add (i32.mul (local.get $G) (i32.const 511)) (i32.add (local.get $R) (local.get $B)))))))
+        (i32.store8 (i32.add (local.get $dst) (local.get $k)) (local.get $code))
+        (local.set $src (i32.add (local.get $src) (local.get $bands)))
+        (local.set $k (i32.add (local.get $k) (i32.const 1)))
+        (br_if $pixels (i32.lt_u (local.get $k) (local.get $n)))))
+    (call $count (local.get $dst) (local.get $n) (local.get $hist) (local.get $inside) (local.get $counts)))
+
+  ;; Count n codes at $dst: with $inside = 0 every pixel counts in A; else a pixel with $inside[k] = 1
+  ;; counts in A, one with only $hist[k] = 1 in B (the histogram's region holds the license's). Counters:
+  ;; u32 at $counts + 2048·(k mod 4) + 4·code (A) and + 1024 more (B); four lanes, so that runs of one
+  ;; code do not wait on one counter's store.
+  (func $count (param $dst i32) (param $n i32) (param $hist i32) (param $inside i32) (param $counts i32)
+    (local $k i32) (local $at i32)
+    (if (i32.le_s (local.get $n) (i32.const 0)) (then (return)))
     (loop $pixels
-      (local.set $R (i32.load8_u (i32.add (local.get $src) (local.get $iR))))
-      (local.set $G (i32.load8_u (i32.add (local.get $src) (local.get $iG))))
-      (local.set $B (i32.load8_u (i32.add (local.get $src) (local.get $iB))))
-      (block $coded
-        (if (local.get $special)
-          (then
-            (if (i32.or
-                  (i32.or
-                    (i32.and (i32.ne (local.get $pmask) (i32.const 0)) (i32.eqz (i32.load8_u (i32.add (local.get $pmask) (local.get $k)))))
-                    (i32.and (i32.ge_s (local.get $iA) (i32.const 0)) (i32.eqz (i32.load8_u (i32.add (local.get $src) (local.get $iA))))))
-                  (i32.and (i32.ge_s (local.get $nodata) (i32.const 0))
-                    (i32.or (i32.or (i32.eq (local.get $R) (local.get $nodata)) (i32.eq (local.get $G) (local.get $nodata))) (i32.eq (local.get $B) (local.get $nodata)))))
-              (then (local.set $code (i32.const 253)) (br $coded)))))
-        (if (i32.and
-              (i32.and
-                (i32.gt_u (local.get $B) (local.get $G))
-                (if (result i32) (local.get $integerRatio)
-                  (then (i32.gt_u (i32.mul (local.get $B) (i32.const 5)) (i32.mul (local.get $R) (i32.const 7))))
-                  (else (f64.gt (f64.convert_i32_u (local.get $B)) (f64.mul (local.get $ratio) (f64.convert_i32_u (local.get $R)))))))
-              (i32.lt_u (i32.mul (i32.add (i32.add (local.get $R) (local.get $G)) (local.get $B)) (i32.const 20)) (i32.const 5355)))
-          (then (local.set $code (i32.const 251)) (br $coded)))
-        (local.set $code (i32.load8_u (i32.add (local.get $table)
-          (i32.add (i32.mul (local.get $G) (i32.const 511)) (i32.add (local.get $R) (local.get $B)))))))
-      (i32.store8 (i32.add (local.get $dst) (local.get $k)) (local.get $code))
-      ;; The counter: A, B or none.
-      (local.set $at (i32.add (local.get $counts) (i32.add (i32.shl (i32.and (local.get $k) (i32.const 3)) (i32.const 11)) (i32.shl (local.get $code) (i32.const 2)))))
+      (local.set $at (i32.add (local.get $counts)
+        (i32.add (i32.shl (i32.and (local.get $k) (i32.const 3)) (i32.const 11)) (i32.shl (i32.load8_u (i32.add (local.get $dst) (local.get $k))) (i32.const 2)))))
       (block $counted
         (if (local.get $inside)
           (then
@@ -62,7 +142,6 @@
                 (br_if $counted (i32.eqz (i32.load8_u (i32.add (local.get $hist) (local.get $k)))))
                 (local.set $at (i32.add (local.get $at) (i32.const 1024)))))))
         (i32.store (local.get $at) (i32.add (i32.load (local.get $at)) (i32.const 1))))
-      (local.set $src (i32.add (local.get $src) (local.get $bands)))
       (local.set $k (i32.add (local.get $k) (i32.const 1)))
       (br_if $pixels (i32.lt_u (local.get $k) (local.get $n)))))
 
@@ -136,7 +215,7 @@
   ;; 0, a band equal to $nodata — NaN for none — or a NaN sum of the samples), 251 water (with NIR:
   ;; NDWI > 0; else blue above $ratio × red and above green, mean below 0.35), 252 shadow (mean below
   ;; $shadow), else the bin of the index ($method: 0 ExG, 1 NDVI, 2 SAVI, 3 GLI, 4 VARI, 5 the bare-soil
-  ;; index negated) on [$lo, $hi) in 250 bins; reflectance as $band. Counting as exg_span. Three passes
+  ;; index negated) on [$lo, $hi) in 250 bins; reflectance as $band. Counting by $count. Three passes
   ;; over the run ($scratch: 6 planes of 512 doubles, then 512 bytes): each band's reflectance into a
   ;; plane; the rules two pixels at a time in f64x2 lanes (the same IEEE operations as the JavaScript,
   ;; without branches: one loop with everything was 12 ns a pixel); codes marked and counted. n ≤ 512.
@@ -146,7 +225,7 @@
     (param $iR i32) (param $iG i32) (param $iB i32) (param $iN i32) (param $iS i32) (param $iA i32)
     (param $nodata f64) (param $scale f64) (param $norm i32) (param $shadow f64) (param $ratio f64)
     (param $method i32) (param $lo f64) (param $hi f64) (param $binScale f64) (param $counts i32) (param $scratch i32)
-    (local $size i32) (local $stride i32) (local $k i32) (local $code i32) (local $at i32)
+    (local $size i32) (local $stride i32) (local $k i32)
     (local $pr i32) (local $pg i32) (local $pb i32) (local $pn i32) (local $ps i32) (local $psum i32) (local $bad i32)
     (local $check i32) (local $hasBlue i32) (local $hasNir i32) (local $x f64)
     (local $r v128) (local $g v128) (local $b v128) (local $nn v128) (local $sw v128) (local $mean v128) (local $v v128) (local $d v128)
@@ -269,24 +348,15 @@
       (br_if $pairs (i32.lt_u (local.get $k) (local.get $n))))
     ;; No data over all, then the counts.
     (local.set $k (i32.const 0))
-    (loop $pixels
+    (loop $marks
       (local.set $x (f64.load (i32.add (local.get $psum) (i32.shl (local.get $k) (i32.const 3)))))
       (if (i32.or
             (i32.or (i32.load8_u (i32.add (local.get $bad) (local.get $k))) (f64.ne (local.get $x) (local.get $x)))
             (i32.and (i32.ne (local.get $pmask) (i32.const 0)) (i32.eqz (i32.load8_u (i32.add (local.get $pmask) (local.get $k))))))
         (then (i32.store8 (i32.add (local.get $dst) (local.get $k)) (i32.const 253))))
-      (local.set $code (i32.load8_u (i32.add (local.get $dst) (local.get $k))))
-      (local.set $at (i32.add (local.get $counts) (i32.add (i32.shl (i32.and (local.get $k) (i32.const 3)) (i32.const 11)) (i32.shl (local.get $code) (i32.const 2)))))
-      (block $counted
-        (if (local.get $inside)
-          (then
-            (if (i32.eqz (i32.load8_u (i32.add (local.get $inside) (local.get $k))))
-              (then
-                (br_if $counted (i32.eqz (i32.load8_u (i32.add (local.get $hist) (local.get $k)))))
-                (local.set $at (i32.add (local.get $at) (i32.const 1024)))))))
-        (i32.store (local.get $at) (i32.add (i32.load (local.get $at)) (i32.const 1))))
       (local.set $k (i32.add (local.get $k) (i32.const 1)))
-      (br_if $pixels (i32.lt_u (local.get $k) (local.get $n)))))
+      (br_if $marks (i32.lt_u (local.get $k) (local.get $n))))
+    (call $count (local.get $dst) (local.get $n) (local.get $hist) (local.get $inside) (local.get $counts)))
 
   ;; n index codes at $src to classes at $dst: bins below $firstGreen bare (2), the bins from it to 249
   ;; green (1), 251 water (3), 252 shadow (4), anything else no data (0); sixteen at a time
