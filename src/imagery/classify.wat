@@ -227,7 +227,7 @@
     (param $method i32) (param $lo f64) (param $hi f64) (param $binScale f64) (param $counts i32) (param $scratch i32)
     (local $size i32) (local $stride i32) (local $k i32)
     (local $pr i32) (local $pg i32) (local $pb i32) (local $pn i32) (local $ps i32) (local $psum i32) (local $bad i32)
-    (local $check i32) (local $hasBlue i32) (local $hasNir i32) (local $x f64)
+    (local $check i32) (local $hasBlue i32) (local $hasNir i32) (local $marks i32) (local $x f64)
     (local $r v128) (local $g v128) (local $b v128) (local $nn v128) (local $sw v128) (local $mean v128) (local $v v128) (local $d v128)
     (local $water v128) (local $dark v128) (local $bins v128) (local $codes v128)
     (if (i32.le_s (local.get $n) (i32.const 0)) (then (return)))
@@ -245,8 +245,14 @@
     (local.set $hasBlue (i32.ge_s (local.get $iB) (i32.const 0)))
     (local.set $hasNir (i32.ge_s (local.get $iN) (i32.const 0)))
     (local.set $check (f64.eq (local.get $nodata) (local.get $nodata)))
-    ;; Absent bands are zero planes (as the JavaScript's 0 samples); sums and marks start at zero.
-    (memory.fill (local.get $scratch) (i32.const 0) (i32.const 25088))
+    ;; Marks are needed with a no-data value, alpha, a mask or floating-point samples (NaN); integers alone
+    ;; are never no data. Absent bands are zero planes (as the JavaScript's 0 samples); sums and marks
+    ;; start at zero.
+    (local.set $marks (i32.or (i32.or (local.get $check) (i32.ge_s (local.get $iA) (i32.const 0)))
+      (i32.or (i32.ne (local.get $pmask) (i32.const 0)) (i32.ge_u (local.get $type) (i32.const 6)))))
+    (if (i32.eqz (local.get $hasBlue)) (then (memory.fill (local.get $pb) (i32.const 0) (i32.const 4096))))
+    (if (i32.eqz (local.get $hasNir)) (then (memory.fill (local.get $pn) (i32.const 0) (i32.const 4096))))
+    (memory.fill (local.get $psum) (i32.const 0) (i32.const 4608))
     (call $band (i32.add (local.get $src) (i32.mul (local.get $iR) (local.get $size))) (local.get $type) (local.get $stride) (local.get $n) (local.get $pr) (local.get $psum) (local.get $bad) (local.get $check) (local.get $nodata) (local.get $scale) (local.get $norm))
     (call $band (i32.add (local.get $src) (i32.mul (local.get $iG) (local.get $size))) (local.get $type) (local.get $stride) (local.get $n) (local.get $pg) (local.get $psum) (local.get $bad) (local.get $check) (local.get $nodata) (local.get $scale) (local.get $norm))
     (if (local.get $hasBlue)
@@ -348,14 +354,14 @@
       (br_if $pairs (i32.lt_u (local.get $k) (local.get $n))))
     ;; No data over all, then the counts.
     (local.set $k (i32.const 0))
-    (loop $marks
+    (if (local.get $marks) (then (loop $mark
       (local.set $x (f64.load (i32.add (local.get $psum) (i32.shl (local.get $k) (i32.const 3)))))
       (if (i32.or
             (i32.or (i32.load8_u (i32.add (local.get $bad) (local.get $k))) (f64.ne (local.get $x) (local.get $x)))
             (i32.and (i32.ne (local.get $pmask) (i32.const 0)) (i32.eqz (i32.load8_u (i32.add (local.get $pmask) (local.get $k))))))
         (then (i32.store8 (i32.add (local.get $dst) (local.get $k)) (i32.const 253))))
       (local.set $k (i32.add (local.get $k) (i32.const 1)))
-      (br_if $marks (i32.lt_u (local.get $k) (local.get $n))))
+      (br_if $mark (i32.lt_u (local.get $k) (local.get $n))))))
     (call $count (local.get $dst) (local.get $n) (local.get $hist) (local.get $inside) (local.get $counts)))
 
   ;; n index codes at $src to classes at $dst: bins below $firstGreen bare (2), the bins from it to 249
