@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
+import { dilateRows } from '../src/imagery/classify.js';
 import { ClassifyKernel } from '../src/imagery/classify-kernel.js';
 import { classifyImagery } from '../src/imagery/index.js';
 import { otsu } from '../src/imagery/otsu.js';
@@ -195,6 +196,43 @@ describe('classify', () => {
     expect(o.bin).toBeLessThan(7);
     expect(o.separability).toBeCloseTo(1, 10);
     expect(otsu(new Array(10).fill(0), 0, 1)).toBeNull();
+  });
+});
+
+describe('the license and its buffer as row spans', () => {
+  it('a square dilation of the rows equals the brute-force dilation of their mask', () => {
+    const random = rng(41);
+    for (let trial = 0; trial < 60; trial++) {
+      const width = 1 + Math.floor(random() * 50);
+      const height = 1 + Math.floor(random() * 50);
+      const px = 1 + Math.floor(random() * 12);
+      const rows = Array.from({ length: height }, () => {
+        const spans: number[] = [];
+        for (let x = Math.floor(random() * width); x < width; ) {
+          const end = Math.min(width, x + 1 + Math.floor(random() * 8));
+          if (random() < 0.4) spans.push(x, end);
+          x = end + 1 + Math.floor(random() * 10);
+        }
+        return random() < 0.3 ? [] : spans;
+      });
+      const mask = (r: number, c: number): boolean => rows[r]!.some((_, k) => k % 2 === 0 && c >= rows[r]![k]! && c < rows[r]![k + 1]!);
+      const expected = Array.from({ length: height }, (_, r) => {
+        const out: number[] = [];
+        for (let c = 0; c < width; c++) {
+          let on = false;
+          for (let q = Math.max(0, r - px); q <= Math.min(height - 1, r + px) && !on; q++) for (let x = Math.max(0, c - px); x <= Math.min(width - 1, c + px) && !on; x++) on = mask(q, x);
+          if (on && out.length && out[out.length - 1] === c) out[out.length - 1] = c + 1;
+          else if (on) out.push(c, c + 1);
+        }
+        return out;
+      });
+      const start = Int32Array.from({ length: height + 1 }, (_, r) => rows.slice(0, r).reduce((n, spans) => n + spans.length, 0));
+      const got = dilateRows({ start, data: Int32Array.from(rows.flat()) }, px, width);
+      expect(
+        Array.from({ length: height }, (_, r) => Array.from(got.data.subarray(got.start[r]!, got.start[r + 1]!))),
+        `trial ${trial}`,
+      ).toEqual(expected);
+    }
   });
 });
 

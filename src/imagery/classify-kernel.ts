@@ -3,9 +3,8 @@
  * once and never grown (the views handed out stay valid):
  *   ExG table (256 × 511 codes) · counters (4 lanes × A, B × 256 u32) · reflectance table (a double per
  *   sample value, 8- and 16-bit images) · the block being classified (its bytes) · its internal mask ·
- *   index_span's scratch · region A · region B.
- * Pass 1 (index codes): region A holds the histogram's and the license's masks for a band of `tile`
- * rows (row-major, filled by the caller), region B two slots of the band's index tiles (tile-major:
+ *   index_span's scratch · region A (pass 2's index row) · region B.
+ * Pass 1 (index codes): region B holds two slots of the band's index tiles (tile-major:
  * each tile's bytes together, handed to the writer as they are, one slot written while the other's
  * tiles are written out). Pass 2 (classes): region A holds a row of index tiles read back, region B two
  * slots of class tiles. See src/io/wasm.ts for why WebAssembly.
@@ -16,32 +15,14 @@ import { CLASSIFY_WASM } from './classify.wasm.js';
 
 interface ClassifyExports {
   memory: KernelMemory;
-  exg_span(
-    src: number,
-    bands: number,
-    n: number,
-    dst: number,
-    hist: number,
-    inside: number,
-    pmask: number,
-    iR: number,
-    iG: number,
-    iB: number,
-    iA: number,
-    nodata: number,
-    ratio: number,
-    table: number,
-    counts: number,
-    shadowSum: number,
-  ): void;
+  exg_span(src: number, bands: number, n: number, dst: number, pmask: number, iR: number, iG: number, iB: number, iA: number, nodata: number, ratio: number, table: number, shadowSum: number): void;
+  count(dst: number, n: number, which: number, counts: number): void;
   index_span(
     src: number,
     type: number,
     bands: number,
     n: number,
     dst: number,
-    hist: number,
-    inside: number,
     pmask: number,
     iR: number,
     iG: number,
@@ -58,7 +39,6 @@ interface ClassifyExports {
     lo: number,
     hi: number,
     binScale: number,
-    counts: number,
     scratch: number,
   ): void;
   classes(src: number, n: number, dst: number, firstGreen: number): void;
@@ -94,8 +74,6 @@ export interface ClassifyLayout {
   /** Bytes and pixels of one decoded block. */
   blockBytes: number;
   blockPixels: number;
-  /** The histogram's and the license's masks are kept (a license was given). */
-  masks: boolean;
   /** exgTable's codes (indexed 511·G + R + B) for 8-bit RGB with ExG; null: index_span on doubles. */
   table: Uint8Array | null;
   /** Reflectance per sample value (8- and 16-bit images), or null (divided by the scale). */
@@ -124,9 +102,6 @@ export interface SpanRules {
 export class ClassifyKernel {
   readonly tilesAcross: number;
   readonly tileBytes: number;
-  /** Pass 1's masks for the band being classified (width × tile, row-major); empty without a license. */
-  readonly histMask: Uint8Array;
-  readonly insideMask: Uint8Array;
   private readonly block: number;
   private readonly pmask: number;
   private readonly scratch: number;
@@ -138,7 +113,7 @@ export class ClassifyKernel {
     private readonly k: ClassifyExports,
     readonly layout: ClassifyLayout,
   ) {
-    const { width, tile, blockBytes, blockPixels, masks, table, norm } = layout;
+    const { width, tile, blockBytes, blockPixels, table, norm } = layout;
     this.tilesAcross = Math.ceil(width / tile);
     this.tileBytes = tile * tile;
     const rowBytes = this.tilesAcross * this.tileBytes;
@@ -146,15 +121,13 @@ export class ClassifyKernel {
     this.pmask = align(this.block + blockBytes);
     this.scratch = align(this.pmask + blockPixels);
     this.regionA = align(this.scratch + SCRATCH_BYTES);
-    this.regionB = align(this.regionA + Math.max(masks ? 2 * width * tile : 0, rowBytes));
+    this.regionB = align(this.regionA + rowBytes);
     const end = this.regionB + 2 * rowBytes;
     const have = k.memory.buffer.byteLength;
     if (end > have) k.memory.grow(Math.ceil((end - have) / 65536));
     this.memory = k.memory.buffer;
     if (table) new Uint8Array(this.memory, TABLE, table.length).set(table);
     if (norm) new Float64Array(this.memory, NORM, norm.length).set(norm);
-    this.histMask = new Uint8Array(this.memory, this.regionA, masks ? width * tile : 0);
-    this.insideMask = new Uint8Array(this.memory, this.regionA + width * tile, masks ? width * tile : 0);
   }
 
   /** Null where WebAssembly does not run (the caller's JavaScript kernel classifies). */
@@ -215,18 +188,14 @@ export class ClassifyKernel {
    * columns c … c + n − 1 (one tile), into slot `slot`: classify.ts's rules (see classify.wat).
    */
   span(p: number, n: number, r: number, c: number, slot: 0 | 1, bands: number, R: SpanRules, masked: boolean): void {
-    const { tile, width, table } = this.layout;
-    const tx = Math.floor(c / tile);
-    const dst = this.slotAt(slot) + tx * this.tileBytes + r * tile + (c - tx * tile);
-    const masks = this.histMask.length > 0;
-    const hist = masks ? this.regionA + r * width + c : 0;
-    const inside = masks ? this.regionA + width * tile + r * width + c : 0;
+    const { table } = this.layout;
+    const dst = this.at(slot, r, c);
     const pmask = masked ? this.pmask + p : 0;
     const nodata = R.hasNodata === 1 ? R.nodata : Number.NaN;
     if (table) {
       // The image's no-data value as an 8-bit sample (−1: none, or none a sample can equal); the water ratio NaN for 1.4 (tested in integers).
       const nd = Number.isInteger(nodata) && nodata >= 0 && nodata <= 255 ? nodata : -1;
-      this.k.exg_span(this.block + p * bands, bands, n, dst, hist, inside, pmask, R.iR, R.iG, R.iB, R.iA, nd, R.blueRatio === 1.4 ? Number.NaN : R.blueRatio, TABLE, COUNTS, exgShadowSum(R.shadow));
+      this.k.exg_span(this.block + p * bands, bands, n, dst, pmask, R.iR, R.iG, R.iB, R.iA, nd, R.blueRatio === 1.4 ? Number.NaN : R.blueRatio, TABLE, exgShadowSum(R.shadow));
     } else {
       if (n > MAX_SPAN) throw new Error(`ClassifyKernel: a run of ${n} pixels (at most ${MAX_SPAN})`);
       this.k.index_span(
@@ -235,8 +204,6 @@ export class ClassifyKernel {
         bands,
         n,
         dst,
-        hist,
-        inside,
         pmask,
         R.iR,
         R.iG,
@@ -253,10 +220,21 @@ export class ClassifyKernel {
         R.lo,
         R.hi,
         R.binScale,
-        COUNTS,
         this.scratch,
       );
     }
+  }
+
+  /** Where band row r, column c of slot `slot` is (tile-major). */
+  private at(slot: 0 | 1, r: number, c: number): number {
+    const { tile } = this.layout;
+    const tx = Math.floor(c / tile);
+    return this.slotAt(slot) + tx * this.tileBytes + r * tile + (c - tx * tile);
+  }
+
+  /** Count the codes of band row r, columns [a, b) (within one tile) of slot `slot`: in A (0: the license's, or all without one) or B (1: the buffer's). */
+  count(slot: 0 | 1, r: number, a: number, b: number, which: 0 | 1): void {
+    this.k.count(this.at(slot, r, a), b - a, which, COUNTS);
   }
 
   /**

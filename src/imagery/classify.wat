@@ -17,12 +17,11 @@
   ;; (at most 249; 83 for black). Plain RGB (no alpha, mask or no data, ratio 1.4) goes sixteen pixels at
   ;; a time without the table: the same codes (a float32 quotient of these integers floors exactly; signed
   ;; lanes throughout, as every value here is below 2¹⁵: x64 has no unsigned conversions or compares).
-  ;; Then the counts ($count).
+  ;; The caller counts the codes (count), by the runs of the license and its buffer.
   (func (export "exg_span")
-    (param $src i32) (param $bands i32) (param $n i32) (param $dst i32)
-    (param $hist i32) (param $inside i32) (param $pmask i32)
+    (param $src i32) (param $bands i32) (param $n i32) (param $dst i32) (param $pmask i32)
     (param $iR i32) (param $iG i32) (param $iB i32) (param $iA i32) (param $nodata i32)
-    (param $ratio f64) (param $table i32) (param $counts i32) (param $shadowSum i32)
+    (param $ratio f64) (param $table i32) (param $shadowSum i32)
     (local $k i32) (local $R i32) (local $G i32) (local $B i32) (local $code i32) (local $special i32) (local $integerRatio i32)
     (local $v0 v128) (local $v1 v128) (local $v2 v128) (local $r v128) (local $g v128) (local $b v128)
     (local $rl v128) (local $rh v128) (local $gl v128) (local $gh v128) (local $bl v128) (local $bh v128) (local $sl v128) (local $sh v128)
@@ -121,27 +120,19 @@
         (i32.store8 (i32.add (local.get $dst) (local.get $k)) (local.get $code))
         (local.set $src (i32.add (local.get $src) (local.get $bands)))
         (local.set $k (i32.add (local.get $k) (i32.const 1)))
-        (br_if $pixels (i32.lt_u (local.get $k) (local.get $n)))))
-    (call $count (local.get $dst) (local.get $n) (local.get $hist) (local.get $inside) (local.get $counts)))
+        (br_if $pixels (i32.lt_u (local.get $k) (local.get $n))))))
 
-  ;; Count n codes at $dst: with $inside = 0 every pixel counts in A; else a pixel with $inside[k] = 1
-  ;; counts in A, one with only $hist[k] = 1 in B (the histogram's region holds the license's). Counters:
-  ;; u32 at $counts + 2048·(k mod 4) + 4·code (A) and + 1024 more (B); four lanes, so that runs of one
-  ;; code do not wait on one counter's store.
-  (func $count (param $dst i32) (param $n i32) (param $hist i32) (param $inside i32) (param $counts i32)
+;; Count n codes at $dst into counter set $which (0: A, the license's, or every pixel without one; 1: B,
+  ;; the histogram's buffer around it): u32 at $counts + 2048·(k mod 4) + 1024·$which + 4·code; four lanes,
+  ;; so that runs of one code do not wait on one counter's store.
+  (func (export "count") (param $dst i32) (param $n i32) (param $which i32) (param $counts i32)
     (local $k i32) (local $at i32)
     (if (i32.le_s (local.get $n) (i32.const 0)) (then (return)))
+    (local.set $counts (i32.add (local.get $counts) (i32.shl (local.get $which) (i32.const 10))))
     (loop $pixels
       (local.set $at (i32.add (local.get $counts)
         (i32.add (i32.shl (i32.and (local.get $k) (i32.const 3)) (i32.const 11)) (i32.shl (i32.load8_u (i32.add (local.get $dst) (local.get $k))) (i32.const 2)))))
-      (block $counted
-        (if (local.get $inside)
-          (then
-            (if (i32.eqz (i32.load8_u (i32.add (local.get $inside) (local.get $k))))
-              (then
-                (br_if $counted (i32.eqz (i32.load8_u (i32.add (local.get $hist) (local.get $k)))))
-                (local.set $at (i32.add (local.get $at) (i32.const 1024)))))))
-        (i32.store (local.get $at) (i32.add (i32.load (local.get $at)) (i32.const 1))))
+      (i32.store (local.get $at) (i32.add (i32.load (local.get $at)) (i32.const 1)))
       (local.set $k (i32.add (local.get $k) (i32.const 1)))
       (br_if $pixels (i32.lt_u (local.get $k) (local.get $n)))))
 
@@ -215,16 +206,15 @@
   ;; 0, a band equal to $nodata — NaN for none — or a NaN sum of the samples), 251 water (with NIR:
   ;; NDWI > 0; else blue above $ratio × red and above green, mean below 0.35), 252 shadow (mean below
   ;; $shadow), else the bin of the index ($method: 0 ExG, 1 NDVI, 2 SAVI, 3 GLI, 4 VARI, 5 the bare-soil
-  ;; index negated) on [$lo, $hi) in 250 bins; reflectance as $band. Counting by $count. Three passes
+  ;; index negated) on [$lo, $hi) in 250 bins; reflectance as $band; the caller counts. Three passes
   ;; over the run ($scratch: 6 planes of 512 doubles, then 512 bytes): each band's reflectance into a
   ;; plane; the rules two pixels at a time in f64x2 lanes (the same IEEE operations as the JavaScript,
-  ;; without branches: one loop with everything was 12 ns a pixel); codes marked and counted. n ≤ 512.
+  ;; without branches: one loop with everything was 12 ns a pixel); no data marked. n ≤ 512.
   (func (export "index_span")
-    (param $src i32) (param $type i32) (param $bands i32) (param $n i32) (param $dst i32)
-    (param $hist i32) (param $inside i32) (param $pmask i32)
+    (param $src i32) (param $type i32) (param $bands i32) (param $n i32) (param $dst i32) (param $pmask i32)
     (param $iR i32) (param $iG i32) (param $iB i32) (param $iN i32) (param $iS i32) (param $iA i32)
     (param $nodata f64) (param $scale f64) (param $norm i32) (param $shadow f64) (param $ratio f64)
-    (param $method i32) (param $lo f64) (param $hi f64) (param $binScale f64) (param $counts i32) (param $scratch i32)
+    (param $method i32) (param $lo f64) (param $hi f64) (param $binScale f64) (param $scratch i32)
     (local $size i32) (local $stride i32) (local $k i32)
     (local $pr i32) (local $pg i32) (local $pb i32) (local $pn i32) (local $ps i32) (local $psum i32) (local $bad i32)
     (local $check i32) (local $hasBlue i32) (local $hasNir i32) (local $marks i32) (local $x f64)
@@ -352,7 +342,7 @@
         (then (i32.store8 offset=1 (i32.add (local.get $dst) (local.get $k)) (i32x4.extract_lane 1 (local.get $codes)))))
       (local.set $k (i32.add (local.get $k) (i32.const 2)))
       (br_if $pairs (i32.lt_u (local.get $k) (local.get $n))))
-    ;; No data over all, then the counts.
+    ;; No data over all.
     (local.set $k (i32.const 0))
     (if (local.get $marks) (then (loop $mark
       (local.set $x (f64.load (i32.add (local.get $psum) (i32.shl (local.get $k) (i32.const 3)))))
@@ -361,8 +351,7 @@
             (i32.and (i32.ne (local.get $pmask) (i32.const 0)) (i32.eqz (i32.load8_u (i32.add (local.get $pmask) (local.get $k))))))
         (then (i32.store8 (i32.add (local.get $dst) (local.get $k)) (i32.const 253))))
       (local.set $k (i32.add (local.get $k) (i32.const 1)))
-      (br_if $mark (i32.lt_u (local.get $k) (local.get $n))))))
-    (call $count (local.get $dst) (local.get $n) (local.get $hist) (local.get $inside) (local.get $counts)))
+      (br_if $mark (i32.lt_u (local.get $k) (local.get $n)))))))
 
   ;; n index codes at $src to classes at $dst: bins below $firstGreen bare (2), the bins from it to 249
   ;; green (1), 251 water (3), 252 shadow (4), anything else no data (0); sixteen at a time

@@ -29,6 +29,8 @@ export interface InflateJob {
   rows: number;
   width: number;
   bits: number;
+  /** Samples per pixel, interleaved (1 for one band). */
+  samples?: number;
   predictor: number;
   /** Per block: 1 = count its classes into the session instead of returning it (the block lies wholly inside the zone), 0 = return it. */
   count: Uint8Array | null;

@@ -75,11 +75,11 @@ function run(job: InflateJob): InflateResult {
     const span = hi - lo <= 2 * sum + (1 << 16) ? read(job.file, lo, hi - lo) : null;
     for (; i < n; i++) {
       const bytes = span ? span.subarray(job.offsets[i]! - lo, job.offsets[i]! - lo + job.counts[i]!) : read(job.file, job.offsets[i]!, job.counts[i]!);
-      const expected = job.width * job.rows * (job.bits / 8);
+      const expected = job.width * job.rows * (job.samples ?? 1) * (job.bits / 8);
       const out = inflateSync(bytes, { chunkSize: Math.max(64, expected) });
       let data: ArrayBufferLike = out.byteOffset === 0 && out.buffer.byteLength === out.byteLength ? out.buffer : out.buffer.slice(out.byteOffset, out.byteOffset + out.byteLength);
       if (data.byteLength < expected) throw new Error(`decodes to ${data.byteLength} bytes, ${expected} expected`);
-      if (job.predictor !== 1) data = unpredict(data, job.predictor, job.width, job.rows, job.bits);
+      if (job.predictor !== 1) data = unpredict(data, job.predictor, job.width, job.rows, job.bits, job.samples ?? 1);
       const values = job.u8 ? new Uint8Array(data, 0, expected) : new Uint16Array(data, 0, expected / 2);
       if (counts && job.count![i]) {
         counts.count(values);

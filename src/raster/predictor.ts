@@ -1,8 +1,18 @@
 /** TIFF predictors, undone on decoded blocks (shared by the reader and the inflate workers). */
 
 /** Undo TIFF predictor 2 (horizontal differencing) or 3 (floating point) on one decoded block, in place or into a new buffer. */
-export function unpredict(data: ArrayBufferLike, predictor: number, width: number, height: number, bits: number): ArrayBufferLike {
+export function unpredict(data: ArrayBufferLike, predictor: number, width: number, height: number, bits: number, samples = 1): ArrayBufferLike {
   const bytesPerSample = bits / 8;
+  if (predictor === 2 && samples > 1) {
+    // Pixel-interleaved samples: each sample differs from the same sample of the pixel before it.
+    const a = bits === 8 ? new Uint8Array(data) : bits === 16 ? new Uint16Array(data) : bits === 32 ? new Uint32Array(data) : null;
+    if (!a) throw new Error(`horizontal predictor over ${bits}-bit interleaved samples`);
+    const mask = bits === 32 ? 0xffffffff : (1 << bits) - 1;
+    const rowLength = width * samples;
+    for (let r = 0; r < height; r++) for (let i = r * rowLength + samples; i < (r + 1) * rowLength; i++) a[i] = ((a[i]! + a[i - samples]!) & mask) >>> 0;
+    return data;
+  }
+  if (predictor !== 1 && samples > 1) throw new Error(`predictor ${predictor} over interleaved samples`);
   if (predictor === 2) {
     if (bits === 8) {
       const a = new Uint8Array(data);

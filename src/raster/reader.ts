@@ -254,10 +254,13 @@ export class RasterReader {
 
   /** DEFLATE parameters when block rows can go to the inflate pool (one band), else null. */
   private readonly deflate: { predictor: number; bits: number } | null;
+  /** DEFLATE parameters when whole blocks with every band can go to the inflate pool (pixel-interleaved, one sample size, predictor none or horizontal), else null. */
+  private readonly deflateAll: { predictor: number; bits: number; samples: number } | null;
 
-  private constructor(tiff: GeoTIFF, image: GeoTIFFImage, info: RasterInfo, decoder: BaseDecoder, band: number, deflate: { predictor: number; bits: number } | null) {
+  private constructor(tiff: GeoTIFF, image: GeoTIFFImage, info: RasterInfo, decoder: BaseDecoder, band: number, deflate: { predictor: number; bits: number } | null, deflateAll: { predictor: number; bits: number; samples: number } | null) {
     this.tiff = tiff;
     this.deflate = deflate;
+    this.deflateAll = deflateAll;
     this.image = image;
     this.info = info;
     this.decoder = decoder;
@@ -441,8 +444,14 @@ export class RasterReader {
       throw new GreenmineError('RASTER_UNSUPPORTED_COMPRESSION', `${file}: cannot decode ${compression}: ${(err as Error).message}`, { file });
     }
     const bits = image.getBitsPerSample(band - 1);
-    const deflate = (compressionCode === 8 || compressionCode === 32946) && bands === 1 && bits % 8 === 0 ? { predictor: params.predictor, bits } : null;
-    const reader = new RasterReader(tiff, image, info, decoder, band, deflate);
+    const isDeflate = compressionCode === 8 || compressionCode === 32946;
+    const deflate = isDeflate && bands === 1 && bits % 8 === 0 ? { predictor: params.predictor, bits } : null;
+    const sameBits = Array.from({ length: bands }, (_, i) => image.getBitsPerSample(i)).every((b) => b === bits);
+    const deflateAll =
+      isDeflate && (bands === 1 || image.planarConfiguration === 1) && sameBits && bits % 8 === 0 && (params.predictor === 1 || (params.predictor === 2 && bits <= 32) || bands === 1)
+        ? { predictor: params.predictor, bits, samples: bands }
+        : null;
+    const reader = new RasterReader(tiff, image, info, decoder, band, deflate, deflateAll);
     if (options.cache) {
       // The file by device, inode, size and time; the image, band and nodata (a sparse block is filled with it).
       reader.shared = { cache: options.cache, id: `${stats.dev}:${stats.ino}:${stats.size}:${stats.mtimeMs}|${options.overview ?? 0}|${band}|${info.nodata}` };
@@ -661,8 +670,37 @@ export class RasterReader {
     keepClasses: Uint8Array | null = null,
     bitsOut: Array<Uint32Array | null> | null = null,
   ): Promise<Array<RasterBlock | null>> {
-    const pool = this.pool;
-    if (!pool || !this.deflate) throw new GreenmineError('RASTER_NO_POOL', `${this.info.file}: no inflate pool for this raster (check reader.pool first)`, { file: this.info.file });
+    if (!this.pool || !this.deflate) throw new GreenmineError('RASTER_NO_POOL', `${this.info.file}: no inflate pool for this raster (check reader.pool first)`, { file: this.info.file });
+    return this.pooledRow(by, bxFirst, bxLast, { ...this.deflate, samples: 1 }, plan, session, keepClasses, bitsOut);
+  }
+
+  /** The inflate pool whole blocks of this raster (every band, pixel-interleaved) can go to, or null (see readBlocksAllPooled). */
+  get poolAll(): InflatePool | null {
+    if (!this.deflateAll || this.info.width * this.info.height < RasterReader.POOL_MIN_PIXELS) return null;
+    return InflatePool.shared();
+  }
+
+  /**
+   * Blocks bxFirst…bxLast of block row `by` with every band, pixel-interleaved (as readBlockAll gives
+   * them), inflated by the pool's workers: off this thread, one file read per worker.
+   */
+  async readBlocksAllPooled(by: number, bxFirst: number, bxLast: number): Promise<RasterBlock[]> {
+    if (!this.poolAll || !this.deflateAll) throw new GreenmineError('RASTER_NO_POOL', `${this.info.file}: no inflate pool for this raster's blocks (check reader.poolAll first)`, { file: this.info.file });
+    return (await this.pooledRow(by, bxFirst, bxLast, this.deflateAll, null, 0, null, null)) as RasterBlock[];
+  }
+
+  private async pooledRow(
+    by: number,
+    bxFirst: number,
+    bxLast: number,
+    deflate: { predictor: number; bits: number; samples: number },
+    plan: Uint8Array | null,
+    session: number,
+    keepClasses: Uint8Array | null,
+    bitsOut: Array<Uint32Array | null> | null,
+  ): Promise<Array<RasterBlock | null>> {
+    const pool = InflatePool.shared();
+    if (!pool) throw new GreenmineError('RASTER_NO_POOL', `${this.info.file}: no inflate pool in this thread`, { file: this.info.file });
     if (!(by >= 0 && by < this.blocksDown && bxFirst >= 0 && bxLast < this.blocksAcross && bxFirst <= bxLast)) {
       throw new GreenmineError('RASTER_BAD_BLOCK', `${this.info.file}: no blocks ${bxFirst}…${bxLast} in row ${by} (the raster has ${this.blocksAcross} × ${this.blocksDown} blocks)`, { file: this.info.file });
     }
@@ -677,7 +715,7 @@ export class RasterReader {
       if (plan?.[i] === 2) continue;
       if (counts[by * this.blocksAcross + bxFirst + i] === 0) {
         // Made here (and never counted by a worker).
-        blocks[i] = this.sparseBlock();
+        blocks[i] = deflate.samples === 1 ? this.sparseBlock() : (this.image.getArrayForSample(0, info.blockWidth * info.blockHeight * deflate.samples) as RasterBlock).fill(info.nodata ?? 0);
       } else wanted.push(i);
     }
     const per = Math.ceil(wanted.length / pool.size);
@@ -692,8 +730,9 @@ export class RasterReader {
         counts: Float64Array.from(index, (k) => counts[k]!),
         rows,
         width: info.blockWidth,
-        bits: this.deflate.bits,
-        predictor: this.deflate.predictor,
+        bits: deflate.bits,
+        samples: deflate.samples,
+        predictor: deflate.predictor,
         count: plan ? Uint8Array.from(part, (i) => (plan[i] === 1 ? 1 : 0)) : null,
         u8: info.dataType === 'uint8',
         keep: keepClasses,
@@ -707,7 +746,7 @@ export class RasterReader {
             }
             part.forEach((i, k) => {
               const data = r.blocks[k];
-              if (data) blocks[i] = this.image.getArrayForSample(this.band - 1, data) as RasterBlock;
+              if (data) blocks[i] = this.image.getArrayForSample(deflate.samples === 1 ? this.band - 1 : 0, data) as RasterBlock;
               const bits = r.bits?.[k];
               if (bits && bitsOut) bitsOut[i] = new Uint32Array(bits);
             });
