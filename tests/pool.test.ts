@@ -10,14 +10,17 @@ import { copyFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } fr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { deflateSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { crsFromEpsg } from '../src/crs/index.js';
+import { classifyImagery } from '../src/imagery/index.js';
 import { type License, loadLicenses } from '../src/license/index.js';
 import { BlockCounts, countRun } from '../src/raster/counts.js';
 import { PolygonCoverage } from '../src/raster/coverage.js';
 import { type CoverageReport, measureCoverage, RasterReader } from '../src/raster/index.js';
 import { writeTiledTiff } from '../src/raster/writer.js';
 import { fixture, rng } from './helpers.js';
+import { baseTags, craftTiff } from './tiff-craft.js';
 
 type Built = typeof import('../src/raster/index.js');
 const builtUrl = new URL('../dist/src/raster/index.js', import.meta.url);
@@ -355,6 +358,72 @@ describe('counting kernels', () => {
       expect(inside).toBeGreaterThan(0);
       expect(outside).toBeGreaterThan(0);
     }
+  });
+});
+
+describe('whole interleaved blocks through the pool (multispectral imagery)', () => {
+  /** A 4-band pixel-interleaved DEFLATE TIFF (tiles of 32², or strips of 5 rows), predictor 1 or horizontal. */
+  function scene(bits: 8 | 16, predictor: 1 | 2, tiled: boolean): string {
+    const [w, h, bands] = [70, 45, 4];
+    const random = rng(bits * 10 + predictor + (tiled ? 100 : 0));
+    const max = bits === 8 ? 255 : 4000;
+    const pixels = Array.from({ length: w * h * bands }, () => Math.floor(random() * max));
+    const [bw, bh] = tiled ? [32, 32] : [w, 5];
+    const blocks: Uint8Array[] = [];
+    for (let y0 = 0; y0 < h; y0 += bh) {
+      for (let x0 = 0; x0 < w; x0 += bw) {
+        const rows = tiled ? bh : Math.min(bh, h - y0);
+        const samples = new (bits === 8 ? Uint8Array : Uint16Array)(bw * rows * bands);
+        for (let r = 0; r < rows; r++) for (let c = 0; c < bw; c++) for (let b = 0; b < bands; b++) samples[(r * bw + c) * bands + b] = y0 + r < h && x0 + c < w ? pixels[((y0 + r) * w + x0 + c) * bands + b]! : 0;
+        if (predictor === 2) for (let r = 0; r < rows; r++) for (let i = (r + 1) * bw * bands - 1; i >= r * bw * bands + bands; i--) samples[i] = (samples[i]! - samples[i - bands]!) & (bits === 8 ? 0xff : 0xffff);
+        blocks.push(deflateSync(new Uint8Array(samples.buffer)));
+      }
+    }
+    const tags = baseTags(w, h, [
+      { tag: 258, type: 3, values: [bits, bits, bits, bits] },
+      { tag: 259, type: 3, values: [8] },
+      { tag: 277, type: 3, values: [bands] },
+      { tag: 284, type: 3, values: [1] },
+      { tag: 317, type: 3, values: [predictor] },
+      { tag: 338, type: 3, values: [0, 0, 0] },
+      ...(tiled
+        ? [
+            { tag: 322, type: 3 as const, values: [bw] },
+            { tag: 323, type: 3 as const, values: [bh] },
+          ]
+        : [{ tag: 278, type: 4 as const, values: [bh] }]),
+    ]).filter((t) => !(tiled && t.tag === 278));
+    const path = join(dir, `ms-${bits}-${predictor}-${tiled ? 'tiles' : 'strips'}.tif`);
+    writeFileSync(path, craftTiff([{ tags, blocks }]));
+    return path;
+  }
+
+  it('give the samples the in-thread reader gives, 8- and 16-bit, with and without the horizontal predictor, tiles and strips', async () => {
+    for (const bits of [8, 16] as const) {
+      for (const predictor of [1, 2] as const) {
+        for (const tiled of [true, false]) {
+          const path = scene(bits, predictor, tiled);
+          const [pooled, inThread] = [await built.RasterReader.open(path), await RasterReader.open(path)];
+          expect(pooled.poolAll, path).not.toBeNull();
+          for (let by = 0; by < pooled.blocksDown; by++) {
+            const row = await pooled.readBlocksAllPooled(by, 0, pooled.blocksAcross - 1);
+            for (let bx = 0; bx < pooled.blocksAcross; bx++) expect(Array.from(row[bx]!), `${path} block ${bx},${by}`).toEqual(Array.from(await inThread.readBlockAll(bx, by)));
+          }
+          await pooled.close();
+          await inThread.close();
+        }
+      }
+    }
+  });
+
+  it('classify gives the same classes and areas through the pool as in-thread', async () => {
+    const builtImagery = (await import(new URL('../dist/src/imagery/index.js', import.meta.url).href)) as typeof import('../src/imagery/index.js');
+    const path = scene(16, 2, true);
+    const options = { bands: ['B', 'G', 'R', 'NIR'] as Array<'B' | 'G' | 'R' | 'NIR'>, threshold: 0.1 };
+    const a = await builtImagery.classifyImagery(path, join(dir, 'ms-pooled.tif'), options);
+    const b = await classifyImagery(path, join(dir, 'ms-in-thread.tif'), options);
+    expect(readFileSync(a.out).equals(readFileSync(b.out))).toBe(true);
+    expect(a.areasM2).toEqual(b.areasM2);
   });
 });
 
