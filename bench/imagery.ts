@@ -200,8 +200,7 @@ async function decodeAllBands(path: string): Promise<number> {
   try {
     let next: Promise<RasterBlock[]> | null = null;
     // As classify reads them: a big DEFLATE scene through the inflate pool's workers, else on libuv's threads.
-    const row = (by: number): Promise<RasterBlock[]> =>
-      r.poolAll ? r.readBlocksAllPooled(by, 0, r.blocksAcross - 1) : Promise.all(Array.from({ length: r.blocksAcross }, (_, bx) => r.readBlockAll(bx, by)));
+    const row = (by: number): Promise<RasterBlock[]> => (r.poolAll ? r.readBlocksAllPooled(by, 0, r.blocksAcross - 1) : Promise.all(Array.from({ length: r.blocksAcross }, (_, bx) => r.readBlockAll(bx, by))));
     for (let by = 0; by < r.blocksDown; by++) {
       const blocks = await (next ?? row(by));
       next = by + 1 < r.blocksDown ? row(by + 1) : null;
