@@ -427,6 +427,31 @@ describe('whole interleaved blocks through the pool (multispectral imagery)', ()
   });
 });
 
+describe('worker threads under Node options only a process takes', () => {
+  it('node --title=… (refused in workers) still reads through the pool and writes a split slope raster', () => {
+    const script = join(dir, 'process-options.mjs');
+    const out = join(dir, 'slope-process-options.tif');
+    writeFileSync(
+      script,
+      `import { RasterReader } from ${JSON.stringify(new URL('../dist/src/raster/index.js', import.meta.url).href)};
+import { writeSlopeRaster } from ${JSON.stringify(new URL('../dist/src/terrain/index.js', import.meta.url).href)};
+RasterReader.POOL_MIN_PIXELS = 0;
+const r = await RasterReader.open(${JSON.stringify(fixture('scene-a/classes.tif'))});
+const row = await r.readBlockRowPooled(0, 0, r.blocksAcross - 1);
+await r.close();
+await writeSlopeRaster(${JSON.stringify(fixture('scene-a/dem.tif'))}, ${JSON.stringify(out)}, { threads: 2 });
+console.log('OK', row.length);
+process.exit(0);
+`,
+    );
+    const run = spawnSync(process.execPath, ['--title=greenmine-options-test', script], { encoding: 'utf8' });
+    expect(run.stderr).not.toContain('ERR_WORKER_INVALID_EXEC_ARGV');
+    expect(run.stdout).toContain('OK');
+    expect(run.status).toBe(0);
+    expect(existsSync(out)).toBe(true);
+  });
+});
+
 describe('a failing inflate pool (last: it leaves the process without a pool)', () => {
   it('a worker that dies mid-raster fails that raster with RASTER_WORKER naming it; later rasters decode in-thread', async () => {
     const { InflatePool } = (await import(new URL('../dist/src/raster/inflate-pool.js', import.meta.url).href)) as typeof import('../src/raster/inflate-pool.js');

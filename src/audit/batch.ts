@@ -9,13 +9,13 @@
 import { type Dirent, mkdirSync, readdirSync, readFileSync, type Stats, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename, dirname, extname, join, resolve } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { ErrorCode } from '../error-codes.js';
 import { GreenmineError } from '../errors.js';
 import { csvText } from '../io/csv.js';
 import { readInput, stampsCurrent, writeOutputSet } from '../io/files.js';
 import { parseJson } from '../io/json.js';
-import { workerExecArgv } from '../io/worker-argv.js';
+import { startWorker } from '../io/worker-argv.js';
 import { type AuditReport, auditInputs, runAudit } from './audit.js';
 import { CHECKS } from './checks/index.js';
 import { loadManifest, type ManifestOptions } from './manifest.js';
@@ -257,7 +257,7 @@ class AuditPool {
     for (let i = 0; i < size; i++) {
       // A small young generation: an audit makes ~100 MB of short-lived objects, collected more often in
       // 8 MB than in V8's default; measured on 60 demo audits: peak RSS 483–492 → 410–425 MiB for 3–5 % of speed.
-      const w = new Worker(new URL('./batch-worker.js', import.meta.url), { execArgv: workerExecArgv(), resourceLimits: { maxYoungGenerationSizeMb: 8 } });
+      const w = startWorker(new URL('./batch-worker.js', import.meta.url), { resourceLimits: { maxYoungGenerationSizeMb: 8 } });
       this.all.push(w);
       this.idle.push(w);
     }

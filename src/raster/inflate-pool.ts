@@ -13,9 +13,9 @@
  * the libuv thread pool.
  */
 import { availableParallelism } from 'node:os';
-import { isMainThread, Worker } from 'node:worker_threads';
+import { isMainThread, type Worker } from 'node:worker_threads';
 import { GreenmineError } from '../errors.js';
-import { workerExecArgv } from '../io/worker-argv.js';
+import { startWorker } from '../io/worker-argv.js';
 
 export interface InflateJob {
   id: number;
@@ -82,7 +82,7 @@ export class InflatePool {
 
   private constructor(size: number) {
     this.slots = Array.from({ length: size }, () => {
-      const worker = new Worker(new URL('./inflate-worker.js', import.meta.url), { execArgv: workerExecArgv() });
+      const worker = startWorker(new URL('./inflate-worker.js', import.meta.url));
       worker.unref();
       const slot: Slot = { worker, busy: 0 };
       worker.on('message', (r: InflateResult) => this.settle(slot, r));

@@ -13,10 +13,10 @@
  * invisible: the same floats as one thread.
  */
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { GreenmineError } from '../errors.js';
 import { checkOutput } from '../io/files.js';
-import { workerExecArgv } from '../io/worker-argv.js';
+import { startWorker } from '../io/worker-argv.js';
 import { RasterReader, writeTiledTiff } from '../raster/index.js';
 import { BandTiles } from '../raster/predict.js';
 import { floatPredict } from '../raster/writer.js';
@@ -78,7 +78,7 @@ class BandWorker {
   private failure: Error | null = null;
 
   constructor(job: SlopeBandJob) {
-    this.worker = new Worker(new URL('./slope-raster-worker.js', import.meta.url), { execArgv: workerExecArgv(), workerData: job });
+    this.worker = startWorker(new URL('./slope-raster-worker.js', import.meta.url), { workerData: job });
     this.worker.on('message', (m: { ty: number; tiles?: Uint8Array[]; error?: { code: string; message: string } }) => {
       const w = this.waiting.get(m.ty);
       this.waiting.delete(m.ty);

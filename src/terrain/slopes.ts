@@ -10,11 +10,10 @@
  */
 
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
 import { createTransform, crsFromEpsg, crsLabel } from '../crs/index.js';
 import type { ErrorCode } from '../error-codes.js';
 import { type Finding, GreenmineError } from '../errors.js';
-import { workerExecArgv } from '../io/worker-argv.js';
+import { startWorker } from '../io/worker-argv.js';
 import type { License } from '../license/model.js';
 import { type Component, outlineRuns, StreamingLabeler } from '../raster/components.js';
 import { type PixelPolygons, PolygonCoverage } from '../raster/coverage.js';
@@ -155,8 +154,7 @@ function uncached(options: OpenOptions | undefined): OpenOptions | undefined {
 function labelBandInWorker(job: BandJob): Promise<BandResult> {
   return new Promise((resolve, reject) => {
     // A modest heap for the worker makes it collect often (its arrays are external memory): peak RSS stays low.
-    const worker = new Worker(new URL('./slopes-worker.js', import.meta.url), {
-      execArgv: workerExecArgv(),
+    const worker = startWorker(new URL('./slopes-worker.js', import.meta.url), {
       workerData: { ...job, classesOptions: uncached(job.classesOptions), demOptions: uncached(job.demOptions) },
       resourceLimits: { maxOldGenerationSizeMb: 128, maxYoungGenerationSizeMb: 16 },
     });
