@@ -266,12 +266,12 @@
     (local.set $check (f64.eq (local.get $nodata) (local.get $nodata)))
     ;; Marks are needed with a no-data value, alpha, a mask or floating-point samples (NaN); integers alone
     ;; are never no data. Absent bands are zero planes (as the JavaScript's 0 samples); sums and marks
-    ;; start at zero.
+    ;; start at zero where they are read.
     (local.set $marks (i32.or (i32.or (local.get $check) (i32.ge_s (local.get $iA) (i32.const 0)))
       (i32.or (i32.ne (local.get $pmask) (i32.const 0)) (i32.ge_u (local.get $type) (i32.const 6)))))
     (if (i32.eqz (local.get $hasBlue)) (then (memory.fill (local.get $pb) (i32.const 0) (i32.const 4096))))
     (if (i32.eqz (local.get $hasNir)) (then (memory.fill (local.get $pn) (i32.const 0) (i32.const 4096))))
-    (memory.fill (local.get $psum) (i32.const 0) (i32.const 4608))
+    (if (local.get $marks) (then (memory.fill (local.get $psum) (i32.const 0) (i32.const 4608))))
     (if (i32.and
           (i32.and (i32.and (local.get $hasBlue) (local.get $hasNir)) (i32.and (i32.ne (local.get $norm) (i32.const 0)) (i32.eqz (local.get $check))))
           (i32.or (i32.eqz (local.get $type)) (i32.eq (local.get $type) (i32.const 2))))
