@@ -20,97 +20,96 @@ import { childRun, consume, report, rng, time } from './harness.js';
 
 const TILE = 512;
 
-/** A synthetic orthophoto (vegetation, bare ground, a road and water in a smooth mosaic, with texture). */
-export async function makeOrthophoto(size: number): Promise<string> {
+/**
+ * A synthetic scene in /tmp/greenmine-bench (made once, then reused): a smooth mosaic of vegetation, bare
+ * ground and water with texture, `samples` per pixel set by `paint(field, random, raw, o)`, each 512² tile
+ * encoded by `encode` and written as it comes.
+ */
+async function makeMosaic(
+  name: string,
+  size: number,
+  samples: number,
+  seed: number,
+  paint: (field: number, random: () => number, raw: Buffer, o: number) => void,
+  encode: (raw: Buffer) => Buffer | Promise<Buffer>,
+  sampleTags: Array<[number, number, number[]]>,
+): Promise<string> {
   const dir = join(tmpdir(), 'greenmine-bench');
   mkdirSync(dir, { recursive: true });
-  const path = join(dir, `ortho-jpeg-${size}.tif`);
+  const path = join(dir, `${name}-${size}.tif`);
   if (existsSync(path)) return path;
   const across = Math.ceil(size / TILE);
   const tiles = new TileFile(path);
-  const raw = Buffer.alloc(TILE * TILE * 3);
-  const random = rng(11);
+  const raw = Buffer.alloc(TILE * TILE * samples);
+  const random = rng(seed);
   for (let ty = 0; ty < across; ty++) {
     for (let tx = 0; tx < across; tx++) {
       for (let y = 0; y < TILE; y++) {
         const gy = ty * TILE + y;
         for (let x = 0; x < TILE; x++) {
           const gx = tx * TILE + x;
-          const field = Math.sin(gx / 211) + Math.cos(gy / 173) + 0.5 * Math.sin((gx + gy) / 97);
-          const noise = (random() - 0.5) * 24;
-          const o = (y * TILE + x) * 3;
-          if (field > 0.4) {
-            raw[o] = 70 + noise;
-            raw[o + 1] = 140 + noise;
-            raw[o + 2] = 60 + noise;
-          } else if (field > -1.6) {
-            raw[o] = 170 + noise;
-            raw[o + 1] = 145 + noise;
-            raw[o + 2] = 110 + noise;
-          } else {
-            raw[o] = 35 + noise / 3;
-            raw[o + 1] = 62 + noise / 3;
-            raw[o + 2] = 92 + noise / 3;
-          }
+          paint(Math.sin(gx / 211) + Math.cos(gy / 173) + 0.5 * Math.sin((gx + gy) / 97), random, raw, (y * TILE + x) * samples);
         }
       }
-      tiles.add(
-        await sharp(raw, { raw: { width: TILE, height: TILE, channels: 3 } })
-          .jpeg({ quality: 85, chromaSubsampling: '4:2:0' })
-          .toBuffer(),
-      );
+      tiles.add(await encode(raw));
     }
   }
-  tiles.finish(size, [
-    [258, 3, [8, 8, 8]],
-    [259, 3, [7]],
-    [262, 3, [6]],
-    [277, 3, [3]],
-    [339, 3, [1, 1, 1]],
-    [530, 3, [2, 2]],
-  ]);
+  tiles.finish(size, sampleTags);
   return path;
 }
 
-/**
- * A synthetic 4-band scene as Gaofen-1/2 deliver them (blue, green, red, near-infrared; 8-bit), tiled
- * 512² with DEFLATE tiles (zlib level 1, to make it quickly): the same mosaic as the orthophoto.
- */
-export async function makeMultispectral(size: number): Promise<string> {
-  const dir = join(tmpdir(), 'greenmine-bench');
-  mkdirSync(dir, { recursive: true });
-  const path = join(dir, `ms4-deflate-${size}.tif`);
-  if (existsSync(path)) return path;
-  const across = Math.ceil(size / TILE);
-  const tiles = new TileFile(path);
-  const raw = Buffer.alloc(TILE * TILE * 4);
-  const random = rng(12);
-  for (let ty = 0; ty < across; ty++) {
-    for (let tx = 0; tx < across; tx++) {
-      for (let y = 0; y < TILE; y++) {
-        const gy = ty * TILE + y;
-        for (let x = 0; x < TILE; x++) {
-          const gx = tx * TILE + x;
-          const field = Math.sin(gx / 211) + Math.cos(gy / 173) + 0.5 * Math.sin((gx + gy) / 97);
-          const noise = (random() - 0.5) * 16;
-          const o = (y * TILE + x) * 4;
-          // blue, green, red, NIR
-          const px = field > 0.4 ? [40, 70, 45, 170] : field > -1.6 ? [95, 110, 130, 150] : [60, 55, 35, 20];
-          for (let b = 0; b < 4; b++) raw[o + b] = Math.max(1, Math.min(255, px[b]! + noise));
-        }
-      }
-      tiles.add(deflateSync(raw, { level: 1 }));
-    }
-  }
-  tiles.finish(size, [
-    [258, 3, [8, 8, 8, 8]],
-    [259, 3, [8]],
-    [262, 3, [1]],
-    [277, 3, [4]],
-    [338, 3, [0, 0, 0]],
-    [339, 3, [1, 1, 1, 1]],
-  ]);
-  return path;
+/** A synthetic orthophoto: RGB tiles encoded by sharp (libjpeg-turbo) as JPEG-YCbCr, quality 85. */
+export function makeOrthophoto(size: number): Promise<string> {
+  return makeMosaic(
+    'ortho-jpeg',
+    size,
+    3,
+    11,
+    (field, random, raw, o) => {
+      const noise = (random() - 0.5) * 24;
+      const [r, g, b] = field > 0.4 ? [70, 140, 60] : field > -1.6 ? [170, 145, 110] : [35, 62, 92];
+      const n = field > -1.6 ? noise : noise / 3;
+      raw[o] = r + n;
+      raw[o + 1] = g + n;
+      raw[o + 2] = b + n;
+    },
+    (raw) =>
+      sharp(raw, { raw: { width: TILE, height: TILE, channels: 3 } })
+        .jpeg({ quality: 85, chromaSubsampling: '4:2:0' })
+        .toBuffer(),
+    [
+      [258, 3, [8, 8, 8]],
+      [259, 3, [7]],
+      [262, 3, [6]],
+      [277, 3, [3]],
+      [339, 3, [1, 1, 1]],
+      [530, 3, [2, 2]],
+    ],
+  );
+}
+
+/** A synthetic 4-band scene as Gaofen-1/2 deliver them (blue, green, red, near-infrared; 8-bit), DEFLATE tiles (zlib level 1, to make it quickly). */
+export function makeMultispectral(size: number): Promise<string> {
+  return makeMosaic(
+    'ms4-deflate',
+    size,
+    4,
+    12,
+    (field, random, raw, o) => {
+      const noise = (random() - 0.5) * 16;
+      const px = field > 0.4 ? [40, 70, 45, 170] : field > -1.6 ? [95, 110, 130, 150] : [60, 55, 35, 20];
+      for (let b = 0; b < 4; b++) raw[o + b] = Math.max(1, Math.min(255, px[b]! + noise));
+    },
+    (raw) => deflateSync(raw, { level: 1 }),
+    [
+      [258, 3, [8, 8, 8, 8]],
+      [259, 3, [8]],
+      [262, 3, [1]],
+      [277, 3, [4]],
+      [338, 3, [0, 0, 0]],
+      [339, 3, [1, 1, 1, 1]],
+    ],
+  );
 }
 
 /**

@@ -9,7 +9,7 @@
  * tiles are written out). Pass 2 (classes): region A holds a row of index tiles read back, region B two
  * slots of class tiles. See src/io/wasm.ts for why WebAssembly.
  */
-import { instantiateKernel, type KernelMemory } from '../io/wasm.js';
+import { ensureMemory, instantiateKernel, type KernelMemory } from '../io/wasm.js';
 import type { RasterBlock } from '../raster/reader.js';
 import { CLASSIFY_WASM } from './classify.wasm.js';
 
@@ -80,7 +80,7 @@ export interface ClassifyLayout {
   norm: Float64Array | null;
 }
 
-/** What the rules need (classify.ts's Kernel has these fields). */
+/** What the rules need: band roles (−1 absent), no data, reflectance scale, shadow and water levels, the index and its bins (classify.ts's Kernel extends it). */
 export interface SpanRules {
   iR: number;
   iG: number;
@@ -122,10 +122,7 @@ export class ClassifyKernel {
     this.scratch = align(this.pmask + blockPixels);
     this.regionA = align(this.scratch + SCRATCH_BYTES);
     this.regionB = align(this.regionA + rowBytes);
-    const end = this.regionB + 2 * rowBytes;
-    const have = k.memory.buffer.byteLength;
-    if (end > have) k.memory.grow(Math.ceil((end - have) / 65536));
-    this.memory = k.memory.buffer;
+    this.memory = ensureMemory(k.memory, this.regionB + 2 * rowBytes);
     if (table) new Uint8Array(this.memory, TABLE, table.length).set(table);
     if (norm) new Float64Array(this.memory, NORM, norm.length).set(norm);
   }

@@ -30,7 +30,7 @@ import type { License } from '../license/index.js';
 import { BYTES_PER_SAMPLE, type RasterBlock, RasterReader } from '../raster/reader.js';
 import { schemeSidecar } from '../raster/scheme.js';
 import { writeTiledTiff } from '../raster/writer.js';
-import { ClassifyKernel, exgShadowSum, MAX_SPAN } from './classify-kernel.js';
+import { ClassifyKernel, exgShadowSum, MAX_SPAN, type SpanRules } from './classify-kernel.js';
 import { otsu } from './otsu.js';
 
 export type IndexMethod = 'exg' | 'vari' | 'gli' | 'ndvi' | 'savi' | 'bsi';
@@ -100,23 +100,8 @@ const RANGE: Record<IndexMethod, [number, number]> = { exg: [-1, 2], vari: [-1, 
 const METHOD_CODE: Record<IndexMethod, number> = { exg: 0, ndvi: 1, savi: 2, gli: 3, vari: 4, bsi: 5 };
 
 /** What the per-pixel kernel needs, in one object of fixed shape (numbers and typed arrays only: V8 keeps the loop monomorphic). */
-interface Kernel {
+interface Kernel extends SpanRules {
   bands: number;
-  iR: number;
-  iG: number;
-  iB: number;
-  iN: number;
-  iA: number;
-  iS: number;
-  nodata: number;
-  hasNodata: number;
-  scale: number;
-  shadow: number;
-  blueRatio: number;
-  method: number;
-  lo: number;
-  hi: number;
-  binScale: number;
   band: Uint8Array;
   /** 1 where a pixel counts for the histogram / the areas; all pixels count when `everywhere` is 1 (no license: no masks kept). */
   histMask: Uint8Array;

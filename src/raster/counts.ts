@@ -2,6 +2,7 @@
  * Class counts of uint8/uint16 pixels in integer tables: the hot loop of the
  * class-area pipeline, shared by the main thread and the inflate workers.
  */
+import { ensureMemory, instantiateKernel, type KernelMemory } from '../io/wasm.js';
 import { COUNT_SIMD_WASM } from './count-simd.wasm.js';
 import type { RasterBlock } from './reader.js';
 
@@ -32,30 +33,15 @@ export function countRun(block: Uint8Array | Uint16Array, words: Uint32Array | n
   for (; i < to; i++) hist[block[i]!]!++;
 }
 
-// The few WebAssembly names used here (the project's lib has no DOM or WebAssembly typings).
-declare const WebAssembly: {
-  validate(bytes: Uint8Array): boolean;
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object) => { exports: unknown };
-};
-
 interface SimdCounter {
   count4(p: number, vectors: number, c0: number, c1: number, c2: number, c3: number, out: number): void;
-  memory: { buffer: ArrayBuffer; grow(pages: number): number };
+  memory: KernelMemory;
 }
 let simdInstance: SimdCounter | null | undefined;
 
-/** The WebAssembly SIMD kernel (count-simd.wat), or null where the runtime lacks SIMD. */
+/** The WebAssembly SIMD kernel (count-simd.wat), or null where it cannot run (the scalar path counts). */
 function simdCounter(): SimdCounter | null {
-  if (simdInstance === undefined) {
-    const bytes = Buffer.from(COUNT_SIMD_WASM, 'base64');
-    try {
-      simdInstance = WebAssembly.validate(bytes) ? (new WebAssembly.Instance(new WebAssembly.Module(bytes)).exports as unknown as SimdCounter) : null;
-    } catch {
-      // No room for a WebAssembly memory (e.g. under `ulimit -v`, where V8's guard regions do not fit): the scalar path counts.
-      simdInstance = null;
-    }
-  }
+  if (simdInstance === undefined) simdInstance = instantiateKernel<SimdCounter>(COUNT_SIMD_WASM);
   return simdInstance;
 }
 
@@ -124,9 +110,7 @@ export class BlockCounts {
     const k = codes.length;
     if (k === 0) return false;
     const need = SIMD_DATA + block.length;
-    const have = simd.memory.buffer.byteLength;
-    if (have < need) simd.memory.grow(Math.ceil((need - have) / 65536));
-    new Uint8Array(simd.memory.buffer).set(block, SIMD_DATA);
+    new Uint8Array(ensureMemory(simd.memory, need)).set(block, SIMD_DATA);
     const totals = new Int32Array(simd.memory.buffer, 0, 16).fill(0);
     const vectors = block.length >> 4;
     // The last pass repeats a code in its spare slots; their totals are not read.
