@@ -311,6 +311,70 @@ describe('the two ExG kernels, and image layouts', () => {
     expect(a.areasM2.shadow).toBeGreaterThan(0);
   });
 
+  it('NDVI of 8- and 16-bit scenes on every bin edge, water edge and shadow edge: both kernels give the bins counted here in integers', async () => {
+    /** The histogram, water and shadow of (B, G, R, N) pixels by the rules in exact integers: the largest bin b with b·(N + R) ≤ 250·N. */
+    const expected = (pixels: number[][], shadowSum: number, nodata: number) => {
+      const hist = new Array<number>(250).fill(0);
+      let water = 0;
+      let shadow = 0;
+      let none = 0;
+      for (const [B, G, R, N, A] of pixels as Array<[number, number, number, number, number?]>) {
+        if (A === 0 || [B, G, R, N].includes(nodata)) none++;
+        else if (G > N) water++;
+        else if (B + G + R + N < shadowSum) shadow++;
+        else if (N + R === 0) hist[125]!++;
+        else {
+          let b = 0;
+          while (b < 249 && (b + 1) * (N + R) <= 250 * N) b++;
+          hist[b]!++;
+        }
+      }
+      return { hist, water, shadow, none };
+    };
+    const random = rng(41);
+    const cases: Array<{ bits: 8 | 16; alpha: boolean; nodata: number; pixels: number[][]; shadowSum: number }> = [];
+    // 8-bit B, G, R, NIR (the sixteen-pixel path): every (N, R) on a bin's edge and its neighbours, N + R = 0,
+    // G one either side of N, sums either side of the shadow edge (4 · 255 · 0.07 = 71.4).
+    const eight: number[][] = [[255, 0, 0, 0]];
+    for (let n = 0; n < 256; n++) {
+      for (let r = 0; r < 256; r++) {
+        if (n + r > 0 && (250 * n) % (n + r) === 0) eight.push([255, n, r, n], [255, n, r, Math.max(0, n - 1)], [255, n, Math.min(255, r + 1), n], [0, n + 1 > 255 ? 0 : n + 1, r, n]);
+      }
+    }
+    for (let sum = 68; sum < 76; sum++) eight.push([sum - 60, 20, 20, 20], [20, 20, sum - 60, 20]);
+    while (eight.length < 512 * 512) eight.push([0, 0, 0, 0].map(() => Math.floor(random() * 256)));
+    cases.push({ bits: 8, alpha: false, nodata: -1, pixels: eight.slice(0, 512 * 512), shadowSum: 72 });
+    // 16-bit B, G, R, NIR and alpha with a nodata value (one pixel at a time): edges N = b·m, N + R = 250·m.
+    const sixteen: number[][] = [];
+    for (let b = 0; b < 250; b++) {
+      for (let m = 1; m <= 262; m += 13) sixteen.push([30000, b * m, (250 - b) * m, b * m, 1], [30000, b * m, (250 - b) * m + 1, b * m, 1], [30000, b * m + 1, (250 - b) * m, b * m, 1]);
+    }
+    for (let sum = 2796; sum < 2804; sum++) sixteen.push([sum - 1500, 500, 500, 500, 1]);
+    while (sixteen.length < 301 * 203) sixteen.push([...[0, 0, 0, 0].map(() => Math.floor(random() * 65536)), random() < 0.05 ? 0 : 65535]);
+    for (let i = 0; i < 200; i++) sixteen[Math.floor(random() * sixteen.length)]![Math.floor(random() * 4)] = 7;
+    cases.push({ bits: 16, alpha: true, nodata: 7, pixels: sixteen.slice(0, 301 * 203), shadowSum: 2800 });
+    for (const { bits, alpha, nodata, pixels, shadowSum } of cases) {
+      const bands = alpha ? 5 : 4;
+      const [w, h] = bits === 8 ? [512, 512] : [301, 203];
+      const strip = bits === 8 ? Uint8Array.from(pixels.flat()) : new Uint8Array(Uint16Array.from(pixels.flat()).buffer);
+      const path = join(tmp, `ndvi-edges-${bits}.tif`);
+      const tags = baseTags(w, h, [
+        { tag: 258, type: 3, values: new Array(bands).fill(bits) },
+        { tag: 277, type: 3, values: [bands] },
+        ...(alpha ? [{ tag: 338, type: 3, values: [0, 0, 0, 2] }] : [{ tag: 338, type: 3, values: [0, 0, 0] }]),
+        ...(nodata >= 0 ? [{ tag: 42113, type: 2, values: `${nodata}\0` }] : []),
+      ]);
+      writeFileSync(path, craftTiff([{ tags, blocks: [strip] }]));
+      const [a, b] = await both(path, { bands: ['B', 'G', 'R', 'NIR', ...(alpha ? (['A'] as const) : [])], threshold: 0.1 }, `ndvi-edges-${bits}`);
+      expect(readFileSync(a.out).equals(readFileSync(b.out)), `${bits}-bit`).toBe(true);
+      expect(a.histogram, `${bits}-bit`).toEqual(b.histogram);
+      const want = expected(pixels, shadowSum, nodata);
+      expect(a.histogram.counts, `${bits}-bit bins`).toEqual(want.hist);
+      expect([a.areasM2.water, a.areasM2.shadow, a.areasM2.nodata], `${bits}-bit water, shadow, no data`).toEqual([want.water, want.shadow, want.none]);
+      expect(want.water * want.shadow * (bits === 16 ? want.none : 1), `${bits}-bit: every rule is taken`).toBeGreaterThan(0);
+    }
+  });
+
   it('float and signed 16-bit scenes with no data, NaN and infinities, in strips of odd widths: both kernels alike', async () => {
     const random = rng(21);
     const [w, h] = [301, 203];

@@ -16,6 +16,7 @@ import { CLASSIFY_WASM } from './classify.wasm.js';
 interface ClassifyExports {
   memory: KernelMemory;
   exg_span(src: number, bands: number, n: number, dst: number, pmask: number, iR: number, iG: number, iB: number, iA: number, nodata: number, ratio: number, table: number, shadowSum: number): void;
+  nir_span(src: number, wide: number, bands: number, n: number, dst: number, pmask: number, iR: number, iG: number, iB: number, iN: number, iA: number, nodata: number, shadowSum: number): void;
   count(dst: number, n: number, which: number, counts: number): void;
   index_span(
     src: number,
@@ -68,6 +69,23 @@ export function exgShadowSum(shadow: number): number {
   return Math.max(0, Math.min(766, Math.ceil(shadow * 765)));
 }
 
+/**
+ * The shadow rule of NDVI on 8- or 16-bit samples as an integer: the mean reflectance, the bands' sum
+ * (`bands` of them: blue, green, red and NIR, or without blue) ÷ (bands · scale) in doubles, is below
+ * `shadow` ⟺ the sum is below the value returned (at most one above the largest sum: every sum is below
+ * it). The smallest sum whose quotient is not below `shadow`, found by testing the quotients themselves:
+ * 4 · 10 000 · 0.07 is 2 800.0000000000005 in doubles, but 2 800 ÷ 40 000 is 0.07's double, not below it.
+ */
+export function nirShadowSum(shadow: number, scale: number, bands: 3 | 4, maxSample: number): number {
+  const divisor = bands * scale;
+  const top = bands * maxSample + 1;
+  if (!(shadow > 0)) return 0;
+  let sum = Math.max(0, Math.floor(divisor * shadow) - 2);
+  if (sum >= top) return top;
+  while (sum < top && sum / divisor < shadow) sum++;
+  return sum;
+}
+
 export interface ClassifyLayout {
   width: number;
   tile: number;
@@ -78,6 +96,8 @@ export interface ClassifyLayout {
   table: Uint8Array | null;
   /** Reflectance per sample value (8- and 16-bit images), or null (divided by the scale). */
   norm: Float64Array | null;
+  /** NDVI of 8- or 16-bit unsigned samples, decided in integers (nir_span); else index_span on doubles. */
+  nir?: boolean;
 }
 
 /** What the rules need: band roles (−1 absent), no data, reflectance scale, shadow and water levels, the index and its bins (classify.ts's Kernel extends it). */
@@ -174,6 +194,7 @@ export class ClassifyKernel {
   loadBlock(block: RasterBlock, mask: Uint8Array | null): void {
     const type = TYPE_CODES.get(block.constructor);
     if (type === undefined) throw new Error(`ClassifyKernel: blocks of ${block.constructor.name} are not classified here`);
+    if (this.layout.nir && type !== 0 && type !== 2) throw new Error(`ClassifyKernel: NDVI in integers classifies 8- and 16-bit unsigned blocks, not ${block.constructor.name}`);
     this.type = type;
     this.sampleBytes = block.BYTES_PER_ELEMENT;
     new Uint8Array(this.memory, this.block, block.byteLength).set(new Uint8Array(block.buffer, block.byteOffset, block.byteLength));
@@ -193,6 +214,11 @@ export class ClassifyKernel {
       // The image's no-data value as an 8-bit sample (−1: none, or none a sample can equal); the water ratio NaN for 1.4 (tested in integers).
       const nd = Number.isInteger(nodata) && nodata >= 0 && nodata <= 255 ? nodata : -1;
       this.k.exg_span(this.block + p * bands, bands, n, dst, pmask, R.iR, R.iG, R.iB, R.iA, nd, R.blueRatio === 1.4 ? Number.NaN : R.blueRatio, TABLE, exgShadowSum(R.shadow));
+    } else if (this.layout.nir) {
+      const maxSample = this.sampleBytes === 1 ? 255 : 65535;
+      const nd = Number.isInteger(nodata) && nodata >= 0 && nodata <= maxSample ? nodata : -1;
+      const shadowSum = nirShadowSum(R.shadow, R.scale, R.iB >= 0 ? 4 : 3, maxSample);
+      this.k.nir_span(this.block + p * bands * this.sampleBytes, this.sampleBytes - 1, bands, n, dst, pmask, R.iR, R.iG, R.iB, R.iN, R.iA, nd, shadowSum);
     } else {
       if (n > MAX_SPAN) throw new Error(`ClassifyKernel: a run of ${n} pixels (at most ${MAX_SPAN})`);
       this.k.index_span(

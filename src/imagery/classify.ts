@@ -30,7 +30,7 @@ import type { License } from '../license/index.js';
 import { BYTES_PER_SAMPLE, type RasterBlock, RasterReader } from '../raster/reader.js';
 import { schemeSidecar } from '../raster/scheme.js';
 import { writeTiledTiff } from '../raster/writer.js';
-import { ClassifyKernel, exgShadowSum, MAX_SPAN, type SpanRules } from './classify-kernel.js';
+import { ClassifyKernel, exgShadowSum, MAX_SPAN, nirShadowSum, type SpanRules } from './classify-kernel.js';
 import { otsu } from './otsu.js';
 
 export type IndexMethod = 'exg' | 'vari' | 'gli' | 'ndvi' | 'savi' | 'bsi';
@@ -218,6 +218,37 @@ function exgKernel(block: Uint8Array, s: number, k: number, count: number, P: Ke
     else {
       code = table[G * 511 + R + B]!;
       if (code < BINS && (everywhere === 1 || histMask[k] === 1)) hist[code]!++;
+    }
+    band[k] = code;
+    if (everywhere === 1 || insideMask[k] === 1) codeCounts[code]!++;
+  }
+}
+
+/**
+ * NDVI of 8- or 16-bit unsigned samples, decided in integers: with reflectance DN ÷ scale, NDVI = (N − R) ÷
+ * (N + R) whatever the scale, so its bin on [−1, 1] in 250 bins is ⌊250·N ÷ (N + R)⌋ exactly (at most 249;
+ * 125, NDVI 0, where N + R = 0); water (NDWI = (G − N) ÷ (G + N) above 0) is G > N; shadow is the bands' sum
+ * below `nirShadowSum`. The kernel's rules in exact arithmetic where its doubles round (a quotient on a
+ * bin's edge may fall a bin lower there); classify.wat's nir_span computes the same codes, sixteen pixels
+ * at a time for four 8-bit bands.
+ */
+function nirKernel(block: Uint8Array | Uint16Array, s: number, k: number, count: number, P: Kernel, shadowSum: number): void {
+  const { bands, iR, iG, iB, iN, iA, nodata, hasNodata, band, histMask, insideMask, hist, codeCounts, pixelMask, everywhere } = P;
+  const hasBlue = iB >= 0;
+  for (let end = k + count, j = 0; k < end; k++, s += bands, j++) {
+    const R = block[s + iR]!;
+    const G = block[s + iG]!;
+    const N = block[s + iN]!;
+    const B = hasBlue ? block[s + iB]! : 0;
+    let code: number;
+    if ((pixelMask !== null && pixelMask[j] === 0) || (iA >= 0 && block[s + iA] === 0) || (hasNodata === 1 && (R === nodata || G === nodata || N === nodata || (hasBlue && B === nodata)))) {
+      code = CODE_NODATA;
+    } else if (G > N) code = CODE_WATER;
+    else if (R + G + B + N < shadowSum) code = CODE_SHADOW;
+    else {
+      const D = N + R;
+      code = D === 0 ? 125 : Math.min(BINS - 1, Math.floor((250 * N) / D));
+      if (everywhere === 1 || histMask[k] === 1) hist[code]!++;
     }
     band[k] = code;
     if (everywhere === 1 || insideMask[k] === 1) codeCounts[code]!++;
@@ -468,8 +499,11 @@ export async function classifyImagery(image: string | string[], outPath: string,
     // it runs (classify.wat: the index tiles and the block in its memory), else in JavaScript
     // (exgKernel, kernel); separate band files (their rows resampled here) in JavaScript.
     const rgbLut = !stack && info.dataType === 'uint8' && method === 'exg' && !hasNir && iB >= 0 && scale === 255 ? exgTable({ shadow: shadowLevel, lo, hi, binScale }) : null;
+    // NDVI of 8- and 16-bit images in integers (nirKernel).
+    const nirInt = !stack && method === 'ndvi' && hasNir && (info.dataType === 'uint8' || info.dataType === 'uint16') && Number.isFinite(scale) && scale > 0;
+    const nirShadow = nirInt ? nirShadowSum(shadowLevel, scale, iB >= 0 ? 4 : 3, info.dataType === 'uint8' ? 255 : 65535) : 0;
     const norm = info.dataType === 'uint8' || info.dataType === 'uint16' ? Float64Array.from({ length: info.dataType === 'uint8' ? 256 : 65536 }, (_, v) => v / scale) : null;
-    const fast = stack ? null : ClassifyKernel.create({ width, tile, blockBytes, blockPixels: blockWidth * blockHeight, table: rgbLut, norm: rgbLut ? null : norm });
+    const fast = stack ? null : ClassifyKernel.create({ width, tile, blockBytes, blockPixels: blockWidth * blockHeight, table: rgbLut, norm: rgbLut || nirInt ? null : norm, nir: nirInt });
     const band = new Uint8Array(fast ? 0 : width * tile);
     // The JavaScript kernels' masks, only with a license (30 MB at 30 000 pixels wide otherwise spent on ones);
     // the WebAssembly kernel counts by the license's runs instead.
@@ -633,6 +667,7 @@ export async function classifyImagery(image: string | string[], outPath: string,
                   K.pixelMask = maskRow;
                 } else K.pixelMask = null;
                 if (rgbLut) exgKernel(block as Uint8Array, (y - by * blockHeight) * blockWidth * bands, (y - y0) * width + cFrom, cTo - cFrom, K, rgbLut);
+                else if (nirInt) nirKernel(block as Uint8Array | Uint16Array, (y - by * blockHeight) * blockWidth * bands, (y - y0) * width + cFrom, cTo - cFrom, K, nirShadow);
                 else kernel(block, (y - by * blockHeight) * blockWidth * bands, (y - y0) * width + cFrom, cTo - cFrom, K);
               }
             }
@@ -693,7 +728,7 @@ export async function classifyImagery(image: string | string[], outPath: string,
         const little = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
         await writeTiledTiff(
           outPath,
-          { ...spec, level: 1, nodata: '0' },
+          { ...spec, level: 1, strategy: 'rle' as const, nodata: '0' },
           (tx, _ty, out) => {
             const o = out as Uint8Array;
             if (lut2 && little && tileBytes % 2 === 0 && o.byteOffset % 2 === 0) {

@@ -122,7 +122,129 @@
         (local.set $k (i32.add (local.get $k) (i32.const 1)))
         (br_if $pixels (i32.lt_u (local.get $k) (local.get $n))))))
 
-;; Count n codes at $dst into counter set $which (0: A, the license's, or every pixel without one; 1: B,
+;; n pixels of 8-bit ($wide 0) or 16-bit ($wide 1) unsigned samples ($bands per pixel; red, green and
+  ;; NIR at $iR/$iG/$iN, blue at $iB or −1, alpha at $iA or −1) to NDVI's index codes at $dst, decided in
+  ;; integers: 253 no data (mask byte 0 at $pmask + k when $pmask ≠ 0, alpha 0, or a band equal to
+  ;; $nodata ≥ 0), 251 water (NDWI above 0: G > N), 252 shadow (the bands' sum below $shadowSum), else
+  ;; NDVI's bin, floor(250·N / (N + R)) (at most 249; 125, NDVI 0, where N + R = 0). Four 8-bit bands
+  ;; without alpha, mask or no data go sixteen pixels at a time: a float32 quotient of these integers
+  ;; floors exactly (below 250·255 over at most 510). The caller counts the codes (count).
+  (func (export "nir_span")
+    (param $src i32) (param $wide i32) (param $bands i32) (param $n i32) (param $dst i32) (param $pmask i32)
+    (param $iR i32) (param $iG i32) (param $iB i32) (param $iN i32) (param $iA i32) (param $nodata i32) (param $shadowSum i32)
+    (local $k i32) (local $stride i32) (local $R i32) (local $G i32) (local $B i32) (local $N i32) (local $D i32) (local $code i32) (local $special i32)
+    (local $v0 v128) (local $v1 v128) (local $v2 v128) (local $v3 v128) (local $t0 v128) (local $t1 v128) (local $t2 v128) (local $t3 v128)
+    (local $c0 v128) (local $c1 v128) (local $c2 v128) (local $c3 v128) (local $r v128) (local $g v128) (local $b v128) (local $nn v128)
+    (local $rl v128) (local $rh v128) (local $gl v128) (local $gh v128) (local $nl v128) (local $nh v128) (local $sl v128) (local $sh v128)
+    (local $dl v128) (local $dh v128) (local $q0 v128) (local $q1 v128) (local $q2 v128) (local $q3 v128) (local $t v128)
+    (local $water v128) (local $dark v128) (local $zero v128)
+    (if (i32.le_s (local.get $n) (i32.const 0)) (then (return)))
+    (local.set $stride (i32.shl (local.get $bands) (local.get $wide)))
+    (local.set $special (i32.or (i32.or (i32.ne (local.get $pmask) (i32.const 0)) (i32.ge_s (local.get $iA) (i32.const 0))) (i32.ge_s (local.get $nodata) (i32.const 0))))
+    (if (i32.and
+          (i32.and (i32.eqz (local.get $wide)) (i32.eq (local.get $bands) (i32.const 4)))
+          (i32.and (i32.eqz (local.get $special)) (i32.ge_s (local.get $iB) (i32.const 0))))
+      (then
+        (block $simdDone
+          (br_if $simdDone (i32.lt_u (local.get $n) (i32.const 16)))
+          (loop $sixteen
+            ;; Sixteen pixels' 64 bytes transposed to four bands: each vector's bytes band by band, then
+            ;; 32-bit and 64-bit interleaves (single instructions on x64).
+            (local.set $v0 (i8x16.shuffle 0 4 8 12 1 5 9 13 2 6 10 14 3 7 11 15 (v128.load offset=0 (local.get $src)) (v128.load offset=0 (local.get $src))))
+            (local.set $v1 (i8x16.shuffle 0 4 8 12 1 5 9 13 2 6 10 14 3 7 11 15 (v128.load offset=16 (local.get $src)) (v128.load offset=16 (local.get $src))))
+            (local.set $v2 (i8x16.shuffle 0 4 8 12 1 5 9 13 2 6 10 14 3 7 11 15 (v128.load offset=32 (local.get $src)) (v128.load offset=32 (local.get $src))))
+            (local.set $v3 (i8x16.shuffle 0 4 8 12 1 5 9 13 2 6 10 14 3 7 11 15 (v128.load offset=48 (local.get $src)) (v128.load offset=48 (local.get $src))))
+            (local.set $t0 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $v0) (local.get $v1)))
+            (local.set $t1 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $v0) (local.get $v1)))
+            (local.set $t2 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $v2) (local.get $v3)))
+            (local.set $t3 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $v2) (local.get $v3)))
+            (local.set $c0 (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t0) (local.get $t2)))
+            (local.set $c1 (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t0) (local.get $t2)))
+            (local.set $c2 (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t1) (local.get $t3)))
+            (local.set $c3 (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t1) (local.get $t3)))
+            (local.set $r (select (result v128) (local.get $c0) (select (result v128) (local.get $c1) (select (result v128) (local.get $c2) (local.get $c3) (i32.eq (local.get $iR) (i32.const 2))) (i32.eq (local.get $iR) (i32.const 1))) (i32.eqz (local.get $iR))))
+            (local.set $g (select (result v128) (local.get $c0) (select (result v128) (local.get $c1) (select (result v128) (local.get $c2) (local.get $c3) (i32.eq (local.get $iG) (i32.const 2))) (i32.eq (local.get $iG) (i32.const 1))) (i32.eqz (local.get $iG))))
+            (local.set $b (select (result v128) (local.get $c0) (select (result v128) (local.get $c1) (select (result v128) (local.get $c2) (local.get $c3) (i32.eq (local.get $iB) (i32.const 2))) (i32.eq (local.get $iB) (i32.const 1))) (i32.eqz (local.get $iB))))
+            (local.set $nn (select (result v128) (local.get $c0) (select (result v128) (local.get $c1) (select (result v128) (local.get $c2) (local.get $c3) (i32.eq (local.get $iN) (i32.const 2))) (i32.eq (local.get $iN) (i32.const 1))) (i32.eqz (local.get $iN))))
+            (local.set $rl (i16x8.extend_low_i8x16_u (local.get $r)))
+            (local.set $rh (i16x8.extend_high_i8x16_u (local.get $r)))
+            (local.set $gl (i16x8.extend_low_i8x16_u (local.get $g)))
+            (local.set $gh (i16x8.extend_high_i8x16_u (local.get $g)))
+            (local.set $nl (i16x8.extend_low_i8x16_u (local.get $nn)))
+            (local.set $nh (i16x8.extend_high_i8x16_u (local.get $nn)))
+            (local.set $dl (i16x8.add (local.get $nl) (local.get $rl)))
+            (local.set $dh (i16x8.add (local.get $nh) (local.get $rh)))
+            (local.set $sl (i16x8.add (i16x8.add (local.get $dl) (local.get $gl)) (i16x8.extend_low_i8x16_u (local.get $b))))
+            (local.set $sh (i16x8.add (i16x8.add (local.get $dh) (local.get $gh)) (i16x8.extend_high_i8x16_u (local.get $b))))
+            (local.set $water (i8x16.narrow_i16x8_s (i16x8.gt_s (local.get $gl) (local.get $nl)) (i16x8.gt_s (local.get $gh) (local.get $nh))))
+            (local.set $dark (i8x16.narrow_i16x8_s
+              (i16x8.lt_s (local.get $sl) (i16x8.splat (local.get $shadowSum)))
+              (i16x8.lt_s (local.get $sh) (i16x8.splat (local.get $shadowSum)))))
+            (local.set $zero (i8x16.narrow_i16x8_s
+              (i16x8.eq (local.get $dl) (i16x8.splat (i32.const 0)))
+              (i16x8.eq (local.get $dh) (i16x8.splat (i32.const 0)))))
+            (local.set $q0 (i32x4.min_s (i32x4.splat (i32.const 249)) (i32x4.trunc_sat_f32x4_s (f32x4.div
+              (f32x4.mul (f32x4.convert_i32x4_s (i32x4.extend_low_i16x8_u (local.get $nl))) (f32x4.splat (f32.const 250)))
+              (f32x4.convert_i32x4_s (i32x4.extend_low_i16x8_u (local.get $dl)))))))
+            (local.set $q1 (i32x4.min_s (i32x4.splat (i32.const 249)) (i32x4.trunc_sat_f32x4_s (f32x4.div
+              (f32x4.mul (f32x4.convert_i32x4_s (i32x4.extend_high_i16x8_u (local.get $nl))) (f32x4.splat (f32.const 250)))
+              (f32x4.convert_i32x4_s (i32x4.extend_high_i16x8_u (local.get $dl)))))))
+            (local.set $q2 (i32x4.min_s (i32x4.splat (i32.const 249)) (i32x4.trunc_sat_f32x4_s (f32x4.div
+              (f32x4.mul (f32x4.convert_i32x4_s (i32x4.extend_low_i16x8_u (local.get $nh))) (f32x4.splat (f32.const 250)))
+              (f32x4.convert_i32x4_s (i32x4.extend_low_i16x8_u (local.get $dh)))))))
+            (local.set $q3 (i32x4.min_s (i32x4.splat (i32.const 249)) (i32x4.trunc_sat_f32x4_s (f32x4.div
+              (f32x4.mul (f32x4.convert_i32x4_s (i32x4.extend_high_i16x8_u (local.get $nh))) (f32x4.splat (f32.const 250)))
+              (f32x4.convert_i32x4_s (i32x4.extend_high_i16x8_u (local.get $dh)))))))
+            (local.set $t (i8x16.narrow_i16x8_u (i16x8.narrow_i32x4_u (local.get $q0) (local.get $q1)) (i16x8.narrow_i32x4_u (local.get $q2) (local.get $q3))))
+            (local.set $t (v128.bitselect (i8x16.splat (i32.const 125)) (local.get $t) (local.get $zero)))
+            (local.set $t (v128.bitselect (i8x16.splat (i32.const 252)) (local.get $t) (local.get $dark)))
+            (v128.store (i32.add (local.get $dst) (local.get $k))
+              (v128.bitselect (i8x16.splat (i32.const 251)) (local.get $t) (local.get $water)))
+            (local.set $src (i32.add (local.get $src) (i32.const 64)))
+            (local.set $k (i32.add (local.get $k) (i32.const 16)))
+            (br_if $sixteen (i32.le_u (i32.add (local.get $k) (i32.const 16)) (local.get $n)))))))
+    ;; The rest (and every other layout) one pixel at a time.
+    (block $scalarDone
+      (br_if $scalarDone (i32.ge_u (local.get $k) (local.get $n)))
+      (loop $pixels
+        (if (local.get $wide)
+          (then
+            (local.set $R (i32.load16_u (i32.add (local.get $src) (i32.shl (local.get $iR) (i32.const 1)))))
+            (local.set $G (i32.load16_u (i32.add (local.get $src) (i32.shl (local.get $iG) (i32.const 1)))))
+            (local.set $N (i32.load16_u (i32.add (local.get $src) (i32.shl (local.get $iN) (i32.const 1)))))
+            (local.set $B (if (result i32) (i32.ge_s (local.get $iB) (i32.const 0)) (then (i32.load16_u (i32.add (local.get $src) (i32.shl (local.get $iB) (i32.const 1))))) (else (i32.const 0)))))
+          (else
+            (local.set $R (i32.load8_u (i32.add (local.get $src) (local.get $iR))))
+            (local.set $G (i32.load8_u (i32.add (local.get $src) (local.get $iG))))
+            (local.set $N (i32.load8_u (i32.add (local.get $src) (local.get $iN))))
+            (local.set $B (if (result i32) (i32.ge_s (local.get $iB) (i32.const 0)) (then (i32.load8_u (i32.add (local.get $src) (local.get $iB)))) (else (i32.const 0))))))
+        (block $coded
+          (if (local.get $special)
+            (then
+              (if (i32.or
+                    (i32.or
+                      (i32.and (i32.ne (local.get $pmask) (i32.const 0)) (i32.eqz (i32.load8_u (i32.add (local.get $pmask) (local.get $k)))))
+                      (i32.and (i32.ge_s (local.get $iA) (i32.const 0))
+                        (i32.eqz (if (result i32) (local.get $wide) (then (i32.load16_u (i32.add (local.get $src) (i32.shl (local.get $iA) (i32.const 1))))) (else (i32.load8_u (i32.add (local.get $src) (local.get $iA))))))))
+                    (i32.and (i32.ge_s (local.get $nodata) (i32.const 0))
+                      (i32.or
+                        (i32.or (i32.eq (local.get $R) (local.get $nodata)) (i32.eq (local.get $G) (local.get $nodata)))
+                        (i32.or (i32.eq (local.get $N) (local.get $nodata))
+                          (i32.and (i32.ge_s (local.get $iB) (i32.const 0)) (i32.eq (local.get $B) (local.get $nodata)))))))
+                (then (local.set $code (i32.const 253)) (br $coded)))))
+          (if (i32.gt_u (local.get $G) (local.get $N)) (then (local.set $code (i32.const 251)) (br $coded)))
+          (if (i32.lt_u (i32.add (i32.add (local.get $R) (local.get $G)) (i32.add (local.get $B) (local.get $N))) (local.get $shadowSum))
+            (then (local.set $code (i32.const 252)) (br $coded)))
+          (local.set $D (i32.add (local.get $N) (local.get $R)))
+          (if (i32.eqz (local.get $D)) (then (local.set $code (i32.const 125)) (br $coded)))
+          (local.set $code (i32.div_u (i32.mul (local.get $N) (i32.const 250)) (local.get $D)))
+          (if (i32.gt_u (local.get $code) (i32.const 249)) (then (local.set $code (i32.const 249)))))
+        (i32.store8 (i32.add (local.get $dst) (local.get $k)) (local.get $code))
+        (local.set $src (i32.add (local.get $src) (local.get $stride)))
+        (local.set $k (i32.add (local.get $k) (i32.const 1)))
+        (br_if $pixels (i32.lt_u (local.get $k) (local.get $n))))))
+
+  ;; Count n codes at $dst into counter set $which (0: A, the license's, or every pixel without one; 1: B,
   ;; the histogram's buffer around it): u32 at $counts + 2048·(k mod 4) + 1024·$which + 4·code; four lanes,
   ;; so that runs of one code do not wait on one counter's store.
   (func (export "count") (param $dst i32) (param $n i32) (param $which i32) (param $counts i32)
