@@ -361,8 +361,8 @@ describe('the two ExG kernels, and image layouts', () => {
       const tags = baseTags(w, h, [
         { tag: 258, type: 3, values: new Array(bands).fill(bits) },
         { tag: 277, type: 3, values: [bands] },
-        ...(alpha ? [{ tag: 338, type: 3, values: [0, 0, 0, 2] }] : [{ tag: 338, type: 3, values: [0, 0, 0] }]),
-        ...(nodata >= 0 ? [{ tag: 42113, type: 2, values: `${nodata}\0` }] : []),
+        { tag: 338, type: 3, values: alpha ? [0, 0, 0, 2] : [0, 0, 0] },
+        ...(nodata >= 0 ? [{ tag: 42113, type: 2 as const, values: `${nodata}\0` }] : []),
       ]);
       writeFileSync(path, craftTiff([{ tags, blocks: [strip] }]));
       const [a, b] = await both(path, { bands: ['B', 'G', 'R', 'NIR', ...(alpha ? (['A'] as const) : [])], threshold: 0.1 }, `ndvi-edges-${bits}`);
