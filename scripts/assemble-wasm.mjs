@@ -6,6 +6,7 @@
  * - src/raster/predict.wat → PREDICT_WASM (the floating-point predictor of float32 tiles)
  * - src/terrain/slope.wat → SLOPE_WASM (slope rows)
  * - src/imagery/classify.wat → CLASSIFY_WASM (imagery classification)
+ * - src/raster/deflate-runs.wat → DEFLATE_RUNS_WASM (DEFLATE of class tiles)
  * Run from the repository root after editing a .wat: node scripts/assemble-wasm.mjs
  * `--check` exits 1 when any committed module is not its .wat's assembly (the tests use it).
  */
@@ -18,6 +19,7 @@ const kernels = [
   ['src/raster/predict.wat', 'PREDICT_WASM'],
   ['src/terrain/slope.wat', 'SLOPE_WASM'],
   ['src/imagery/classify.wat', 'CLASSIFY_WASM'],
+  ['src/raster/deflate-runs.wat', 'DEFLATE_RUNS_WASM'],
 ];
 const wabt = await wabtInit();
 const check = process.argv.includes('--check');

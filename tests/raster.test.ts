@@ -1,10 +1,12 @@
 import { copyFileSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { inflateSync } from 'node:zlib';
 import geodesic from 'geographiclib-geodesic';
 import { describe, expect, it } from 'vitest';
 import { crsFromEpsg } from '../src/crs/index.js';
 import { type License, loadLicenses } from '../src/license/index.js';
+import { adler32, deflateRuns, deflateRunsInWebAssembly, deflateRunsScalar } from '../src/raster/deflate-runs.js';
 import { BlockCache, type CoverageReport, ellipsoidBandAreaM2, measureCoverage, PolygonCoverage, parseScheme, RasterReader, schemeFromGroups, WORLDCOVER } from '../src/raster/index.js';
 import { writeTiledTiff } from '../src/raster/writer.js';
 import { errorCode, fixture, rng, run } from './helpers.js';
@@ -482,6 +484,59 @@ describe('the test-fixture writer', () => {
         for (let r = 0; r < 64; r++) for (let c = 0; c < 64; c++) expect(block[r * 64 + c]).toBe(value(bx * 64 + c, by * 64 + r));
       }
     }
+  });
+});
+
+describe('DEFLATE of class tiles (deflateRuns)', () => {
+  it('inflates back to the bytes by zlib, the same bytes from WebAssembly and JavaScript; random bytes are stored', () => {
+    const random = rng(5);
+    const cases: Uint8Array[] = [new Uint8Array(0), Uint8Array.of(7), Uint8Array.of(1, 1), Uint8Array.of(2, 2, 2), new Uint8Array(65536).fill(3)];
+    // Runs of every length from 1 to 600 (a run of 258 is the longest match: longer ones take two), odd sizes.
+    for (let length = 1; length <= 600; length += 1) {
+      const a = new Uint8Array(length + 5);
+      a.fill(1, 2, 2 + length);
+      cases.push(a);
+    }
+    // Class tiles: runs of random length between codes 0–4, sizes that are not multiples of 8 or 16.
+    for (const size of [17, 255, 4097, 65536, 65537, 262144]) {
+      const a = new Uint8Array(size);
+      for (let i = 0; i < size; ) {
+        const run = 1 + Math.floor(random() * (random() < 0.3 ? 4 : 400));
+        a.fill(Math.floor(random() * 5), i, i + run);
+        i += run;
+      }
+      cases.push(a);
+    }
+    const noise = new Uint8Array(70000).map(() => Math.floor(random() * 256));
+    cases.push(noise);
+    expect(deflateRunsInWebAssembly()).toBe(true);
+    for (const [i, data] of cases.entries()) {
+      const coded = deflateRuns(data);
+      expect(Buffer.from(coded).equals(Buffer.from(deflateRunsScalar(data))), `case ${i}: WebAssembly and JavaScript alike`).toBe(true);
+      expect(inflateSync(coded).equals(Buffer.from(data)), `case ${i}: inflates back (zlib checks the Adler-32)`).toBe(true);
+    }
+    // The coding would grow random bytes: stored, a little over their size.
+    expect(deflateRuns(noise).length).toBeLessThan(noise.length + 64);
+    expect(deflateRuns(cases[4]!).length).toBeLessThan(200);
+    expect(adler32(Uint8Array.of(...Buffer.from('Wikipedia')))).toBe(0x11e60398);
+  });
+
+  it("a uint8 raster written with the 'runs' strategy reads back exactly; other types are refused", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'greenmine-runs-'));
+    const value = (x: number, y: number): number => (Math.sin(x / 9) + Math.cos(y / 13) > 0.3 ? 1 : (x * 7 + y * 3) % 11 === 0 ? 3 : 2);
+    const spec = { width: 300, height: 130, tileSize: 64, type: 'uint8' as const, deflate: true, strategy: 'runs' as const, originX: 495000, originY: 3384300, pixelSize: 1, epsg: 4549, nodata: '0' };
+    await writeTiledTiff(join(dir, 'classes.tif'), spec, (tx, ty, out) => {
+      for (let r = 0; r < 64; r++) for (let c = 0; c < 64; c++) out[r * 64 + c] = value(tx * 64 + c, ty * 64 + r);
+    });
+    const reader = await RasterReader.open(join(dir, 'classes.tif'));
+    for (let by = 0; by < reader.blocksDown; by++) {
+      for (let bx = 0; bx < reader.blocksAcross; bx++) {
+        const block = await reader.readBlock(bx, by);
+        for (let r = 0; r < 64; r++) for (let c = 0; c < 64; c++) if (by * 64 + r < 130 && bx * 64 + c < 300) expect(block[r * 64 + c]).toBe(value(bx * 64 + c, by * 64 + r));
+      }
+    }
+    await reader.close();
+    await expect(writeTiledTiff(join(dir, 'float.tif'), { ...spec, type: 'float32' as never }, () => undefined)).rejects.toThrow(/'runs' strategy is for uint8/);
   });
 });
 

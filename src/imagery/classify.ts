@@ -728,7 +728,7 @@ export async function classifyImagery(image: string | string[], outPath: string,
         const little = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
         await writeTiledTiff(
           outPath,
-          { ...spec, level: 1, strategy: 'rle' as const, nodata: '0' },
+          { ...spec, strategy: 'runs' as const, nodata: '0' },
           (tx, _ty, out) => {
             const o = out as Uint8Array;
             if (lut2 && little && tileBytes % 2 === 0 && o.byteOffset % 2 === 0) {

@@ -4,8 +4,7 @@
  * error found; warnings travel on each license's `findings`.
  */
 
-import { readdirSync } from 'node:fs';
-import { extname, join } from 'node:path';
+import { extname } from 'node:path';
 import { type Crs, type OffsetFrame, parseCrs } from '../crs/index.js';
 import { type Finding, GreenmineError } from '../errors.js';
 import { readInput } from '../io/files.js';
@@ -144,12 +143,4 @@ function reconcileStatedArea(license: License): void {
 }
 
 /** What a license file is called: the extensions a folder of licenses is read for. */
-export const LICENSE_EXTENSIONS: ReadonlySet<string> = new Set(['.txt', '.csv', '.shp', '.kml', '.kmz', '.geojson', '.json']);
-
-/** The license files of a folder, sorted, as paths (none: an empty list, for the caller to refuse in its own words). */
-export function licenseFilesIn(dir: string): string[] {
-  return readdirSync(dir)
-    .filter((n) => LICENSE_EXTENSIONS.has(extname(n).toLowerCase()))
-    .sort()
-    .map((n) => join(dir, n));
-}
+export { LICENSE_EXTENSIONS, licenseFilesIn } from './files.js';

@@ -12,6 +12,7 @@ import { constants, deflate } from 'node:zlib';
 const deflateAsync = promisify(deflate);
 
 import { commitTemp, discardTemp, tempPathFor } from '../io/files.js';
+import { deflateRuns } from './deflate-runs.js';
 import { floatPredictKernel } from './predict.js';
 
 export interface TiffSpec {
@@ -32,8 +33,12 @@ export interface TiffSpec {
   predictor?: 1 | 3;
   /** zlib level (default 6). */
   level?: number;
-  /** zlib strategy: 'rle' looks for runs only (matches at distance 1), about twice as fast; default zlib's. */
-  strategy?: 'default' | 'rle';
+  /**
+   * zlib strategy: 'rle' looks for runs only (matches at distance 1), about twice as fast; default zlib's.
+   * 'runs' (uint8, no predictor): runs only too, coded by deflateRuns on this thread with a code made for
+   * class rasters, about four times faster than zlib's 'rle' and allocating nothing per tile.
+   */
+  strategy?: 'default' | 'rle' | 'runs';
 }
 
 /**
@@ -122,6 +127,8 @@ export async function writeTiledTiff(
     const tile = spec.type === 'uint8' ? new Uint8Array(tileSize * tileSize) : new Float32Array(tileSize * tileSize);
     const predictor = spec.predictor ?? 1;
     if (predictor === 3 && spec.type !== 'float32') throw new Error('tiff-writer: predictor 3 is for float32');
+    const runs = spec.deflate && spec.strategy === 'runs';
+    if (runs && (spec.type !== 'uint8' || predictor !== 1)) throw new Error("tiff-writer: the 'runs' strategy is for uint8 tiles without a predictor");
     // The previous tile row's tiles, compressing, and their input buffers (reused once compressed).
     let pending: Array<Promise<Uint8Array>> = [];
     let inputs: Uint8Array[] = [];
@@ -161,6 +168,10 @@ export async function writeTiledTiff(
             inputs.push(raw);
             if (predictor === 3) floatPredict(tile as Float32Array, tileSize, tileSize, raw);
             else raw.set(new Uint8Array(tile.buffer, tile.byteOffset, tile.byteLength));
+          }
+          if (runs) {
+            pending.push(Promise.resolve(deflateRuns(raw)));
+            continue;
           }
           // One chunk per tile: a chunk-sized output buffer means one callback, not one per 16 KiB.
           pending.push(spec.deflate ? deflateAsync(raw, { level: spec.level ?? 6, strategy: spec.strategy === 'rle' ? constants.Z_RLE : constants.Z_DEFAULT_STRATEGY, chunkSize: raw.length + 1024 }) : Promise.resolve(raw));
