@@ -8,8 +8,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import proj4 from 'proj4';
 import { GreenmineError } from '../errors.js';
+import { proj4 } from './proj4.js';
 import type { Datum } from './registry.js';
 
 interface IndexEntry {
@@ -86,7 +86,7 @@ export function indexedCrs(code: number, source: string): IndexedCrs | null {
   if (get('datum') === 'WGS84' || (nadgrids === '@null' && get('a') === '6378137')) datum = 'WGS84';
   const proj = tokens.filter((t) => !t.startsWith('+towgs84=')).join(' ');
   try {
-    proj4(proj);
+    proj4()(proj);
   } catch {
     throw new GreenmineError('CRS_UNSUPPORTED', `${source}: EPSG:${code} (${e.name}): its projection (${get('proj') ?? '?'}) cannot be computed here`, { file: source });
   }

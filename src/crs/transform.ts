@@ -7,9 +7,10 @@
  * user-supplied +towgs84; without one greenmine refuses (CRS_DATUM_SHIFT_REQUIRED)
  * rather than apply a silent null shift.
  */
-import proj4 from 'proj4';
+
 import { GreenmineError } from '../errors.js';
 import { type Crs, crsLabel } from './crs.js';
+import { proj4 } from './proj4.js';
 
 export interface Transform {
   readonly from: Crs;
@@ -54,7 +55,7 @@ export function createTransform(from: Crs, to: Crs): Transform {
     fromDef = withShift(from, fromShift);
     toDef = withShift(to, toShift);
   }
-  const converter = proj4(fromDef, toDef);
+  const converter = proj4()(fromDef, toDef);
   const scratch: [number, number] = [0, 0];
   const fail = (x: number, y: number): never => {
     throw new GreenmineError('CRS_TRANSFORM_FAILED', `cannot transform (${x}, ${y}) from ${crsLabel(from)} to ${crsLabel(to)}`);

@@ -3,11 +3,11 @@
  * once and never grown (the views handed out stay valid):
  *   ExG table (256 × 511 codes) · counters (4 lanes × A, B × 256 u32) · reflectance table (a double per
  *   sample value, 8- and 16-bit images) · the block being classified (its bytes) · its internal mask ·
- *   index_span's scratch · region A (pass 2's index row) · region B.
- * Pass 1 (index codes): region B holds two slots of the band's index tiles (tile-major:
- * each tile's bytes together, handed to the writer as they are, one slot written while the other's
- * tiles are written out). Pass 2 (classes): region A holds a row of index tiles read back, region B two
- * slots of class tiles. See src/io/wasm.ts for why WebAssembly.
+ *   index_span's scratch · two slots of a band of tiles.
+ * Pass 1 (index codes): the slots hold the band's index tiles (tile-major: each tile's bytes together,
+ * handed to the writer as they are, one slot written while the other's tiles are written out). Pass 2
+ * (classes): a row of index tiles is read back into a slot while the other is mapped to classes in
+ * place and its tiles coded. See src/io/wasm.ts for why WebAssembly.
  */
 import { ensureMemory, instantiateKernel, type KernelMemory } from '../io/wasm.js';
 import type { RasterBlock } from '../raster/reader.js';
@@ -125,7 +125,6 @@ export class ClassifyKernel {
   private readonly block: number;
   private readonly pmask: number;
   private readonly scratch: number;
-  private readonly regionA: number;
   private readonly regionB: number;
   private readonly memory: ArrayBuffer;
 
@@ -140,8 +139,7 @@ export class ClassifyKernel {
     this.block = align(NORM + (norm ? norm.byteLength : 0));
     this.pmask = align(this.block + blockBytes);
     this.scratch = align(this.pmask + blockPixels);
-    this.regionA = align(this.scratch + SCRATCH_BYTES);
-    this.regionB = align(this.regionA + rowBytes);
+    this.regionB = align(this.scratch + SCRATCH_BYTES);
     this.memory = ensureMemory(k.memory, this.regionB + 2 * rowBytes);
     if (table) new Uint8Array(this.memory, TABLE, table.length).set(table);
     if (norm) new Float64Array(this.memory, NORM, norm.length).set(norm);
@@ -279,13 +277,13 @@ export class ClassifyKernel {
     counts.fill(0);
   }
 
-  /** Pass 2: where a row of index tiles is read back (region A, tile-major). */
-  indexRow(): Uint8Array {
-    return new Uint8Array(this.memory, this.regionA, this.tilesAcross * this.tileBytes);
+  /** Pass 2: slot `slot`, where a row of index tiles is read back (tile-major, as pass 1 wrote them). */
+  indexRow(slot: 0 | 1): Uint8Array {
+    return new Uint8Array(this.memory, this.slotAt(slot), this.tilesAcross * this.tileBytes);
   }
 
-  /** Pass 2: the read row's index tiles to class tiles in slot `slot` (bins from `firstGreen` on are green). */
+  /** Pass 2: the index tiles read into slot `slot` to class tiles, in place (bins from `firstGreen` on are green). */
   classes(slot: 0 | 1, firstGreen: number): void {
-    this.k.classes(this.regionA, this.tilesAcross * this.tileBytes, this.slotAt(slot), firstGreen);
+    this.k.classes(this.slotAt(slot), this.tilesAcross * this.tileBytes, this.slotAt(slot), firstGreen);
   }
 }

@@ -21,7 +21,7 @@
  * raster; pass 2 maps that raster through the threshold into the classes. Memory
  * holds two block rows of the image.
  */
-import { closeSync, openSync, readSync, rmSync } from 'node:fs';
+import { closeSync, openSync, read, readSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { createTransform, crsLabel } from '../crs/index.js';
 import { type Finding, GreenmineError } from '../errors.js';
@@ -714,18 +714,36 @@ export async function classifyImagery(image: string | string[], outPath: string,
       lut[CODE_NODATA] = CLASS_CODES.nodata;
 
       // Pass 2: the index raster through the threshold. It is ours, uncompressed, at the offsets the writer
-      // returned: a tile row is read into one buffer, reused (no reader, no allocation per tile).
+      // returned, a tile row's tiles one after another: a row is one read into a buffer reused (no reader,
+      // no allocation per tile).
       const fd = openSync(temp, 'r');
+      const tileBytes = tile * tile;
+      const rowBytes = tilesAcross * tileBytes;
+      const tilesDown = Math.ceil(height / tile);
+      const short = (ty: number): GreenmineError => new GreenmineError('FILE_WRITE', `${temp}: the temporary index raster is short at tile row ${ty} (was the disk full?)`, { file: temp });
+      /** Where tile row ty of the index raster starts in the file (its tiles checked to lie together, whole). */
+      const rowAt = (ty: number): number => {
+        const first = ty * tilesAcross;
+        for (let tx = 0; tx < tilesAcross; tx++) {
+          if (index.counts[first + tx] !== tileBytes || index.offsets[first + tx] !== index.offsets[first]! + tx * tileBytes) throw short(ty);
+        }
+        return index.offsets[first]!;
+      };
+      // With WebAssembly, the next row is read into the kernel's other slot on libuv's threads while this
+      // one is mapped in place (sixteen codes at a time) and its class tiles are coded for the writer.
+      let nextRow: Promise<void> | null = null;
+      const readRow = (ty: number, into: Uint8Array): Promise<void> =>
+        new Promise((resolve, reject) => {
+          read(fd, into, 0, rowBytes, rowAt(ty), (err, bytes) => (err || bytes !== rowBytes ? reject(short(ty)) : resolve()));
+        });
       try {
-        const tileBytes = tile * tile;
-        // In the kernel's memory with WebAssembly (sixteen codes at a time, class tiles handed to the
-        // writer as they are), else in a buffer of ours mapped two bytes at a time.
-        const rowBuffer = fast ? fast.indexRow() : new Uint8Array(tilesAcross * tileBytes);
-        // Two index bytes to two class bytes at once (a 128 KB table, in the core's cache): half the lookups.
+        // Without it, a buffer of ours mapped two bytes at a time (a 128 KB table, in the core's cache: half the lookups).
+        const rowBuffer = fast ? new Uint8Array(0) : new Uint8Array(rowBytes);
         const lut2 = fast ? null : new Uint16Array(65536);
         if (lut2) for (let a = 0; a < 256; a++) for (let b = 0; b < 256; b++) lut2[a | (b << 8)] = lut[a]! | (lut[b]! << 8);
         const rowWords = new Uint16Array(rowBuffer.buffer, rowBuffer.byteOffset, rowBuffer.length >> 1);
         const little = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
+        if (fast) nextRow = readRow(0, fast.indexRow(0));
         await writeTiledTiff(
           outPath,
           { ...spec, strategy: 'runs' as const, nodata: '0' },
@@ -737,17 +755,22 @@ export async function classifyImagery(image: string | string[], outPath: string,
             } else for (let i = 0, j = tx * tileBytes; i < tileBytes; i++, j++) o[i] = lut[rowBuffer[j]!]!;
           },
           async (ty) => {
-            for (let tx = 0; tx < tilesAcross; tx++) {
-              const k = ty * tilesAcross + tx;
-              if (index.counts[k] !== tileBytes || readSync(fd, rowBuffer, tx * tileBytes, tileBytes, index.offsets[k]!) !== tileBytes) {
-                throw new GreenmineError('FILE_WRITE', `${temp}: the temporary index raster is short at tile ${tx},${ty} (was the disk full?)`, { file: temp });
-              }
+            if (!fast) {
+              if (readSync(fd, rowBuffer, 0, rowBytes, rowAt(ty)) !== rowBytes) throw short(ty);
+              return;
             }
-            fast?.classes((ty % 2) as 0 | 1, thresholdBin + 1);
+            const slot = (ty % 2) as 0 | 1;
+            await nextRow;
+            nextRow = ty + 1 < tilesDown ? readRow(ty + 1, fast.indexRow(((ty + 1) % 2) as 0 | 1)) : null;
+            // A failed read is awaited (and thrown) at the next row, or in the finally below.
+            nextRow?.catch(() => undefined);
+            fast.classes(slot, thresholdBin + 1);
           },
           fast ? (tx, ty) => fast.tileOf((ty % 2) as 0 | 1, tx) : undefined,
         );
       } finally {
+        // No read may be left writing into the kernel's memory, or on a closed descriptor.
+        await nextRow?.catch(() => undefined);
         closeSync(fd);
       }
 

@@ -91,7 +91,19 @@ function lengthSymbol(length: number): [number, number, number] {
  * The tables both encoders use, as 32-bit pairs (bits, count): literals 0…255, end of block (256), then a
  * match of each length 3…258 with its distance code (entry 256 + length); then the block's header bits.
  */
-export const RUN_TABLES: { entries: Uint32Array; header: Uint8Array; headerBits: number } = (() => {
+interface RunTables {
+  entries: Uint32Array;
+  header: Uint8Array;
+  headerBits: number;
+}
+let tables: RunTables | undefined;
+/** The tables, made on first use (14 ms: not at every command's start). */
+export function runTables(): RunTables {
+  tables ??= makeTables();
+  return tables;
+}
+
+function makeTables(): RunTables {
   // Weights for the code: a run of 258 (symbol 285) about half of all symbols, then the small bytes (class
   // codes), the other lengths and the end of block, then every other byte.
   const weights = new Array<number>(286).fill(1);
@@ -145,7 +157,7 @@ export const RUN_TABLES: { entries: Uint32Array; header: Uint8Array; headerBits:
   }
   const { bytes, last, lastBits } = w.partial;
   return { entries, header: Uint8Array.from([...bytes, last]), headerBits: bytes.length * 8 + lastBits };
-})();
+}
 
 /** Adler-32 (RFC 1950) of the bytes. */
 export function adler32(data: Uint8Array): number {
@@ -165,7 +177,7 @@ export function adler32(data: Uint8Array): number {
 
 /** The encoder in JavaScript (where WebAssembly does not run): the same bytes as deflate-runs.wat. */
 export function deflateRunsScalar(data: Uint8Array): Uint8Array {
-  const { entries, header, headerBits } = RUN_TABLES;
+  const { entries, header, headerBits } = runTables();
   const n = data.length;
   const out = new Uint8Array(maxEncodedBytes(n));
   out[0] = 0x78;
@@ -209,7 +221,7 @@ export function deflateRunsScalar(data: Uint8Array): Uint8Array {
 
 /** Bytes the coding may need for n bytes: the header, at most 15 bits a byte, the end, the checksum. */
 function maxEncodedBytes(n: number): number {
-  return 2 + RUN_TABLES.header.length + Math.ceil((n * 15 + 15) / 8) + 8;
+  return 2 + runTables().header.length + Math.ceil((n * 15 + 15) / 8) + 8;
 }
 
 /** Data with few runs code larger than they are: stored (zlib level 0) instead. */
@@ -224,7 +236,7 @@ function runsKernel(): { k: RunsExports; memory: ArrayBuffer } | null {
   if (kernel === undefined) {
     const k = instantiateKernel<RunsExports>(DEFLATE_RUNS_WASM);
     kernel = k ? { k, memory: k.memory.buffer } : null;
-    if (kernel) new Uint32Array(ensureMemory(kernel.k.memory, 65536), 0, RUN_TABLES.entries.length).set(RUN_TABLES.entries);
+    if (kernel) new Uint32Array(ensureMemory(kernel.k.memory, 65536), 0, runTables().entries.length).set(runTables().entries);
   }
   return kernel;
 }
@@ -238,7 +250,7 @@ export function deflateRunsInWebAssembly(): boolean {
 export function deflateRuns(data: Uint8Array): Uint8Array {
   const kernel = runsKernel();
   if (!kernel) return deflateRunsScalar(data);
-  const { entries, header, headerBits } = RUN_TABLES;
+  const { entries, header, headerBits } = runTables();
   // Memory: the tables, the header (bit count, then its bytes), the input (and 16 bytes past it: the run
   // scan reads eight at a time), the output.
   const tables = 0;
