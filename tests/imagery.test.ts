@@ -332,7 +332,7 @@ describe('the two ExG kernels, and image layouts', () => {
       return { hist, water, shadow, none };
     };
     const random = rng(41);
-    const cases: Array<{ bits: 8 | 16; alpha: boolean; nodata: number; pixels: number[][]; shadowSum: number }> = [];
+    const cases: Array<{ bits: 8 | 16; alpha: boolean; nodata: number; pixels: number[][]; shadowSum: number; order?: Array<'B' | 'G' | 'R' | 'NIR'> }> = [];
     // 8-bit B, G, R, NIR (the sixteen-pixel path): every (N, R) on a bin's edge and its neighbours, N + R = 0,
     // G one either side of N, sums either side of the shadow edge (4 · 255 · 0.07 = 71.4).
     const eight: number[][] = [[255, 0, 0, 0]];
@@ -344,6 +344,8 @@ describe('the two ExG kernels, and image layouts', () => {
     for (let sum = 68; sum < 76; sum++) eight.push([sum - 60, 20, 20, 20], [20, 20, sum - 60, 20]);
     while (eight.length < 512 * 512) eight.push([0, 0, 0, 0].map(() => Math.floor(random() * 256)));
     cases.push({ bits: 8, alpha: false, nodata: -1, pixels: eight.slice(0, 512 * 512), shadowSum: 72 });
+    // The same pixels with the bands in another order in the file (the sixteen-pixel path reorders them).
+    cases.push({ bits: 8, alpha: false, nodata: -1, pixels: eight.slice(0, 512 * 512), shadowSum: 72, order: ['NIR', 'R', 'B', 'G'] });
     // 16-bit B, G, R, NIR and alpha with a nodata value (one pixel at a time): edges N = b·m, N + R = 250·m.
     const sixteen: number[][] = [];
     for (let b = 0; b < 250; b++) {
@@ -353,11 +355,13 @@ describe('the two ExG kernels, and image layouts', () => {
     while (sixteen.length < 301 * 203) sixteen.push([...[0, 0, 0, 0].map(() => Math.floor(random() * 65536)), random() < 0.05 ? 0 : 65535]);
     for (let i = 0; i < 200; i++) sixteen[Math.floor(random() * sixteen.length)]![Math.floor(random() * 4)] = 7;
     cases.push({ bits: 16, alpha: true, nodata: 7, pixels: sixteen.slice(0, 301 * 203), shadowSum: 2800 });
-    for (const { bits, alpha, nodata, pixels, shadowSum } of cases) {
+    for (const { bits, alpha, nodata, pixels, shadowSum, order = ['B', 'G', 'R', 'NIR'] as Array<'B' | 'G' | 'R' | 'NIR'> } of cases) {
       const bands = alpha ? 5 : 4;
+      const at = order.map((role) => ['B', 'G', 'R', 'NIR'].indexOf(role));
       const [w, h] = bits === 8 ? [512, 512] : [301, 203];
-      const strip = bits === 8 ? Uint8Array.from(pixels.flat()) : new Uint8Array(Uint16Array.from(pixels.flat()).buffer);
-      const path = join(tmp, `ndvi-edges-${bits}.tif`);
+      const samples = pixels.flatMap((p) => [...at.map((i) => p[i]!), ...p.slice(4)]);
+      const strip = bits === 8 ? Uint8Array.from(samples) : new Uint8Array(Uint16Array.from(samples).buffer);
+      const path = join(tmp, `ndvi-edges-${bits}-${order.join('')}.tif`);
       const tags = baseTags(w, h, [
         { tag: 258, type: 3, values: new Array(bands).fill(bits) },
         { tag: 277, type: 3, values: [bands] },
@@ -365,7 +369,7 @@ describe('the two ExG kernels, and image layouts', () => {
         ...(nodata >= 0 ? [{ tag: 42113, type: 2 as const, values: `${nodata}\0` }] : []),
       ]);
       writeFileSync(path, craftTiff([{ tags, blocks: [strip] }]));
-      const [a, b] = await both(path, { bands: ['B', 'G', 'R', 'NIR', ...(alpha ? (['A'] as const) : [])], threshold: 0.1 }, `ndvi-edges-${bits}`);
+      const [a, b] = await both(path, { bands: [...order, ...(alpha ? (['A'] as const) : [])], threshold: 0.1 }, `ndvi-edges-${bits}-${order.join('')}`);
       expect(readFileSync(a.out).equals(readFileSync(b.out)), `${bits}-bit`).toBe(true);
       expect(a.histogram, `${bits}-bit`).toEqual(b.histogram);
       const want = expected(pixels, shadowSum, nodata);

@@ -68,20 +68,23 @@
             (local.set $black (i8x16.narrow_i16x8_s
               (i16x8.eq (local.get $sl) (i16x8.splat (i32.const 0)))
               (i16x8.eq (local.get $sh) (i16x8.splat (i32.const 0)))))
-            ;; floor(250·G/S) four pixels at a time in float32 lanes, at most 249.
-            (local.set $q0 (i32x4.min_s (i32x4.splat (i32.const 249)) (i32x4.trunc_sat_f32x4_s (f32x4.div
+            ;; floor(250·G/S) four pixels at a time in float32 lanes, plus 2 to the 23rd: the float's low byte is then
+            ;; the integer (no float-to-integer conversion: eight x64 instructions each); at most 249.
+            (local.set $q0 (f32x4.add (f32x4.splat (f32.const 8388608)) (f32x4.floor (f32x4.div
               (f32x4.mul (f32x4.convert_i32x4_s (i32x4.extend_low_i16x8_u (local.get $gl))) (f32x4.splat (f32.const 250)))
               (f32x4.convert_i32x4_s (i32x4.extend_low_i16x8_u (local.get $sl)))))))
-            (local.set $q1 (i32x4.min_s (i32x4.splat (i32.const 249)) (i32x4.trunc_sat_f32x4_s (f32x4.div
+            (local.set $q1 (f32x4.add (f32x4.splat (f32.const 8388608)) (f32x4.floor (f32x4.div
               (f32x4.mul (f32x4.convert_i32x4_s (i32x4.extend_high_i16x8_u (local.get $gl))) (f32x4.splat (f32.const 250)))
               (f32x4.convert_i32x4_s (i32x4.extend_high_i16x8_u (local.get $sl)))))))
-            (local.set $q2 (i32x4.min_s (i32x4.splat (i32.const 249)) (i32x4.trunc_sat_f32x4_s (f32x4.div
+            (local.set $q2 (f32x4.add (f32x4.splat (f32.const 8388608)) (f32x4.floor (f32x4.div
               (f32x4.mul (f32x4.convert_i32x4_s (i32x4.extend_low_i16x8_u (local.get $gh))) (f32x4.splat (f32.const 250)))
               (f32x4.convert_i32x4_s (i32x4.extend_low_i16x8_u (local.get $sh)))))))
-            (local.set $q3 (i32x4.min_s (i32x4.splat (i32.const 249)) (i32x4.trunc_sat_f32x4_s (f32x4.div
+            (local.set $q3 (f32x4.add (f32x4.splat (f32.const 8388608)) (f32x4.floor (f32x4.div
               (f32x4.mul (f32x4.convert_i32x4_s (i32x4.extend_high_i16x8_u (local.get $gh))) (f32x4.splat (f32.const 250)))
               (f32x4.convert_i32x4_s (i32x4.extend_high_i16x8_u (local.get $sh)))))))
-            (local.set $t (i8x16.narrow_i16x8_u (i16x8.narrow_i32x4_u (local.get $q0) (local.get $q1)) (i16x8.narrow_i32x4_u (local.get $q2) (local.get $q3))))
+            (local.set $t (i8x16.min_u (i8x16.splat (i32.const 249)) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+              (i8x16.shuffle 0 4 8 12 16 20 24 28 0 0 0 0 0 0 0 0 (local.get $q0) (local.get $q1))
+              (i8x16.shuffle 0 4 8 12 16 20 24 28 0 0 0 0 0 0 0 0 (local.get $q2) (local.get $q3)))))
             ;; Black (S = 0) is ExG 0: bin 83; then shadow, then water over all.
             (local.set $t (v128.bitselect (i8x16.splat (i32.const 83)) (local.get $t) (local.get $black)))
             (local.set $t (v128.bitselect (i8x16.splat (i32.const 252)) (local.get $t) (local.get $dark)))
@@ -134,7 +137,7 @@
     (param $iR i32) (param $iG i32) (param $iB i32) (param $iN i32) (param $iA i32) (param $nodata i32) (param $shadowSum i32)
     (local $k i32) (local $stride i32) (local $R i32) (local $G i32) (local $B i32) (local $N i32) (local $D i32) (local $code i32) (local $special i32)
     (local $v0 v128) (local $v1 v128) (local $v2 v128) (local $v3 v128) (local $t0 v128) (local $t1 v128) (local $t2 v128) (local $t3 v128)
-    (local $c0 v128) (local $c1 v128) (local $c2 v128) (local $c3 v128) (local $r v128) (local $g v128) (local $b v128) (local $nn v128)
+    (local $order v128) (local $r v128) (local $g v128) (local $b v128) (local $nn v128)
     (local $rl v128) (local $rh v128) (local $gl v128) (local $gh v128) (local $nl v128) (local $nh v128) (local $sl v128) (local $sh v128)
     (local $dl v128) (local $dh v128) (local $q0 v128) (local $q1 v128) (local $q2 v128) (local $q3 v128) (local $t v128)
     (local $water v128) (local $dark v128) (local $zero v128)
@@ -145,27 +148,32 @@
           (i32.and (i32.eqz (local.get $wide)) (i32.eq (local.get $bands) (i32.const 4)))
           (i32.and (i32.eqz (local.get $special)) (i32.ge_s (local.get $iB) (i32.const 0))))
       (then
+        ;; Byte j·4 + p of $order: pixel p's sample of band j (red, green, blue, NIR) in a vector of four pixels.
+        (local.set $order (i8x16.add (v128.const i8x16 0 4 8 12 0 4 8 12 0 4 8 12 0 4 8 12)
+          (i32x4.replace_lane 3
+            (i32x4.replace_lane 2
+              (i32x4.replace_lane 1
+                (i32x4.splat (i32.mul (local.get $iR) (i32.const 0x01010101)))
+                (i32.mul (local.get $iG) (i32.const 0x01010101)))
+              (i32.mul (local.get $iB) (i32.const 0x01010101)))
+            (i32.mul (local.get $iN) (i32.const 0x01010101)))))
         (block $simdDone
           (br_if $simdDone (i32.lt_u (local.get $n) (i32.const 16)))
           (loop $sixteen
-            ;; Sixteen pixels' 64 bytes transposed to four bands: each vector's bytes band by band, then
-            ;; 32-bit and 64-bit interleaves (single instructions on x64).
-            (local.set $v0 (i8x16.shuffle 0 4 8 12 1 5 9 13 2 6 10 14 3 7 11 15 (v128.load offset=0 (local.get $src)) (v128.load offset=0 (local.get $src))))
-            (local.set $v1 (i8x16.shuffle 0 4 8 12 1 5 9 13 2 6 10 14 3 7 11 15 (v128.load offset=16 (local.get $src)) (v128.load offset=16 (local.get $src))))
-            (local.set $v2 (i8x16.shuffle 0 4 8 12 1 5 9 13 2 6 10 14 3 7 11 15 (v128.load offset=32 (local.get $src)) (v128.load offset=32 (local.get $src))))
-            (local.set $v3 (i8x16.shuffle 0 4 8 12 1 5 9 13 2 6 10 14 3 7 11 15 (v128.load offset=48 (local.get $src)) (v128.load offset=48 (local.get $src))))
+            ;; Sixteen pixels' 64 bytes transposed to red, green, blue and NIR: each vector's four pixels to
+            ;; their bands in that order ($order), then 32-bit and 64-bit interleaves (single instructions on x64).
+            (local.set $v0 (i8x16.swizzle (v128.load offset=0 (local.get $src)) (local.get $order)))
+            (local.set $v1 (i8x16.swizzle (v128.load offset=16 (local.get $src)) (local.get $order)))
+            (local.set $v2 (i8x16.swizzle (v128.load offset=32 (local.get $src)) (local.get $order)))
+            (local.set $v3 (i8x16.swizzle (v128.load offset=48 (local.get $src)) (local.get $order)))
             (local.set $t0 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $v0) (local.get $v1)))
             (local.set $t1 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $v0) (local.get $v1)))
             (local.set $t2 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $v2) (local.get $v3)))
             (local.set $t3 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $v2) (local.get $v3)))
-            (local.set $c0 (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t0) (local.get $t2)))
-            (local.set $c1 (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t0) (local.get $t2)))
-            (local.set $c2 (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t1) (local.get $t3)))
-            (local.set $c3 (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t1) (local.get $t3)))
-            (local.set $r (select (result v128) (local.get $c0) (select (result v128) (local.get $c1) (select (result v128) (local.get $c2) (local.get $c3) (i32.eq (local.get $iR) (i32.const 2))) (i32.eq (local.get $iR) (i32.const 1))) (i32.eqz (local.get $iR))))
-            (local.set $g (select (result v128) (local.get $c0) (select (result v128) (local.get $c1) (select (result v128) (local.get $c2) (local.get $c3) (i32.eq (local.get $iG) (i32.const 2))) (i32.eq (local.get $iG) (i32.const 1))) (i32.eqz (local.get $iG))))
-            (local.set $b (select (result v128) (local.get $c0) (select (result v128) (local.get $c1) (select (result v128) (local.get $c2) (local.get $c3) (i32.eq (local.get $iB) (i32.const 2))) (i32.eq (local.get $iB) (i32.const 1))) (i32.eqz (local.get $iB))))
-            (local.set $nn (select (result v128) (local.get $c0) (select (result v128) (local.get $c1) (select (result v128) (local.get $c2) (local.get $c3) (i32.eq (local.get $iN) (i32.const 2))) (i32.eq (local.get $iN) (i32.const 1))) (i32.eqz (local.get $iN))))
+            (local.set $r (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t0) (local.get $t2)))
+            (local.set $g (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t0) (local.get $t2)))
+            (local.set $b (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t1) (local.get $t3)))
+            (local.set $nn (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t1) (local.get $t3)))
             (local.set $rl (i16x8.extend_low_i8x16_u (local.get $r)))
             (local.set $rh (i16x8.extend_high_i8x16_u (local.get $r)))
             (local.set $gl (i16x8.extend_low_i8x16_u (local.get $g)))
@@ -183,19 +191,22 @@
             (local.set $zero (i8x16.narrow_i16x8_s
               (i16x8.eq (local.get $dl) (i16x8.splat (i32.const 0)))
               (i16x8.eq (local.get $dh) (i16x8.splat (i32.const 0)))))
-            (local.set $q0 (i32x4.min_s (i32x4.splat (i32.const 249)) (i32x4.trunc_sat_f32x4_s (f32x4.div
+            ;; floor(250·N/D) as ExG's bin above: the low byte of floor(q) plus 2 to the 23rd.
+            (local.set $q0 (f32x4.add (f32x4.splat (f32.const 8388608)) (f32x4.floor (f32x4.div
               (f32x4.mul (f32x4.convert_i32x4_s (i32x4.extend_low_i16x8_u (local.get $nl))) (f32x4.splat (f32.const 250)))
               (f32x4.convert_i32x4_s (i32x4.extend_low_i16x8_u (local.get $dl)))))))
-            (local.set $q1 (i32x4.min_s (i32x4.splat (i32.const 249)) (i32x4.trunc_sat_f32x4_s (f32x4.div
+            (local.set $q1 (f32x4.add (f32x4.splat (f32.const 8388608)) (f32x4.floor (f32x4.div
               (f32x4.mul (f32x4.convert_i32x4_s (i32x4.extend_high_i16x8_u (local.get $nl))) (f32x4.splat (f32.const 250)))
               (f32x4.convert_i32x4_s (i32x4.extend_high_i16x8_u (local.get $dl)))))))
-            (local.set $q2 (i32x4.min_s (i32x4.splat (i32.const 249)) (i32x4.trunc_sat_f32x4_s (f32x4.div
+            (local.set $q2 (f32x4.add (f32x4.splat (f32.const 8388608)) (f32x4.floor (f32x4.div
               (f32x4.mul (f32x4.convert_i32x4_s (i32x4.extend_low_i16x8_u (local.get $nh))) (f32x4.splat (f32.const 250)))
               (f32x4.convert_i32x4_s (i32x4.extend_low_i16x8_u (local.get $dh)))))))
-            (local.set $q3 (i32x4.min_s (i32x4.splat (i32.const 249)) (i32x4.trunc_sat_f32x4_s (f32x4.div
+            (local.set $q3 (f32x4.add (f32x4.splat (f32.const 8388608)) (f32x4.floor (f32x4.div
               (f32x4.mul (f32x4.convert_i32x4_s (i32x4.extend_high_i16x8_u (local.get $nh))) (f32x4.splat (f32.const 250)))
               (f32x4.convert_i32x4_s (i32x4.extend_high_i16x8_u (local.get $dh)))))))
-            (local.set $t (i8x16.narrow_i16x8_u (i16x8.narrow_i32x4_u (local.get $q0) (local.get $q1)) (i16x8.narrow_i32x4_u (local.get $q2) (local.get $q3))))
+            (local.set $t (i8x16.min_u (i8x16.splat (i32.const 249)) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+              (i8x16.shuffle 0 4 8 12 16 20 24 28 0 0 0 0 0 0 0 0 (local.get $q0) (local.get $q1))
+              (i8x16.shuffle 0 4 8 12 16 20 24 28 0 0 0 0 0 0 0 0 (local.get $q2) (local.get $q3)))))
             (local.set $t (v128.bitselect (i8x16.splat (i32.const 125)) (local.get $t) (local.get $zero)))
             (local.set $t (v128.bitselect (i8x16.splat (i32.const 252)) (local.get $t) (local.get $dark)))
             (v128.store (i32.add (local.get $dst) (local.get $k))
