@@ -25,14 +25,27 @@ interface RunsExports {
 /** Huffman code lengths (at most `limit` bits) for the weights, by the classic merge; throws past the limit. */
 function huffmanLengths(weights: number[], limit: number): number[] {
   type Node = { w: number; symbols: number[] };
-  let nodes: Node[] = weights.map((w, s) => ({ w, symbols: [s] })).filter((n) => n.w > 0);
+  // Lightest first; each merged node inserted in its place (no sort per merge).
+  const nodes: Node[] = weights
+    .map((w, s) => ({ w, symbols: [s] }))
+    .filter((n) => n.w > 0)
+    .sort((a, b) => a.w - b.w);
   const lengths = new Array<number>(weights.length).fill(0);
   if (nodes.length === 1) lengths[nodes[0]!.symbols[0]!] = 1;
   while (nodes.length > 1) {
-    nodes.sort((a, b) => a.w - b.w);
-    const [a, b] = nodes as [Node, Node];
-    for (const s of [...a.symbols, ...b.symbols]) lengths[s]!++;
-    nodes = [{ w: a.w + b.w, symbols: [...a.symbols, ...b.symbols] }, ...nodes.slice(2)];
+    const a = nodes.shift()!;
+    const b = nodes.shift()!;
+    for (const s of a.symbols) lengths[s]!++;
+    for (const s of b.symbols) lengths[s]!++;
+    const merged = { w: a.w + b.w, symbols: a.symbols.concat(b.symbols) };
+    let lo = 0;
+    let hi = nodes.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (nodes[mid]!.w <= merged.w) lo = mid + 1;
+      else hi = mid;
+    }
+    nodes.splice(lo, 0, merged);
   }
   if (Math.max(...lengths) > limit) throw new Error(`deflate-runs: a code of ${Math.max(...lengths)} bits (at most ${limit})`);
   return lengths;
