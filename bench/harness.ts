@@ -13,6 +13,12 @@ export function consume(value: number): void {
   sink += Number.isFinite(value) ? value : 1;
 }
 
+/** A Timing from samples already taken (ms). */
+export function timing(name: string, samplesMs: number[]): Timing {
+  const sorted = [...samplesMs].sort((a, b) => a - b);
+  return { name, medianMs: sorted[Math.floor(sorted.length / 2)]!, minMs: sorted[0]!, runs: sorted.length };
+}
+
 /** mulberry32: a seeded generator so every run sees the same data. */
 export function rng(seed: number): () => number {
   let a = seed >>> 0;
