@@ -363,7 +363,7 @@ describe('counting kernels', () => {
 
 describe('whole interleaved blocks through the pool (multispectral imagery)', () => {
   /** A 4-band pixel-interleaved DEFLATE TIFF (tiles of 32², or strips of 5 rows), predictor 1 or horizontal. */
-  function scene(bits: 8 | 16, predictor: 1 | 2, tiled: boolean): string {
+  function scene(bits: 8 | 16, predictor: 1 | 2, tiled: boolean, sparse = false): string {
     const [w, h, bands] = [70, 45, 4];
     const random = rng(bits * 10 + predictor + (tiled ? 100 : 0));
     const max = bits === 8 ? 255 : 4000;
@@ -376,7 +376,8 @@ describe('whole interleaved blocks through the pool (multispectral imagery)', ()
         const samples = new (bits === 8 ? Uint8Array : Uint16Array)(bw * rows * bands);
         for (let r = 0; r < rows; r++) for (let c = 0; c < bw; c++) for (let b = 0; b < bands; b++) samples[(r * bw + c) * bands + b] = y0 + r < h && x0 + c < w ? pixels[((y0 + r) * w + x0 + c) * bands + b]! : 0;
         if (predictor === 2) for (let r = 0; r < rows; r++) for (let i = (r + 1) * bw * bands - 1; i >= r * bw * bands + bands; i--) samples[i] = (samples[i]! - samples[i - bands]!) & (bits === 8 ? 0xff : 0xffff);
-        blocks.push(deflateSync(new Uint8Array(samples.buffer)));
+        // With `sparse`, the second block is never written (no bytes: its samples are the fill, 0).
+        blocks.push(sparse && blocks.length === 1 ? new Uint8Array(0) : deflateSync(new Uint8Array(samples.buffer)));
       }
     }
     const tags = baseTags(w, h, [
@@ -393,7 +394,7 @@ describe('whole interleaved blocks through the pool (multispectral imagery)', ()
           ]
         : [{ tag: 278, type: 4 as const, values: [bh] }]),
     ]).filter((t) => !(tiled && t.tag === 278));
-    const path = join(dir, `ms-${bits}-${predictor}-${tiled ? 'tiles' : 'strips'}.tif`);
+    const path = join(dir, `ms-${bits}-${predictor}-${tiled ? 'tiles' : 'strips'}${sparse ? '-sparse' : ''}.tif`);
     writeFileSync(path, craftTiff([{ tags, blocks }]));
     return path;
   }
@@ -416,14 +417,33 @@ describe('whole interleaved blocks through the pool (multispectral imagery)', ()
     }
   });
 
-  it('classify gives the same classes and areas through the pool as in-thread', async () => {
+  it('classify gives the same classes, histogram and areas through the pool (the workers classify the blocks) as in-thread', async () => {
     const builtImagery = (await import(new URL('../dist/src/imagery/index.js', import.meta.url).href)) as typeof import('../src/imagery/index.js');
-    const path = scene(16, 2, true);
-    const options = { bands: ['B', 'G', 'R', 'NIR'] as Array<'B' | 'G' | 'R' | 'NIR'>, threshold: 0.1 };
-    const a = await builtImagery.classifyImagery(path, join(dir, 'ms-pooled.tif'), options);
-    const b = await classifyImagery(path, join(dir, 'ms-in-thread.tif'), options);
-    expect(readFileSync(a.out).equals(readFileSync(b.out))).toBe(true);
-    expect(a.areasM2).toEqual(b.areasM2);
+    // A license over part of the 70 × 45 scene (origin 494 671, 3 384 582; 1 m pixels), with a buffer: its runs and the buffer's counted apart.
+    const ring = Float64Array.from([494671 + 6.3, 3384582 - 3.1, 494671 + 52.2, 3384582 - 5.2, 494671 + 47.7, 3384582 - 39.1, 494671 + 4.9, 3384582 - 33.3, 494671 + 6.3, 3384582 - 3.1]);
+    const license: License = { id: 'm', name: null, licenseNo: null, holder: null, elevationM: null, statedArea: null, crs: crsFromEpsg(4549), sourceFile: 'test', attributes: {}, findings: [], blocks: [{ name: null, rings: [ring] }] };
+    type Options = NonNullable<Parameters<typeof classifyImagery>[2]>;
+    const nir: Options = { bands: ['B', 'G', 'R', 'NIR'] };
+    let n = 0;
+    for (const bits of [8, 16] as const) {
+      for (const predictor of [1, 2] as const) {
+        for (const tiled of [true, false]) {
+          const path = scene(bits, predictor, tiled, tiled && predictor === 1);
+          const runs: Options[] = [nir, { ...nir, threshold: 0.1 }, { ...nir, licenses: [license], bufferM: 3 }];
+          // 8-bit: ExG on the first three bands (the fourth ignored) too.
+          if (bits === 8) runs.push({ bands: ['R', 'G', 'B', '-'], method: 'exg' }, { bands: ['R', 'G', 'B', '-'], method: 'exg', licenses: [license], bufferM: 2 });
+          for (const options of runs) {
+            const a = await builtImagery.classifyImagery(path, join(dir, `ms-pooled-${n}.tif`), options);
+            const b = await classifyImagery(path, join(dir, `ms-in-thread-${n++}.tif`), options);
+            const what = `${path} ${JSON.stringify({ ...options, licenses: options.licenses?.length })}`;
+            expect(readFileSync(a.out).equals(readFileSync(b.out)), what).toBe(true);
+            expect(a.histogram, what).toEqual(b.histogram);
+            expect(a.areasM2, what).toEqual(b.areasM2);
+            expect(a.threshold, what).toEqual(b.threshold);
+          }
+        }
+      }
+    }
   });
 });
 

@@ -64,6 +64,35 @@ const TYPE_CODES = new Map<unknown, number>([
   [Float64Array, 7],
 ]);
 
+/** Index codes: bins 0 … BINS − 1, then water, shadow and no data. */
+export const BINS = 250;
+export const CODE_WATER = 251;
+export const CODE_SHADOW = 252;
+export const CODE_NODATA = 253;
+
+/**
+ * ExG of 8-bit RGB through a table: with X = R + B and S = G + X (integers), ExG + 1 = 3G ÷ S, so on ExG's
+ * range [−1, 2] in 250 bins the bin is ⌊250·G ÷ S⌋ exactly (at most 249; black, S = 0, is ExG 0: bin 83), and
+ * the shadow rule depends on S alone: one table of 256 × 511 codes indexed by (G, X) — 128 KB, so it stays in
+ * the core's cache — replaces the floating-point work per pixel; water (blue above 1.4 × red and above green,
+ * mean below 0.35) is tested in integers. The same rules as the kernel, decided in exact arithmetic where the
+ * kernel rounds (773 of the table's 130 305 (G, X) pairs lie exactly on a bin's edge, where the kernel's
+ * doubles may fall one bin lower): the tests allow 0.1 % against the reference. classify.wat's SIMD path
+ * computes the same codes sixteen pixels at a time (a float32 quotient of these integers floors exactly).
+ */
+export function exgTable(K: { shadow: number; lo: number; hi: number; binScale: number }): Uint8Array {
+  if (K.lo !== -1 || K.hi !== 2) throw new Error(`exgTable: ExG's range is [-1, 2], not [${K.lo}, ${K.hi}]`);
+  const table = new Uint8Array(256 * 511);
+  const shadowSum = exgShadowSum(K.shadow);
+  for (let g = 0; g < 256; g++) {
+    for (let x = 0; x <= 510; x++) {
+      const sum = g + x;
+      table[g * 511 + x] = sum < shadowSum ? CODE_SHADOW : sum === 0 ? Math.floor(-K.lo * K.binScale) : Math.min(BINS - 1, Math.floor((BINS * g) / sum));
+    }
+  }
+  return table;
+}
+
 /** The shadow rule for 8-bit RGB as an integer: mean < shadow ⟺ R + G + B < ⌈765 · shadow⌉ (at most 766: every sum is below it). */
 export function exgShadowSum(shadow: number): number {
   return Math.max(0, Math.min(766, Math.ceil(shadow * 765)));
@@ -84,6 +113,96 @@ export function nirShadowSum(shadow: number, scale: number, bands: 3 | 4, maxSam
   if (sum >= top) return top;
   while (sum < top && sum / divisor < shadow) sum++;
   return sum;
+}
+
+/**
+ * exg_span's or nir_span's arguments but the pixels': a plain object, so that it can cross to an inflate
+ * worker, which classifies whole blocks as it inflates them (BlockClassifier).
+ */
+export interface BlockRules {
+  kind: 'exg' | 'nir';
+  bands: number;
+  /** 1 for 16-bit samples (nir only), else 0. */
+  wide: number;
+  iR: number;
+  iG: number;
+  iB: number;
+  iN: number;
+  iA: number;
+  /** The no-data sample value, or −1 (none, or none a sample can equal). */
+  nodata: number;
+  shadowSum: number;
+  /** exg: the water ratio (NaN for 1.4, tested in integers), and what its table is made from. */
+  ratio: number;
+  shadow: number;
+  lo: number;
+  hi: number;
+  binScale: number;
+}
+
+/** The rules of classify.ts for exg_span (8-bit RGB, ExG) or nir_span (NDVI of 8- or 16-bit samples). */
+export function blockRules(kind: 'exg' | 'nir', R: SpanRules, bands: number, sampleBytes: number): BlockRules {
+  const maxSample = sampleBytes === 1 ? 255 : 65535;
+  const nodata = R.hasNodata === 1 && Number.isInteger(R.nodata) && R.nodata >= 0 && R.nodata <= maxSample ? R.nodata : -1;
+  return {
+    kind,
+    bands,
+    wide: sampleBytes - 1,
+    iR: R.iR,
+    iG: R.iG,
+    iB: R.iB,
+    iN: R.iN,
+    iA: R.iA,
+    nodata,
+    shadowSum: kind === 'exg' ? exgShadowSum(R.shadow) : nirShadowSum(R.shadow, R.scale, R.iB >= 0 ? 4 : 3, maxSample),
+    ratio: R.blueRatio === 1.4 ? Number.NaN : R.blueRatio,
+    shadow: R.shadow,
+    lo: R.lo,
+    hi: R.hi,
+    binScale: R.binScale,
+  };
+}
+
+function runSpan(k: ClassifyExports, b: BlockRules, src: number, n: number, dst: number, pmask: number): void {
+  if (b.kind === 'exg') k.exg_span(src, b.bands, n, dst, pmask, b.iR, b.iG, b.iB, b.iA, b.nodata, b.ratio, TABLE, b.shadowSum);
+  else k.nir_span(src, b.wide, b.bands, n, dst, pmask, b.iR, b.iG, b.iB, b.iN, b.iA, b.nodata, b.shadowSum);
+}
+
+/**
+ * Whole blocks to index codes where they are inflated (an inflate worker, raster/inflate-worker.ts): the
+ * block is in this core's cache, and the main thread gets a quarter of a 4-band block's bytes back.
+ * Internal masks are not handled here (the caller classifies masked images itself).
+ */
+export class BlockClassifier {
+  private constructor(
+    private readonly k: ClassifyExports,
+    private readonly rules: BlockRules,
+  ) {}
+
+  /** Null where WebAssembly does not run. */
+  static create(rules: BlockRules): BlockClassifier | null {
+    const k = instantiateKernel<ClassifyExports>(CLASSIFY_WASM);
+    if (!k) return null;
+    try {
+      if (rules.kind === 'exg') {
+        const table = exgTable(rules);
+        new Uint8Array(ensureMemory(k.memory, TABLE + table.length), TABLE, table.length).set(table);
+      }
+    } catch {
+      return null;
+    }
+    return new BlockClassifier(k, rules);
+  }
+
+  /** The codes of a block's first `pixels` pixels (`bytes`: their samples as decoded), row-major, in a buffer of their own. */
+  classify(bytes: Uint8Array, pixels: number): Uint8Array {
+    const src = align(NORM);
+    const dst = align(src + bytes.length);
+    const memory = ensureMemory(this.k.memory, dst + pixels);
+    new Uint8Array(memory, src, bytes.length).set(bytes);
+    runSpan(this.k, this.rules, src, pixels, dst, 0);
+    return new Uint8Array(memory, dst, pixels).slice();
+  }
 }
 
 export interface ClassifyLayout {
@@ -127,6 +246,7 @@ export class ClassifyKernel {
   private readonly scratch: number;
   private readonly regionB: number;
   private readonly memory: ArrayBuffer;
+  private readonly bytes: Uint8Array;
 
   private constructor(
     private readonly k: ClassifyExports,
@@ -141,6 +261,7 @@ export class ClassifyKernel {
     this.scratch = align(this.pmask + blockPixels);
     this.regionB = align(this.scratch + SCRATCH_BYTES);
     this.memory = ensureMemory(k.memory, this.regionB + 2 * rowBytes);
+    this.bytes = new Uint8Array(this.memory);
     if (table) new Uint8Array(this.memory, TABLE, table.length).set(table);
     if (norm) new Float64Array(this.memory, NORM, norm.length).set(norm);
   }
@@ -199,6 +320,9 @@ export class ClassifyKernel {
     if (mask) new Uint8Array(this.memory, this.pmask, mask.length).set(mask);
   }
 
+  /** The rules as exg_span's or nir_span's arguments, for the loaded block's sample size (made once). */
+  private spanRules: BlockRules | null = null;
+
   /**
    * `n` pixels of the loaded block from pixel `p` (its row-major index; the mask's too) to band row `r`,
    * columns c … c + n − 1 (one tile), into slot `slot`: classify.ts's rules (see classify.wat).
@@ -207,16 +331,9 @@ export class ClassifyKernel {
     const { table } = this.layout;
     const dst = this.at(slot, r, c);
     const pmask = masked ? this.pmask + p : 0;
-    const nodata = R.hasNodata === 1 ? R.nodata : Number.NaN;
-    if (table) {
-      // The image's no-data value as an 8-bit sample (−1: none, or none a sample can equal); the water ratio NaN for 1.4 (tested in integers).
-      const nd = Number.isInteger(nodata) && nodata >= 0 && nodata <= 255 ? nodata : -1;
-      this.k.exg_span(this.block + p * bands, bands, n, dst, pmask, R.iR, R.iG, R.iB, R.iA, nd, R.blueRatio === 1.4 ? Number.NaN : R.blueRatio, TABLE, exgShadowSum(R.shadow));
-    } else if (this.layout.nir) {
-      const maxSample = this.sampleBytes === 1 ? 255 : 65535;
-      const nd = Number.isInteger(nodata) && nodata >= 0 && nodata <= maxSample ? nodata : -1;
-      const shadowSum = nirShadowSum(R.shadow, R.scale, R.iB >= 0 ? 4 : 3, maxSample);
-      this.k.nir_span(this.block + p * bands * this.sampleBytes, this.sampleBytes - 1, bands, n, dst, pmask, R.iR, R.iG, R.iB, R.iN, R.iA, nd, shadowSum);
+    if (table || this.layout.nir) {
+      if (this.spanRules?.wide !== this.sampleBytes - 1) this.spanRules = blockRules(table ? 'exg' : 'nir', R, bands, this.sampleBytes);
+      runSpan(this.k, this.spanRules, this.block + p * bands * this.sampleBytes, n, dst, pmask);
     } else {
       if (n > MAX_SPAN) throw new Error(`ClassifyKernel: a run of ${n} pixels (at most ${MAX_SPAN})`);
       this.k.index_span(
@@ -232,7 +349,7 @@ export class ClassifyKernel {
         R.iN,
         R.iS,
         R.iA,
-        nodata,
+        R.hasNodata === 1 ? R.nodata : Number.NaN,
         R.scale,
         this.layout.norm ? NORM : 0,
         R.shadow,
@@ -244,6 +361,26 @@ export class ClassifyKernel {
         this.scratch,
       );
     }
+  }
+
+  /** Codes of a block classified elsewhere (BlockClassifier, row-major like the block), for placeCodes. */
+  loadCodes(codes: Uint8Array): void {
+    this.bytes.set(codes, this.block);
+  }
+
+  /** `n` codes of the loaded codes from pixel `p` to band row `r`, columns c … c + n − 1 (one tile), of slot `slot`. */
+  placeCodes(p: number, n: number, r: number, c: number, slot: 0 | 1): void {
+    this.bytes.copyWithin(this.at(slot, r, c), this.block + p, this.block + p + n);
+  }
+
+  /** A block's codes that are a whole tile's first `rows` rows (the block one tile wide, its rows the band's first), straight into tile `tx` of slot `slot`. */
+  placeTile(codes: Uint8Array, rows: number, tx: number, slot: 0 | 1): void {
+    this.bytes.set(codes.subarray(0, rows * this.layout.tile), this.slotAt(slot) + tx * this.tileBytes);
+  }
+
+  /** Count the first `rows` rows of tile `tx` of slot `slot` (all in the tile's columns: see count) into A or B. */
+  countTile(slot: 0 | 1, tx: number, rows: number, which: 0 | 1): void {
+    this.k.count(this.slotAt(slot) + tx * this.tileBytes, rows * this.layout.tile, which, COUNTS);
   }
 
   /** Where band row r, column c of slot `slot` is (tile-major). */

@@ -30,7 +30,7 @@ import type { License } from '../license/index.js';
 import { BYTES_PER_SAMPLE, type RasterBlock, RasterReader } from '../raster/reader.js';
 import { schemeSidecar } from '../raster/scheme.js';
 import { writeTiledTiff } from '../raster/writer.js';
-import { ClassifyKernel, exgShadowSum, MAX_SPAN, nirShadowSum, type SpanRules } from './classify-kernel.js';
+import { BINS, blockRules, ClassifyKernel, CODE_NODATA, CODE_SHADOW, CODE_WATER, exgTable, MAX_SPAN, nirShadowSum, type SpanRules } from './classify-kernel.js';
 import { otsu } from './otsu.js';
 
 export type IndexMethod = 'exg' | 'vari' | 'gli' | 'ndvi' | 'savi' | 'bsi';
@@ -91,10 +91,6 @@ export interface ClassifyReport {
   findings: Finding[];
 }
 
-const BINS = 250;
-const CODE_WATER = 251;
-const CODE_SHADOW = 252;
-const CODE_NODATA = 253;
 const RANGE: Record<IndexMethod, [number, number]> = { exg: [-1, 2], vari: [-1, 1], gli: [-1, 1], ndvi: [-1, 1], savi: [-1.5, 1.5], bsi: [-1, 1] };
 
 const METHOD_CODE: Record<IndexMethod, number> = { exg: 0, ndvi: 1, savi: 2, gli: 3, vari: 4, bsi: 5 };
@@ -177,29 +173,6 @@ function kernel(block: RasterBlock, s: number, k: number, count: number, P: Kern
     band[k] = code;
     if (everywhere === 1 || insideMask[k] === 1) codeCounts[code]!++;
   }
-}
-
-/**
- * ExG of 8-bit RGB through a table: with X = R + B and S = G + X (integers), ExG + 1 = 3G ÷ S, so on ExG's
- * range [−1, 2] in 250 bins the bin is ⌊250·G ÷ S⌋ exactly (at most 249; black, S = 0, is ExG 0: bin 83), and
- * the shadow rule depends on S alone: one table of 256 × 511 codes indexed by (G, X) — 128 KB, so it stays in
- * the core's cache — replaces the floating-point work per pixel; water (blue above 1.4 × red and above green,
- * mean below 0.35) is tested in integers. The same rules as the kernel, decided in exact arithmetic where the
- * kernel rounds (773 of the table's 130 305 (G, X) pairs lie exactly on a bin's edge, where the kernel's
- * doubles may fall one bin lower): the tests allow 0.1 % against the reference. classify.wat's SIMD path
- * computes the same codes sixteen pixels at a time (a float32 quotient of these integers floors exactly).
- */
-function exgTable(K: Pick<Kernel, 'shadow' | 'lo' | 'hi' | 'binScale'>): Uint8Array {
-  if (K.lo !== -1 || K.hi !== 2) throw new Error(`exgTable: ExG's range is [-1, 2], not [${K.lo}, ${K.hi}]`);
-  const table = new Uint8Array(256 * 511);
-  const shadowSum = exgShadowSum(K.shadow);
-  for (let g = 0; g < 256; g++) {
-    for (let x = 0; x <= 510; x++) {
-      const sum = g + x;
-      table[g * 511 + x] = sum < shadowSum ? CODE_SHADOW : sum === 0 ? Math.floor(-K.lo * K.binScale) : Math.min(BINS - 1, Math.floor((BINS * g) / sum));
-    }
-  }
-  return table;
 }
 
 /** The kernel for 8-bit RGB with ExG, through `exgTable` (about 2.5 times faster). */
@@ -544,7 +517,9 @@ export async function classifyImagery(image: string | string[], outPath: string,
     let nextRun = 0;
     const readRun = (id: number): Promise<RasterBlock[]> => {
       const first = (id % runsPerRow) * runBlocks;
-      const p = reader.readBlocksAllPooled(Math.floor(id / runsPerRow), first, Math.min(across, first + runBlocks) - 1);
+      const by = Math.floor(id / runsPerRow);
+      const last = Math.min(across, first + runBlocks) - 1;
+      const p = workerRules ? reader.readBlocksClassifiedPooled(by, first, last, workerRules) : reader.readBlocksAllPooled(by, first, last);
       p.catch(() => undefined);
       return p;
     };
@@ -587,6 +562,10 @@ export async function classifyImagery(image: string | string[], outPath: string,
       pixelMask: null,
       norm,
     };
+    // A fast kernel's rules for whole blocks: with them (no internal mask), the pool's workers classify each
+    // block as they inflate it and the blocks come back as codes, a quarter of a 4-band block's bytes (the
+    // samples are in the worker's cache then; here they were copied in from memory).
+    const workerRules = fast && (rgbLut || nirInt) && !reader.mask && reader.poolAll ? blockRules(rgbLut ? 'exg' : 'nir', K, bands, BYTES_PER_SAMPLE[info.dataType]) : null;
     const temp = tempPathFor(join(dirname(outPath), 'classify-index.tif'));
     const spec = {
       width,
@@ -644,6 +623,29 @@ export async function classifyImagery(image: string | string[], outPath: string,
               const mask = reader.mask ? await reader.readMaskBlock(bx, by) : null;
               const cFrom = bx * blockWidth;
               const cTo = Math.min(width, cFrom + blockWidth);
+              if (fast && workerRules) {
+                // Codes (see workerRules): a block that is a whole tile of this band goes in as it is; else row by row.
+                const codes = block as Uint8Array;
+                const rows = rTo - rFrom;
+                if (blockWidth === tile && cTo - cFrom === tile && rFrom === y0 && rFrom === by * blockHeight) {
+                  fast.placeTile(codes, rows, bx, slot);
+                  if (!histRows || !insideRows) fast.countTile(slot, bx, rows, 0);
+                  else for (let y = rFrom; y < rTo; y++) licenseRuns(cFrom, cTo, insideRows, histRows, y, (a, b, which) => fast.count(slot, y - y0, a, b, which));
+                  continue;
+                }
+                fast.loadCodes(codes);
+                for (let y = rFrom; y < rTo; y++) {
+                  const p = (y - by * blockHeight) * blockWidth - cFrom;
+                  for (let c = cFrom; c < cTo; ) {
+                    const end = Math.min(cTo, (Math.floor(c / tile) + 1) * tile);
+                    fast.placeCodes(p + c, end - c, y - y0, c, slot);
+                    if (!histRows || !insideRows) fast.count(slot, y - y0, c, end, 0);
+                    else licenseRuns(c, end, insideRows, histRows, y, (a, b, which) => fast.count(slot, y - y0, a, b, which));
+                    c = end;
+                  }
+                }
+                continue;
+              }
               if (fast) {
                 // Each row of the block, cut at the tiles' edges (and in runs of at most 512), into the slot's tiles.
                 fast.loadBlock(block, mask);

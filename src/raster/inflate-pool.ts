@@ -15,6 +15,7 @@
 import { availableParallelism } from 'node:os';
 import { isMainThread, type Worker } from 'node:worker_threads';
 import { GreenmineError } from '../errors.js';
+import type { BlockRules } from '../imagery/classify-kernel.js';
 import { startWorker } from '../io/worker-argv.js';
 
 export interface InflateJob {
@@ -37,6 +38,13 @@ export interface InflateJob {
   u8: boolean;
   /** Class codes (a lookup table: 1 = listed) whose pixels in a counted block come back as bits (`bits`): the caller labels their patches. */
   keep: Uint8Array | null;
+  /**
+   * Classify each block as it is inflated (imagery/classify-kernel.ts's BlockClassifier) and return its
+   * index codes, a byte per pixel, instead of its samples; a block of no bytes (never written) is a block
+   * of samples `fill`.
+   */
+  classify?: BlockRules;
+  fill?: number;
 }
 
 export interface InflateResult {

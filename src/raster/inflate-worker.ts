@@ -8,6 +8,7 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import { inflateSync } from 'node:zlib';
+import { BlockClassifier } from '../imagery/classify-kernel.js';
 import { BlockCounts } from './counts.js';
 import type { InflateJob, InflateResult, PoolMessage } from './inflate-pool.js';
 import { unpredict } from './predictor.js';
@@ -15,6 +16,18 @@ import { unpredict } from './predictor.js';
 const files = new Map<string, number>();
 const sessions = new Map<number, BlockCounts>();
 let scratch = Buffer.alloc(1 << 20);
+/** The classifier of the last job that classified, by its rules. */
+let classifier: { key: string; c: BlockClassifier } | null = null;
+
+function classifierFor(job: InflateJob): BlockClassifier {
+  const key = JSON.stringify(job.classify);
+  if (classifier?.key !== key) {
+    const c = BlockClassifier.create(job.classify!);
+    if (!c) throw new Error('no WebAssembly memory for the classifier in an inflate worker');
+    classifier = { key, c };
+  }
+  return classifier.c;
+}
 
 function fd(file: string): number {
   let d = files.get(file);
@@ -66,20 +79,32 @@ function run(job: InflateJob): InflateResult {
     hi = 0,
     sum = 0;
   for (let i = 0; i < n; i++) {
+    if (job.counts[i] === 0) continue;
     lo = Math.min(lo, job.offsets[i]!);
     hi = Math.max(hi, job.offsets[i]! + job.counts[i]!);
     sum += job.counts[i]!;
   }
   let i = 0;
   try {
-    const span = hi - lo <= 2 * sum + (1 << 16) ? read(job.file, lo, hi - lo) : null;
+    const span = sum > 0 && hi - lo <= 2 * sum + (1 << 16) ? read(job.file, lo, hi - lo) : null;
+    const expected = job.width * job.rows * (job.samples ?? 1) * (job.bits / 8);
     for (; i < n; i++) {
-      const bytes = span ? span.subarray(job.offsets[i]! - lo, job.offsets[i]! - lo + job.counts[i]!) : read(job.file, job.offsets[i]!, job.counts[i]!);
-      const expected = job.width * job.rows * (job.samples ?? 1) * (job.bits / 8);
-      const out = inflateSync(bytes, { chunkSize: Math.max(64, expected) });
-      let data: ArrayBufferLike = out.byteOffset === 0 && out.buffer.byteLength === out.byteLength ? out.buffer : out.buffer.slice(out.byteOffset, out.byteOffset + out.byteLength);
-      if (data.byteLength < expected) throw new Error(`decodes to ${data.byteLength} bytes, ${expected} expected`);
-      if (job.predictor !== 1) data = unpredict(data, job.predictor, job.width, job.rows, job.bits, job.samples ?? 1);
+      let data: ArrayBufferLike;
+      if (job.classify && job.counts[i] === 0) {
+        // A block never written (only asked for when classifying): its samples are `fill`.
+        data = (job.bits === 8 ? new Uint8Array(expected) : new Uint16Array(expected / 2)).fill(job.fill ?? 0).buffer;
+      } else {
+        const bytes = span ? span.subarray(job.offsets[i]! - lo, job.offsets[i]! - lo + job.counts[i]!) : read(job.file, job.offsets[i]!, job.counts[i]!);
+        const out = inflateSync(bytes, { chunkSize: Math.max(64, expected) });
+        data = out.byteOffset === 0 && out.buffer.byteLength === out.byteLength ? out.buffer : out.buffer.slice(out.byteOffset, out.byteOffset + out.byteLength);
+        if (data.byteLength < expected) throw new Error(`decodes to ${data.byteLength} bytes, ${expected} expected`);
+        if (job.predictor !== 1) data = unpredict(data, job.predictor, job.width, job.rows, job.bits, job.samples ?? 1);
+      }
+      if (job.classify) {
+        // Its index codes in place of its samples.
+        blocks[i] = classifierFor(job).classify(new Uint8Array(data, 0, expected), job.width * job.rows).buffer as ArrayBuffer;
+        continue;
+      }
       const values = job.u8 ? new Uint8Array(data, 0, expected) : new Uint16Array(data, 0, expected / 2);
       if (counts && job.count![i]) {
         counts.count(values);

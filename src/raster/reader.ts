@@ -13,6 +13,7 @@ import { inflate } from 'node:zlib';
 import { addDecoder, BaseDecoder, fromFile, type GeoTIFF, type GeoTIFFImage, getDecoder } from 'geotiff';
 import { type Crs, crsFromGeoKeys, crsLabel, crsProjection, parseCrs } from '../crs/index.js';
 import { type Finding, GreenmineError } from '../errors.js';
+import type { BlockRules } from '../imagery/classify-kernel.js';
 import { checkInputFile } from '../io/files.js';
 import type { BlockCache } from './block-cache.js';
 import { InflatePool } from './inflate-pool.js';
@@ -689,6 +690,16 @@ export class RasterReader {
     return (await this.pooledRow(by, bxFirst, bxLast, this.deflateAll, null, 0, null, null)) as RasterBlock[];
   }
 
+  /**
+   * Blocks bxFirst…bxLast of block row `by` as readBlocksAllPooled reads them, each classified by the
+   * worker that inflated it (`rules`: imagery/classify-kernel.ts's BlockRules): its index codes, a byte
+   * per pixel, row-major like the block. For images without an internal mask (the caller checks).
+   */
+  async readBlocksClassifiedPooled(by: number, bxFirst: number, bxLast: number, rules: BlockRules): Promise<Uint8Array[]> {
+    if (!this.poolAll || !this.deflateAll) throw new GreenmineError('RASTER_NO_POOL', `${this.info.file}: no inflate pool for this raster's blocks (check reader.poolAll first)`, { file: this.info.file });
+    return (await this.pooledRow(by, bxFirst, bxLast, this.deflateAll, null, 0, null, null, rules)) as Uint8Array[];
+  }
+
   private async pooledRow(
     by: number,
     bxFirst: number,
@@ -698,6 +709,7 @@ export class RasterReader {
     session: number,
     keepClasses: Uint8Array | null,
     bitsOut: Array<Uint32Array | null> | null,
+    classify: BlockRules | null = null,
   ): Promise<Array<RasterBlock | null>> {
     const pool = InflatePool.shared();
     if (!pool) throw new GreenmineError('RASTER_NO_POOL', `${this.info.file}: no inflate pool in this thread`, { file: this.info.file });
@@ -713,7 +725,7 @@ export class RasterReader {
     const wanted: number[] = [];
     for (let i = 0; i < n; i++) {
       if (plan?.[i] === 2) continue;
-      if (counts[by * this.blocksAcross + bxFirst + i] === 0) {
+      if (counts[by * this.blocksAcross + bxFirst + i] === 0 && !classify) {
         // Made here (and never counted by a worker).
         blocks[i] = deflate.samples === 1 ? this.sparseBlock() : (this.image.getArrayForSample(0, info.blockWidth * info.blockHeight * deflate.samples) as RasterBlock).fill(info.nodata ?? 0);
       } else wanted.push(i);
@@ -736,6 +748,7 @@ export class RasterReader {
         count: plan ? Uint8Array.from(part, (i) => (plan[i] === 1 ? 1 : 0)) : null,
         u8: info.dataType === 'uint8',
         keep: keepClasses,
+        ...(classify ? { classify, fill: info.nodata ?? 0 } : {}),
       });
       jobs.push(
         job.then(
@@ -746,7 +759,7 @@ export class RasterReader {
             }
             part.forEach((i, k) => {
               const data = r.blocks[k];
-              if (data) blocks[i] = this.image.getArrayForSample(deflate.samples === 1 ? this.band - 1 : 0, data) as RasterBlock;
+              if (data) blocks[i] = classify ? new Uint8Array(data) : (this.image.getArrayForSample(deflate.samples === 1 ? this.band - 1 : 0, data) as RasterBlock);
               const bits = r.bits?.[k];
               if (bits && bitsOut) bitsOut[i] = new Uint32Array(bits);
             });
