@@ -10,7 +10,7 @@ import { copyFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } fr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { deflateSync } from 'node:zlib';
+import { deflateSync, inflateSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { crsFromEpsg } from '../src/crs/index.js';
 import { classifyImagery } from '../src/imagery/index.js';
@@ -444,6 +444,38 @@ describe('whole interleaved blocks through the pool (multispectral imagery)', ()
         }
       }
     }
+  });
+});
+
+describe("classify's second pass on the pool (index codes to class tiles coded as runs)", () => {
+  it("gives each tile as classLut maps it, coded so that zlib inflates it; a file too short is refused with the worker's reason", async () => {
+    const { InflatePool } = (await import(new URL('../dist/src/raster/inflate-pool.js', import.meta.url).href)) as typeof import('../src/raster/inflate-pool.js');
+    const { classLut } = await import('../src/imagery/classify-kernel.js');
+    const pool = InflatePool.shared()!;
+    expect(pool, 'the built module has a pool').not.toBeNull();
+    // Three 16 × 16 tiles of codes after 100 bytes of something else: every bin, water, shadow, no data, runs and noise.
+    const random = rng(99);
+    const tileBytes = 256;
+    const codes = new Uint8Array(100 + 3 * tileBytes);
+    const pick = [...Array.from({ length: 250 }, (_, c) => c), 251, 252, 253];
+    for (let i = 100; i < codes.length; i++) codes[i] = i < 100 + tileBytes ? pick[(i - 100) % pick.length]! : i < 100 + 2 * tileBytes ? 251 + ((i >> 5) % 3) : pick[Math.floor(random() * pick.length)]!;
+    const file = join(dir, 'pass2-codes.bin');
+    writeFileSync(file, codes);
+    for (const firstGreen of [0, 1, 137, 250]) {
+      const tiles = await pool.classTiles({ file, offset: 100, tiles: 3, tileBytes, firstGreen });
+      expect(tiles).toHaveLength(3);
+      const lut = classLut(firstGreen);
+      tiles.forEach((coded, t) => {
+        const want = Array.from(codes.subarray(100 + t * tileBytes, 100 + (t + 1) * tileBytes), (c) => lut[c]!);
+        expect(Array.from(inflateSync(coded)), `tile ${t}, first green bin ${firstGreen}`).toEqual(want);
+      });
+    }
+    const cut = await pool.classTiles({ file, offset: 100, tiles: 4, tileBytes, firstGreen: 100 }).then(
+      () => null,
+      (e: Error) => e,
+    );
+    expect(cut?.message).toMatch(/the file ends at byte 868/);
+    pool.release(file);
   });
 });
 

@@ -537,6 +537,19 @@ describe('DEFLATE of class tiles (deflateRuns)', () => {
     }
     await reader.close();
     await expect(writeTiledTiff(join(dir, 'float.tif'), { ...spec, type: 'float32' as never }, () => undefined)).rejects.toThrow(/'runs' strategy is for uint8/);
+    // A producer that codes a row's tiles itself (classify's second pass on the pool): written as given.
+    const tile = (tx: number, ty: number): Uint8Array => {
+      const t = new Uint8Array(64 * 64);
+      for (let r = 0; r < 64; r++) for (let c = 0; c < 64; c++) t[r * 64 + c] = value(tx * 64 + c, ty * 64 + r);
+      return t;
+    };
+    const fill = (): void => {
+      throw new Error('no tile is filled when the row comes coded');
+    };
+    await writeTiledTiff(join(dir, 'coded.tif'), spec, fill, async (ty) => Array.from({ length: 5 }, (_, tx) => deflateRuns(tile(tx, ty))));
+    expect(readFileSync(join(dir, 'coded.tif')).equals(readFileSync(join(dir, 'classes.tif'))), 'the same file as the writer codes').toBe(true);
+    await expect(writeTiledTiff(join(dir, 'short-row.tif'), spec, fill, async (ty) => Array.from({ length: 4 }, (_, tx) => deflateRuns(tile(tx, ty))))).rejects.toThrow(/tile row 0 handed back coded as 4 tiles \(5 DEFLATE tiles expected\)/);
+    await expect(writeTiledTiff(join(dir, 'plain.tif'), { ...spec, deflate: false }, fill, async () => [])).rejects.toThrow(/DEFLATE tiles expected/);
   });
 });
 

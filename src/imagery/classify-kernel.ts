@@ -70,6 +70,47 @@ export const CODE_WATER = 251;
 export const CODE_SHADOW = 252;
 export const CODE_NODATA = 253;
 
+/** The classes raster's codes (classify.wat's `classes` writes the same). */
+export const CLASS_CODES = { nodata: 0, green: 1, bare: 2, water: 3, shadow: 4 } as const;
+
+/** Index code → class: bins from `firstGreen` on green, below it bare; water, shadow, no data (classify.wat's `classes` as a table). */
+export function classLut(firstGreen: number): Uint8Array {
+  const lut = new Uint8Array(256);
+  for (let c = 0; c < BINS; c++) lut[c] = c >= firstGreen ? CLASS_CODES.green : CLASS_CODES.bare;
+  lut[CODE_WATER] = CLASS_CODES.water;
+  lut[CODE_SHADOW] = CLASS_CODES.shadow;
+  lut[CODE_NODATA] = CLASS_CODES.nodata;
+  return lut;
+}
+
+/**
+ * Index codes to classes off the main thread (an inflate worker's, classify's second pass): `classes` in
+ * WebAssembly, in place in its memory, else through classLut.
+ */
+export class ClassMapper {
+  private k: ClassifyExports | null = instantiateKernel<ClassifyExports>(CLASSIFY_WASM);
+  private out = new Uint8Array(0);
+
+  /** The classes of `codes` (a view valid until the next call). */
+  map(codes: Uint8Array, firstGreen: number): Uint8Array {
+    if (this.k) {
+      try {
+        const view = new Uint8Array(ensureMemory(this.k.memory, codes.length), 0, codes.length);
+        view.set(codes);
+        this.k.classes(0, codes.length, 0, firstGreen);
+        return view;
+      } catch {
+        // No room to grow its memory: the table from now on.
+        this.k = null;
+      }
+    }
+    const lut = classLut(firstGreen);
+    if (this.out.length < codes.length) this.out = new Uint8Array(codes.length);
+    for (let i = 0; i < codes.length; i++) this.out[i] = lut[codes[i]!]!;
+    return this.out.subarray(0, codes.length);
+  }
+}
+
 /**
  * ExG of 8-bit RGB through a table: with X = R + B and S = G + X (integers), ExG + 1 = 3G ÷ S, so on ExG's
  * range [−1, 2] in 250 bins the bin is ⌊250·G ÷ S⌋ exactly (at most 249; black, S = 0, is ExG 0: bin 83), and

@@ -27,10 +27,11 @@ import { createTransform, crsLabel } from '../crs/index.js';
 import { type Finding, GreenmineError } from '../errors.js';
 import { tempPathFor, writeOutput } from '../io/files.js';
 import type { License } from '../license/index.js';
+import { InflatePool } from '../raster/inflate-pool.js';
 import { BYTES_PER_SAMPLE, type RasterBlock, RasterReader } from '../raster/reader.js';
 import { schemeSidecar } from '../raster/scheme.js';
 import { writeTiledTiff } from '../raster/writer.js';
-import { BINS, blockRules, ClassifyKernel, CODE_NODATA, CODE_SHADOW, CODE_WATER, exgTable, MAX_SPAN, nirShadowSum, type SpanRules } from './classify-kernel.js';
+import { BINS, blockRules, ClassifyKernel, CODE_NODATA, CODE_SHADOW, CODE_WATER, classLut, exgTable, MAX_SPAN, nirShadowSum, type SpanRules } from './classify-kernel.js';
 import { otsu } from './otsu.js';
 
 export type IndexMethod = 'exg' | 'vari' | 'gli' | 'ndvi' | 'savi' | 'bsi';
@@ -57,7 +58,7 @@ export interface ClassifyOptions {
   minSeparability?: number;
 }
 
-export const CLASS_CODES = { nodata: 0, green: 1, bare: 2, water: 3, shadow: 4 } as const;
+export { CLASS_CODES } from './classify-kernel.js';
 
 /** The class scheme written beside the output (`<out>.scheme.json`), which coverage, slopes and the audit read. */
 export const CLASSIFY_SCHEME = {
@@ -512,7 +513,11 @@ export async function classifyImagery(image: string | string[], outPath: string,
     const runBlocks = Math.max(1, Math.min(across, Math.floor((4 << 20) / blockBytes)));
     const runsPerRow = Math.ceil(across / runBlocks);
     const totalRuns = runsPerRow * reader.blocksDown;
-    const runsAhead = Math.max(1, Math.ceil(Math.max(4, Math.floor((12 << 20) / blockBytes)) / runBlocks));
+    // A fast kernel's blocks are classified by the workers that inflate them (see workerRules below) and come back
+    // as codes, a byte a pixel: 12 MiB of them ahead (a write of the temporary raster's band here then no longer
+    // leaves the workers idle).
+    const inWorkers = fast !== null && (rgbLut !== null || nirInt) && !reader.mask && reader.poolAll !== null;
+    const runsAhead = Math.max(1, Math.ceil(Math.max(4, Math.floor((12 << 20) / (inWorkers ? blockWidth * blockHeight : blockBytes))) / runBlocks));
     const runs = new Map<number, Promise<RasterBlock[]>>();
     let nextRun = 0;
     const readRun = (id: number): Promise<RasterBlock[]> => {
@@ -565,7 +570,7 @@ export async function classifyImagery(image: string | string[], outPath: string,
     // A fast kernel's rules for whole blocks: with them (no internal mask), the pool's workers classify each
     // block as they inflate it and the blocks come back as codes, a quarter of a 4-band block's bytes (the
     // samples are in the worker's cache then; here they were copied in from memory).
-    const workerRules = fast && (rgbLut || nirInt) && !reader.mask && reader.poolAll ? blockRules(rgbLut ? 'exg' : 'nir', K, bands, BYTES_PER_SAMPLE[info.dataType]) : null;
+    const workerRules = fast && inWorkers ? blockRules(rgbLut ? 'exg' : 'nir', K, bands, BYTES_PER_SAMPLE[info.dataType]) : null;
     const temp = tempPathFor(join(dirname(outPath), 'classify-index.tif'));
     const spec = {
       width,
@@ -709,11 +714,7 @@ export async function classifyImagery(image: string | string[], outPath: string,
         // A bin is vegetation when its lower edge is at or above the value (bins above the threshold's bin).
         thresholdBin = Math.min(BINS - 1, Math.max(-1, Math.floor((options.threshold - lo) * binScale)));
       }
-      const lut = new Uint8Array(256);
-      for (let c = 0; c < BINS; c++) lut[c] = c > thresholdBin ? CLASS_CODES.green : CLASS_CODES.bare;
-      lut[CODE_WATER] = CLASS_CODES.water;
-      lut[CODE_SHADOW] = CLASS_CODES.shadow;
-      lut[CODE_NODATA] = CLASS_CODES.nodata;
+      const lut = classLut(thresholdBin + 1);
 
       // Pass 2: the index raster through the threshold. It is ours, uncompressed, at the offsets the writer
       // returned, a tile row's tiles one after another: a row is one read into a buffer reused (no reader,
@@ -733,12 +734,13 @@ export async function classifyImagery(image: string | string[], outPath: string,
       };
       // With WebAssembly, the next row is read into the kernel's other slot on libuv's threads while this
       // one is mapped in place (sixteen codes at a time) and its class tiles are coded for the writer.
-      let nextRow: Promise<void> | null = null;
+      let nextRow = null as Promise<void> | null;
       const readRow = (ty: number, into: Uint8Array): Promise<void> =>
         new Promise((resolve, reject) => {
           read(fd, into, 0, rowBytes, rowAt(ty), (err, bytes) => (err || bytes !== rowBytes ? reject(short(ty)) : resolve()));
         });
-      try {
+      /** The tiles mapped and coded on this thread. */
+      const codeHere = async (): Promise<void> => {
         // Without it, a buffer of ours mapped two bytes at a time (a 128 KB table, in the core's cache: half the lookups).
         const rowBuffer = fast ? new Uint8Array(0) : new Uint8Array(rowBytes);
         const lut2 = fast ? null : new Uint16Array(65536);
@@ -770,12 +772,49 @@ export async function classifyImagery(image: string | string[], outPath: string,
           },
           fast ? (tx, ty) => fast.tileOf((ty % 2) as 0 | 1, tx) : undefined,
         );
+      };
+      // Where the inflate pool runs, its workers map the tiles and code them (a job about 2 MiB of the file,
+      // two bands ahead); this thread only writes them. Else here, as follows.
+      const pool = InflatePool.shared();
+      const coded = new Map<number, Promise<Uint8Array[]>>();
+      try {
+        if (pool) {
+          const perJob = Math.max(1, Math.floor((2 << 20) / tileBytes));
+          const codeRow = (ty: number): Promise<Uint8Array[]> => {
+            const at = rowAt(ty);
+            const parts: Array<Promise<Uint8Array[]>> = [];
+            for (let t = 0; t < tilesAcross; t += perJob) {
+              parts.push(pool.classTiles({ file: temp, offset: at + t * tileBytes, tiles: Math.min(perJob, tilesAcross - t), tileBytes, firstGreen: thresholdBin + 1 }));
+            }
+            const row = Promise.all(parts).then(
+              (p) => p.flat(),
+              (err: unknown) => {
+                if (err instanceof GreenmineError) throw err;
+                throw short(ty);
+              },
+            );
+            row.catch(() => undefined);
+            return row;
+          };
+          await writeTiledTiff(
+            outPath,
+            { ...spec, strategy: 'runs' as const, nodata: '0' },
+            () => undefined,
+            (ty) => {
+              for (let k = ty; k < Math.min(tilesDown, ty + 3); k++) if (!coded.has(k)) coded.set(k, codeRow(k));
+              const row = coded.get(ty)!;
+              coded.delete(ty);
+              return row;
+            },
+          );
+        } else await codeHere();
       } finally {
-        // No read may be left writing into the kernel's memory, or on a closed descriptor.
+        // No read may be left writing into the kernel's memory, or on a closed descriptor; no job running on the file.
         await nextRow?.catch(() => undefined);
+        await Promise.allSettled(coded.values());
         closeSync(fd);
+        pool?.release(temp);
       }
-
       // Areas inside the license, cover, scheme beside the output.
       let green = 0;
       let bare = 0;

@@ -57,7 +57,20 @@ export interface InflateResult {
   error?: { block: number; message: string };
 }
 
-export type PoolMessage = { type: 'job'; job: InflateJob } | { type: 'collect'; id: number; session: number } | { type: 'close'; file: string };
+/**
+ * Classify's second pass: whole tiles of its temporary index raster (their bytes one after another from
+ * `offset`) to classes through the threshold (bins from `firstGreen` on green), each coded as runs
+ * (raster/deflate-runs.ts): the tiles' DEFLATE streams come back.
+ */
+export interface ClassTilesJob {
+  file: string;
+  offset: number;
+  tiles: number;
+  tileBytes: number;
+  firstGreen: number;
+}
+
+export type PoolMessage = { type: 'job'; job: InflateJob } | { type: 'classes'; id: number; job: ClassTilesJob } | { type: 'collect'; id: number; session: number } | { type: 'close'; file: string };
 
 interface Slot {
   worker: Worker;
@@ -111,6 +124,14 @@ export class InflatePool {
   run(job: Omit<InflateJob, 'id'>): Promise<InflateResult> {
     const slot = this.slots.reduce((a, b) => (b.busy < a.busy ? b : a));
     return this.send(slot, (id) => ({ type: 'job', job: { ...job, id } }));
+  }
+
+  /** A ClassTilesJob on the least busy worker: the tiles' DEFLATE streams, or an Error with the worker's message. */
+  async classTiles(job: ClassTilesJob): Promise<Uint8Array[]> {
+    const slot = this.slots.reduce((a, b) => (b.busy < a.busy ? b : a));
+    const r = await this.send(slot, (id) => ({ type: 'classes', id, job }));
+    if (r.error) throw new Error(r.error.message);
+    return r.blocks.map((b) => new Uint8Array(b!));
   }
 
   /**

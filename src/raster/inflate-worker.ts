@@ -8,9 +8,10 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import { inflateSync } from 'node:zlib';
-import { BlockClassifier } from '../imagery/classify-kernel.js';
+import { BlockClassifier, ClassMapper } from '../imagery/classify-kernel.js';
 import { BlockCounts } from './counts.js';
-import type { InflateJob, InflateResult, PoolMessage } from './inflate-pool.js';
+import { deflateRuns } from './deflate-runs.js';
+import type { ClassTilesJob, InflateJob, InflateResult, PoolMessage } from './inflate-pool.js';
 import { unpredict } from './predictor.js';
 
 const files = new Map<string, number>();
@@ -117,11 +118,33 @@ function run(job: InflateJob): InflateResult {
   return { id: job.id, blocks, bits };
 }
 
+let mapper: ClassMapper | null = null;
+
+/** Classify's second pass (ClassTilesJob): the tiles read, mapped to classes, each coded as runs. */
+function classTiles(id: number, job: ClassTilesJob): InflateResult {
+  try {
+    const codes = read(job.file, job.offset, job.tiles * job.tileBytes);
+    mapper ??= new ClassMapper();
+    const classes = mapper.map(codes, job.firstGreen);
+    const blocks: ArrayBuffer[] = [];
+    for (let t = 0; t < job.tiles; t++) {
+      const coded = deflateRuns(classes.subarray(t * job.tileBytes, (t + 1) * job.tileBytes));
+      blocks.push(coded.byteOffset === 0 && coded.byteLength === coded.buffer.byteLength ? (coded.buffer as ArrayBuffer) : (coded.slice().buffer as ArrayBuffer));
+    }
+    return { id, blocks };
+  } catch (err) {
+    return { id, blocks: [], error: { block: 0, message: (err as Error).message } };
+  }
+}
+
 parentPort!.on('message', (m: PoolMessage) => {
   if (m.type === 'close') {
     const d = files.get(m.file);
     if (d !== undefined) closeSync(d);
     files.delete(m.file);
+  } else if (m.type === 'classes') {
+    const result = classTiles(m.id, m.job);
+    parentPort!.postMessage(result, result.blocks as ArrayBuffer[]);
   } else if (m.type === 'collect') {
     const counts = sessions.get(m.session);
     sessions.delete(m.session);

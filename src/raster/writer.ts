@@ -95,7 +95,8 @@ export function floatPredictScalar(tile: Float32Array, width: number, height: nu
  * unless `readyTile(tileX, tileY)` gives the tile's bytes ready to compress
  * (samples in file order, predictor applied: made on another thread);
  * `beforeTileRow(ty)`, when given, is awaited before the tiles of each tile row
- * (so a producer can compute one band of rows at a time).
+ * (so a producer can compute one band of rows at a time); when it gives the
+ * row's tiles already coded (DEFLATE streams), those are written as they are.
  *
  * DEFLATE runs on libuv's thread pool, a tile row at a time: the tiles of one
  * row compress while the producer computes the next row, and are written in
@@ -106,7 +107,8 @@ export async function writeTiledTiff(
   path: string,
   spec: TiffSpec,
   fill: (tx: number, ty: number, out: Uint8Array | Float32Array) => void,
-  beforeTileRow?: (ty: number) => Promise<void>,
+  // biome-ignore lint/suspicious/noConfusingVoidType: most producers give nothing back (an async function of theirs is a Promise<void>)
+  beforeTileRow?: (ty: number) => Promise<void | Uint8Array[]>,
   readyTile?: (tx: number, ty: number) => Uint8Array | undefined,
 ): Promise<{ offsets: Uint32Array; counts: Uint32Array }> {
   const { width, height, tileSize } = spec;
@@ -149,9 +151,15 @@ export async function writeTiledTiff(
     };
     try {
       for (let ty = 0; ty < down; ty++) {
-        if (beforeTileRow) await beforeTileRow(ty);
+        const coded = beforeTileRow ? await beforeTileRow(ty) : undefined;
         if (pending.length) await flush();
         pendingRow = ty;
+        if (coded) {
+          // The row's tiles coded already (DEFLATE streams, made on another thread).
+          if (!spec.deflate || coded.length !== across) throw new Error(`tiff-writer: tile row ${ty} handed back coded as ${coded.length} tiles (${across} DEFLATE tiles expected)`);
+          pending = coded.map((bytes) => Promise.resolve(bytes));
+          continue;
+        }
         for (let tx = 0; tx < across; tx++) {
           // A tile the producer has ready (its samples laid out, the predictor applied: made on another thread) is compressed as it is.
           const ready = readyTile?.(tx, ty);
