@@ -118,7 +118,10 @@ export const ERROR_CODES = {
   RASTER_DAMAGED: ['A damaged or truncated TIFF: an IFD chain that loops, tags or blocks past the end of the file, missing blocks, impossible sizes.', 'Copy the file again, or rewrite it (gdal_translate).'],
   RASTER_TOO_LARGE: ['A raster wider or taller than 2²¹ pixels, or a block over 256 MiB decoded.', 'Cut it, or retile it (gdal_translate -co TILED=YES).'],
   RASTER_BIG_ENDIAN: ['A big-endian TIFF.', 'gdal_translate -co ENDIANNESS=LITTLE.'],
-  RASTER_JPEG_UNSUPPORTED: ["A JPEG-compressed TIFF (its colours would differ from GDAL's libjpeg).", 'gdal_translate -co COMPRESS=DEFLATE -co TILED=YES.'],
+  RASTER_JPEG_UNSUPPORTED: [
+    'A JPEG flavour not decoded: old-style JPEG (compression 6) or JPEG with separate band planes (JPEG tiles of interleaved bands are decoded).',
+    'gdal_translate -co COMPRESS=JPEG -co PHOTOMETRIC=YCBCR -co TILED=YES (or -co COMPRESS=DEFLATE).',
+  ],
   RASTER_UNSUPPORTED_COMPRESSION: ['A compression greenmine does not decode.', 'gdal_translate -co COMPRESS=DEFLATE.'],
   RASTER_UNSUPPORTED_TYPE: ['A sample type greenmine does not read (half floats, NBITS, complex, void).', 'gdal_translate -ot Float32 / UInt16 / Byte.'],
   RASTER_BAD_PREDICTOR: ['A predictor other than 1, 2 or 3, or one on a type it does not fit (GDAL refuses these too).', 'Rewrite the file with gdal_translate.'],

@@ -1,7 +1,7 @@
 /**
  * classify.wat for one classification of a single image: an instance of its own, its memory laid out
  * once and never grown (the views handed out stay valid):
- *   ExG table (256 × 511 codes) · counters (4 lanes × A, B × 256 u32) · reflectance table (a double per
+ *   ExG table (256 × 511 codes) · counters (8 lanes × A, B × 256 u32) · reflectance table (a double per
  *   sample value, 8- and 16-bit images) · the block being classified (its bytes) · its internal mask ·
  *   index_span's scratch · two slots of a band of tiles.
  * Pass 1 (index codes): the slots hold the band's index tiles (tile-major: each tile's bytes together,
@@ -48,7 +48,7 @@ interface ClassifyExports {
 const align = (n: number): number => Math.ceil(n / 64) * 64;
 const TABLE = 0;
 const COUNTS = 131072;
-const NORM = COUNTS + 8192;
+const NORM = COUNTS + 16384;
 /** index_span's planes (6 × 512 doubles) and marks (512 bytes): runs are at most 512 pixels. */
 const SCRATCH_BYTES = 6 * 4096 + 512;
 export const MAX_SPAN = 512;
@@ -441,11 +441,11 @@ export class ClassifyKernel {
    * gets A; the histogram (bins below `bins`) gets A + B.
    */
   takeCounts(codeCounts: Float64Array, hist: Float64Array, bins: number): void {
-    const counts = new Uint32Array(this.memory, COUNTS, 2048);
+    const counts = new Uint32Array(this.memory, COUNTS, 4096);
     for (let c = 0; c < 256; c++) {
       let a = 0;
       let b = 0;
-      for (let lane = 0; lane < 4; lane++) {
+      for (let lane = 0; lane < 8; lane++) {
         a += counts[lane * 512 + c]!;
         b += counts[lane * 512 + 256 + c]!;
       }

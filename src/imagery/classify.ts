@@ -585,6 +585,9 @@ export async function classifyImagery(image: string | string[], outPath: string,
       epsg: info.crs.epsg,
       geographic: info.crs.geographic,
     };
+    // The pool that maps and codes pass 2's tiles, started now where pass 1 does not use it (a JPEG image):
+    // its workers load while the blocks decode instead of after.
+    InflatePool.shared();
     try {
       const index = await writeTiledTiff(
         temp,
