@@ -258,6 +258,8 @@ export interface ClassifyLayout {
   norm: Float64Array | null;
   /** NDVI of 8- or 16-bit unsigned samples, decided in integers (nir_span); else index_span on doubles. */
   nir?: boolean;
+  /** Band slots in region B: 2 (default; pass 2 reads the next row into one while the other is mapped), or 1 when pass 2 runs elsewhere. */
+  slots?: 1 | 2;
 }
 
 /** What the rules need: band roles (−1 absent), no data, reflectance scale, shadow and water levels, the index and its bins (classify.ts's Kernel extends it). */
@@ -288,6 +290,8 @@ export class ClassifyKernel {
   private readonly regionB: number;
   private readonly memory: ArrayBuffer;
   private readonly bytes: Uint8Array;
+  /** Band slots in region B (see ClassifyLayout.slots). */
+  readonly slots: 1 | 2;
 
   private constructor(
     private readonly k: ClassifyExports,
@@ -301,7 +305,8 @@ export class ClassifyKernel {
     this.pmask = align(this.block + blockBytes);
     this.scratch = align(this.pmask + blockPixels);
     this.regionB = align(this.scratch + SCRATCH_BYTES);
-    this.memory = ensureMemory(k.memory, this.regionB + 2 * rowBytes);
+    this.slots = layout.slots ?? 2;
+    this.memory = ensureMemory(k.memory, this.regionB + this.slots * rowBytes);
     this.bytes = new Uint8Array(this.memory);
     if (table) new Uint8Array(this.memory, TABLE, table.length).set(table);
     if (norm) new Float64Array(this.memory, NORM, norm.length).set(norm);
@@ -320,6 +325,7 @@ export class ClassifyKernel {
   }
 
   private slotAt(slot: number): number {
+    if (slot >= this.slots) throw new Error(`ClassifyKernel: slot ${slot} of ${this.slots}`);
     return this.regionB + slot * this.tilesAcross * this.tileBytes;
   }
 

@@ -101,7 +101,9 @@ export function floatPredictScalar(tile: Float32Array, width: number, height: nu
  * DEFLATE runs on libuv's thread pool, a tile row at a time: the tiles of one
  * row compress while the producer computes the next row, and are written in
  * order when that is done, so memory holds two tile rows and the main thread
- * never compresses.
+ * never compresses. An uncompressed file's row is written before the next
+ * `beforeTileRow`, so a producer's ready tiles may live in one buffer reused
+ * for every row.
  */
 export async function writeTiledTiff(
   path: string,
@@ -151,6 +153,8 @@ export async function writeTiledTiff(
     };
     try {
       for (let ty = 0; ty < down; ty++) {
+        // Nothing to overlap without compression: the row goes out before the producer refills its buffers.
+        if (!spec.deflate && pending.length) await flush();
         const coded = beforeTileRow ? await beforeTileRow(ty) : undefined;
         if (pending.length) await flush();
         pendingRow = ty;
