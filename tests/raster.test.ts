@@ -551,6 +551,35 @@ describe('DEFLATE of class tiles (deflateRuns)', () => {
     await expect(writeTiledTiff(join(dir, 'short-row.tif'), spec, fill, async (ty) => Array.from({ length: 4 }, (_, tx) => deflateRuns(tile(tx, ty))))).rejects.toThrow(/tile row 0 handed back coded as 4 tiles \(5 DEFLATE tiles expected\)/);
     await expect(writeTiledTiff(join(dir, 'plain.tif'), { ...spec, deflate: false }, fill, async () => [])).rejects.toThrow(/DEFLATE tiles expected/);
   });
+
+  it("an uncompressed file's row is written before the producer refills the one buffer its ready tiles live in (classify's pass 1 with one slot)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'greenmine-slot-'));
+    const value = (x: number, y: number): number => (x * 5 + y * 11) % 251;
+    const spec = { width: 200, height: 150, tileSize: 64, type: 'uint8' as const, deflate: false, originX: 495000, originY: 3384300, pixelSize: 1, epsg: 4549, nodata: '0' };
+    const across = 4;
+    const slot = new Uint8Array(across * 64 * 64);
+    const fill = (): void => {
+      throw new Error('every tile is ready');
+    };
+    await writeTiledTiff(
+      join(dir, 'slot.tif'),
+      spec,
+      fill,
+      async (ty) => {
+        await new Promise((resolve) => setImmediate(resolve));
+        for (let tx = 0; tx < across; tx++) for (let r = 0; r < 64; r++) for (let c = 0; c < 64; c++) slot[tx * 4096 + r * 64 + c] = value(tx * 64 + c, ty * 64 + r);
+      },
+      (tx) => slot.subarray(tx * 4096, (tx + 1) * 4096),
+    );
+    const reader = await RasterReader.open(join(dir, 'slot.tif'));
+    for (let by = 0; by < reader.blocksDown; by++) {
+      for (let bx = 0; bx < reader.blocksAcross; bx++) {
+        const block = await reader.readBlock(bx, by);
+        for (let r = 0; r < 64; r++) for (let c = 0; c < 64; c++) if (by * 64 + r < 150 && bx * 64 + c < 200) expect(block[r * 64 + c], `block ${bx},${by}`).toBe(value(bx * 64 + c, by * 64 + r));
+      }
+    }
+    await reader.close();
+  });
 });
 
 describe('the block cache shared by an audit', () => {
