@@ -429,7 +429,12 @@ describe('whole interleaved blocks through the pool (multispectral imagery)', ()
       for (const predictor of [1, 2] as const) {
         for (const tiled of [true, false]) {
           const path = scene(bits, predictor, tiled, tiled && predictor === 1);
-          const runs: Options[] = [nir, { ...nir, threshold: 0.1 }, { ...nir, licenses: [license], bufferM: 3 }];
+          // Licenses that hold whole tiles and leave others wholly outside (counted at once, or not at all).
+          const box = (x0: number, y0: number, x1: number, y1: number): License => ({
+            ...license,
+            blocks: [{ name: null, rings: [Float64Array.from([494671 + x0, 3384582 - y0, 494671 + x1, 3384582 - y0, 494671 + x1, 3384582 - y1, 494671 + x0, 3384582 - y1, 494671 + x0, 3384582 - y0])] }],
+          });
+          const runs: Options[] = [nir, { ...nir, threshold: 0.1 }, { ...nir, licenses: [license], bufferM: 3 }, { ...nir, licenses: [box(-5, -5, 75, 50)] }, { ...nir, licenses: [box(2.2, 2.7, 20.4, 14.1)], bufferM: 2 }];
           // 8-bit: ExG on the first three bands (the fourth ignored) too.
           if (bits === 8) runs.push({ bands: ['R', 'G', 'B', '-'], method: 'exg' }, { bands: ['R', 'G', 'B', '-'], method: 'exg', licenses: [license], bufferM: 2 });
           for (const options of runs) {

@@ -275,12 +275,20 @@ function regionRows(reader: RasterReader, licenses: License[], bufferPx: number)
       }
     }
   }
+  // Edges by the first row whose centre they may cross (a row early, to be safe from rounding), active until
+  // a row past their last: a row tests its few edges, not all (30 000 rows × every edge of the license before).
+  const firstRow = (e: [number, number, number, number]): number => Math.floor(Math.min(e[1], e[3]) - 0.5) - 1;
+  edges.sort((e, f) => firstRow(e) - firstRow(f));
+  let next = 0;
+  let active: Array<[number, number, number, number]> = [];
   const xs: number[] = [];
   for (let r = 0; r < info.height; r++) {
     start[r] = data.length;
     const y = r + 0.5;
     xs.length = 0;
-    for (const [x0, y0, x1, y1] of edges) {
+    while (next < edges.length && firstRow(edges[next]!) <= r) active.push(edges[next++]!);
+    if (active.some((e) => Math.max(e[1], e[3]) + 1 < y)) active = active.filter((e) => Math.max(e[1], e[3]) + 1 >= y);
+    for (const [x0, y0, x1, y1] of active) {
       if ((y0 <= y && y1 > y) || (y1 <= y && y0 > y)) xs.push(x0 + ((y - y0) / (y1 - y0)) * (x1 - x0));
     }
     xs.sort((a, b) => a - b);
@@ -413,6 +421,24 @@ function licenseRuns(lo: number, hi: number, inside: RowSpans, hist: RowSpans, r
   }
 }
 
+/** Whether rows y0 … y1 − 1 of `spans` cover columns [a, b) wholly (2), not at all (0), or in part (1). */
+function spansCover(spans: RowSpans, y0: number, y1: number, a: number, b: number): 0 | 1 | 2 {
+  let whole = true;
+  let none = true;
+  for (let y = y0; y < y1 && (whole || none); y++) {
+    let rowWhole = false;
+    for (let k = spans.start[y]!; k < spans.start[y + 1]!; k += 2) {
+      const s0 = spans.data[k]!;
+      const s1 = spans.data[k + 1]!;
+      if (s1 <= a || s0 >= b) continue;
+      none = false;
+      if (s0 <= a && s1 >= b) rowWhole = true;
+    }
+    if (!rowWhole) whole = false;
+  }
+  return whole ? 2 : none ? 0 : 1;
+}
+
 /** Mark the spans of image row `row` in a 0/1 mask row. */
 function markRow(mask: Uint8Array, spans: RowSpans, row: number, offset: number): void {
   for (let k = spans.start[row]!; k < spans.start[row + 1]!; k += 2) mask.fill(1, offset + spans.data[k]!, offset + spans.data[k + 1]!);
@@ -458,8 +484,9 @@ export async function classifyImagery(image: string | string[], outPath: string,
     const pixelM2 = Math.abs(info.transform[1] * info.transform[5]);
     const licenses = options.licenses ?? [];
     const bufferPx = Math.ceil((options.bufferM ?? 0) / Math.abs(info.transform[1]));
-    const histRows = licenses.length ? regionRows(reader, licenses, bufferPx) : null;
-    const insideRows = licenses.length ? (bufferPx > 0 ? regionRows(reader, licenses, 0) : histRows) : null;
+    // The license's rows (and the histogram's, with the buffer): made once the first blocks are decoding (below).
+    let histRows: RowSpans | null = null;
+    let insideRows: RowSpans | null = null;
 
     const { width, height, blockWidth, blockHeight } = info;
     const bands = stack ? roles.length : info.bands;
@@ -484,8 +511,8 @@ export async function classifyImagery(image: string | string[], outPath: string,
     const band = new Uint8Array(fast ? 0 : width * tile);
     // The JavaScript kernels' masks, only with a license (30 MB at 30 000 pixels wide otherwise spent on ones);
     // the WebAssembly kernel counts by the license's runs instead.
-    const histMask = new Uint8Array(histRows && !fast ? width * tile : 0);
-    const insideMask = new Uint8Array(insideRows && !fast ? width * tile : 0);
+    const histMask = new Uint8Array(licenses.length && !fast ? width * tile : 0);
+    const insideMask = new Uint8Array(licenses.length && !fast ? width * tile : 0);
     // Blocks of the image in file order, a window of them decoding ahead on libuv's threads while the kernel
     // runs: about 24 MiB in flight (whole block rows ahead were 92 MiB for a 30 000-pixel-wide orthophoto).
     const ahead = Math.max(4, Math.floor((24 << 20) / blockBytes));
@@ -564,7 +591,7 @@ export async function classifyImagery(image: string | string[], outPath: string,
       band,
       histMask,
       insideMask,
-      everywhere: histRows ? 0 : 1,
+      everywhere: licenses.length ? 0 : 1,
       hist,
       codeCounts,
       pixelMask: null,
@@ -574,6 +601,16 @@ export async function classifyImagery(image: string | string[], outPath: string,
     // block as they inflate it and the blocks come back as codes, a quarter of a 4-band block's bytes (the
     // samples are in the worker's cache then; here they were copied in from memory).
     const workerRules = fast && inWorkers ? blockRules(rgbLut ? 'exg' : 'nir', K, bands, BYTES_PER_SAMPLE[info.dataType]) : null;
+    // The license's runs of a band row counted into the slot (one function for every row: no closure per call).
+    let countSlot: 0 | 1 = 0;
+    let countAt = 0;
+    const countRun = (a: number, b: number, which: 0 | 1): void => fast!.count(countSlot, countAt, a, b, which);
+    if (licenses.length) {
+      // The first blocks start decoding (on the pool or libuv's threads) while the license is rasterised.
+      if (!stack) blockAt(0, 0, false).catch(() => undefined);
+      histRows = regionRows(reader, licenses, bufferPx);
+      insideRows = bufferPx > 0 ? regionRows(reader, licenses, 0) : histRows;
+    }
     const temp = tempPathFor(join(dirname(outPath), 'classify-index.tif'));
     const spec = {
       width,
@@ -604,6 +641,7 @@ export async function classifyImagery(image: string | string[], outPath: string,
           const y0 = ty * tile;
           const rowsHere = Math.min(tile, height - y0);
           const slot = (fast ? ty % fast.slots : 0) as 0 | 1;
+          countSlot = slot;
           if (fast) fast.clearSlot(slot, CODE_NODATA, rowsHere);
           else band.fill(CODE_NODATA);
           if (!fast) {
@@ -637,8 +675,15 @@ export async function classifyImagery(image: string | string[], outPath: string,
                 const rows = rTo - rFrom;
                 if (blockWidth === tile && cTo - cFrom === tile && rFrom === y0 && rFrom === by * blockHeight) {
                   fast.placeTile(codes, rows, bx, slot);
-                  if (!histRows || !insideRows) fast.countTile(slot, bx, rows, 0);
-                  else for (let y = rFrom; y < rTo; y++) licenseRuns(cFrom, cTo, insideRows, histRows, y, (a, b, which) => fast.count(slot, y - y0, a, b, which));
+                  // A tile wholly inside the license is counted at once; one outside the histogram's area not at all
+                  // (the area holds the license); else by the runs of each row.
+                  const cover = histRows && insideRows ? spansCover(insideRows, rFrom, rTo, cFrom, cTo) : 2;
+                  if (cover === 2) fast.countTile(slot, bx, rows, 0);
+                  else if (cover === 1 || spansCover(histRows!, rFrom, rTo, cFrom, cTo) !== 0)
+                    for (let y = rFrom; y < rTo; y++) {
+                      countAt = y - y0;
+                      licenseRuns(cFrom, cTo, insideRows!, histRows!, y, countRun);
+                    }
                   continue;
                 }
                 fast.loadCodes(codes);
@@ -648,7 +693,10 @@ export async function classifyImagery(image: string | string[], outPath: string,
                     const end = Math.min(cTo, (Math.floor(c / tile) + 1) * tile);
                     fast.placeCodes(p + c, end - c, y - y0, c, slot);
                     if (!histRows || !insideRows) fast.count(slot, y - y0, c, end, 0);
-                    else licenseRuns(c, end, insideRows, histRows, y, (a, b, which) => fast.count(slot, y - y0, a, b, which));
+                    else {
+                      countAt = y - y0;
+                      licenseRuns(c, end, insideRows, histRows, y, countRun);
+                    }
                     c = end;
                   }
                 }
@@ -663,7 +711,10 @@ export async function classifyImagery(image: string | string[], outPath: string,
                     const end = Math.min(cTo, (Math.floor(c / tile) + 1) * tile, c + MAX_SPAN);
                     fast.span(p + c, end - c, y - y0, c, slot, bands, K, mask !== null);
                     if (!histRows || !insideRows) fast.count(slot, y - y0, c, end, 0);
-                    else licenseRuns(c, end, insideRows, histRows, y, (a, b, which) => fast.count(slot, y - y0, a, b, which));
+                    else {
+                      countAt = y - y0;
+                      licenseRuns(c, end, insideRows, histRows, y, countRun);
+                    }
                     c = end;
                   }
                 }
