@@ -3,11 +3,12 @@
  * once and never grown (the views handed out stay valid):
  *   ExG table (256 × 511 codes) · counters (8 lanes × A, B × 256 u32) · reflectance table (a double per
  *   sample value, 8- and 16-bit images) · the block being classified (its bytes) · its internal mask ·
- *   index_span's scratch · two slots of a band of tiles.
- * Pass 1 (index codes): the slots hold the band's index tiles (tile-major: each tile's bytes together,
- * handed to the writer as they are, one slot written while the other's tiles are written out). Pass 2
- * (classes): a row of index tiles is read back into a slot while the other is mapped to classes in
- * place and its tiles coded. See src/io/wasm.ts for why WebAssembly.
+ *   index_span's scratch · one or two slots of a band of tiles.
+ * Pass 1 (index codes): a slot holds the band's index tiles (tile-major: each tile's bytes together,
+ * handed to the writer as they are; the writer writes a band out before the next is classified, so one
+ * slot does). Pass 2 (classes) here, where the inflate pool does not run it: a row of index tiles is read
+ * back into one slot while the other is mapped to classes in place and its tiles coded. See
+ * src/io/wasm.ts for why WebAssembly.
  */
 import { ensureMemory, instantiateKernel, type KernelMemory } from '../io/wasm.js';
 import type { RasterBlock } from '../raster/reader.js';
