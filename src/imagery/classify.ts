@@ -277,7 +277,12 @@ function regionRows(reader: RasterReader, licenses: License[], bufferPx: number)
   }
   // Edges by the first row whose centre they may cross (a row early, to be safe from rounding), active until
   // a row past their last: a row tests its few edges, not all (30 000 rows × every edge of the license before).
-  const firstRow = (e: [number, number, number, number]): number => Math.floor(Math.min(e[1], e[3]) - 0.5) - 1;
+  // An edge above the image, or not a number, is tested from row 0 (the sort stays consistent).
+  const firstRow = (e: [number, number, number, number]): number => {
+    const r = Math.floor(Math.min(e[1], e[3]) - 0.5) - 1;
+    // biome-ignore lint/complexity/useMathMinMax: NaN must become 0 (Math.max(NaN, 0) is NaN)
+    return r >= 0 ? r : 0;
+  };
   edges.sort((e, f) => firstRow(e) - firstRow(f));
   let next = 0;
   let active: Array<[number, number, number, number]> = [];
